@@ -288,6 +288,43 @@ static void test_rtcp_writer_builds_rr_and_remb_identical_to_fixture(void **stat
     assert_memory_equal(buf, want, want_len);
 }
 
+static void test_rtcp_writer_appends_rr_nack_pli_into_walkable_compound(void **state)
+{
+    (void)state;
+    static const uint16_t lost[] = {7, 9, 40};
+    uint8_t buf[128];
+    struct okno_rtcp_writer w;
+    struct okno_rtcp_rr rr = {.ssrc = 1};
+    okno_rtcp_writer_init(&w, buf, sizeof buf);
+    okno_rtcp_writer_commit(
+        &w, okno_rtcp_rr_build(&rr, okno_rtcp_writer_tail(&w), okno_rtcp_writer_room(&w)));
+    okno_rtcp_writer_commit(&w, okno_rtcp_nack_build(1, 0xabc, lost, 3, okno_rtcp_writer_tail(&w),
+                                                     okno_rtcp_writer_room(&w)));
+    okno_rtcp_writer_commit(
+        &w, okno_rtcp_pli_build(1, 0xabc, okno_rtcp_writer_tail(&w), okno_rtcp_writer_room(&w)));
+    int len = okno_rtcp_writer_finish(&w);
+    assert_int_equal(len, 8 + 20 + 12);
+    assert_int_equal(okno_rtcp_validate(buf, (size_t)len, false), 3);
+
+    struct okno_rtcp_iter it;
+    struct okno_rtcp_pkt pkt;
+    struct okno_rtcp_fb fb;
+    okno_rtcp_iter_init(&it, buf, (size_t)len);
+    assert_int_equal(okno_rtcp_iter_next(&it, &pkt), 1);
+    assert_int_equal(pkt.pt, OKNO_RTCP_RR);
+    assert_int_equal(okno_rtcp_iter_next(&it, &pkt), 1);
+    assert_int_equal(okno_rtcp_fb_parse(&pkt, &fb), 0);
+    assert_int_equal(okno_rtcp_fb_kind(&fb), OKNO_RTCP_FB_NACK);
+    uint16_t back[8];
+    assert_int_equal(okno_rtcp_nack_expand(&fb, back, 8), 3);
+    assert_memory_equal(back, lost, sizeof lost);
+    assert_int_equal(okno_rtcp_iter_next(&it, &pkt), 1);
+    assert_int_equal(okno_rtcp_fb_parse(&pkt, &fb), 0);
+    assert_int_equal(okno_rtcp_fb_kind(&fb), OKNO_RTCP_FB_PLI);
+    assert_int_equal(fb.media_ssrc, 0xabc);
+    assert_int_equal(okno_rtcp_iter_next(&it, &pkt), 0);
+}
+
 static void test_rtcp_writer_error_sticks_after_nospc(void **state)
 {
     (void)state;
@@ -387,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_rtcp_validate_rejects_empty_datagram),
         cmocka_unit_test(test_rtcp_writer_builds_sr_and_sdes_cname_identical_to_fixture),
         cmocka_unit_test(test_rtcp_writer_builds_rr_and_remb_identical_to_fixture),
+        cmocka_unit_test(test_rtcp_writer_appends_rr_nack_pli_into_walkable_compound),
         cmocka_unit_test(test_rtcp_writer_error_sticks_after_nospc),
         cmocka_unit_test(test_rtcp_writer_commit_refuses_size_that_disagrees_with_header),
         cmocka_unit_test(test_rtcp_writer_pad_fixes_up_last_packet_length),
