@@ -1,13 +1,14 @@
 /* The SFU as the signalling layer (src/api) sees it: a facade over rooms pinned to media workers.
  *
- * Every call is made on the main thread and returns at once; the work is posted to the worker that owns
- * the room, and what comes of it returns as events delivered on the main thread through the on_event
- * callback given at creation. Sessions are named by a number the caller chooses (one per WebSocket
- * connection), requests by a number the caller chooses (0 = not a request: no ack, errors without id).
- * Nothing here knows JSON: src/api turns events into protocol messages (docs/protocol.md).
+ * Every call is made on the main thread and returns at once; the work is posted to the worker that
+ * owns the room, and what comes of it returns as events delivered on the main thread through the
+ * on_event callback given at creation. Sessions are named by a number the caller chooses (one per
+ * WebSocket connection), requests by a number the caller chooses (0 = not a request: no ack, errors
+ * without id). Nothing here knows JSON: src/api turns events into protocol messages
+ * (docs/protocol.md).
  *
- * This header does not define policy: join authorization happens in src/api through the rooms plugin
- * before okno_sfu_join is called; routing asks the rooms policy given at creation. */
+ * This header does not define policy: join authorization happens in src/api through the rooms
+ * plugin before okno_sfu_join is called; routing asks the rooms policy given at creation. */
 #ifndef OKNO_SFU_SFU_H
 #define OKNO_SFU_SFU_H
 
@@ -37,7 +38,7 @@ enum okno_sfu_event_type {
     OKNO_SFU_EV_PARTICIPANT_LEFT,   /* participant */
     OKNO_SFU_EV_TRACK_PUBLISHED,    /* participant, track, kind */
     OKNO_SFU_EV_TRACK_UNPUBLISHED,  /* participant, track */
-    OKNO_SFU_EV_CLOSED,             /* the SFU dropped the session (message says why): close the socket */
+    OKNO_SFU_EV_CLOSED, /* the SFU dropped the session (message says why): close the socket */
 };
 
 struct okno_sfu_track_info {
@@ -53,8 +54,9 @@ struct okno_sfu_participant_info {
     size_t n_tracks;
 };
 
-/* One event; every pointer is owned by the SFU and valid only during the on_event call. Fields that the
- * type does not use are NULL or 0. code is one of the protocol's error codes ("bad_sdp", ...). */
+/* One event; every pointer is owned by the SFU and valid only during the on_event call. Fields that
+ * the type does not use are NULL or 0. code is one of the protocol's error codes ("bad_sdp", ...).
+ */
 struct okno_sfu_event {
     enum okno_sfu_event_type type;
     uint64_t session;
@@ -82,20 +84,21 @@ struct okno_sfu_listener {
     void *ud;
 };
 
-/* Creates the SFU over running workers (borrowed; they outlive the SFU). policy may be NULL (everyone
- * receives everyone) or the rooms plugin's ops with its state (borrowed, thread-safe may_receive).
- * Reads its settings from cfg (borrowed, only during the call). Returns 0 and *out, or a negative
- * OKNO_E_* code (OKNO_E_CONFIG with a logged reason, OKNO_E_IO when no media socket can be opened). */
+/* Creates the SFU over running workers (borrowed; they outlive the SFU). policy may be NULL
+ * (everyone receives everyone) or the rooms plugin's ops with its state (borrowed, thread-safe
+ * may_receive). Reads its settings from cfg (borrowed, only during the call). Returns 0 and *out,
+ * or a negative OKNO_E_* code (OKNO_E_CONFIG with a logged reason, OKNO_E_IO when no media socket
+ * can be opened). */
 int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
                     const struct okno_rooms_ops *policy, void *policy_state,
                     const struct okno_sfu_listener *listener, struct okno_sfu **out);
 
-/* Closes every room (participants get OKNO_SFU_EV_CLOSED), waits for the workers to finish with them,
- * and frees the SFU. Main thread; events may be delivered during the call. */
+/* Closes every room (participants get OKNO_SFU_EV_CLOSED), waits for the workers to finish with
+ * them, and frees the SFU. Main thread; events may be delivered during the call. */
 void okno_sfu_destroy(struct okno_sfu *sfu);
 
-/* Requests. Each answers req (when non-zero) with exactly one event: its result or OKNO_SFU_EV_ERROR.
- * Strings are copied before return. */
+/* Requests. Each answers req (when non-zero) with exactly one event: its result or
+ * OKNO_SFU_EV_ERROR. Strings are copied before return. */
 void okno_sfu_join(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *room,
                    const char *name, const char *role);
 void okno_sfu_publish(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *offer_sdp);
