@@ -1,0 +1,75 @@
+/* The daemon's configuration schema: every key okno reads, with its type, default, limits and a
+ * one-line doc. A subsystem adds a key by adding one row here (and documenting it in
+ * conf/okno.conf; a unit test checks that every row is there). It deliberately holds no logic
+ * beyond small checks of single values: what a key means is up to the subsystem that reads it. */
+#include "core/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+/* Where `make install` puts plugins ($(pkglibdir)); the fragment defines it for the real build. */
+#ifndef OKNO_PLUGIN_DIR
+#define OKNO_PLUGIN_DIR "/usr/local/lib/okno"
+#endif
+
+int okno__config_check_name(const char *item, char *why, size_t why_size)
+{
+    size_t len = 0;
+    for (const char *p = item; *p; p++, len++) {
+        if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '_') {
+            snprintf(why, why_size, "must be made of a-z, 0-9 and _");
+            return -1;
+        }
+    }
+    if (len == 0 || len > 64) {
+        snprintf(why, why_size, "must be 1 to 64 characters long");
+        return -1;
+    }
+    return 0;
+}
+
+/* A host name or IP literal: no spaces or URL parts, which would only fail later at bind time. */
+static int check_address(const char *item, char *why, size_t why_size)
+{
+    if (!*item || strpbrk(item, " \t/[]@")) {
+        snprintf(why, why_size, "must be an IP address or host name");
+        return -1;
+    }
+    return 0;
+}
+
+#define INT(group, key, def, min, max, doc)                                                        \
+    {                                                                                              \
+        group, key, OKNO_CONFIG_INT, def, min, max, NULL, NULL, doc                                \
+    }
+#define BOOL(group, key, def, doc)                                                                 \
+    {                                                                                              \
+        group, key, OKNO_CONFIG_BOOL, def, 0, 0, NULL, NULL, doc                                   \
+    }
+#define STRING(group, key, def, check, doc)                                                        \
+    {                                                                                              \
+        group, key, OKNO_CONFIG_STRING, def, 0, 0, NULL, check, doc                                \
+    }
+#define LIST(group, key, def, check, doc)                                                          \
+    {                                                                                              \
+        group, key, OKNO_CONFIG_STRING_LIST, def, 0, 0, NULL, check, doc                           \
+    }
+#define ENUM(group, key, def, allowed, doc)                                                        \
+    {                                                                                              \
+        group, key, OKNO_CONFIG_ENUM, def, 0, 0, allowed, NULL, doc                                \
+    }
+
+const struct okno_config_key okno__config_schema[] = {
+    INT("general", "workers", "0", 0, 256, "media worker threads; 0 means one per CPU core"),
+    ENUM("general", "log_level", "info", "error|warn|info|debug", "least severe level logged"),
+    STRING("plugins", "dir", OKNO_PLUGIN_DIR, NULL,
+           "where plugins are; a relative path is taken from the config file's directory"),
+    LIST("plugins", "load", "", okno__config_check_name,
+         "plugins to load, in order: NAME loads DIR/okno_NAME.so"),
+    STRING("http", "address", "0.0.0.0", check_address, "address the HTTP server listens on"),
+    INT("http", "port", "8080", 1, 65535, "TCP port of the HTTP server"),
+};
+
+const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

@@ -1,0 +1,199 @@
+/* Media worker threads (see worker.h). Posting goes through g_main_context_invoke_full, whose idle
+ * sources a context dispatches in the order they were attached; stop posts the quit the same way,
+ * so everything accepted before the stop runs before the loop ends. One mutex guards the "stopping"
+ * flag and the room counts: both are touched a few times a second at most, never per packet. It
+ * deliberately has no work-stealing or migration: a room stays where it was placed. */
+#include "core/worker.h"
+
+#include "core/log.h"
+
+#define WORKERS_MAX 256
+
+struct okno_worker {
+    /* borrowed */
+    struct okno_workers *set;
+    /* owned */
+    GMainContext *context;
+    GMainLoop *loop;
+    GThread *thread;
+    unsigned index;
+    unsigned rooms; /* under set->lock */
+};
+
+struct okno_workers {
+    GMutex lock;
+    bool stopping; /* under lock */
+    unsigned count;
+    struct okno_worker *workers;
+};
+
+/* Which worker this thread is, for okno_workers_current(); NULL on threads that are not workers. */
+static _Thread_local const struct okno_worker *current_worker;
+
+struct posted {
+    okno_worker_fn fn;
+    void *data;
+};
+
+static gboolean run_posted(gpointer user_data)
+{
+    struct posted *p = user_data;
+    p->fn(p->data);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer worker_main(gpointer user_data)
+{
+    struct okno_worker *w = user_data;
+    current_worker = w;
+    g_main_context_push_thread_default(w->context);
+    g_main_loop_run(w->loop);
+    g_main_context_pop_thread_default(w->context);
+    current_worker = NULL;
+    return NULL;
+}
+
+static void quit_loop(void *data)
+{
+    struct okno_worker *w = data;
+    g_main_loop_quit(w->loop);
+}
+
+/* Quits and joins the first n workers, then frees the set. */
+static void stop_started(struct okno_workers *set, unsigned n)
+{
+    g_mutex_lock(&set->lock);
+    set->stopping = true;
+    for (unsigned i = 0; i < n; i++) {
+        struct posted *p = g_new(struct posted, 1);
+        p->fn = quit_loop;
+        p->data = &set->workers[i];
+        g_main_context_invoke_full(set->workers[i].context, G_PRIORITY_DEFAULT, run_posted, p,
+                                   g_free);
+    }
+    g_mutex_unlock(&set->lock);
+    for (unsigned i = 0; i < n; i++)
+        g_thread_join(set->workers[i].thread);
+    for (unsigned i = 0; i < set->count; i++) {
+        if (set->workers[i].loop)
+            g_main_loop_unref(set->workers[i].loop);
+        if (set->workers[i].context)
+            g_main_context_unref(set->workers[i].context);
+    }
+    g_mutex_clear(&set->lock);
+    g_free(set->workers);
+    g_free(set);
+}
+
+int okno_workers_start(unsigned count, struct okno_workers **out)
+{
+    *out = NULL;
+    if (count == 0)
+        count = MIN(g_get_num_processors(), WORKERS_MAX);
+    if (count > WORKERS_MAX)
+        return OKNO_E_RANGE;
+    struct okno_workers *set = g_new0(struct okno_workers, 1);
+    g_mutex_init(&set->lock);
+    set->count = count;
+    set->workers = g_new0(struct okno_worker, count);
+    for (unsigned i = 0; i < count; i++) {
+        struct okno_worker *w = &set->workers[i];
+        w->set = set;
+        w->index = i;
+        w->context = g_main_context_new();
+        w->loop = g_main_loop_new(w->context, FALSE);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "okno-worker-%u", i);
+        GError *err = NULL;
+        set->workers[i].thread = g_thread_try_new(name, worker_main, &set->workers[i], &err);
+        if (!set->workers[i].thread) {
+            okno_log(OKNO_LOG_ERROR, "worker", "cannot start worker %u: %s", i, err->message);
+            g_error_free(err);
+            stop_started(set, i);
+            return OKNO_E_NOMEM;
+        }
+    }
+    okno_log(OKNO_LOG_INFO, "worker", "started %u media workers", count);
+    *out = set;
+    return 0;
+}
+
+unsigned okno_workers_count(const struct okno_workers *workers)
+{
+    return workers->count;
+}
+
+int okno_workers_post(struct okno_workers *workers, unsigned index, okno_worker_fn fn, void *data)
+{
+    if (index >= workers->count || !fn)
+        return index >= workers->count ? OKNO_E_RANGE : OKNO_E_INVAL;
+    int rc = 0;
+    /* Held across the attach so a stop cannot slip its quit in ahead of work it let through. */
+    g_mutex_lock(&workers->lock);
+    if (workers->stopping) {
+        rc = OKNO_E_CLOSED;
+    } else {
+        struct posted *p = g_new(struct posted, 1);
+        p->fn = fn;
+        p->data = data;
+        g_main_context_invoke_full(workers->workers[index].context, G_PRIORITY_DEFAULT, run_posted,
+                                   p, g_free);
+    }
+    g_mutex_unlock(&workers->lock);
+    return rc;
+}
+
+GMainContext *okno_workers_context(struct okno_workers *workers, unsigned index)
+{
+    return index < workers->count ? workers->workers[index].context : NULL;
+}
+
+int okno_workers_current(const struct okno_workers *workers)
+{
+    const struct okno_worker *w = current_worker;
+    return w && w->set == workers ? (int)w->index : -1;
+}
+
+unsigned okno_workers_place_room(struct okno_workers *workers)
+{
+    g_mutex_lock(&workers->lock);
+    unsigned best = 0;
+    for (unsigned i = 1; i < workers->count; i++) {
+        if (workers->workers[i].rooms < workers->workers[best].rooms)
+            best = i;
+    }
+    workers->workers[best].rooms++;
+    g_mutex_unlock(&workers->lock);
+    return best;
+}
+
+void okno_workers_release_room(struct okno_workers *workers, unsigned index)
+{
+    if (index >= workers->count)
+        return;
+    g_mutex_lock(&workers->lock);
+    if (workers->workers[index].rooms > 0)
+        workers->workers[index].rooms--;
+    g_mutex_unlock(&workers->lock);
+}
+
+unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index)
+{
+    if (index >= workers->count)
+        return 0;
+    g_mutex_lock(&workers->lock);
+    unsigned n = workers->workers[index].rooms;
+    g_mutex_unlock(&workers->lock);
+    return n;
+}
+
+void okno_workers_stop(struct okno_workers *workers)
+{
+    if (!workers)
+        return;
+    unsigned n = workers->count;
+    stop_started(workers, n);
+    okno_log(OKNO_LOG_INFO, "worker", "stopped %u media workers", n);
+}

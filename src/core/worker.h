@@ -1,0 +1,50 @@
+/* Media workers: N threads, each running its own GMainContext and GMainLoop. A room is pinned to
+ * one worker and everything of that room (peers, NiceAgents, timers) lives on that worker's
+ * context, so the media path needs no locks; the main thread talks to a worker only by posting
+ * work. Work posted to a worker runs on its thread in the order posted. This module deliberately
+ * knows nothing of rooms beyond a count per worker used to place new ones. */
+#ifndef OKNO_CORE_WORKER_H
+#define OKNO_CORE_WORKER_H
+
+#include <glib.h>
+
+#include "okno/err.h"
+
+struct okno_workers;
+
+typedef void (*okno_worker_fn)(void *data);
+
+/* Starts count workers (0: one per CPU core as g_get_num_processors says, at most 256). Returns 0
+ * and the set in *out (stop it with okno_workers_stop), or OKNO_E_RANGE for more than 256 workers,
+ * or OKNO_E_NOMEM when a thread cannot be created (those already started are stopped). */
+int okno_workers_start(unsigned count, struct okno_workers **out);
+
+unsigned okno_workers_count(const struct okno_workers *workers);
+
+/* Runs fn(data) on worker index's thread, after the work posted to it before. Any thread. Returns
+ * 0, OKNO_E_RANGE for a bad index, or OKNO_E_CLOSED once okno_workers_stop has begun (fn will then
+ * not run: the caller still owns data). Work accepted before the stop always runs. */
+int okno_workers_post(struct okno_workers *workers, unsigned index, okno_worker_fn fn, void *data);
+
+/* The worker's context, for attaching sources (NiceAgent, timers) from that worker's thread. Owned
+ * by the workers; valid until okno_workers_stop returns. NULL for a bad index. */
+GMainContext *okno_workers_context(struct okno_workers *workers, unsigned index);
+
+/* Index of the worker whose thread is calling, or -1 on any other thread. */
+int okno_workers_current(const struct okno_workers *workers);
+
+/* Places a new room: returns the index of the worker with the fewest rooms (lowest index on a tie)
+ * and counts the room there. Any thread. */
+unsigned okno_workers_place_room(struct okno_workers *workers);
+/* Uncounts a room that okno_workers_place_room placed on index (no-op if none is counted there). */
+void okno_workers_release_room(struct okno_workers *workers, unsigned index);
+/* Rooms counted on index (0 for a bad index). */
+unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index);
+
+/* Orderly stop from the thread that started them (never from a worker): lets every worker run the
+ * work already posted, quits every loop, joins every thread and frees everything. Sources still
+ * attached to a worker's context are destroyed with it. Invalidates workers and every context it
+ * handed out. NULL is ignored. */
+void okno_workers_stop(struct okno_workers *workers);
+
+#endif
