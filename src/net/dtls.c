@@ -38,6 +38,7 @@ struct okno_dtls {
     enum okno_dtls_state state;
     struct okno_fingerprint remote_fp;
     unsigned initial_rto_us;
+    unsigned max_rto_us;
     int fp_checked;  /* the verify callback accepted the peer's certificate */
     int fp_mismatch; /* ... or rejected it */
     int peer_alert;  /* last fatal alert received (OpenSSL's level << 8 | description), or -1 */
@@ -110,9 +111,7 @@ static unsigned int timer_cb(SSL *ssl, unsigned int prev_us)
     const struct okno_dtls *d = SSL_get_app_data(ssl);
     if (prev_us == 0)
         return d->initial_rto_us;
-    unsigned int cap =
-        d->initial_rto_us > OKNO_DTLS_MAX_RTO_US ? d->initial_rto_us : OKNO_DTLS_MAX_RTO_US;
-    return prev_us >= cap / 2 ? cap : prev_us * 2;
+    return prev_us >= d->max_rto_us / 2 ? d->max_rto_us : prev_us * 2;
 }
 
 static void info_cb(const SSL *ssl, int where, int ret)
@@ -162,8 +161,7 @@ static int fail(struct okno_dtls *d, int err, const char *reason)
     return end(d, OKNO_DTLS_FAILED, err, reason);
 }
 
-/* Turns an OpenSSL failure into our code and the most specific reason we know. */
-static int fail_from_openssl(struct okno_dtls *d, const char *what)
+static int classify_failure(struct okno_dtls *d, const char *what)
 {
     char buf[160];
     unsigned long e = ERR_peek_last_error();
@@ -187,6 +185,15 @@ static int fail_from_openssl(struct okno_dtls *d, const char *what)
     else
         snprintf(buf, sizeof buf, "%s failed (%s)", what, why ? why : "unknown");
     return fail(d, OKNO_E_IO, buf);
+}
+
+/* Turns an OpenSSL failure into our code and the most specific reason we know, and leaves OpenSSL's
+ * per-thread error queue empty for whatever else runs on this worker. */
+static int fail_from_openssl(struct okno_dtls *d, const char *what)
+{
+    int err = classify_failure(d, what);
+    ERR_clear_error();
+    return err;
 }
 
 /* Classifies the result r of an SSL call that did not succeed. */
@@ -327,6 +334,9 @@ int okno_dtls_create(const struct okno_dtls_config *cfg, const struct okno_dtls_
     d->role = cfg->role;
     d->remote_fp = cfg->remote_fingerprint;
     d->initial_rto_us = cfg->initial_rto_us ? cfg->initial_rto_us : OKNO_DTLS_INITIAL_RTO_US;
+    d->max_rto_us = cfg->max_rto_us ? cfg->max_rto_us : OKNO_DTLS_MAX_RTO_US;
+    if (d->max_rto_us < d->initial_rto_us)
+        d->max_rto_us = d->initial_rto_us;
     d->peer_alert = d->sent_alert = -1;
     ERR_clear_error();
     d->ctx = SSL_CTX_new(DTLS_method());

@@ -33,7 +33,7 @@
 #define OKNO_DTLS_MAX_DATAGRAM 1500
 /* Largest datagram we send, handshake flights included (WebRTC's conservative MTU). */
 #define OKNO_DTLS_MTU 1200
-/* First retransmission timeout (RFC 6347 4.2.4.1); it doubles up to OKNO_DTLS_MAX_RTO_US, and the
+/* Default first retransmission timeout (RFC 6347 4.2.4.1) and ceiling of its doubling; the
  * handshake fails after OpenSSL's twelfth timeout. */
 #define OKNO_DTLS_INITIAL_RTO_US 1000000u
 #define OKNO_DTLS_MAX_RTO_US     10000000u
@@ -82,6 +82,10 @@ struct okno_dtls_config {
     enum okno_srtp_profile profile;
     /* First retransmission timeout; 0 means OKNO_DTLS_INITIAL_RTO_US. */
     uint32_t initial_rto_us;
+    /* Ceiling of the doubling timeout; 0 means OKNO_DTLS_MAX_RTO_US. Raised to initial_rto_us if
+     * lower. OpenSSL gives up after twelve timeouts, so this also bounds how long a dead handshake
+     * lingers. */
+    uint32_t max_rto_us;
 };
 
 struct okno_dtls;

@@ -64,11 +64,11 @@ static void rec_closed(void *user, int err, const char *reason)
 struct link_opts {
     enum okno_srtp_profile client_profile, server_profile;
     int client_gets_wrong_fp, server_gets_wrong_fp;
-    uint32_t initial_rto_us;
+    uint32_t initial_rto_us, max_rto_us;
 };
 
 static void make_side(struct side *s, enum okno_dtls_role role, const struct okno_cert *remote,
-                      enum okno_srtp_profile profile, uint32_t rto)
+                      enum okno_srtp_profile profile, uint32_t rto, uint32_t max_rto)
 {
     struct okno_dtls_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -76,6 +76,7 @@ static void make_side(struct side *s, enum okno_dtls_role role, const struct okn
     cfg.cert = s->cert;
     cfg.profile = profile;
     cfg.initial_rto_us = rto;
+    cfg.max_rto_us = max_rto;
     assert_int_equal(
         okno_cert_fingerprint_parse(okno_cert_fingerprint_sdp(remote), &cfg.remote_fingerprint), 0);
     struct okno_dtls_listener l = {rec_send, rec_connected, rec_closed, s};
@@ -92,9 +93,9 @@ static struct link *link_new(const struct link_opts *o)
     assert_int_equal(okno_cert_generate("server", &k->server.cert), 0);
     assert_int_equal(okno_cert_generate("stranger", &stranger), 0);
     make_side(&k->client, OKNO_DTLS_CLIENT, o->client_gets_wrong_fp ? stranger : k->server.cert,
-              o->client_profile, o->initial_rto_us);
+              o->client_profile, o->initial_rto_us, o->max_rto_us);
     make_side(&k->server, OKNO_DTLS_SERVER, o->server_gets_wrong_fp ? stranger : k->client.cert,
-              o->server_profile, o->initial_rto_us);
+              o->server_profile, o->initial_rto_us, o->max_rto_us);
     okno_cert_free(stranger);
     return k;
 }
@@ -315,6 +316,35 @@ static void test_dtls_dropped_final_server_flight_is_recovered_by_client_timer(v
     link_free(k);
 }
 
+static void test_dtls_handshake_gives_up_after_last_retransmission(void **state)
+{
+    (void)state;
+    struct link_opts o = {.initial_rto_us = 20000, .max_rto_us = 20000};
+    struct link *k = link_new(&o);
+    assert_int_equal(okno_dtls_start(k->client.dtls, g_get_monotonic_time()), 0);
+    int retransmissions = 0, err = 0;
+    for (int i = 0; i < 40 && err == 0; i++) {
+        int64_t now = g_get_monotonic_time();
+        int64_t due = okno_dtls_next_timeout_us(k->client.dtls, now);
+        assert_true(due != INT64_MAX && due - now <= 20000);
+        if (due > now)
+            g_usleep((gulong)(due - now));
+        err = okno_dtls_on_timeout(k->client.dtls, g_get_monotonic_time());
+        if (err > 0) {
+            retransmissions++;
+            err = 0;
+        }
+    }
+    assert_int_equal(err, OKNO_E_TIMEOUT);
+    assert_true(retransmissions >= 10); /* OpenSSL's budget is twelve timeouts */
+    assert_int_equal(okno_dtls_state(k->client.dtls), OKNO_DTLS_FAILED);
+    assert_int_equal(k->client.close_err, OKNO_E_TIMEOUT);
+    assert_non_null(strstr(k->client.reason, "timed out"));
+    assert_int_equal(okno_dtls_next_timeout_us(k->client.dtls, 0), INT64_MAX);
+    assert_int_equal(k->client.sent_total, (size_t)retransmissions + 1); /* one ClientHello each */
+    link_free(k);
+}
+
 static void test_dtls_feed_rejects_malformed_datagrams_and_handshake_survives(void **state)
 {
     (void)state;
@@ -401,7 +431,7 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
             assert_true(err < 0);
             assert_true(strlen(okno_dtls_reason(k->server.dtls)) > 0);
             okno_dtls_free(k->server.dtls);
-            make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0);
+            make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0);
             assert_int_equal(okno_dtls_start(k->server.dtls, 0), 0);
             restarts++;
         } else {
@@ -411,7 +441,7 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
     }
     /* a fresh pair still completes, so nothing above leaked state between endpoints */
     okno_dtls_free(k->server.dtls);
-    make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0);
+    make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0);
     assert_int_equal(okno_dtls_start(k->server.dtls, 0), 0);
     assert_int_equal(okno_dtls_start(k->client.dtls, 0), 0);
     pump(k, 0);
@@ -536,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_dtls_server_rejects_client_with_wrong_fingerprint),
         cmocka_unit_test(test_dtls_dropped_client_hello_is_retransmitted_on_timeout),
         cmocka_unit_test(test_dtls_dropped_final_server_flight_is_recovered_by_client_timer),
+        cmocka_unit_test(test_dtls_handshake_gives_up_after_last_retransmission),
         cmocka_unit_test(test_dtls_feed_rejects_malformed_datagrams_and_handshake_survives),
         cmocka_unit_test(test_dtls_random_records_never_crash_an_endpoint),
         cmocka_unit_test(test_dtls_close_notify_reaches_the_peer),
