@@ -94,6 +94,43 @@ static int parse_code3_head(const uint8_t *buf, size_t len, size_t *off,
     return 0;
 }
 
+/* Code 3 after the TOC: count byte, padding, and the frame lengths, VBR (R7) or CBR (R6). On return
+ * *off is at the first frame's data. */
+static int parse_code3(const uint8_t *buf, size_t len, size_t *off, struct okno_opus_packet *out)
+{
+    int n = parse_code3_head(buf, len, off, out);
+    if (n < 0)
+        return n;
+    size_t end = len - out->padding; /* frame data ends where the padding starts */
+    if (!out->vbr) {
+        /* R6: the frames share what is left equally. */
+        size_t data = end - *off;
+        if (data % out->frame_count != 0)
+            return OKNO_E_MALFORMED;
+        if (data / out->frame_count > OKNO_OPUS_MAX_FRAME_LEN)
+            return OKNO_E_MALFORMED; /* R2 */
+        for (unsigned i = 0; i < out->frame_count; i++)
+            out->frame_len[i] = (uint16_t)(data / out->frame_count);
+        return 0;
+    }
+    /* R7: the coded lengths of the first M-1 frames, then their data, fit before the padding. */
+    size_t sum = 0;
+    for (unsigned i = 0; i + 1 < out->frame_count; i++) {
+        n = read_frame_len(buf + *off, end - *off, &out->frame_len[i]);
+        if (n < 0)
+            return n;
+        *off += (size_t)n;
+        sum += out->frame_len[i];
+    }
+    if (sum > end - *off)
+        return OKNO_E_TRUNCATED;
+    size_t last = end - *off - sum;
+    if (last > OKNO_OPUS_MAX_FRAME_LEN)
+        return OKNO_E_MALFORMED; /* R2 */
+    out->frame_len[out->frame_count - 1] = (uint16_t)last;
+    return 0;
+}
+
 int okno_opus_parse(const uint8_t *buf, size_t len, struct okno_opus_packet *out)
 {
     memset(out, 0, sizeof *out);
@@ -101,7 +138,6 @@ int okno_opus_parse(const uint8_t *buf, size_t len, struct okno_opus_packet *out
         return OKNO_E_TRUNCATED; /* R1 */
     okno_opus_parse_toc(buf[0], &out->toc);
     size_t off = 1;
-    size_t end; /* code 3: where frame data ends, before the trailing padding */
     int n;
     switch (out->toc.code) {
     case 0:
@@ -131,37 +167,9 @@ int okno_opus_parse(const uint8_t *buf, size_t len, struct okno_opus_packet *out
         out->frame_len[1] = (uint16_t)(len - off - out->frame_len[0]);
         break;
     default:
-        n = parse_code3_head(buf, len, &off, out);
+        n = parse_code3(buf, len, &off, out);
         if (n < 0)
             return n;
-        end = len - out->padding;
-        if (out->vbr) {
-            /* R7: the coded lengths of the first M-1 frames, then their data, fit before the
-             * padding. */
-            size_t sum = 0;
-            for (unsigned i = 0; i + 1 < out->frame_count; i++) {
-                n = read_frame_len(buf + off, end - off, &out->frame_len[i]);
-                if (n < 0)
-                    return n;
-                off += (size_t)n;
-                sum += out->frame_len[i];
-            }
-            if (sum > end - off)
-                return OKNO_E_TRUNCATED;
-            size_t last = end - off - sum;
-            if (last > OKNO_OPUS_MAX_FRAME_LEN)
-                return OKNO_E_MALFORMED; /* R2 */
-            out->frame_len[out->frame_count - 1] = (uint16_t)last;
-        } else {
-            /* R6: the frames share what is left equally. */
-            size_t data = end - off;
-            if (data % out->frame_count != 0)
-                return OKNO_E_MALFORMED;
-            if (data / out->frame_count > OKNO_OPUS_MAX_FRAME_LEN)
-                return OKNO_E_MALFORMED; /* R2 */
-            for (unsigned i = 0; i < out->frame_count; i++)
-                out->frame_len[i] = (uint16_t)(data / out->frame_count);
-        }
         break;
     }
     for (unsigned i = 0; i < out->frame_count; i++) {

@@ -1,3 +1,6 @@
+/* Unit tests of Opus packet framing (wire/opus.h): RFC 6716 table 2 for every TOC configuration,
+ * each frame count code, real libopus packets, and one case for each of the rules R1-R7. There is
+ * no builder, so these tests stop at parse and check. */
 #include "testutil.h"
 #include "okno/err.h"
 #include "wire/opus.h"

@@ -1,3 +1,5 @@
+/* Unit tests of RFC 2198 RED payloads (wire/red.h): the RFC's section 4 example and a real Opus RED
+ * payload parsed, checked and rebuilt byte for byte; truncations; strip and recover. */
 #include "testutil.h"
 #include "okno/err.h"
 #include "wire/red.h"

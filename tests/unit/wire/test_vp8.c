@@ -1,3 +1,7 @@
+/* Unit tests of the VP8 payload descriptor and payload header (wire/vp8.h): RFC 7741's layouts
+ * rebuilt by hand and a real libvpx key frame, parsed, checked field by field and written back byte
+ * for byte; every truncation; in-place rewriting. The munger's continuity rules are tested in
+ * test_vp8_munger.c. */
 #include "testutil.h"
 #include "okno/err.h"
 #include "wire/vp8.h"

@@ -1,3 +1,6 @@
+/* Unit tests of the VP8 picture ID / TL0PICIDX munger (wire/vp8_munger.h): continuity across
+ * simulcast switches, dropped temporal-layer frames and picture ID wrap, late packets, and the
+ * munger's output written into real packets with okno_vp8_rewrite. */
 #include "testutil.h"
 #include "okno/err.h"
 #include "wire/vp8.h"
