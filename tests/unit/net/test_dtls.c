@@ -247,16 +247,24 @@ static void test_dtls_server_rejects_client_with_wrong_fingerprint(void **state)
     link_free(k);
 }
 
-/* OpenSSL 3.0 times its DTLS retransmissions with gettimeofday(), so the test runs on the real
- * monotonic clock with a short first timeout, sleeping only until the deadline the endpoints
- * report. */
+/* OpenSSL 3.0 times its DTLS retransmissions with gettimeofday() and cannot be given a clock, so
+ * the timer tests use short timeouts and sleep until the deadline the endpoints report. The
+ * caller's clock is the monotonic one moved to an arbitrary epoch, to show deadlines come back in
+ * the caller's clock whatever its origin. */
+#define CALLER_EPOCH_US INT64_C(1000000000000)
+
+static int64_t caller_now(void)
+{
+    return g_get_monotonic_time() + CALLER_EPOCH_US;
+}
+
 static int drive_timers(struct link *k, int max_timeouts)
 {
     int fired = 0;
     for (int i = 0; i < max_timeouts * 4 && fired < max_timeouts; i++) {
         if (k->client.connected && k->server.connected)
             break;
-        int64_t now = g_get_monotonic_time();
+        int64_t now = caller_now();
         int64_t dc = okno_dtls_next_timeout_us(k->client.dtls, now);
         int64_t ds = okno_dtls_next_timeout_us(k->server.dtls, now);
         int64_t due = dc < ds ? dc : ds;
@@ -264,7 +272,7 @@ static int drive_timers(struct link *k, int max_timeouts)
         assert_true(due >= now);
         if (due > now)
             g_usleep((gulong)(due - now));
-        now = g_get_monotonic_time();
+        now = caller_now();
         int rc = okno_dtls_on_timeout(k->client.dtls, now);
         int rs = okno_dtls_on_timeout(k->server.dtls, now);
         assert_true(rc >= 0 && rs >= 0);
@@ -279,7 +287,7 @@ static void test_dtls_dropped_client_hello_is_retransmitted_on_timeout(void **st
     (void)state;
     struct link_opts o = {.initial_rto_us = 40000};
     struct link *k = link_new(&o);
-    int64_t now = g_get_monotonic_time();
+    int64_t now = caller_now();
     assert_int_equal(okno_dtls_next_timeout_us(k->client.dtls, now), INT64_MAX); /* not started */
     assert_int_equal(okno_dtls_start(k->server.dtls, now), 0);
     assert_int_equal(okno_dtls_start(k->client.dtls, now), 0);
@@ -304,7 +312,7 @@ static void test_dtls_dropped_final_server_flight_is_recovered_by_client_timer(v
     struct link_opts o = {.initial_rto_us = 40000};
     struct link *k = link_new(&o);
     k->server.drop_batch = 2; /* ChangeCipherSpec + Finished */
-    int64_t now = g_get_monotonic_time();
+    int64_t now = caller_now();
     assert_int_equal(okno_dtls_start(k->server.dtls, now), 0);
     assert_int_equal(okno_dtls_start(k->client.dtls, now), 0);
     pump(k, now);
@@ -321,15 +329,15 @@ static void test_dtls_handshake_gives_up_after_last_retransmission(void **state)
     (void)state;
     struct link_opts o = {.initial_rto_us = 20000, .max_rto_us = 20000};
     struct link *k = link_new(&o);
-    assert_int_equal(okno_dtls_start(k->client.dtls, g_get_monotonic_time()), 0);
+    assert_int_equal(okno_dtls_start(k->client.dtls, caller_now()), 0);
     int retransmissions = 0, err = 0;
     for (int i = 0; i < 40 && err == 0; i++) {
-        int64_t now = g_get_monotonic_time();
+        int64_t now = caller_now();
         int64_t due = okno_dtls_next_timeout_us(k->client.dtls, now);
         assert_true(due != INT64_MAX && due - now <= 20000);
         if (due > now)
             g_usleep((gulong)(due - now));
-        err = okno_dtls_on_timeout(k->client.dtls, g_get_monotonic_time());
+        err = okno_dtls_on_timeout(k->client.dtls, caller_now());
         if (err > 0) {
             retransmissions++;
             err = 0;
