@@ -6,7 +6,6 @@
  * itself: OpenSSL keeps the flights and resends them from DTLSv1_handle_timeout(). */
 #include "net/dtls.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,7 @@
 #define GROUPS               "X25519:P-256"
 
 struct okno_dtls {
-    /* borrowed */
+    /* borrowed: the listener's user pointer */
     struct okno_dtls_listener listener;
     /* owned */
     SSL_CTX *ctx;

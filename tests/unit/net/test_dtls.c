@@ -64,11 +64,14 @@ static void rec_closed(void *user, int err, const char *reason)
 struct link_opts {
     enum okno_srtp_profile client_profile, server_profile;
     int client_gets_wrong_fp, server_gets_wrong_fp;
+    int other_hashes; /* client checks the server with SHA-1, server checks the client with SHA-512
+                       */
     uint32_t initial_rto_us, max_rto_us;
 };
 
 static void make_side(struct side *s, enum okno_dtls_role role, const struct okno_cert *remote,
-                      enum okno_srtp_profile profile, uint32_t rto, uint32_t max_rto)
+                      enum okno_srtp_profile profile, uint32_t rto, uint32_t max_rto,
+                      const enum okno_fp_alg *alg)
 {
     struct okno_dtls_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -77,8 +80,12 @@ static void make_side(struct side *s, enum okno_dtls_role role, const struct okn
     cfg.profile = profile;
     cfg.initial_rto_us = rto;
     cfg.max_rto_us = max_rto;
-    assert_int_equal(
-        okno_cert_fingerprint_parse(okno_cert_fingerprint_sdp(remote), &cfg.remote_fingerprint), 0);
+    if (alg)
+        assert_int_equal(okno_cert_fingerprint(remote, *alg, &cfg.remote_fingerprint), 0);
+    else
+        assert_int_equal(
+            okno_cert_fingerprint_parse(okno_cert_fingerprint_sdp(remote), &cfg.remote_fingerprint),
+            0);
     struct okno_dtls_listener l = {rec_send, rec_connected, rec_closed, s};
     assert_int_equal(okno_dtls_create(&cfg, &l, &s->dtls), 0);
     assert_int_equal(okno_dtls_state(s->dtls), OKNO_DTLS_NEW);
@@ -89,13 +96,15 @@ static struct link *link_new(const struct link_opts *o)
     struct link *k = calloc(1, sizeof *k);
     assert_non_null(k);
     struct okno_cert *stranger = NULL;
+    const enum okno_fp_alg sha1 = OKNO_FP_SHA1, sha512 = OKNO_FP_SHA512;
     assert_int_equal(okno_cert_generate("client", &k->client.cert), 0);
     assert_int_equal(okno_cert_generate("server", &k->server.cert), 0);
     assert_int_equal(okno_cert_generate("stranger", &stranger), 0);
     make_side(&k->client, OKNO_DTLS_CLIENT, o->client_gets_wrong_fp ? stranger : k->server.cert,
-              o->client_profile, o->initial_rto_us, o->max_rto_us);
+              o->client_profile, o->initial_rto_us, o->max_rto_us, o->other_hashes ? &sha1 : NULL);
     make_side(&k->server, OKNO_DTLS_SERVER, o->server_gets_wrong_fp ? stranger : k->client.cert,
-              o->server_profile, o->initial_rto_us, o->max_rto_us);
+              o->server_profile, o->initial_rto_us, o->max_rto_us,
+              o->other_hashes ? &sha512 : NULL);
     okno_cert_free(stranger);
     return k;
 }
@@ -212,6 +221,15 @@ static void test_dtls_handshake_without_common_srtp_profile_fails(void **state)
     assert_int_equal(okno_dtls_state(k->server.dtls), OKNO_DTLS_FAILED);
     assert_int_equal(k->server.close_err, OKNO_E_UNSUPPORTED);
     assert_non_null(strstr(okno_dtls_reason(k->server.dtls), "SRTP"));
+    link_free(k);
+}
+
+static void test_dtls_handshake_accepts_sha1_and_sha512_fingerprints(void **state)
+{
+    (void)state;
+    struct link_opts o = {.other_hashes = 1};
+    struct link *k = handshake(&o);
+    assert_keys_crosswise(k, OKNO_SRTP_AEAD_AES_128_GCM);
     link_free(k);
 }
 
@@ -439,7 +457,7 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
             assert_true(err < 0);
             assert_true(strlen(okno_dtls_reason(k->server.dtls)) > 0);
             okno_dtls_free(k->server.dtls);
-            make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0);
+            make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0, NULL);
             assert_int_equal(okno_dtls_start(k->server.dtls, 0), 0);
             restarts++;
         } else {
@@ -449,7 +467,7 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
     }
     /* a fresh pair still completes, so nothing above leaked state between endpoints */
     okno_dtls_free(k->server.dtls);
-    make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0);
+    make_side(&k->server, OKNO_DTLS_SERVER, k->client.cert, 0, 0, 0, NULL);
     assert_int_equal(okno_dtls_start(k->server.dtls, 0), 0);
     assert_int_equal(okno_dtls_start(k->client.dtls, 0), 0);
     pump(k, 0);
@@ -570,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_dtls_handshake_agrees_on_cm_sha1_80_when_forced_on_both),
         cmocka_unit_test(test_dtls_server_falls_back_to_cm_when_client_offers_only_cm),
         cmocka_unit_test(test_dtls_handshake_without_common_srtp_profile_fails),
+        cmocka_unit_test(test_dtls_handshake_accepts_sha1_and_sha512_fingerprints),
         cmocka_unit_test(test_dtls_client_rejects_server_with_wrong_fingerprint),
         cmocka_unit_test(test_dtls_server_rejects_client_with_wrong_fingerprint),
         cmocka_unit_test(test_dtls_dropped_client_hello_is_retransmitted_on_timeout),
