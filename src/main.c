@@ -52,6 +52,12 @@ static void stop_workers(struct app *app)
     app->workers = NULL;
 }
 
+static void stop_plugins(struct app *app)
+{
+    okno_plugin_host_free(app->plugins);
+    app->plugins = NULL;
+}
+
 static int start_plugins(struct app *app)
 {
     okno_plugin_host_new(app->cfg, NULL, &app->plugins);
@@ -60,14 +66,9 @@ static int start_plugins(struct app *app)
     if (rc != 0) {
         okno_log(OKNO_LOG_ERROR, "main", "%s", why);
         g_free(why);
+        stop_plugins(app); /* the plugins loaded before the failure */
     }
     return rc;
-}
-
-static void stop_plugins(struct app *app)
-{
-    okno_plugin_host_free(app->plugins);
-    app->plugins = NULL;
 }
 
 static gboolean on_signal(gpointer user_data, const char *name)
@@ -109,7 +110,8 @@ struct subsystem {
     void (*stop)(struct app *app);
 };
 
-/* Started top to bottom, stopped bottom to top. */
+/* Started top to bottom, stopped bottom to top. A start that fails undoes its own partial work
+ * before returning; main then stops only the subsystems above it. */
 static const struct subsystem subsystems[] = {
     {"workers", start_workers, stop_workers},
     {"plugins", start_plugins, stop_plugins},

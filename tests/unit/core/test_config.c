@@ -267,23 +267,34 @@ static void test_shipped_config_documents_every_key_and_loads(void **state)
 {
     (void)state;
     char *text = okno_test_read_file("../conf/okno.conf", NULL);
+    /* "group/key" for every "key =" or "# key =" line, under the group header above it. */
+    GHashTable *documented = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GRegex *key_line = g_regex_new("^#? ?([a-z0-9_]+) =", 0, 0, NULL);
+    char **lines = g_strsplit(text, "\n", -1);
+    char *group = g_strdup("");
+    for (char **l = lines; *l; l++) {
+        GMatchInfo *m = NULL;
+        if ((*l)[0] == '[' && strchr(*l, ']')) {
+            g_free(group);
+            group = g_strndup(*l + 1, (gsize)(strchr(*l, ']') - *l - 1));
+        } else if (g_regex_match(key_line, *l, 0, &m)) {
+            char *key = g_match_info_fetch(m, 1);
+            g_hash_table_add(documented, g_strdup_printf("%s/%s", group, key));
+            g_free(key);
+        }
+        g_match_info_free(m);
+    }
     for (size_t i = 0; i < okno__config_schema_len; i++) {
         const struct okno_config_key *row = &okno__config_schema[i];
-        char *header = g_strdup_printf("[%s]\n", row->group);
-        const char *section = strstr(text, header);
-        if (!section)
-            fail_msg("conf/okno.conf has no [%s]", row->group);
-        const char *next = strstr(section + 1, "\n[");
-        char *pattern = g_strdup_printf("^#? ?%s =", row->key);
-        GRegex *re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
-        g_free(pattern);
-        char *body = g_strndup(section, next ? (gsize)(next - section) : strlen(section));
-        if (!g_regex_match(re, body, 0, NULL))
+        char *id = g_strdup_printf("%s/%s", row->group, row->key);
+        if (!g_hash_table_contains(documented, id))
             fail_msg("conf/okno.conf does not document [%s] %s", row->group, row->key);
-        g_free(body);
-        g_regex_unref(re);
-        g_free(header);
+        g_free(id);
     }
+    g_free(group);
+    g_strfreev(lines);
+    g_regex_unref(key_line);
+    g_hash_table_destroy(documented);
     g_free(text);
     struct okno_config *cfg = NULL;
     char *errors = NULL;
