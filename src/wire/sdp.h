@@ -9,7 +9,7 @@
  * copy-free, and the SFU's strings (mids, ufrags, codec names) all live somewhere stable anyway. A
  * view whose p is NULL is absent; a non-NULL p with len 0 is present and empty.
  *
- * The whole model is large (sizeof(struct okno_sdp) is about 450 KB): allocate it once per
+ * The whole model is large (sizeof(struct okno_sdp) is about 520 KB): allocate it once per
  * negotiation on the heap, never on a thread's stack.
  *
  * Deliberately not here: the offer/answer state machine, codec negotiation policy, and any check
