@@ -1,7 +1,7 @@
 /* Whether two SDP models describe the same session, and where they first differ. Views compare by
- * their text, so a model parsed from our own output equals the model it was written from; that is
- * what the round-trip tests and the fuzzer check, and what tells the SFU a renegotiation changed
- * nothing.
+ * their text, rtcp-fb lines by their order within each payload type (the order the writer keeps),
+ * so a model parsed from our own output equals the model it was written from; that is what the
+ * round-trip tests and the fuzzer check, and what tells the SFU a renegotiation changed nothing.
  *
  * Not compared: n_candidates_dropped (the writer never writes dropped candidates) and the raw fmt
  * of an RTP section that has codecs (the writer lists the codecs' payload types instead). */
@@ -131,6 +131,25 @@ static bool sc_eq(struct cmp *c, const struct okno_sdp_sc_list *a, const struct 
     return true;
 }
 
+/* rtcp-fb lines are written grouped by payload type, so only their order within one payload type is
+ * kept: line i of a matches the line of b with the same pt and the same rank among that pt's lines.
+ */
+static int fb_rank(const struct okno_sdp_media *m, int i)
+{
+    int rank = 0;
+    for (int k = 0; k < i; k++)
+        rank += m->rtcp_fbs[k].pt == m->rtcp_fbs[i].pt;
+    return rank;
+}
+
+static const struct okno_sdp_rtcp_fb *nth_fb(const struct okno_sdp_media *m, int pt, int rank)
+{
+    for (int k = 0; k < m->n_rtcp_fbs && k < OKNO_SDP_MAX_RTCP_FB; k++)
+        if (m->rtcp_fbs[k].pt == pt && rank-- == 0)
+            return &m->rtcp_fbs[k];
+    return NULL;
+}
+
 static bool rtp_eq(struct cmp *c, const struct okno_sdp_media *a, const struct okno_sdp_media *b)
 {
     SAME(a->n_codecs, b->n_codecs, "codecs", -1);
@@ -144,9 +163,11 @@ static bool rtp_eq(struct cmp *c, const struct okno_sdp_media *a, const struct o
     }
     SAME(a->n_rtcp_fbs, b->n_rtcp_fbs, "rtcp-fb", -1);
     for (int i = 0; i < a->n_rtcp_fbs && i < OKNO_SDP_MAX_RTCP_FB; i++) {
-        SAME(a->rtcp_fbs[i].pt, b->rtcp_fbs[i].pt, "rtcp-fb pt", i);
-        SAME_V(a->rtcp_fbs[i].type, b->rtcp_fbs[i].type, "rtcp-fb type", i);
-        SAME_V(a->rtcp_fbs[i].subtype, b->rtcp_fbs[i].subtype, "rtcp-fb subtype", i);
+        const struct okno_sdp_rtcp_fb *x = &a->rtcp_fbs[i], *y = nth_fb(b, x->pt, fb_rank(a, i));
+        if (!y)
+            return differ(c, "rtcp-fb pt", i);
+        SAME_V(x->type, y->type, "rtcp-fb type", i);
+        SAME_V(x->subtype, y->subtype, "rtcp-fb subtype", i);
     }
     SAME(a->n_ssrcs, b->n_ssrcs, "ssrc", -1);
     for (int i = 0; i < a->n_ssrcs && i < OKNO_SDP_MAX_SSRCS; i++) {
