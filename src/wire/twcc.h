@@ -119,10 +119,11 @@ struct okno_twcc_build_opts {
  * seven. The packet stops early, before an entry whose delta does not fit 16 bits signed or which
  * would push the packet past max_size (or cap), or after 65535 statuses; the caller then encodes
  * the rest, from entries + *consumed, into the next packet. The packet is padded to 32 bits with
- * the RTCP padding bit, as libwebrtc and pion do. Returns the packet's size and sets *consumed (at
- * least 1); OKNO_E_INVAL for n == 0, or for a sequence gap or a status above OKNO_TWCC_LARGE_DELTA
- * among the entries the packet reaches (those after its end are not looked at); OKNO_E_NOSPC when
- * not even the first entry fits. Writes only buf[0..returned size) on success. */
+ * zero bytes after the deltas, as the draft shows it, never with the RTCP padding bit. Returns the
+ * packet's size and sets *consumed (at least 1); OKNO_E_INVAL for n == 0, or for a sequence gap or
+ * a status above OKNO_TWCC_LARGE_DELTA among the entries the packet reaches (those after its end
+ * are not looked at); OKNO_E_NOSPC when not even the first entry fits. Writes only buf[0..returned
+ * size) on success. */
 int okno_twcc_build(const struct okno_twcc_build_opts *opts, const struct okno_twcc_entry *entries,
                     size_t n, uint8_t *buf, size_t cap, size_t *consumed);
 

@@ -209,11 +209,11 @@ int okno_twcc_build(const struct okno_twcc_build_opts *opts, const struct okno_t
         put_chunk(&w, pending_take(&w.p, true));
 
     size_t end = FIXED_LEN + chunks_len + w.delta_bytes;
-    size_t pad = size - end;
-    memset(buf + end, 0, pad);
-    if (pad)
-        buf[size - 1] = (uint8_t)pad;
-    buf[0] = (uint8_t)(0x80 | (pad ? 0x20 : 0) | OKNO_TWCC_FMT);
+    /* The draft's zero padding inside the FCI rather than RTCP padding (which libwebrtc sends): the
+     * P bit is only allowed on the last packet of a compound datagram, and aligning the datagram is
+     * the RTCP writer's job. libwebrtc and pion ignore bytes after the last delta. */
+    memset(buf + end, 0, size - end);
+    buf[0] = 0x80 | OKNO_TWCC_FMT;
     buf[1] = RTCP_RTPFB;
     okno_wr16(buf + 2, (uint16_t)(size / 4 - 1));
     okno_wr32(buf + 4, opts->sender_ssrc);
