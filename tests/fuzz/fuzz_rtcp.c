@@ -12,6 +12,7 @@
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
 #include "wire/rtcp_report.h"
+#include "wire/twcc.h"
 
 #define MAX_PACKET (4 * 65536)
 #define MAX_ITEMS  4096
@@ -187,10 +188,30 @@ static int feedback(const struct okno_rtcp_pkt *pkt)
         return fir(&fb);
     case OKNO_RTCP_FB_REMB:
         return remb(&fb);
-    case OKNO_RTCP_FB_TWCC:
-        /* ---- TWCC: the transport-wide CC engineer adds the wire/twcc parse (and its round trip)
-         * here, on &fb, returning the rebuilt size or -1 like the cases above. ---- */
-        return -1;
+    case OKNO_RTCP_FB_TWCC: {
+        /* Parse the FCI, encode the statuses again and parse that: the same packets must come back
+         * received or not, at the same times (modulo the 24-bit reference time's period). Every
+         * delta but the first is re-encoded as it was, and the first is rebased onto a reference
+         * time at most 64 ms before it, so one packet always holds them all. */
+        static struct okno_twcc_entry e[65536], e2[65536];
+        struct okno_twcc_fb t, t2;
+        if (okno_twcc_parse_fci(fb.fci, fb.fci_len, &t) < 0)
+            return -1;
+        int n = okno_twcc_parse_entries(&t, e, 65536);
+        CHECK(n == t.status_count);
+        struct okno_twcc_build_opts o = {fb.sender_ssrc, fb.media_ssrc, t.fb_count, 0};
+        size_t used = 0;
+        int size = okno_twcc_build(&o, e, (size_t)n, out, sizeof out, &used);
+        CHECK(size > 0 && used == (size_t)n);
+        CHECK(okno_twcc_parse(out, (size_t)size, &t2) == size && t2.base_seq == t.base_seq);
+        CHECK(okno_twcc_parse_entries(&t2, e2, 65536) == n);
+        for (int i = 0; i < n; i++) {
+            CHECK(e[i].seq == e2[i].seq && (e[i].status == 0) == (e2[i].status == 0));
+            CHECK(e[i].status == 0 ||
+                  (e[i].arrival_us - e2[i].arrival_us) % OKNO_TWCC_REF_PERIOD_US == 0);
+        }
+        return size;
+    }
     case OKNO_RTCP_FB_OTHER:
         break;
     }
