@@ -7,7 +7,9 @@
  * array; nothing is allocated. It deliberately knows nothing about when feedback is due or which
  * packets to report (twcc_recorder.h is the receiver side), nor about unwrapping the 24-bit
  * reference time across feedback packets: that belongs to the sender's estimator, which sees the
- * sequence of feedback. */
+ * sequence of feedback (libwebrtc reads the field unsigned; the two readings differ by one period,
+ * which that unwrapping absorbs). Feedback without receive deltas, which a sender of the -02 header
+ * extension may ask for, is refused as truncated: okno never asks for it. */
 #ifndef OKNO_WIRE_TWCC_H
 #define OKNO_WIRE_TWCC_H
 
