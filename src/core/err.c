@@ -1,5 +1,5 @@
-/* Text for the error codes of include/okno/err.h. Kept apart from everything else so the wire formats and
- * plugins can name errors without pulling in the rest of the core. */
+/* Text for the error codes of include/okno/err.h. Kept apart from everything else so the wire
+ * formats and plugins can name errors without pulling in the rest of the core. */
 #include "okno/err.h"
 
 const char *okno_strerror(int err)
