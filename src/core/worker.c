@@ -193,6 +193,12 @@ void okno_workers_stop(struct okno_workers *workers)
 {
     if (!workers)
         return;
+    if (okno_workers_current(workers) >= 0) {
+        /* Joining our own thread would hang okno for good; refusing is the lesser harm. */
+        g_critical("okno_workers_stop called from worker %d: ignored",
+                   okno_workers_current(workers));
+        return;
+    }
     unsigned n = workers->count;
     stop_started(workers, n);
     okno_log(OKNO_LOG_INFO, "worker", "stopped %u media workers", n);

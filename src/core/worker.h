@@ -41,7 +41,8 @@ void okno_workers_release_room(struct okno_workers *workers, unsigned index);
 /* Rooms counted on index (0 for a bad index). */
 unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index);
 
-/* Orderly stop from the thread that started them (never from a worker): lets every worker run the
+/* Orderly stop from the thread that started them (from a worker it logs a GLib critical and does
+ * nothing, rather than join its own thread): lets every worker run the
  * work already posted, quits every loop, joins every thread and frees everything. Sources still
  * attached to a worker's context are destroyed with it. Invalidates workers and every context it
  * handed out. NULL is ignored. */

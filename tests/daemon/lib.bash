@@ -76,3 +76,17 @@ wait_exit() {
     status=$?
     return 0
 }
+
+# wait_for_handler PID SECONDS: waits until PID catches SIGTERM (its start-up reached the signal
+# handlers), for runs whose log level hides the "running" line.
+wait_for_handler() {
+    local deadline=$((SECONDS + $2)) mask
+    while [ $SECONDS -lt $deadline ]; do
+        # Until exec, /proc shows the forking shell's handlers: read okno's only.
+        mask=$(awk '/^Name:/ {name = $2} /^SigCgt:/ && name == "okno" {print $2}' \
+            "/proc/$1/status" 2>/dev/null)
+        [ -n "$mask" ] && (((0x$mask >> 14) & 1)) && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -3,7 +3,7 @@
 # initialised at start and destroyed at stop, and a configured plugin that cannot load stops okno
 # at start with the reason.
 . "$(dirname "$0")/lib.bash"
-echo "1..9"
+echo "1..10"
 
 write_conf "$tmp/okno.conf" "[general]\nworkers = 2\n[plugins]\ndir = $plugin_dir\n"
 
@@ -70,3 +70,15 @@ cannot_load test_bad_abi "plugin test_bad_abi ($plugin_dir/okno_test_bad_abi.so)
 cannot_load test_missing_symbol "plugin test_missing_symbol ($plugin_dir/okno_test_missing_symbol.so): no okno_plugin_describe symbol"
 cannot_load test_failing_init "plugin test_failing_init ($plugin_dir/okno_test_failing_init.so): init failed"
 cannot_load test_nowhere "plugin test_nowhere ($plugin_dir/okno_test_nowhere.so): cannot open"
+
+write_conf "$tmp/quiet.conf" "[general]\nworkers = 1\nlog_level = warn\n"
+log="$tmp/quiet.log"
+start_okno "$log" --config "$tmp/quiet.conf"
+wait_for_handler "$pid" 20
+kill -TERM "$pid"
+wait_exit "$pid" 5
+if [ "$status" -eq 0 ] && ! grep -q " info  \[" "$log"; then
+    ok "log_level = warn keeps info lines out of the log"
+else
+    not_ok "log_level = warn keeps info lines out of the log (status $status)" "$log"
+fi
