@@ -1,0 +1,399 @@
+/* The glue of one WebRTC transport: ICE datagrams demultiplexed (RFC 7983) into the DTLS endpoint
+ * or SRTP unprotect, the DTLS retransmission timer as a source on the peer's context, and the close
+ * that waits for libnice before freeing. What it deliberately does not do: look inside RTP or RTCP,
+ * queue or pace what it sends, or survive an ICE restart (a new peer is cheaper to get right).
+ *
+ * Re-entrancy: the owner may close the peer from any listener call, including those made from
+ * inside the DTLS endpoint's callbacks, so closing only marks the peer and hands the agent to
+ * libnice; the endpoint and the SRTP sessions are freed with the peer once the agent is gone. */
+#include "net/peer.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "net/srtp.h"
+#include "okno/err.h"
+#include "wire/demux.h"
+
+struct okno_peer {
+    /* borrowed */
+    GMainContext *ctx;
+    struct okno_peer_listener listener;
+    void *owner;
+    const struct okno_cert *cert; /* the SFU's, outlives every peer */
+    /* owned */
+    struct okno_ice *ice;
+    struct okno_dtls *dtls;
+    struct okno_srtp *srtp_in, *srtp_out;
+    GSource *dtls_timer;
+    /* other */
+    enum okno_dtls_role role;
+    bool remote_set, dtls_started, connected, closing, failed, gathering_done;
+    int in_dtls; /* depth of calls into the endpoint: it must not be closed from its callbacks */
+    void (*on_closed)(void *arg);
+    void *closed_arg;
+    struct okno_peer_stats stats;
+    /* Receive scratch: unprotect works in place and ICE's buffer is not ours to change. Aligned
+     * for libsrtp's word access. */
+    _Alignas(8) uint8_t rx[OKNO_PEER_MAX_DATAGRAM];
+};
+
+static void fail(struct okno_peer *peer, int err, const char *reason)
+{
+    if (peer->closing || peer->failed)
+        return;
+    peer->failed = true;
+    peer->connected = false;
+    if (peer->listener.on_failed)
+        peer->listener.on_failed(peer->owner, err, reason);
+}
+
+/* --- DTLS
+ * -----------------------------------------------------------------------------------------
+ */
+
+static void schedule_dtls_timer(struct okno_peer *peer, int64_t now_us);
+
+static gboolean on_dtls_timer(gpointer data)
+{
+    struct okno_peer *peer = data;
+    int64_t now_us = g_source_get_time(g_main_current_source());
+    g_source_unref(peer->dtls_timer);
+    peer->dtls_timer = NULL;
+    if (peer->closing || !peer->dtls)
+        return G_SOURCE_REMOVE;
+    peer->in_dtls++;
+    okno_dtls_on_timeout(peer->dtls, now_us); /* a failure reaches on_closed */
+    peer->in_dtls--;
+    if (!peer->closing)
+        schedule_dtls_timer(peer, now_us);
+    return G_SOURCE_REMOVE;
+}
+
+static void cancel_dtls_timer(struct okno_peer *peer)
+{
+    if (peer->dtls_timer) {
+        g_source_destroy(peer->dtls_timer);
+        g_source_unref(peer->dtls_timer);
+        peer->dtls_timer = NULL;
+    }
+}
+
+/* One timer at a time, re-armed after every call into the endpoint: the deadline only ever moves
+ * when the endpoint is fed or times out. */
+static void schedule_dtls_timer(struct okno_peer *peer, int64_t now_us)
+{
+    cancel_dtls_timer(peer);
+    if (!peer->dtls || peer->closing)
+        return;
+    int64_t due = okno_dtls_next_timeout_us(peer->dtls, now_us);
+    if (due == INT64_MAX)
+        return;
+    int64_t ms = (due - now_us + 999) / 1000;
+    peer->dtls_timer = g_timeout_source_new((guint)(ms > 0 ? ms : 0));
+    g_source_set_callback(peer->dtls_timer, on_dtls_timer, peer, NULL);
+    g_source_attach(peer->dtls_timer, peer->ctx);
+}
+
+static void dtls_send(void *user, const uint8_t *data, size_t len)
+{
+    struct okno_peer *peer = user;
+    if (!peer->ice)
+        return;
+    if (okno_ice_send(peer->ice, data, len) != 0)
+        peer->stats.drop_send++;
+}
+
+static void dtls_connected(void *user, const struct okno_dtls_keys *keys)
+{
+    struct okno_peer *peer = user;
+    int rc = okno_srtp_create(OKNO_SRTP_INBOUND, keys->profile, &keys->remote, &peer->srtp_in);
+    if (rc == 0)
+        rc = okno_srtp_create(OKNO_SRTP_OUTBOUND, keys->profile, &keys->local, &peer->srtp_out);
+    if (rc != 0) {
+        fail(peer, rc, "cannot create the SRTP sessions");
+        return;
+    }
+    peer->connected = true;
+    okno_log(OKNO_LOG_DEBUG, "peer", "DTLS connected, %s", okno_srtp_profile_name(keys->profile));
+    if (peer->listener.on_connected)
+        peer->listener.on_connected(peer->owner);
+}
+
+static void dtls_closed(void *user, int err, const char *reason)
+{
+    struct okno_peer *peer = user;
+    fail(peer, err ? err : OKNO_E_CLOSED, reason && *reason ? reason : "DTLS closed by the peer");
+}
+
+static void start_dtls(struct okno_peer *peer, int64_t now_us)
+{
+    if (peer->dtls_started || !peer->dtls)
+        return;
+    peer->dtls_started = true;
+    peer->in_dtls++;
+    int rc = okno_dtls_start(peer->dtls, now_us);
+    peer->in_dtls--;
+    if (rc == 0 && !peer->closing)
+        schedule_dtls_timer(peer, now_us);
+}
+
+/* --- ICE
+ * ------------------------------------------------------------------------------------------
+ */
+
+static void ice_local_candidate(void *owner, const char *candidate)
+{
+    struct okno_peer *peer = owner;
+    if (peer->listener.on_local_candidate)
+        peer->listener.on_local_candidate(peer->owner, candidate);
+}
+
+static void ice_local_done(void *owner)
+{
+    struct okno_peer *peer = owner;
+    peer->gathering_done = true;
+    if (peer->listener.on_local_candidates_done)
+        peer->listener.on_local_candidates_done(peer->owner);
+}
+
+static void ice_state(void *owner, enum okno_ice_state state)
+{
+    struct okno_peer *peer = owner;
+    okno_log(OKNO_LOG_DEBUG, "peer", "ICE %s", okno_ice_state_name(state));
+    if (state == OKNO_ICE_CONNECTED && peer->remote_set && peer->role == OKNO_DTLS_CLIENT)
+        start_dtls(peer, g_get_monotonic_time());
+    else if (state == OKNO_ICE_FAILED)
+        fail(peer, OKNO_E_TIMEOUT, "ICE failed or consent lost");
+}
+
+static void recv_dtls(struct okno_peer *peer, const uint8_t *data, size_t len, int64_t now_us)
+{
+    if (!peer->dtls_started) {
+        peer->stats.drop_before_dtls++;
+        return;
+    }
+    peer->stats.rx_dtls++;
+    peer->in_dtls++;
+    int rc = okno_dtls_feed(peer->dtls, data, len, now_us);
+    peer->in_dtls--;
+    if (rc == OKNO_E_MALFORMED || rc == OKNO_E_TRUNCATED || rc == OKNO_E_RANGE)
+        peer->stats.drop_garbage++;
+    else if (rc == OKNO_E_STATE)
+        peer->stats.drop_before_dtls++;
+    if (!peer->closing)
+        schedule_dtls_timer(peer, now_us);
+}
+
+static void count_unprotect_error(struct okno_peer *peer, int rc)
+{
+    if (rc == OKNO_SRTP_E_AUTH)
+        peer->stats.drop_srtp_auth++;
+    else if (rc == OKNO_SRTP_E_REPLAY)
+        peer->stats.drop_replay++;
+    else if (rc == OKNO_E_TRUNCATED || rc == OKNO_E_MALFORMED)
+        peer->stats.drop_garbage++;
+    else
+        peer->stats.drop_unknown++;
+}
+
+static void ice_recv(void *owner, const uint8_t *data, size_t len, int64_t now_us)
+{
+    struct okno_peer *peer = owner;
+    if (peer->closing)
+        return;
+    peer->stats.rx_bytes += len;
+    if (len > sizeof peer->rx) {
+        peer->stats.drop_garbage++;
+        return;
+    }
+    enum okno_demux_kind kind = okno_demux_classify(data, len);
+    if (kind == OKNO_DEMUX_DTLS) {
+        recv_dtls(peer, data, len, now_us);
+        return;
+    }
+    if (kind != OKNO_DEMUX_RTP && kind != OKNO_DEMUX_RTCP) {
+        peer->stats.drop_garbage++; /* STUN never gets here: libnice keeps it */
+        return;
+    }
+    if (!peer->connected) {
+        peer->stats.drop_before_dtls++;
+        return;
+    }
+    memcpy(peer->rx, data, len);
+    size_t n = len;
+    if (kind == OKNO_DEMUX_RTP) {
+        int rc = okno_srtp_unprotect_rtp(peer->srtp_in, peer->rx, &n);
+        if (rc != 0) {
+            count_unprotect_error(peer, rc);
+            return;
+        }
+        peer->stats.rx_rtp++;
+        if (peer->listener.on_rtp)
+            peer->listener.on_rtp(peer->owner, peer->rx, n, now_us);
+    } else {
+        int rc = okno_srtp_unprotect_rtcp(peer->srtp_in, peer->rx, &n);
+        if (rc != 0) {
+            count_unprotect_error(peer, rc);
+            return;
+        }
+        peer->stats.rx_rtcp++;
+        if (peer->listener.on_rtcp)
+            peer->listener.on_rtcp(peer->owner, peer->rx, n, now_us);
+    }
+}
+
+/* --- public
+ * ---------------------------------------------------------------------------------------
+ */
+
+int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
+                     const struct okno_peer_listener *listener, void *owner, struct okno_peer **out)
+{
+    if (!ctx || !cfg || !cfg->ice || !cfg->cert || !out)
+        return OKNO_E_INVAL;
+    struct okno_peer *peer = g_new0(struct okno_peer, 1);
+    peer->ctx = ctx;
+    if (listener)
+        peer->listener = *listener;
+    peer->owner = owner;
+    static const struct okno_ice_listener ice_listener = {
+        .on_local_candidate = ice_local_candidate,
+        .on_local_candidates_done = ice_local_done,
+        .on_state = ice_state,
+        .on_recv = ice_recv,
+    };
+    int rc = okno_ice_create(ctx, cfg->ice, &ice_listener, peer, &peer->ice);
+    if (rc != 0) {
+        g_free(peer);
+        return rc;
+    }
+    /* The endpoint needs the remote fingerprint, so it is made in okno_peer_set_remote. */
+    peer->cert = cfg->cert;
+    *out = peer;
+    return 0;
+}
+
+int okno_peer_gather(struct okno_peer *peer)
+{
+    return okno_ice_gather(peer->ice);
+}
+
+int okno_peer_local_credentials(const struct okno_peer *peer, char *ufrag, char *pwd)
+{
+    return okno_ice_local_credentials(peer->ice, ufrag, pwd);
+}
+
+bool okno_peer_gathering_done(const struct okno_peer *peer)
+{
+    return peer->gathering_done;
+}
+
+int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *pwd,
+                         const struct okno_fingerprint *fingerprint, enum okno_dtls_role role)
+{
+    if (peer->remote_set)
+        return OKNO_E_STATE;
+    int rc = okno_ice_set_remote_credentials(peer->ice, ufrag, pwd);
+    if (rc != 0)
+        return rc;
+    struct okno_dtls_config cfg = {
+        .role = role,
+        .cert = peer->cert,
+        .remote_fingerprint = *fingerprint,
+    };
+    static const struct okno_dtls_listener dtls_listener = {
+        .send = dtls_send,
+        .on_connected = dtls_connected,
+        .on_closed = dtls_closed,
+    };
+    struct okno_dtls_listener l = dtls_listener;
+    l.user = peer;
+    rc = okno_dtls_create(&cfg, &l, &peer->dtls);
+    if (rc != 0)
+        return rc;
+    peer->remote_set = true;
+    peer->role = role;
+    /* A server waits for the ClientHello from now on; a client speaks once a pair exists. */
+    if (role == OKNO_DTLS_SERVER || okno_ice_state(peer->ice) == OKNO_ICE_CONNECTED)
+        start_dtls(peer, g_get_monotonic_time());
+    return 0;
+}
+
+int okno_peer_add_remote_candidate(struct okno_peer *peer, const char *candidate)
+{
+    return okno_ice_add_remote_candidate(peer->ice, candidate);
+}
+
+int okno_peer_remote_candidates_done(struct okno_peer *peer)
+{
+    return okno_ice_remote_candidates_done(peer->ice);
+}
+
+bool okno_peer_connected(const struct okno_peer *peer)
+{
+    return peer->connected && !peer->closing;
+}
+
+static int send_protected(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
+{
+    if (!peer->connected || peer->closing)
+        return OKNO_E_STATE;
+    size_t n = len;
+    int rc = rtcp ? okno_srtp_protect_rtcp(peer->srtp_out, pkt, &n, cap)
+                  : okno_srtp_protect_rtp(peer->srtp_out, pkt, &n, cap);
+    if (rc == 0)
+        rc = okno_ice_send(peer->ice, pkt, n);
+    if (rc != 0) {
+        peer->stats.drop_send++;
+        return rc;
+    }
+    peer->stats.tx_bytes += n;
+    if (rtcp)
+        peer->stats.tx_rtcp++;
+    else
+        peer->stats.tx_rtp++;
+    return 0;
+}
+
+int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap)
+{
+    return send_protected(peer, pkt, len, cap, false);
+}
+
+int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap)
+{
+    return send_protected(peer, pkt, len, cap, true);
+}
+
+void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)
+{
+    *out = peer->stats;
+}
+
+static void ice_closed(void *arg)
+{
+    struct okno_peer *peer = arg;
+    void (*on_closed)(void *) = peer->on_closed;
+    void *closed_arg = peer->closed_arg;
+    okno_dtls_free(peer->dtls);
+    okno_srtp_free(peer->srtp_in);
+    okno_srtp_free(peer->srtp_out);
+    g_free(peer);
+    if (on_closed)
+        on_closed(closed_arg);
+}
+
+void okno_peer_close(struct okno_peer *peer, void (*on_closed)(void *arg), void *arg)
+{
+    if (peer->connected && peer->dtls && peer->in_dtls == 0)
+        okno_dtls_close(peer->dtls); /* close_notify, so the browser notices at once */
+    peer->closing = true;
+    peer->connected = false;
+    peer->on_closed = on_closed;
+    peer->closed_arg = arg;
+    cancel_dtls_timer(peer);
+    struct okno_ice *ice = peer->ice;
+    peer->ice = NULL;
+    okno_ice_close(ice, ice_closed, peer);
+}

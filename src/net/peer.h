@@ -1,0 +1,111 @@
+/* One WebRTC transport: the server side of one RTCPeerConnection, on the GMainContext of the worker
+ * that owns its room. It owns an ICE agent (net/ice), a DTLS endpoint (net/dtls) and the two SRTP
+ * sessions (net/srtp) the handshake keys; it classifies every datagram ICE hands up (RFC 7983:
+ * STUN stays in libnice, DTLS goes to the endpoint, RTP and RTCP are unprotected in place once the
+ * keys exist) and hands clear RTP and RTCP to its listener. okno_peer_send_rtp/rtcp protect in
+ * place and send on the selected pair. Every drop is counted by reason.
+ *
+ * Deliberately not here: SDP (the SFU reads and writes it and passes the values in), RTP or RTCP
+ * parsing beyond the two bytes the demultiplexer reads, pacing, and data channels. All functions
+ * must be called on the thread that runs the peer's context. */
+#ifndef OKNO_NET_PEER_H
+#define OKNO_NET_PEER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/cert.h"
+#include "net/dtls.h"
+#include "net/ice.h"
+
+/* Largest datagram a peer takes from ICE; longer ones are dropped as garbage (WebRTC stacks keep
+ * datagrams under 1200 bytes, path MTUs under 1500). */
+#define OKNO_PEER_MAX_DATAGRAM 1500
+
+struct okno_peer_config {
+    const struct okno_ice_config *ice; /* copied */
+    const struct okno_cert *cert;      /* borrowed: must outlive the peer */
+};
+
+/* Events up to the owner; any member may be NULL. The owner may call okno_peer_close from every one
+ * of them; after that no further call follows. */
+struct okno_peer_listener {
+    void (*on_local_candidate)(void *owner, const char *candidate);
+    void (*on_local_candidates_done)(void *owner);
+    /* The DTLS handshake finished and SRTP is keyed: media flows both ways from now on. */
+    void (*on_connected)(void *owner);
+    /* The transport is dead (ICE failed or consent was lost, DTLS failed or the remote closed it).
+     * err is a negative OKNO_E_* code, reason human text valid during the call. The owner is
+     * expected to close the peer. */
+    void (*on_failed)(void *owner, int err, const char *reason);
+    /* One unprotected RTP packet or compound RTCP datagram. The buffer is the peer's receive
+     * scratch: it may be modified in place and is valid during the call only. now_us is the time of
+     * this wake-up of the loop, read once for all datagrams it delivers. */
+    void (*on_rtp)(void *owner, uint8_t *pkt, size_t len, int64_t now_us);
+    void (*on_rtcp)(void *owner, uint8_t *pkt, size_t len, int64_t now_us);
+};
+
+/* Counters since creation. Drops: garbage (not one of the bundle's protocols, or too long),
+ * before_dtls (RTP/RTCP before the keys existed, or DTLS the endpoint refused), srtp_auth (the tag
+ * did not verify), replay (seen before or older than the window), unknown (other unprotect
+ * failures), send (ICE refused a datagram: no pair yet, socket full). */
+struct okno_peer_stats {
+    uint64_t rx_rtp, rx_rtcp, rx_dtls, rx_bytes;
+    uint64_t tx_rtp, tx_rtcp, tx_bytes;
+    uint64_t drop_garbage, drop_before_dtls, drop_srtp_auth, drop_replay, drop_unknown, drop_send;
+};
+
+struct okno_peer;
+
+/* Creates a peer on ctx (borrowed: it must outlive the peer's close). owner is passed back to
+ * every listener call; the listener is copied. Nothing is gathered yet. Returns 0 and *out, or the
+ * error of okno_ice_create (OKNO_E_CONFIG, OKNO_E_NOMEM), OKNO_E_INVAL for missing arguments. */
+int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
+                     const struct okno_peer_listener *listener, void *owner,
+                     struct okno_peer **out);
+
+/* Gathers local candidates (reaching on_local_candidate, possibly before this returns). Returns 0
+ * or okno_ice_gather's error (OKNO_E_STATE, OKNO_E_IO). */
+int okno_peer_gather(struct okno_peer *peer);
+
+/* Copies the local ICE ufrag and pwd into buffers of OKNO_ICE_CRED_LEN bytes. Returns 0. */
+int okno_peer_local_credentials(const struct okno_peer *peer, char *ufrag, char *pwd);
+
+/* True once gathering is complete (every local candidate has been given to the listener). */
+bool okno_peer_gathering_done(const struct okno_peer *peer);
+
+/* Sets what the remote description says: ICE credentials (copied), the certificate fingerprint the
+ * remote must present, and our DTLS role. A server starts listening for the ClientHello at once; a
+ * client sends it as soon as ICE connects. Returns 0, OKNO_E_MALFORMED for bad credentials,
+ * OKNO_E_STATE when already set (an ICE restart is not supported yet), or okno_dtls_create's
+ * error. */
+int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *pwd,
+                         const struct okno_fingerprint *fingerprint, enum okno_dtls_role role);
+
+/* Trickle: one remote candidate line, or the end of them. Same returns as okno_ice's. */
+int okno_peer_add_remote_candidate(struct okno_peer *peer, const char *candidate);
+int okno_peer_remote_candidates_done(struct okno_peer *peer);
+
+/* True between on_connected and the end of the transport. */
+bool okno_peer_connected(const struct okno_peer *peer);
+
+/* Protects the RTP packet (RTCP compound datagram) pkt[0..len) in place and sends it. cap is the
+ * buffer's size and must leave OKNO_SRTP_MAX_TRAILER bytes after the packet; pkt should be 4-byte
+ * aligned. Allocates nothing. Returns 0, OKNO_E_STATE before on_connected, okno_srtp_protect_*'s
+ * errors (OKNO_E_NOSPC, OKNO_E_MALFORMED...) or okno_ice_send's (OKNO_E_AGAIN, OKNO_E_IO); those
+ * sends are counted as drop_send. The buffer holds SRTP afterwards whatever the result. */
+int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
+int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
+
+/* Copies the counters. Cannot fail. */
+void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out);
+
+/* Starts closing: sends a DTLS close_notify when connected, stops the timers and closes the ICE
+ * agent asynchronously; the listener is never called again. Once libnice can no longer call back,
+ * the peer is freed on its context and on_closed(arg) runs there (on_closed may be NULL).
+ * Invalidates peer at once. */
+void okno_peer_close(struct okno_peer *peer, void (*on_closed)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,273 @@
+/* Two okno peers over loopback sockets on one GMainContext the test iterates: ICE, the DTLS
+ * handshake, SRTP in both directions, a fingerprint mismatch, and closes from inside callbacks.
+ * Every wait has a deadline; every test ends with no ICE agent alive. */
+#include "testutil.h"
+#include "net/peer.h"
+#include "okno/err.h"
+#include "wire/rtp.h"
+
+struct side {
+    struct okno_peer *peer;
+    struct side *other;
+    int n_connected, n_failed, failed_err;
+    bool close_on_connected;
+    uint8_t rtp[256], rtcp[256];
+    size_t rtp_len, rtcp_len;
+    int n_rtp, n_rtcp;
+};
+
+static GMainContext *ctx;
+static struct okno_cert *cert;
+static int n_closed;
+
+static void on_local_candidate(void *owner, const char *candidate)
+{
+    struct side *s = owner;
+    int rc = okno_peer_add_remote_candidate(s->other->peer, candidate);
+    if (rc != OKNO_E_UNSUPPORTED)
+        assert_int_equal(rc, 0);
+}
+
+static void on_local_candidates_done(void *owner)
+{
+    struct side *s = owner;
+    assert_int_equal(okno_peer_remote_candidates_done(s->other->peer), 0);
+}
+
+static void on_closed(void *arg)
+{
+    (void)arg;
+    n_closed++;
+}
+
+static void on_connected(void *owner)
+{
+    struct side *s = owner;
+    s->n_connected++;
+    if (s->close_on_connected) {
+        okno_peer_close(s->peer, on_closed, NULL);
+        s->peer = NULL;
+    }
+}
+
+static void on_failed(void *owner, int err, const char *reason)
+{
+    struct side *s = owner;
+    assert_non_null(reason);
+    s->n_failed++;
+    s->failed_err = err;
+}
+
+static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct side *s = owner;
+    assert_true(now_us > 0);
+    assert_true(len <= sizeof s->rtp);
+    memcpy(s->rtp, pkt, len);
+    s->rtp_len = len;
+    s->n_rtp++;
+}
+
+static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct side *s = owner;
+    (void)now_us;
+    assert_true(len <= sizeof s->rtcp);
+    memcpy(s->rtcp, pkt, len);
+    s->rtcp_len = len;
+    s->n_rtcp++;
+}
+
+static const struct okno_peer_listener listener = {
+    .on_local_candidate = on_local_candidate,
+    .on_local_candidates_done = on_local_candidates_done,
+    .on_connected = on_connected,
+    .on_failed = on_failed,
+    .on_rtp = on_rtp,
+    .on_rtcp = on_rtcp,
+};
+
+static gboolean wake(gpointer data)
+{
+    (void)data;
+    return G_SOURCE_CONTINUE;
+}
+
+static bool run_until(bool (*cond)(void *arg), void *arg, int seconds)
+{
+    GSource *tick = g_timeout_source_new(50);
+    g_source_set_callback(tick, wake, NULL, NULL);
+    g_source_attach(tick, ctx);
+    int64_t deadline = g_get_monotonic_time() + (int64_t)seconds * G_USEC_PER_SEC;
+    bool ok;
+    while (!(ok = cond(arg)) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(ctx, TRUE);
+    g_source_destroy(tick);
+    g_source_unref(tick);
+    return ok;
+}
+
+static bool none_alive(void *arg)
+{
+    return okno_ice_live_count() == 0 && n_closed == *(int *)arg;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = g_main_context_new();
+    n_closed = 0;
+    assert_int_equal(okno_cert_generate(NULL, &cert), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    okno_cert_free(cert);
+    while (g_main_context_iteration(ctx, FALSE))
+        ;
+    g_main_context_unref(ctx);
+    return 0;
+}
+
+/* s[0] is the controlling ICE agent and the DTLS client (the browser's part), s[1] okno's. */
+static void make_pair(struct side *s, bool wrong_fingerprint)
+{
+    memset(s, 0, 2 * sizeof *s);
+    s[0].other = &s[1];
+    s[1].other = &s[0];
+    for (int i = 0; i < 2; i++) {
+        struct okno_ice_config ice;
+        okno_ice_config_init(&ice);
+        assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
+        ice.controlling = i == 0;
+        struct okno_peer_config cfg = {.ice = &ice, .cert = cert};
+        assert_int_equal(okno_peer_create(ctx, &cfg, &listener, &s[i], &s[i].peer), 0);
+    }
+    struct okno_fingerprint fp;
+    assert_int_equal(okno_cert_fingerprint(cert, OKNO_FP_SHA256, &fp), 0);
+    for (int i = 0; i < 2; i++) {
+        char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
+        assert_int_equal(okno_peer_local_credentials(s[1 - i].peer, ufrag, pwd), 0);
+        struct okno_fingerprint want = fp;
+        if (wrong_fingerprint && i == 1)
+            want.bytes[0] ^= 0xff;
+        assert_int_equal(okno_peer_set_remote(s[i].peer, ufrag, pwd, &want,
+                                              i == 0 ? OKNO_DTLS_CLIENT : OKNO_DTLS_SERVER),
+                         0);
+    }
+    assert_int_equal(okno_peer_set_remote(s[1].peer, "abcd", "abcdefghijklmnopqrstuvwxyz", &fp,
+                                          OKNO_DTLS_SERVER),
+                     OKNO_E_STATE);
+    assert_int_equal(okno_peer_gather(s[0].peer), 0);
+    assert_int_equal(okno_peer_gather(s[1].peer), 0);
+}
+
+static void close_pair(struct side *s)
+{
+    int want = n_closed;
+    for (int i = 0; i < 2; i++) {
+        if (s[i].peer) {
+            okno_peer_close(s[i].peer, on_closed, NULL);
+            s[i].peer = NULL;
+            want++;
+        }
+    }
+    assert_true(run_until(none_alive, &want, 5));
+}
+
+static bool both_connected(void *arg)
+{
+    struct side *s = arg;
+    return s[0].n_connected == 1 && s[1].n_connected == 1;
+}
+
+static bool got_rtp_and_rtcp(void *arg)
+{
+    struct side *s = arg;
+    return s[1].n_rtp == 1 && s[0].n_rtcp == 1;
+}
+
+static bool one_failed(void *arg)
+{
+    struct side *s = arg;
+    return s[0].n_failed + s[1].n_failed > 0;
+}
+
+static void test_peer_handshake_then_srtp_carries_rtp_and_rtcp_both_ways(void **state)
+{
+    (void)state;
+    struct side s[2];
+    make_pair(s, false);
+    uint8_t buf[128 + OKNO_SRTP_MAX_TRAILER];
+    assert_int_equal(okno_peer_send_rtp(s[0].peer, buf, 20, sizeof buf), OKNO_E_STATE);
+    assert_true(run_until(both_connected, s, 10));
+    assert_true(okno_peer_connected(s[0].peer) && okno_peer_connected(s[1].peer));
+
+    uint8_t rtp[] = {0x80, 0x60, 0x12, 0x34, 0, 0, 0x10, 0, 0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4, 5};
+    memcpy(buf, rtp, sizeof rtp);
+    assert_int_equal(okno_peer_send_rtp(s[0].peer, buf, sizeof rtp, sizeof buf), 0);
+    /* A receiver report with no blocks, from s[1] to s[0]. */
+    uint8_t rr[] = {0x80, 201, 0x00, 0x01, 0x11, 0x22, 0x33, 0x44};
+    memcpy(buf, rr, sizeof rr);
+    assert_int_equal(okno_peer_send_rtcp(s[1].peer, buf, sizeof rr, sizeof buf), 0);
+    assert_true(run_until(got_rtp_and_rtcp, s, 5));
+    assert_int_equal(s[1].rtp_len, sizeof rtp);
+    assert_memory_equal(s[1].rtp, rtp, sizeof rtp);
+    assert_int_equal(s[0].rtcp_len, sizeof rr);
+    assert_memory_equal(s[0].rtcp, rr, sizeof rr);
+
+    struct okno_peer_stats st;
+    okno_peer_stats(s[1].peer, &st);
+    assert_int_equal(st.rx_rtp, 1);
+    assert_int_equal(st.tx_rtcp, 1);
+    assert_int_equal(st.drop_srtp_auth + st.drop_replay + st.drop_unknown, 0);
+    assert_true(st.rx_dtls > 0);
+    okno_peer_stats(s[0].peer, &st);
+    assert_int_equal(st.tx_rtp, 1);
+    assert_int_equal(st.drop_send, 0); /* refusing a send before the handshake is no drop */
+    close_pair(s);
+}
+
+static void test_peer_fails_when_the_certificate_does_not_match_the_fingerprint(void **state)
+{
+    (void)state;
+    struct side s[2];
+    make_pair(s, true);
+    assert_true(run_until(one_failed, s, 10));
+    assert_int_equal(s[1].n_connected, 0);
+    assert_int_equal(s[1].n_failed, 1);
+    assert_int_equal(s[1].failed_err, OKNO_E_DENIED);
+    close_pair(s);
+}
+
+static bool server_closed(void *arg)
+{
+    struct side *s = arg;
+    return s[1].peer == NULL && n_closed == 1;
+}
+
+static void test_peer_may_be_closed_from_its_on_connected_callback(void **state)
+{
+    (void)state;
+    struct side s[2];
+    make_pair(s, false);
+    s[1].close_on_connected = true;
+    assert_true(run_until(server_closed, s, 10));
+    assert_int_equal(s[1].n_connected, 1);
+    close_pair(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_peer_handshake_then_srtp_carries_rtp_and_rtcp_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_peer_fails_when_the_certificate_does_not_match_the_fingerprint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_may_be_closed_from_its_on_connected_callback,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
