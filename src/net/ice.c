@@ -114,6 +114,8 @@ static void emit_local(struct okno_ice *ice, const NiceCandidate *c)
 {
     char line[OKNO_ICE_MAX_CANDIDATE_LEN];
     const NiceAddress *announced = ice->has_announced ? &ice->announced : NULL;
+    if (ice->closing) /* the owner closed us from an earlier call of this same loop */
+        return;
     if (okno__ice_candidate_local(ice->agent, &ice->cfg, announced, c, line, sizeof line) >= 0 &&
         ice->listener.on_local_candidate)
         ice->listener.on_local_candidate(ice->owner, line);
@@ -365,7 +367,7 @@ int okno_ice_restart(struct okno_ice *ice)
     for (GSList *l = cands; l; l = l->next)
         emit_local(ice, l->data);
     g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
-    if (ice->listener.on_local_candidates_done)
+    if (!ice->closing && ice->listener.on_local_candidates_done)
         ice->listener.on_local_candidates_done(ice->owner);
     return 0;
 }
