@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* Decodes hex text into out, skipping white space and anything after a '#' or "//" up to the end of the
- * line, so fixtures can carry one comment per row. Fails the test on odd digits or overflow. Returns the
- * byte count. */
+/* Decodes hex text into out, skipping white space and anything after a '#' or "//" up to the end of
+ * the line, so fixtures can carry one comment per row. Fails the test on odd digits or overflow.
+ * Returns the byte count. */
 static inline size_t okno_test_hex(const char *hex, uint8_t *out, size_t cap)
 {
     size_t n = 0;
@@ -48,8 +48,9 @@ static inline size_t okno_test_hex(const char *hex, uint8_t *out, size_t cap)
     return n;
 }
 
-/* Reads tests/<relpath> from the source tree into a NUL-terminated heap buffer (free() it); the length
- * without the NUL goes to *len when len is not NULL. Fails the test if the file cannot be read. */
+/* Reads tests/<relpath> from the source tree into a NUL-terminated heap buffer (free() it); the
+ * length without the NUL goes to *len when len is not NULL. Fails the test if the file cannot be
+ * read. */
 static inline char *okno_test_read_file(const char *relpath, size_t *len)
 {
     char path[4096];
