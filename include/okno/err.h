@@ -1,7 +1,8 @@
 /* Error codes shared by the core, the wire formats and plugins.
  *
- * Every function that can fail returns 0 (or a non-negative count) on success and one of these negative
- * codes on failure, libuv style. The numbers are part of the plugin ABI: append, never renumber. */
+ * Every function that can fail returns 0 (or a non-negative count) on success and one of these
+ * negative codes on failure, libuv style. The numbers are part of the plugin ABI: append, never
+ * renumber. */
 #ifndef OKNO_ERR_H
 #define OKNO_ERR_H
 

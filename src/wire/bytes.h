@@ -1,5 +1,6 @@
-/* Network byte order loads and stores for the wire formats. Callers check bounds first: these functions
- * trust the pointer they are given, which keeps the parsers' single bounds check per field visible. */
+/* Network byte order loads and stores for the wire formats. Callers check bounds first: these
+ * functions trust the pointer they are given, which keeps the parsers' single bounds check per
+ * field visible. */
 #ifndef OKNO_WIRE_BYTES_H
 #define OKNO_WIRE_BYTES_H
 
