@@ -358,6 +358,20 @@ const struct okno_plugin_descriptor *okno_plugin_host_find(const struct okno_plu
     return ctx ? ctx->desc : NULL;
 }
 
+const struct okno_plugin_descriptor *okno_plugin_host_find_kind(const struct okno_plugin_host *host,
+                                                                const char *kind, void **state)
+{
+    for (guint i = 0; kind && i < host->loaded->len; i++) {
+        const struct okno_plugin_ctx *ctx = host->loaded->pdata[i];
+        if (strcmp(ctx->desc->kind, kind) == 0) {
+            if (state)
+                *state = ctx->state;
+            return ctx->desc;
+        }
+    }
+    return NULL;
+}
+
 void okno_plugin_host_free(struct okno_plugin_host *host)
 {
     if (!host)

@@ -55,6 +55,13 @@ size_t okno_plugin_host_count(const struct okno_plugin_host *host);
 const struct okno_plugin_descriptor *okno_plugin_host_find(const struct okno_plugin_host *host,
                                                            const char *name);
 
+/* The first loaded plugin of kind ("rooms", ...), or NULL when none is; when state is not NULL it
+ * gets that plugin's state (the one its init set) for calling its ops. Both stay valid until
+ * okno_plugin_host_free. Subsystems that use one plugin of a kind (the signalling layer and the SFU
+ * ask for "rooms") find it here and cast desc->ops, which may be NULL. */
+const struct okno_plugin_descriptor *okno_plugin_host_find_kind(const struct okno_plugin_host *host,
+                                                                const char *kind, void **state);
+
 /* Destroys every plugin (last loaded first), closes the modules and frees host. Invalidates every
  * descriptor and host API table handed out. NULL is ignored. */
 void okno_plugin_host_free(struct okno_plugin_host *host);

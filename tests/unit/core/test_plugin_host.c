@@ -111,6 +111,10 @@ static void test_good_plugin_gets_config_logs_emits_and_is_destroyed(void **stat
     assert_string_equal(d->kind, "rooms");
     assert_string_equal(d->version, "1.0.0-test");
     assert_null(okno_plugin_host_find(f->host, "test_bad_abi"));
+    void *plugin_state = NULL;
+    assert_ptr_equal(okno_plugin_host_find_kind(f->host, "rooms", &plugin_state), d);
+    assert_non_null(plugin_state);
+    assert_null(okno_plugin_host_find_kind(f->host, "bwe", NULL));
     assert_int_equal(f->events.lines->len, 1);
     char *expected = g_strdup_printf("test_good test.init {\"inits\":%d,\"limit\":5}", inits);
     assert_string_equal(f->events.lines->pdata[0], expected);
