@@ -1,0 +1,195 @@
+# Shared by tests/integration/browser_*.sh and hostile_*.sh (sourced, not run: it is not *.sh, so
+# tests/run leaves it alone). Gives TAP helpers with renumbering of results that the Node and Python
+# drivers print, a temp dir, a private network namespace with only loopback (when we are root), a
+# throwaway okno config derived from conf/okno.conf, and a trap that stops every process group the
+# script started (by id, nothing else) and removes the temp dir.
+#
+# Deliberately not here: anything about a particular browser or attack; the drivers do that.
+# Needs OKNO_BUILD (build dir) and OKNO_SRCDIR, as tests/run sets them.
+set -uo pipefail
+: "${OKNO_BUILD:?set OKNO_BUILD to a build directory}" "${OKNO_SRCDIR:?set OKNO_SRCDIR}"
+OKNO_BUILD=$(cd "$OKNO_BUILD" && pwd)
+OKNO_SRCDIR=$(cd "$OKNO_SRCDIR" && pwd)
+
+# A network namespace of our own holds okno, the browsers and the helpers: ICE then sees loopback only,
+# no other test's ports collide with ours, and nothing can leave the machine. OKNO_NETNS=0 opts out.
+if [ "${OKNO_NETNS:-1}" = 1 ] && [ -z "${OKNO_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] &&
+    command -v unshare >/dev/null && unshare --net true 2>/dev/null; then
+    exec unshare --net env OKNO_IN_NETNS=1 bash "$0" "$@"
+fi
+if [ -n "${OKNO_IN_NETNS:-}" ]; then
+    ip link set lo up
+fi
+
+OKNO_SANITIZERS=${OKNO_SANITIZERS:-0}
+okno=$OKNO_BUILD/src/okno
+integ=$OKNO_SRCDIR/tests/integration
+python=/usr/bin/python3
+tmp=$(mktemp -d /tmp/okno-integ.XXXXXX)
+groups=()
+okno_pid=""
+tap_n=0
+
+cleanup() {
+    local g
+    for g in "${groups[@]}"; do
+        kill -KILL -- "-$g" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - $1"
+}
+
+# not_ok DESCRIPTION [FILE]: a failure, with FILE's tail as TAP comments.
+not_ok() {
+    tap_n=$((tap_n + 1))
+    echo "not ok $tap_n - $1"
+    if [ $# -gt 1 ] && [ -f "$2" ]; then
+        tail -n 25 "$2" | sed 's/^/#   /'
+    fi
+}
+
+skip() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# check COND_EXIT_STATUS DESCRIPTION [FILE]: ok when the previous command succeeded.
+check() {
+    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2" "${3:-}"; fi
+}
+
+# relay_results FILE COUNT: turns a driver's "ok - x" / "not ok - x" / "# ..." lines into numbered
+# TAP; when the driver reported fewer than COUNT results (it crashed or timed out), the rest fail.
+relay_results() {
+    local file=$1 want=$2 got=0 line
+    while IFS= read -r line; do
+        case "$line" in
+        "ok - "*) [ "$got" -lt "$want" ] && { got=$((got + 1)); ok "${line#ok - }"; } ;;
+        "not ok - "*) [ "$got" -lt "$want" ] && { got=$((got + 1)); not_ok "${line#not ok - }"; } ;;
+        "#"*) echo "$line" ;;
+        esac
+    done <"$file"
+    while [ "$got" -lt "$want" ]; do
+        got=$((got + 1))
+        not_ok "driver result $got of $want missing (driver ended early)" "$file.err"
+    done
+}
+
+# spawn LOG CMD...: runs CMD in its own process group (so cleanup can end it and its children),
+# output to LOG; sets $spawned to its pid (= its group id).
+spawn() {
+    local log=$1
+    shift
+    setsid "$@" >"$log" 2>&1 </dev/null &
+    spawned=$!
+    groups+=("$spawned")
+}
+
+# ini_set FILE GROUP KEY VALUE: sets KEY in [GROUP] of a GKeyFile, adding group or key when missing.
+ini_set() {
+    "$python" - "$@" <<'EOF'
+import re, sys
+path, group, key, value = sys.argv[1:5]
+lines = open(path).read().splitlines()
+headers = [i for i, ln in enumerate(lines) if re.match(r'\s*\[.+\]\s*$', ln)]
+at = next((i for i in headers if lines[i].strip() == '[' + group + ']'), None)
+if at is None:
+    lines += ['[' + group + ']', key + ' = ' + value]
+else:
+    nxt = next((i for i in headers if i > at), len(lines))
+    for i in range(at + 1, nxt):
+        if re.match(r'\s*' + re.escape(key) + r'\s*=', lines[i]):
+            lines[i] = key + ' = ' + value
+            break
+    else:
+        lines.insert(nxt, key + ' = ' + value)
+open(path, 'w').write('\n'.join(lines) + '\n')
+EOF
+}
+
+# free_port: a TCP port nobody listens on now.
+free_port() {
+    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# make_conf FILE: okno's default config with its plugins as configured there (taken from this build),
+# HTTP on a free loopback port ($http_port), pages from the repo's web/ and a quiet-enough log.
+make_conf() {
+    local conf=$1
+    cp "$OKNO_SRCDIR/conf/okno.conf" "$conf"
+    http_port=$(free_port)
+    ini_set "$conf" http address 127.0.0.1
+    ini_set "$conf" http port "$http_port"
+    if grep -qE '^#? *web_root *=' "$OKNO_SRCDIR/conf/okno.conf"; then
+        ini_set "$conf" http web_root "$OKNO_SRCDIR/web"
+    fi
+    # Plugins are built into the build dir, each under plugins/NAME/.libs (libtool); a directory of
+    # symlinks gives okno the one plugin dir it wants.
+    mkdir -p "$tmp/plugins"
+    local so
+    for so in "$OKNO_BUILD"/plugins/*/.libs/okno_*.so "$OKNO_BUILD"/plugins/.libs/okno_*.so; do
+        [ -f "$so" ] && ln -sf "$so" "$tmp/plugins/"
+    done
+    ini_set "$conf" plugins dir "$tmp/plugins"
+    ini_set "$conf" general workers 2
+    ini_set "$conf" general log_level "${OKNO_LOG_LEVEL:-info}"
+}
+
+# start_okno CONF LOG: starts okno; waits until its HTTP server answers (20 s). Returns non-zero when
+# it did not come up. Sets $okno_pid and $base_url.
+start_okno() {
+    local conf=$1 log=$2
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+        UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} spawn "$log" "$okno" --config "$conf"
+    okno_pid=$spawned
+    base_url="http://127.0.0.1:$http_port"
+    local deadline=$((SECONDS + 20))
+    while [ $SECONDS -lt $deadline ]; do
+        kill -0 "$okno_pid" 2>/dev/null || return 1
+        if "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+            "$base_url/index.html" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# stop_okno SECONDS: SIGTERM, then waits; sets $okno_status (124 when it did not end in time).
+stop_okno() {
+    local deadline=$((SECONDS + $1))
+    kill -TERM "$okno_pid" 2>/dev/null
+    while kill -0 "$okno_pid" 2>/dev/null; do
+        if [ $SECONDS -ge $deadline ]; then
+            okno_status=124
+            return 1
+        fi
+        sleep 0.1
+    done
+    wait "$okno_pid"
+    okno_status=$?
+}
+
+# sanitizer_reports LOG: prints the sanitizer reports in LOG (empty when there are none).
+sanitizer_reports() {
+    grep -nE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|SUMMARY: (Address|Leak|Undefined)' "$1"
+}
+
+# need_node_modules: playwright-core must be installed (quickstart runs npm ci for it).
+need_node_modules() {
+    [ -f "$integ/node_modules/playwright-core/package.json" ]
+}
+
+# run_bounded SECONDS LOG CMD...: runs CMD in its own group in the foreground, killed after SECONDS.
+run_bounded() {
+    local limit=$1 log=$2
+    shift 2
+    spawn "$log" timeout --kill-after=5 "$limit" "$@"
+    wait "$spawned"
+}
