@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/plugin_host.h"
 #include "core/worker.h"
+#include "sfu/sfu.h"
 
 #define EXIT_USAGE 2
 
@@ -29,6 +30,7 @@ struct app {
     struct okno_config *cfg;
     struct okno_workers *workers;
     struct okno_plugin_host *plugins;
+    struct okno_sfu *sfu;
     GMainLoop *loop;
     guint sigint_source;
     guint sigterm_source;
@@ -69,6 +71,29 @@ static int start_plugins(struct app *app)
         stop_plugins(app); /* the plugins loaded before the failure */
     }
     return rc;
+}
+
+/* Until the signalling server owns the SFU's events, they are only logged. */
+static void on_sfu_event(void *ud, const struct okno_sfu_event *ev)
+{
+    (void)ud;
+    okno_log(OKNO_LOG_DEBUG, "main", "sfu event %d for session %llu", (int)ev->type,
+             (unsigned long long)ev->session);
+}
+
+static int start_sfu(struct app *app)
+{
+    const struct okno_sfu_listener listener = {.on_event = on_sfu_event, .ud = app};
+    int rc = okno_sfu_create(app->workers, app->cfg, NULL, NULL, &listener, &app->sfu);
+    if (rc != 0)
+        okno_log(OKNO_LOG_ERROR, "main", "cannot start the SFU: %s", okno_strerror(rc));
+    return rc;
+}
+
+static void stop_sfu(struct app *app)
+{
+    okno_sfu_destroy(app->sfu);
+    app->sfu = NULL;
 }
 
 static gboolean on_signal(gpointer user_data, const char *name)
@@ -115,6 +140,7 @@ struct subsystem {
 static const struct subsystem subsystems[] = {
     {"workers", start_workers, stop_workers},
     {"plugins", start_plugins, stop_plugins},
+    {"sfu", start_sfu, stop_sfu},
     {"signals", start_signals, stop_signals},
 };
 

@@ -70,6 +70,16 @@ const struct okno_config_key okno__config_schema[] = {
          "plugins to load, in order: NAME loads DIR/okno_NAME.so"),
     STRING("http", "address", "0.0.0.0", check_address, "address the HTTP server listens on"),
     INT("http", "port", "8080", 1, 65535, "TCP port of the HTTP server"),
+    LIST("media", "addresses", "", check_address,
+         "host addresses media sockets listen on; empty: 127.0.0.1 and the machine's addresses"),
+    INT("media", "port_min", "0", 0, 65535, "lowest UDP/TCP media port; 0 with port_max 0: any"),
+    INT("media", "port_max", "0", 0, 65535, "highest UDP/TCP media port"),
+    BOOL("media", "ice_tcp", "true", "offer passive ICE-TCP candidates besides UDP"),
+    STRING("media", "announced_address", "", NULL,
+           "public IP written into candidates in place of the host address (1:1 NAT)"),
+    STRING("media", "certificate", "", NULL,
+           "PEM DTLS certificate; empty: a fresh one at every start"),
+    STRING("media", "key", "", NULL, "PEM private key (EC) of the certificate"),
 };
 
 const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

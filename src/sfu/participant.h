@@ -1,0 +1,86 @@
+/* One participant of a room, on the room's worker: its identity, its two peer connections (the
+ * publisher one the client offers, the subscriber one okno offers), the tracks it publishes and the
+ * subscriber media sections it receives through. It turns signalling (offers, answers, candidates)
+ * into peer calls and SDP, and peer events into SFU events. It deliberately does not decide who
+ * receives what (room.c asks the policy) and does not touch packets beyond handing them to the
+ * track or subscription they belong to. */
+#ifndef OKNO_SFU_PARTICIPANT_H
+#define OKNO_SFU_PARTICIPANT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/peer.h"
+#include "net/srtp.h"
+#include "sfu/mtu.h"
+#include "sfu/sfu.h"
+
+struct okno_room;
+struct okno_track;
+struct okno_subscription;
+
+#define OKNO_PARTICIPANT_ID_LEN 16
+
+struct okno_participant {
+    /* borrowed */
+    struct okno_room *room;
+    /* owned */
+    char *name, *role;
+    struct okno_peer *pub_peer, *sub_peer;
+    GPtrArray *tracks; /* struct okno_track *, published, in publication order */
+    GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
+    char *pub_mid;     /* first accepted mid of the publisher answer: our candidates' sdpMid */
+    GPtrArray *pub_cands, *sub_cands; /* our local candidates, char *, for SDPs written later */
+    /* other */
+    char id[OKNO_PARTICIPANT_ID_LEN];
+    uint64_t session;
+    int pub_mline;
+    int pub_mid_ext;       /* id of the mid header extension in publisher RTP, 0: none */
+    const char *sub_setup; /* what our subscriber offers say: actpass until the role is set */
+    bool pub_answered, sub_offered; /* candidates may be trickled from then on */
+    unsigned next_track;
+    uint64_t sub_version;
+    bool offer_outstanding; /* a subscriber offer awaits its answer */
+    bool offer_dirty;       /* the set of tracks changed since that offer */
+    bool dropped;           /* leaving: no new work */
+    /* Send scratch: forwarding copies a packet here, rewrites it for this subscriber and protects
+     * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
+     */
+    _Alignas(8) uint8_t tx[OKNO_MTU + OKNO_SRTP_MAX_TRAILER + 16];
+};
+
+/* Creates a participant of room with a copy of name and role. Cannot fail. */
+struct okno_participant *okno_participant_new(struct okno_room *room, uint64_t session,
+                                              unsigned number, const char *name, const char *role);
+
+/* Closes both peers (asynchronously), ends its subscriptions and frees its tracks. The room must
+ * have unrouted the tracks first (okno__room_track_ended). Invalidates p. */
+void okno_participant_free(struct okno_participant *p);
+
+/* A publisher offer: answers it (OKNO_SFU_EV_ANSWER for req) or errors; new media sections become
+ * tracks announced through okno__room_track_published, vanished ones end. */
+void okno_participant_publish(struct okno_participant *p, uint64_t req, const char *sdp);
+
+/* The client's answer to our latest subscriber offer. */
+void okno_participant_answer(struct okno_participant *p, uint64_t req, const char *sdp);
+
+/* A trickled remote candidate (NULL: end-of-candidates) for one of the connections. */
+void okno_participant_candidate(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc,
+                                const char *candidate);
+
+/* Adds a subscriber media section for track (or reuses an inactive one of the same kind) and
+ * renegotiates. Returns the subscription (owned by p). */
+struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
+                                                     struct okno_track *track);
+
+/* The track of a subscription ended: its section turns inactive in the next offer. */
+void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscription *sub);
+
+/* Sends okno's next subscriber offer when the set of tracks changed and none is outstanding. */
+void okno_participant_renegotiate(struct okno_participant *p);
+
+/* Emits an event of p's session with the fields of ev (session filled in). */
+void okno__participant_emit(struct okno_participant *p, struct okno_sfu_event *ev);
+
+#endif

@@ -1,0 +1,141 @@
+/* The media path into a participant (participant_media.h): parse, find the track or subscription,
+ * hand over. Lookups are linear over a participant's few tracks and sections, which beats any
+ * index at these sizes and allocates nothing. */
+#include "sfu/participant_media.h"
+
+#include <string.h>
+
+#include "sfu/participant.h"
+#include "sfu/subscription.h"
+#include "sfu/track.h"
+#include "wire/rtcp.h"
+#include "wire/rtcp_fb.h"
+#include "wire/rtcp_report.h"
+#include "wire/rtp_ext.h"
+
+/* NACKed numbers handled per feedback packet; a longer list is cut (the rest is asked again). */
+#define MAX_NACKED 64
+
+static struct okno_track *track_by_ssrc(struct okno_participant *p, uint32_t ssrc)
+{
+    for (guint i = 0; i < p->tracks->len; i++) {
+        struct okno_track *t = p->tracks->pdata[i];
+        if (t->ssrc == ssrc)
+            return t;
+    }
+    return NULL;
+}
+
+/* A sender that announced no SSRC names the section in the mid extension of its first packets. */
+static struct okno_track *track_by_mid_ext(struct okno_participant *p,
+                                           const struct okno_rtp_pkt *rtp)
+{
+    const char *mid;
+    size_t n;
+    if (!p->pub_mid_ext || okno_rtp_ext_get_mid(rtp, (uint8_t)p->pub_mid_ext, &mid, &n) != 0)
+        return NULL;
+    for (guint i = 0; i < p->tracks->len; i++) {
+        struct okno_track *t = p->tracks->pdata[i];
+        if (t->ssrc == 0 && strlen(t->mid) == n && memcmp(t->mid, mid, n) == 0) {
+            t->ssrc = rtp->ssrc;
+            p->offer_dirty = true; /* subscribers' offers can now announce it */
+            return t;
+        }
+    }
+    return NULL;
+}
+
+void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct okno_participant *p = owner;
+    struct okno_rtp_pkt rtp;
+    if (okno_rtp_parse(pkt, len, &rtp) != 0)
+        return;
+    struct okno_track *t = track_by_ssrc(p, rtp.ssrc);
+    if (!t)
+        t = track_by_mid_ext(p, &rtp);
+    if (!t || rtp.pt != t->pt)
+        return; /* RTX, FEC or padding streams okno did not negotiate */
+    okno_track_on_rtp(t, pkt, len, &rtp, now_us);
+}
+
+void okno__participant_on_pub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct okno_participant *p = owner;
+    struct okno_rtcp_iter it;
+    struct okno_rtcp_pkt rp;
+    okno_rtcp_iter_init(&it, pkt, len);
+    while (okno_rtcp_iter_next(&it, &rp) == 1) {
+        if (rp.pt != OKNO_RTCP_SR)
+            continue;
+        struct okno_rtcp_sr sr;
+        if (okno_rtcp_sr_parse(&rp, &sr) != 0)
+            continue;
+        struct okno_track *t = track_by_ssrc(p, sr.ssrc);
+        if (t)
+            okno_track_on_sr(t, sr.ntp, sr.rtp_ts, now_us);
+    }
+}
+
+static struct okno_subscription *sub_by_ssrc(struct okno_participant *p, uint32_t ssrc)
+{
+    for (guint i = 0; i < p->subs->len; i++) {
+        struct okno_subscription *sub = p->subs->pdata[i];
+        if (sub->track && sub->ssrc == ssrc)
+            return sub;
+    }
+    return NULL;
+}
+
+static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *rp, int64_t now_us)
+{
+    struct okno_rtcp_fb fb;
+    if (okno_rtcp_fb_parse(rp, &fb) != 0)
+        return;
+    switch (okno_rtcp_fb_kind(&fb)) {
+    case OKNO_RTCP_FB_PLI: {
+        struct okno_subscription *sub = sub_by_ssrc(p, fb.media_ssrc);
+        if (sub)
+            okno_track_request_keyframe(sub->track, now_us);
+        break;
+    }
+    case OKNO_RTCP_FB_FIR: {
+        struct okno_rtcp_fir_entry entries[8];
+        int n = okno_rtcp_fir_parse(&fb, entries, G_N_ELEMENTS(entries));
+        if (n == OKNO_E_NOSPC)
+            n = G_N_ELEMENTS(entries);
+        for (int i = 0; i < n; i++) {
+            struct okno_subscription *sub = sub_by_ssrc(p, entries[i].ssrc);
+            if (sub)
+                okno_track_request_keyframe(sub->track, now_us);
+        }
+        break;
+    }
+    case OKNO_RTCP_FB_NACK: {
+        struct okno_subscription *sub = sub_by_ssrc(p, fb.media_ssrc);
+        if (!sub)
+            break;
+        uint16_t lost[MAX_NACKED];
+        int n = okno_rtcp_nack_expand(&fb, lost, MAX_NACKED);
+        if (n == OKNO_E_NOSPC)
+            n = MAX_NACKED;
+        for (int i = 0; i < n && sub->track; i++)
+            okno_track_retransmit(sub->track, sub, lost[i], now_us);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void okno__participant_on_sub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct okno_participant *p = owner;
+    struct okno_rtcp_iter it;
+    struct okno_rtcp_pkt rp;
+    okno_rtcp_iter_init(&it, pkt, len);
+    while (okno_rtcp_iter_next(&it, &rp) == 1) {
+        if (rp.pt == OKNO_RTCP_RTPFB || rp.pt == OKNO_RTCP_PSFB)
+            on_feedback(p, &rp, now_us);
+    }
+}

@@ -1,0 +1,49 @@
+/* One track as one subscriber receives it: a media section of the subscriber's connection (its
+ * stable mid), whether the client has answered it, whether video has started at a keyframe, and the
+ * per-packet send: copy into the subscriber's scratch, payload type rewritten to the one okno
+ * offered, protect, send. Sender reports for the subscriber are made here from the publisher's.
+ *
+ * The SSRC, sequence numbers and timestamps are the publisher's, unchanged: a subscription starts
+ * at a keyframe and never skips a packet afterwards, so there is nothing to close up. Layer
+ * switching (simulcast) would need rewriting, and is deliberately not here. */
+#ifndef OKNO_SFU_SUBSCRIPTION_H
+#define OKNO_SFU_SUBSCRIPTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct okno_participant;
+struct okno_track;
+
+/* The payload types okno offers subscribers, whatever the publisher negotiated. */
+#define OKNO_SUB_PT_OPUS 111
+#define OKNO_SUB_PT_VP8  96
+
+struct okno_subscription {
+    /* borrowed */
+    struct okno_participant *subscriber;
+    struct okno_track *track; /* NULL once the track ended: the section is inactive */
+    /* other */
+    unsigned mid;
+    bool video;
+    bool answered; /* the client accepted the section that carries it */
+    bool started;  /* video: a keyframe went out, so every later packet may follow */
+    uint32_t ssrc; /* the publisher's, as the offer announced it */
+    char track_id[40], publisher[16];
+    uint64_t packets, octets; /* sent, for sender reports */
+    int64_t last_keyframe_ask_us;
+};
+
+/* One packet of the track (len bytes at pkt, not modified). keyframe_start says it begins a
+ * keyframe. Video waits for a keyframe, asking the publisher for one. Allocates nothing. */
+void okno_subscription_send(struct okno_subscription *sub, const uint8_t *pkt, size_t len,
+                            bool keyframe_start, int64_t now_us);
+
+/* Sends a cached packet again (a subscriber NACK), when the subscription has started. */
+void okno_subscription_resend(struct okno_subscription *sub, const uint8_t *pkt, size_t len);
+
+/* A sender report with a CNAME for this subscription, from the publisher's SR values. */
+void okno_subscription_send_sr(struct okno_subscription *sub, uint64_t ntp, uint32_t rtp_ts);
+
+#endif

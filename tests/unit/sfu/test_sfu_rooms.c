@@ -1,0 +1,277 @@
+/* The SFU facade in process, on two real media workers: the events that join, leave, publish,
+ * answer and destroy produce, in order, on the main thread. Media sockets are opened on 127.0.0.1
+ * (publishing gathers candidates) but no client connects: transports are tested in test_peer. */
+#include "testutil.h"
+
+#include <glib.h>
+
+#include "core/config.h"
+#include "core/worker.h"
+#include "okno/err.h"
+#include "net/ice.h"
+#include "sfu/sfu.h"
+
+#define MAX_EVENTS 256
+
+struct rec {
+    enum okno_sfu_event_type type;
+    uint64_t session, req;
+    char *participant, *track, *kind, *sdp, *code, *candidate;
+    size_t n_participants;
+    char *first_other; /* participants[0].participant of a JOINED */
+    size_t first_other_tracks;
+};
+
+static struct rec events[MAX_EVENTS];
+static size_t n_events;
+static struct okno_workers *workers;
+static struct okno_config *cfg;
+static struct okno_sfu *sfu;
+
+static void on_event(void *ud, const struct okno_sfu_event *ev)
+{
+    (void)ud;
+    assert_true(n_events < MAX_EVENTS);
+    struct rec *r = &events[n_events++];
+    r->type = ev->type;
+    r->session = ev->session;
+    r->req = ev->req;
+    r->participant = g_strdup(ev->participant);
+    r->track = g_strdup(ev->track);
+    r->kind = g_strdup(ev->kind);
+    r->sdp = g_strdup(ev->sdp);
+    r->code = g_strdup(ev->code);
+    r->candidate = g_strdup(ev->candidate);
+    r->n_participants = ev->n_participants;
+    if (ev->n_participants) {
+        r->first_other = g_strdup(ev->participants[0].participant);
+        r->first_other_tracks = ev->participants[0].n_tracks;
+    }
+}
+
+static void clear_events(void)
+{
+    for (size_t i = 0; i < n_events; i++) {
+        struct rec *r = &events[i];
+        g_free(r->participant);
+        g_free(r->track);
+        g_free(r->kind);
+        g_free(r->sdp);
+        g_free(r->code);
+        g_free(r->candidate);
+        g_free(r->first_other);
+    }
+    memset(events, 0, sizeof events);
+    n_events = 0;
+}
+
+/* The first event of type for session at or after *from; NULL after waiting 5 s. */
+static const struct rec *wait_for(enum okno_sfu_event_type type, uint64_t session)
+{
+    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    for (;;) {
+        for (size_t i = 0; i < n_events; i++) {
+            if (events[i].type == type && events[i].session == session)
+                return &events[i];
+        }
+        if (g_get_monotonic_time() > deadline)
+            return NULL;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+}
+
+static size_t count(enum okno_sfu_event_type type, uint64_t session)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_events; i++)
+        n += events[i].type == type && events[i].session == session;
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
+    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len,
+                                            "test.conf", conf, strlen(conf), &cfg, NULL),
+                     0);
+    assert_int_equal(okno_workers_start(2, &workers), 0);
+    static const struct okno_sfu_listener listener = {.on_event = on_event};
+    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &listener, &sfu), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    okno_sfu_destroy(sfu);
+    /* Every peer closed and freed: libnice finalizes an agent just after its close completes. */
+    int64_t deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (okno_ice_live_count() > 0 && g_get_monotonic_time() < deadline)
+        g_usleep(1000);
+    assert_int_equal(okno_ice_live_count(), 0);
+    assert_int_equal(okno_workers_rooms(workers, 0) + okno_workers_rooms(workers, 1), 0);
+    okno_workers_stop(workers);
+    okno_config_free(cfg);
+    clear_events();
+    return 0;
+}
+
+static void test_sfu_join_numbers_participants_and_tells_the_others(void **state)
+{
+    (void)state;
+    okno_sfu_join(sfu, 1, 10, "room-a", "Kiosk", "kiosk");
+    const struct rec *r = wait_for(OKNO_SFU_EV_JOINED, 1);
+    assert_non_null(r);
+    assert_int_equal(r->req, 10);
+    assert_string_equal(r->participant, "p1");
+    assert_int_equal(r->n_participants, 0);
+
+    okno_sfu_join(sfu, 2, 11, "room-a", "Specialist", "specialist");
+    r = wait_for(OKNO_SFU_EV_JOINED, 2);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p2");
+    assert_int_equal(r->n_participants, 1);
+    assert_string_equal(r->first_other, "p1");
+    r = wait_for(OKNO_SFU_EV_PARTICIPANT_JOINED, 1);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p2");
+    assert_int_equal(count(OKNO_SFU_EV_PARTICIPANT_JOINED, 2), 0);
+
+    /* Another room starts its own numbering, on the other worker. */
+    okno_sfu_join(sfu, 3, 12, "room-b", "Kiosk 2", "kiosk");
+    r = wait_for(OKNO_SFU_EV_JOINED, 3);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p1");
+    assert_int_equal(okno_workers_rooms(workers, 0), 1);
+    assert_int_equal(okno_workers_rooms(workers, 1), 1);
+}
+
+static void test_sfu_leave_tells_the_others_and_frees_the_empty_room(void **state)
+{
+    (void)state;
+    okno_sfu_join(sfu, 1, 1, "room-a", "A", "kiosk");
+    okno_sfu_join(sfu, 2, 2, "room-a", "B", "kiosk");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 2));
+    okno_sfu_leave(sfu, 2, 7);
+    const struct rec *r = wait_for(OKNO_SFU_EV_ACK, 2);
+    assert_non_null(r);
+    assert_int_equal(r->req, 7);
+    r = wait_for(OKNO_SFU_EV_PARTICIPANT_LEFT, 1);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p2");
+
+    okno_sfu_leave(sfu, 1, 0);
+    assert_int_equal(okno_workers_rooms(workers, 0) + okno_workers_rooms(workers, 1), 0);
+    /* The room is gone: joining it again starts from p1. */
+    okno_sfu_join(sfu, 4, 3, "room-a", "C", "kiosk");
+    r = wait_for(OKNO_SFU_EV_JOINED, 4);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p1");
+    assert_int_equal(r->n_participants, 0);
+}
+
+static void test_sfu_requests_outside_a_room_are_refused(void **state)
+{
+    (void)state;
+    okno_sfu_publish(sfu, 5, 1, "v=0\r\n");
+    const struct rec *r = wait_for(OKNO_SFU_EV_ERROR, 5);
+    assert_non_null(r);
+    assert_string_equal(r->code, "not_joined");
+    okno_sfu_leave(sfu, 6, 2); /* never joined: acknowledged all the same */
+    assert_non_null(wait_for(OKNO_SFU_EV_ACK, 6));
+    okno_sfu_join(sfu, 7, 3, "r", "A", "kiosk");
+    okno_sfu_join(sfu, 7, 4, "r", "A", "kiosk");
+    r = wait_for(OKNO_SFU_EV_ERROR, 7);
+    assert_non_null(r);
+    assert_int_equal(r->req, 4);
+    assert_string_equal(r->code, "already_joined");
+    okno_sfu_answer(sfu, 7, 5, OKNO_SFU_PC_SUBSCRIBER, "v=0\r\n");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 7));
+    r = wait_for(OKNO_SFU_EV_ERROR, 7);
+    assert_non_null(r);
+}
+
+static void test_sfu_publish_answers_and_offers_the_tracks_to_the_others(void **state)
+{
+    (void)state;
+    char *offer = okno_test_read_file("fixtures/sdp/chromium-av-offer.sdp", NULL);
+    okno_sfu_join(sfu, 1, 1, "room", "Kiosk", "kiosk");
+    okno_sfu_join(sfu, 2, 2, "room", "Specialist", "specialist");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 2));
+    okno_sfu_publish(sfu, 1, 3, "v=0\r\nthis is not SDP\r\n");
+    const struct rec *r = wait_for(OKNO_SFU_EV_ERROR, 1);
+    assert_non_null(r);
+    assert_string_equal(r->code, "bad_sdp");
+
+    okno_sfu_publish(sfu, 1, 4, offer);
+    r = wait_for(OKNO_SFU_EV_ANSWER, 1);
+    assert_non_null(r);
+    assert_int_equal(r->req, 4);
+    assert_non_null(strstr(r->sdp, "a=setup:passive\r\n"));
+    assert_non_null(strstr(r->sdp, "a=group:BUNDLE 0 1"));
+    assert_non_null(strstr(r->sdp, "a=rtpmap:111 opus/48000/2\r\n"));
+    assert_non_null(strstr(r->sdp, "a=rtpmap:96 VP8/90000\r\n"));
+    assert_non_null(strstr(r->sdp, "a=recvonly\r\n"));
+    assert_non_null(wait_for(OKNO_SFU_EV_CANDIDATE, 1));
+
+    r = wait_for(OKNO_SFU_EV_TRACK_PUBLISHED, 2);
+    assert_non_null(r);
+    assert_string_equal(r->participant, "p1");
+    assert_string_equal(r->track, "p1-a0");
+    assert_string_equal(r->kind, "audio");
+    r = wait_for(OKNO_SFU_EV_OFFER, 2);
+    assert_non_null(r);
+    assert_non_null(strstr(r->sdp, "a=msid:p1 p1-a0\r\n"));
+    assert_non_null(strstr(r->sdp, "a=ssrc:3276904902 cname:p1\r\n"));
+    assert_non_null(strstr(r->sdp, "a=setup:actpass\r\n"));
+    assert_int_equal(count(OKNO_SFU_EV_TRACK_PUBLISHED, 1), 0);
+
+    /* A participant joining later is told of the tracks already there, and offered them. */
+    okno_sfu_join(sfu, 3, 5, "room", "Observer", "observer");
+    r = wait_for(OKNO_SFU_EV_JOINED, 3);
+    assert_non_null(r);
+    assert_string_equal(r->first_other, "p1");
+    assert_int_equal(r->first_other_tracks, 2);
+    r = wait_for(OKNO_SFU_EV_OFFER, 3);
+    assert_non_null(r);
+    assert_non_null(strstr(r->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"));
+
+    /* An answer without an outstanding offer on the publisher side is refused. */
+    okno_sfu_answer(sfu, 1, 6, OKNO_SFU_PC_SUBSCRIBER, offer);
+    r = wait_for(OKNO_SFU_EV_ERROR, 1);
+    assert_non_null(r);
+    free(offer);
+}
+
+static void test_sfu_destroy_closes_every_session(void **state)
+{
+    (void)state;
+    okno_sfu_join(sfu, 1, 1, "x", "A", "kiosk");
+    okno_sfu_join(sfu, 2, 2, "y", "B", "kiosk");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 1));
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 2));
+    okno_sfu_destroy(sfu);
+    sfu = NULL;
+    assert_int_equal(count(OKNO_SFU_EV_CLOSED, 1), 1);
+    assert_int_equal(count(OKNO_SFU_EV_CLOSED, 2), 1);
+    static const struct okno_sfu_listener listener = {.on_event = on_event};
+    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &listener, &sfu), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sfu_join_numbers_participants_and_tells_the_others,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfu_leave_tells_the_others_and_frees_the_empty_room,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfu_requests_outside_a_room_are_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_sfu_publish_answers_and_offers_the_tracks_to_the_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfu_destroy_closes_every_session, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
