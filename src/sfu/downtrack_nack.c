@@ -1,0 +1,89 @@
+/* Answering a subscriber's NACKs: output sequence number -> what was sent under it (the rtp
+ * munger's ring) -> the original in the publisher's packet cache -> the same rewrite as the first
+ * time -> RTX (RFC 4588) or a plain repeat. A sequence number is resent at most once per
+ * interval: a subscriber NACKs again after its own RTT estimate, and two copies in flight on a
+ * lossy link only add to the congestion that lost the first. It deliberately does not parse RTCP
+ * (the caller expands the NACK's FCIs) nor pace what it emits (the pacer orders retransmissions
+ * after audio). */
+#include "okno/err.h"
+#include "sfu/downtrack_internal.h"
+#include "wire/rtx.h"
+
+#define RESENT_MASK (OKNO_RTP_MUNGER_HISTORY - 1)
+
+enum outcome { RESENT, NOT_FOUND, TOO_OLD, SUPPRESSED };
+
+static bool recently_resent(const struct okno_downtrack *dt, uint16_t out_seq, int64_t now_us)
+{
+    const size_t slot = out_seq & RESENT_MASK;
+    return dt->resent[slot].used && dt->resent[slot].out_seq == out_seq &&
+           now_us - dt->resent[slot].at_us < dt->nack_interval_us;
+}
+
+static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
+                               okno_downtrack_cache_fn lookup, void *lookup_ctx, int64_t now_us,
+                               okno_downtrack_emit_fn emit, void *emit_ctx)
+{
+    struct okno_rtp_munger_entry e;
+    if (okno_rtp_munger_lookup(&dt->seq, out_seq, &e) < 0)
+        return NOT_FOUND;
+    if (recently_resent(dt, out_seq, now_us))
+        return SUPPRESSED;
+    struct okno_cached_packet cp;
+    if (lookup(lookup_ctx, e.source, e.in_seq, &cp) < 0 || !cp.data)
+        return NOT_FOUND;
+    if (now_us - cp.arrival_us > dt->nack_max_age_us)
+        return TOO_OLD;
+    struct okno_rtp_pkt orig;
+    /* The cache may have moved on to another stream under the same number. */
+    if (okno_rtp_parse(cp.data, cp.len, &orig) < 0 || orig.seq != e.in_seq || orig.ssrc != e.source)
+        return NOT_FOUND;
+    uint16_t profile;
+    size_t ext_len = okno__downtrack_build_ext(dt, &orig, &profile);
+    int n = okno__downtrack_write(dt, &orig, ext_len, profile, e.out_seq, e.out_ts, e.tag,
+                                  dt->resend, sizeof dt->resend);
+    if (n < 0)
+        return NOT_FOUND;
+    const uint8_t *pkt = dt->resend;
+    if (dt->rtx) {
+        n = okno_rtx_wrap(dt->resend, (size_t)n, dt->resend_rtx, sizeof dt->resend_rtx,
+                          dt->rtx_ssrc, dt->rtx_pt, dt->rtx_seq);
+        if (n < 0)
+            return NOT_FOUND;
+        dt->rtx_seq++;
+        pkt = dt->resend_rtx;
+    }
+    const size_t slot = out_seq & RESENT_MASK;
+    dt->resent[slot].used = true;
+    dt->resent[slot].out_seq = out_seq;
+    dt->resent[slot].at_us = now_us;
+    dt->stats.retransmitted++;
+    dt->stats.retransmitted_bytes += (uint64_t)n;
+    emit(emit_ctx, pkt, (size_t)n);
+    return RESENT;
+}
+
+int okno_downtrack_on_nack(struct okno_downtrack *dt, const uint16_t *seqs, size_t n,
+                           okno_downtrack_cache_fn lookup, void *lookup_ctx, int64_t now_us,
+                           okno_downtrack_emit_fn emit, void *emit_ctx)
+{
+    int emitted = 0;
+    for (size_t i = 0; i < n; i++) {
+        dt->stats.nacked++;
+        switch (resend_one(dt, seqs[i], lookup, lookup_ctx, now_us, emit, emit_ctx)) {
+        case RESENT:
+            emitted++;
+            break;
+        case NOT_FOUND:
+            dt->stats.nack_not_found++;
+            break;
+        case TOO_OLD:
+            dt->stats.nack_too_old++;
+            break;
+        case SUPPRESSED:
+            dt->stats.nack_suppressed++;
+            break;
+        }
+    }
+    return emitted;
+}
