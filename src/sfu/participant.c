@@ -39,9 +39,28 @@ struct okno_participant *okno_participant_new(struct okno_room *room, uint64_t s
     return p;
 }
 
+static void log_stats(const struct okno_participant *p, const char *which,
+                      const struct okno_peer *peer)
+{
+    struct okno_peer_stats st;
+    okno_peer_stats(peer, &st);
+    okno_log(OKNO_LOG_INFO, "sfu",
+             "%s %s: rx %llu rtp %llu rtcp, tx %llu rtp %llu rtcp; drops: garbage %llu, "
+             "before DTLS %llu, SRTP auth %llu, replay %llu, unknown %llu, send %llu",
+             p->id, which, (unsigned long long)st.rx_rtp, (unsigned long long)st.rx_rtcp,
+             (unsigned long long)st.tx_rtp, (unsigned long long)st.tx_rtcp,
+             (unsigned long long)st.drop_garbage, (unsigned long long)st.drop_before_dtls,
+             (unsigned long long)st.drop_srtp_auth, (unsigned long long)st.drop_replay,
+             (unsigned long long)st.drop_unknown, (unsigned long long)st.drop_send);
+}
+
 void okno_participant_free(struct okno_participant *p)
 {
     struct okno_sfu *sfu = p->room->sfu;
+    if (p->pub_peer)
+        log_stats(p, "publisher", p->pub_peer);
+    if (p->sub_peer)
+        log_stats(p, "subscriber", p->sub_peer);
     if (p->pub_peer)
         okno_peer_close(p->pub_peer, okno__sfu_peer_closed, sfu);
     if (p->sub_peer)
@@ -200,8 +219,6 @@ static int take_remote(struct okno_participant *p, struct okno_peer *peer,
                         okno_strerror(rc));
         return rc;
     }
-    if (!is_offer)
-        p->sub_setup = role == OKNO_DTLS_SERVER ? "passive" : "active";
     struct add_ctx c = {p, peer};
     for (unsigned i = 0; i < sdp->n_media; i++) {
         if (sdp->media[i].n_candidates > 0) {

@@ -37,7 +37,7 @@ struct okno_participant {
     uint64_t session;
     int pub_mline;
     int pub_mid_ext;       /* id of the mid header extension in publisher RTP, 0: none */
-    const char *sub_setup; /* what our subscriber offers say: actpass until the role is set */
+    const char *sub_setup; /* what our subscriber offers say: always actpass (RFC 8842 5.5) */
     bool pub_answered, sub_offered; /* candidates may be trickled from then on */
     unsigned next_track;
     uint64_t sub_version;
