@@ -8,7 +8,8 @@
 # okno-sdp sub-check. No media flows: okno's transport parameters are made up.
 #
 # Needs OKNO_BUILD (the build directory with tests/tools/okno-sdp); kills every process it started,
-# by process group id, on exit.
+# by process group id, on exit. With OKNO_NEGOTIATE_SAVE=DIR the browsers' answers to the
+# subscriber offer are kept there as BROWSER-sub-answer.sdp (how the unit tests' fixtures were made).
 set -uo pipefail
 : "${OKNO_BUILD:?set OKNO_BUILD to a build directory}"
 tool=$OKNO_BUILD/tests/tools/okno-sdp
@@ -106,7 +107,7 @@ HTML
 
 cat >"$tmp/server.py" <<'PY'
 import http.server, subprocess, sys
-page, tool, results, portfile = sys.argv[1:5]
+page, tool, results, portfile, save = sys.argv[1:6]
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -134,6 +135,9 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.path == "/answer":
             self.run(["answer"], data)
         elif self.path == "/sub-answer":
+            if save:
+                with open(save, "wb") as f:
+                    f.write(data)
             self.run(["sub-check"], data)
         elif self.path == "/result":
             with open(results, "ab") as f:
@@ -156,7 +160,8 @@ run_browser() {
     local name=$1 results="$tmp/$1.results" log="$tmp/$1.log"
     : >"$results"
     rm -f "$tmp/port"
-    setsid python3 "$tmp/server.py" "$tmp/page.html" "$tool" "$results" "$tmp/port" \
+    local save=${OKNO_NEGOTIATE_SAVE:+$OKNO_NEGOTIATE_SAVE/$name-sub-answer.sdp}
+    setsid python3 "$tmp/server.py" "$tmp/page.html" "$tool" "$results" "$tmp/port" "$save" \
         >"$tmp/server-$name.log" 2>&1 &
     local srv=$!
     pids+=("$srv")

@@ -71,6 +71,48 @@ static const char *refuse(struct fixture *f, const char *offer, int err)
     return f->reason;
 }
 
+/* text with every occurrence of from replaced by to (heap string, free() it). */
+static char *edit_text(const char *text, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), hits = 0;
+    for (const char *p = strstr(text, from); p; p = strstr(p + nf, from))
+        hits++;
+    assert_true(hits > 0);
+    char *out = malloc(strlen(text) + hits * nt + 1), *o = out;
+    assert_non_null(out);
+    const char *p = text, *q;
+    while ((q = strstr(p, from))) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, nt);
+        o += nt;
+        p = q + nf;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+/* A fixture with every occurrence of from replaced by to (heap string, free() it). */
+static char *edit(const char *path, const char *from, const char *to)
+{
+    char *text = okno_test_read_file(path, NULL);
+    char *out = edit_text(text, from, to);
+    free(text);
+    return out;
+}
+
+/* Answers edited offer text, expects success and parses the answer back. */
+static void answer_text(struct fixture *f, const char *offer)
+{
+    int rc = okno_negotiate_answer(offer, strlen(offer), &f->local, &f->pub, f->answer,
+                                   sizeof f->answer, f->reason, sizeof f->reason);
+    if (rc < 0)
+        fail_msg("%s (%s)", f->reason, okno_err_name(rc));
+    struct okno_sdp_error err;
+    if (okno_sdp_parse(&f->sdp, f->answer, (size_t)rc, &err) != 0)
+        fail_msg("answer line %u: %s\n%s", err.line, err.reason, f->answer);
+}
+
 static bool has_fb(const struct okno_sdp_media *m, int pt, const char *type, const char *sub)
 {
     for (unsigned i = 0; i < m->n_rtcp_fbs; i++)
@@ -178,13 +220,272 @@ static void test_offer_without_fingerprint_is_refused(void **state)
     free(offer);
 }
 
+static void test_firefox_simulcast_offer_gets_rids_recv_and_only_vp8_with_its_rtx(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/firefox-simulcast.sdp");
+    const struct okno_sdp_media *v = &f->sdp.media[1];
+    /* VP9, AV1, ulpfec, red and their rtx are gone: VP8 120 and rtx 124 only */
+    assert_int_equal(v->n_codecs, 2);
+    assert_int_equal(v->codecs[0].pt, 120);
+    assert_int_equal(v->codecs[1].pt, 124);
+    assert_true(okno_sdp_str_eq(v->codecs[0].fmtp, "max-fs=12288;max-fr=60"));
+    for (unsigned i = 0; i < v->n_rtcp_fbs; i++)
+        assert_int_equal(v->rtcp_fbs[i].pt, 120);
+    assert_int_equal(v->n_rids, 3);
+    const char *ids[] = {"q", "h", "f"};
+    for (int i = 0; i < 3; i++) {
+        assert_true(okno_sdp_str_eq(v->rids[i].id, ids[i]));
+        assert_int_equal(v->rids[i].dir, OKNO_SDP_RID_RECV);
+        assert_true(okno_sdp_str_eq(v->sc_recv.streams[i].alts[0].rid, ids[i]));
+    }
+    assert_int_equal(v->sc_recv.n_streams, 3);
+    assert_int_equal(v->sc_send.n_streams, 0);
+    /* Firefox's sendonly extension directions are answered recvonly; DD is unknown and dropped */
+    for (unsigned i = 0; i < v->common.n_extmaps; i++) {
+        const struct okno_sdp_extmap *e = &v->common.extmaps[i];
+        assert_false(okno_sdp_str_eq(e->uri, "https://aomediacodec.github.io/av1-rtp-spec/"
+                                             "#dependency-descriptor-rtp-header-extension"));
+        if (e->id == 9 || e->id == 10)
+            assert_int_equal(e->dir, OKNO_SDP_DIR_RECVONLY);
+    }
+    assert_int_equal(okno_sdp_extmap_find(NULL, v, "urn:ietf:params:rtp-hdrext:csrc-audio-level"),
+                     OKNO_E_NOTFOUND);
+
+    const struct okno_pub_track *t = &f->pub.tracks[1];
+    assert_int_equal(t->codec.pt, 120);
+    assert_int_equal(t->rtx_pt, 124);
+    assert_int_equal(t->n_rids, 3);
+    assert_string_equal(t->rids[2].id, "f");
+    assert_false(t->rids[0].paused);
+    assert_int_equal(t->n_ssrcs, 6);
+    assert_int_equal(t->n_fids, 3);
+    assert_int_equal(t->fids[1].primary, 980861615u);
+    assert_int_equal(t->fids[1].rtx, 1557310896u);
+    assert_string_equal(t->cname, "{745dcfd7-b942-4069-83e6-8c4adf7821a6}");
+    assert_string_equal(t->msid_stream, "{06f99e82-b7bd-497a-8adc-e333219c1c35}");
+    assert_int_equal(t->ext_ids[OKNO_EXT_RID], 9);
+    assert_int_equal(t->ext_ids[OKNO_EXT_RRID], 10);
+    assert_int_equal(t->ext_ids[OKNO_EXT_MID], 3);
+    assert_int_equal(t->ext_ids[OKNO_EXT_TWCC], 7);
+    assert_int_equal(t->ext_ids[OKNO_EXT_TOFFSET], 5);
+    assert_int_equal(t->ext_ids[OKNO_EXT_AUDIO_LEVEL], 0);
+    /* session-level fingerprint; RTCP (component 2) candidates are not kept */
+    assert_int_equal(f->pub.remote.fingerprint.bytes[0], 0x6e);
+    assert_int_equal(f->pub.remote.n_candidates, 4);
+    assert_true(f->pub.remote.end_of_candidates);
+    assert_string_equal(f->pub.remote.candidates[0],
+                        "candidate:0 1 udp 2122187007 192.0.2.2 46952 typ host");
+    assert_string_equal(f->pub.remote.ice_ufrag, "3eeea810");
+}
+
+static void test_chromium_simulcast_offer_without_ssrcs_lists_rids(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/chromium-vp8-simulcast.sdp");
+    const struct okno_pub_track *t = &f->pub.tracks[1];
+    assert_int_equal(t->n_ssrcs, 0);
+    assert_int_equal(t->n_rids, 3);
+    assert_string_equal(t->rids[0].id, "q");
+    assert_int_equal(t->ext_ids[OKNO_EXT_RID], 10);
+    assert_int_equal(t->ext_ids[OKNO_EXT_RRID], 11);
+    assert_int_equal(f->sdp.media[1].sc_recv.n_streams, 3);
+    assert_int_equal(f->pub.remote.n_candidates, 8);
+    assert_string_equal(f->pub.remote.ice_pwd, "Ay36CmTI25rF/VeSPrJ4MYxr");
+}
+
+static void
+test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped(void **state)
+{
+    struct fixture *f = *state;
+    /* q may only use VP9, which okno refuses; h is paused */
+    char *restricted = edit("fixtures/sdp/firefox-simulcast.sdp", "a=rid:q send",
+                            "a=rid:q send pt=121;max-width=320");
+    char *offer = edit_text(restricted, "a=simulcast:send q;h;f", "a=simulcast:send q;~h;f");
+    free(restricted);
+    answer_text(f, offer);
+    free(offer);
+    const struct okno_sdp_media *v = &f->sdp.media[1];
+    assert_int_equal(v->n_rids, 2);
+    assert_true(okno_sdp_str_eq(v->rids[0].id, "h"));
+    assert_int_equal(v->sc_recv.n_streams, 2);
+    assert_true(v->sc_recv.streams[0].alts[0].paused);
+    assert_false(v->sc_recv.streams[1].alts[0].paused);
+    const struct okno_pub_track *t = &f->pub.tracks[1];
+    assert_int_equal(t->n_rids, 2);
+    assert_string_equal(t->rids[0].id, "h");
+    assert_true(t->rids[0].paused);
+}
+
+static void test_recvonly_offer_is_answered_inactive_with_no_tracks(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/chromium-recvonly.sdp");
+    assert_int_equal(f->pub.n_tracks, 0);
+    assert_int_equal(f->sdp.n_media, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f->sdp.media[i].port, 9);
+        assert_int_equal(okno_sdp_media_direction(&f->sdp, &f->sdp.media[i]),
+                         OKNO_SDP_DIR_INACTIVE);
+    }
+}
+
+static void test_offer_setup_decides_okno_dtls_role(void **state)
+{
+    struct fixture *f = *state;
+    char *offer = edit("fixtures/sdp/chromium-av-offer.sdp", "a=setup:actpass", "a=setup:active");
+    answer_text(f, offer);
+    free(offer);
+    assert_int_equal(f->pub.remote.role, OKNO_DTLS_SERVER);
+    assert_int_equal(okno_sdp_media_setup(&f->sdp, &f->sdp.media[0]), OKNO_SDP_SETUP_PASSIVE);
+
+    offer = edit("fixtures/sdp/chromium-av-offer.sdp", "a=setup:actpass", "a=setup:passive");
+    answer_text(f, offer);
+    free(offer);
+    assert_int_equal(f->pub.remote.role, OKNO_DTLS_CLIENT);
+    assert_int_equal(okno_sdp_media_setup(&f->sdp, &f->sdp.media[0]), OKNO_SDP_SETUP_ACTIVE);
+
+    offer = edit("fixtures/sdp/chromium-av-offer.sdp", "a=setup:actpass", "a=setup:holdconn");
+    assert_string_equal(refuse(f, offer, OKNO_E_UNSUPPORTED),
+                        "a=setup must be actpass, active or passive");
+    free(offer);
+}
+
+static void test_section_outside_bundle_is_rejected_with_port_zero(void **state)
+{
+    struct fixture *f = *state;
+    char *offer =
+        edit("fixtures/sdp/chromium-av-offer.sdp", "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 2");
+    answer_text(f, offer);
+    free(offer);
+    assert_int_equal(f->sdp.media[1].port, 0);
+    assert_true(okno_sdp_str_eq(f->sdp.media[1].mid, "1"));
+    assert_int_equal(f->sdp.groups[0].n_mids, 1);
+    assert_true(okno_sdp_str_eq(f->sdp.groups[0].mids[0], "0"));
+    assert_int_equal(f->pub.n_tracks, 1);
+}
+
+static void test_audio_sent_in_other_codecs_fails_with_the_m_line(void **state)
+{
+    struct fixture *f = *state;
+    char *offer = edit("fixtures/sdp/chromium-av-offer.sdp", "opus/48000/2", "opus/48000/1");
+    assert_string_equal(refuse(f, offer, OKNO_E_UNSUPPORTED),
+                        "m-line 1: no codec okno can forward (Opus)");
+    free(offer);
+    offer = edit("fixtures/sdp/chromium-vp8-simulcast.sdp", "VP8/90000", "H264/90000");
+    assert_string_equal(refuse(f, offer, OKNO_E_UNSUPPORTED),
+                        "m-line 2: no codec okno can forward (VP8)");
+    free(offer);
+}
+
+static void test_recvonly_section_without_usable_codec_is_only_rejected(void **state)
+{
+    struct fixture *f = *state;
+    char *offer = edit("fixtures/sdp/chromium-recvonly.sdp", "VP8/90000", "H264/90000");
+    answer_text(f, offer);
+    free(offer);
+    assert_int_equal(f->sdp.media[0].port, 9);
+    assert_int_equal(f->sdp.media[1].port, 0);
+}
+
+static void test_transport_refusals_say_why(void **state)
+{
+    struct fixture *f = *state;
+    const char *path = "fixtures/sdp/firefox-av-offer.sdp";
+    struct {
+        const char *from, *to, *reason;
+    } cases[] = {
+        {"a=group:BUNDLE 0 1", "a=group:LS 0 1", "no a=group:BUNDLE (okno is BUNDLE-only)"},
+        {"a=group:BUNDLE 0 1", "a=group:BUNDLE 7", "a=group:BUNDLE names no m-line"},
+        {"a=fingerprint:sha-256 DC:A7:A3:67:8B:93:F3:7E:01:60:40:2B:D0:FA:9D:92:2D:C6:44:EE:72:"
+         "67:1F:A8:2F:60:AB:C2:94:D4:9F:4F",
+         "a=fingerprint:sha-1 DC:A7:A3:67:8B:93:F3:7E:01:60:40:2B:D0:FA:9D:92:2D:C6:44:EE",
+         "no usable fingerprint (sha-256 at least)"},
+        {"a=ice-ufrag:", "a=x-ufrag:", "no ICE credentials (a=ice-ufrag, a=ice-pwd)"},
+        {"a=setup:actpass", "a=x-setup:actpass", "no a=setup"},
+        {"a=rtcp-mux", "a=x-rtcp-mux", "no a=rtcp-mux (okno is rtcp-mux-only)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *offer = edit(path, cases[i].from, cases[i].to);
+        int rc = okno_negotiate_answer(offer, strlen(offer), &f->local, &f->pub, f->answer,
+                                       sizeof f->answer, f->reason, sizeof f->reason);
+        free(offer);
+        if (rc != OKNO_E_UNSUPPORTED || strcmp(f->reason, cases[i].reason) != 0)
+            fail_msg("case %zu: %d \"%s\"", i, rc, f->reason);
+    }
+}
+
+static void test_offer_that_does_not_parse_names_the_line(void **state)
+{
+    struct fixture *f = *state;
+    const char *r = refuse(f, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio x\r\n",
+                           OKNO_E_MALFORMED);
+    assert_true(strncmp(r, "line 5: ", 8) == 0);
+    refuse(f, "", OKNO_E_MALFORMED);
+}
+
+static void test_offer_with_only_a_data_channel_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char *text = edit("fixtures/sdp/chromium-av-offer.sdp", "m=audio", "m=text");
+    char *offer = edit_text(text, "m=video", "m=vidoo");
+    free(text);
+    assert_string_equal(refuse(f, offer, OKNO_E_UNSUPPORTED),
+                        "no m-line okno can take (audio or video, UDP/TLS/RTP/SAVPF, BUNDLE, "
+                        "rtcp-mux)");
+    free(offer);
+}
+
+static void test_small_answer_buffer_is_nospc_and_bad_arguments_are_inval(void **state)
+{
+    struct fixture *f = *state;
+    char *offer = okno_test_read_file("fixtures/sdp/chromium-av-offer.sdp", NULL);
+    char small[256];
+    int rc = okno_negotiate_answer(offer, strlen(offer), &f->local, &f->pub, small, sizeof small,
+                                   f->reason, sizeof f->reason);
+    assert_int_equal(rc, OKNO_E_NOSPC);
+    f->local.candidates = (const char *const[]){"candidate:garbage"};
+    f->local.n_candidates = 1;
+    rc = okno_negotiate_answer(offer, strlen(offer), &f->local, &f->pub, f->answer,
+                               sizeof f->answer, f->reason, sizeof f->reason);
+    assert_int_equal(rc, OKNO_E_INVAL);
+    assert_string_equal(f->reason, "okno's candidate 1 does not parse");
+    rc = okno_negotiate_answer(NULL, 0, &f->local, &f->pub, f->answer, sizeof f->answer, NULL, 0);
+    assert_int_equal(rc, OKNO_E_INVAL);
+    free(offer);
+}
+
+static void test_extension_uris_map_both_ways(void **state)
+{
+    (void)state;
+    for (int e = 0; e < OKNO_EXT_COUNT; e++)
+        assert_non_null(okno_negotiate_ext_uri((enum okno_ext)e));
+    assert_null(okno_negotiate_ext_uri(OKNO_EXT_COUNT));
+    assert_string_equal(
+        okno_negotiate_ext_uri(OKNO_EXT_TWCC),
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_chromium_av_offer_gets_opus_red_and_vp8_rtx_and_data_channel_rejected, setup,
-            teardown),
-        cmocka_unit_test_setup_teardown(test_offer_without_fingerprint_is_refused, setup, teardown),
+        T(test_chromium_av_offer_gets_opus_red_and_vp8_rtx_and_data_channel_rejected),
+        T(test_firefox_simulcast_offer_gets_rids_recv_and_only_vp8_with_its_rtx),
+        T(test_chromium_simulcast_offer_without_ssrcs_lists_rids),
+        T(test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped),
+        T(test_recvonly_offer_is_answered_inactive_with_no_tracks),
+        T(test_offer_setup_decides_okno_dtls_role),
+        T(test_section_outside_bundle_is_rejected_with_port_zero),
+        T(test_audio_sent_in_other_codecs_fails_with_the_m_line),
+        T(test_recvonly_section_without_usable_codec_is_only_rejected),
+        T(test_offer_without_fingerprint_is_refused),
+        T(test_transport_refusals_say_why),
+        T(test_offer_that_does_not_parse_names_the_line),
+        T(test_offer_with_only_a_data_channel_is_refused),
+        T(test_small_answer_buffer_is_nospc_and_bad_arguments_are_inval),
+        T(test_extension_uris_map_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
