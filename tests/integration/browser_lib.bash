@@ -35,7 +35,12 @@ cleanup() {
     for g in "${groups[@]}"; do
         kill -KILL -- "-$g" 2>/dev/null
     done
-    rm -rf "$tmp"
+    # OKNO_KEEP_TMP=1 keeps logs, profiles and driver output for a look after a failure.
+    if [ "${OKNO_KEEP_TMP:-0}" = 1 ]; then
+        echo "# kept $tmp"
+    else
+        rm -rf "$tmp"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
