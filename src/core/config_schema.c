@@ -70,6 +70,9 @@ const struct okno_config_key okno__config_schema[] = {
          "plugins to load, in order: NAME loads DIR/okno_NAME.so"),
     STRING("http", "address", "0.0.0.0", check_address, "address the HTTP server listens on"),
     INT("http", "port", "8080", 1, 65535, "TCP port of the HTTP server"),
+    STRING("http", "web_root", "../web", NULL,
+           "directory of the web pages served under /; a relative path is taken from the config "
+           "file's directory"),
     LIST("media", "addresses", "", check_address,
          "host addresses media sockets listen on; empty: 127.0.0.1 and the machine's addresses"),
     INT("media", "port_min", "0", 0, 65535, "lowest UDP/TCP media port; 0 with port_max 0: any"),
