@@ -24,6 +24,7 @@
 static struct okno_sfu *sfu;
 static GMainLoop *loop;
 static GString *line_buf;
+static guint stdin_source;
 
 static const char *const event_names[] = {
     [OKNO_SFU_EV_JOINED] = "joined",
@@ -138,6 +139,7 @@ static gboolean on_stdin(gint fd, GIOCondition cond, gpointer data)
     char buf[65536];
     ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0) {
+        stdin_source = 0;
         g_main_loop_quit(loop);
         return G_SOURCE_REMOVE;
     }
@@ -180,10 +182,11 @@ int main(int argc, char **argv)
         return 1;
     loop = g_main_loop_new(NULL, FALSE);
     line_buf = g_string_new(NULL);
-    guint in = g_unix_fd_add(0, G_IO_IN | G_IO_HUP, on_stdin, NULL);
+    stdin_source = g_unix_fd_add(0, G_IO_IN | G_IO_HUP, on_stdin, NULL);
     guint term = g_unix_signal_add(SIGTERM, on_term, NULL);
     g_main_loop_run(loop);
-    g_source_remove(in);
+    if (stdin_source)
+        g_source_remove(stdin_source);
     g_source_remove(term);
     okno_sfu_destroy(sfu);
     okno_workers_stop(workers);
