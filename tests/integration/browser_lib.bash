@@ -142,6 +142,10 @@ make_conf() {
         [ -f "$so" ] && ln -sf "$so" "$tmp/plugins/"
     done
     ini_set "$conf" plugins dir "$tmp/plugins"
+    # Media on loopback only: the browsers reach it there, and no test traffic uses another address.
+    if grep -qE '^\[media\]' "$OKNO_SRCDIR/conf/okno.conf"; then
+        ini_set "$conf" media addresses 127.0.0.1
+    fi
     ini_set "$conf" general workers 2
     ini_set "$conf" general log_level "${OKNO_LOG_LEVEL:-info}"
 }

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Hostile input while a real call runs: two Chromium participants receive each other through okno
+# while the test throws garbage and truncated datagrams at okno's media ports (UDP and ICE-TCP), a
+# DTLS handshake with a certificate that does not match the SDP fingerprint, malformed JSON, wrong
+# types and oversized frames on /ws, malformed SDP in publish, and a client killed mid-call. Each gets
+# a clear error or a counted drop, the call's video and audio keep flowing after each, okno does not
+# crash, and its stderr carries no sanitizer report (the sanitizer build runs this too).
+. "$(dirname "$0")/browser_lib.bash"
+n_ws=18
+plan=$((14 + n_ws))
+echo "1..$plan"
+
+if [ ! -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ]; then
+    for _ in $(seq $plan); do skip "hostile input during a Chromium call" "chromium is not installed"; done
+    exit 0
+fi
+
+make_conf "$tmp/okno.conf"
+log=$tmp/okno.log
+room=hostile
+if ! start_okno "$tmp/okno.conf" "$log"; then
+    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
+    for _ in $(seq $((plan - 1))); do not_ok "not reached: okno did not start"; done
+    exit 0
+fi
+ok "okno starts on 127.0.0.1:$http_port"
+ws_url="ws://127.0.0.1:$http_port/ws"
+status=$tmp/status.jsonl
+helper=("$python" "$integ/hostile_input.py")
+
+# fail_rest WHY: the plan's remaining results fail (the call never came up).
+fail_rest() {
+    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
+    exit 0
+}
+
+# flows LABEL: both watchers' video and audio rise over 3 s.
+flows() {
+    timeout 20 "${helper[@]}" flows --status "$status" --label "$1" >"$tmp/flows.out" 2>&1
+    relay_results "$tmp/flows.out" 1
+}
+
+# latest_status FIELD-EXPRESSION: evaluates a Python expression on the newest status line `s`.
+latest_status() {
+    "$python" -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+s = json.loads(lines[-1]) if lines else {}
+print(eval(sys.argv[2]))' "$status" "$1"
+}
+
+need_node_modules || fail_rest "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
+: >"$status"
+TMPDIR=$tmp spawn "$tmp/watcher.out" timeout --kill-after=5 160 \
+    node "$integ/hostile_input.mjs" "$base_url" "$room" "$status" "$tmp/stop"
+watcher=$spawned
+deadline=$((SECONDS + 45))
+while [ $SECONDS -lt $deadline ] && ! grep -qE '^(not )?ok - ' "$tmp/watcher.out"; do sleep 0.2; done
+grep -E '^(not )?ok - |^# ' "$tmp/watcher.out" | head -3 >"$tmp/watcher.first"
+cp "$tmp/watcher.out" "$tmp/watcher.first.err"
+relay_results "$tmp/watcher.first" 1
+grep -q '^ok - ' "$tmp/watcher.first" || fail_rest "the call did not come up"
+deadline=$((SECONDS + 10))
+while [ $SECONDS -lt $deadline ] && [ ! -s "$status" ]; do sleep 0.2; done
+
+# Garbage at every media address okno uses for the two watchers.
+udp=$(latest_status '" ".join(sorted({"%s:%s" % (c["address"], c["port"]) for c in s.get("okno", []) if c["protocol"] == "udp"}))')
+tcp=$(latest_status '" ".join(sorted({"%s:%s" % (c["address"], c["port"]) for c in s.get("okno", []) if c["protocol"] == "tcp"}))')
+echo "# okno's media addresses: udp $udp; tcp ${tcp:-none}"
+# shellcheck disable=SC2086
+timeout 60 "${helper[@]}" garbage --udp $udp --tcp $tcp >"$tmp/garbage.out" 2>&1
+grep '^#' "$tmp/garbage.out"
+flows "after garbage and truncated datagrams at okno's media ports"
+
+# A DTLS certificate that does not match the fingerprint in the SDP.
+timeout 30 "${helper[@]}" client --ws "$ws_url" --room "$room" --name bad-fingerprint --seconds 12 \
+    --bad-fingerprint >"$tmp/badfp.out" 2>"$tmp/badfp.out.err"
+grep -E '"event": "(joined|state)"' "$tmp/badfp.out" | sed 's/^/# bad-fingerprint: /'
+relay_results "$tmp/badfp.out" 2
+badfp_id=$(sed -n 's/.*"event": "joined", "participant": "\([^"]*\)".*/\1/p' "$tmp/badfp.out" | head -1)
+flows "after a DTLS handshake with a mismatched fingerprint"
+
+# WebSocket abuse and malformed SDP.
+timeout 90 "${helper[@]}" ws --ws "$ws_url" --room "$room" >"$tmp/ws.out" 2>"$tmp/ws.out.err"
+relay_results "$tmp/ws.out" "$n_ws"
+flows "after malformed JSON, oversized frames and malformed SDP on /ws"
+
+# A participant that vanishes mid-call: its process is killed, nothing is said.
+spawn "$tmp/vanish.out" timeout 120 "${helper[@]}" client --ws "$ws_url" --room "$room" --name vanishing --seconds 100
+vanish=$spawned
+deadline=$((SECONDS + 25))
+vid=""
+while [ $SECONDS -lt $deadline ]; do
+    vid=$(sed -n 's/.*"event": "joined", "participant": "\([^"]*\)".*/\1/p' "$tmp/vanish.out" | head -1)
+    if [ -n "$vid" ] && grep -q '"pc": "publisher", "state": "connected"' "$tmp/vanish.out" &&
+        [ "$(latest_status "'$vid' in s['a']['participants'] and '$vid' in s['b']['participants']")" = True ]; then
+        break
+    fi
+    sleep 0.2
+done
+if [ -n "$vid" ] && grep -q '"pc": "publisher", "state": "connected"' "$tmp/vanish.out"; then
+    ok "a third client ($vid, aiortc) joins, publishes and is seen by both watchers"
+else
+    not_ok "a third client joins, publishes and is seen by both watchers" "$tmp/vanish.out"
+fi
+disown "$vanish" 2>/dev/null
+kill -KILL -- "-$vanish" 2>/dev/null
+t_kill=$SECONDS
+gone=False
+while [ $((SECONDS - t_kill)) -lt 40 ]; do
+    gone=$(latest_status "'${vid:-none}' not in s['a']['participants'] and '${vid:-none}' not in s['b']['participants']")
+    [ "$gone" = True ] && break
+    sleep 0.2
+done
+if [ -n "$vid" ] && [ "$gone" = True ]; then
+    ok "when its process is killed, both watchers get participant_left within $((SECONDS - t_kill)) s"
+else
+    not_ok "when its process is killed, both watchers get participant_left within 40 s" "$log"
+fi
+flows "after a participant vanished mid-call"
+
+# The watchers leave: okno logs each peer's counters, drops included.
+touch "$tmp/stop"
+deadline=$((SECONDS + 20))
+while [ $SECONDS -lt $deadline ] && kill -0 "$watcher" 2>/dev/null; do sleep 0.2; done
+sleep 1
+drops=$(grep -oE 'drops: garbage [0-9]+, before DTLS [0-9]+, SRTP auth [0-9]+, replay [0-9]+, unknown [0-9]+' "$log" |
+    awk '{n += $3 + $6 + $9 + $11 + $13} END {print n + 0}')
+grep -E 'drops: ' "$log" | sed 's/^/# /' | head -12
+if [ "$drops" -gt 0 ]; then
+    ok "okno counts the garbage it dropped ($drops drops in the peers' counters)"
+else
+    not_ok "okno counts the garbage it dropped (no drop in the peers' counters)" "$log"
+fi
+if [ -n "$badfp_id" ] && grep -E "$badfp_id.*(fingerprint|dropped|failed|DTLS)|(fingerprint|DTLS).*$badfp_id" "$log" >"$tmp/badfp.log"; then
+    ok "okno's log names the refused DTLS handshake of $badfp_id: $(head -1 "$tmp/badfp.log" | cut -c1-160)"
+else
+    not_ok "okno's log names the refused DTLS handshake of the bad-fingerprint client (${badfp_id:-never joined})" "$log"
+fi
+
+if ! kill -0 "$okno_pid" 2>/dev/null; then
+    not_ok "okno survives everything and stops on SIGTERM (it had died)" "$log"
+elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
+    ok "okno survives everything and stops on SIGTERM with exit 0"
+else
+    not_ok "okno survives everything and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
+fi
+reports=$(sanitizer_reports "$log")
+if [ -z "$reports" ]; then
+    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
+else
+    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
+    echo "$reports" | head -20 | sed 's/^/#   /'
+fi
