@@ -94,8 +94,9 @@ void okno_logv(enum okno_log_level level, const char *module, const char *fmt, v
     if (used >= sizeof line - 1) {
         /* Cut: mark it so a reader knows the line is not whole. */
         used = sizeof line - 5;
-        memcpy(line + used, "...", 3);
-        used += 3;
+        line[used++] = '.';
+        line[used++] = '.';
+        line[used++] = '.';
     }
     line[used++] = '\n';
     g_mutex_lock(&log_lock);

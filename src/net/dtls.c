@@ -88,11 +88,9 @@ static long wbio_ctrl(BIO *b, int cmd, long num, void *ptr)
     switch (cmd) {
     case BIO_CTRL_FLUSH:
         return 1;
-    case BIO_CTRL_WPENDING:
-    case BIO_CTRL_PENDING:
-    case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD: /* the link MTU we set is already the datagram size */
-        return 0;
     default:
+        /* Nothing is ever pending in a write-through BIO, and the link MTU we set is already the
+         * datagram size (BIO_CTRL_DGRAM_GET_MTU_OVERHEAD): 0 answers those and everything else. */
         return 0;
     }
 }

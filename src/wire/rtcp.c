@@ -11,7 +11,7 @@
 #include "wire/bytes.h"
 
 /* The length field counts 32-bit words minus one, so a packet is at most 65536 words. */
-#define RTCP_MAX_PACKET (4 * 65536)
+#define RTCP_MAX_PACKET ((size_t)4 * 65536)
 
 int okno_rtcp_parse(const uint8_t *buf, size_t len, struct okno_rtcp_pkt *out)
 {

@@ -17,7 +17,7 @@
 /* The extension block's own header: 16-bit profile, 16-bit length in 32-bit words. */
 #define OKNO_RTP_EXT_HEADER_LEN 4
 /* The largest extension body the length field can describe. */
-#define OKNO_RTP_EXT_MAX_LEN (65535u * 4u)
+#define OKNO_RTP_EXT_MAX_LEN ((size_t)65535 * 4)
 
 /* One parsed packet. Every pointer is a view into the parsed buffer and lives as long as it does.
  */

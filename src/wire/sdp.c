@@ -108,7 +108,9 @@ bool okno__sdp_eq(struct okno_sdp_str a, struct okno_sdp_str b)
 
 static char lower(char ch)
 {
-    return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    if (ch >= 'A' && ch <= 'Z')
+        return (char)(ch | 0x20);
+    return ch;
 }
 
 bool okno__sdp_eqi(struct okno_sdp_str a, struct okno_sdp_str b)
