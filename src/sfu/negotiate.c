@@ -387,9 +387,9 @@ static int negotiate(struct answer_ctx *c, const char *offer, size_t len, char *
     return rc;
 }
 
-int okno_negotiate_answer(const char *offer, size_t len, const struct okno_neg_local *local,
-                          struct okno_publication *pub, char *answer, size_t cap, char *reason,
-                          size_t reason_cap)
+int okno__negotiate_answer_in(struct okno_sdp models[2], const char *offer, size_t len,
+                              const struct okno_neg_local *local, struct okno_publication *pub,
+                              char *answer, size_t cap, char *reason, size_t reason_cap)
 {
     okno__neg_reason(reason, reason_cap, "%s", "");
     if (!offer || !local || !pub || !answer) {
@@ -397,11 +397,6 @@ int okno_negotiate_answer(const char *offer, size_t len, const struct okno_neg_l
         return OKNO_E_INVAL;
     }
     memset(pub, 0, sizeof *pub);
-    struct okno_sdp *models = malloc(2 * sizeof *models);
-    if (!models) {
-        okno__neg_reason(reason, reason_cap, "out of memory");
-        return OKNO_E_NOMEM;
-    }
     struct answer_ctx c = {
         .off = &models[0],
         .ans = &models[1],
@@ -411,7 +406,20 @@ int okno_negotiate_answer(const char *offer, size_t len, const struct okno_neg_l
         .reason = reason,
         .reason_cap = reason_cap,
     };
-    int rc = negotiate(&c, offer, len, answer, cap);
+    return negotiate(&c, offer, len, answer, cap);
+}
+
+int okno_negotiate_answer(const char *offer, size_t len, const struct okno_neg_local *local,
+                          struct okno_publication *pub, char *answer, size_t cap, char *reason,
+                          size_t reason_cap)
+{
+    struct okno_sdp *models = malloc(2 * sizeof *models);
+    if (!models) {
+        okno__neg_reason(reason, reason_cap, "out of memory");
+        return OKNO_E_NOMEM;
+    }
+    int rc =
+        okno__negotiate_answer_in(models, offer, len, local, pub, answer, cap, reason, reason_cap);
     free(models);
     return rc;
 }

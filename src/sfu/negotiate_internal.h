@@ -5,6 +5,7 @@
 #define OKNO_SFU_NEGOTIATE_INTERNAL_H
 
 #include "sfu/negotiate.h"
+#include "sfu/sub_offer.h"
 
 /* The okno_ext whose URI this is, or -1. */
 int okno__neg_ext_from_uri(struct okno_sdp_str uri);
@@ -45,5 +46,30 @@ int okno__neg_local(struct okno_sdp_media *m, const struct okno_neg_local *local
 
 /* Sets a section's c= line to "IN IP4 0.0.0.0", as every bundled section says. */
 void okno__neg_null_conn(struct okno_sdp_media *m);
+
+/* The three entry points with the caller's workspace instead of a heap one, for callers that
+ * negotiate in a loop (the fuzzer): the SDP models are half a megabyte each. */
+int okno__negotiate_answer_in(struct okno_sdp models[2], const char *offer, size_t len,
+                              const struct okno_neg_local *local, struct okno_publication *pub,
+                              char *answer, size_t cap, char *reason, size_t reason_cap);
+
+/* Strings the offer model points at that exist nowhere else: one set per slot. */
+struct okno__sub_slot_text {
+    char rtx_fmtp[16];      /* "apt=96" */
+    char red_fmtp[8];       /* "111/111" */
+    char msid[2 * 256 + 2]; /* "participant track" for a=ssrc msid */
+};
+
+struct okno__sub_offer_ws {
+    struct okno_sdp sdp;
+    struct okno__sub_slot_text text[OKNO_NEG_MAX_MEDIA];
+};
+
+int okno__sub_offer_build_in(struct okno__sub_offer_ws *ws, const struct okno_sub_slot *slots,
+                             size_t n, const struct okno_neg_local *local, char *offer, size_t cap,
+                             char *reason, size_t reason_cap);
+int okno__sub_offer_check_in(struct okno_sdp *sdp, const struct okno_sub_slot *slots, size_t n,
+                             const char *answer, size_t len, struct okno_sub_answer *out,
+                             char *reason, size_t reason_cap);
 
 #endif

@@ -15,18 +15,6 @@
 #include "okno/err.h"
 #include "sfu/negotiate_internal.h"
 
-/* Strings the offer model points at that exist nowhere else: one set per slot. */
-struct slot_text {
-    char rtx_fmtp[16];      /* "apt=96" */
-    char red_fmtp[8];       /* "111/111" */
-    char msid[2 * 256 + 2]; /* "participant track" for a=ssrc msid */
-};
-
-struct offer_scratch {
-    struct okno_sdp sdp;
-    struct slot_text text[OKNO_NEG_MAX_MEDIA];
-};
-
 static const char *kind_name(enum okno_media_kind k)
 {
     return k == OKNO_MEDIA_AUDIO ? "audio" : "video";
@@ -72,7 +60,7 @@ static int check_slot(const struct okno_sub_slot *slots, size_t i, char *reason,
 }
 
 static int add_codecs(struct okno_sdp_media *m, const struct okno_sub_track *t,
-                      struct slot_text *txt)
+                      struct okno__sub_slot_text *txt)
 {
     struct okno_sdp_codec c = {
         .pt = t->codec.pt,
@@ -121,7 +109,7 @@ static int add_codecs(struct okno_sdp_media *m, const struct okno_sub_track *t,
 }
 
 static int add_sources(struct okno_sdp_media *m, const struct okno_sub_track *t,
-                       struct slot_text *txt)
+                       struct okno__sub_slot_text *txt)
 {
     m->msids[0].stream = okno_sdp_str(t->participant);
     m->msids[0].track = okno_sdp_str(t->track);
@@ -145,7 +133,7 @@ static int add_sources(struct okno_sdp_media *m, const struct okno_sub_track *t,
 }
 
 static int build(const struct okno_sub_slot *slots, size_t n, const struct okno_neg_local *local,
-                 struct offer_scratch *s, char *reason, size_t cap)
+                 struct okno__sub_offer_ws *s, char *reason, size_t cap)
 {
     struct okno_sdp *sdp = &s->sdp;
     okno_sdp_init(sdp);
@@ -187,8 +175,7 @@ static int build(const struct okno_sub_slot *slots, size_t n, const struct okno_
         if (rc == 0 && slot->state == OKNO_SUB_SLOT_TRACK)
             rc = add_sources(m, t, &s->text[i]);
         if (rc) {
-            okno__neg_reason(reason, cap, "slot %zu: cannot be described (%s)", i + 1,
-                             okno_strerror(rc));
+            okno__neg_reason(reason, cap, "slot %zu: cannot be described (error %d)", i + 1, rc);
             return OKNO_E_INVAL;
         }
     }
@@ -196,9 +183,9 @@ static int build(const struct okno_sub_slot *slots, size_t n, const struct okno_
     return 0;
 }
 
-int okno_sub_offer_build(const struct okno_sub_slot *slots, size_t n,
-                         const struct okno_neg_local *local, char *offer, size_t cap, char *reason,
-                         size_t reason_cap)
+int okno__sub_offer_build_in(struct okno__sub_offer_ws *ws, const struct okno_sub_slot *slots,
+                             size_t n, const struct okno_neg_local *local, char *offer, size_t cap,
+                             char *reason, size_t reason_cap)
 {
     okno__neg_reason(reason, reason_cap, "%s", "");
     if (!slots || !local || !offer || n == 0) {
@@ -214,20 +201,28 @@ int okno_sub_offer_build(const struct okno_sub_slot *slots, size_t n,
         if (rc)
             return rc;
     }
-    struct offer_scratch *s = malloc(sizeof *s);
-    if (!s) {
+    int rc = build(slots, n, local, ws, reason, reason_cap);
+    if (rc)
+        return rc;
+    rc = okno_sdp_write(&ws->sdp, offer, cap);
+    if (rc < 0)
+        okno__neg_reason(reason, reason_cap, "%s",
+                         rc == OKNO_E_NOSPC ? "the offer does not fit its buffer"
+                                            : "the offer cannot be written");
+    return rc;
+}
+
+int okno_sub_offer_build(const struct okno_sub_slot *slots, size_t n,
+                         const struct okno_neg_local *local, char *offer, size_t cap, char *reason,
+                         size_t reason_cap)
+{
+    struct okno__sub_offer_ws *ws = malloc(sizeof *ws);
+    if (!ws) {
         okno__neg_reason(reason, reason_cap, "out of memory");
         return OKNO_E_NOMEM;
     }
-    int rc = build(slots, n, local, s, reason, reason_cap);
-    if (rc == 0) {
-        rc = okno_sdp_write(&s->sdp, offer, cap);
-        if (rc < 0)
-            okno__neg_reason(reason, reason_cap, "%s",
-                             rc == OKNO_E_NOSPC ? "the offer does not fit its buffer"
-                                                : "the offer cannot be written");
-    }
-    free(s);
+    int rc = okno__sub_offer_build_in(ws, slots, n, local, offer, cap, reason, reason_cap);
+    free(ws);
     return rc;
 }
 
@@ -310,9 +305,9 @@ static int check(const struct okno_sub_slot *slots, size_t n, const struct okno_
     return okno__neg_remote(sdp, &sdp->media[tag], false, &out->remote, reason, cap);
 }
 
-int okno_sub_offer_check_answer(const struct okno_sub_slot *slots, size_t n, const char *answer,
-                                size_t len, struct okno_sub_answer *out, char *reason,
-                                size_t reason_cap)
+int okno__sub_offer_check_in(struct okno_sdp *sdp, const struct okno_sub_slot *slots, size_t n,
+                             const char *answer, size_t len, struct okno_sub_answer *out,
+                             char *reason, size_t reason_cap)
 {
     okno__neg_reason(reason, reason_cap, "%s", "");
     if (!slots || !answer || !out || n == 0) {
@@ -324,20 +319,26 @@ int okno_sub_offer_check_answer(const struct okno_sub_slot *slots, size_t n, con
         return OKNO_E_RANGE;
     }
     memset(out, 0, sizeof *out);
-    struct okno_sdp *sdp = malloc(sizeof *sdp);
-    if (!sdp) {
-        okno__neg_reason(reason, reason_cap, "out of memory");
-        return OKNO_E_NOMEM;
-    }
     struct okno_sdp_error perr = {0, NULL};
     int rc = okno_sdp_parse(sdp, answer, len, &perr);
     if (rc) {
         okno__neg_reason(reason, reason_cap, "line %u: %s", perr.line,
                          perr.reason ? perr.reason : "does not parse");
-        rc = rc == OKNO_E_RANGE ? OKNO_E_RANGE : OKNO_E_MALFORMED;
-    } else {
-        rc = check(slots, n, sdp, out, reason, reason_cap);
+        return rc == OKNO_E_RANGE ? OKNO_E_RANGE : OKNO_E_MALFORMED;
     }
+    return check(slots, n, sdp, out, reason, reason_cap);
+}
+
+int okno_sub_offer_check_answer(const struct okno_sub_slot *slots, size_t n, const char *answer,
+                                size_t len, struct okno_sub_answer *out, char *reason,
+                                size_t reason_cap)
+{
+    struct okno_sdp *sdp = malloc(sizeof *sdp);
+    if (!sdp) {
+        okno__neg_reason(reason, reason_cap, "out of memory");
+        return OKNO_E_NOMEM;
+    }
+    int rc = okno__sub_offer_check_in(sdp, slots, n, answer, len, out, reason, reason_cap);
     free(sdp);
     return rc;
 }
