@@ -13,10 +13,13 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "api/http.h"
+#include "api/session.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/plugin_host.h"
 #include "core/worker.h"
+#include "okno/rooms.h"
 #include "sfu/sfu.h"
 
 #define EXIT_USAGE 2
@@ -31,6 +34,8 @@ struct app {
     struct okno_workers *workers;
     struct okno_plugin_host *plugins;
     struct okno_sfu *sfu;
+    struct okno_sessions *sessions;
+    struct okno_http *http;
     GMainLoop *loop;
     guint sigint_source;
     guint sigterm_source;
@@ -73,18 +78,30 @@ static int start_plugins(struct app *app)
     return rc;
 }
 
-/* Until the signalling server owns the SFU's events, they are only logged. */
+/* The SFU starts before the signalling sessions and stops after them: events outside that span
+ * have no session to go to. */
 static void on_sfu_event(void *ud, const struct okno_sfu_event *ev)
 {
-    (void)ud;
-    okno_log(OKNO_LOG_DEBUG, "main", "sfu event %d for session %llu", (int)ev->type,
-             (unsigned long long)ev->session);
+    struct app *app = ud;
+    if (app->sessions)
+        okno_sessions_on_sfu_event(app->sessions, ev);
+}
+
+/* The loaded plugin of kind "rooms" (its ops may be NULL for a plugin that has none yet). */
+static const struct okno_rooms_ops *rooms_policy(struct app *app, void **state)
+{
+    *state = NULL;
+    const struct okno_plugin_descriptor *d =
+        okno_plugin_host_find_kind(app->plugins, "rooms", state);
+    return d ? d->ops : NULL;
 }
 
 static int start_sfu(struct app *app)
 {
     const struct okno_sfu_listener listener = {.on_event = on_sfu_event, .ud = app};
-    int rc = okno_sfu_create(app->workers, app->cfg, NULL, NULL, &listener, &app->sfu);
+    void *policy_state;
+    const struct okno_rooms_ops *policy = rooms_policy(app, &policy_state);
+    int rc = okno_sfu_create(app->workers, app->cfg, policy, policy_state, &listener, &app->sfu);
     if (rc != 0)
         okno_log(OKNO_LOG_ERROR, "main", "cannot start the SFU: %s", okno_strerror(rc));
     return rc;
@@ -94,6 +111,31 @@ static void stop_sfu(struct app *app)
 {
     okno_sfu_destroy(app->sfu);
     app->sfu = NULL;
+}
+
+static int start_sessions(struct app *app)
+{
+    void *state;
+    const struct okno_rooms_ops *rooms = rooms_policy(app, &state);
+    return okno_sessions_new(app->sfu, rooms, state, &app->sessions);
+}
+
+/* Closes every WebSocket; each session leaves its room first. */
+static void stop_sessions(struct app *app)
+{
+    okno_sessions_free(app->sessions);
+    app->sessions = NULL;
+}
+
+static int start_http(struct app *app)
+{
+    return okno_http_start(app->cfg, app->sessions, &app->http);
+}
+
+static void stop_http(struct app *app)
+{
+    okno_http_stop(app->http);
+    app->http = NULL;
 }
 
 static gboolean on_signal(gpointer user_data, const char *name)
@@ -141,6 +183,8 @@ static const struct subsystem subsystems[] = {
     {"workers", start_workers, stop_workers},
     {"plugins", start_plugins, stop_plugins},
     {"sfu", start_sfu, stop_sfu},
+    {"sessions", start_sessions, stop_sessions},
+    {"http", start_http, stop_http},
     {"signals", start_signals, stop_signals},
 };
 

@@ -38,9 +38,19 @@ skip() {
     echo "ok $tap_n - $1 # SKIP $2"
 }
 
-# write_conf FILE TEXT: a config file (TEXT with printf escapes).
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# write_conf FILE TEXT: a config file (TEXT with printf escapes). Without an [http] group of its own
+# it gets one on 127.0.0.1 and a free port, so tests never contend for the default port 8080.
 write_conf() {
     printf "$2" >"$1"
+    case "$2" in
+    *"[http]"*) ;;
+    *) printf '\n[http]\naddress = 127.0.0.1\nport = %s\n' "$(free_port)" >>"$1" ;;
+    esac
 }
 
 # start_okno LOG ARGS...: starts okno in the background with ARGS, output to LOG; sets $pid.
