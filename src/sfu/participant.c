@@ -10,7 +10,8 @@
 #include "core/log.h"
 #include "okno/err.h"
 #include "sfu/participant_media.h"
-#include "sfu/participant_sdp.h"
+#include "sfu/negotiate.h"
+#include "sfu/sub_offer.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 #include "sfu/subscription.h"
@@ -35,7 +36,6 @@ struct okno_participant *okno_participant_new(struct okno_room *room, uint64_t s
     p->subs = g_ptr_array_new_with_free_func(g_free);
     p->pub_cands = g_ptr_array_new_with_free_func(g_free);
     p->sub_cands = g_ptr_array_new_with_free_func(g_free);
-    p->sub_setup = "actpass";
     return p;
 }
 
@@ -184,34 +184,12 @@ static int open_peer(struct okno_participant *p, bool publisher, struct okno_pee
     return rc;
 }
 
-struct add_ctx {
-    struct okno_participant *p;
-    struct okno_peer *peer;
-};
-
-static void add_remote(void *ud, const char *line)
-{
-    struct add_ctx *c = ud;
-    int rc = okno_peer_add_remote_candidate(c->peer, line);
-    if (rc != 0 && rc != OKNO_E_UNSUPPORTED)
-        okno_log(OKNO_LOG_DEBUG, "sfu", "%s: candidate %s: %s", c->p->id, line, okno_strerror(rc));
-}
-
-/* Takes the remote end's transport parameters from a description (the first time only: the
- * transport then stays, ICE restarts are not supported) and the candidates it carries. */
+/* Takes the remote end's transport from a negotiated description (the first time only: the
+ * transport then stays, ICE restarts are not supported) and the candidates it carried. */
 static int take_remote(struct okno_participant *p, struct okno_peer *peer,
-                       const struct okno_sdp *sdp, bool is_offer, uint64_t req)
+                       const struct okno_neg_remote *r, uint64_t req)
 {
-    struct okno_sdp_remote remote;
-    const char *why = NULL;
-    enum okno_dtls_role role;
-    if (okno__sdp_remote(sdp, &remote, &why) != 0 ||
-        okno__sdp_dtls_role(remote.setup, is_offer, &role) != 0) {
-        okno__sfu_error(p->room->sfu, p->session, req, "bad_sdp", "%s",
-                        why ? why : "a=setup cannot be answered");
-        return OKNO_E_MALFORMED;
-    }
-    int rc = okno_peer_set_remote(peer, remote.ufrag, remote.pwd, &remote.fingerprint, role);
+    int rc = okno_peer_set_remote(peer, r->ice_ufrag, r->ice_pwd, &r->fingerprint, r->role);
     if (rc == OKNO_E_STATE)
         return 0; /* renegotiation on the same transport */
     if (rc != 0) {
@@ -219,92 +197,81 @@ static int take_remote(struct okno_participant *p, struct okno_peer *peer,
                         okno_strerror(rc));
         return rc;
     }
-    struct add_ctx c = {p, peer};
-    for (unsigned i = 0; i < sdp->n_media; i++) {
-        if (sdp->media[i].n_candidates > 0) {
-            okno__sdp_foreach_candidate(&sdp->media[i], add_remote, &c);
-            if (sdp->media[i].common.end_of_candidates)
-                okno_peer_remote_candidates_done(peer);
-            break;
-        }
+    for (unsigned i = 0; i < r->n_candidates; i++) {
+        rc = okno_peer_add_remote_candidate(peer, r->candidates[i]);
+        if (rc != 0 && rc != OKNO_E_UNSUPPORTED)
+            okno_log(OKNO_LOG_DEBUG, "sfu", "%s: candidate %s: %s", p->id, r->candidates[i],
+                     okno_strerror(rc));
     }
+    if (r->end_of_candidates)
+        okno_peer_remote_candidates_done(peer);
     return 0;
 }
 
-static struct okno_sdp *parse(struct okno_participant *p, uint64_t req, const char *text)
-{
-    struct okno_sdp *sdp = g_malloc(sizeof *sdp); /* ~520 KB: never on a worker's stack */
-    struct okno_sdp_error err = {0};
-    if (okno_sdp_parse(sdp, text, strlen(text), &err) != 0) {
-        okno__sfu_error(p->room->sfu, p->session, req, "bad_sdp", "line %u: %s", err.line,
-                        err.reason ? err.reason : "malformed");
-        g_free(sdp);
-        return NULL;
-    }
-    return sdp;
-}
-
-static void local_description(struct okno_participant *p, struct okno_peer *peer, bool publisher,
-                              char *ufrag, char *pwd, struct okno_sdp_local *local)
+/* okno's side of a connection for the next description. ufrag and pwd are the caller's buffers. */
+static void local_transport(struct okno_participant *p, struct okno_peer *peer, GPtrArray *cands,
+                            uint64_t version, char *ufrag, char *pwd, struct okno_neg_local *l)
 {
     okno_peer_local_credentials(peer, ufrag, pwd);
-    local->ufrag = ufrag;
-    local->pwd = pwd;
-    local->fingerprint = okno_cert_fingerprint_sdp(p->room->sfu->cert);
-    local->candidates = publisher ? p->pub_cands : p->sub_cands;
-    local->end_of_candidates = okno_peer_gathering_done(peer);
+    memset(l, 0, sizeof *l);
+    l->ice_ufrag = ufrag;
+    l->ice_pwd = pwd;
+    okno_cert_fingerprint(p->room->sfu->cert, OKNO_FP_SHA256, &l->fingerprint);
+    l->candidates = (const char *const *)cands->pdata;
+    l->n_candidates = cands->len;
+    l->candidates_done = okno_peer_gathering_done(peer);
+    l->sess_id = p->session;
+    l->sess_version = version;
 }
 
 /* --- publisher connection
  * -------------------------------------------------------------------------
  */
 
-static struct okno_track *track_by_mid(struct okno_participant *p, struct okno_sdp_str mid)
+static const struct okno_pub_track *find_pub(const struct okno_publication *pub, const char *mid)
 {
-    for (guint i = 0; i < p->tracks->len; i++) {
-        struct okno_track *t = p->tracks->pdata[i];
-        if (okno_sdp_str_eq(mid, t->mid))
-            return t;
+    for (unsigned i = 0; i < pub->n_tracks; i++) {
+        if (strcmp(pub->tracks[i].mid, mid) == 0)
+            return &pub->tracks[i];
     }
     return NULL;
 }
 
-/* The media SSRC a section announces: the first of an FID group (the second is RTX), else the
- * first a=ssrc; 0 when the sender announces none (it is then learned from the mid extension). */
-static uint32_t announced_ssrc(const struct okno_sdp_media *m)
+static bool has_track(const struct okno_participant *p, const char *mid)
 {
-    for (unsigned g = 0; g < m->n_ssrc_groups; g++) {
-        if (okno_sdp_str_eq(m->ssrc_groups[g].semantics, "FID") && m->ssrc_groups[g].n_ssrcs)
-            return m->ssrc_groups[g].ssrcs[0];
+    for (guint i = 0; i < p->tracks->len; i++) {
+        if (strcmp(((struct okno_track *)p->tracks->pdata[i])->mid, mid) == 0)
+            return true;
     }
-    return m->n_ssrcs ? m->ssrcs[0].id : 0;
+    return false;
 }
 
-/* Tracks follow the sending sections of the latest offer: new ones are made, vanished ones end.
- * New tracks go into added, to be announced once the answer is out. */
-static void update_tracks(struct okno_participant *p, const struct okno_sdp *offer,
-                          const struct okno_sdp_accept *acc, GPtrArray *added)
+/* Tracks follow the publication: new sections become tracks, vanished ones end. New tracks go into
+ * added, to be announced once the answer is out. */
+static void update_tracks(struct okno_participant *p, const struct okno_publication *pub,
+                          GPtrArray *added)
 {
     for (guint i = p->tracks->len; i > 0; i--) {
         struct okno_track *t = p->tracks->pdata[i - 1];
-        int mi = okno_sdp_media_find(offer, t->mid);
-        if (mi >= 0 && acc[mi].accepted && acc[mi].sending)
+        if (find_pub(pub, t->mid))
             continue;
         okno__room_track_ended(p->room, t);
         g_ptr_array_remove_index(p->tracks, i - 1);
         okno_track_free(t);
     }
-    for (unsigned i = 0; i < offer->n_media; i++) {
-        const struct okno_sdp_media *m = &offer->media[i];
-        if (!acc[i].accepted || !acc[i].sending || track_by_mid(p, m->mid))
+    for (unsigned i = 0; i < pub->n_tracks; i++) {
+        const struct okno_pub_track *neg = &pub->tracks[i];
+        if (has_track(p, neg->mid))
             continue;
-        char id[OKNO_TRACK_ID_LEN], mid[OKNO_TRACK_MID_LEN];
-        snprintf(id, sizeof id, "%s-%c%u", p->id, acc[i].video ? 'v' : 'a', p->next_track++);
-        snprintf(mid, sizeof mid, "%.*s", (int)m->mid.len, m->mid.p);
+        char id[OKNO_TRACK_ID_LEN];
+        bool video = neg->kind == OKNO_MEDIA_VIDEO;
+        snprintf(id, sizeof id, "%s-%c%u", p->id, video ? 'v' : 'a', p->next_track++);
         struct okno_track *t;
-        if (okno_track_new(p, id, mid, acc[i].video, announced_ssrc(m), (uint8_t)acc[i].pt,
-                           acc[i].clock, &t) != 0)
+        if (okno_track_new(p, id, neg, &t) != 0)
             continue;
+        if (neg->n_rids > 1)
+            okno_log(OKNO_LOG_WARN, "sfu", "%s: %s is simulcast; okno forwards one layer", p->id,
+                     id);
         g_ptr_array_add(p->tracks, t);
         g_ptr_array_add(added, t);
     }
@@ -313,76 +280,93 @@ static void update_tracks(struct okno_participant *p, const struct okno_sdp *off
 void okno_participant_publish(struct okno_participant *p, uint64_t req, const char *text)
 {
     struct okno_sfu *sfu = p->room->sfu;
-    struct okno_sdp *offer = parse(p, req, text);
-    if (!offer)
-        return;
-    struct okno_sdp_accept *acc = g_new0(struct okno_sdp_accept, OKNO_SDP_MAX_MEDIA);
-    GPtrArray *added = g_ptr_array_new();
-    if (okno__sdp_accept(offer, acc) == 0) {
-        okno__sfu_error(sfu, p->session, req, "bad_sdp",
-                        "no audio section with Opus nor video section with VP8 (and a=mid)");
-        goto out;
-    }
     if (!p->pub_peer) {
         int rc = open_peer(p, true, &p->pub_peer);
         if (rc != 0) {
             okno__sfu_error(sfu, p->session, req, "internal", "cannot open media sockets: %s",
                             okno_strerror(rc));
-            goto out;
+            return;
         }
     }
-    if (take_remote(p, p->pub_peer, offer, true, req) != 0)
-        goto out;
-    for (unsigned i = 0; i < offer->n_media; i++) {
-        if (acc[i].accepted) {
-            g_free(p->pub_mid);
-            p->pub_mid = g_strndup(offer->media[i].mid.p, offer->media[i].mid.len);
-            p->pub_mline = (int)i;
-            p->pub_mid_ext = acc[i].mid_ext;
-            break;
-        }
-    }
-    update_tracks(p, offer, acc, added);
-
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    struct okno_sdp_local local;
-    local_description(p, p->pub_peer, true, ufrag, pwd, &local);
-    char *answer = okno__sdp_write_answer(offer, acc, &local, "passive", p->session);
+    struct okno_neg_local local;
+    local_transport(p, p->pub_peer, p->pub_cands, ++p->pub_version, ufrag, pwd, &local);
+    struct okno_publication *pub = g_new0(struct okno_publication, 1);
+    char *answer = g_malloc(OKNO_NEG_SDP_MAX);
+    char reason[OKNO_NEG_REASON_LEN] = "";
+    GPtrArray *added = g_ptr_array_new();
+    int rc = okno_negotiate_answer(text, strlen(text), &local, pub, answer, OKNO_NEG_SDP_MAX,
+                                   reason, sizeof reason);
+    if (rc < 0) {
+        bool internal = rc == OKNO_E_NOMEM || rc == OKNO_E_NOSPC || rc == OKNO_E_INVAL;
+        okno__sfu_error(sfu, p->session, req, internal ? "internal" : "bad_sdp", "%s",
+                        reason[0] ? reason : okno_strerror(rc));
+        goto out;
+    }
+    if (take_remote(p, p->pub_peer, &pub->remote, req) != 0)
+        goto out;
+    g_free(p->pub_mid);
+    p->pub_mid = g_strdup(pub->n_tracks ? pub->tracks[0].mid : "0");
+    p->pub_mline = pub->n_tracks ? pub->tracks[0].mline : 0;
+    p->pub_mid_ext = pub->n_tracks ? pub->tracks[0].ext_ids[OKNO_EXT_MID] : 0;
+    update_tracks(p, pub, added);
+
     struct okno_sfu_event ev = {.type = OKNO_SFU_EV_ANSWER, .req = req, .sdp = answer};
     okno__participant_emit(p, &ev);
-    g_free(answer);
     if (!p->pub_answered) {
         /* Trickle what the answer already holds too, for clients that only take trickled ones. */
         p->pub_answered = true;
         for (guint i = 0; i < p->pub_cands->len; i++)
             emit_candidate(p, OKNO_SFU_PC_PUBLISHER, p->pub_cands->pdata[i]);
-        if (local.end_of_candidates)
+        if (local.candidates_done)
             emit_candidate(p, OKNO_SFU_PC_PUBLISHER, NULL);
     }
     for (guint i = 0; i < added->len; i++)
         okno__room_track_published(p->room, added->pdata[i]);
 out:
     g_ptr_array_free(added, TRUE);
-    g_free(acc);
-    g_free(offer);
+    g_free(answer);
+    g_free(pub);
 }
 
 /* --- subscriber connection
  * ------------------------------------------------------------------------
  */
 
+static void fill_sub(struct okno_subscription *sub, struct okno_track *track)
+{
+    sub->track = track;
+    sub->video = track->video;
+    sub->codec = track->codec;
+    sub->ssrc = track->ssrc;
+    sub->answered = false;
+    sub->started = false;
+    sub->packets = sub->octets = 0;
+    snprintf(sub->track_id, sizeof sub->track_id, "%s", track->id);
+    snprintf(sub->publisher, sizeof sub->publisher, "%s", track->owner->id);
+}
+
 struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
                                                      struct okno_track *track)
 {
-    struct okno_subscription *sub = g_new0(struct okno_subscription, 1);
-    sub->subscriber = p;
-    sub->track = track;
-    sub->mid = p->subs->len;
-    sub->video = track->video;
-    sub->ssrc = track->ssrc;
-    snprintf(sub->track_id, sizeof sub->track_id, "%s", track->id);
-    snprintf(sub->publisher, sizeof sub->publisher, "%s", track->owner->id);
-    g_ptr_array_add(p->subs, sub);
+    struct okno_subscription *sub = NULL;
+    for (guint i = 0; i < p->subs->len && !sub; i++) {
+        struct okno_subscription *s = p->subs->pdata[i];
+        if (!s->track && s->video == track->video)
+            sub = s; /* an inactive section of the same kind carries the new track */
+    }
+    if (!sub) {
+        if (p->subs->len >= OKNO_NEG_MAX_MEDIA) {
+            okno_log(OKNO_LOG_WARN, "sfu", "%s: no media section left for %s", p->id, track->id);
+            return NULL;
+        }
+        sub = g_new0(struct okno_subscription, 1);
+        sub->subscriber = p;
+        sub->mid = p->subs->len;
+        snprintf(sub->mid_str, sizeof sub->mid_str, "%u", sub->mid);
+        g_ptr_array_add(p->subs, sub);
+    }
+    fill_sub(sub, track);
     g_ptr_array_add(track->subs, sub);
     p->offer_dirty = true;
     return sub;
@@ -393,6 +377,40 @@ void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscr
     sub->track = NULL;
     sub->answered = false;
     p->offer_dirty = true;
+}
+
+/* The slots of the offer being made (snapshot = false: from the subscriptions now, recorded in
+ * each one's offered fields) or of the offer outstanding (snapshot = true: from those records). */
+static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapshot, size_t *n)
+{
+    *n = snapshot ? p->offered_n : p->subs->len;
+    struct okno_sub_slot *slots = g_new0(struct okno_sub_slot, *n);
+    for (size_t i = 0; i < *n; i++) {
+        struct okno_subscription *sub = p->subs->pdata[i];
+        if (!snapshot) {
+            /* A track whose SSRC is not known yet cannot be told apart in a bundle: it waits. */
+            if (sub->track)
+                sub->ssrc = sub->track->ssrc;
+            sub->offered.state =
+                sub->track && sub->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
+            sub->offered.ssrc = sub->ssrc;
+            memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
+            memcpy(sub->offered.publisher, sub->publisher, sizeof sub->publisher);
+        }
+        struct okno_sub_slot *sl = &slots[i];
+        sl->mid = sub->mid_str;
+        sl->state = sub->offered.state;
+        sl->track.participant = sub->offered.publisher;
+        sl->track.track = sub->offered.track_id;
+        sl->track.kind = sub->video ? OKNO_MEDIA_VIDEO : OKNO_MEDIA_AUDIO;
+        sl->track.codec = sub->codec;
+        sl->track.rtx_pt = -1;
+        sl->track.red_pt = -1;
+        sl->track.ssrc = sub->offered.ssrc;
+        sl->track.cname = sub->offered.publisher;
+        sl->track.fb = sub->video ? OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR : 0;
+    }
+    return slots;
 }
 
 void okno_participant_renegotiate(struct okno_participant *p)
@@ -410,27 +428,33 @@ void okno_participant_renegotiate(struct okno_participant *p)
             return;
         }
     }
-    /* Tracks whose SSRC was learned from the first packets since they were subscribed. */
-    for (guint i = 0; i < p->subs->len; i++) {
-        struct okno_subscription *sub = p->subs->pdata[i];
-        if (sub->track)
-            sub->ssrc = sub->track->ssrc;
-    }
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    struct okno_sdp_local local;
-    local_description(p, p->sub_peer, false, ufrag, pwd, &local);
-    char *offer = okno__sdp_write_offer(p, &local, p->session, ++p->sub_version);
+    struct okno_neg_local local;
+    local_transport(p, p->sub_peer, p->sub_cands, ++p->sub_version, ufrag, pwd, &local);
+    size_t n;
+    struct okno_sub_slot *slots = make_slots(p, false, &n);
+    char *offer = g_malloc(OKNO_NEG_SDP_MAX);
+    char reason[OKNO_NEG_REASON_LEN] = "";
+    int rc = okno_sub_offer_build(slots, n, &local, offer, OKNO_NEG_SDP_MAX, reason, sizeof reason);
+    g_free(slots);
+    if (rc < 0) {
+        okno_log(OKNO_LOG_ERROR, "sfu", "%s: cannot write a subscriber offer: %s", p->id,
+                 reason[0] ? reason : okno_strerror(rc));
+        g_free(offer);
+        return;
+    }
     struct okno_sfu_event ev = {
         .type = OKNO_SFU_EV_OFFER, .pc = OKNO_SFU_PC_SUBSCRIBER, .sdp = offer};
     okno__participant_emit(p, &ev);
     g_free(offer);
+    p->offered_n = (unsigned)n;
     p->offer_outstanding = true;
     p->offer_dirty = false;
     if (!p->sub_offered) {
         p->sub_offered = true;
         for (guint i = 0; i < p->sub_cands->len; i++)
             emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, p->sub_cands->pdata[i]);
-        if (local.end_of_candidates)
+        if (local.candidates_done)
             emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, NULL);
     }
 }
@@ -442,24 +466,35 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         okno__sfu_error(sfu, p->session, req, "bad_state", "no subscriber offer is outstanding");
         return;
     }
-    struct okno_sdp *answer = parse(p, req, text);
-    if (!answer)
-        return;
-    if (take_remote(p, p->sub_peer, answer, false, req) != 0) {
-        g_free(answer);
+    size_t n;
+    struct okno_sub_slot *slots = make_slots(p, true, &n);
+    struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
+    char reason[OKNO_NEG_REASON_LEN] = "";
+    int rc = okno_sub_offer_check_answer(slots, n, text, strlen(text), ans, reason, sizeof reason);
+    g_free(slots);
+    if (rc < 0) {
+        okno__sfu_error(sfu, p->session, req, "bad_sdp", "%s",
+                        reason[0] ? reason : okno_strerror(rc));
+        g_free(ans);
         return;
     }
-    for (guint i = 0; i < p->subs->len; i++) {
+    if (take_remote(p, p->sub_peer, &ans->remote, req) != 0) {
+        g_free(ans);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
         struct okno_subscription *sub = p->subs->pdata[i];
-        char mid[16];
-        snprintf(mid, sizeof mid, "%u", i);
-        int mi = okno_sdp_media_find(answer, mid);
-        enum okno_sdp_direction dir =
-            mi >= 0 ? okno_sdp_media_direction(answer, &answer->media[mi]) : OKNO_SDP_DIR_NONE;
-        sub->answered = sub->track && mi >= 0 && answer->media[mi].port != 0 &&
-                        (dir == OKNO_SDP_DIR_RECVONLY || dir == OKNO_SDP_DIR_SENDRECV);
+        const struct okno_sub_answer_media *m = &ans->media[i];
+        /* Only if the section still carries the track the offer announced. */
+        bool same = sub->track && sub->offered.state == OKNO_SUB_SLOT_TRACK &&
+                    sub->offered.ssrc == sub->ssrc &&
+                    strcmp(sub->offered.track_id, sub->track_id) == 0;
+        sub->answered = same && m->accepted &&
+                        (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
+        if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
+            p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
     }
-    g_free(answer);
+    g_free(ans);
     p->offer_outstanding = false;
     okno__sfu_ack(sfu, p->session, req);
     okno_participant_renegotiate(p);

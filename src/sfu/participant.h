@@ -36,11 +36,11 @@ struct okno_participant {
     char id[OKNO_PARTICIPANT_ID_LEN];
     uint64_t session;
     int pub_mline;
-    int pub_mid_ext;       /* id of the mid header extension in publisher RTP, 0: none */
-    const char *sub_setup; /* what our subscriber offers say: always actpass (RFC 8842 5.5) */
+    int pub_mid_ext;                /* id of the mid header extension in publisher RTP, 0: none */
     bool pub_answered, sub_offered; /* candidates may be trickled from then on */
     unsigned next_track;
-    uint64_t sub_version;
+    uint64_t pub_version, sub_version;
+    unsigned offered_n;     /* sections in the outstanding (or last) subscriber offer */
     bool offer_outstanding; /* a subscriber offer awaits its answer */
     bool offer_dirty;       /* the set of tracks changed since that offer */
     bool dropped;           /* leaving: no new work */
@@ -48,6 +48,8 @@ struct okno_participant {
      * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
      */
     _Alignas(8) uint8_t tx[OKNO_MTU + OKNO_SRTP_MAX_TRAILER + 16];
+    /* Publisher RTX is unwrapped here (the original then fans out from it). */
+    _Alignas(8) uint8_t rtx[OKNO_MTU];
 };
 
 /* Creates a participant of room with a copy of name and role. Cannot fail. */
@@ -69,8 +71,9 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
 void okno_participant_candidate(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc,
                                 const char *candidate);
 
-/* Adds a subscriber media section for track (or reuses an inactive one of the same kind) and
- * renegotiates. Returns the subscription (owned by p). */
+/* Adds a subscriber media section for track, or reuses an inactive one of the same kind; the next
+ * okno_participant_renegotiate offers it. Returns the subscription (owned by p), or NULL when the
+ * connection already has OKNO_NEG_MAX_MEDIA sections and none is free (logged). */
 struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
                                                      struct okno_track *track);
 

@@ -12,6 +12,7 @@
 #include "wire/rtcp_fb.h"
 #include "wire/rtcp_report.h"
 #include "wire/rtp_ext.h"
+#include "wire/rtx.h"
 
 /* NACKed numbers handled per feedback packet; a longer list is cut (the rest is asked again). */
 #define MAX_NACKED 64
@@ -26,9 +27,9 @@ static struct okno_track *track_by_ssrc(struct okno_participant *p, uint32_t ssr
     return NULL;
 }
 
-/* A sender that announced no SSRC names the section in the mid extension of its first packets. */
-static struct okno_track *track_by_mid_ext(struct okno_participant *p,
-                                           const struct okno_rtp_pkt *rtp)
+/* A sender that announced no SSRC names the section in the mid extension of its first packets;
+ * the payload type tells the media stream from its RTX. */
+static struct okno_track *learn_by_mid(struct okno_participant *p, const struct okno_rtp_pkt *rtp)
 {
     const char *mid;
     size_t n;
@@ -36,13 +37,45 @@ static struct okno_track *track_by_mid_ext(struct okno_participant *p,
         return NULL;
     for (guint i = 0; i < p->tracks->len; i++) {
         struct okno_track *t = p->tracks->pdata[i];
-        if (t->ssrc == 0 && strlen(t->mid) == n && memcmp(t->mid, mid, n) == 0) {
+        if (strlen(t->mid) != n || memcmp(t->mid, mid, n) != 0)
+            continue;
+        if (t->ssrc == 0 && rtp->pt == t->pt) {
             t->ssrc = rtp->ssrc;
-            p->offer_dirty = true; /* subscribers' offers can now announce it */
-            return t;
+            /* Subscribers' sections waited for it: their next offers can announce it. */
+            for (guint s = 0; s < t->subs->len; s++) {
+                struct okno_subscription *sub = t->subs->pdata[s];
+                sub->subscriber->offer_dirty = true;
+                okno_participant_renegotiate(sub->subscriber);
+            }
+        } else if (t->rtx_ssrc == 0 && t->rtx_pt >= 0 && rtp->pt == t->rtx_pt) {
+            t->rtx_ssrc = rtp->ssrc;
         }
+        return t;
     }
     return NULL;
+}
+
+static struct okno_track *track_by_rtx_ssrc(struct okno_participant *p, uint32_t ssrc)
+{
+    for (guint i = 0; i < p->tracks->len; i++) {
+        struct okno_track *t = p->tracks->pdata[i];
+        if (t->rtx_ssrc == ssrc)
+            return t;
+    }
+    return NULL;
+}
+
+/* RFC 4588: the original goes back together in the participant's RTX scratch and is handled as if
+ * it had come first time (it fills the gap the NACK asked about). Padding-only probes end here. */
+static void on_rtx(struct okno_participant *p, struct okno_track *t, const uint8_t *pkt, size_t len,
+                   int64_t now_us)
+{
+    if (t->ssrc == 0)
+        return;
+    int n = okno_rtx_unwrap(pkt, len, p->rtx, sizeof p->rtx, t->ssrc, t->pt);
+    struct okno_rtp_pkt orig;
+    if (n > 0 && okno_rtp_parse(p->rtx, (size_t)n, &orig) == 0)
+        okno_track_on_rtp(t, p->rtx, (size_t)n, &orig, true, now_us);
 }
 
 void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -52,11 +85,20 @@ void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t
     if (okno_rtp_parse(pkt, len, &rtp) != 0)
         return;
     struct okno_track *t = track_by_ssrc(p, rtp.ssrc);
+    if (t && rtp.pt == t->pt) {
+        okno_track_on_rtp(t, pkt, len, &rtp, false, now_us);
+        return;
+    }
     if (!t)
-        t = track_by_mid_ext(p, &rtp);
-    if (!t || rtp.pt != t->pt)
-        return; /* RTX, FEC or padding streams okno did not negotiate */
-    okno_track_on_rtp(t, pkt, len, &rtp, now_us);
+        t = track_by_rtx_ssrc(p, rtp.ssrc);
+    if (!t)
+        t = learn_by_mid(p, &rtp);
+    if (!t)
+        return; /* a stream okno did not negotiate (FEC, a simulcast layer it does not take) */
+    if (rtp.ssrc == t->ssrc && rtp.pt == t->pt)
+        okno_track_on_rtp(t, pkt, len, &rtp, false, now_us);
+    else if (rtp.ssrc == t->rtx_ssrc && t->rtx_pt >= 0 && rtp.pt == t->rtx_pt)
+        on_rtx(p, t, pkt, len, now_us);
 }
 
 void okno__participant_on_pub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)

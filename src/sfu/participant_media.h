@@ -1,8 +1,9 @@
 /* What arrives on a participant's transports, on the media path: publisher RTP to the track it
- * belongs to (by SSRC, or by the mid header extension for a sender that announced none),
- * publisher RTCP (sender reports), and subscriber RTCP (NACK, PLI, FIR) to the subscription and
- * track it names. Allocates nothing; malformed packets are dropped and counted. It deliberately
- * does not build anything itself: tracks and subscriptions answer. */
+ * belongs to (by SSRC, or by the mid header extension for a sender that announced none), publisher
+ * RTX unwrapped back into the original, publisher RTCP (sender reports), and subscriber RTCP (NACK,
+ * PLI, FIR) to the subscription and track it names. Allocates nothing; malformed packets are
+ * dropped and counted. It deliberately does not build anything itself: tracks and subscriptions
+ * answer. */
 #ifndef OKNO_SFU_PARTICIPANT_MEDIA_H
 #define OKNO_SFU_PARTICIPANT_MEDIA_H
 

@@ -1,6 +1,6 @@
-/* Forwarding one track to one subscriber (subscription.h): the start at a keyframe, the payload
- * type rewrite, protect and send through the subscriber's scratch buffer, and the subscriber's
- * sender reports. Allocates nothing. */
+/* Forwarding one track to one subscriber (subscription.h): the start at a keyframe, protect and
+ * send through the subscriber's scratch buffer, and the subscriber's sender reports. Allocates
+ * nothing. */
 #include "sfu/subscription.h"
 
 #include <string.h>
@@ -30,7 +30,6 @@ static void forward(struct okno_subscription *sub, struct okno_peer *peer, const
     if (len > OKNO_MTU)
         return;
     memcpy(p->tx, pkt, len);
-    okno_rtp_set_pt(p->tx, len, sub->video ? OKNO_SUB_PT_VP8 : OKNO_SUB_PT_OPUS);
     if (okno_peer_send_rtp(peer, p->tx, len, sizeof p->tx) == 0) {
         sub->packets++;
         sub->octets += len > OKNO_RTP_HEADER_LEN ? len - OKNO_RTP_HEADER_LEN : 0;

@@ -1,7 +1,8 @@
 /* One track as one subscriber receives it: a media section of the subscriber's connection (its
  * stable mid), whether the client has answered it, whether video has started at a keyframe, and the
- * per-packet send: copy into the subscriber's scratch, payload type rewritten to the one okno
- * offered, protect, send. Sender reports for the subscriber are made here from the publisher's.
+ * per-packet send: copy into the subscriber's scratch, protect, send. The section offers the
+ * publisher's own codec and payload type, so nothing in the packet changes. Sender reports for the
+ * subscriber are made here from the publisher's.
  *
  * The SSRC, sequence numbers and timestamps are the publisher's, unchanged: a subscription starts
  * at a keyframe and never skips a packet afterwards, so there is nothing to close up. Layer
@@ -13,12 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sfu/negotiate.h"
+#include "sfu/sub_offer.h"
+
 struct okno_participant;
 struct okno_track;
-
-/* The payload types okno offers subscribers, whatever the publisher negotiated. */
-#define OKNO_SUB_PT_OPUS 111
-#define OKNO_SUB_PT_VP8  96
 
 struct okno_subscription {
     /* borrowed */
@@ -26,13 +26,21 @@ struct okno_subscription {
     struct okno_track *track; /* NULL once the track ended: the section is inactive */
     /* other */
     unsigned mid;
+    char mid_str[12];
     bool video;
-    bool answered; /* the client accepted the section that carries it */
-    bool started;  /* video: a keyframe went out, so every later packet may follow */
-    uint32_t ssrc; /* the publisher's, as the offer announced it */
+    struct okno_neg_codec codec; /* the publisher's; kept for the section after the track ends */
+    bool answered;               /* the client accepted the section that carries it */
+    bool started;                /* video: a keyframe went out, so every later packet may follow */
+    uint32_t ssrc;               /* the publisher's, as the offer announced it */
     char track_id[40], publisher[16];
     uint64_t packets, octets; /* sent, for sender reports */
     int64_t last_keyframe_ask_us;
+    /* The section as the outstanding (or last) offer described it, to check the answer against. */
+    struct {
+        enum okno_sub_slot_state state;
+        uint32_t ssrc;
+        char track_id[40], publisher[16];
+    } offered;
 };
 
 /* One packet of the track (len bytes at pkt, not modified). keyframe_start says it begins a

@@ -2,7 +2,7 @@
  * receiver reports) is built here into the publisher's own send scratch and sent on its publisher
  * connection, each as a compound that starts with a receiver report, so it is valid whether or not
  * the client negotiated reduced-size RTCP. What it deliberately does not do: bandwidth estimation
- * and REMB, RTX (okno does not negotiate it: retransmissions come as the original packets). */
+ * and REMB, simulcast layers (one SSRC per track), transport-wide CC feedback. */
 #include "sfu/track.h"
 
 #include <string.h>
@@ -24,9 +24,10 @@
 #define PLI_INTERVAL_US   300000
 #define MAX_NACK_PER_TICK 64
 
-int okno_track_new(struct okno_participant *owner, const char *id, const char *mid, bool video,
-                   uint32_t ssrc, uint8_t pt, uint32_t clock, struct okno_track **out)
+int okno_track_new(struct okno_participant *owner, const char *id, const struct okno_pub_track *neg,
+                   struct okno_track **out)
 {
+    bool video = neg->kind == OKNO_MEDIA_VIDEO;
     struct okno_track *t = g_new0(struct okno_track, 1);
     if (okno_packet_cache_create(video ? 1024 : 128, &t->cache) != 0 ||
         (video && okno_nack_generator_create(NULL, &t->nack) != 0)) {
@@ -37,11 +38,18 @@ int okno_track_new(struct okno_participant *owner, const char *id, const char *m
     t->owner = owner;
     t->subs = g_ptr_array_new();
     g_strlcpy(t->id, id, sizeof t->id);
-    g_strlcpy(t->mid, mid, sizeof t->mid);
+    g_strlcpy(t->mid, neg->mid, sizeof t->mid);
     t->video = video;
-    t->ssrc = ssrc;
-    t->pt = pt;
-    t->clock = clock;
+    if (neg->n_fids > 0) {
+        t->ssrc = neg->fids[0].primary;
+        t->rtx_ssrc = neg->fids[0].rtx;
+    } else if (neg->n_ssrcs > 0) {
+        t->ssrc = neg->ssrcs[0];
+    }
+    t->pt = neg->codec.pt;
+    t->rtx_pt = neg->rtx_pt;
+    t->clock = neg->codec.clock;
+    t->codec = neg->codec;
     okno_seq_unwrapper_init(&t->unwrap);
     *out = t;
     return 0;
@@ -88,12 +96,13 @@ static bool starts_keyframe(const struct okno_rtp_pkt *rtp)
 }
 
 void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
-                       const struct okno_rtp_pkt *rtp, int64_t now_us)
+                       const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us)
 {
     bool keyframe = t->video && starts_keyframe(rtp);
     if (t->nack) {
-        unsigned r = okno_nack_generator_on_packet(t->nack, rtp->seq,
-                                                   keyframe ? OKNO_NACK_PKT_KEYFRAME : 0, now_us);
+        unsigned flags = (keyframe ? OKNO_NACK_PKT_KEYFRAME : 0) |
+                         (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
+        unsigned r = okno_nack_generator_on_packet(t->nack, rtp->seq, flags, now_us);
         if (r & OKNO_NACK_KEYFRAME)
             okno_track_request_keyframe(t, now_us);
         if (r & OKNO_NACK_DUPLICATE)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sfu/negotiate.h"
 #include "wire/rtp.h"
 #include "wire/seq.h"
 
@@ -35,9 +36,12 @@ struct okno_track {
     char id[OKNO_TRACK_ID_LEN];
     char mid[OKNO_TRACK_MID_LEN];
     bool video;
-    uint32_t ssrc; /* 0 until learned from the SDP or the first packet of the mid */
+    uint32_t ssrc;     /* 0 until learned from the SDP or the first packet of the mid */
+    uint32_t rtx_ssrc; /* 0: none announced (then RTX is recognised by its payload type) */
     uint8_t pt;
+    int16_t rtx_pt; /* -1: RTX not negotiated */
     uint32_t clock;
+    struct okno_neg_codec codec; /* as negotiated with the publisher: subscribers get the same */
     /* receive side, for receiver reports */
     struct okno_seq_unwrapper unwrap;
     int64_t base_seq, max_seq;
@@ -55,10 +59,11 @@ struct okno_track {
     bool pli_pending;
 };
 
-/* Creates a track; kind is "audio" or "video", id and mid are copied (cut at their sizes). Returns
- * 0 and *out, or OKNO_E_NOMEM. */
-int okno_track_new(struct okno_participant *owner, const char *id, const char *mid, bool video,
-                   uint32_t ssrc, uint8_t pt, uint32_t clock, struct okno_track **out);
+/* Creates a track for a section of the publication; id is copied (cut at its size). The media SSRC
+ * is the FID group's primary, else the first a=ssrc, else learned from the mid extension. Returns 0
+ * and *out, or OKNO_E_NOMEM. */
+int okno_track_new(struct okno_participant *owner, const char *id, const struct okno_pub_track *neg,
+                   struct okno_track **out);
 
 /* Frees the track; its subscriptions must have been told (okno__room_track_ended). */
 void okno_track_free(struct okno_track *t);
@@ -69,9 +74,10 @@ static inline const char *okno_track_kind(const struct okno_track *t)
 }
 
 /* One RTP packet of this track from the publisher, already parsed (rtp points into pkt): stores
- * it, counts it, and forwards it to every subscription. Allocates nothing. */
+ * it, counts it, and forwards it to every subscription. retransmission says it came as RTX (and
+ * was unwrapped). Allocates nothing. */
 void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
-                       const struct okno_rtp_pkt *rtp, int64_t now_us);
+                       const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us);
 
 /* The publisher's sender report for this track: remembered for the RTT and forwarded to the
  * subscriptions so their receivers keep audio and video in sync. */

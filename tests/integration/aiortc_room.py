@@ -147,6 +147,7 @@ class Client:
         self.audio = ToneTrack(index)
         self.received = {}  # publisher participant id -> Received
         self.index_of = {}  # participant id -> client index, from the names
+        self.msid_by_mid = {}  # subscriber section -> publishing participant
         self.sub.on("track", self.on_track)
         self.tasks = []
         self.errors = []
@@ -162,8 +163,26 @@ class Client:
         await self.link.send(msg)
 
     def on_track(self, track):
-        publisher = (track.id or "").split("-")[0]
+        # The publisher is the msid stream id of the track's section. aiortc only takes a=msid
+        # when a=msid-semantic lists the stream, so read it from the offer by mid.
+        publisher = None
+        for t in self.sub.getTransceivers():
+            if t.receiver.track is track:
+                publisher = self.msid_by_mid.get(t.mid)
+        if publisher is None:
+            publisher = (track.id or "").split("-")[0]
         self.tasks.append(asyncio.ensure_future(self.consume(publisher, track)))
+
+    def learn_msids(self, sdp):
+        for section in sdp.split("\nm=")[1:]:
+            mid = msid = None
+            for line in section.splitlines():
+                if line.startswith("a=mid:"):
+                    mid = line[6:].strip()
+                elif line.startswith("a=msid:"):
+                    msid = line[7:].split()[0]
+            if mid is not None and msid:
+                self.msid_by_mid[mid] = msid
 
     def flowing(self):
         return len(self.received) == self.n_clients - 1 and all(
@@ -207,6 +226,7 @@ class Client:
         elif kind == "answer":
             await self.pub.setRemoteDescription(RTCSessionDescription(msg["sdp"], "answer"))
         elif kind == "offer":
+            self.learn_msids(msg["sdp"])
             await self.sub.setRemoteDescription(RTCSessionDescription(msg["sdp"], "offer"))
             answer = await self.sub.createAnswer()
             await self.sub.setLocalDescription(answer)
