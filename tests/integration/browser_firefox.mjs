@@ -122,7 +122,9 @@ async function main() {
             total(c0, 'audio', 'totalSamplesReceived', idF)) / secs;
         note(`Firefox receives ${ffFps.toFixed(1)} fps, ${Math.round(ffSps)} samples/s; inbound ` +
             `${JSON.stringify(r1.inbound)}; ICE pairs ${JSON.stringify(r1.pairs)}`);
-        note(`Chromium receives ${cFps.toFixed(1)} fps, ${Math.round(cSps)} samples/s`);
+        note(`Chromium receives ${cFps.toFixed(1)} fps, ${Math.round(cSps)} samples/s; inbound ` +
+            JSON.stringify(c1.inbound.map(({kind, participant, framesDecoded, packetsReceived, packetsLost, frameWidth}) =>
+                ({kind, participant, framesDecoded, packetsReceived, packetsLost, frameWidth}))));
         console.log(`# metric firefox_fps=${ffFps.toFixed(1)} chromium_from_firefox_fps=${cFps.toFixed(1)}`);
         plan.report(ffFps >= MIN_FPS, `${ffFps.toFixed(1)} fps, want >= ${MIN_FPS}`);
         plan.report(ffSps >= MIN_SAMPLES_PER_S, `${Math.round(ffSps)} samples/s, want >= ${MIN_SAMPLES_PER_S}`);
