@@ -1,7 +1,8 @@
 /* A participant's signalling and transports (participant.h): the publisher connection answered from
- * the client's offer, the subscriber connection offered by okno, trickle both ways, and the drop
- * when either transport dies. Packets arriving on the transports go to participant_media.c. It
- * deliberately keeps no media state of its own: tracks and subscriptions hold it. */
+ * the client's offer (through sfu/negotiate), trickle both ways, and the drop when either transport
+ * dies. The subscriber connection's offers and answers are in participant_sub.c, packets arriving
+ * on the transports go to participant_media.c. It deliberately keeps no media state of its own:
+ * tracks and subscriptions hold it. */
 #include "sfu/participant.h"
 
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "okno/err.h"
 #include "sfu/participant_media.h"
 #include "sfu/negotiate.h"
-#include "sfu/sub_offer.h"
+#include "sfu/participant_internal.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 #include "sfu/subscription.h"
@@ -84,7 +85,8 @@ void okno_participant_free(struct okno_participant *p)
  * -----------------------------------------------------------------------------------
  */
 
-static void emit_candidate(struct okno_participant *p, enum okno_sfu_pc pc, const char *cand)
+void okno__participant_emit_candidate(struct okno_participant *p, enum okno_sfu_pc pc,
+                                      const char *cand)
 {
     bool pub = pc == OKNO_SFU_PC_PUBLISHER;
     struct okno_sfu_event ev = {
@@ -102,13 +104,13 @@ static void local_candidate(struct okno_participant *p, enum okno_sfu_pc pc, con
     bool pub = pc == OKNO_SFU_PC_PUBLISHER;
     g_ptr_array_add(pub ? p->pub_cands : p->sub_cands, g_strdup(cand));
     if (pub ? p->pub_answered : p->sub_offered)
-        emit_candidate(p, pc, cand);
+        okno__participant_emit_candidate(p, pc, cand);
 }
 
 static void local_done(struct okno_participant *p, enum okno_sfu_pc pc)
 {
     if (pc == OKNO_SFU_PC_PUBLISHER ? p->pub_answered : p->sub_offered)
-        emit_candidate(p, pc, NULL);
+        okno__participant_emit_candidate(p, pc, NULL);
 }
 
 static void pub_candidate(void *owner, const char *cand)
@@ -168,7 +170,7 @@ static const struct okno_peer_listener sub_listener = {
     .on_rtcp = okno__participant_on_sub_rtcp,
 };
 
-static int open_peer(struct okno_participant *p, bool publisher, struct okno_peer **out)
+int okno__participant_open_peer(struct okno_participant *p, bool publisher, struct okno_peer **out)
 {
     struct okno_sfu *sfu = p->room->sfu;
     struct okno_ice_config ice = sfu->ice;
@@ -186,8 +188,8 @@ static int open_peer(struct okno_participant *p, bool publisher, struct okno_pee
 
 /* Takes the remote end's transport from a negotiated description (the first time only: the
  * transport then stays, ICE restarts are not supported) and the candidates it carried. */
-static int take_remote(struct okno_participant *p, struct okno_peer *peer,
-                       const struct okno_neg_remote *r, uint64_t req)
+int okno__participant_take_remote(struct okno_participant *p, struct okno_peer *peer,
+                                  const struct okno_neg_remote *r, uint64_t req)
 {
     int rc = okno_peer_set_remote(peer, r->ice_ufrag, r->ice_pwd, &r->fingerprint, r->role);
     if (rc == OKNO_E_STATE)
@@ -209,8 +211,9 @@ static int take_remote(struct okno_participant *p, struct okno_peer *peer,
 }
 
 /* okno's side of a connection for the next description. ufrag and pwd are the caller's buffers. */
-static void local_transport(struct okno_participant *p, struct okno_peer *peer, GPtrArray *cands,
-                            uint64_t version, char *ufrag, char *pwd, struct okno_neg_local *l)
+void okno__participant_local_transport(struct okno_participant *p, struct okno_peer *peer,
+                                       GPtrArray *cands, uint64_t version, char *ufrag, char *pwd,
+                                       struct okno_neg_local *l)
 {
     okno_peer_local_credentials(peer, ufrag, pwd);
     memset(l, 0, sizeof *l);
@@ -281,7 +284,7 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
 {
     struct okno_sfu *sfu = p->room->sfu;
     if (!p->pub_peer) {
-        int rc = open_peer(p, true, &p->pub_peer);
+        int rc = okno__participant_open_peer(p, true, &p->pub_peer);
         if (rc != 0) {
             okno__sfu_error(sfu, p->session, req, "internal", "cannot open media sockets: %s",
                             okno_strerror(rc));
@@ -290,7 +293,8 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
     }
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
     struct okno_neg_local local;
-    local_transport(p, p->pub_peer, p->pub_cands, ++p->pub_version, ufrag, pwd, &local);
+    okno__participant_local_transport(p, p->pub_peer, p->pub_cands, ++p->pub_version, ufrag, pwd,
+                                      &local);
     struct okno_publication *pub = g_new0(struct okno_publication, 1);
     char *answer = g_malloc(OKNO_NEG_SDP_MAX);
     char reason[OKNO_NEG_REASON_LEN] = "";
@@ -303,7 +307,7 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
                         reason[0] ? reason : okno_strerror(rc));
         goto out;
     }
-    if (take_remote(p, p->pub_peer, &pub->remote, req) != 0)
+    if (okno__participant_take_remote(p, p->pub_peer, &pub->remote, req) != 0)
         goto out;
     g_free(p->pub_mid);
     p->pub_mid = g_strdup(pub->n_tracks ? pub->tracks[0].mid : "0");
@@ -317,9 +321,9 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
         /* Trickle what the answer already holds too, for clients that only take trickled ones. */
         p->pub_answered = true;
         for (guint i = 0; i < p->pub_cands->len; i++)
-            emit_candidate(p, OKNO_SFU_PC_PUBLISHER, p->pub_cands->pdata[i]);
+            okno__participant_emit_candidate(p, OKNO_SFU_PC_PUBLISHER, p->pub_cands->pdata[i]);
         if (local.candidates_done)
-            emit_candidate(p, OKNO_SFU_PC_PUBLISHER, NULL);
+            okno__participant_emit_candidate(p, OKNO_SFU_PC_PUBLISHER, NULL);
     }
     for (guint i = 0; i < added->len; i++)
         okno__room_track_published(p->room, added->pdata[i]);
@@ -327,177 +331,6 @@ out:
     g_ptr_array_free(added, TRUE);
     g_free(answer);
     g_free(pub);
-}
-
-/* --- subscriber connection
- * ------------------------------------------------------------------------
- */
-
-static void fill_sub(struct okno_subscription *sub, struct okno_track *track)
-{
-    sub->track = track;
-    sub->video = track->video;
-    sub->codec = track->codec;
-    sub->ssrc = track->ssrc;
-    sub->answered = false;
-    sub->started = false;
-    sub->packets = sub->octets = 0;
-    snprintf(sub->track_id, sizeof sub->track_id, "%s", track->id);
-    snprintf(sub->publisher, sizeof sub->publisher, "%s", track->owner->id);
-}
-
-struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
-                                                     struct okno_track *track)
-{
-    struct okno_subscription *sub = NULL;
-    for (guint i = 0; i < p->subs->len && !sub; i++) {
-        struct okno_subscription *s = p->subs->pdata[i];
-        if (!s->track && s->video == track->video)
-            sub = s; /* an inactive section of the same kind carries the new track */
-    }
-    if (!sub) {
-        if (p->subs->len >= OKNO_NEG_MAX_MEDIA) {
-            okno_log(OKNO_LOG_WARN, "sfu", "%s: no media section left for %s", p->id, track->id);
-            return NULL;
-        }
-        sub = g_new0(struct okno_subscription, 1);
-        sub->subscriber = p;
-        sub->mid = p->subs->len;
-        snprintf(sub->mid_str, sizeof sub->mid_str, "%u", sub->mid);
-        g_ptr_array_add(p->subs, sub);
-    }
-    fill_sub(sub, track);
-    g_ptr_array_add(track->subs, sub);
-    p->offer_dirty = true;
-    return sub;
-}
-
-void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscription *sub)
-{
-    sub->track = NULL;
-    sub->answered = false;
-    p->offer_dirty = true;
-}
-
-/* The slots of the offer being made (snapshot = false: from the subscriptions now, recorded in
- * each one's offered fields) or of the offer outstanding (snapshot = true: from those records). */
-static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapshot, size_t *n)
-{
-    *n = snapshot ? p->offered_n : p->subs->len;
-    struct okno_sub_slot *slots = g_new0(struct okno_sub_slot, *n);
-    for (size_t i = 0; i < *n; i++) {
-        struct okno_subscription *sub = p->subs->pdata[i];
-        if (!snapshot) {
-            /* A track whose SSRC is not known yet cannot be told apart in a bundle: it waits. */
-            if (sub->track)
-                sub->ssrc = sub->track->ssrc;
-            sub->offered.state =
-                sub->track && sub->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
-            sub->offered.ssrc = sub->ssrc;
-            memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
-            memcpy(sub->offered.publisher, sub->publisher, sizeof sub->publisher);
-        }
-        struct okno_sub_slot *sl = &slots[i];
-        sl->mid = sub->mid_str;
-        sl->state = sub->offered.state;
-        sl->track.participant = sub->offered.publisher;
-        sl->track.track = sub->offered.track_id;
-        sl->track.kind = sub->video ? OKNO_MEDIA_VIDEO : OKNO_MEDIA_AUDIO;
-        sl->track.codec = sub->codec;
-        sl->track.rtx_pt = -1;
-        sl->track.red_pt = -1;
-        sl->track.ssrc = sub->offered.ssrc;
-        sl->track.cname = sub->offered.publisher;
-        sl->track.fb = sub->video ? OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR : 0;
-    }
-    return slots;
-}
-
-void okno_participant_renegotiate(struct okno_participant *p)
-{
-    if (p->dropped || !p->offer_dirty || p->offer_outstanding || p->subs->len == 0)
-        return;
-    if (!p->sub_peer) {
-        int rc = open_peer(p, false, &p->sub_peer);
-        if (rc != 0) {
-            /* Not dropped here: callers are iterating the room. The client closes, then leaves. */
-            struct okno_sfu_event ev = {.type = OKNO_SFU_EV_CLOSED,
-                                        .message = "cannot open media sockets"};
-            okno__participant_emit(p, &ev);
-            p->dropped = true;
-            return;
-        }
-    }
-    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    struct okno_neg_local local;
-    local_transport(p, p->sub_peer, p->sub_cands, ++p->sub_version, ufrag, pwd, &local);
-    size_t n;
-    struct okno_sub_slot *slots = make_slots(p, false, &n);
-    char *offer = g_malloc(OKNO_NEG_SDP_MAX);
-    char reason[OKNO_NEG_REASON_LEN] = "";
-    int rc = okno_sub_offer_build(slots, n, &local, offer, OKNO_NEG_SDP_MAX, reason, sizeof reason);
-    g_free(slots);
-    if (rc < 0) {
-        okno_log(OKNO_LOG_ERROR, "sfu", "%s: cannot write a subscriber offer: %s", p->id,
-                 reason[0] ? reason : okno_strerror(rc));
-        g_free(offer);
-        return;
-    }
-    struct okno_sfu_event ev = {
-        .type = OKNO_SFU_EV_OFFER, .pc = OKNO_SFU_PC_SUBSCRIBER, .sdp = offer};
-    okno__participant_emit(p, &ev);
-    g_free(offer);
-    p->offered_n = (unsigned)n;
-    p->offer_outstanding = true;
-    p->offer_dirty = false;
-    if (!p->sub_offered) {
-        p->sub_offered = true;
-        for (guint i = 0; i < p->sub_cands->len; i++)
-            emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, p->sub_cands->pdata[i]);
-        if (local.candidates_done)
-            emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, NULL);
-    }
-}
-
-void okno_participant_answer(struct okno_participant *p, uint64_t req, const char *text)
-{
-    struct okno_sfu *sfu = p->room->sfu;
-    if (!p->offer_outstanding) {
-        okno__sfu_error(sfu, p->session, req, "bad_state", "no subscriber offer is outstanding");
-        return;
-    }
-    size_t n;
-    struct okno_sub_slot *slots = make_slots(p, true, &n);
-    struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
-    char reason[OKNO_NEG_REASON_LEN] = "";
-    int rc = okno_sub_offer_check_answer(slots, n, text, strlen(text), ans, reason, sizeof reason);
-    g_free(slots);
-    if (rc < 0) {
-        okno__sfu_error(sfu, p->session, req, "bad_sdp", "%s",
-                        reason[0] ? reason : okno_strerror(rc));
-        g_free(ans);
-        return;
-    }
-    if (take_remote(p, p->sub_peer, &ans->remote, req) != 0) {
-        g_free(ans);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct okno_subscription *sub = p->subs->pdata[i];
-        const struct okno_sub_answer_media *m = &ans->media[i];
-        /* Only if the section still carries the track the offer announced. */
-        bool same = sub->track && sub->offered.state == OKNO_SUB_SLOT_TRACK &&
-                    sub->offered.ssrc == sub->ssrc &&
-                    strcmp(sub->offered.track_id, sub->track_id) == 0;
-        sub->answered = same && m->accepted &&
-                        (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
-        if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
-            p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
-    }
-    g_free(ans);
-    p->offer_outstanding = false;
-    okno__sfu_ack(sfu, p->session, req);
-    okno_participant_renegotiate(p);
 }
 
 void okno_participant_candidate(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc,

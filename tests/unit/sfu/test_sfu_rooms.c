@@ -260,6 +260,70 @@ static void test_sfu_destroy_closes_every_session(void **state)
     assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &listener, &sfu), 0);
 }
 
+static int policy_joined, policy_left;
+static GThread *main_thread;
+
+static bool no_observer_media(void *state, const struct okno_rooms_participant *subscriber,
+                              const struct okno_rooms_participant *publisher, const char *kind)
+{
+    (void)state;
+    (void)subscriber;
+    (void)kind;
+    return strcmp(publisher->role, "observer") != 0;
+}
+
+static void policy_on_joined(void *state, const struct okno_rooms_participant *who)
+{
+    (void)state;
+    assert_true(g_thread_self() == main_thread);
+    assert_string_equal(who->room, "room");
+    policy_joined++;
+}
+
+static void policy_on_left(void *state, const struct okno_rooms_participant *who)
+{
+    (void)state;
+    assert_true(g_thread_self() == main_thread);
+    assert_non_null(who->participant);
+    policy_left++;
+}
+
+static void test_sfu_policy_decides_who_is_offered_what_and_hears_joins(void **state)
+{
+    (void)state;
+    static const struct okno_rooms_ops ops = {
+        .size = sizeof ops,
+        .may_receive = no_observer_media,
+        .on_joined = policy_on_joined,
+        .on_left = policy_on_left,
+    };
+    static const struct okno_sfu_listener listener = {.on_event = on_event};
+    main_thread = g_thread_self();
+    policy_joined = policy_left = 0;
+    okno_sfu_destroy(sfu);
+    assert_int_equal(okno_sfu_create(workers, cfg, &ops, NULL, &listener, &sfu), 0);
+
+    char *offer = okno_test_read_file("fixtures/sdp/chromium-av-offer.sdp", NULL);
+    okno_sfu_join(sfu, 1, 1, "room", "Observer", "observer");
+    okno_sfu_join(sfu, 2, 2, "room", "Kiosk", "kiosk");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 2));
+    okno_sfu_publish(sfu, 1, 3, offer);
+    assert_non_null(wait_for(OKNO_SFU_EV_ANSWER, 1));
+    /* Everyone hears of the observer's tracks; nobody is offered them. */
+    assert_non_null(wait_for(OKNO_SFU_EV_TRACK_PUBLISHED, 2));
+    okno_sfu_publish(sfu, 2, 4, offer);
+    assert_non_null(wait_for(OKNO_SFU_EV_ANSWER, 2));
+    assert_non_null(wait_for(OKNO_SFU_EV_OFFER, 1));
+    assert_int_equal(count(OKNO_SFU_EV_OFFER, 2), 0);
+    okno_sfu_leave(sfu, 2, 5);
+    assert_non_null(wait_for(OKNO_SFU_EV_ACK, 2));
+    okno_sfu_leave(sfu, 1, 6);
+    assert_non_null(wait_for(OKNO_SFU_EV_ACK, 1));
+    assert_int_equal(policy_joined, 2);
+    assert_int_equal(policy_left, 2);
+    free(offer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_sfu_publish_answers_and_offers_the_tracks_to_the_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sfu_destroy_closes_every_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfu_policy_decides_who_is_offered_what_and_hears_joins,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

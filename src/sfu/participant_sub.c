@@ -1,0 +1,188 @@
+/* The subscriber connection of a participant (participant.h): sections added for tracks and kept
+ * in place when they end (JSEP forbids moving m= lines; an inactive one of the same kind is
+ * reused), okno's offers written through sfu/sub_offer, and the client's answers checked against
+ * the offer they answer. It deliberately does no routing: room.c decides who subscribes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "okno/err.h"
+#include "sfu/participant.h"
+#include "sfu/participant_internal.h"
+#include "sfu/room.h"
+#include "sfu/sfu_core.h"
+#include "sfu/sub_offer.h"
+#include "sfu/subscription.h"
+#include "sfu/track.h"
+
+/* --- subscriber connection
+ * ------------------------------------------------------------------------
+ */
+
+static void fill_sub(struct okno_subscription *sub, struct okno_track *track)
+{
+    sub->track = track;
+    sub->video = track->video;
+    sub->codec = track->codec;
+    sub->ssrc = track->ssrc;
+    sub->answered = false;
+    sub->started = false;
+    sub->packets = sub->octets = 0;
+    snprintf(sub->track_id, sizeof sub->track_id, "%s", track->id);
+    snprintf(sub->publisher, sizeof sub->publisher, "%s", track->owner->id);
+}
+
+struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
+                                                     struct okno_track *track)
+{
+    struct okno_subscription *sub = NULL;
+    for (guint i = 0; i < p->subs->len && !sub; i++) {
+        struct okno_subscription *s = p->subs->pdata[i];
+        if (!s->track && s->video == track->video)
+            sub = s; /* an inactive section of the same kind carries the new track */
+    }
+    if (!sub) {
+        if (p->subs->len >= OKNO_NEG_MAX_MEDIA) {
+            okno_log(OKNO_LOG_WARN, "sfu", "%s: no media section left for %s", p->id, track->id);
+            return NULL;
+        }
+        sub = g_new0(struct okno_subscription, 1);
+        sub->subscriber = p;
+        sub->mid = p->subs->len;
+        snprintf(sub->mid_str, sizeof sub->mid_str, "%u", sub->mid);
+        g_ptr_array_add(p->subs, sub);
+    }
+    fill_sub(sub, track);
+    g_ptr_array_add(track->subs, sub);
+    p->offer_dirty = true;
+    return sub;
+}
+
+void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscription *sub)
+{
+    sub->track = NULL;
+    sub->answered = false;
+    p->offer_dirty = true;
+}
+
+/* The slots of the offer being made (snapshot = false: from the subscriptions now, recorded in
+ * each one's offered fields) or of the offer outstanding (snapshot = true: from those records). */
+static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapshot, size_t *n)
+{
+    *n = snapshot ? p->offered_n : p->subs->len;
+    struct okno_sub_slot *slots = g_new0(struct okno_sub_slot, *n);
+    for (size_t i = 0; i < *n; i++) {
+        struct okno_subscription *sub = p->subs->pdata[i];
+        if (!snapshot) {
+            /* A track whose SSRC is not known yet cannot be told apart in a bundle: it waits. */
+            if (sub->track)
+                sub->ssrc = sub->track->ssrc;
+            sub->offered.state =
+                sub->track && sub->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
+            sub->offered.ssrc = sub->ssrc;
+            memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
+            memcpy(sub->offered.publisher, sub->publisher, sizeof sub->publisher);
+        }
+        struct okno_sub_slot *sl = &slots[i];
+        sl->mid = sub->mid_str;
+        sl->state = sub->offered.state;
+        sl->track.participant = sub->offered.publisher;
+        sl->track.track = sub->offered.track_id;
+        sl->track.kind = sub->video ? OKNO_MEDIA_VIDEO : OKNO_MEDIA_AUDIO;
+        sl->track.codec = sub->codec;
+        sl->track.rtx_pt = -1;
+        sl->track.red_pt = -1;
+        sl->track.ssrc = sub->offered.ssrc;
+        sl->track.cname = sub->offered.publisher;
+        sl->track.fb = sub->video ? OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR : 0;
+    }
+    return slots;
+}
+
+void okno_participant_renegotiate(struct okno_participant *p)
+{
+    if (p->dropped || !p->offer_dirty || p->offer_outstanding || p->subs->len == 0)
+        return;
+    if (!p->sub_peer) {
+        int rc = okno__participant_open_peer(p, false, &p->sub_peer);
+        if (rc != 0) {
+            /* Not dropped here: callers are iterating the room. The client closes, then leaves. */
+            struct okno_sfu_event ev = {.type = OKNO_SFU_EV_CLOSED,
+                                        .message = "cannot open media sockets"};
+            okno__participant_emit(p, &ev);
+            p->dropped = true;
+            return;
+        }
+    }
+    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
+    struct okno_neg_local local;
+    okno__participant_local_transport(p, p->sub_peer, p->sub_cands, ++p->sub_version, ufrag, pwd,
+                                      &local);
+    size_t n;
+    struct okno_sub_slot *slots = make_slots(p, false, &n);
+    char *offer = g_malloc(OKNO_NEG_SDP_MAX);
+    char reason[OKNO_NEG_REASON_LEN] = "";
+    int rc = okno_sub_offer_build(slots, n, &local, offer, OKNO_NEG_SDP_MAX, reason, sizeof reason);
+    g_free(slots);
+    if (rc < 0) {
+        okno_log(OKNO_LOG_ERROR, "sfu", "%s: cannot write a subscriber offer: %s", p->id,
+                 reason[0] ? reason : okno_strerror(rc));
+        g_free(offer);
+        return;
+    }
+    struct okno_sfu_event ev = {
+        .type = OKNO_SFU_EV_OFFER, .pc = OKNO_SFU_PC_SUBSCRIBER, .sdp = offer};
+    okno__participant_emit(p, &ev);
+    g_free(offer);
+    p->offered_n = (unsigned)n;
+    p->offer_outstanding = true;
+    p->offer_dirty = false;
+    if (!p->sub_offered) {
+        p->sub_offered = true;
+        for (guint i = 0; i < p->sub_cands->len; i++)
+            okno__participant_emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, p->sub_cands->pdata[i]);
+        if (local.candidates_done)
+            okno__participant_emit_candidate(p, OKNO_SFU_PC_SUBSCRIBER, NULL);
+    }
+}
+
+void okno_participant_answer(struct okno_participant *p, uint64_t req, const char *text)
+{
+    struct okno_sfu *sfu = p->room->sfu;
+    if (!p->offer_outstanding) {
+        okno__sfu_error(sfu, p->session, req, "bad_state", "no subscriber offer is outstanding");
+        return;
+    }
+    size_t n;
+    struct okno_sub_slot *slots = make_slots(p, true, &n);
+    struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
+    char reason[OKNO_NEG_REASON_LEN] = "";
+    int rc = okno_sub_offer_check_answer(slots, n, text, strlen(text), ans, reason, sizeof reason);
+    g_free(slots);
+    if (rc < 0) {
+        okno__sfu_error(sfu, p->session, req, "bad_sdp", "%s",
+                        reason[0] ? reason : okno_strerror(rc));
+        g_free(ans);
+        return;
+    }
+    if (okno__participant_take_remote(p, p->sub_peer, &ans->remote, req) != 0) {
+        g_free(ans);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct okno_subscription *sub = p->subs->pdata[i];
+        const struct okno_sub_answer_media *m = &ans->media[i];
+        /* Only if the section still carries the track the offer announced. */
+        bool same = sub->track && sub->offered.state == OKNO_SUB_SLOT_TRACK &&
+                    sub->offered.ssrc == sub->ssrc &&
+                    strcmp(sub->offered.track_id, sub->track_id) == 0;
+        sub->answered = same && m->accepted &&
+                        (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
+        if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
+            p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
+    }
+    g_free(ans);
+    p->offer_outstanding = false;
+    okno__sfu_ack(sfu, p->session, req);
+    okno_participant_renegotiate(p);
+}
