@@ -2,7 +2,8 @@
 """The hostile side of tests/integration/hostile_input.sh. Subcommands:
 
   client    an aiortc participant (small synthetic video, silent audio) that joins, publishes and
-            subscribes, printing its events as JSON lines until killed; --bad-fingerprint puts a
+            subscribes, printing its events as JSON lines until killed; --garbage sends garbage on its
+            own validated ICE path once connected; --bad-fingerprint puts a
             certificate fingerprint in its offer that does not match the certificate it then uses in
             DTLS, and instead prints checks on how okno refuses it
   garbage   garbage and truncated datagrams (and ICE-TCP frames) at okno's media ports
@@ -200,6 +201,9 @@ async def run_client(args):
                 event(event="message", message=msg)
             if args.bad_fingerprint and "failed" in states["publisher"]:
                 break
+            if args.garbage and "connected" in states["publisher"]:
+                args.garbage = False
+                event(event="garbage_sent", count=await send_on_ice_path(pub))
         if args.bad_fingerprint:
             result("connected" not in states["publisher"],
                    "a publisher whose DTLS certificate does not match its SDP fingerprint never connects "
@@ -213,6 +217,22 @@ async def run_client(args):
             if pc:
                 await pc.close()
     return 0
+
+
+async def send_on_ice_path(pc):
+    """Garbage from the client's own validated ICE candidate pair: libnice discards datagrams from
+    addresses it has not checked, so only these reach okno's demultiplexer, DTLS and SRTP layers and
+    their drop counters."""
+    conn = pc.getTransceivers()[0].sender.transport.transport._connection
+    rng = random.Random(7984)
+    sent = 0
+    for _ in range(5):
+        for d in datagrams(rng):
+            if 0 < len(d) <= 1500:
+                await conn.send(d)
+                sent += 1
+        await asyncio.sleep(0.05)
+    return sent
 
 
 def datagrams(rng):
@@ -413,6 +433,7 @@ def main():
     c.add_argument("--name", required=True)
     c.add_argument("--seconds", type=float, default=60)
     c.add_argument("--bad-fingerprint", action="store_true")
+    c.add_argument("--garbage", action="store_true", help="once connected, send garbage on the ICE path")
     g = sub.add_parser("garbage")
     g.add_argument("--udp", nargs="*", default=[])
     g.add_argument("--tcp", nargs="*", default=[])
