@@ -175,15 +175,12 @@ async def run_client(args):
         sub = None
         deadline = time.time() + args.seconds
         messages = []
-        while time.time() < deadline:
-            try:
-                msg = await asyncio.wait_for(sig.events.get(), 0.5)
-            except asyncio.TimeoutError:
-                continue
+        async def handle(msg):
+            nonlocal sub
             messages.append(msg)
             if msg["type"] == "_closed":
                 event(event="ws_closed", code=msg["code"])
-                break
+                return
             if msg["type"] == "offer":
                 if sub is None:
                     sub = RTCPeerConnection()
@@ -199,11 +196,23 @@ async def run_client(args):
                         await aw
             else:
                 event(event="message", message=msg)
+
+        while time.time() < deadline:
+            try:
+                msg = await asyncio.wait_for(sig.events.get(), 0.5)
+            except asyncio.TimeoutError:
+                continue
+            try:
+                await handle(msg)
+            except Exception as e:  # the checks below must still be reported
+                event(event="exception", error=repr(e))
             if args.bad_fingerprint and "failed" in states["publisher"]:
                 break
             if args.garbage and "connected" in states["publisher"]:
                 args.garbage = False
                 event(event="garbage_sent", count=await send_on_ice_path(pub))
+            if msg["type"] == "_closed":
+                break
         if args.bad_fingerprint:
             result("connected" not in states["publisher"],
                    "a publisher whose DTLS certificate does not match its SDP fingerprint never connects "
