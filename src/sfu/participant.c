@@ -275,6 +275,9 @@ static void update_tracks(struct okno_participant *p, const struct okno_publicat
         if (neg->n_rids > 1)
             okno_log(OKNO_LOG_WARN, "sfu", "%s: %s is simulcast; okno forwards one layer", p->id,
                      id);
+        okno_log(OKNO_LOG_INFO, "sfu", "%s publishes %s: %s %s/%u pt %u, ssrc %u, rtx %d/%u", p->id,
+                 id, video ? "video" : "audio", neg->codec.name, neg->codec.clock, neg->codec.pt,
+                 t->ssrc, neg->rtx_pt, t->rtx_ssrc);
         g_ptr_array_add(p->tracks, t);
         g_ptr_array_add(added, t);
     }
