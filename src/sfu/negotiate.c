@@ -261,8 +261,12 @@ static int take(struct answer_ctx *c, unsigned i, struct okno_sdp_media *am)
     am->common.extmap_allow_mixed = om->common.extmap_allow_mixed;
     am->common.direction = sends(dir) ? OKNO_SDP_DIR_RECVONLY : OKNO_SDP_DIR_INACTIVE;
     okno__neg_null_conn(am);
-    int rc = take_codec(om, am, oc->pt);
-    if (rc == 0 && red >= 0)
+    /* RED keeps its place in the client's order: listed before Opus it is what the client sends,
+     * which is how a client asks for redundancy on a lossy uplink. */
+    int rc = red >= 0 && red < ci ? take_codec(om, am, om->codecs[red].pt) : 0;
+    if (rc == 0)
+        rc = take_codec(om, am, oc->pt);
+    if (rc == 0 && red > ci)
         rc = take_codec(om, am, om->codecs[red].pt);
     if (rc == 0 && rtx >= 0)
         rc = take_codec(om, am, rtx);

@@ -60,7 +60,8 @@ static void check_answer(struct scratch *x, int len)
         const struct okno_sdp_media *m = &a->media[t->mline];
         CHECK(m->port == 9 && m->rtcp_mux && okno_sdp_str_eq(m->mid, t->mid));
         CHECK(okno_sdp_media_direction(a, m) == OKNO_SDP_DIR_RECVONLY);
-        CHECK(m->n_codecs > 0 && m->codecs[0].pt == t->codec.pt);
+        CHECK(okno_sdp_codec_by_pt(m, t->codec.pt) >= 0);
+        CHECK(m->codecs[0].pt == t->codec.pt || m->codecs[0].pt == t->red_pt);
         CHECK(t->rtx_pt < 0 || okno_sdp_rtx_pt(m, t->codec.pt) == t->rtx_pt);
         CHECK(t->red_pt < 0 || okno_sdp_codec_by_pt(m, t->red_pt) >= 0);
         CHECK(m->n_rids == t->n_rids);

@@ -317,6 +317,20 @@ test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped(voi
     assert_true(t->rids[0].paused);
 }
 
+static void test_red_preferred_by_the_client_stays_first(void **state)
+{
+    struct fixture *f = *state;
+    char *offer = edit("fixtures/sdp/chromium-av-offer.sdp", "SAVPF 111 63 9", "SAVPF 63 111 9");
+    answer_text(f, offer);
+    free(offer);
+    const struct okno_sdp_media *au = &f->sdp.media[0];
+    assert_int_equal(au->n_codecs, 2);
+    assert_int_equal(au->codecs[0].pt, 63);
+    assert_int_equal(au->codecs[1].pt, 111);
+    assert_int_equal(f->pub.tracks[0].codec.pt, 111);
+    assert_int_equal(f->pub.tracks[0].red_pt, 63);
+}
+
 static void test_recvonly_offer_is_answered_inactive_with_no_tracks(void **state)
 {
     struct fixture *f = *state;
@@ -475,6 +489,7 @@ int main(void)
         T(test_firefox_simulcast_offer_gets_rids_recv_and_only_vp8_with_its_rtx),
         T(test_chromium_simulcast_offer_without_ssrcs_lists_rids),
         T(test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped),
+        T(test_red_preferred_by_the_client_stays_first),
         T(test_recvonly_offer_is_answered_inactive_with_no_tracks),
         T(test_offer_setup_decides_okno_dtls_role),
         T(test_section_outside_bundle_is_rejected_with_port_zero),
