@@ -24,6 +24,8 @@ static void fill_sub(struct okno_subscription *sub, struct okno_track *track)
     sub->track = track;
     sub->video = track->video;
     sub->codec = track->codec;
+    sub->rtx_pt = track->rtx_pt;
+    sub->rtx_ok = false;
     sub->ssrc = track->ssrc;
     sub->answered = false;
     sub->started = false;
@@ -49,6 +51,8 @@ struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
         sub = g_new0(struct okno_subscription, 1);
         sub->subscriber = p;
         sub->mid = p->subs->len;
+        sub->rtx_ssrc = g_random_int_range(1, G_MAXINT32); /* never 0: that means "none" */
+        sub->rtx_seq = (uint16_t)g_random_int();
         snprintf(sub->mid_str, sizeof sub->mid_str, "%u", sub->mid);
         g_ptr_array_add(p->subs, sub);
     }
@@ -80,6 +84,7 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
             sub->offered.state =
                 sub->track && sub->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
             sub->offered.ssrc = sub->ssrc;
+            sub->offered.rtx_pt = sub->rtx_pt;
             memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
             memcpy(sub->offered.publisher, sub->publisher, sizeof sub->publisher);
         }
@@ -90,7 +95,8 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
         sl->track.track = sub->offered.track_id;
         sl->track.kind = sub->video ? OKNO_MEDIA_VIDEO : OKNO_MEDIA_AUDIO;
         sl->track.codec = sub->codec;
-        sl->track.rtx_pt = -1;
+        sl->track.rtx_pt = sub->offered.rtx_pt;
+        sl->track.rtx_ssrc = sub->offered.rtx_pt >= 0 ? sub->rtx_ssrc : 0;
         sl->track.red_pt = -1;
         sl->track.ssrc = sub->offered.ssrc;
         sl->track.cname = sub->offered.publisher;
@@ -178,6 +184,7 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
                     strcmp(sub->offered.track_id, sub->track_id) == 0;
         sub->answered = same && m->accepted &&
                         (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
+        sub->rtx_ok = sub->answered && m->rtx && sub->offered.rtx_pt >= 0;
         if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
             p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
     }

@@ -11,6 +11,7 @@
 #include "wire/rtcp.h"
 #include "wire/rtcp_report.h"
 #include "wire/rtp.h"
+#include "wire/rtx.h"
 
 /* How often a subscription still waiting for its first keyframe asks again. */
 #define KEYFRAME_ASK_US 500000
@@ -58,8 +59,19 @@ void okno_subscription_send(struct okno_subscription *sub, const uint8_t *pkt, s
 void okno_subscription_resend(struct okno_subscription *sub, const uint8_t *pkt, size_t len)
 {
     struct okno_peer *peer = ready_peer(sub);
-    if (peer && (sub->started || !sub->video))
+    if (!peer || (sub->video && !sub->started))
+        return;
+    if (!sub->rtx_ok) {
         forward(sub, peer, pkt, len);
+        return;
+    }
+    struct okno_participant *p = sub->subscriber;
+    int n =
+        okno_rtx_wrap(pkt, len, p->tx, OKNO_MTU, sub->rtx_ssrc, (uint8_t)sub->rtx_pt, sub->rtx_seq);
+    if (n > 0) {
+        sub->rtx_seq++;
+        okno_peer_send_rtp(peer, p->tx, (size_t)n, sizeof p->tx);
+    }
 }
 
 void okno_subscription_send_sr(struct okno_subscription *sub, uint64_t ntp, uint32_t rtp_ts)

@@ -34,11 +34,18 @@ struct okno_subscription {
     uint32_t ssrc;               /* the publisher's, as the offer announced it */
     char track_id[40], publisher[16];
     uint64_t packets, octets; /* sent, for sender reports */
+    /* RFC 4588 retransmissions to this subscriber: offered with the publisher's RTX payload type
+     * when it negotiated one, used once the client's answer keeps it. */
+    uint32_t rtx_ssrc; /* okno's, made once per section */
+    int16_t rtx_pt;    /* -1: none offered */
+    bool rtx_ok;
+    uint16_t rtx_seq;
     int64_t last_keyframe_ask_us;
     /* The section as the outstanding (or last) offer described it, to check the answer against. */
     struct {
         enum okno_sub_slot_state state;
         uint32_t ssrc;
+        int16_t rtx_pt;
         char track_id[40], publisher[16];
     } offered;
 };
@@ -48,7 +55,8 @@ struct okno_subscription {
 void okno_subscription_send(struct okno_subscription *sub, const uint8_t *pkt, size_t len,
                             bool keyframe_start, int64_t now_us);
 
-/* Sends a cached packet again (a subscriber NACK), when the subscription has started. */
+/* Sends a cached packet again (a subscriber NACK), when the subscription has started: wrapped in
+ * RTX when the client accepted it, as the original otherwise. */
 void okno_subscription_resend(struct okno_subscription *sub, const uint8_t *pkt, size_t len);
 
 /* A sender report with a CNAME for this subscription, from the publisher's SR values. */

@@ -236,7 +236,10 @@ static void test_sfu_publish_answers_and_offers_the_tracks_to_the_others(void **
     assert_int_equal(r->first_other_tracks, 2);
     r = wait_for(OKNO_SFU_EV_OFFER, 3);
     assert_non_null(r);
-    assert_non_null(strstr(r->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"));
+    /* The publisher's codec and payload types, with RTX in a FID group of okno's own SSRC. */
+    assert_non_null(strstr(r->sdp, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"));
+    assert_non_null(strstr(r->sdp, "a=rtpmap:97 rtx/90000\r\n"));
+    assert_non_null(strstr(r->sdp, "a=ssrc-group:FID "));
 
     /* An answer without an outstanding offer on the publisher side is refused. */
     okno_sfu_answer(sfu, 1, 6, OKNO_SFU_PC_SUBSCRIBER, offer);
