@@ -9,6 +9,7 @@
  * a summary is printed at the end in any case. --check validates the profile, prints what it
  * implies and exits. Exit status: 0 done, 1 the relay could not start, 2 bad usage or profile.
  * It deliberately does nothing but glue: parsing, modelling and relaying live in the library. */
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -60,7 +61,7 @@ static void print_dir(const char *name, const struct okno_link_stats *now,
     for (int v = 1; v < OKNO_LINK_N_VERDICTS; v++)
         if (drops[v])
             printf(" %s=%" PRIu64, okno_link_verdict_name(v), drops[v]);
-    printf(" qdelay %.1f ms (max %.1f) queued %zu;", qavg, (double)now->qdelay_max_us / 1e3,
+    printf(" qdelay %.1f ms (max so far %.1f) queued %zu;", qavg, (double)now->qdelay_max_us / 1e3,
            now->queued_packets);
 }
 
