@@ -226,13 +226,24 @@ static void reject(const struct okno_sdp_media *om, struct okno_sdp_media *am)
     okno__neg_null_conn(am);
 }
 
+/* RFC 8843 7.2: with bundlePolicy max-bundle, Firefox offers every section but the first with port
+ * 0 and a=bundle-only. Such a section is offered, not rejected. */
+static bool bundle_only(const struct okno_sdp_media *om)
+{
+    for (unsigned k = 0; k < om->common.n_attrs && k < OKNO_SDP_MAX_ATTRS; k++) {
+        if (okno_sdp_str_eq(om->common.attrs[k].name, "bundle-only"))
+            return true;
+    }
+    return false;
+}
+
 /* Fills the answer section and, when the client sends, the publication track. Returns 0 (taken),
  * 1 (to be rejected) or a negative error with a reason. */
 static int take(struct answer_ctx *c, unsigned i, struct okno_sdp_media *am)
 {
     const struct okno_sdp_media *om = &c->off->media[i];
     bool audio = okno_sdp_str_eq(om->media, "audio"), video = okno_sdp_str_eq(om->media, "video");
-    if (om->port == 0 || !(audio || video) || !om->is_rtp || !om->mid.p ||
+    if ((om->port == 0 && !bundle_only(om)) || !(audio || video) || !om->is_rtp || !om->mid.p ||
         !okno__neg_in_group(c->bundle, om->mid) || !om->rtcp_mux || !om->proto.p ||
         !memmem(om->proto.p, om->proto.len, "SAVPF", 5))
         return 1;

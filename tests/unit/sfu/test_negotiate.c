@@ -279,6 +279,22 @@ static void test_firefox_simulcast_offer_gets_rids_recv_and_only_vp8_with_its_rt
     assert_string_equal(f->pub.remote.ice_ufrag, "3eeea810");
 }
 
+/* Firefox with bundlePolicy max-bundle (what okno.js asks for) offers its video with port 0 and
+ * a=bundle-only (RFC 8843); okno used to take that for a rejected section and published audio only.
+ */
+static void test_firefox_bundle_only_video_section_is_taken(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/firefox-max-bundle-offer.sdp");
+    assert_int_equal(f->pub.n_tracks, 2);
+    assert_int_equal(f->pub.tracks[1].kind, OKNO_MEDIA_VIDEO);
+    assert_int_equal(f->pub.tracks[1].codec.pt, 120);
+    assert_int_equal(f->pub.tracks[1].rtx_pt, 124);
+    const struct okno_sdp_media *v = &f->sdp.media[1];
+    assert_int_not_equal(v->port, 0);
+    assert_int_equal(v->n_codecs, 2);
+}
+
 static void test_chromium_simulcast_offer_without_ssrcs_lists_rids(void **state)
 {
     struct fixture *f = *state;
@@ -487,6 +503,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_chromium_av_offer_gets_opus_red_and_vp8_rtx_and_data_channel_rejected),
         T(test_firefox_simulcast_offer_gets_rids_recv_and_only_vp8_with_its_rtx),
+        T(test_firefox_bundle_only_video_section_is_taken),
         T(test_chromium_simulcast_offer_without_ssrcs_lists_rids),
         T(test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped),
         T(test_red_preferred_by_the_client_stays_first),
