@@ -8,7 +8,7 @@ okno=$OKNO_BUILD/src/okno
 plugin_dir=$OKNO_BUILD/tests/plugins/.libs
 tmp=$(mktemp -d)
 started=()
-tap_n=0
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.bash"
 
 cleanup() {
     local p
@@ -18,30 +18,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-ok() {
-    tap_n=$((tap_n + 1))
-    echo "ok $tap_n - $1"
-}
-
-# not_ok DESCRIPTION [FILE]: a failure, with FILE's tail as TAP comments.
-not_ok() {
-    tap_n=$((tap_n + 1))
-    echo "not ok $tap_n - $1"
-    if [ $# -gt 1 ] && [ -f "$2" ]; then
-        tail -n 20 "$2" | sed 's/^/#   /'
-    fi
-}
-
-skip() {
-    tap_n=$((tap_n + 1))
-    echo "ok $tap_n - $1 # SKIP $2"
-}
-
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # write_conf FILE TEXT: a config file (TEXT with printf escapes). Without an [http] group of its own
 # it gets one on 127.0.0.1 and a free port, so tests never contend for the default port 8080.

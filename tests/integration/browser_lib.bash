@@ -28,7 +28,7 @@ python=/usr/bin/python3
 tmp=$(mktemp -d /tmp/okno-integ.XXXXXX)
 groups=()
 okno_pid=""
-tap_n=0
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.bash"
 
 cleanup() {
     local g
@@ -44,30 +44,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-ok() {
-    tap_n=$((tap_n + 1))
-    echo "ok $tap_n - $1"
-}
-
-# not_ok DESCRIPTION [FILE]: a failure, with FILE's tail as TAP comments.
-not_ok() {
-    tap_n=$((tap_n + 1))
-    echo "not ok $tap_n - $1"
-    if [ $# -gt 1 ] && [ -f "$2" ]; then
-        tail -n 25 "$2" | sed 's/^/#   /'
-    fi
-}
-
-skip() {
-    tap_n=$((tap_n + 1))
-    echo "ok $tap_n - $1 # SKIP $2"
-}
-
-# check COND_EXIT_STATUS DESCRIPTION [FILE]: ok when the previous command succeeded.
-check() {
-    if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2" "${3:-}"; fi
-}
 
 # relay_results FILE COUNT: turns a driver's "ok - x" / "not ok - x" / "# ..." lines into numbered
 # TAP; when the driver reported fewer than COUNT results (it crashed or timed out), the rest fail.
@@ -116,11 +92,6 @@ else:
         lines.insert(nxt, key + ' = ' + value)
 open(path, 'w').write('\n'.join(lines) + '\n')
 EOF
-}
-
-# free_port: a TCP port nobody listens on now.
-free_port() {
-    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # make_conf FILE: okno's default config with its plugins as configured there (taken from this build),
