@@ -70,6 +70,7 @@ void okno_participant_free(struct okno_participant *p)
         struct okno_subscription *sub = p->subs->pdata[i];
         if (sub->track)
             g_ptr_array_remove(sub->track->subs, sub);
+        okno_subscription_detach(sub);
     }
     g_ptr_array_free(p->subs, TRUE);
     g_ptr_array_free(p->tracks, TRUE);

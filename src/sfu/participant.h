@@ -44,6 +44,10 @@ struct okno_participant {
     bool offer_outstanding; /* a subscriber offer awaits its answer */
     bool offer_dirty;       /* the set of tracks changed since that offer */
     bool dropped;           /* leaving: no new work */
+    /* Smoothed RTT to the client from its receiver reports on the subscriber connection; the
+     * publisher connection runs over the same path, so its NACKs and keyframe requests use it.
+     * 0 while unknown. */
+    int64_t rtt_us;
     /* Send scratch: forwarding copies a packet here, rewrites it for this subscriber and protects
      * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
      */

@@ -115,7 +115,7 @@ void okno__participant_on_pub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_
             continue;
         struct okno_track *t = track_by_ssrc(p, sr.ssrc);
         if (t)
-            okno_track_on_sr(t, sr.ntp, sr.rtp_ts, now_us);
+            okno_track_on_sr(t, sr.ntp, now_us);
     }
 }
 
@@ -161,12 +161,33 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
         int n = okno_rtcp_nack_expand(&fb, lost, MAX_NACKED);
         if (n == OKNO_E_NOSPC)
             n = MAX_NACKED;
-        for (int i = 0; i < n && sub->track; i++)
-            okno_track_retransmit(sub->track, sub, lost[i], now_us);
+        if (n > 0)
+            okno_subscription_on_nack(sub, lost, (size_t)n, now_us);
         break;
     }
     default:
         break;
+    }
+}
+
+/* Report blocks about okno's streams: RTT and loss for each subscription, and the client's RTT. */
+static void on_reports(struct okno_participant *p, const struct okno_rtcp_pkt *rp, int64_t now_us)
+{
+    struct okno_rtcp_rr rr;
+    if (rp->pt == OKNO_RTCP_SR) {
+        struct okno_rtcp_sr sr;
+        if (okno_rtcp_sr_parse(rp, &sr) != 0)
+            return;
+        rr.report_count = sr.report_count;
+        memcpy(rr.blocks, sr.blocks, sizeof rr.blocks);
+    } else if (okno_rtcp_rr_parse(rp, &rr) != 0) {
+        return;
+    }
+    for (unsigned i = 0; i < rr.report_count && i < G_N_ELEMENTS(rr.blocks); i++) {
+        struct okno_subscription *sub = sub_by_ssrc(p, rr.blocks[i].ssrc);
+        int64_t rtt = sub ? okno_subscription_on_report(sub, &rr.blocks[i], now_us) : -1;
+        if (rtt > 0)
+            p->rtt_us = rtt;
     }
 }
 
@@ -179,5 +200,7 @@ void okno__participant_on_sub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_
     while (okno_rtcp_iter_next(&it, &rp) == 1) {
         if (rp.pt == OKNO_RTCP_RTPFB || rp.pt == OKNO_RTCP_PSFB)
             on_feedback(p, &rp, now_us);
+        else if (rp.pt == OKNO_RTCP_RR || rp.pt == OKNO_RTCP_SR)
+            on_reports(p, &rp, now_us);
     }
 }

@@ -19,21 +19,6 @@
  * ------------------------------------------------------------------------
  */
 
-static void fill_sub(struct okno_subscription *sub, struct okno_track *track)
-{
-    sub->track = track;
-    sub->video = track->video;
-    sub->codec = track->codec;
-    sub->rtx_pt = track->rtx_pt;
-    sub->rtx_ok = false;
-    sub->ssrc = track->ssrc;
-    sub->answered = false;
-    sub->started = false;
-    sub->packets = sub->octets = 0;
-    snprintf(sub->track_id, sizeof sub->track_id, "%s", track->id);
-    snprintf(sub->publisher, sizeof sub->publisher, "%s", track->owner->id);
-}
-
 struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
                                                      struct okno_track *track)
 {
@@ -51,12 +36,10 @@ struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
         sub = g_new0(struct okno_subscription, 1);
         sub->subscriber = p;
         sub->mid = p->subs->len;
-        sub->rtx_ssrc = g_random_int_range(1, G_MAXINT32); /* never 0: that means "none" */
-        sub->rtx_seq = (uint16_t)g_random_int();
         snprintf(sub->mid_str, sizeof sub->mid_str, "%u", sub->mid);
         g_ptr_array_add(p->subs, sub);
     }
-    fill_sub(sub, track);
+    okno_subscription_attach(sub, track);
     g_ptr_array_add(track->subs, sub);
     p->offer_dirty = true;
     return sub;
@@ -64,8 +47,7 @@ struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
 
 void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscription *sub)
 {
-    sub->track = NULL;
-    sub->answered = false;
+    okno_subscription_detach(sub);
     p->offer_dirty = true;
 }
 
@@ -78,11 +60,9 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
     for (size_t i = 0; i < *n; i++) {
         struct okno_subscription *sub = p->subs->pdata[i];
         if (!snapshot) {
-            /* A track whose SSRC is not known yet cannot be told apart in a bundle: it waits. */
-            if (sub->track)
-                sub->ssrc = sub->track->ssrc;
+            /* A track whose SSRC is not known yet has nothing to forward yet: it waits. */
             sub->offered.state =
-                sub->track && sub->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
+                sub->track && sub->track->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
             sub->offered.ssrc = sub->ssrc;
             sub->offered.rtx_pt = sub->rtx_pt;
             memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
@@ -185,6 +165,8 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         sub->answered = same && m->accepted &&
                         (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
         sub->rtx_ok = sub->answered && m->rtx && sub->offered.rtx_pt >= 0;
+        if (sub->answered)
+            okno_subscription_start(sub, sub->rtx_ok, g_get_monotonic_time());
         if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
             p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
     }

@@ -140,6 +140,9 @@ static int build(const struct okno_sub_slot *slots, size_t n, const struct okno_
     sdp->sess_id = local->sess_id;
     sdp->sess_version = local->sess_version;
     sdp->msid_semantic = okno_sdp_str("WMS");
+    /* "*": every stream id of the a=msid lines; with a bare "WMS" aiortc and older browsers
+     * ignore the msid stream ids and make up their own streams. */
+    sdp->msid_semantic_ids = okno_sdp_str("*");
     struct okno_sdp_group *bundle = &sdp->groups[0];
     bundle->semantics = okno_sdp_str("BUNDLE");
     for (size_t i = 0; i < n; i++) {

@@ -1,96 +1,173 @@
-/* Forwarding one track to one subscriber (subscription.h): the start at a keyframe, protect and
- * send through the subscriber's scratch buffer, and the subscriber's sender reports. Allocates
- * nothing. */
+/* Forwarding one track to one subscriber (subscription.h): the downtrack's rewritten packets
+ * protected and sent through the subscriber's scratch buffer, NACKs answered from the track's
+ * cache, and the sender reports of okno's stream. The media path allocates nothing: the downtrack
+ * is made when the client accepts the section. */
 #include "sfu/subscription.h"
 
 #include <string.h>
 
+#include "core/log.h"
 #include "net/peer.h"
+#include "okno/err.h"
+#include "sfu/downtrack.h"
+#include "sfu/packet_cache.h"
 #include "sfu/participant.h"
 #include "sfu/track.h"
 #include "wire/rtcp.h"
-#include "wire/rtcp_report.h"
 #include "wire/rtp.h"
-#include "wire/rtx.h"
-
-/* How often a subscription still waiting for its first keyframe asks again. */
-#define KEYFRAME_ASK_US 500000
 
 static struct okno_peer *ready_peer(const struct okno_subscription *sub)
 {
     struct okno_peer *peer = sub->subscriber->sub_peer;
-    if (!sub->answered || !sub->track || !peer || !okno_peer_connected(peer))
+    if (!sub->answered || !sub->track || !sub->dt || !peer || !okno_peer_connected(peer))
         return NULL;
     return peer;
 }
 
-static void forward(struct okno_subscription *sub, struct okno_peer *peer, const uint8_t *pkt,
-                    size_t len)
+/* A random SSRC that is neither 0 ("none") nor the section's other one. */
+static uint32_t new_ssrc(uint32_t other)
 {
-    struct okno_participant *p = sub->subscriber;
-    if (len > OKNO_MTU)
-        return;
-    memcpy(p->tx, pkt, len);
-    if (okno_peer_send_rtp(peer, p->tx, len, sizeof p->tx) == 0) {
-        sub->packets++;
-        sub->octets += len > OKNO_RTP_HEADER_LEN ? len - OKNO_RTP_HEADER_LEN : 0;
-    }
+    uint32_t s;
+    do
+        s = g_random_int();
+    while (s == 0 || s == other);
+    return s;
 }
 
-void okno_subscription_send(struct okno_subscription *sub, const uint8_t *pkt, size_t len,
-                            bool keyframe_start, int64_t now_us)
+void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *track)
+{
+    okno_subscription_detach(sub);
+    sub->track = track;
+    sub->video = track->video;
+    sub->codec = track->codec;
+    sub->rtx_pt = track->rtx_pt;
+    sub->rtx_ok = false;
+    /* New SSRCs for every track put on the section: a client never sees one SSRC change tracks. */
+    sub->ssrc = new_ssrc(0);
+    sub->rtx_ssrc = new_ssrc(sub->ssrc);
+    g_strlcpy(sub->track_id, track->id, sizeof sub->track_id);
+    g_strlcpy(sub->publisher, track->owner->id, sizeof sub->publisher);
+}
+
+void okno_subscription_detach(struct okno_subscription *sub)
+{
+    okno_downtrack_destroy(sub->dt);
+    sub->dt = NULL;
+    sub->track = NULL;
+    sub->answered = false;
+}
+
+static void on_keyframe_needed(void *ud, uint32_t source_ssrc)
+{
+    struct okno_subscription *sub = ud;
+    if (sub->track && source_ssrc == sub->track->ssrc)
+        okno_track_request_keyframe(sub->track, sub->now_us);
+}
+
+int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us)
+{
+    if (!sub->track || sub->dt)
+        return 0;
+    const struct okno_downtrack_params params = {
+        .ssrc = sub->ssrc,
+        .pt = sub->codec.pt,
+        .clock_rate = sub->codec.clock,
+        .rtx = rtx,
+        .rtx_ssrc = sub->rtx_ssrc,
+        .rtx_pt = (uint8_t)(rtx ? sub->rtx_pt : 0),
+        .vp8 = g_ascii_strcasecmp(sub->codec.name, "VP8") == 0,
+    };
+    const struct okno_downtrack_listener listener = {.on_keyframe_needed = on_keyframe_needed,
+                                                     .ud = sub};
+    int rc = okno_downtrack_create(&params, &listener, &sub->dt);
+    if (rc != 0) {
+        okno_log(OKNO_LOG_ERROR, "sfu", "%s: cannot forward %s: %s", sub->subscriber->id,
+                 sub->track_id, okno_strerror(rc));
+        sub->dt = NULL;
+        return rc;
+    }
+    /* The glue reads the wall clock once here: SR timestamps never jump when it is stepped. */
+    okno_send_stats_init(&sub->stats, sub->ssrc, sub->codec.clock ? sub->codec.clock : 90000,
+                         g_get_real_time() - g_get_monotonic_time());
+    okno_rtcp_scheduler_init(&sub->report,
+                             sub->video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US,
+                             0, sub->ssrc, now_us);
+    sub->now_us = now_us;
+    okno_downtrack_set_target(sub->dt, sub->track->ssrc, 3, now_us);
+    return 0;
+}
+
+void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                            const uint8_t *pkt, size_t len, int64_t now_us)
 {
     struct okno_peer *peer = ready_peer(sub);
     if (!peer)
         return;
-    if (sub->video && !sub->started) {
-        if (!keyframe_start) {
-            if (now_us - sub->last_keyframe_ask_us >= KEYFRAME_ASK_US) {
-                sub->last_keyframe_ask_us = now_us;
-                okno_track_request_keyframe(sub->track, now_us);
-            }
-            return;
-        }
-        sub->started = true;
-    }
-    forward(sub, peer, pkt, len);
+    struct okno_participant *p = sub->subscriber;
+    sub->now_us = now_us;
+    int n = okno_downtrack_forward(sub->dt, rtp, pkt, len, now_us, p->tx, OKNO_MTU);
+    struct okno_rtp_pkt out;
+    if (n <= 0 || okno_rtp_parse(p->tx, (size_t)n, &out) != 0)
+        return;
+    /* Read before protection encrypts the payload in place. */
+    uint32_t ts = out.ts;
+    uint32_t payload_len = (uint32_t)out.payload_len;
+    if (okno_peer_send_rtp(peer, p->tx, (size_t)n, sizeof p->tx) == 0)
+        okno_send_stats_on_packet(&sub->stats, ts, payload_len, now_us);
 }
 
-void okno_subscription_resend(struct okno_subscription *sub, const uint8_t *pkt, size_t len)
+static int cache_lookup(void *ctx, uint32_t source_ssrc, uint16_t seq,
+                        struct okno_cached_packet *out)
 {
-    struct okno_peer *peer = ready_peer(sub);
-    if (!peer || (sub->video && !sub->started))
-        return;
-    if (!sub->rtx_ok) {
-        forward(sub, peer, pkt, len);
-        return;
-    }
-    struct okno_participant *p = sub->subscriber;
-    int n =
-        okno_rtx_wrap(pkt, len, p->tx, OKNO_MTU, sub->rtx_ssrc, (uint8_t)sub->rtx_pt, sub->rtx_seq);
-    if (n > 0) {
-        sub->rtx_seq++;
-        okno_peer_send_rtp(peer, p->tx, (size_t)n, sizeof p->tx);
-    }
+    const struct okno_track *t = ctx;
+    if (source_ssrc != t->ssrc)
+        return OKNO_E_NOTFOUND;
+    return okno_packet_cache_get(t->cache, seq, out);
 }
 
-void okno_subscription_send_sr(struct okno_subscription *sub, uint64_t ntp, uint32_t rtp_ts)
+static void emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+    struct okno_subscription *sub = ctx;
+    struct okno_peer *peer = ready_peer(sub);
+    struct okno_participant *p = sub->subscriber;
+    if (!peer || len > OKNO_MTU)
+        return;
+    memcpy(p->tx, pkt, len);
+    okno_peer_send_rtp(peer, p->tx, len, sizeof p->tx);
+}
+
+void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *seqs, size_t n,
+                               int64_t now_us)
+{
+    if (!ready_peer(sub))
+        return;
+    okno_downtrack_on_nack(sub->dt, seqs, n, cache_lookup, sub->track, now_us, emit, sub);
+}
+
+int64_t okno_subscription_on_report(struct okno_subscription *sub,
+                                    const struct okno_rtcp_report_block *b, int64_t now_us)
+{
+    if (!sub->dt || okno_send_stats_on_report_block(&sub->stats, b, now_us) != 0)
+        return -1;
+    okno_downtrack_set_rtt(sub->dt, sub->stats.srtt_us);
+    return sub->stats.srtt_us;
+}
+
+void okno_subscription_tick(struct okno_subscription *sub, int64_t now_us)
 {
     struct okno_peer *peer = ready_peer(sub);
-    if (!peer || (sub->video && !sub->started))
+    if (!peer || !okno_rtcp_scheduler_report_due(&sub->report, now_us))
         return;
+    okno_rtcp_scheduler_on_report_sent(&sub->report, now_us);
+    struct okno_rtcp_sr sr;
+    if (okno_send_stats_sr(&sub->stats, now_us, &sr) != 0)
+        return; /* nothing sent yet: no RTP time to pair with the NTP time */
     struct okno_participant *p = sub->subscriber;
-    struct okno_rtcp_sr sr = {
-        .ssrc = sub->ssrc,
-        .ntp = ntp,
-        .rtp_ts = rtp_ts,
-        .packet_count = (uint32_t)sub->packets,
-        .octet_count = (uint32_t)sub->octets,
-    };
     struct okno_rtcp_writer w;
     okno_rtcp_writer_init(&w, p->tx, OKNO_MTU);
     okno_rtcp_writer_commit(
         &w, okno_rtcp_sr_build(&sr, okno_rtcp_writer_tail(&w), okno_rtcp_writer_room(&w)));
+    /* The publisher's id as CNAME, as the offer says: its audio and video are synchronised. */
     okno_rtcp_writer_commit(
         &w, okno_rtcp_sdes_build_cname(sub->ssrc, sub->publisher, strlen(sub->publisher),
                                        okno_rtcp_writer_tail(&w), okno_rtcp_writer_room(&w)));

@@ -1,12 +1,15 @@
 /* One track as one subscriber receives it: a media section of the subscriber's connection (its
- * stable mid), whether the client has answered it, whether video has started at a keyframe, and the
- * per-packet send: copy into the subscriber's scratch, protect, send. The section offers the
- * publisher's own codec and payload type, so nothing in the packet changes. Sender reports for the
- * subscriber are made here from the publisher's.
+ * stable mid), whether the client has answered it, and the per-subscriber stream okno sends on it.
+ * That stream has okno's own SSRC (and RTX SSRC), chosen when a track is put on the section, so it
+ * stays one continuous stream for the client whatever happens at the source: a downtrack
+ * (sfu/downtrack.h) rewrites every packet (SSRC, sequence numbers, timestamps, VP8 picture ids),
+ * starts video at a keyframe and answers the client's NACKs from the track's cache, and send
+ * statistics (sfu/send_stats.h) give the sender reports with the rewritten stream's RTP/NTP
+ * mapping and the RTT from the client's receiver reports.
  *
- * The SSRC, sequence numbers and timestamps are the publisher's, unchanged: a subscription starts
- * at a keyframe and never skips a packet afterwards, so there is nothing to close up. Layer
- * switching (simulcast) would need rewriting, and is deliberately not here. */
+ * It deliberately does not choose layers (one SSRC per track: the target is the track's stream),
+ * does not request keyframes itself (the track's keyframe requester coalesces them) and does not
+ * parse RTCP (participant_media.c hands it the fields). */
 #ifndef OKNO_SFU_SUBSCRIPTION_H
 #define OKNO_SFU_SUBSCRIPTION_H
 
@@ -15,32 +18,38 @@
 #include <stdint.h>
 
 #include "sfu/negotiate.h"
+#include "sfu/rtcp_scheduler.h"
+#include "sfu/send_stats.h"
 #include "sfu/sub_offer.h"
+#include "wire/rtcp_report.h"
+#include "wire/rtp.h"
 
 struct okno_participant;
 struct okno_track;
+struct okno_downtrack;
 
 struct okno_subscription {
     /* borrowed */
     struct okno_participant *subscriber;
     struct okno_track *track; /* NULL once the track ended: the section is inactive */
+    /* owned */
+    struct okno_downtrack *dt; /* from the accepting answer until the track leaves the section */
     /* other */
     unsigned mid;
     char mid_str[12];
     bool video;
     struct okno_neg_codec codec; /* the publisher's; kept for the section after the track ends */
     bool answered;               /* the client accepted the section that carries it */
-    bool started;                /* video: a keyframe went out, so every later packet may follow */
-    uint32_t ssrc;               /* the publisher's, as the offer announced it */
+    uint32_t ssrc;               /* okno's, new for every track put on the section */
     char track_id[40], publisher[16];
-    uint64_t packets, octets; /* sent, for sender reports */
+    struct okno_send_stats stats;      /* of the rewritten stream, for sender reports and RTT */
+    struct okno_rtcp_scheduler report; /* when the next sender report is due */
+    int64_t now_us; /* of the call into the downtrack, for its keyframe callback */
     /* RFC 4588 retransmissions to this subscriber: offered with the publisher's RTX payload type
      * when it negotiated one, used once the client's answer keeps it. */
-    uint32_t rtx_ssrc; /* okno's, made once per section */
+    uint32_t rtx_ssrc; /* okno's, new with ssrc */
     int16_t rtx_pt;    /* -1: none offered */
     bool rtx_ok;
-    uint16_t rtx_seq;
-    int64_t last_keyframe_ask_us;
     /* The section as the outstanding (or last) offer described it, to check the answer against. */
     struct {
         enum okno_sub_slot_state state;
@@ -50,16 +59,35 @@ struct okno_subscription {
     } offered;
 };
 
-/* One packet of the track (len bytes at pkt, not modified). keyframe_start says it begins a
- * keyframe. Video waits for a keyframe, asking the publisher for one. Allocates nothing. */
-void okno_subscription_send(struct okno_subscription *sub, const uint8_t *pkt, size_t len,
-                            bool keyframe_start, int64_t now_us);
+/* Puts track on the section: new SSRCs for okno's stream, nothing answered yet. Any downtrack of
+ * the previous track is freed. No error. */
+void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *track);
 
-/* Sends a cached packet again (a subscriber NACK), when the subscription has started: wrapped in
- * RTX when the client accepted it, as the original otherwise. */
-void okno_subscription_resend(struct okno_subscription *sub, const uint8_t *pkt, size_t len);
+/* The track left the section (ended, or the subscriber goes): frees the downtrack; the section
+ * turns inactive at the next offer. Invalidates nothing else. */
+void okno_subscription_detach(struct okno_subscription *sub);
 
-/* A sender report with a CNAME for this subscription, from the publisher's SR values. */
-void okno_subscription_send_sr(struct okno_subscription *sub, uint64_t ntp, uint32_t rtp_ts);
+/* The client's answer accepted the section (rtx: with RTX): creates the downtrack (the only
+ * allocation of the subscription's media path), aims it at the track's stream and, for video,
+ * asks the track for a keyframe. Returns 0 or OKNO_E_NOMEM (the section then sends nothing). */
+int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us);
+
+/* One packet of the track, parsed into *rtp (pointing into pkt[0..len), not modified): rewritten
+ * for the subscriber in its send scratch, protected and sent. Allocates nothing. */
+void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                            const uint8_t *pkt, size_t len, int64_t now_us);
+
+/* The client's NACK for output sequence numbers seqs[0..n): resent from the track's cache, as RTX
+ * when the answer kept it. */
+void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *seqs, size_t n,
+                               int64_t now_us);
+
+/* A report block about this subscription's stream from the client. Returns the smoothed RTT in
+ * microseconds once one is known (also given to the downtrack), else -1. */
+int64_t okno_subscription_on_report(struct okno_subscription *sub,
+                                    const struct okno_rtcp_report_block *b, int64_t now_us);
+
+/* The room's timer: a sender report with a CNAME when one is due. */
+void okno_subscription_tick(struct okno_subscription *sub, int64_t now_us);
 
 #endif

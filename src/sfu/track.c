@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "core/clock.h"
 #include "net/peer.h"
 #include "okno/err.h"
 #include "sfu/nack_generator.h"
@@ -21,7 +20,6 @@
 
 /* okno's SSRC as the sender of its RTCP on publisher connections ("okno"). */
 #define OKNO_RTCP_SSRC    0x6f6b6e6fu
-#define PLI_INTERVAL_US   300000
 #define MAX_NACK_PER_TICK 64
 
 int okno_track_new(struct okno_participant *owner, const char *id, const struct okno_pub_track *neg,
@@ -50,7 +48,11 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
     t->rtx_pt = neg->rtx_pt;
     t->clock = neg->codec.clock;
     t->codec = neg->codec;
-    okno_seq_unwrapper_init(&t->unwrap);
+    okno_keyframe_requester_init(&t->kr);
+    /* Seeded with the track's address: tracks made together do not report in lockstep. */
+    okno_rtcp_scheduler_init(&t->report,
+                             video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US, 0,
+                             (uint32_t)(uintptr_t)t, g_get_monotonic_time());
     *out = t;
     return 0;
 }
@@ -63,30 +65,6 @@ void okno_track_free(struct okno_track *t)
     okno_nack_generator_destroy(t->nack);
     g_ptr_array_free(t->subs, TRUE);
     g_free(t);
-}
-
-/* RFC 3550 A.1 and A.8: the counters receiver reports are made of. */
-static void count(struct okno_track *t, const struct okno_rtp_pkt *rtp, int64_t now_us)
-{
-    int64_t ext = okno_seq_unwrap(&t->unwrap, rtp->seq);
-    if (t->received == 0) {
-        t->base_seq = ext;
-        t->max_seq = ext;
-    } else if (ext > t->max_seq) {
-        t->max_seq = ext;
-    }
-    t->received++;
-    int64_t arrival = now_us * (int64_t)t->clock / 1000000;
-    int64_t transit = arrival - (int64_t)rtp->ts;
-    if (t->has_transit) {
-        int64_t d = transit - t->last_transit;
-        if (d < 0)
-            d = -d;
-        if (d < (int64_t)t->clock * 10) /* a timestamp jump is not jitter */
-            t->jitter_q4 += (uint32_t)d - ((t->jitter_q4 + 8) >> 4);
-    }
-    t->last_transit = transit;
-    t->has_transit = true;
 }
 
 static bool starts_keyframe(const struct okno_rtp_pkt *rtp)
@@ -110,21 +88,19 @@ void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
     }
     if (okno_packet_cache_store(t->cache, pkt, len, now_us) == OKNO_E_EXISTS)
         return;
-    count(t, rtp, now_us);
+    if (!t->rs_ready)
+        t->rs_ready = okno_recv_stats_init(&t->rs, rtp->ssrc, t->clock ? t->clock : 90000) == 0;
+    okno_recv_stats_on_packet(&t->rs, rtp->seq, rtp->ts, retransmission, now_us);
     if (keyframe)
-        t->pli_pending = false; /* it came: whatever was asked is answered */
+        okno_keyframe_requester_on_keyframe(&t->kr, now_us);
     for (guint i = 0; i < t->subs->len; i++)
-        okno_subscription_send(t->subs->pdata[i], pkt, len, keyframe, now_us);
+        okno_subscription_send(t->subs->pdata[i], rtp, pkt, len, now_us);
 }
 
-void okno_track_on_sr(struct okno_track *t, uint64_t ntp, uint32_t rtp_ts, int64_t now_us)
+void okno_track_on_sr(struct okno_track *t, uint64_t ntp, int64_t now_us)
 {
-    t->has_sr = true;
-    t->sr_ntp = ntp;
-    t->sr_rtp = rtp_ts;
-    t->sr_at_us = now_us;
-    for (guint i = 0; i < t->subs->len; i++)
-        okno_subscription_send_sr(t->subs->pdata[i], ntp, rtp_ts);
+    if (t->rs_ready)
+        okno_recv_stats_on_sr(&t->rs, ntp, now_us);
 }
 
 /* Sends an empty receiver report followed by the packet build() writes, to the publisher. */
@@ -148,71 +124,54 @@ static void send_feedback(struct okno_track *t, const uint8_t *fb, int fb_len,
         okno_peer_send_rtcp(p->pub_peer, p->tx, (size_t)n, sizeof p->tx);
 }
 
-static void send_pli(struct okno_track *t, int64_t now_us)
+static void send_pli(struct okno_track *t)
 {
     uint8_t pli[OKNO_RTCP_FB_HEADER_LEN];
     int n = okno_rtcp_pli_build(OKNO_RTCP_SSRC, t->ssrc, pli, sizeof pli);
     send_feedback(t, pli, n, NULL);
-    t->last_pli_us = now_us;
-    t->pli_pending = false;
 }
 
 void okno_track_request_keyframe(struct okno_track *t, int64_t now_us)
 {
     if (!t->video || t->ssrc == 0)
         return;
-    t->pli_pending = true;
-    if (now_us - t->last_pli_us >= PLI_INTERVAL_US)
-        send_pli(t, now_us);
+    okno_keyframe_requester_request(&t->kr, now_us);
+    /* The first request goes out at once; later ones wait in the requester for the timer. */
+    if (okno_keyframe_requester_poll(&t->kr, now_us))
+        send_pli(t);
 }
 
-static void fill_report(struct okno_track *t, int64_t now_us, struct okno_rtcp_report_block *b)
+/* The RTT to the publisher's client, measured on its subscriber connection (the same path): 0 while
+ * unknown. */
+static int64_t owner_rtt(const struct okno_track *t)
 {
-    int64_t expected = t->max_seq - t->base_seq + 1;
-    int64_t lost = expected - (int64_t)t->received;
-    int64_t expected_interval = expected - (int64_t)t->expected_prior;
-    int64_t received_interval = (int64_t)t->received - (int64_t)t->received_prior;
-    int64_t lost_interval = expected_interval - received_interval;
-    t->expected_prior = (uint64_t)expected;
-    t->received_prior = t->received;
-    b->ssrc = t->ssrc;
-    b->fraction_lost = expected_interval > 0 && lost_interval > 0
-                           ? (uint8_t)((lost_interval << 8) / expected_interval)
-                           : 0;
-    b->cumulative_lost = (int32_t)CLAMP(lost, -0x800000, 0x7fffff);
-    b->ext_highest_seq = (uint32_t)t->max_seq;
-    b->jitter = t->jitter_q4 >> 4;
-    if (t->has_sr) {
-        b->lsr = okno_ntp_mid32(t->sr_ntp);
-        b->dlsr = okno_rtcp_dlsr_from_us((uint64_t)(now_us - t->sr_at_us));
-    }
+    return t->owner->rtt_us > 0 ? t->owner->rtt_us : 0;
 }
 
 void okno_track_tick(struct okno_track *t, int64_t now_us, bool report)
 {
-    if (t->pli_pending && now_us - t->last_pli_us >= PLI_INTERVAL_US)
-        send_pli(t, now_us);
+    (void)report;
+    int64_t rtt = owner_rtt(t);
+    if (t->video && t->ssrc != 0) {
+        okno_keyframe_requester_set_rtt(&t->kr, rtt);
+        if (okno_keyframe_requester_poll(&t->kr, now_us))
+            send_pli(t);
+    }
     if (t->nack) {
         uint16_t lost[MAX_NACK_PER_TICK];
-        size_t n = okno_nack_generator_poll(t->nack, now_us, 0, lost, MAX_NACK_PER_TICK);
+        size_t n = okno_nack_generator_poll(t->nack, now_us, rtt, lost, MAX_NACK_PER_TICK);
         if (n > 0) {
             uint8_t nack[OKNO_RTCP_FB_HEADER_LEN + 4 * MAX_NACK_PER_TICK];
             int len = okno_rtcp_nack_build(OKNO_RTCP_SSRC, t->ssrc, lost, n, nack, sizeof nack);
             send_feedback(t, nack, len, NULL);
         }
     }
-    if (report && t->received > 0) {
+    if (okno_rtcp_scheduler_report_due(&t->report, now_us)) {
+        okno_rtcp_scheduler_on_report_sent(&t->report, now_us);
         struct okno_rtcp_rr rr = {.ssrc = OKNO_RTCP_SSRC, .report_count = 1};
-        fill_report(t, now_us, &rr.blocks[0]);
-        send_feedback(t, NULL, 0, &rr);
+        if (t->rs_ready && okno_recv_stats_report(&t->rs, now_us, &rr.blocks[0]) == 0)
+            send_feedback(t, NULL, 0, &rr);
     }
-}
-
-void okno_track_retransmit(struct okno_track *t, struct okno_subscription *sub, uint16_t seq,
-                           int64_t now_us)
-{
-    (void)now_us;
-    struct okno_cached_packet cp;
-    if (okno_packet_cache_get(t->cache, seq, &cp) == 0)
-        okno_subscription_resend(sub, cp.data, cp.len);
+    for (guint i = 0; i < t->subs->len; i++)
+        okno_subscription_tick(t->subs->pdata[i], now_us);
 }

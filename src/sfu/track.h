@@ -13,9 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sfu/keyframe_requester.h"
 #include "sfu/negotiate.h"
+#include "sfu/recv_stats.h"
+#include "sfu/rtcp_scheduler.h"
 #include "wire/rtp.h"
-#include "wire/seq.h"
 
 struct okno_participant;
 struct okno_packet_cache;
@@ -42,21 +44,11 @@ struct okno_track {
     int16_t rtx_pt; /* -1: RTX not negotiated */
     uint32_t clock;
     struct okno_neg_codec codec; /* as negotiated with the publisher: subscribers get the same */
-    /* receive side, for receiver reports */
-    struct okno_seq_unwrapper unwrap;
-    int64_t base_seq, max_seq;
-    uint64_t received, expected_prior, received_prior;
-    uint32_t jitter_q4; /* RFC 3550 A.8 jitter in timestamp units, times 16 */
-    int64_t last_transit;
-    bool has_transit;
-    /* the publisher's last sender report */
-    bool has_sr;
-    uint64_t sr_ntp;
-    uint32_t sr_rtp;
-    int64_t sr_at_us;
-    /* keyframe requests */
-    int64_t last_pli_us;
-    bool pli_pending;
+    /* receive side: receiver reports (timed by report), keyframes asked of the publisher */
+    struct okno_recv_stats rs;
+    bool rs_ready; /* rs started on the stream's SSRC (known at the first packet at the latest) */
+    struct okno_rtcp_scheduler report;
+    struct okno_keyframe_requester kr;
 };
 
 /* Creates a track for a section of the publication; id is copied (cut at its size). The media SSRC
@@ -79,19 +71,17 @@ static inline const char *okno_track_kind(const struct okno_track *t)
 void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
                        const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us);
 
-/* The publisher's sender report for this track: remembered for the RTT and forwarded to the
- * subscriptions so their receivers keep audio and video in sync. */
-void okno_track_on_sr(struct okno_track *t, uint64_t ntp, uint32_t rtp_ts, int64_t now_us);
+/* The publisher's sender report for this track: its NTP time becomes the LSR (and its arrival the
+ * DLSR) of the next receiver report. Subscribers get okno's own sender reports (subscription.h). */
+void okno_track_on_sr(struct okno_track *t, uint64_t ntp, int64_t now_us);
 
-/* Asks the publisher for a keyframe: at most one PLI per 300 ms, the rest coalesced into it. */
+/* Asks the publisher for a keyframe (a subscriber starts, or its PLI or FIR): requests until the
+ * next keyframe coalesce into one PLI, throttled and repeated by sfu/keyframe_requester.h. */
 void okno_track_request_keyframe(struct okno_track *t, int64_t now_us);
 
-/* The room's timer: due NACKs and coalesced PLIs to the publisher; with report set, a receiver
- * report block for this track goes into the compound the publisher gets. */
+/* The room's timer: due NACKs and keyframe requests to the publisher, its receiver report when the
+ * track's RTCP schedule says so, and the subscriptions' sender reports. report is the room's
+ * once-a-second hint and is not used: each stream keeps its own randomised schedule. */
 void okno_track_tick(struct okno_track *t, int64_t now_us, bool report);
-
-/* Retransmits seq from the cache to one subscription (a subscriber's NACK). */
-void okno_track_retransmit(struct okno_track *t, struct okno_subscription *sub, uint16_t seq,
-                           int64_t now_us);
 
 #endif

@@ -1,8 +1,9 @@
-/* The SFU's media path in process: two clients made of okno's own peers (net/peer) on the test's
+/* The SFU's media path in process: three clients made of okno's own peers (net/peer) on the test's
  * main context, signalling through the sfu.h facade, media over loopback sockets to the SFU on a
- * real worker. A publishes VP8 with RTX, B subscribes; the test checks what B receives (forwarding
- * from a keyframe on, RTX from A unwrapped, B's NACK answered as RTX) and what A receives (B's PLI
- * as a PLI for A's stream). Every wait has a deadline. */
+ * real worker. A publishes VP8 with RTX, B and C subscribe; the test checks what B receives
+ * (okno's own SSRC with continuous sequence numbers and timestamps from a keyframe on, RTX from A
+ * unwrapped into its place, B's NACK answered as RTX, sender reports for okno's SSRC) and what A
+ * receives (B's and C's PLIs as one PLI for A's stream). Every wait has a deadline. */
 #include "testutil.h"
 
 #include <glib.h>
@@ -29,20 +30,22 @@ struct client {
     size_t rtp_len[32];
     int n_rtp;
     int n_pli;
+    int n_sr;
+    struct okno_rtcp_sr sr; /* the last sender report */
 };
 
 static struct okno_workers *workers;
 static struct okno_config *cfg;
 static struct okno_sfu *sfu;
 static struct okno_cert *cert;
-static char *last_sdp[3];
-static int n_acks[3];
+static char *last_sdp[4];
+static int n_acks[4];
 static bool leaving; /* our peers' close_notify may beat the leave to the worker */
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
     (void)ud;
-    if (ev->session > 2)
+    if (ev->session > 3)
         return;
     if (ev->type == OKNO_SFU_EV_ANSWER || ev->type == OKNO_SFU_EV_OFFER) {
         g_free(last_sdp[ev->session]);
@@ -98,6 +101,8 @@ static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
         if (rp.pt == OKNO_RTCP_PSFB && okno_rtcp_fb_parse(&rp, &fb) == 0 &&
             okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_PLI && fb.media_ssrc == A_SSRC)
             c->n_pli++;
+        if (rp.pt == OKNO_RTCP_SR && okno_rtcp_sr_parse(&rp, &c->sr) == 0)
+            c->n_sr++;
     }
 }
 
@@ -213,14 +218,33 @@ static char *answer_offer(struct client *c, const char *offer)
     return g_string_free(s, FALSE);
 }
 
-static uint32_t offered_rtx_ssrc(const char *offer)
+/* okno's SSRC and RTX SSRC in its offer: its own, not A's. */
+static void offered_ssrcs(const char *offer, uint32_t *ssrc, uint32_t *rtx_ssrc)
 {
     const char *g = strstr(offer, "a=ssrc-group:FID ");
     assert_non_null(g);
     unsigned a, b;
     assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &a, &b), 2);
-    assert_int_equal(a, A_SSRC);
-    return b;
+    assert_int_not_equal(a, A_SSRC);
+    assert_int_not_equal(b, A_RTX_SSRC);
+    assert_null(strstr(offer, "a=ssrc:1111 "));
+    *ssrc = a;
+    *rtx_ssrc = b;
+}
+
+/* Takes okno's subscriber offer for session and answers it; returns okno's SSRCs for the client. */
+static void subscribe(struct client *c, int session, uint64_t req, uint32_t *ssrc,
+                      uint32_t *rtx_ssrc)
+{
+    assert_true(run_until(has_sdp, GINT_TO_POINTER(session)));
+    char *sub_offer = g_strdup(last_sdp[session]);
+    assert_non_null(strstr(sub_offer, "a=msid-semantic: WMS *\r\n"));
+    offered_ssrcs(sub_offer, ssrc, rtx_ssrc);
+    take_remote(c, sub_offer, OKNO_DTLS_CLIENT);
+    char *answer = answer_offer(c, sub_offer);
+    okno_sfu_answer(sfu, (uint64_t)session, req, OKNO_SFU_PC_SUBSCRIBER, answer);
+    g_free(answer);
+    g_free(sub_offer);
 }
 
 /* A VP8 packet: keyframes carry the payload header with the start code and 320x240. */
@@ -264,10 +288,10 @@ static void on_closed(void *arg)
     n_closed++;
 }
 
-static bool two_closed(void *arg)
+static bool all_closed(void *arg)
 {
     (void)arg;
-    return n_closed == 2;
+    return n_closed == 3;
 }
 
 static bool a_got_pli(void *arg)
@@ -275,7 +299,23 @@ static bool a_got_pli(void *arg)
     return ((struct client *)arg)->n_pli > 0;
 }
 
-static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_pli(void **state)
+static bool got_sr(void *arg)
+{
+    return ((struct client *)arg)->n_sr > 0;
+}
+
+/* Runs the main context for us microseconds. */
+static void run_for(int64_t us)
+{
+    int64_t until = g_get_monotonic_time() + us;
+    while (g_get_monotonic_time() < until) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+}
+
+static void
+test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(void **state)
 {
     (void)state;
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
@@ -287,11 +327,13 @@ static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_p
     assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
     assert_int_equal(okno_cert_generate("client", &cert), 0);
 
-    struct client a, b;
+    struct client a, b, c;
     open_client(&a, true);  /* the publisher connection's offerer controls */
     open_client(&b, false); /* okno offers the subscriber connection */
+    open_client(&c, false);
     okno_sfu_join(sfu, 1, 1, "media", "A", "kiosk");
     okno_sfu_join(sfu, 2, 1, "media", "B", "kiosk");
+    okno_sfu_join(sfu, 3, 1, "media", "C", "kiosk");
 
     GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                                   "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
@@ -309,17 +351,15 @@ static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_p
     assert_non_null(strstr(last_sdp[1], "a=setup:passive"));
     take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
 
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(2)));
-    char *sub_offer = g_strdup(last_sdp[2]);
-    uint32_t rtx_ssrc = offered_rtx_ssrc(sub_offer);
-    take_remote(&b, sub_offer, OKNO_DTLS_CLIENT);
-    char *answer = answer_offer(&b, sub_offer);
-    okno_sfu_answer(sfu, 2, 3, OKNO_SFU_PC_SUBSCRIBER, answer);
-    g_free(answer);
-    g_free(sub_offer);
+    uint32_t b_ssrc, rtx_ssrc, c_ssrc, c_rtx_ssrc;
+    subscribe(&b, 2, 3, &b_ssrc, &rtx_ssrc);
+    subscribe(&c, 3, 3, &c_ssrc, &c_rtx_ssrc);
+    assert_int_not_equal(b_ssrc, c_ssrc);
     assert_true(run_until(is_true, &a.connected));
     assert_true(run_until(is_true, &b.connected));
+    assert_true(run_until(is_true, &c.connected));
     assert_int_equal(n_acks[2], 1);
+    assert_int_equal(n_acks[3], 1);
 
     /* A delta frame before any keyframe is held back; the keyframe and what follows pass. */
     uint8_t pkt[128];
@@ -342,17 +382,27 @@ static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_p
     while (!(three = b.n_rtp >= 3) && g_get_monotonic_time() < deadline)
         assert_true(run_until(got_rtp, &b));
     assert_true(three);
-    assert_int_equal(b.rtp_len[0], sent_len[0]);
-    assert_memory_equal(b.rtp[0], sent[0], sent_len[0]);
-    assert_int_equal(b.rtp_len[1], sent_len[2]);
-    assert_memory_equal(b.rtp[1], sent[2], sent_len[2]);
-    assert_int_equal(b.rtp_len[2], sent_len[1]); /* A's RTX, unwrapped into the original */
-    assert_memory_equal(b.rtp[2], sent[1], sent_len[1]);
+    /* B gets 100, 102, then 101 (A's RTX, unwrapped into its place): rewritten onto okno's SSRC
+     * with sequence numbers and timestamps shifted by the same amount each, the payload as sent. */
+    const int order[3] = {0, 2, 1};
+    struct okno_rtp_pkt out[3], in[3];
+    for (int i = 0; i < 3; i++) {
+        int k = order[i];
+        assert_int_equal(okno_rtp_parse(b.rtp[i], b.rtp_len[i], &out[i]), 0);
+        assert_int_equal(okno_rtp_parse(sent[k], sent_len[k], &in[i]), 0);
+        assert_int_equal(out[i].ssrc, b_ssrc);
+        assert_int_equal(out[i].pt, 96);
+        assert_int_equal((uint16_t)(out[i].seq - out[0].seq), (uint16_t)(in[i].seq - in[0].seq));
+        assert_int_equal(out[i].ts - out[0].ts, in[i].ts - in[0].ts);
+        assert_int_equal(out[i].payload_len, in[i].payload_len);
+        assert_memory_equal(out[i].payload, in[i].payload, in[i].payload_len);
+    }
 
-    /* B lost 102: okno answers its NACK from the cache, as RTX on the SSRC it offered. */
-    uint16_t lost = 102;
+    /* B lost 102: okno answers its NACK (for okno's number) from the cache, as RTX on the SSRC it
+     * offered, carrying okno's number as the original sequence number. */
+    uint16_t lost = out[1].seq;
     uint8_t fb[64];
-    int fb_len = okno_rtcp_nack_build(0x5555, A_SSRC, &lost, 1, fb, sizeof fb);
+    int fb_len = okno_rtcp_nack_build(0x5555, b_ssrc, &lost, 1, fb, sizeof fb);
     send_rtcp(&b, fb, fb_len);
     int before = b.n_rtp;
     deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -365,26 +415,44 @@ static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_p
     assert_int_equal(okno_rtp_parse(b.rtp[before], b.rtp_len[before], &r), 0);
     assert_int_equal(r.ssrc, rtx_ssrc);
     assert_int_equal(r.pt, 97);
-    assert_int_equal(okno_rtx_osn(&r), 102);
+    assert_int_equal(okno_rtx_osn(&r), lost);
 
-    /* B's PLI reaches A as a PLI for A's stream. */
-    fb_len = okno_rtcp_pli_build(0x5555, A_SSRC, fb, sizeof fb);
+    /* Sender reports of okno's stream reach B, counting what it was sent. */
+    assert_true(run_until(got_sr, &b));
+    assert_int_equal(b.sr.ssrc, b_ssrc);
+    assert_true(b.sr.packet_count >= 3);
+
+    /* B's and C's PLIs for okno's streams, 50 ms apart, reach A as one PLI for A's stream. The
+     * requests at the start are answered by a keyframe first, and the throttle has run out. */
+    size_t key_len = vp8_packet(pkt, 103, true);
+    send_rtp(&a, pkt, key_len);
+    run_for(600000);
+    a.n_pli = 0;
+    fb_len = okno_rtcp_pli_build(0x5555, b_ssrc, fb, sizeof fb);
     send_rtcp(&b, fb, fb_len);
+    run_for(50000);
+    fb_len = okno_rtcp_pli_build(0x5555, c_ssrc, fb, sizeof fb);
+    send_rtcp(&c, fb, fb_len);
     assert_true(run_until(a_got_pli, &a));
+    run_for(400000);
+    assert_int_equal(a.n_pli, 1);
 
     leaving = true;
     okno_sfu_leave(sfu, 1, 0);
     okno_sfu_leave(sfu, 2, 0);
+    okno_sfu_leave(sfu, 3, 0);
     okno_peer_close(a.peer, on_closed, NULL);
     okno_peer_close(b.peer, on_closed, NULL);
-    assert_true(run_until(two_closed, NULL));
+    okno_peer_close(c.peer, on_closed, NULL);
+    assert_true(run_until(all_closed, NULL));
     okno_sfu_destroy(sfu);
     okno_workers_stop(workers);
     okno_config_free(cfg);
     okno_cert_free(cert);
     g_ptr_array_free(a.cands, TRUE);
     g_ptr_array_free(b.cands, TRUE);
-    for (int i = 0; i < 3; i++)
+    g_ptr_array_free(c.cands, TRUE);
+    for (int i = 0; i < 4; i++)
         g_free(last_sdp[i]);
     int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
     while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until)
@@ -395,7 +463,8 @@ static void test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_p
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sfu_forwards_from_a_keyframe_unwraps_rtx_and_answers_nack_and_pli),
+        cmocka_unit_test(
+            test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
