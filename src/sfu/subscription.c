@@ -93,7 +93,7 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
                              sub->video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US,
                              0, sub->ssrc, now_us);
     sub->now_us = now_us;
-    okno_downtrack_set_target(sub->dt, sub->track->ssrc, 3, now_us);
+    sub->targeted = false;
     return 0;
 }
 
@@ -105,6 +105,10 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
         return;
     struct okno_participant *p = sub->subscriber;
     sub->now_us = now_us;
+    if (!sub->targeted) {
+        sub->targeted = true;
+        okno_downtrack_set_target(sub->dt, sub->track->ssrc, 3, now_us);
+    }
     int n = okno_downtrack_forward(sub->dt, rtp, pkt, len, now_us, p->tx, OKNO_MTU);
     struct okno_rtp_pkt out;
     if (n <= 0 || okno_rtp_parse(p->tx, (size_t)n, &out) != 0)

@@ -34,6 +34,7 @@ struct okno_subscription {
     struct okno_track *track; /* NULL once the track ended: the section is inactive */
     /* owned */
     struct okno_downtrack *dt; /* from the accepting answer until the track leaves the section */
+    bool targeted; /* dt follows the track: the first packet once the client is reachable */
     /* other */
     unsigned mid;
     char mid_str[12];
@@ -68,8 +69,10 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
 void okno_subscription_detach(struct okno_subscription *sub);
 
 /* The client's answer accepted the section (rtx: with RTX): creates the downtrack (the only
- * allocation of the subscription's media path), aims it at the track's stream and, for video,
- * asks the track for a keyframe. Returns 0 or OKNO_E_NOMEM (the section then sends nothing). */
+ * allocation of the subscription's media path). It is aimed at the track's stream (video then asks
+ * the track for a keyframe) at the first packet once the subscriber connection is up, so the
+ * keyframe is not spent before the client can receive it. Returns 0 or OKNO_E_NOMEM (the section
+ * then sends nothing). */
 int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us);
 
 /* One packet of the track, parsed into *rtp (pointing into pkt[0..len), not modified): rewritten

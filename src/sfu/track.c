@@ -131,13 +131,21 @@ static void send_pli(struct okno_track *t)
     send_feedback(t, pli, n, NULL);
 }
 
+/* Whether a PLI can reach the publisher now: the requester counts what it lets out as sent, so a
+ * request made before the connection is up waits instead of being lost to its retry wait. */
+static bool publisher_reachable(const struct okno_track *t)
+{
+    return t->video && t->ssrc != 0 && t->owner->pub_peer &&
+           okno_peer_connected(t->owner->pub_peer);
+}
+
 void okno_track_request_keyframe(struct okno_track *t, int64_t now_us)
 {
     if (!t->video || t->ssrc == 0)
         return;
     okno_keyframe_requester_request(&t->kr, now_us);
     /* The first request goes out at once; later ones wait in the requester for the timer. */
-    if (okno_keyframe_requester_poll(&t->kr, now_us))
+    if (publisher_reachable(t) && okno_keyframe_requester_poll(&t->kr, now_us))
         send_pli(t);
 }
 
@@ -152,7 +160,7 @@ void okno_track_tick(struct okno_track *t, int64_t now_us, bool report)
 {
     (void)report;
     int64_t rtt = owner_rtt(t);
-    if (t->video && t->ssrc != 0) {
+    if (publisher_reachable(t)) {
         okno_keyframe_requester_set_rtt(&t->kr, rtt);
         if (okno_keyframe_requester_poll(&t->kr, now_us))
             send_pli(t);
