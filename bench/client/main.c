@@ -12,23 +12,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client/client_peer.h"
-#include "client/client_sdp.h"
-#include "client/signal_client.h"
-#include "net/cert.h"
+#include "client/session.h"
 #include "okno/err.h"
-#include "wire/bytes.h"
 #include "wire/rtp.h"
 
 enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 };
 
-#define FRAME_US   20000 /* one Opus packet every 20 ms */
-#define OPUS_MAX   256
-#define MAX_TRACKS OKNO_SDP_MAX_MEDIA
+#define FRAME_US 20000 /* one Opus packet every 20 ms */
+#define OPUS_MAX 256
 
 struct counter {
     uint64_t packets, bytes; /* this second */
     uint64_t total_packets, total_bytes;
+    char track[OKNO_CLIENT_ID_LEN], participant[OKNO_CLIENT_ID_LEN];
+    bool video;
 };
 
 struct probe {
@@ -38,40 +35,19 @@ struct probe {
     /* owned */
     GMainLoop *loop;
     struct okno_cert *cert;
-    struct okno_signal_client *sc;
-    struct okno_client_peer *pub, *sub;
-    GSource *send_timer, *tick_timer, *deadline;
+    struct okno_bench_session *session;
+    GSource *send_timer, *tick_timer;
     /* state */
     int exit_code;
     int seconds;
-    char participant[OKNO_CLIENT_ID_LEN];
     uint8_t opus[OPUS_MAX];
     int opus_len;
     uint32_t ssrc;
     uint16_t seq;
     uint32_t ts;
     int64_t send_start_us, sent;
-    struct okno_client_sub_offer offer;
-    struct counter counters[MAX_TRACKS];
-    uint64_t unknown_ssrc;
+    struct counter counters[OKNO_SDP_MAX_MEDIA];
 };
-
-static void finish(struct probe *p, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void finish(struct probe *p, int code, const char *fmt, ...)
-{
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("okno-bench-probe: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-    }
-    if (!g_main_loop_is_running(p->loop))
-        return;
-    p->exit_code = code;
-    g_main_loop_quit(p->loop);
-}
 
 static GSource *add_timer(struct probe *p, guint ms, GSourceFunc fn)
 {
@@ -88,6 +64,14 @@ static void drop_timer(GSource **t)
         g_source_unref(*t);
         *t = NULL;
     }
+}
+
+static void finish(struct probe *p, int code)
+{
+    if (!g_main_loop_is_running(p->loop))
+        return;
+    p->exit_code = code;
+    g_main_loop_quit(p->loop);
 }
 
 /* ---- publishing ---------------------------------------------------------------------------------
@@ -123,7 +107,7 @@ static void send_one(struct probe *p)
     if (n < 0)
         return;
     memcpy(pkt + n, p->opus, (size_t)p->opus_len);
-    (void)okno_client_peer_send_rtp(p->pub, pkt, (size_t)n + (size_t)p->opus_len);
+    (void)okno_bench_session_send_rtp(p->session, pkt, (size_t)n + (size_t)p->opus_len);
 }
 
 /* Sends every packet due since the start, so timer slack does not lower the rate. */
@@ -138,242 +122,70 @@ static gboolean on_send(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static void pub_on_candidate(void *owner, const char *candidate)
+/* ---- session events -----------------------------------------------------------------------------
+ */
+
+static void on_joined(void *owner, const char *participant, json_t *joined)
 {
+    (void)joined;
     struct probe *p = owner;
-    okno_signal_candidate(p->sc, "publisher", candidate);
+    printf("joined room %s as %s\n", p->room, participant);
+    fflush(stdout);
 }
 
-static void pub_on_candidates_done(void *owner)
-{
-    struct probe *p = owner;
-    okno_signal_candidate(p->sc, "publisher", NULL);
-}
-
-static void pub_on_connected(void *owner)
+static void on_publishing(void *owner)
 {
     struct probe *p = owner;
     fprintf(stderr, "okno-bench-probe: publisher connected, sending Opus (%d bytes a packet)\n",
             p->opus_len);
-    if (!p->send_timer) {
-        p->send_start_us = g_get_monotonic_time();
-        p->send_timer = add_timer(p, FRAME_US / 2000, on_send);
-    }
-}
-
-static void on_peer_failed(void *owner, int err, const char *reason)
-{
-    finish(owner, EXIT_ERROR, "transport failed: %s (%s)", reason, okno_strerror(err));
-}
-
-static void on_published(void *arg, int err, json_t *reply, const char *message)
-{
-    struct probe *p = arg;
-    if (err < 0) {
-        finish(p, err == OKNO_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERROR, "publish failed: %s", message);
-        return;
-    }
-    const char *sdp = json_string_value(json_object_get(reply, "sdp"));
-    struct okno_client_answer answer;
-    int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), &answer) : OKNO_E_MALFORMED;
-    if (rc == 0)
-        rc = okno_client_peer_apply_remote(p->pub, &answer.remote);
-    if (rc < 0)
-        finish(p, EXIT_ERROR, "the server's answer is not usable: %s", okno_strerror(rc));
-}
-
-static int publish(struct probe *p)
-{
-    static const struct okno_peer_listener listener = {
-        .on_local_candidate = pub_on_candidate,
-        .on_local_candidates_done = pub_on_candidates_done,
-        .on_connected = pub_on_connected,
-        .on_failed = on_peer_failed,
-    };
-    int rc = okno_client_peer_create(g_main_loop_get_context(p->loop), p->cert, p->address,
-                                     &listener, p, &p->pub);
-    if (rc < 0)
-        return rc;
-    p->ssrc = g_random_int();
+    uint32_t video, rtx;
+    okno_bench_session_ssrcs(p->session, &p->ssrc, &video, &rtx);
     p->seq = (uint16_t)g_random_int();
     p->ts = g_random_int();
-    struct okno_client_offer o = {.audio = true,
-                                  .audio_ssrc = p->ssrc,
-                                  .ufrag = okno_client_peer_ufrag(p->pub),
-                                  .pwd = okno_client_peer_pwd(p->pub),
-                                  .fingerprint = okno_cert_fingerprint_sdp(p->cert),
-                                  .cname = p->name,
-                                  .stream = p->participant};
-    GString *sdp = g_string_new(NULL);
-    rc = okno_client_sdp_offer(&o, sdp);
-    if (rc == 0)
-        rc = okno_signal_publish(p->sc, sdp->str, on_published, p);
-    g_string_free(sdp, TRUE);
-    return rc < 0 ? rc : okno_client_peer_gather(p->pub);
+    p->send_start_us = g_get_monotonic_time();
+    if (!p->send_timer)
+        p->send_timer = add_timer(p, FRAME_US / 2000, on_send);
 }
 
-/* ---- subscribing --------------------------------------------------------------------------------
- */
-
-static void sub_on_candidate(void *owner, const char *candidate)
+static void count_rtp(void *arg, const struct okno_client_sub_track *track, uint8_t *pkt,
+                      size_t len, int64_t now_us)
 {
-    okno_signal_candidate(((struct probe *)owner)->sc, "subscriber", candidate);
-}
-
-static void sub_on_candidates_done(void *owner)
-{
-    okno_signal_candidate(((struct probe *)owner)->sc, "subscriber", NULL);
-}
-
-static void sub_on_connected(void *owner)
-{
-    (void)owner;
-    fprintf(stderr, "okno-bench-probe: subscriber connected\n");
-}
-
-static void sub_on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
+    (void)track;
+    (void)pkt;
     (void)now_us;
+    struct counter *c = arg;
+    c->packets++;
+    c->bytes += len;
+}
+
+static void on_track(void *owner, unsigned slot, const struct okno_client_sub_track *track)
+{
     struct probe *p = owner;
-    if (len < 12)
-        return;
-    uint32_t ssrc = okno_rd32(pkt + 8);
-    for (unsigned i = 0; i < p->offer.n_tracks; i++) {
-        const struct okno_client_sub_track *t = &p->offer.tracks[i];
-        if (t->active && (t->ssrc == ssrc || (t->rtx_ssrc && t->rtx_ssrc == ssrc))) {
-            p->counters[i].packets++;
-            p->counters[i].bytes += len;
-            return;
-        }
-    }
-    p->unknown_ssrc++;
+    struct counter *c = &p->counters[slot];
+    memset(c, 0, sizeof(*c));
+    g_strlcpy(c->track, track->track, sizeof(c->track));
+    g_strlcpy(c->participant, track->participant, sizeof(c->participant));
+    c->video = track->video;
+    okno_bench_session_set_sink(p->session, slot, count_rtp, c);
 }
-
-static void on_answered(void *arg, int err, json_t *reply, const char *message)
-{
-    (void)reply;
-    if (err < 0)
-        finish(arg, err == OKNO_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERROR,
-               "the server refused our subscriber answer: %s", message);
-}
-
-static void on_sub_offer(struct probe *p, const char *sdp)
-{
-    static const struct okno_peer_listener listener = {
-        .on_local_candidate = sub_on_candidate,
-        .on_local_candidates_done = sub_on_candidates_done,
-        .on_connected = sub_on_connected,
-        .on_failed = on_peer_failed,
-        .on_rtp = sub_on_rtp,
-    };
-    struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
-    int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), o);
-    bool fresh = !p->sub;
-    if (rc == 0 && fresh)
-        rc = okno_client_peer_create(g_main_loop_get_context(p->loop), p->cert, p->address,
-                                     &listener, p, &p->sub);
-    if (rc == 0 && fresh)
-        rc = okno_client_peer_apply_remote(p->sub, &o->remote);
-    if (rc < 0) {
-        g_free(o);
-        finish(p, EXIT_ERROR, "cannot take the server's subscriber offer: %s", okno_strerror(rc));
-        return;
-    }
-    /* A renegotiation keeps m= positions, so counters stay with their slot; a slot whose track
-     * ended (inactive, no msid any more) keeps its names for the totals. */
-    for (unsigned i = 0; i < o->n_tracks; i++) {
-        struct okno_client_sub_track *t = &o->tracks[i];
-        if (i < p->offer.n_tracks && !t->track[0]) {
-            memcpy(t->track, p->offer.tracks[i].track, sizeof(t->track));
-            memcpy(t->participant, p->offer.tracks[i].participant, sizeof(t->participant));
-        } else if (i >= p->offer.n_tracks || strcmp(t->track, p->offer.tracks[i].track) != 0) {
-            memset(&p->counters[i], 0, sizeof(p->counters[i]));
-        }
-    }
-    p->offer = *o;
-    g_free(o);
-    GString *answer = g_string_new(NULL);
-    rc = okno_client_sdp_sub_answer(&p->offer, okno_client_peer_ufrag(p->sub),
-                                    okno_client_peer_pwd(p->sub),
-                                    okno_cert_fingerprint_sdp(p->cert), answer);
-    if (rc == 0)
-        rc = okno_signal_answer(p->sc, answer->str, on_answered, p);
-    g_string_free(answer, TRUE);
-    if (rc == 0 && fresh)
-        rc = okno_client_peer_gather(p->sub);
-    if (rc < 0)
-        finish(p, EXIT_ERROR, "cannot answer the subscriber offer: %s", okno_strerror(rc));
-}
-
-/* ---- signalling ---------------------------------------------------------------------------------
- */
 
 static void on_event(void *owner, const char *type, json_t *msg)
 {
+    (void)owner;
+    (void)type;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    printf("event %s\n", text ? text : type);
+    free(text);
+}
+
+static void on_failed(void *owner, int err, const char *message)
+{
     struct probe *p = owner;
-    if (!strcmp(type, "offer")) {
-        const char *sdp = json_string_value(json_object_get(msg, "sdp"));
-        if (sdp)
-            on_sub_offer(p, sdp);
-    } else if (!strcmp(type, "candidate")) {
-        const char *pc = json_string_value(json_object_get(msg, "pc"));
-        json_t *c = json_object_get(msg, "candidate");
-        const char *line =
-            json_is_object(c) ? json_string_value(json_object_get(c, "candidate")) : NULL;
-        struct okno_client_peer *cp = pc && !strcmp(pc, "subscriber") ? p->sub : p->pub;
-        if (cp)
-            (void)okno_client_peer_add_candidate(cp, line);
-    } else if (!strcmp(type, "error")) {
-        const char *code = json_string_value(json_object_get(msg, "code"));
-        const char *m = json_string_value(json_object_get(msg, "message"));
-        finish(p, EXIT_ERROR, "the server reports a protocol error: %s: %s", code ? code : "?",
-               m ? m : "");
-    } else if (!strcmp(type, "participant_joined") || !strcmp(type, "participant_left") ||
-               !strcmp(type, "track_published") || !strcmp(type, "track_unpublished")) {
-        char *text = json_dumps(msg, JSON_COMPACT);
-        printf("event %s\n", text ? text : type);
-        free(text);
-    }
-}
-
-static void on_closed(void *owner, int err, const char *reason)
-{
-    (void)err;
-    finish(owner, EXIT_ERROR, "%s", reason);
-}
-
-static void on_joined(void *arg, int err, json_t *reply, const char *message)
-{
-    struct probe *p = arg;
-    if (err == OKNO_E_DENIED) {
-        finish(p, EXIT_REFUSED, "join refused: %s", message);
-        return;
-    }
-    if (err < 0) {
-        finish(p, err == OKNO_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERROR, "join failed: %s", message);
-        return;
-    }
-    const char *id = json_string_value(json_object_get(reply, "participant"));
-    g_strlcpy(p->participant, id ? id : "probe", sizeof(p->participant));
-    printf("joined room %s as %s\n", p->room, p->participant);
-    fflush(stdout);
-    int rc = publish(p);
-    if (rc < 0)
-        finish(p, EXIT_ERROR, "cannot publish: %s", okno_strerror(rc));
-}
-
-static void on_open(void *arg, int err, json_t *reply, const char *message)
-{
-    (void)reply;
-    struct probe *p = arg;
-    if (err < 0) {
-        finish(p, err == OKNO_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_UNREACHABLE,
-               "cannot reach the server at %s: %s", p->server, message);
-        return;
-    }
-    int rc = okno_signal_join(p->sc, p->room, p->role, p->name, p->token, on_joined, p);
-    if (rc < 0)
-        finish(p, EXIT_ERROR, "cannot send join: %s", okno_strerror(rc));
+    fprintf(stderr, "okno-bench-probe: %s\n", message);
+    finish(p, err == OKNO_E_IO        ? EXIT_UNREACHABLE
+              : err == OKNO_E_DENIED  ? EXIT_REFUSED
+              : err == OKNO_E_TIMEOUT ? EXIT_TIMEOUT
+                                      : EXIT_ERROR);
 }
 
 /* ---- reporting ----------------------------------------------------------------------------------
@@ -383,14 +195,14 @@ static gboolean on_tick(gpointer data)
 {
     struct probe *p = data;
     p->seconds++;
-    for (unsigned i = 0; i < p->offer.n_tracks; i++) {
-        const struct okno_client_sub_track *t = &p->offer.tracks[i];
+    const struct okno_client_sub_offer *subs = okno_bench_session_subscriptions(p->session);
+    for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA; i++) {
         struct counter *c = &p->counters[i];
-        if (!t->active)
+        if (!c->track[0] || i >= subs->n_tracks || !subs->tracks[i].active)
             continue;
         printf("t=%d track=%s from=%s kind=%s packets=%" G_GUINT64_FORMAT
                " bytes=%" G_GUINT64_FORMAT "\n",
-               p->seconds, t->track, t->participant, t->video ? "video" : "audio", c->packets,
+               p->seconds, c->track, c->participant, c->video ? "video" : "audio", c->packets,
                c->bytes);
         c->total_packets += c->packets;
         c->total_bytes += c->bytes;
@@ -398,45 +210,30 @@ static gboolean on_tick(gpointer data)
     }
     fflush(stdout);
     if (p->duration_s > 0 && p->seconds >= p->duration_s)
-        finish(p, 0, NULL);
+        finish(p, 0);
     return G_SOURCE_CONTINUE;
-}
-
-/* Nothing connected in time: a server that answers but never carries media is a timeout too. */
-static gboolean on_deadline(gpointer data)
-{
-    struct probe *p = data;
-    g_source_unref(p->deadline);
-    p->deadline = NULL;
-    if (!p->pub || !okno_client_peer_connected(p->pub))
-        finish(p, EXIT_TIMEOUT, "the publisher transport did not connect in %d ms", p->timeout_ms);
-    return G_SOURCE_REMOVE;
 }
 
 static void print_totals(const struct probe *p)
 {
-    for (unsigned i = 0; i < p->offer.n_tracks; i++) {
-        const struct okno_client_sub_track *t = &p->offer.tracks[i];
+    for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA; i++) {
         const struct counter *c = &p->counters[i];
-        if (t->track[0] || c->total_packets)
+        if (c->track[0])
             printf("total track=%s from=%s kind=%s packets=%" G_GUINT64_FORMAT
                    " bytes=%" G_GUINT64_FORMAT " seconds=%d\n",
-                   t->track, t->participant, t->video ? "video" : "audio", c->total_packets,
+                   c->track, c->participant, c->video ? "video" : "audio", c->total_packets,
                    c->total_bytes, p->seconds);
     }
-    if (p->pub) {
-        struct okno_peer_stats s;
-        okno_client_peer_stats(p->pub, &s);
-        printf("sent packets=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT "\n", s.tx_rtp,
-               s.tx_bytes);
-    }
+    struct okno_peer_stats pub, sub;
+    okno_bench_session_stats(p->session, &pub, &sub);
+    printf("sent packets=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT "\n", pub.tx_rtp,
+           pub.tx_bytes);
     fflush(stdout);
 }
 
-static void on_transport_closed(void *arg)
+static void on_session_closed(void *arg)
 {
-    int *left = arg;
-    (*left)--;
+    *(bool *)arg = true;
 }
 
 /* Keeps the closing iterations from blocking for good on a transport that never reports. */
@@ -492,37 +289,39 @@ int main(int argc, char **argv)
     /* libsoup keeps attaching sources to the thread-default context after the connect call. */
     g_main_context_push_thread_default(ctx);
     p.loop = g_main_loop_new(ctx, FALSE);
-    static const struct okno_signal_listener listener = {.on_event = on_event,
-                                                         .on_closed = on_closed};
-    int rc =
-        okno_signal_connect(ctx, p.server, (guint)p.timeout_ms, &listener, &p, on_open, &p, &p.sc);
+    static const struct okno_bench_session_listener listener = {.on_joined = on_joined,
+                                                                .on_publishing = on_publishing,
+                                                                .on_track = on_track,
+                                                                .on_event = on_event,
+                                                                .on_failed = on_failed};
+    struct okno_bench_session_config cfg = {.server = p.server,
+                                            .room = p.room,
+                                            .role = p.role,
+                                            .name = p.name,
+                                            .token = p.token,
+                                            .address = p.address,
+                                            .timeout_ms = (unsigned)p.timeout_ms,
+                                            .audio = true};
+    int rc = okno_bench_session_start(ctx, &cfg, p.cert, &listener, &p, &p.session);
+    bool closed = false;
     if (rc < 0) {
-        fprintf(stderr, "okno-bench-probe: bad server URL %s\n", p.server);
+        fprintf(stderr, "okno-bench-probe: cannot start: %s (bad server URL %s?)\n",
+                okno_strerror(rc), p.server);
         p.exit_code = EXIT_ERROR;
+        closed = true;
     } else {
         p.tick_timer = add_timer(&p, 1000, on_tick);
-        p.deadline = add_timer(&p, (guint)p.timeout_ms * 2, on_deadline);
         g_main_loop_run(p.loop);
         print_totals(&p);
+        drop_timer(&p.send_timer);
+        drop_timer(&p.tick_timer);
+        okno_bench_session_close(p.session, on_session_closed, &closed);
     }
-    drop_timer(&p.send_timer);
-    drop_timer(&p.tick_timer);
-    drop_timer(&p.deadline);
-    int left = 0;
-    if (p.pub) {
-        left++;
-        okno_client_peer_close(p.pub, on_transport_closed, &left);
-    }
-    if (p.sub) {
-        left++;
-        okno_client_peer_close(p.sub, on_transport_closed, &left);
-    }
-    okno_signal_close(p.sc);
     /* Let the transports and the socket finish closing (bounded: 2 s). */
     gint64 until = g_get_monotonic_time() + (gint64)2 * G_USEC_PER_SEC;
     GSource *wake = add_timer(&p, 50, on_wake);
-    while ((left > 0 || g_main_context_pending(ctx)) && g_get_monotonic_time() < until)
-        g_main_context_iteration(ctx, left > 0);
+    while ((!closed || g_main_context_pending(ctx)) && g_get_monotonic_time() < until)
+        g_main_context_iteration(ctx, !closed);
     drop_timer(&wake);
     g_main_loop_unref(p.loop);
     g_main_context_pop_thread_default(ctx);
