@@ -1,0 +1,201 @@
+/* The fixed-delay audio jitter buffer of okno-bench. Packets are found by timestamp, not sequence
+ * number, because time is what playout runs on; sequence numbers serve only to tell a DTX pause
+ * (the packet after the last one played is here, later in time) from a loss (it is not). Decoded
+ * audio goes to a scratch buffer that is thrown away: the bench counts slots, it does not listen.
+ * It does not handle a sender whose timestamps jump backwards or change rate. */
+#include "media/audio_receiver.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "media/opus_codec.h"
+#include "okno/err.h"
+#include "wire/seq.h"
+
+struct pkt {
+    bool used;
+    int64_t seq, ts; /* unwrapped */
+    uint16_t len;
+    uint8_t data[OKNO_AUDIO_MAX_PACKET];
+};
+
+enum kind { K_DECODED, K_FEC, K_CONCEALED, K_MISSING };
+
+struct okno_audio_rx {
+    struct okno_audio_rx_config cfg;
+    struct okno_seq_unwrapper seq_unwrap;
+    struct okno_ts_unwrapper ts_unwrap;
+    bool started;
+    int64_t base_us, base_ts; /* playout: ts base_ts is due at base_us */
+    int64_t next_ts;          /* first sample not yet played */
+    int64_t last_seq;         /* of the last packet played */
+    unsigned last_samples;    /* duration of the last frame, for concealment */
+    unsigned pending;         /* samples of the current frame left to play */
+    enum kind pending_kind;
+    unsigned conceal_run_ms;
+    bool in_dtx; /* the last packet played was a DTX frame (1-2 bytes): gaps are pauses */
+    struct okno_audio_rx_stats stats;
+    /* owned */
+    struct okno_opusdec *dec;
+    struct pkt ring[OKNO_AUDIO_RX_SLOTS];
+    int16_t pcm[OKNO_AUDIO_MAX_SAMPLES];
+};
+
+int okno_audio_rx_create(const struct okno_audio_rx_config *cfg, struct okno_audio_rx **out)
+{
+    *out = NULL;
+    if (cfg->target_delay_us < 0)
+        return OKNO_E_INVAL;
+    struct okno_audio_rx *rx = calloc(1, sizeof *rx);
+    if (!rx)
+        return OKNO_E_NOMEM;
+    rx->cfg = *cfg;
+    if (!rx->cfg.target_delay_us)
+        rx->cfg.target_delay_us = 60000;
+    if (!rx->cfg.max_conceal_ms)
+        rx->cfg.max_conceal_ms = 200;
+    rx->last_samples = OKNO_AUDIO_FRAME_SAMPLES;
+    int rc = okno_opusdec_create(&rx->dec);
+    if (rc) {
+        free(rx);
+        return rc;
+    }
+    *out = rx;
+    return 0;
+}
+
+void okno_audio_rx_destroy(struct okno_audio_rx *rx)
+{
+    if (!rx)
+        return;
+    okno_opusdec_destroy(rx->dec);
+    free(rx);
+}
+
+static int64_t deadline_us(const struct okno_audio_rx *rx, int64_t ts)
+{
+    return rx->base_us + (ts - rx->base_ts) * 1000 / 48;
+}
+
+int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, const uint8_t *payload,
+                       size_t len, int64_t now_us)
+{
+    if (okno_opus_packet_samples(payload, len) < 0) {
+        rx->stats.bad_packets++;
+        return OKNO_E_MALFORMED;
+    }
+    int64_t eseq = okno_seq_unwrap(&rx->seq_unwrap, seq);
+    int64_t ets = okno_ts_unwrap(&rx->ts_unwrap, ts);
+    if (!rx->started) {
+        rx->started = true;
+        rx->base_us = now_us + rx->cfg.target_delay_us;
+        rx->base_ts = rx->next_ts = ets;
+        rx->last_seq = eseq - 1;
+    }
+    if (ets < rx->next_ts || deadline_us(rx, ets) < now_us || eseq <= rx->last_seq) {
+        rx->stats.late++;
+        return 1;
+    }
+    struct pkt *p = &rx->ring[(uint64_t)eseq % OKNO_AUDIO_RX_SLOTS];
+    if (p->used && p->seq == eseq) {
+        rx->stats.duplicates++;
+        return 1;
+    }
+    /* A packet more than the ring ahead overwrites an older one that would never be in time. */
+    *p = (struct pkt){.used = true, .seq = eseq, .ts = ets, .len = (uint16_t)len};
+    memcpy(p->data, payload, len);
+    rx->stats.packets++;
+    return 0;
+}
+
+static struct pkt *find_ts(struct okno_audio_rx *rx, int64_t ts)
+{
+    for (unsigned i = 0; i < OKNO_AUDIO_RX_SLOTS; i++)
+        if (rx->ring[i].used && rx->ring[i].ts == ts)
+            return &rx->ring[i];
+    return NULL;
+}
+
+static struct pkt *find_seq(struct okno_audio_rx *rx, int64_t seq)
+{
+    struct pkt *p = &rx->ring[(uint64_t)seq % OKNO_AUDIO_RX_SLOTS];
+    return p->used && p->seq == seq ? p : NULL;
+}
+
+/* Produces the frame that starts at next_ts. Returns false when the slot is a DTX pause. */
+static bool next_frame(struct okno_audio_rx *rx)
+{
+    struct pkt *p = find_ts(rx, rx->next_ts);
+    if (p) {
+        int n = okno_opusdec_decode(rx->dec, p->data, p->len, rx->pcm, OKNO_AUDIO_MAX_SAMPLES);
+        p->used = false;
+        rx->last_seq = p->seq;
+        if (n > 0) {
+            rx->last_samples = (unsigned)n;
+            rx->pending = (unsigned)n;
+            rx->pending_kind = K_DECODED;
+            rx->conceal_run_ms = 0;
+            rx->in_dtx = p->len <= 2;
+            return true;
+        }
+        rx->stats.bad_packets++;
+    }
+    /* A pause, not a loss, when the sender said so with a DTX frame, or when the packet after the
+     * last one played is here and later in time. Otherwise last_seq stays put, so a pause that
+     * began with a lost DTX frame is recognised once the next packet comes. */
+    struct pkt *after = find_seq(rx, rx->last_seq + 1);
+    if (!p && (rx->in_dtx || (after && after->ts > rx->next_ts)))
+        return false;
+    unsigned samples = rx->last_samples;
+    struct pkt *fec = find_ts(rx, rx->next_ts + samples);
+    if (fec && okno_opus_has_fec(fec->data, fec->len) &&
+        okno_opusdec_decode_fec(rx->dec, fec->data, fec->len, rx->pcm, samples) > 0) {
+        rx->pending_kind = K_FEC;
+        rx->conceal_run_ms = 0;
+    } else if (rx->conceal_run_ms < rx->cfg.max_conceal_ms) {
+        okno_opusdec_conceal(rx->dec, rx->pcm, samples);
+        rx->pending_kind = K_CONCEALED;
+        rx->conceal_run_ms += samples / 48;
+    } else {
+        rx->pending_kind = K_MISSING;
+    }
+    rx->pending = samples;
+    return true;
+}
+
+int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
+{
+    int played = 0;
+    while (rx->started && deadline_us(rx, rx->next_ts) <= now_us) {
+        if (rx->pending < OKNO_AUDIO_SLOT_SAMPLES && !next_frame(rx)) {
+            okno_opusdec_conceal(rx->dec, rx->pcm, OKNO_AUDIO_SLOT_SAMPLES); /* comfort noise */
+            rx->stats.slots_dtx++;
+            rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+            played++;
+            continue;
+        }
+        uint64_t *count[] = {&rx->stats.slots_decoded, &rx->stats.slots_fec,
+                             &rx->stats.slots_concealed, &rx->stats.slots_missing};
+        (*count[rx->pending_kind])++;
+        unsigned take =
+            rx->pending < OKNO_AUDIO_SLOT_SAMPLES ? rx->pending : OKNO_AUDIO_SLOT_SAMPLES;
+        rx->pending -= take;
+        rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+        played++;
+    }
+    return played;
+}
+
+double okno_audio_rx_concealment(const struct okno_audio_rx *rx)
+{
+    const struct okno_audio_rx_stats *s = &rx->stats;
+    uint64_t bad = s->slots_concealed + s->slots_missing;
+    uint64_t all = bad + s->slots_decoded + s->slots_fec + s->slots_dtx;
+    return all ? (double)bad / (double)all : 0.0;
+}
+
+struct okno_audio_rx_stats okno_audio_rx_stats(const struct okno_audio_rx *rx)
+{
+    return rx->stats;
+}
