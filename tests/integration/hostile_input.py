@@ -198,6 +198,12 @@ async def run_client(args):
                 event(event="message", message=msg)
 
         while time.time() < deadline:
+            # Checked on every turn, timeouts included: the publisher often connects after the last
+            # signalling message, and waiting for another one would mean never sending.
+            if args.garbage and "connected" in states["publisher"]:
+                args.garbage = False
+                sent, stun_range = await send_on_ice_path(pub)
+                event(event="garbage_sent", count=sent, stun_range=stun_range)
             try:
                 msg = await asyncio.wait_for(sig.events.get(), 0.5)
             except asyncio.TimeoutError:
@@ -208,9 +214,6 @@ async def run_client(args):
                 event(event="exception", error=repr(e))
             if args.bad_fingerprint and "failed" in states["publisher"]:
                 break
-            if args.garbage and "connected" in states["publisher"]:
-                args.garbage = False
-                event(event="garbage_sent", count=await send_on_ice_path(pub))
             if msg["type"] == "_closed":
                 break
         if args.bad_fingerprint:
@@ -231,17 +234,22 @@ async def run_client(args):
 async def send_on_ice_path(pc):
     """Garbage from the client's own validated ICE candidate pair: libnice discards datagrams from
     addresses it has not checked, so only these reach okno's demultiplexer, DTLS and SRTP layers and
-    their drop counters."""
+    their drop counters. Returns how many were sent and how many of those start in STUN's first-byte
+    range (libnice may keep those). Waits a moment before returning, as the caller reports the count
+    and the test then kills this process: okno must have read the datagrams before it closes the
+    peer, or they arrive for a closed peer and rightly count nowhere."""
     conn = pc.getTransceivers()[0].sender.transport.transport._connection
     rng = random.Random(7984)
-    sent = 0
+    sent = stun_range = 0
     for _ in range(5):
         for d in datagrams(rng):
             if 0 < len(d) <= 1500:
                 await conn.send(d)
                 sent += 1
+                stun_range += d[0] < 4
         await asyncio.sleep(0.05)
-    return sent
+    await asyncio.sleep(1.0)
+    return sent, stun_range
 
 
 def datagrams(rng):
