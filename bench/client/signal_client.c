@@ -149,15 +149,17 @@ static void dispatch(struct okno_signal_client *sc, json_t *msg)
 
 static void on_message(SoupWebsocketConnection *ws, gint kind, GBytes *bytes, gpointer data)
 {
-    (void)ws;
     struct okno_signal_client *sc = data;
     gsize len;
     const char *text = g_bytes_get_data(bytes, &len);
     json_t *msg = kind == SOUP_WEBSOCKET_DATA_TEXT ? json_loadb(text, len, 0, NULL) : NULL;
     sc->refs++;
-    if (!json_is_object(msg) || !json_is_string(json_object_get(msg, "type")))
+    if (sc->ended) {
+        /* After a protocol error nothing more is believed, while the close completes. */
+    } else if (!json_is_object(msg) || !json_is_string(json_object_get(msg, "type"))) {
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "not okno");
         end(sc, OKNO_E_MALFORMED, "the server sent a frame that is not a protocol message");
-    else
+    } else
         dispatch(sc, msg);
     json_decref(msg);
     unref(sc);
