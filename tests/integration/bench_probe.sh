@@ -6,7 +6,7 @@
 # Config, temp dir, process groups and cleanup come from browser_lib.bash; every wait is bounded.
 # Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=10
+plan=11
 echo "1..$plan"
 probe=$OKNO_BUILD/bench/okno-bench-probe
 duration=6
@@ -101,3 +101,7 @@ check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
 reports=$(sanitizer_reports "$log")
 [ -z "$reports" ]
 check $? "no sanitizer report in okno's log" "$log"
+cat "$tmp"/{a,b,dead,refused,silent}.out >"$tmp/probes.out"
+reports=$(sanitizer_reports "$tmp/probes.out")
+[ -z "$reports" ]
+check $? "no sanitizer report in the probes' output" "$tmp/probes.out"
