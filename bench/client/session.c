@@ -24,7 +24,7 @@ struct okno_bench_session {
     char *server, *room, *role, *name, *token, *address;
     struct okno_signal_client *sc;
     struct okno_client_peer *pub, *sub;
-    GSource *deadline;
+    GSource *deadline, *sub_deadline;    /* until each transport connects */
     struct okno_client_sub_offer *offer; /* the latest subscriber offer */
     /* other */
     struct okno_bench_session_listener listener;
@@ -52,13 +52,21 @@ static void fail(struct okno_bench_session *s, int err, const char *fmt, ...)
     g_free(m);
 }
 
-static void drop_deadline(struct okno_bench_session *s)
+static void drop_source(GSource **src)
 {
-    if (s->deadline) {
-        g_source_destroy(s->deadline);
-        g_source_unref(s->deadline);
-        s->deadline = NULL;
+    if (*src) {
+        g_source_destroy(*src);
+        g_source_unref(*src);
+        *src = NULL;
     }
+}
+
+static GSource *add_timeout(struct okno_bench_session *s, GSourceFunc fn)
+{
+    GSource *t = g_timeout_source_new(s->timeout_ms);
+    g_source_set_callback(t, fn, s, NULL);
+    g_source_attach(t, s->ctx);
+    return t;
 }
 
 /* ---- publisher ----------------------------------------------------------------------------------
@@ -77,7 +85,7 @@ static void pub_on_candidates_done(void *owner)
 static void pub_on_connected(void *owner)
 {
     struct okno_bench_session *s = owner;
-    drop_deadline(s);
+    drop_source(&s->deadline);
     if (s->listener.on_publishing)
         s->listener.on_publishing(s->owner);
 }
@@ -162,6 +170,21 @@ static void sub_on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     }
 }
 
+static void sub_on_connected(void *owner)
+{
+    struct okno_bench_session *s = owner;
+    drop_source(&s->sub_deadline);
+}
+
+static gboolean on_sub_deadline(gpointer data)
+{
+    struct okno_bench_session *s = data;
+    g_source_unref(s->sub_deadline);
+    s->sub_deadline = NULL;
+    fail(s, OKNO_E_TIMEOUT, "the subscriber transport did not connect within %u ms", s->timeout_ms);
+    return G_SOURCE_REMOVE;
+}
+
 static void on_answered(void *arg, int err, json_t *reply, const char *message)
 {
     (void)reply;
@@ -186,6 +209,7 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
     static const struct okno_peer_listener listener = {
         .on_local_candidate = sub_on_candidate,
         .on_local_candidates_done = sub_on_candidates_done,
+        .on_connected = sub_on_connected,
         .on_failed = on_peer_failed,
         .on_rtp = sub_on_rtp,
     };
@@ -209,8 +233,10 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
     if (rc == 0)
         rc = okno_signal_answer(s->sc, answer->str, on_answered, s);
     g_string_free(answer, TRUE);
-    if (rc == 0 && fresh)
+    if (rc == 0 && fresh) {
+        s->sub_deadline = add_timeout(s, on_sub_deadline);
         rc = okno_client_peer_gather(s->sub);
+    }
     if (rc < 0)
         fail(s, rc, "cannot answer the subscriber offer: %s", okno_strerror(rc));
     else
@@ -275,9 +301,7 @@ static void on_joined(void *arg, int err, json_t *reply, const char *message)
         s->listener.on_joined(s->owner, s->participant, reply);
     if (s->closed || s->failed)
         return;
-    s->deadline = g_timeout_source_new(s->timeout_ms);
-    g_source_set_callback(s->deadline, on_deadline, s, NULL);
-    g_source_attach(s->deadline, s->ctx);
+    s->deadline = add_timeout(s, on_deadline);
     int rc = publish(s);
     if (rc < 0)
         fail(s, rc, "cannot publish: %s", okno_strerror(rc));
@@ -426,7 +450,8 @@ void okno_bench_session_close(struct okno_bench_session *s, void (*on_closed)(vo
     if (!s || s->closed)
         return;
     s->closed = true;
-    drop_deadline(s);
+    drop_source(&s->deadline);
+    drop_source(&s->sub_deadline);
     okno_signal_close(s->sc);
     struct closing *c = g_new0(struct closing, 1);
     c->on_closed = on_closed;
