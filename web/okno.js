@@ -9,7 +9,12 @@
 //   await c.publish(await navigator.mediaDevices.getUserMedia({audio: true, video: true}));
 //
 // Events (CustomEvent, data in e.detail): joined, participant_joined, participant_left, track_published,
-// track_unpublished, track {participant, track, kind, stream, receiver}, quality, error, closed.
+// track_unpublished, track {participant, track, kind, stream, receiver}, quality, error, closed,
+// ice_restart {pc}.
+//
+// A connection whose ICE state turns 'failed' (or stays 'disconnected' for 3 s, as after a network change)
+// is restarted: the publisher with pc.restartIce() and a new publish, the subscriber with a `restart`
+// request that makes okno send a new offer. okno keeps the seat meanwhile ([media] ice_restart_grace_s).
 
 export class OknoClient extends EventTarget {
     constructor(url, options = {}) {
@@ -27,6 +32,71 @@ export class OknoClient extends EventTarget {
         this._subCandidates = [];
         this._pubCandidates = [];
         this._pubAnswered = false;
+        this._subOffers = 0; // subscriber offers being applied: candidates wait for them
+        this._restarting = {publisher: null, subscriber: null};
+        this._disconnectTimers = {publisher: 0, subscriber: 0};
+    }
+
+    // Restarts ICE when a connection fails, or stays disconnected for DISCONNECTED_RESTART_MS.
+    _watchIce(pc, which) {
+        pc.addEventListener('iceconnectionstatechange', () => {
+            const state = pc.iceConnectionState;
+            clearTimeout(this._disconnectTimers[which]);
+            this._disconnectTimers[which] = 0;
+            if (state === 'failed') {
+                this._restartOne(which);
+            } else if (state === 'disconnected') {
+                this._disconnectTimers[which] = setTimeout(() => {
+                    this._disconnectTimers[which] = 0;
+                    if (pc.iceConnectionState === 'disconnected')
+                        this._restartOne(which);
+                }, OknoClient.DISCONNECTED_RESTART_MS);
+            }
+        });
+    }
+
+    _restartOne(which) {
+        if (this._restarting[which])
+            return this._restarting[which];
+        const run = which === 'publisher' ? this._restartPublisher() : this._restartSubscriber();
+        this._emit('ice_restart', {pc: which});
+        this._restarting[which] = run
+            .catch((e) => this._emit('error', {code: e.code || 'client', message: 'ICE restart: ' + e.message}))
+            .finally(() => { this._restarting[which] = null; });
+        return this._restarting[which];
+    }
+
+    async _restartPublisher() {
+        if (!this._pub)
+            return;
+        this._pub.restartIce();
+        await this._negotiatePublisher();
+    }
+
+    async _restartSubscriber() {
+        if (!this._sub)
+            return;
+        await this._request({type: 'restart', pc: 'subscriber'});
+    }
+
+    // ICE restart of both connections (the automatic one restarts only the connection that failed).
+    // Resolves once okno has answered the publisher's new offer and acknowledged the subscriber restart.
+    async restartIce() {
+        await Promise.all([this._restartOne('publisher'), this._restartOne('subscriber')]);
+    }
+
+    // Offers the publisher connection's current state to okno and applies its answer. Candidates okno
+    // trickles meanwhile belong to the new answer's ICE generation: they wait for it.
+    async _negotiatePublisher() {
+        const offer = await this._pub.createOffer();
+        await this._pub.setLocalDescription(offer);
+        this._pubAnswered = false;
+        const reply = await this._request({type: 'publish', sdp: this._pub.localDescription.sdp});
+        await this._pub.setRemoteDescription({type: 'answer', sdp: reply.sdp});
+        this._pubAnswered = true;
+        for (const c of this._pubCandidates.splice(0))
+            await this._pub.addIceCandidate(c).catch(() => {});
+        return reply;
     }
 
     _emit(type, detail) {
@@ -83,6 +153,7 @@ export class OknoClient extends EventTarget {
             this._pub = new RTCPeerConnection(this.rtcConfig);
             this._pub.onicecandidate = (e) =>
                 this._send({type: 'candidate', pc: 'publisher', candidate: e.candidate ? e.candidate.toJSON() : null});
+            this._watchIce(this._pub, 'publisher');
         }
         for (const track of stream.getTracks()) {
             const init = {direction: 'sendonly', streams: [stream]};
@@ -95,14 +166,7 @@ export class OknoClient extends EventTarget {
             }
             this._pub.addTransceiver(track, init);
         }
-        const offer = await this._pub.createOffer();
-        await this._pub.setLocalDescription(offer);
-        const reply = await this._request({type: 'publish', sdp: this._pub.localDescription.sdp});
-        await this._pub.setRemoteDescription({type: 'answer', sdp: reply.sdp});
-        this._pubAnswered = true;
-        for (const c of this._pubCandidates.splice(0))
-            await this._pub.addIceCandidate(c);
-        return reply;
+        return this._negotiatePublisher();
     }
 
     async leave() {
@@ -112,6 +176,8 @@ export class OknoClient extends EventTarget {
     }
 
     close() {
+        clearTimeout(this._disconnectTimers.publisher);
+        clearTimeout(this._disconnectTimers.subscriber);
         for (const pc of [this._pub, this._sub])
             if (pc)
                 pc.close();
@@ -150,8 +216,14 @@ export class OknoClient extends EventTarget {
         }
         switch (msg.type) {
         case 'offer':
+            this._subOffers++;
             this._subQueue = this._subQueue.then(() => this._onSubscriberOffer(msg.sdp))
-                .catch((e) => this._emit('error', {code: 'client', message: String(e)}));
+                .catch((e) => this._emit('error', {code: 'client', message: String(e)}))
+                .finally(() => {
+                    if (--this._subOffers === 0 && this._sub)
+                        for (const c of this._subCandidates.splice(0))
+                            this._sub.addIceCandidate(c).catch(() => {});
+                });
             break;
         case 'candidate':
             this._onRemoteCandidate(msg.pc, msg.candidate);
@@ -184,13 +256,12 @@ export class OknoClient extends EventTarget {
                     receiver: e.receiver,
                 });
             };
+            this._watchIce(this._sub, 'subscriber');
         }
         await this._sub.setRemoteDescription({type: 'offer', sdp});
         const answer = await this._sub.createAnswer();
         await this._sub.setLocalDescription(answer);
         this._send({type: 'answer', pc: 'subscriber', sdp: this._sub.localDescription.sdp});
-        for (const c of this._subCandidates.splice(0))
-            await this._sub.addIceCandidate(c);
     }
 
     _onRemoteCandidate(pc, candidate) {
@@ -201,10 +272,12 @@ export class OknoClient extends EventTarget {
             else
                 this._pubCandidates.push(c);
         } else if (pc === 'subscriber') {
-            if (this._sub && this._sub.remoteDescription)
+            if (this._sub && this._sub.remoteDescription && this._subOffers === 0)
                 this._sub.addIceCandidate(c).catch(() => {});
             else
                 this._subCandidates.push(c);
         }
     }
 }
+
+OknoClient.DISCONNECTED_RESTART_MS = 3000;

@@ -19,7 +19,8 @@ static const char *const code_names[] = {
 #undef OKNO__PROTOCOL_CODE_NAME
 };
 
-static const char *const type_names[] = {"join", "publish", "answer", "candidate", "leave"};
+static const char *const type_names[] = {"join",      "publish", "answer",
+                                         "candidate", "leave",   "restart"};
 
 const char *okno_protocol_code_name(enum okno_protocol_code code)
 {
@@ -217,6 +218,17 @@ static int parse_answer(json_t *root, struct okno_protocol_msg *msg,
     return rc == 0 ? parse_sdp(root, msg, err) : rc;
 }
 
+static int parse_restart(json_t *root, struct okno_protocol_msg *msg,
+                         struct okno_protocol_error *err)
+{
+    int rc = parse_pc(root, msg, err);
+    if (rc == 0 && msg->pc != OKNO_SFU_PC_SUBSCRIBER)
+        rc =
+            fail(err, OKNO_PROTOCOL_BAD_REQUEST,
+                 "pc: restart is for \"subscriber\" (the publisher restarts with a publish offer)");
+    return rc;
+}
+
 static int parse_candidate(json_t *root, struct okno_protocol_msg *msg,
                            struct okno_protocol_error *err)
 {
@@ -303,6 +315,8 @@ int okno_protocol_parse(const char *frame, size_t len, struct okno_protocol_msg 
         return parse_candidate(msg->root, msg, err);
     case OKNO_PROTOCOL_LEAVE:
         return 0;
+    case OKNO_PROTOCOL_RESTART:
+        return parse_restart(msg->root, msg, err);
     }
     return fail(err, OKNO_PROTOCOL_INTERNAL, "type: not handled");
 }

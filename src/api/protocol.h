@@ -61,6 +61,7 @@ enum okno_protocol_type {
     OKNO_PROTOCOL_ANSWER,
     OKNO_PROTOCOL_CANDIDATE,
     OKNO_PROTOCOL_LEAVE,
+    OKNO_PROTOCOL_RESTART,
 };
 
 /* The type's text ("join"); "?" outside the enum. Static storage. */
@@ -78,7 +79,7 @@ struct okno_protocol_msg {
     const char *name;    /* join */
     const char *token;   /* join; NULL when absent, null or "" */
     const char *sdp;     /* publish, answer */
-    enum okno_sfu_pc pc; /* answer (always subscriber), candidate */
+    enum okno_sfu_pc pc; /* answer and restart (always subscriber), candidate */
     /* candidate: the candidate line, NULL for end-of-candidates ("candidate": null, or an empty
      * candidate string as some browsers send); mid NULL and mline_index -1 when absent. */
     const char *candidate;

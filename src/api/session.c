@@ -207,6 +207,9 @@ static void handle(struct session *s, const struct okno_protocol_msg *m)
     case OKNO_PROTOCOL_CANDIDATE:
         okno_sfu_candidate(sfu, s->id, req, m->pc, m->candidate, m->mid, m->mline_index);
         break;
+    case OKNO_PROTOCOL_RESTART:
+        okno_sfu_restart(sfu, s->id, req, m->pc);
+        break;
     case OKNO_PROTOCOL_LEAVE:
         s->state = IDLE;
         okno_sfu_leave(sfu, s->id, req);

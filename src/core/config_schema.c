@@ -83,6 +83,8 @@ const struct okno_config_key okno__config_schema[] = {
     STRING("media", "certificate", "", NULL,
            "PEM DTLS certificate; empty: a fresh one at every start"),
     STRING("media", "key", "", NULL, "PEM private key (EC) of the certificate"),
+    INT("media", "ice_restart_grace_s", "20", 1, 3600,
+        "seconds a participant whose media connection was lost keeps its seat for an ICE restart"),
 };
 
 const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

@@ -1,7 +1,7 @@
 /* The glue of one WebRTC transport: ICE datagrams demultiplexed (RFC 7983) into the DTLS endpoint
  * or SRTP unprotect, the DTLS retransmission timer as a source on the peer's context, and the close
  * that waits for libnice before freeing. What it deliberately does not do: look inside RTP or RTCP,
- * queue or pace what it sends, or survive an ICE restart (a new peer is cheaper to get right).
+ * queue or pace what it sends, or redo DTLS on an ICE restart (the keys outlive the pair).
  *
  * Re-entrancy: the owner may close the peer from any listener call, including those made from
  * inside the DTLS endpoint's callbacks, so closing only marks the peer and hands the agent to
@@ -29,6 +29,8 @@ struct okno_peer {
     /* other */
     enum okno_dtls_role role;
     bool remote_set, dtls_started, connected, closing, failed, gathering_done;
+    bool ice_restarting; /* restarted: the next okno_peer_set_remote brings new credentials */
+    char remote_ufrag[OKNO_ICE_CRED_LEN], remote_pwd[OKNO_ICE_CRED_LEN];
     int in_dtls; /* depth of calls into the endpoint: it must not be closed from its callbacks */
     void (*on_closed)(void *arg);
     void *closed_arg;
@@ -163,8 +165,13 @@ static void ice_state(void *owner, enum okno_ice_state state)
     okno_log(OKNO_LOG_DEBUG, "peer", "ICE %s", okno_ice_state_name(state));
     if (state == OKNO_ICE_CONNECTED && peer->remote_set && peer->role == OKNO_DTLS_CLIENT)
         start_dtls(peer, g_get_monotonic_time());
-    else if (state == OKNO_ICE_FAILED)
+    if (peer->listener.on_ice_state) {
+        if (state == OKNO_ICE_CONNECTED || state == OKNO_ICE_DISCONNECTED ||
+            state == OKNO_ICE_FAILED)
+            peer->listener.on_ice_state(peer->owner, state);
+    } else if (state == OKNO_ICE_FAILED) {
         fail(peer, OKNO_E_TIMEOUT, "ICE failed or consent lost");
+    }
 }
 
 static void recv_dtls(struct okno_peer *peer, const uint8_t *data, size_t len, int64_t now_us)
@@ -292,11 +299,19 @@ bool okno_peer_gathering_done(const struct okno_peer *peer)
 int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *pwd,
                          const struct okno_fingerprint *fingerprint, enum okno_dtls_role role)
 {
-    if (peer->remote_set)
+    if (peer->closing)
+        return OKNO_E_STATE;
+    if (peer->remote_set && !peer->ice_restarting)
         return OKNO_E_STATE;
     int rc = okno_ice_set_remote_credentials(peer->ice, ufrag, pwd);
     if (rc != 0)
         return rc;
+    g_strlcpy(peer->remote_ufrag, ufrag, sizeof peer->remote_ufrag);
+    g_strlcpy(peer->remote_pwd, pwd, sizeof peer->remote_pwd);
+    if (peer->remote_set) {
+        peer->ice_restarting = false; /* the DTLS endpoint and its role stay */
+        return 0;
+    }
     struct okno_dtls_config cfg = {
         .role = role,
         .cert = peer->cert,
@@ -317,6 +332,26 @@ int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *
     /* A server waits for the ClientHello from now on; a client speaks once a pair exists. */
     if (role == OKNO_DTLS_SERVER || okno_ice_state(peer->ice) == OKNO_ICE_CONNECTED)
         start_dtls(peer, g_get_monotonic_time());
+    return 0;
+}
+
+bool okno_peer_remote_changed(const struct okno_peer *peer, const char *ufrag, const char *pwd)
+{
+    if (!peer->remote_set || !ufrag || !pwd)
+        return false;
+    return strcmp(peer->remote_ufrag, ufrag) != 0 || strcmp(peer->remote_pwd, pwd) != 0;
+}
+
+int okno_peer_restart_ice(struct okno_peer *peer)
+{
+    if (peer->closing || !peer->ice)
+        return OKNO_E_STATE;
+    peer->gathering_done = false;
+    int rc = okno_ice_restart(peer->ice);
+    if (rc != 0)
+        return rc;
+    if (peer->remote_set)
+        peer->ice_restarting = true;
     return 0;
 }
 

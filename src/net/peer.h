@@ -40,6 +40,11 @@ struct okno_peer_listener {
      * err is a negative OKNO_E_* code, reason human text valid during the call. The owner is
      * expected to close the peer. */
     void (*on_failed)(void *owner, int err, const char *reason);
+    /* ICE lost its pair (OKNO_ICE_DISCONNECTED, OKNO_ICE_FAILED: checks exhausted or consent
+     * expired) or found one again (OKNO_ICE_CONNECTED). When this member is set an ICE failure
+     * does not reach on_failed: DTLS and SRTP stay keyed and the owner decides between
+     * okno_peer_restart_ice and closing. When it is NULL an ICE failure is on_failed as before. */
+    void (*on_ice_state)(void *owner, enum okno_ice_state state);
     /* One unprotected RTP packet or compound RTCP datagram. The buffer is the peer's receive
      * scratch: it may be modified in place and is valid during the call only. now_us is the time of
      * this wake-up of the loop, read once for all datagrams it delivers. */
@@ -78,11 +83,22 @@ bool okno_peer_gathering_done(const struct okno_peer *peer);
 
 /* Sets what the remote description says: ICE credentials (copied), the certificate fingerprint the
  * remote must present, and our DTLS role. A server starts listening for the ClientHello at once; a
- * client sends it as soon as ICE connects. Returns 0, OKNO_E_MALFORMED for bad credentials,
- * OKNO_E_STATE when already set (an ICE restart is not supported yet), or okno_dtls_create's
- * error. */
+ * client sends it as soon as ICE connects. After okno_peer_restart_ice only the new ICE
+ * credentials are taken (the DTLS endpoint stays). Returns 0, OKNO_E_MALFORMED for bad credentials,
+ * OKNO_E_STATE when already set and no restart is pending, or okno_dtls_create's error. */
 int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *pwd,
                          const struct okno_fingerprint *fingerprint, enum okno_dtls_role role);
+
+/* True when ufrag/pwd differ from the remote ICE credentials in use: the remote end restarted ICE
+ * (RFC 8839 4.4.1.1.1). False before okno_peer_set_remote. */
+bool okno_peer_remote_changed(const struct okno_peer *peer, const char *ufrag, const char *pwd);
+
+/* ICE restart on the same transport: new local credentials, the remote ones and their candidates
+ * forgotten, local candidates handed to the listener again (then their end) before this returns.
+ * DTLS and SRTP keep their state, so media resumes as soon as a new pair is selected. The next
+ * okno_peer_set_remote sets the remote end's new credentials. Returns 0 or okno_ice_restart's
+ * OKNO_E_STATE (not gathered yet, or closing). */
+int okno_peer_restart_ice(struct okno_peer *peer);
 
 /* Trickle: one remote candidate line, or the end of them. Same returns as okno_ice's. */
 int okno_peer_add_remote_candidate(struct okno_peer *peer, const char *candidate);

@@ -1,8 +1,9 @@
 /* A participant's signalling and transports (participant.h): the publisher connection answered from
- * the client's offer (through sfu/negotiate), trickle both ways, and the drop when either transport
- * dies. The subscriber connection's offers and answers are in participant_sub.c, packets arriving
- * on the transports go to participant_media.c. It deliberately keeps no media state of its own:
- * tracks and subscriptions hold it. */
+ * the client's offer (through sfu/negotiate), trickle both ways, ICE restarts, the seat kept for
+ * [media] ice_restart_grace_s while a connection has lost ICE, and the drop when either transport
+ * dies or the grace runs out. The subscriber connection's offers and answers are in
+ * participant_sub.c, packets arriving on the transports go to participant_media.c. It deliberately
+ * keeps no media state of its own: tracks and subscriptions hold it. */
 #include "sfu/participant.h"
 
 #include <stdio.h>
@@ -58,6 +59,10 @@ static void log_stats(const struct okno_participant *p, const char *which,
 void okno_participant_free(struct okno_participant *p)
 {
     struct okno_sfu *sfu = p->room->sfu;
+    if (p->grace) {
+        g_source_destroy(p->grace);
+        g_source_unref(p->grace);
+    }
     if (p->pub_peer)
         log_stats(p, "publisher", p->pub_peer);
     if (p->sub_peer)
@@ -154,11 +159,60 @@ static void on_failed(void *owner, int err, const char *reason)
     okno__room_drop(p->room, p, why);
 }
 
+static gboolean grace_over(gpointer data)
+{
+    struct okno_participant *p = data;
+    g_source_unref(p->grace);
+    p->grace = NULL;
+    char why[128];
+    snprintf(why, sizeof why, "media connection lost: ICE not restored within %u s",
+             p->room->sfu->ice_restart_grace_s);
+    okno__room_drop(p->room, p, why); /* invalidates p */
+    return G_SOURCE_REMOVE;
+}
+
+/* A lost pair does not end the participant at once: the client may restart ICE (pc.restartIce()
+ * after a network change) and keep its tracks and subscriptions. One timer covers both
+ * connections; it stops once neither has lost ICE. */
+static void ice_state(struct okno_participant *p, enum okno_sfu_pc pc, enum okno_ice_state state)
+{
+    bool pub = pc == OKNO_SFU_PC_PUBLISHER;
+    bool lost = state != OKNO_ICE_CONNECTED;
+    bool *flag = pub ? &p->pub_ice_lost : &p->sub_ice_lost;
+    if (*flag != lost)
+        okno_log(OKNO_LOG_INFO, "sfu", "%s: %s connection ICE %s", p->id,
+                 pub ? "publisher" : "subscriber", okno_ice_state_name(state));
+    *flag = lost;
+    if ((p->pub_ice_lost || p->sub_ice_lost) && !p->grace) {
+        okno_log(OKNO_LOG_INFO, "sfu", "%s: keeping the seat %u s for an ICE restart", p->id,
+                 p->room->sfu->ice_restart_grace_s);
+        p->grace = g_timeout_source_new_seconds(p->room->sfu->ice_restart_grace_s);
+        g_source_set_callback(p->grace, grace_over, p, NULL);
+        g_source_attach(p->grace, p->room->ctx);
+    } else if (!p->pub_ice_lost && !p->sub_ice_lost && p->grace) {
+        okno_log(OKNO_LOG_INFO, "sfu", "%s: media connections recovered", p->id);
+        g_source_destroy(p->grace);
+        g_source_unref(p->grace);
+        p->grace = NULL;
+    }
+}
+
+static void pub_ice_state(void *owner, enum okno_ice_state state)
+{
+    ice_state(owner, OKNO_SFU_PC_PUBLISHER, state);
+}
+
+static void sub_ice_state(void *owner, enum okno_ice_state state)
+{
+    ice_state(owner, OKNO_SFU_PC_SUBSCRIBER, state);
+}
+
 static const struct okno_peer_listener pub_listener = {
     .on_local_candidate = pub_candidate,
     .on_local_candidates_done = pub_done,
     .on_connected = pub_connected,
     .on_failed = on_failed,
+    .on_ice_state = pub_ice_state,
     .on_rtp = okno__participant_on_pub_rtp,
     .on_rtcp = okno__participant_on_pub_rtcp,
 };
@@ -168,6 +222,7 @@ static const struct okno_peer_listener sub_listener = {
     .on_local_candidates_done = sub_done,
     .on_connected = sub_connected,
     .on_failed = on_failed,
+    .on_ice_state = sub_ice_state,
     .on_rtcp = okno__participant_on_sub_rtcp,
 };
 
@@ -187,8 +242,8 @@ int okno__participant_open_peer(struct okno_participant *p, bool publisher, stru
     return rc;
 }
 
-/* Takes the remote end's transport from a negotiated description (the first time only: the
- * transport then stays, ICE restarts are not supported) and the candidates it carried. */
+/* Takes the remote end's transport from a negotiated description (the first time, and after an
+ * ICE restart its new credentials; otherwise the transport stays) and the candidates it carried. */
 int okno__participant_take_remote(struct okno_participant *p, struct okno_peer *peer,
                                   const struct okno_neg_remote *r, uint64_t req)
 {
@@ -209,6 +264,21 @@ int okno__participant_take_remote(struct okno_participant *p, struct okno_peer *
     if (r->end_of_candidates)
         okno_peer_remote_candidates_done(peer);
     return 0;
+}
+
+int okno__participant_restart_peer(struct okno_participant *p, enum okno_sfu_pc pc)
+{
+    bool pub = pc == OKNO_SFU_PC_PUBLISHER;
+    okno_log(OKNO_LOG_INFO, "sfu", "%s: ICE restart of the %s connection", p->id,
+             pub ? "publisher" : "subscriber");
+    /* The candidates come again with the new credentials; they are trickled after the new
+     * description, as the first time. */
+    g_ptr_array_set_size(pub ? p->pub_cands : p->sub_cands, 0);
+    if (pub)
+        p->pub_answered = false;
+    else
+        p->sub_offered = false;
+    return okno_peer_restart_ice(pub ? p->pub_peer : p->sub_peer);
 }
 
 /* okno's side of a connection for the next description. ufrag and pwd are the caller's buffers. */
@@ -311,6 +381,22 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
                         reason[0] ? reason : okno_strerror(rc));
         goto out;
     }
+    if (okno_peer_remote_changed(p->pub_peer, pub->remote.ice_ufrag, pub->remote.ice_pwd)) {
+        /* The client restarted ICE (new ufrag/pwd in its offer): so do we, and the answer carries
+         * our new credentials. */
+        rc = okno__participant_restart_peer(p, OKNO_SFU_PC_PUBLISHER);
+        if (rc == 0) {
+            okno__participant_local_transport(p, p->pub_peer, p->pub_cands, p->pub_version, ufrag,
+                                              pwd, &local);
+            rc = okno_negotiate_answer(text, strlen(text), &local, pub, answer, OKNO_NEG_SDP_MAX,
+                                       reason, sizeof reason);
+        }
+        if (rc < 0) {
+            okno__sfu_error(sfu, p->session, req, "internal", "ICE restart: %s",
+                            reason[0] ? reason : okno_strerror(rc));
+            goto out;
+        }
+    }
     if (okno__participant_take_remote(p, p->pub_peer, &pub->remote, req) != 0)
         goto out;
     g_free(p->pub_mid);
@@ -352,4 +438,23 @@ void okno_participant_candidate(struct okno_participant *p, uint64_t req, enum o
         okno__sfu_ack(sfu, p->session, req); /* unusable ones (mDNS, stale) are ignored */
     else
         okno__sfu_error(sfu, p->session, req, "bad_request", "candidate: %s", okno_strerror(rc));
+}
+
+void okno_participant_restart(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc)
+{
+    struct okno_sfu *sfu = p->room->sfu;
+    if (pc != OKNO_SFU_PC_SUBSCRIBER) {
+        okno__sfu_error(
+            sfu, p->session, req, "bad_request",
+            "the publisher connection restarts with a publish offer of new credentials");
+        return;
+    }
+    if (!p->sub_peer || !p->sub_offered) {
+        okno__sfu_error(sfu, p->session, req, "bad_state", "that connection is not negotiated");
+        return;
+    }
+    /* With an offer outstanding the restart waits for its answer (JSEP: one offer at a time). */
+    p->sub_restart = true;
+    okno_participant_renegotiate(p);
+    okno__sfu_ack(sfu, p->session, req);
 }

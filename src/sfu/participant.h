@@ -30,6 +30,7 @@ struct okno_participant {
     struct okno_peer *pub_peer, *sub_peer;
     GPtrArray *tracks; /* struct okno_track *, published, in publication order */
     GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
+    GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */
     char *pub_mid;     /* first accepted mid of the publisher answer: our candidates' sdpMid */
     GPtrArray *pub_cands, *sub_cands; /* our local candidates, char *, for SDPs written later */
     /* other */
@@ -44,6 +45,8 @@ struct okno_participant {
     bool offer_outstanding; /* a subscriber offer awaits its answer */
     bool offer_dirty;       /* the set of tracks changed since that offer */
     bool dropped;           /* leaving: no new work */
+    bool sub_restart;       /* the client asked for an ICE restart of the subscriber connection */
+    bool pub_ice_lost, sub_ice_lost; /* that connection's ICE is disconnected or failed */
     /* Smoothed RTT to the client from its receiver reports on the subscriber connection; the
      * publisher connection runs over the same path, so its NACKs and keyframe requests use it.
      * 0 while unknown. */
@@ -74,6 +77,11 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
 /* A trickled remote candidate (NULL: end-of-candidates) for one of the connections. */
 void okno_participant_candidate(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc,
                                 const char *candidate);
+
+/* The client asks for an ICE restart of the subscriber connection: okno restarts its side and
+ * sends a new subscriber offer with the new credentials (OKNO_SFU_EV_OFFER), then acks req. Errors
+ * with bad_state when that connection is not negotiated yet or an offer is outstanding. */
+void okno_participant_restart(struct okno_participant *p, uint64_t req, enum okno_sfu_pc pc);
 
 /* Adds a subscriber media section for track, or reuses an inactive one of the same kind; the next
  * okno_participant_renegotiate offers it. Returns the subscription (owned by p), or NULL when the

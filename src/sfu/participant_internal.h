@@ -23,6 +23,11 @@ int okno__participant_open_peer(struct okno_participant *p, bool publisher, stru
 int okno__participant_take_remote(struct okno_participant *p, struct okno_peer *peer,
                                   const struct okno_neg_remote *r, uint64_t req);
 
+/* Restarts ICE on one connection (logged): its candidate list is emptied and refilled, and they
+ * are trickled again only after the next description. Returns 0 or okno_peer_restart_ice's error.
+ */
+int okno__participant_restart_peer(struct okno_participant *p, enum okno_sfu_pc pc);
+
 /* okno's transport for the next description; ufrag and pwd are the caller's OKNO_ICE_CRED_LEN
  * buffers, cands the connection's candidate list (borrowed by *l). */
 void okno__participant_local_transport(struct okno_participant *p, struct okno_peer *peer,

@@ -87,7 +87,8 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
 
 void okno_participant_renegotiate(struct okno_participant *p)
 {
-    if (p->dropped || !p->offer_dirty || p->offer_outstanding || p->subs->len == 0)
+    if (p->dropped || !(p->offer_dirty || p->sub_restart) || p->offer_outstanding ||
+        p->subs->len == 0)
         return;
     if (!p->sub_peer) {
         int rc = okno__participant_open_peer(p, false, &p->sub_peer);
@@ -99,6 +100,13 @@ void okno_participant_renegotiate(struct okno_participant *p)
             p->dropped = true;
             return;
         }
+    }
+    if (p->sub_restart) {
+        p->sub_restart = false;
+        int rc = okno__participant_restart_peer(p, OKNO_SFU_PC_SUBSCRIBER);
+        if (rc != 0)
+            okno_log(OKNO_LOG_WARN, "sfu", "%s: subscriber ICE restart: %s", p->id,
+                     okno_strerror(rc));
     }
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
     struct okno_neg_local local;

@@ -249,6 +249,13 @@ void okno_room_candidate(struct okno_room *room, uint64_t session, uint64_t req,
         okno_participant_candidate(p, req, pc, candidate);
 }
 
+void okno_room_restart(struct okno_room *room, uint64_t session, uint64_t req, enum okno_sfu_pc pc)
+{
+    struct okno_participant *p = joined(room, session, req);
+    if (p)
+        okno_participant_restart(p, req, pc);
+}
+
 void okno__room_track_published(struct okno_room *room, struct okno_track *track)
 {
     struct okno_participant *pub = track->owner;

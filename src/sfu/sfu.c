@@ -26,7 +26,7 @@ struct sfu_session {
     struct sfu_room_ref *ref;
 };
 
-enum job_op { JOB_JOIN, JOB_LEAVE, JOB_PUBLISH, JOB_ANSWER, JOB_CANDIDATE, JOB_FREE };
+enum job_op { JOB_JOIN, JOB_LEAVE, JOB_PUBLISH, JOB_ANSWER, JOB_CANDIDATE, JOB_RESTART, JOB_FREE };
 
 struct job {
     enum job_op op;
@@ -55,6 +55,9 @@ static void run_job(void *data)
         break;
     case JOB_CANDIDATE:
         okno_room_candidate(j->room, j->session, j->req, j->pc, j->a, j->b, j->mline_index);
+        break;
+    case JOB_RESTART:
+        okno_room_restart(j->room, j->session, j->req, j->pc);
         break;
     case JOB_FREE:
         okno_room_free(j->room, j->a);
@@ -119,6 +122,7 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
                  announced);
         return OKNO_E_CONFIG;
     }
+    sfu->ice_restart_grace_s = (unsigned)okno_config_int(cfg, "media", "ice_restart_grace_s");
     const char *cert = okno_config_string(cfg, "media", "certificate");
     const char *key = okno_config_string(cfg, "media", "key");
     if (!*cert != !*key) {
@@ -296,6 +300,16 @@ void okno_sfu_candidate(struct okno_sfu *sfu, uint64_t session, uint64_t req, en
     j->a = g_strdup(candidate);
     j->b = g_strdup(mid);
     j->mline_index = mline_index;
+    post(sfu, ref, j);
+}
+
+void okno_sfu_restart(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum okno_sfu_pc pc)
+{
+    struct sfu_room_ref *ref = room_of(sfu, session, req);
+    if (!ref)
+        return;
+    struct job *j = job_new(JOB_RESTART, session, req);
+    j->pc = pc;
     post(sfu, ref, j);
 }
 

@@ -107,6 +107,11 @@ void okno_sfu_answer(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum 
 /* candidate NULL means end-of-candidates. */
 void okno_sfu_candidate(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum okno_sfu_pc pc,
                         const char *candidate, const char *mid, int mline_index);
+/* ICE restart of the subscriber connection at the client's request: a new OKNO_SFU_EV_OFFER with
+ * okno's new ICE credentials follows (after the answer to an offer outstanding), then the ack of
+ * req. bad_request for the publisher connection (its restart is a publish offer with new
+ * credentials), bad_state before the subscriber connection was offered. */
+void okno_sfu_restart(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum okno_sfu_pc pc);
 /* Leaves the room (also when the socket closed). Safe for a session that never joined. */
 void okno_sfu_leave(struct okno_sfu *sfu, uint64_t session, uint64_t req);
 

@@ -25,6 +25,7 @@ struct okno_sfu {
     /* owned, immutable after create */
     struct okno_cert *cert;
     struct okno_ice_config ice;
+    unsigned ice_restart_grace_s; /* [media] ice_restart_grace_s */
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */

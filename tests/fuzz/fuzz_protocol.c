@@ -166,6 +166,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case OKNO_PROTOCOL_CANDIDATE:
         round_trip_candidate(&m);
         break;
+    case OKNO_PROTOCOL_RESTART:
+        CHECK(m.pc == OKNO_SFU_PC_SUBSCRIBER);
+        /* fall through: acked like leave */
     case OKNO_PROTOCOL_LEAVE: {
         const struct okno_sfu_event ev = {.type = OKNO_SFU_EV_ACK};
         json_t *f = reread(okno_protocol_build_event(&ev, m.id));

@@ -165,6 +165,39 @@ static void test_protocol_parses_leave_and_ignores_unknown_fields(void **state)
     okno_protocol_msg_clear(&m);
 }
 
+static void test_protocol_parses_restart_of_the_subscriber_connection(void **state)
+{
+    (void)state;
+    struct okno_protocol_msg m;
+    parse_ok("{\"type\":\"restart\",\"id\":7,\"pc\":\"subscriber\"}", &m);
+    assert_int_equal(m.type, OKNO_PROTOCOL_RESTART);
+    assert_int_equal(m.pc, OKNO_SFU_PC_SUBSCRIBER);
+    assert_int_equal(json_integer_value(m.id), 7);
+    assert_null(m.sdp);
+    assert_string_equal(okno_protocol_type_name(m.type), "restart");
+    okno_protocol_msg_clear(&m);
+}
+
+static void test_protocol_refuses_restart_without_subscriber_pc(void **state)
+{
+    (void)state;
+    const char *frames[] = {
+        "{\"type\":\"restart\",\"id\":1}",
+        "{\"type\":\"restart\",\"id\":1,\"pc\":\"publisher\"}",
+        "{\"type\":\"restart\",\"id\":1,\"pc\":3}",
+    };
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        struct okno_protocol_msg m;
+        struct okno_protocol_error err;
+        assert_int_equal(okno_protocol_parse(frames[i], strlen(frames[i]), &m, &err),
+                         OKNO_E_MALFORMED);
+        assert_int_equal(err.code, OKNO_PROTOCOL_BAD_REQUEST);
+        assert_non_null(strstr(err.message, "pc"));
+        assert_int_equal(json_integer_value(m.id), 1);
+        okno_protocol_msg_clear(&m);
+    }
+}
+
 /* One refused frame: the code, a piece of the message, and whether the id survives for the reply.
  */
 struct refusal {
@@ -595,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_protocol_error_reply_carries_the_id_as_sent),
         cmocka_unit_test(test_protocol_build_refuses_invalid_utf8_from_the_sfu),
         cmocka_unit_test(test_protocol_code_and_type_names),
+        cmocka_unit_test(test_protocol_parses_restart_of_the_subscriber_connection),
+        cmocka_unit_test(test_protocol_refuses_restart_without_subscriber_pc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
 struct rec {
     enum okno_sfu_event_type type;
     uint64_t session, req;
-    char *participant, *track, *kind, *sdp, *code, *candidate;
+    char *participant, *track, *kind, *sdp, *code, *candidate, *message;
     size_t n_participants;
     char *first_other; /* participants[0].participant of a JOINED */
     size_t first_other_tracks;
@@ -42,6 +42,7 @@ static void on_event(void *ud, const struct okno_sfu_event *ev)
     r->sdp = g_strdup(ev->sdp);
     r->code = g_strdup(ev->code);
     r->candidate = g_strdup(ev->candidate);
+    r->message = g_strdup(ev->message);
     r->n_participants = ev->n_participants;
     if (ev->n_participants) {
         r->first_other = g_strdup(ev->participants[0].participant);
@@ -59,6 +60,7 @@ static void clear_events(void)
         g_free(r->sdp);
         g_free(r->code);
         g_free(r->candidate);
+        g_free(r->message);
         g_free(r->first_other);
     }
     memset(events, 0, sizeof events);
@@ -86,6 +88,57 @@ static size_t count(enum okno_sfu_event_type type, uint64_t session)
     size_t n = 0;
     for (size_t i = 0; i < n_events; i++)
         n += events[i].type == type && events[i].session == session;
+    return n;
+}
+
+/* The n-th (from 0) event of type for session; NULL after waiting 5 s. */
+static const struct rec *wait_for_nth(enum okno_sfu_event_type type, uint64_t session, size_t n)
+{
+    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    for (;;) {
+        size_t seen = 0;
+        for (size_t i = 0; i < n_events; i++) {
+            if (events[i].type == type && events[i].session == session && seen++ == n)
+                return &events[i];
+        }
+        if (g_get_monotonic_time() > deadline)
+            return NULL;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+}
+
+/* The value of the first "a=ice-ufrag:" line of sdp, copied into out (size 64). */
+static void ufrag_of(const char *sdp, char *out)
+{
+    const char *u = strstr(sdp, "a=ice-ufrag:");
+    assert_non_null(u);
+    u += strlen("a=ice-ufrag:");
+    size_t n = strcspn(u, "\r\n");
+    assert_true(n > 0 && n < 64);
+    memcpy(out, u, n);
+    out[n] = '\0';
+}
+
+/* Index of the event r in the log. */
+static size_t index_of(const struct rec *r)
+{
+    return (size_t)(r - events);
+}
+
+/* Candidate events for session after index from; *eoc set when one of them is the end. */
+static size_t candidates_after(uint64_t session, size_t from, bool *eoc)
+{
+    size_t n = 0;
+    *eoc = false;
+    for (size_t i = from + 1; i < n_events; i++) {
+        if (events[i].type != OKNO_SFU_EV_CANDIDATE || events[i].session != session)
+            continue;
+        if (events[i].candidate)
+            n++;
+        else
+            *eoc = true;
+    }
     return n;
 }
 
@@ -330,6 +383,135 @@ static void test_sfu_policy_decides_who_is_offered_what_and_hears_joins(void **s
     free(offer);
 }
 
+static void test_sfu_publish_with_new_ice_credentials_restarts_and_keeps_the_tracks(void **state)
+{
+    (void)state;
+    char *offer = okno_test_read_file("fixtures/sdp/chromium-av-offer.sdp", NULL);
+    okno_sfu_join(sfu, 1, 1, "room", "Kiosk", "kiosk");
+    okno_sfu_join(sfu, 2, 2, "room", "Specialist", "specialist");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 2));
+    okno_sfu_publish(sfu, 1, 3, offer);
+    const struct rec *r = wait_for(OKNO_SFU_EV_ANSWER, 1);
+    assert_non_null(r);
+    char first[64];
+    ufrag_of(r->sdp, first);
+    assert_non_null(wait_for_nth(OKNO_SFU_EV_TRACK_PUBLISHED, 2, 1));
+
+    /* The same credentials again: a plain renegotiation, same transport. */
+    okno_sfu_publish(sfu, 1, 4, offer);
+    r = wait_for_nth(OKNO_SFU_EV_ANSWER, 1, 1);
+    assert_non_null(r);
+    char same[64];
+    ufrag_of(r->sdp, same);
+    assert_string_equal(same, first);
+
+    /* pc.restartIce(): the offer carries new ones; okno answers with new ones of its own and
+     * trickles its candidates again, ending with end-of-candidates. */
+    GString *restart = g_string_new(offer);
+    g_string_replace(restart, "a=ice-ufrag:PKJp", "a=ice-ufrag:Zq9w", 0);
+    g_string_replace(restart, "a=ice-pwd:Dn3cXo6MJ7wkZirBJgPiAYSI",
+                     "a=ice-pwd:Yv2kLm8NpQ4rSt6UwX0zAb1c", 0);
+    okno_sfu_publish(sfu, 1, 5, restart->str);
+    r = wait_for_nth(OKNO_SFU_EV_ANSWER, 1, 2);
+    assert_non_null(r);
+    assert_int_equal(r->req, 5);
+    char second[64];
+    ufrag_of(r->sdp, second);
+    assert_string_not_equal(second, first);
+    size_t answer_at = index_of(r);
+    bool eoc = false;
+    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!eoc && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        candidates_after(1, answer_at, &eoc);
+    }
+    assert_true(eoc);
+    assert_true(candidates_after(1, answer_at, &eoc) > 0);
+
+    /* Tracks and seat stay: nothing unpublished, nobody left, nothing published twice. */
+    okno_sfu_leave(sfu, 2, 6);
+    assert_non_null(wait_for(OKNO_SFU_EV_ACK, 2));
+    assert_int_equal(count(OKNO_SFU_EV_TRACK_PUBLISHED, 2), 2);
+    assert_int_equal(count(OKNO_SFU_EV_TRACK_UNPUBLISHED, 2), 0);
+    assert_int_equal(count(OKNO_SFU_EV_PARTICIPANT_LEFT, 2), 0);
+    assert_int_equal(count(OKNO_SFU_EV_CLOSED, 1), 0);
+    assert_int_equal(count(OKNO_SFU_EV_ERROR, 1), 0);
+    g_string_free(restart, TRUE);
+    free(offer);
+}
+
+static void test_sfu_restart_of_the_subscriber_connection_offers_new_credentials(void **state)
+{
+    (void)state;
+    char *offer = okno_test_read_file("fixtures/sdp/chromium-av-offer.sdp", NULL);
+    char *answer = okno_test_read_file("fixtures/sdp/chromium-sub-answer.sdp", NULL);
+    okno_sfu_join(sfu, 1, 1, "room", "Kiosk", "kiosk");
+    assert_non_null(wait_for(OKNO_SFU_EV_JOINED, 1));
+    /* Nothing offered to session 1: nothing to restart. */
+    okno_sfu_restart(sfu, 1, 3, OKNO_SFU_PC_SUBSCRIBER);
+    const struct rec *r = wait_for(OKNO_SFU_EV_ERROR, 1);
+    assert_non_null(r);
+    assert_int_equal(r->req, 3);
+    assert_string_equal(r->code, "bad_state");
+    okno_sfu_publish(sfu, 1, 4, offer);
+    assert_non_null(wait_for(OKNO_SFU_EV_ANSWER, 1));
+    /* Joining after the publication: one offer with both tracks, as the fixture answers. */
+    okno_sfu_join(sfu, 2, 2, "room", "Specialist", "specialist");
+    r = wait_for(OKNO_SFU_EV_OFFER, 2);
+    assert_non_null(r);
+    char first[64];
+    ufrag_of(r->sdp, first);
+    /* The publisher connection restarts through publish, not restart. */
+    okno_sfu_restart(sfu, 2, 5, OKNO_SFU_PC_PUBLISHER);
+    r = wait_for(OKNO_SFU_EV_ERROR, 2);
+    assert_non_null(r);
+    assert_int_equal(r->req, 5);
+    assert_string_equal(r->code, "bad_request");
+
+    /* Asked while the first offer is outstanding: acknowledged, the new offer waits. */
+    okno_sfu_restart(sfu, 2, 6, OKNO_SFU_PC_SUBSCRIBER);
+    r = wait_for(OKNO_SFU_EV_ACK, 2);
+    assert_non_null(r);
+    assert_int_equal(r->req, 6);
+    assert_int_equal(count(OKNO_SFU_EV_OFFER, 2), 1);
+    okno_sfu_answer(sfu, 2, 7, OKNO_SFU_PC_SUBSCRIBER, answer);
+    r = wait_for_nth(OKNO_SFU_EV_ACK, 2, 1);
+    assert_non_null(r);
+    assert_int_equal(r->req, 7);
+    r = wait_for_nth(OKNO_SFU_EV_OFFER, 2, 1);
+    assert_non_null(r);
+    char second[64];
+    ufrag_of(r->sdp, second);
+    assert_string_not_equal(second, first);
+    /* The same tracks, offered again. */
+    assert_non_null(strstr(r->sdp, "a=msid:p1 p1-a0\r\n"));
+    assert_non_null(strstr(r->sdp, "a=msid:p1 p1-v1\r\n"));
+    size_t offer_at = index_of(r);
+    bool eoc = false;
+    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!eoc && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        candidates_after(2, offer_at, &eoc);
+    }
+    assert_true(eoc);
+
+    /* The client's answer with its own new credentials is taken. */
+    GString *restarted = g_string_new(answer);
+    g_string_replace(restarted, "a=ice-ufrag:nyhG", "a=ice-ufrag:W3xy", 0);
+    g_string_replace(restarted, "a=ice-pwd:4L8CSHQs4WieedAdoROkBQcu",
+                     "a=ice-pwd:Pq7Rs8Tu9Vw0Xy1Za2Bc3De4", 0);
+    okno_sfu_answer(sfu, 2, 8, OKNO_SFU_PC_SUBSCRIBER, restarted->str);
+    r = wait_for_nth(OKNO_SFU_EV_ACK, 2, 2);
+    assert_non_null(r);
+    assert_int_equal(r->req, 8);
+    assert_int_equal(count(OKNO_SFU_EV_ERROR, 2), 1);
+    assert_int_equal(count(OKNO_SFU_EV_PARTICIPANT_LEFT, 1), 0);
+    assert_int_equal(count(OKNO_SFU_EV_CLOSED, 2), 0);
+    g_string_free(restarted, TRUE);
+    free(answer);
+    free(offer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +526,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sfu_destroy_closes_every_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sfu_policy_decides_who_is_offered_what_and_hears_joins,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_sfu_publish_with_new_ice_credentials_restarts_and_keeps_the_tracks, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_sfu_restart_of_the_subscriber_connection_offers_new_credentials, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
