@@ -46,7 +46,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 for p in "$HTTP_PORT" "$WS_PORT"; do
-    [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "bad port '$p'"
+    if ! [[ $p =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
+        die "bad port '$p'"
+    fi
 done
 [[ $DEBUG_LEVEL =~ ^[0-7]$ ]] || die "bad debug level '$DEBUG_LEVEL' (0-7)"
 

@@ -186,7 +186,7 @@ def jsep_of(desc):
 
 
 async def run(args):
-    stats = {"frames": 0, "bad": 0, "first": None}
+    stats = {"frames": 0, "bad": 0, "audio": 0, "first": None}
     janus = Janus(args.ws)
     pub_pc = RTCPeerConnection()
     sub_pc = RTCPeerConnection()
@@ -223,6 +223,7 @@ async def run(args):
                 while True:
                     frame = await track.recv()
                     if track.kind != "video":
+                        stats["audio"] += 1
                         continue
                     img = frame.to_ndarray(format="rgb24")
                     mean = img[HEIGHT // 4:, :].reshape(-1, 3).mean(axis=0)
@@ -233,6 +234,16 @@ async def run(args):
                         first_frame.set_result(time.monotonic())
             except MediaStreamError:
                 pass
+
+        marks = {}
+
+        @sub_pc.on("iceconnectionstatechange")
+        def _ice():
+            marks.setdefault("ice " + sub_pc.iceConnectionState, time.monotonic() - t_sub)
+
+        @sub_pc.on("connectionstatechange")
+        def _conn():
+            marks.setdefault("dtls " + sub_pc.connectionState, time.monotonic() - t_sub)
 
         consumers = []
         sub_pc.on("track", lambda track: consumers.append(asyncio.ensure_future(consume(track))))
@@ -249,12 +260,13 @@ async def run(args):
         stats["first"] = first - t0
         print(f"# time to first frame: {stats['first']:.3f} s from session create,"
               f" {first - t_sub:.3f} s from the subscriber's attach")
+        print("# subscriber after attach: " + ", ".join(f"{k} {v:.3f} s" for k, v in marks.items()))
         start_count = stats["frames"]
         await asyncio.sleep(args.seconds)
         counted = stats["frames"] - start_count
         print(f"# decoded {counted} frames in {args.seconds:.1f} s after the first,"
-              f" {stats['bad']} of the wrong colour")
-        ok = counted >= args.min_frames and stats["bad"] == 0
+              f" {stats['bad']} of the wrong colour; {stats['audio']} audio frames in all")
+        ok = counted >= args.min_frames and stats["bad"] == 0 and stats["audio"] > 0
         for c in consumers:
             c.cancel()
         try:
