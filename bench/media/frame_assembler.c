@@ -119,7 +119,7 @@ int okno_fasm_push(struct okno_fasm *a, const struct okno_fasm_pkt *pkt, int64_t
         /* Too far ahead to wait for what is missing: keep the newest window. A jump of more than
          * twice the ring is a restart; forget everything rather than walk the gap. */
         a->stats.too_far++;
-        if (ext - a->next >= 2 * OKNO_FASM_SLOTS) {
+        if (ext - a->next >= 2 * (int64_t)OKNO_FASM_SLOTS) {
             for (unsigned i = 0; i < OKNO_FASM_SLOTS; i++)
                 a->slots[i].used = false;
             a->stats.lost_packets += (uint64_t)(ext - a->next);

@@ -77,8 +77,9 @@ void okno_fasm_destroy(struct okno_fasm *a);
 int okno_fasm_push(struct okno_fasm *a, const struct okno_fasm_pkt *pkt, int64_t now_us);
 
 /* Takes the next complete frame in sequence order, declaring holes lost when their wait is over at
- * now_us. Returns 1 with *out filled (the previous frame's data is invalidated), 0 when no frame is
- * ready. */
+ * now_us. A hole's wait counts from the first pop that found it, so callers pop after every push.
+ * Returns 1 with *out filled (the previous frame's data is invalidated), 0 when no frame is ready.
+ */
 int okno_fasm_pop(struct okno_fasm *a, int64_t now_us, struct okno_fasm_frame *out);
 
 struct okno_fasm_stats okno_fasm_stats(const struct okno_fasm *a);

@@ -70,13 +70,12 @@ static int open_encoding(struct okno_vp8enc *e, struct encoding *x, unsigned w, 
     c->kf_mode = VPX_KF_DISABLED;
     unsigned layers = e->cfg.temporal_layers;
     if (layers > 1) {
-        static const unsigned ids2[] = {0, 1}, ids3[] = {0, 2, 1, 2};
         c->ts_number_layers = layers;
         c->ts_periodicity = okno_vp8_temporal_period(layers);
         for (unsigned l = 0; l < layers; l++)
             c->ts_rate_decimator[l] = 1u << (layers - 1 - l);
         for (unsigned i = 0; i < c->ts_periodicity; i++)
-            c->ts_layer_id[i] = layers == 2 ? ids2[i] : ids3[i];
+            c->ts_layer_id[i] = okno_vp8_temporal_frame(layers, i, true).tid;
     }
     apply_rate(e, x, x->kbps);
     if (vpx_codec_enc_init(&x->codec, vpx_codec_vp8_cx(), c, 0) != VPX_CODEC_OK)

@@ -1,0 +1,143 @@
+#include "testutil.h"
+
+#include "media/frame_assembler.h"
+#include "okno/err.h"
+
+static int push(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
+                int64_t now_us)
+{
+    uint8_t payload[4] = {(uint8_t)(seq >> 8), (uint8_t)seq, 0xaa, 0x55};
+    struct okno_fasm_pkt p = {.seq = seq,
+                              .ts = ts,
+                              .marker = marker,
+                              .frame_start = start,
+                              .payload = payload,
+                              .len = sizeof payload};
+    return okno_fasm_push(a, &p, now_us);
+}
+
+static struct okno_fasm *make(unsigned reorder_pkts, int64_t reorder_us, size_t max_frame)
+{
+    struct okno_fasm *a;
+    struct okno_fasm_config cfg = {reorder_pkts, reorder_us, max_frame};
+    assert_int_equal(okno_fasm_create(&cfg, &a), 0);
+    return a;
+}
+
+static void test_assembler_waits_for_missing_packet_then_gives_up_after_reorder_time(void **state)
+{
+    (void)state;
+    struct okno_fasm *a = make(100, 50000, 0);
+    struct okno_fasm_frame f;
+    /* Frame A: 65534, 65535, 0 (across the wrap); frame B: 1, 2 with 1 missing for a while. */
+    assert_int_equal(push(a, 65534, 3000, true, false, 0), 0);
+    assert_int_equal(push(a, 0, 3000, false, true, 1000), 0);
+    assert_int_equal(okno_fasm_pop(a, 1000, &f), 0); /* 65535 missing */
+    assert_int_equal(push(a, 65535, 3000, false, false, 2000), 0);
+    assert_int_equal(okno_fasm_pop(a, 2000, &f), 1);
+    assert_int_equal(f.len, 12);
+    assert_int_equal(f.data[0], 0xff);
+    assert_int_equal(f.data[1], 0xfe);
+    assert_int_equal(f.last_seq - f.first_seq, 2);
+    assert_false(f.lost_before);
+    assert_int_equal(push(a, 65535, 3000, false, false, 2500), 1); /* late now */
+    assert_int_equal(push(a, 2, 6000, false, true, 3000), 0);
+    assert_int_equal(okno_fasm_pop(a, 3000, &f), 0); /* the wait for 1 starts here */
+    assert_int_equal(push(a, 3, 9000, true, true, 4000), 0);
+    assert_int_equal(push(a, 3, 9000, true, true, 4000), 1); /* duplicate */
+    assert_int_equal(okno_fasm_pop(a, 4000, &f), 0);
+    assert_int_equal(okno_fasm_pop(a, 52999, &f), 0); /* still waiting for 1 */
+    assert_int_equal(okno_fasm_pop(a, 53000, &f), 1); /* 1 lost: frame B dropped, C follows */
+    assert_int_equal(f.ts, 9000);
+    assert_true(f.lost_before);
+    struct okno_fasm_stats st = okno_fasm_stats(a);
+    assert_int_equal(st.lost_packets, 1);
+    assert_int_equal(st.late, 1);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.frames, 2);
+    okno_fasm_destroy(a);
+}
+
+static void
+test_assembler_declares_hole_lost_after_reorder_packets_and_drops_oversized(void **state)
+{
+    (void)state;
+    struct okno_fasm *a = make(4, 1000000, 8);
+    struct okno_fasm_frame f;
+    assert_int_equal(push(a, 10, 1, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    /* 11 missing; 12..15 are single-packet frames: at the fourth newer packet 11 is lost. */
+    for (uint16_t s = 12; s <= 14; s++) {
+        assert_int_equal(push(a, s, s, true, true, 0), 0);
+        assert_int_equal(okno_fasm_pop(a, 0, &f), 0);
+    }
+    assert_int_equal(push(a, 15, 15, true, true, 0), 0);
+    for (uint16_t s = 12; s <= 15; s++) {
+        assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+        assert_int_equal(f.ts, s);
+        assert_int_equal(f.lost_before, s == 12);
+    }
+    /* A three-packet frame of 12 bytes exceeds the 8-byte limit: dropped whole. */
+    assert_int_equal(push(a, 16, 16, true, false, 0), 0);
+    assert_int_equal(push(a, 17, 16, false, false, 0), 0);
+    assert_int_equal(push(a, 18, 16, false, true, 0), 0);
+    assert_int_equal(push(a, 19, 19, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    assert_int_equal(f.ts, 19);
+    assert_true(f.lost_before);
+    assert_int_equal(okno_fasm_stats(a).oversized_frames, 1);
+    okno_fasm_destroy(a);
+}
+
+static void test_assembler_drops_frame_without_start_or_marker_and_survives_jumps(void **state)
+{
+    (void)state;
+    struct okno_fasm *a = make(2, 1000000, 0);
+    struct okno_fasm_frame f;
+    /* The stream's first packets arrive second-first: the start moves back to 100. */
+    assert_int_equal(push(a, 101, 5, false, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 0);
+    assert_int_equal(push(a, 100, 5, true, false, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    assert_int_equal(f.first_seq, 100);
+    /* 102 starts a frame that never ends: 103 starts another one. */
+    assert_int_equal(push(a, 102, 6, true, false, 0), 0);
+    assert_int_equal(push(a, 103, 7, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    assert_int_equal(f.ts, 7);
+    assert_true(f.lost_before);
+    /* A jump far ahead (a restarted sender) resets the window instead of walking it. */
+    assert_int_equal(push(a, 30000, 8, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    assert_int_equal(f.ts, 8);
+    assert_true(f.lost_before);
+    /* A continuation whose start is gone is discarded once the wait is over. */
+    assert_int_equal(push(a, 30002, 9, false, true, 0), 0);
+    assert_int_equal(push(a, 30003, 10, true, true, 0), 0);
+    assert_int_equal(push(a, 30004, 11, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    assert_int_equal(f.ts, 10);
+    struct okno_fasm_stats st = okno_fasm_stats(a);
+    assert_int_equal(st.incomplete_frames, 1);
+    assert_int_equal(st.too_far, 1);
+    uint8_t big[OKNO_FASM_MAX_PAYLOAD + 1] = {0};
+    struct okno_fasm_pkt p = {.seq = 1, .payload = big, .len = sizeof big};
+    assert_int_equal(okno_fasm_push(a, &p, 0), OKNO_E_INVAL);
+    p.len = 0;
+    assert_int_equal(okno_fasm_push(a, &p, 0), OKNO_E_INVAL);
+    okno_fasm_destroy(a);
+    struct okno_fasm_config bad = {.reorder_pkts = OKNO_FASM_SLOTS};
+    struct okno_fasm *b;
+    assert_int_equal(okno_fasm_create(&bad, &b), OKNO_E_INVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_assembler_waits_for_missing_packet_then_gives_up_after_reorder_time),
+        cmocka_unit_test(
+            test_assembler_declares_hole_lost_after_reorder_packets_and_drops_oversized),
+        cmocka_unit_test(test_assembler_drops_frame_without_start_or_marker_and_survives_jumps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
