@@ -160,25 +160,27 @@ static int read_remote(const struct okno_sdp *sdp, struct okno_client_remote *r)
     return OKNO_E_MALFORMED;
 }
 
-static struct okno_sdp *parse(const char *text, size_t len, int *rc)
+/* Parses into the caller's scratch model, or one allocated for the call (*owned set then). */
+static struct okno_sdp *parse(struct okno_sdp *scratch, const char *text, size_t len, int *rc,
+                              struct okno_sdp **owned)
 {
-    struct okno_sdp *sdp = g_malloc(sizeof(*sdp));
+    struct okno_sdp *sdp = scratch ? scratch : (*owned = g_malloc(sizeof(*sdp)));
     *rc = okno_sdp_parse(sdp, text, len, NULL);
-    if (*rc < 0) {
-        g_free(sdp);
-        return NULL;
-    }
-    return sdp;
+    return *rc < 0 ? NULL : sdp;
 }
 
-int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_client_answer *out)
+int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *scratch,
+                                 struct okno_client_answer *out)
 {
     if (!text || !out)
         return OKNO_E_INVAL;
     int rc;
-    struct okno_sdp *sdp = parse(text, len, &rc);
-    if (!sdp)
+    struct okno_sdp *owned = NULL;
+    struct okno_sdp *sdp = parse(scratch, text, len, &rc, &owned);
+    if (!sdp) {
+        g_free(owned);
         return rc;
+    }
     rc = read_remote(sdp, &out->remote);
     out->audio_accepted = out->video_accepted = false;
     for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++) {
@@ -193,7 +195,7 @@ int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_clien
     }
     if (rc == 0 && !out->audio_accepted && !out->video_accepted)
         rc = OKNO_E_NOTFOUND;
-    g_free(sdp);
+    g_free(owned);
     return rc;
 }
 
@@ -223,9 +225,10 @@ static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_med
         copy_view(t->participant, sizeof(t->participant), m->msids[0].stream);
         copy_view(t->track, sizeof(t->track), m->msids[0].track);
     }
-    int c = m->port == 0 || !m->mid.p ? -1
-            : t->video                ? okno_sdp_codec_find(m, "VP8", 90000)
-                                      : okno_sdp_codec_find(m, "opus", 48000);
+    /* No mid (or an empty one) cannot be answered in a BUNDLE: refuse the section. */
+    int c = m->port == 0 || !m->mid.p || m->mid.len == 0 ? -1
+            : t->video                                   ? okno_sdp_codec_find(m, "VP8", 90000)
+                                                         : okno_sdp_codec_find(m, "opus", 48000);
     if (c < 0) {
         t->rejected = true;
         return;
@@ -239,19 +242,23 @@ static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_med
     t->active = okno_sdp_media_direction(sdp, m) == OKNO_SDP_DIR_SENDONLY;
 }
 
-int okno_client_sdp_parse_sub_offer(const char *text, size_t len, struct okno_client_sub_offer *out)
+int okno_client_sdp_parse_sub_offer(const char *text, size_t len, struct okno_sdp *scratch,
+                                    struct okno_client_sub_offer *out)
 {
     if (!text || !out)
         return OKNO_E_INVAL;
     int rc;
-    struct okno_sdp *sdp = parse(text, len, &rc);
-    if (!sdp)
+    struct okno_sdp *owned = NULL;
+    struct okno_sdp *sdp = parse(scratch, text, len, &rc, &owned);
+    if (!sdp) {
+        g_free(owned);
         return rc;
+    }
     rc = read_remote(sdp, &out->remote);
     out->n_tracks = 0;
     for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++)
         read_sub_track(sdp, &sdp->media[i], &out->tracks[out->n_tracks++]);
-    g_free(sdp);
+    g_free(owned);
     return rc;
 }
 

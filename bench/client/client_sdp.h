@@ -85,15 +85,17 @@ struct okno_client_sub_offer {
  * cname are missing or nothing is offered. */
 int okno_client_sdp_offer(const struct okno_client_offer *offer, GString *out);
 
-/* Reads the server's answer to the offer okno_client_sdp_offer wrote. Returns 0, the parser's error
- * (OKNO_E_MALFORMED, OKNO_E_RANGE...), OKNO_E_MALFORMED when credentials or fingerprint are missing
- * or the fingerprint does not parse, or OKNO_E_NOTFOUND when the server took no section. Candidates
- * beyond OKNO_CLIENT_MAX_CANDS are left out (trickle brings them again). */
-int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_client_answer *out);
+/* Reads the server's answer to the offer okno_client_sdp_offer wrote, parsing into scratch (a model
+ * the caller reuses; NULL: one is allocated for the call, it is large). Returns 0, the parser's
+ * error (OKNO_E_MALFORMED, OKNO_E_RANGE...), OKNO_E_MALFORMED when credentials or fingerprint are
+ * missing or the fingerprint does not parse, or OKNO_E_NOTFOUND when the server took no section.
+ * Candidates beyond OKNO_CLIENT_MAX_CANDS are left out (trickle brings them again). */
+int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *scratch,
+                                 struct okno_client_answer *out);
 
-/* Reads a subscriber offer from the server into *out. Returns 0, the parser's error, or
- * OKNO_E_MALFORMED as above. */
-int okno_client_sdp_parse_sub_offer(const char *text, size_t len,
+/* Reads a subscriber offer from the server into *out; scratch as above. Returns 0, the parser's
+ * error, or OKNO_E_MALFORMED as above. */
+int okno_client_sdp_parse_sub_offer(const char *text, size_t len, struct okno_sdp *scratch,
                                     struct okno_client_sub_offer *out);
 
 /* Appends the client's answer to a parsed subscriber offer to out: every active section recvonly

@@ -104,7 +104,7 @@ static void on_published(void *arg, int err, json_t *reply, const char *message)
     }
     const char *sdp = json_string_value(json_object_get(reply, "sdp"));
     struct okno_client_answer answer;
-    int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), &answer) : OKNO_E_MALFORMED;
+    int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), NULL, &answer) : OKNO_E_MALFORMED;
     if (rc == 0)
         rc = okno_client_peer_apply_remote(s->pub, &answer.remote);
     if (rc < 0)
@@ -214,7 +214,7 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
         .on_rtp = sub_on_rtp,
     };
     struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
-    int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), o);
+    int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), NULL, o);
     bool fresh = !s->sub;
     if (rc == 0 && fresh)
         rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);

@@ -141,7 +141,8 @@ static void test_client_reads_passive_answer_as_dtls_client_with_candidates(void
 {
     (void)state;
     struct okno_client_answer ans;
-    assert_int_equal(okno_client_sdp_parse_answer(server_answer, strlen(server_answer), &ans), 0);
+    assert_int_equal(okno_client_sdp_parse_answer(server_answer, strlen(server_answer), NULL, &ans),
+                     0);
     assert_string_equal(ans.remote.ufrag, "RVk6");
     assert_string_equal(ans.remote.pwd, "P4cI+6xOnvF2sxOv8Oddk9");
     assert_int_equal(ans.remote.our_role, OKNO_DTLS_CLIENT);
@@ -162,8 +163,9 @@ static void test_client_answer_without_fingerprint_is_malformed(void **state)
     char *fp = strstr(text, "a=fingerprint:");
     memcpy(fp, "a=x-nothing-:", 13); /* same length as "a=fingerprint", keeps the line valid */
     struct okno_client_answer ans;
-    assert_int_equal(okno_client_sdp_parse_answer(text, strlen(text), &ans), OKNO_E_MALFORMED);
-    assert_int_equal(okno_client_sdp_parse_answer("v=1\r\n", 5, &ans), OKNO_E_MALFORMED);
+    assert_int_equal(okno_client_sdp_parse_answer(text, strlen(text), NULL, &ans),
+                     OKNO_E_MALFORMED);
+    assert_int_equal(okno_client_sdp_parse_answer("v=1\r\n", 5, NULL, &ans), OKNO_E_MALFORMED);
     g_free(text);
 }
 
@@ -171,8 +173,8 @@ static void test_client_reads_sub_offer_tracks_participants_and_ssrcs(void **sta
 {
     (void)state;
     struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
-    assert_int_equal(okno_client_sdp_parse_sub_offer(server_sub_offer, strlen(server_sub_offer), o),
-                     0);
+    assert_int_equal(
+        okno_client_sdp_parse_sub_offer(server_sub_offer, strlen(server_sub_offer), NULL, o), 0);
     assert_int_equal(o->n_tracks, 3);
     assert_int_equal(o->remote.our_role, OKNO_DTLS_CLIENT); /* actpass: the answerer picks */
     const struct okno_client_sub_track *a = &o->tracks[0], *v = &o->tracks[1], *c = &o->tracks[2];
@@ -199,8 +201,8 @@ static void test_client_sub_answer_is_recvonly_active_and_keeps_positions(void *
 {
     (void)state;
     struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
-    assert_int_equal(okno_client_sdp_parse_sub_offer(server_sub_offer, strlen(server_sub_offer), o),
-                     0);
+    assert_int_equal(
+        okno_client_sdp_parse_sub_offer(server_sub_offer, strlen(server_sub_offer), NULL, o), 0);
     GString *text = g_string_new(NULL);
     assert_int_equal(okno_client_sdp_sub_answer(o, "wxyz", "0123456789abcdefghijkl", FP, text), 0);
     struct okno_sdp *sdp = parse_text(text->str);
