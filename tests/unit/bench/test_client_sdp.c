@@ -227,6 +227,30 @@ static void test_client_sub_answer_is_recvonly_active_and_keeps_positions(void *
     g_free(o);
 }
 
+static void test_client_refuses_sub_section_without_mid_and_answer_still_parses(void **state)
+{
+    (void)state;
+    static const char offer_text[] =
+        "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "a=ice-ufrag:da4P\r\na=ice-pwd:sZSc0/p1YDzvhSPHZqqVPx\r\na=fingerprint:" FP "\r\n"
+        "a=setup:actpass\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=sendonly\r\n"
+        "a=rtpmap:111 opus/48000/2\r\n";
+    struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
+    assert_int_equal(okno_client_sdp_parse_sub_offer(offer_text, strlen(offer_text), NULL, o), 0);
+    assert_int_equal(o->n_tracks, 1);
+    assert_true(o->tracks[0].rejected);
+    assert_string_equal(o->remote.ufrag, "da4P"); /* session-level credentials are used */
+    GString *text = g_string_new(NULL);
+    assert_int_equal(okno_client_sdp_sub_answer(o, "wxyz", "0123456789abcdefghijkl", FP, text), 0);
+    struct okno_sdp *sdp = parse_text(text->str);
+    assert_int_equal(sdp->n_media, 1);
+    assert_int_equal(sdp->media[0].port, 0);
+    g_free(sdp);
+    g_string_free(text, TRUE);
+    g_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_client_answer_without_fingerprint_is_malformed),
         cmocka_unit_test(test_client_reads_sub_offer_tracks_participants_and_ssrcs),
         cmocka_unit_test(test_client_sub_answer_is_recvonly_active_and_keeps_positions),
+        cmocka_unit_test(test_client_refuses_sub_section_without_mid_and_answer_still_parses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
