@@ -186,7 +186,7 @@ static void ice_state(struct okno_participant *p, enum okno_sfu_pc pc, enum okno
     if ((p->pub_ice_lost || p->sub_ice_lost) && !p->grace) {
         okno_log(OKNO_LOG_INFO, "sfu", "%s: keeping the seat %u s for an ICE restart", p->id,
                  p->room->sfu->ice_restart_grace_s);
-        p->grace = g_timeout_source_new_seconds(p->room->sfu->ice_restart_grace_s);
+        p->grace = g_timeout_source_new(p->room->sfu->ice_restart_grace_s * 1000u);
         g_source_set_callback(p->grace, grace_over, p, NULL);
         g_source_attach(p->grace, p->room->ctx);
     } else if (!p->pub_ice_lost && !p->sub_ice_lost && p->grace) {

@@ -25,7 +25,7 @@
 struct client {
     struct okno_peer *peer;
     GPtrArray *cands;
-    bool gathered, connected;
+    bool gathered, connected, vanish;
     uint8_t rtp[32][256];
     size_t rtp_len[32];
     int n_rtp;
@@ -40,7 +40,9 @@ static struct okno_sfu *sfu;
 static struct okno_cert *cert;
 static char *last_sdp[4];
 static int n_acks[4];
-static bool leaving; /* our peers' close_notify may beat the leave to the worker */
+static bool leaving;     /* our peers' close_notify may beat the leave to the worker */
+static bool expect_drop; /* the grace test waits for okno to drop session 1 */
+static int64_t dropped_at[4], left_seen[4];
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
@@ -52,6 +54,10 @@ static void on_event(void *ud, const struct okno_sfu_event *ev)
         last_sdp[ev->session] = g_strdup(ev->sdp);
     } else if (ev->type == OKNO_SFU_EV_ACK) {
         n_acks[ev->session]++;
+    } else if (ev->type == OKNO_SFU_EV_CLOSED && expect_drop) {
+        dropped_at[ev->session] = g_get_monotonic_time();
+    } else if (ev->type == OKNO_SFU_EV_PARTICIPANT_LEFT) {
+        left_seen[ev->session]++;
     } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !leaving)) {
         fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
                  ev->code ? ev->code : "closed", ev->message);
@@ -70,7 +76,14 @@ static void on_done(void *owner)
 
 static void on_connected(void *owner)
 {
-    ((struct client *)owner)->connected = true;
+    struct client *c = owner;
+    c->connected = true;
+    if (c->vanish) {
+        /* From inside the handshake no close_notify can go out: to okno the client just went
+         * silent, as when its network is gone. */
+        okno_peer_close(c->peer, NULL, NULL);
+        c->peer = NULL;
+    }
 }
 
 static void on_failed(void *owner, int err, const char *reason)
@@ -452,11 +465,85 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     g_ptr_array_free(a.cands, TRUE);
     g_ptr_array_free(b.cands, TRUE);
     g_ptr_array_free(c.cands, TRUE);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         g_free(last_sdp[i]);
+        last_sdp[i] = NULL;
+    }
     int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
     while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until)
         g_usleep(1000);
+    assert_int_equal(okno_ice_live_count(), 0);
+}
+
+/* A client whose network goes away keeps its seat while okno's ICE reports consent lost (10 s
+ * after the last answered check, net/ice.h) and for [media] ice_restart_grace_s more; then it is
+ * dropped as before, and the others see it leave. */
+static void test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_it(void **state)
+{
+    (void)state;
+    static const char conf[] =
+        "[media]\naddresses = 127.0.0.1\nice_tcp = false\nice_restart_grace_s = 2\n";
+    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
+                                            conf, strlen(conf), &cfg, NULL),
+                     0);
+    assert_int_equal(okno_workers_start(1, &workers), 0);
+    static const struct okno_sfu_listener sl = {.on_event = on_event};
+    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
+    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    expect_drop = true;
+    memset(left_seen, 0, sizeof left_seen);
+    memset(dropped_at, 0, sizeof dropped_at);
+
+    struct client a;
+    open_client(&a, true);
+    a.vanish = true;
+    okno_sfu_join(sfu, 1, 1, "grace", "A", "kiosk");
+    okno_sfu_join(sfu, 2, 1, "grace", "B", "kiosk");
+    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
+                                  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n");
+    append_transport(offer, &a, "actpass");
+    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n"
+                           "a=rtpmap:96 VP8/90000\r\na=ssrc:1111 cname:c\r\n");
+    okno_sfu_publish(sfu, 1, 2, offer->str);
+    g_string_free(offer, TRUE);
+    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
+    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
+    assert_true(run_until(is_true, &a.connected));
+    int64_t gone = g_get_monotonic_time();
+    assert_null(a.peer);
+
+    int64_t deadline = gone + 20 * G_USEC_PER_SEC;
+    while (!dropped_at[1] && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    assert_true(dropped_at[1] > 0);
+    int64_t after_ms = (dropped_at[1] - gone) / 1000;
+    print_message("# dropped %lld ms after the client went silent\n", (long long)after_ms);
+    /* Consent lost at about 10 s, then 2 s of grace; a drop at consent loss would be ~10 s. */
+    assert_true(after_ms >= 11000);
+    assert_true(after_ms <= 16000);
+    run_for(200000);
+    assert_int_equal(left_seen[2], 1);
+
+    leaving = true;
+    okno_sfu_leave(sfu, 1, 0);
+    okno_sfu_leave(sfu, 2, 0);
+    okno_sfu_destroy(sfu);
+    okno_workers_stop(workers);
+    okno_config_free(cfg);
+    okno_cert_free(cert);
+    g_ptr_array_free(a.cands, TRUE);
+    for (int i = 0; i < 4; i++) {
+        g_free(last_sdp[i]);
+        last_sdp[i] = NULL;
+    }
+    int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
     assert_int_equal(okno_ice_live_count(), 0);
 }
 
@@ -465,6 +552,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli),
+        cmocka_unit_test(test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
