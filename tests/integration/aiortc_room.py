@@ -38,8 +38,8 @@ from aiortc.sdp import candidate_from_sdp  # noqa: E402
 ROOM = "aiortc-room"
 WIDTH, HEIGHT, FPS = 160, 120, 30
 BITS = 16
-COLOURS = [(220, 40, 40), (40, 200, 40), (40, 40, 220)]
-TONES = [400.0, 700.0, 1000.0]  # Hz: whole FFT bins of a 20 ms frame (50 Hz apart)
+COLOURS = [(220, 40, 40), (40, 200, 40), (40, 40, 220), (220, 200, 40)]
+TONES = [400.0, 700.0, 1000.0, 1300.0]  # Hz: whole FFT bins of a 20 ms frame (50 Hz apart)
 SAMPLE_RATE = 48000
 AUDIO_SAMPLES = 960
 
@@ -523,7 +523,7 @@ def main():
     ap.add_argument("--stdio")
     ap.add_argument("--config")
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--clients", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=3, choices=range(2, len(COLOURS) + 1))
     args = ap.parse_args()
     if not args.ws and not (args.stdio and args.config):
         ap.error("give --ws URL, or --stdio PATH and --config FILE")
