@@ -32,6 +32,12 @@ skip_all() {
     done
     exit 0
 }
+# Janus and the harness do not depend on okno's build: run once, in the normal build (an empty plan
+# counts nothing, unlike five skips).
+if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
+    echo "1..0 # SKIP runs in the normal build only"
+    exit 0
+fi
 command -v janus >/dev/null || skip_all "janus is not installed (apt-get install janus)"
 command -v curl >/dev/null || skip_all "curl is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for network namespaces"
