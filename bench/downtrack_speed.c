@@ -71,7 +71,8 @@ static size_t build(uint8_t *buf, uint16_t seq, uint32_t frame)
 static int run(size_t fanout, long packets)
 {
     static const struct okno_downtrack_ext_map map[] = {{.from = 2, .to = 3}, {.from = 3, .to = 5}};
-    struct okno_downtrack **dts = calloc(fanout, sizeof *dts);
+    /* An array of pointers: sizeof *dts is the pointer's size, as meant. */
+    struct okno_downtrack **dts = calloc(fanout, sizeof *dts); // NOLINT(bugprone-sizeof-expression)
     if (!dts)
         return OKNO_E_NOMEM;
     for (size_t i = 0; i < fanout; i++) {

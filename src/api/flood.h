@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define OKNO_FLOOD_MAX_ERRORS 20
-#define OKNO_FLOOD_WINDOW_US  (10 * 1000000)
+#define OKNO_FLOOD_WINDOW_US  ((int64_t)10 * 1000000)
 
 struct okno_flood {
     int64_t times[OKNO_FLOOD_MAX_ERRORS + 1]; /* ring, oldest at next once full */

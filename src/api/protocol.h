@@ -16,7 +16,7 @@
 #include "sfu/sfu.h"
 
 /* A frame larger than this is refused with bad_json before it is parsed. */
-#define OKNO_PROTOCOL_MAX_FRAME (64 * 1024)
+#define OKNO_PROTOCOL_MAX_FRAME ((size_t)64 * 1024)
 /* Limits of the fields the protocol bounds (docs/protocol.md); lengths of room, name and role count
  * characters, the others bytes. */
 #define OKNO_PROTOCOL_MAX_ROOM      64
