@@ -21,8 +21,8 @@ struct param {
 static const struct param params[OKNO_LP_COUNT] = {
     [OKNO_LP_CAPACITY_KBPS] = {"capacity_kbps", CAPACITY, 10000000},
     [OKNO_LP_BURST_BYTES] = {"burst_bytes", INT, (double)OKNO_LINK_MAX_BURST_BYTES},
-    [OKNO_LP_DELAY_MS] = {"delay_ms", NUM, OKNO_LINK_MAX_DELAY_US / 1000},
-    [OKNO_LP_JITTER_MS] = {"jitter_ms", NUM, OKNO_LINK_MAX_DELAY_US / 1000},
+    [OKNO_LP_DELAY_MS] = {"delay_ms", NUM, OKNO_LINK_MAX_DELAY_US / 1000.0},
+    [OKNO_LP_JITTER_MS] = {"jitter_ms", NUM, OKNO_LINK_MAX_DELAY_US / 1000.0},
     [OKNO_LP_JITTER_DIST] = {"jitter_dist", DIST, 1},
     [OKNO_LP_JITTER_REORDER] = {"jitter_reorder", BOOL, 1},
     [OKNO_LP_LOSS_PCT] = {"loss_pct", NUM, 100},
@@ -30,7 +30,7 @@ static const struct param params[OKNO_LP_COUNT] = {
     [OKNO_LP_GE_R_PCT] = {"ge_r_pct", NUM, 100},
     [OKNO_LP_GE_LOSS_GOOD_PCT] = {"ge_loss_good_pct", NUM, 100},
     [OKNO_LP_GE_LOSS_BAD_PCT] = {"ge_loss_bad_pct", NUM, 100},
-    [OKNO_LP_QUEUE_MS] = {"queue_ms", NUM, OKNO_LINK_MAX_QUEUE_US / 1000},
+    [OKNO_LP_QUEUE_MS] = {"queue_ms", NUM, OKNO_LINK_MAX_QUEUE_US / 1000.0},
     [OKNO_LP_QUEUE_BYTES] = {"queue_bytes", INT, (double)OKNO_LINK_MAX_QUEUE_BYTES},
     [OKNO_LP_OUTAGE] = {"outage", BOOL, 1},
 };

@@ -173,7 +173,7 @@ static void take_in(struct okno_relay *r, int d, int fd, struct mapping *m, stru
         struct slot *s = pool->n_free ? &pool->slots[pool->free[pool->n_free - 1]] : NULL;
         /* with no slot the model cannot take it anyway: read it into the spare to count it */
         uint8_t *buf = s ? s->data : pool->spare->data;
-        struct sockaddr_in from;
+        struct sockaddr_in from = {0};
         socklen_t fromlen = sizeof from;
         ssize_t n = recvfrom(fd, buf, OKNO_RELAY_MAX_DATAGRAM, MSG_DONTWAIT | MSG_TRUNC,
                              (struct sockaddr *)&from, &fromlen);
@@ -380,7 +380,7 @@ int okno_relay_listen_port(const struct okno_relay *r, int index)
 {
     if (index < 0 || index >= r->n_maps)
         return OKNO_E_NOTFOUND;
-    struct sockaddr_in a;
+    struct sockaddr_in a = {0};
     socklen_t len = sizeof a;
     if (getsockname(r->maps[index].fd, (struct sockaddr *)&a, &len) < 0)
         return OKNO_E_IO;

@@ -168,6 +168,8 @@ char *okno_plugin_host_file(const struct okno_plugin_host *host, const char *nam
 
 static void ctx_free(struct okno_plugin_ctx *ctx)
 {
+    if (!ctx)
+        return;
     if (ctx->module && !g_module_close(ctx->module))
         okno_log(OKNO_LOG_WARN, "plugin", "closing %s: %s", ctx->name, g_module_error());
     g_free(ctx->tag);
@@ -296,10 +298,11 @@ int okno_plugin_host_load(struct okno_plugin_host *host, const char *name, char 
             *why = g_strdup_printf("plugin %s: already loaded", name);
         return OKNO_E_EXISTS;
     }
-    struct okno_plugin_ctx *ctx;
+    struct okno_plugin_ctx *ctx = NULL;
     int rc = open_plugin(host, name, &ctx, why);
     if (rc != 0)
         return rc;
+    g_assert(ctx != NULL); /* open_plugin sets it whenever it succeeds */
     ctx->api = (struct okno_host_api){
         .size = sizeof(struct okno_host_api),
         .abi_version = OKNO_PLUGIN_ABI_VERSION,

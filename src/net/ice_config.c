@@ -5,6 +5,7 @@
 #include "net/ice_config.h"
 
 #include <arpa/inet.h>
+#include <glib.h>
 #include <nice/interfaces.h>
 #include <string.h>
 
@@ -44,7 +45,8 @@ int okno_ice_config_add_address(struct okno_ice_config *cfg, const char *addr)
     }
     if (cfg->n_addresses == OKNO_ICE_MAX_ADDRESSES)
         return OKNO_E_NOSPC;
-    strcpy(cfg->addresses[cfg->n_addresses++], addr);
+    g_strlcpy(cfg->addresses[cfg->n_addresses], addr, sizeof cfg->addresses[0]);
+    cfg->n_addresses++;
     return 0;
 }
 
@@ -84,6 +86,6 @@ int okno_ice_config_set_announced(struct okno_ice_config *cfg, const char *addr)
     }
     if (!is_ip_literal(addr))
         return OKNO_E_INVAL;
-    strcpy(cfg->announced, addr);
+    g_strlcpy(cfg->announced, addr, sizeof cfg->announced);
     return 0;
 }

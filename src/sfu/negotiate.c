@@ -49,7 +49,9 @@ static int pick_red(const struct okno_sdp_media *m, uint8_t opus_pt)
         bool only_opus = true;
         unsigned pt = 0, digits = 0;
         for (size_t k = 0; k <= c->fmtp.len && only_opus; k++) {
-            char ch = k < c->fmtp.len ? c->fmtp.p[k] : '/';
+            char ch = '/'; /* a final separator ends the last number */
+            if (k < c->fmtp.len)
+                ch = c->fmtp.p[k];
             if (ch >= '0' && ch <= '9' && digits < 3) {
                 pt = pt * 10 + (unsigned)(ch - '0');
                 digits++;
