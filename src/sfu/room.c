@@ -14,18 +14,16 @@
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 
-#define TICK_MS            20
-#define REPORT_EVERY_TICKS 50 /* one receiver report a second */
+#define TICK_MS 20
 
 static gboolean on_tick(gpointer data)
 {
     struct okno_room *room = data;
     int64_t now_us = g_source_get_time(g_main_current_source());
-    bool report = ++room->ticks % REPORT_EVERY_TICKS == 0;
     for (guint i = 0; i < room->participants->len; i++) {
         struct okno_participant *p = room->participants->pdata[i];
         for (guint t = 0; t < p->tracks->len; t++)
-            okno_track_tick(p->tracks->pdata[t], now_us, report);
+            okno_track_tick(p->tracks->pdata[t], now_us);
     }
     return G_SOURCE_CONTINUE;
 }

@@ -27,7 +27,6 @@ struct okno_room {
     /* other */
     unsigned worker;
     unsigned next_id; /* "p1", "p2", ...: never reused within the room's life */
-    unsigned ticks;
 };
 
 /* Creates an empty room for worker index (any thread; the room is used only on that worker from

@@ -156,9 +156,8 @@ static int64_t owner_rtt(const struct okno_track *t)
     return t->owner->rtt_us > 0 ? t->owner->rtt_us : 0;
 }
 
-void okno_track_tick(struct okno_track *t, int64_t now_us, bool report)
+void okno_track_tick(struct okno_track *t, int64_t now_us)
 {
-    (void)report;
     int64_t rtt = owner_rtt(t);
     if (publisher_reachable(t)) {
         okno_keyframe_requester_set_rtt(&t->kr, rtt);

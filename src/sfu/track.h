@@ -80,8 +80,8 @@ void okno_track_on_sr(struct okno_track *t, uint64_t ntp, int64_t now_us);
 void okno_track_request_keyframe(struct okno_track *t, int64_t now_us);
 
 /* The room's timer: due NACKs and keyframe requests to the publisher, its receiver report when the
- * track's RTCP schedule says so, and the subscriptions' sender reports. report is the room's
- * once-a-second hint and is not used: each stream keeps its own randomised schedule. */
-void okno_track_tick(struct okno_track *t, int64_t now_us, bool report);
+ * track's RTCP schedule says so, and the subscriptions' sender reports (each stream keeps its own
+ * randomised schedule). */
+void okno_track_tick(struct okno_track *t, int64_t now_us);
 
 #endif
