@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/plugin_host.h"
 #include "core/worker.h"
+#include "okno/bwe.h"
 #include "okno/rooms.h"
 #include "sfu/sfu.h"
 
@@ -96,21 +97,31 @@ static const struct okno_rooms_ops *rooms_policy(struct app *app, void **state)
     return d ? d->ops : NULL;
 }
 
+static void stop_sfu(struct app *app)
+{
+    okno_sfu_destroy(app->sfu);
+    app->sfu = NULL;
+}
+
 static int start_sfu(struct app *app)
 {
     const struct okno_sfu_listener listener = {.on_event = on_sfu_event, .ud = app};
     void *policy_state;
     const struct okno_rooms_ops *policy = rooms_policy(app, &policy_state);
     int rc = okno_sfu_create(app->workers, app->cfg, policy, policy_state, &listener, &app->sfu);
-    if (rc != 0)
+    if (rc != 0) {
         okno_log(OKNO_LOG_ERROR, "main", "cannot start the SFU: %s", okno_strerror(rc));
+        return rc;
+    }
+    /* Without a bwe plugin okno forwards as before, with no estimates. The host checked its ops. */
+    void *bwe_state = NULL;
+    const struct okno_plugin_descriptor *bwe =
+        okno_plugin_host_find_kind(app->plugins, OKNO_BWE_KIND, &bwe_state);
+    if (bwe)
+        rc = okno_sfu_set_bwe(app->sfu, bwe->ops, bwe_state);
+    if (rc != 0)
+        stop_sfu(app);
     return rc;
-}
-
-static void stop_sfu(struct app *app)
-{
-    okno_sfu_destroy(app->sfu);
-    app->sfu = NULL;
 }
 
 static int start_sessions(struct app *app)

@@ -11,6 +11,7 @@
 #include <gmodule.h>
 
 #include "core/log.h"
+#include "okno/bwe.h"
 
 #define FILE_PREFIX "okno_"
 
@@ -253,6 +254,12 @@ static int open_plugin(const struct okno_plugin_host *host, const char *name,
                     !d->init      ? "init"
                     : !d->destroy ? "destroy"
                                   : "version");
+    } else if (strcmp(d->kind, OKNO_BWE_KIND) == 0 && !okno_bwe_ops_valid(d->ops)) {
+        /* The SFU calls these on every packet: a missing one would crash okno mid-call. */
+        rc = refuse(why, OKNO_E_MALFORMED, name, file,
+                    "a bwe plugin's ops must be a struct okno_bwe_ops of at least %zu bytes with "
+                    "every entry but counters",
+                    (size_t)OKNO_BWE_OPS_MIN_SIZE);
     }
     if (rc == 0) {
         struct okno_plugin_ctx *ctx = g_new0(struct okno_plugin_ctx, 1);

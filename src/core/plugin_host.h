@@ -4,8 +4,9 @@
  * [plugins] dir made absolute (a relative dir is taken from the config file's directory). A plugin
  * is refused, with a reason naming the file, for a missing file or symbol, a wrong ABI version, a
  * descriptor smaller than ABI 1's, a name that is not the one it was loaded under, an unknown kind,
- * missing callbacks, or a failing init. It deliberately does not interpret the kind-specific ops:
- * the subsystems that use a kind fetch the descriptor and cast. Main thread only. */
+ * missing callbacks, a bwe plugin whose ops lack an entry (okno/bwe.h), or a failing init. Beyond
+ * that check it deliberately does not interpret the kind-specific ops: the subsystems that use a
+ * kind fetch the descriptor and cast. Main thread only. */
 #ifndef OKNO_CORE_PLUGIN_HOST_H
 #define OKNO_CORE_PLUGIN_HOST_H
 

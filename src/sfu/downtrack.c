@@ -8,6 +8,7 @@
 
 #include "okno/err.h"
 #include "sfu/downtrack_internal.h"
+#include "wire/rtp_ext.h"
 #include "wire/seq.h"
 
 #define DEFAULT_NACK_INTERVAL_US     100000
@@ -33,6 +34,12 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     for (size_t i = 0; i < p->n_ext_map; i++)
         if (p->ext_map[i].from == 0 || p->ext_map[i].to == 0)
             return OKNO_E_INVAL;
+    /* The stamped elements are written in the one-byte form's 1-14, distinct from the mid. */
+    if (p->twcc_id > OKNO_RTP_EXT_ONE_BYTE_MAX_ID ||
+        p->abs_send_time_id > OKNO_RTP_EXT_ONE_BYTE_MAX_ID ||
+        (p->twcc_id && (p->twcc_id == p->abs_send_time_id || p->twcc_id == p->mid_id)) ||
+        (p->abs_send_time_id && p->abs_send_time_id == p->mid_id))
+        return OKNO_E_INVAL;
 
     struct okno_downtrack *dt = calloc(1, sizeof *dt);
     if (!dt)
@@ -48,6 +55,8 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     dt->mid_id = p->mid_id;
     dt->mid_len = (uint8_t)mid_len;
     memcpy(dt->mid, p->mid ? p->mid : "", mid_len);
+    dt->twcc_id = p->twcc_id;
+    dt->abs_send_time_id = p->abs_send_time_id;
     dt->nack_interval_us = p->nack_interval_us ? p->nack_interval_us : DEFAULT_NACK_INTERVAL_US;
     dt->nack_max_age_us = p->nack_max_age_us ? p->nack_max_age_us : DEFAULT_NACK_MAX_AGE_US;
     dt->keyframe_interval_us =
@@ -199,7 +208,7 @@ int okno_downtrack_forward(struct okno_downtrack *dt, const struct okno_rtp_pkt 
     if (in->raw != pkt || in->raw_len != len || in->payload_len > len)
         return OKNO_E_INVAL;
     uint16_t profile;
-    size_t ext_len = okno__downtrack_build_ext(dt, in, &profile);
+    size_t ext_len = okno__downtrack_build_ext_fit(dt, in, cap, &profile);
     if (okno__downtrack_out_len(in, ext_len) > cap)
         return OKNO_E_NOSPC;
     if (in->payload_len == 0)

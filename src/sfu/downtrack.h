@@ -45,6 +45,12 @@ struct okno_downtrack_params {
     size_t n_ext_map;
     uint8_t mid_id; /* the subscriber's sdes:mid id; 0: no mid written */
     const char *mid;
+    /* The subscriber's ids of transport-wide-cc and abs-send-time (0: not negotiated). Every
+     * packet written, retransmissions too, carries them with zero values, for the transport's
+     * sender to stamp in place (sfu/sub_bwe.h) just before protecting it; a packet that would not
+     * fit its buffer with them goes without. */
+    uint8_t twcc_id;
+    uint8_t abs_send_time_id;
     /* Retransmission bounds; 0 picks the default. A sequence number is resent at most once per
      * nack_interval_us (until okno_downtrack_set_rtt gives a measured one); packets that arrived
      * more than nack_max_age_us ago are not resent, the subscriber's jitter buffer has moved on. */
@@ -95,7 +101,8 @@ struct okno_downtrack;
 /* Allocates a downtrack (all of its memory: the media path allocates nothing). The listener may be
  * NULL. Returns 0 and *out (the caller owns it: okno_downtrack_destroy); OKNO_E_INVAL for a pt or
  * rtx_pt above 127, an extension id of 0, a mid longer than OKNO_DOWNTRACK_MID_MAX or empty with a
- * mid_id, more than OKNO_DOWNTRACK_MAX_EXT map entries, or a negative interval; OKNO_E_NOMEM.
+ * mid_id, more than OKNO_DOWNTRACK_MAX_EXT map entries, a twcc_id or abs_send_time_id above 14 or
+ * equal to another id, or a negative interval; OKNO_E_NOMEM.
  * Nothing in params is kept. */
 int okno_downtrack_create(const struct okno_downtrack_params *params,
                           const struct okno_downtrack_listener *listener,

@@ -16,7 +16,8 @@
 
 /* The largest extension body the downtrack can write: every carried element at the two-byte
  * form's 255 bytes, the mid, and padding to a word. */
-#define OKNO__DOWNTRACK_EXT_SCRATCH (OKNO_DOWNTRACK_MAX_EXT * 257 + 2 + OKNO_DOWNTRACK_MID_MAX + 3)
+#define OKNO__DOWNTRACK_EXT_SCRATCH                                                                \
+    (OKNO_DOWNTRACK_MAX_EXT * 257 + 2 + OKNO_DOWNTRACK_MID_MAX + 2 * 2 + 2 + 3 + 3)
 /* A retransmission may grow past the original by the subscriber's extensions (its mid); RTX adds
  * the OSN on top. */
 #define OKNO__DOWNTRACK_RESEND_MAX (OKNO_MTU + 64)
@@ -44,6 +45,7 @@ struct okno_downtrack {
     uint8_t mid_id;
     uint8_t mid_len;
     uint8_t mid[OKNO_DOWNTRACK_MID_MAX];
+    uint8_t twcc_id, abs_send_time_id; /* reserved for the sender to stamp; 0: none */
     int64_t nack_interval_us;
     int64_t nack_max_age_us;
     int64_t keyframe_interval_us;
@@ -86,11 +88,17 @@ struct okno_downtrack {
 };
 
 /* Builds the subscriber's extension body for packet in into dt->ext_body: the mapped elements in
- * their order, renumbered, then the mid. Stores the profile in *profile. Returns the body length
- * (0: no extension block); a malformed block of the publisher's ends the walk, keeping what came
- * before it. Never fails: the scratch buffer holds the largest body. */
+ * their order, renumbered, then the mid, then (when stamped) the zeroed transport-wide-cc and
+ * abs-send-time elements. Stores the profile in *profile. Returns the body length (0: no extension
+ * block); a malformed block of the publisher's ends the walk, keeping what came before it. Never
+ * fails: the scratch buffer holds the largest body. */
 size_t okno__downtrack_build_ext(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
-                                 uint16_t *profile);
+                                 bool stamped, uint16_t *profile);
+
+/* okno__downtrack_build_ext with the stamped elements, or without them when the packet would then
+ * be longer than cap. */
+size_t okno__downtrack_build_ext_fit(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
+                                     size_t cap, uint16_t *profile);
 
 /* The packet okno__downtrack_write would write, in bytes. */
 size_t okno__downtrack_out_len(const struct okno_rtp_pkt *in, size_t ext_len);

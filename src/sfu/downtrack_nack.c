@@ -39,7 +39,8 @@ static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
     if (okno_rtp_parse(cp.data, cp.len, &orig) < 0 || orig.seq != e.in_seq || orig.ssrc != e.source)
         return NOT_FOUND;
     uint16_t profile;
-    size_t ext_len = okno__downtrack_build_ext(dt, &orig, &profile);
+    /* The stamps stay when the packet, RTX-wrapped, still fits a datagram. */
+    size_t ext_len = okno__downtrack_build_ext_fit(dt, &orig, OKNO_MTU - 2, &profile);
     int n = okno__downtrack_write(dt, &orig, ext_len, profile, e.out_seq, e.out_ts, e.tag,
                                   dt->resend, sizeof dt->resend);
     if (n < 0)

@@ -10,23 +10,32 @@
 #include "wire/rtp_ext.h"
 
 size_t okno__downtrack_build_ext(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
-                                 uint16_t *profile)
+                                 bool stamped, uint16_t *profile)
 {
-    struct okno_rtp_ext elems[OKNO_DOWNTRACK_MAX_EXT + 1];
+    /* What the sender stamps in place; zero until then. */
+    static const uint8_t unstamped[3];
+    struct okno_rtp_ext elems[OKNO_DOWNTRACK_MAX_EXT + 3];
     size_t n = 0;
     struct okno_rtp_ext_iter it;
     struct okno_rtp_ext e;
     okno_rtp_ext_iter_init(&it, in);
     while (n < OKNO_DOWNTRACK_MAX_EXT && okno_rtp_ext_iter_next(&it, &e) == 1) {
         uint8_t to = dt->ext_to[e.id];
-        /* The subscriber's mid is ours to write, whatever the publisher sent. */
-        if (to == 0 || (dt->mid_id != 0 && to == dt->mid_id))
+        /* The subscriber's mid and the stamped elements are ours to write, whatever the publisher
+         * sent. */
+        if (to == 0 || (dt->mid_id != 0 && to == dt->mid_id) ||
+            (dt->twcc_id != 0 && to == dt->twcc_id) ||
+            (dt->abs_send_time_id != 0 && to == dt->abs_send_time_id))
             continue;
         elems[n] = e;
         elems[n++].id = to;
     }
     if (dt->mid_id != 0)
         elems[n++] = (struct okno_rtp_ext){.id = dt->mid_id, .len = dt->mid_len, .data = dt->mid};
+    if (stamped && dt->twcc_id != 0)
+        elems[n++] = (struct okno_rtp_ext){.id = dt->twcc_id, .len = 2, .data = unstamped};
+    if (stamped && dt->abs_send_time_id != 0)
+        elems[n++] = (struct okno_rtp_ext){.id = dt->abs_send_time_id, .len = 3, .data = unstamped};
     *profile = 0;
     if (n == 0)
         return 0;
@@ -34,6 +43,15 @@ size_t okno__downtrack_build_ext(struct okno_downtrack *dt, const struct okno_rt
     /* The scratch holds the largest body and create checked every id, so this cannot fail; an
      * empty block is the safe answer if it ever did. */
     return len > 0 ? (size_t)len : 0;
+}
+
+size_t okno__downtrack_build_ext_fit(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
+                                     size_t cap, uint16_t *profile)
+{
+    size_t ext_len = okno__downtrack_build_ext(dt, in, true, profile);
+    if ((dt->twcc_id || dt->abs_send_time_id) && okno__downtrack_out_len(in, ext_len) > cap)
+        ext_len = okno__downtrack_build_ext(dt, in, false, profile);
+    return ext_len;
 }
 
 size_t okno__downtrack_out_len(const struct okno_rtp_pkt *in, size_t ext_len)

@@ -16,6 +16,7 @@
 #include "sfu/participant_internal.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 
@@ -56,6 +57,31 @@ static void log_stats(const struct okno_participant *p, const char *which,
              (unsigned long long)st.drop_unknown, (unsigned long long)st.drop_send);
 }
 
+/* What the subscriber connection's numbering, feedback and estimator came to. */
+static void log_bwe(const struct okno_participant *p)
+{
+    struct okno_sub_bwe_counters c;
+    struct okno_bwe_counters e;
+    struct okno_bwe_estimate est;
+    okno_sub_bwe_counters(p->sub_bwe, &c, &e);
+    bool have = okno_sub_bwe_estimate(p->sub_bwe, &est) == 0;
+    okno_log(OKNO_LOG_INFO, "sfu",
+             "%s subscriber bwe: estimate %u kbit/s; stamped %llu (unstamped %llu), feedback %llu "
+             "(%llu statuses, %llu unknown, %llu malformed), REMB %llu, loss reports %llu; "
+             "estimator: acked %llu, lost %llu, overuse %llu",
+             p->id, have ? est.target_bps / 1000u : 0u, (unsigned long long)c.stamped,
+             (unsigned long long)c.unstamped, (unsigned long long)c.feedbacks,
+             (unsigned long long)c.feedback_entries, (unsigned long long)c.unknown_seq,
+             (unsigned long long)c.malformed, (unsigned long long)c.rembs,
+             (unsigned long long)c.loss_reports, (unsigned long long)e.packets_acked,
+             (unsigned long long)e.packets_lost, (unsigned long long)e.overuse_events);
+}
+
+int okno_participant_bwe_estimate(const struct okno_participant *p, struct okno_bwe_estimate *out)
+{
+    return p->sub_bwe ? okno_sub_bwe_estimate(p->sub_bwe, out) : OKNO_E_NOTFOUND;
+}
+
 void okno_participant_free(struct okno_participant *p)
 {
     struct okno_sfu *sfu = p->room->sfu;
@@ -67,6 +93,8 @@ void okno_participant_free(struct okno_participant *p)
         log_stats(p, "publisher", p->pub_peer);
     if (p->sub_peer)
         log_stats(p, "subscriber", p->sub_peer);
+    if (p->sub_bwe)
+        log_bwe(p);
     if (p->pub_peer)
         okno_peer_close(p->pub_peer, okno__sfu_peer_closed, sfu);
     if (p->sub_peer)
@@ -78,6 +106,7 @@ void okno_participant_free(struct okno_participant *p)
         okno_subscription_detach(sub);
     }
     g_ptr_array_free(p->subs, TRUE);
+    okno_sub_bwe_free(p->sub_bwe);
     g_ptr_array_free(p->tracks, TRUE);
     g_ptr_array_free(p->pub_cands, TRUE);
     g_ptr_array_free(p->sub_cands, TRUE);

@@ -19,6 +19,8 @@
 struct okno_room;
 struct okno_track;
 struct okno_subscription;
+struct okno_sub_bwe;
+struct okno_bwe_estimate;
 
 #define OKNO_PARTICIPANT_ID_LEN 16
 
@@ -28,6 +30,8 @@ struct okno_participant {
     /* owned */
     char *name, *role;
     struct okno_peer *pub_peer, *sub_peer;
+    struct okno_sub_bwe
+        *sub_bwe;      /* made with sub_peer: its transport-wide numbering and estimate */
     GPtrArray *tracks; /* struct okno_track *, published, in publication order */
     GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
     GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */
@@ -94,6 +98,11 @@ void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscr
 
 /* Sends okno's next subscriber offer when the set of tracks changed and none is outstanding. */
 void okno_participant_renegotiate(struct okno_participant *p);
+
+/* The bandwidth estimate of p's subscriber connection (what okno can send it) from the bwe plugin.
+ * Returns 0 and fills *out; OKNO_E_NOTFOUND without a subscriber connection, without a bwe plugin,
+ * or before the first estimate. Room's worker only. */
+int okno_participant_bwe_estimate(const struct okno_participant *p, struct okno_bwe_estimate *out);
 
 /* Emits an event of p's session with the fields of ev (session filled in). */
 void okno__participant_emit(struct okno_participant *p, struct okno_sfu_event *ev);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sfu/participant.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 #include "wire/rtcp.h"
@@ -153,6 +154,16 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
         }
         break;
     }
+    case OKNO_RTCP_FB_TWCC:
+        if (p->sub_bwe)
+            okno_sub_bwe_on_feedback(p->sub_bwe, rp->raw, rp->raw_len, now_us);
+        break;
+    case OKNO_RTCP_FB_REMB: {
+        struct okno_rtcp_remb remb;
+        if (p->sub_bwe && okno_rtcp_remb_parse(&fb, &remb) == 0)
+            okno_sub_bwe_on_remb(p->sub_bwe, remb.bitrate, now_us);
+        break;
+    }
     case OKNO_RTCP_FB_NACK: {
         struct okno_subscription *sub = sub_by_ssrc(p, fb.media_ssrc);
         if (!sub)
@@ -170,7 +181,9 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
     }
 }
 
-/* Report blocks about okno's streams: RTT and loss for each subscription, and the client's RTT. */
+/* Report blocks about okno's streams: RTT and loss for each subscription, and the client's RTT;
+ * the estimator gets the RTT and the loss of all the blocks together, over the packets each stream
+ * sent since its previous report. */
 static void on_reports(struct okno_participant *p, const struct okno_rtcp_pkt *rp, int64_t now_us)
 {
     struct okno_rtcp_rr rr;
@@ -183,12 +196,31 @@ static void on_reports(struct okno_participant *p, const struct okno_rtcp_pkt *r
     } else if (okno_rtcp_rr_parse(rp, &rr) != 0) {
         return;
     }
+    uint64_t packets = 0, lost = 0;
     for (unsigned i = 0; i < rr.report_count && i < G_N_ELEMENTS(rr.blocks); i++) {
-        struct okno_subscription *sub = sub_by_ssrc(p, rr.blocks[i].ssrc);
-        int64_t rtt = sub ? okno_subscription_on_report(sub, &rr.blocks[i], now_us) : -1;
+        const struct okno_rtcp_report_block *b = &rr.blocks[i];
+        struct okno_subscription *sub = sub_by_ssrc(p, b->ssrc);
+        if (!sub)
+            continue;
+        bool before = sub->stats.have_report;
+        uint32_t prev = sub->stats.ext_highest_seq;
+        int64_t rtt = okno_subscription_on_report(sub, b, now_us);
         if (rtt > 0)
             p->rtt_us = rtt;
+        uint32_t span = b->ext_highest_seq - prev;
+        /* A first report, or one going backwards (a new stream on the SSRC), spans nothing known.
+         */
+        if (before && sub->stats.have_report && span > 0 && span < 0x8000u) {
+            packets += span;
+            lost += (uint64_t)span * b->fraction_lost;
+        }
     }
+    if (!p->sub_bwe)
+        return;
+    if (p->rtt_us > 0)
+        okno_sub_bwe_on_rtt(p->sub_bwe, p->rtt_us, now_us);
+    if (packets > 0)
+        okno_sub_bwe_on_loss(p->sub_bwe, (uint8_t)(lost / packets), (uint32_t)packets, now_us);
 }
 
 void okno__participant_on_sub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)

@@ -11,9 +11,16 @@
 #include "sfu/participant_internal.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/sub_offer.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
+
+/* okno's header extension ids on the subscriber connection, the same in every section (BUNDLE
+ * shares them) and every offer: abs-send-time and transport-wide-cc, stamped on every packet for
+ * the subscriber's congestion control feedback (sfu/sub_bwe.h). Chromium's own numbers. */
+#define SUB_EXT_ABS_SEND_TIME 2
+#define SUB_EXT_TWCC          3
 
 /* --- subscriber connection
  * ------------------------------------------------------------------------
@@ -81,6 +88,10 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
         sl->track.ssrc = sub->offered.ssrc;
         sl->track.cname = sub->offered.publisher;
         sl->track.fb = sub->video ? OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR : 0;
+        /* Feedback about every packet, audio's too; REMB where the client estimates itself. */
+        sl->track.fb |= OKNO_FB_TRANSPORT_CC | (sub->video ? OKNO_FB_GOOG_REMB : 0);
+        sl->track.ext_ids[OKNO_EXT_ABS_SEND_TIME] = SUB_EXT_ABS_SEND_TIME;
+        sl->track.ext_ids[OKNO_EXT_TWCC] = SUB_EXT_TWCC;
     }
     return slots;
 }
@@ -100,6 +111,11 @@ void okno_participant_renegotiate(struct okno_participant *p)
             p->dropped = true;
             return;
         }
+        struct okno_sfu *sfu = p->room->sfu;
+        const struct okno_bwe_transport t = {
+            .room = p->room->name, .participant = p->id, .direction = "subscriber"};
+        p->sub_bwe = okno_sub_bwe_new(p->id);
+        okno_sub_bwe_attach(p->sub_bwe, sfu->bwe, sfu->bwe_state, &t, g_get_monotonic_time());
     }
     if (p->sub_restart) {
         p->sub_restart = false;
@@ -140,6 +156,24 @@ void okno_participant_renegotiate(struct okno_participant *p)
     }
 }
 
+/* The transport's stamped extensions, as the first accepted section that took them says; the
+ * transport-wide numbers only where the client also agreed to send transport-cc feedback. */
+static void take_ext_ids(struct okno_participant *p, const struct okno_sub_answer *ans, size_t n)
+{
+    uint8_t twcc = 0, abs = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct okno_sub_answer_media *m = &ans->media[i];
+        if (!m->accepted)
+            continue;
+        if (!twcc && (m->fb & OKNO_FB_TRANSPORT_CC))
+            twcc = m->ext_ids[OKNO_EXT_TWCC];
+        if (!abs)
+            abs = m->ext_ids[OKNO_EXT_ABS_SEND_TIME];
+    }
+    if (p->sub_bwe)
+        okno_sub_bwe_set_ids(p->sub_bwe, twcc, abs);
+}
+
 void okno_participant_answer(struct okno_participant *p, uint64_t req, const char *text)
 {
     struct okno_sfu *sfu = p->room->sfu;
@@ -163,6 +197,7 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         g_free(ans);
         return;
     }
+    take_ext_ids(p, ans, n);
     for (size_t i = 0; i < n; i++) {
         struct okno_subscription *sub = p->subs->pdata[i];
         const struct okno_sub_answer_media *m = &ans->media[i];

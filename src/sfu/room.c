@@ -11,6 +11,7 @@
 #include "core/worker.h"
 #include "sfu/participant.h"
 #include "sfu/sfu_core.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 
@@ -24,6 +25,8 @@ static gboolean on_tick(gpointer data)
         struct okno_participant *p = room->participants->pdata[i];
         for (guint t = 0; t < p->tracks->len; t++)
             okno_track_tick(p->tracks->pdata[t], now_us);
+        if (p->sub_bwe)
+            okno_sub_bwe_update(p->sub_bwe, now_us); /* estimates move between feedback too */
     }
     return G_SOURCE_CONTINUE;
 }

@@ -163,6 +163,19 @@ static void ref_free(gpointer data)
     g_free(ref);
 }
 
+int okno_sfu_set_bwe(struct okno_sfu *sfu, const struct okno_bwe_ops *ops, void *state)
+{
+    if (ops && !okno_bwe_ops_valid(ops)) {
+        okno_log(OKNO_LOG_ERROR, "sfu", "the bwe plugin's ops lack an entry; estimates are off");
+        return OKNO_E_INVAL;
+    }
+    sfu->bwe = ops;
+    sfu->bwe_state = ops ? state : NULL;
+    if (ops)
+        okno_log(OKNO_LOG_INFO, "sfu", "subscriber connections get bandwidth estimates");
+    return 0;
+}
+
 int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
                     const struct okno_rooms_ops *policy, void *policy_state,
                     const struct okno_sfu_listener *listener, struct okno_sfu **out)

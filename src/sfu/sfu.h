@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "okno/bwe.h"
 #include "okno/rooms.h"
 
 struct okno_sfu;
@@ -92,6 +93,12 @@ struct okno_sfu_listener {
 int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
                     const struct okno_rooms_ops *policy, void *policy_state,
                     const struct okno_sfu_listener *listener, struct okno_sfu **out);
+
+/* Gives subscriber connections made from now on an estimator of the bwe plugin (ops and state
+ * borrowed, outliving the SFU; ops NULL: none). Main thread, before the first join: workers read it
+ * without a lock. Returns 0, or OKNO_E_INVAL (logged) for ops lacking an entry every bwe plugin
+ * must have. */
+int okno_sfu_set_bwe(struct okno_sfu *sfu, const struct okno_bwe_ops *ops, void *state);
 
 /* Closes every room (participants get OKNO_SFU_EV_CLOSED), waits for the workers to finish with
  * them, and frees the SFU. Main thread; events may be delivered during the call. */

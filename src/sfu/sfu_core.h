@@ -12,6 +12,7 @@
 
 #include "net/cert.h"
 #include "net/ice_config.h"
+#include "okno/bwe.h"
 #include "okno/rooms.h"
 #include "sfu/sfu.h"
 
@@ -20,6 +21,8 @@ struct okno_sfu {
     struct okno_workers *workers;
     const struct okno_rooms_ops *policy; /* NULL: everyone receives everyone */
     void *policy_state;
+    const struct okno_bwe_ops *bwe; /* NULL: no estimates (okno_sfu_set_bwe) */
+    void *bwe_state;
     struct okno_sfu_listener listener;
     GMainContext *main_ctx; /* where events are delivered: the creating thread's default */
     /* owned, immutable after create */

@@ -12,6 +12,7 @@
 #include "sfu/downtrack.h"
 #include "sfu/packet_cache.h"
 #include "sfu/participant.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/track.h"
 #include "wire/rtcp.h"
 #include "wire/rtp.h"
@@ -68,6 +69,7 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
 {
     if (!sub->track || sub->dt)
         return 0;
+    const struct okno_sub_bwe *bwe = sub->subscriber->sub_bwe;
     const struct okno_downtrack_params params = {
         .ssrc = sub->ssrc,
         .pt = sub->codec.pt,
@@ -76,6 +78,8 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
         .rtx_ssrc = sub->rtx_ssrc,
         .rtx_pt = (uint8_t)(rtx ? sub->rtx_pt : 0),
         .vp8 = g_ascii_strcasecmp(sub->codec.name, "VP8") == 0,
+        .twcc_id = bwe ? bwe->twcc_id : 0,
+        .abs_send_time_id = bwe ? bwe->abs_send_time_id : 0,
     };
     const struct okno_downtrack_listener listener = {.on_keyframe_needed = on_keyframe_needed,
                                                      .ud = sub};
@@ -116,6 +120,8 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
     /* Read before protection encrypts the payload in place. */
     uint32_t ts = out.ts;
     uint32_t payload_len = (uint32_t)out.payload_len;
+    if (p->sub_bwe)
+        okno_sub_bwe_on_send(p->sub_bwe, p->tx, (size_t)n, now_us, false);
     if (okno_peer_send_rtp(peer, p->tx, (size_t)n, sizeof p->tx) == 0)
         okno_send_stats_on_packet(&sub->stats, ts, payload_len, now_us);
 }
@@ -137,6 +143,8 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
     if (!peer || len > OKNO_MTU)
         return;
     memcpy(p->tx, pkt, len);
+    if (p->sub_bwe)
+        okno_sub_bwe_on_send(p->sub_bwe, p->tx, len, sub->now_us, false);
     okno_peer_send_rtp(peer, p->tx, len, sizeof p->tx);
 }
 
@@ -145,6 +153,7 @@ void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *se
 {
     if (!ready_peer(sub))
         return;
+    sub->now_us = now_us; /* for emit's stamp */
     okno_downtrack_on_nack(sub->dt, seqs, n, cache_lookup, sub->track, now_us, emit, sub);
 }
 
