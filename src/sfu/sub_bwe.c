@@ -29,7 +29,7 @@ static void drop_estimator(struct okno_sub_bwe *b)
         b->ops->destroy(b->plugin_state, b->est);
     b->est = NULL;
     b->have_estimate = false;
-    b->logged_bps = 0;
+    b->info_bps = b->debug_bps = 0;
 }
 
 void okno_sub_bwe_free(struct okno_sub_bwe *b)
@@ -124,22 +124,27 @@ int okno_sub_bwe_sent(const struct okno_sub_bwe *b, uint16_t seq, struct okno_su
     return 0;
 }
 
+/* Info when the target doubled or halved since the last info line (a slow drift counts too), debug
+ * when it moved a tenth since the last line of either. */
 static void log_estimate(struct okno_sub_bwe *b, const struct okno_bwe_estimate *e)
 {
-    uint32_t was = b->logged_bps;
     uint32_t now = e->target_bps;
-    bool big = was == 0 || now >= 2ull * was || 2ull * now <= was;
-    bool moved = (uint64_t)now * 1000u >= (uint64_t)was * (1000u + DEBUG_STEP_PERMILLE) ||
-                 (uint64_t)now * 1000u <= (uint64_t)was * (1000u - DEBUG_STEP_PERMILLE);
+    uint32_t info = b->info_bps, dbg = b->debug_bps;
+    bool big = info == 0 || now >= 2ull * info || 2ull * now <= info;
+    bool moved = (uint64_t)now * 1000u >= (uint64_t)dbg * (1000u + DEBUG_STEP_PERMILLE) ||
+                 (uint64_t)now * 1000u <= (uint64_t)dbg * (1000u - DEBUG_STEP_PERMILLE);
     if (!big && !moved)
         return;
+    uint32_t was = big ? info : dbg;
     okno_log(big ? OKNO_LOG_INFO : OKNO_LOG_DEBUG, "sfu",
              "%s: subscriber estimate %u kbit/s (was %u; delay %u, loss %u, acked %u kbit/s, "
              "loss %.1f%%%s, queue %lld ms, rtt %lld ms)",
              b->who, now / 1000u, was / 1000u, e->delay_bps / 1000u, e->loss_bps / 1000u,
              e->acked_bps / 1000u, e->loss_ratio * 100.0, e->congestive_loss ? " congestive" : "",
              (long long)(e->queue_delay_us / 1000), (long long)(e->rtt_us / 1000));
-    b->logged_bps = now;
+    b->debug_bps = now;
+    if (big)
+        b->info_bps = now;
 }
 
 void okno_sub_bwe_update(struct okno_sub_bwe *b, int64_t now_us)

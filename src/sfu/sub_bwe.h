@@ -63,7 +63,8 @@ struct okno_sub_bwe {
     uint16_t next_seq;
     bool have_estimate;
     struct okno_bwe_estimate estimate;
-    uint32_t logged_bps; /* the target last logged at info level */
+    uint32_t info_bps;  /* the target last logged at info level */
+    uint32_t debug_bps; /* the target last logged at either level */
     struct okno_sub_bwe_counters counters;
     struct okno_sub_bwe_slot history[OKNO_SUB_BWE_HISTORY];
     struct okno_bwe_fb_entry part[OKNO_SUB_BWE_FB_PART];
