@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/plugin_host.h"
+#include "okno/bwe.h"
 
 #define PLUGIN_DIR OKNO_BUILDDIR "/tests/plugins/.libs"
 
@@ -289,6 +290,54 @@ static void test_host_api_table_reports_its_size(void **state)
     assert_true(OKNO_HOST_API_HAS(&api, emit_event));
 }
 
+/* A bwe plugin loads like a rooms one and its ops work as the SFU drives them. */
+static void test_bwe_plugin_loads_and_its_ops_make_estimators(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("");
+    assert_int_equal(okno_plugin_host_load(f->host, "test_bwe", NULL), 0);
+    void *plugin_state = (void *)1;
+    const struct okno_plugin_descriptor *d =
+        okno_plugin_host_find_kind(f->host, OKNO_BWE_KIND, &plugin_state);
+    assert_non_null(d);
+    assert_string_equal(d->name, "test_bwe");
+    const struct okno_bwe_ops *ops = d->ops;
+    assert_true(okno_bwe_ops_valid(ops));
+    assert_true(OKNO_BWE_OPS_HAS(ops, counters));
+    const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+    void *est = NULL;
+    assert_int_equal(ops->create(plugin_state, &t, 0, &est), 0);
+    assert_non_null(est);
+    const struct okno_bwe_fb_entry entries[2] = {{.seq = 1, .received = true, .send_us = 5},
+                                                 {.seq = 2, .send_us = -1}};
+    const struct okno_bwe_feedback fb = {.entries = entries, .n = 2, .first = true};
+    ops->on_feedback(est, &fb, 10);
+    ops->on_remb(est, 640000, 20);
+    struct okno_bwe_estimate e = {0};
+    ops->estimate(est, 30, &e);
+    assert_int_equal(e.target_bps, 640000);
+    struct okno_bwe_counters c;
+    ops->counters(est, &c);
+    assert_int_equal(c.feedbacks, 1);
+    assert_int_equal(c.packets_acked, 1);
+    assert_int_equal(c.packets_lost, 1);
+    assert_int_equal(c.unknown_seq, 1);
+    ops->destroy(plugin_state, est);
+    fixture_free(f);
+}
+
+static void test_bwe_plugin_whose_ops_lack_an_entry_is_refused_before_init(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new("");
+    assert_refused(f, "test_bwe_lacking", OKNO_E_MALFORMED,
+                   "a bwe plugin's ops must be a struct okno_bwe_ops");
+    char *why = NULL;
+    assert_int_equal(okno_plugin_host_check(f->host, "test_bwe_lacking", &why), OKNO_E_MALFORMED);
+    g_free(why);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +353,8 @@ int main(void)
         cmocka_unit_test(test_configured_plugins_load_in_order_and_stop_at_first_failure),
         cmocka_unit_test(test_check_opens_plugin_without_running_it),
         cmocka_unit_test(test_host_api_table_reports_its_size),
+        cmocka_unit_test(test_bwe_plugin_loads_and_its_ops_make_estimators),
+        cmocka_unit_test(test_bwe_plugin_whose_ops_lack_an_entry_is_refused_before_init),
     };
     return cmocka_run_group_tests(tests, open_good, close_good);
 }
