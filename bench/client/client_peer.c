@@ -14,6 +14,8 @@ struct okno_client_peer {
     struct okno_peer *peer;
     /* other */
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
+    okno_client_candidate_filter filter;
+    void *filter_arg;
     /* Send scratch: net/peer protects in place and wants 4-byte alignment and trailer room. */
     _Alignas(8) uint8_t scratch[OKNO_PEER_MAX_DATAGRAM + OKNO_SRTP_MAX_TRAILER];
 };
@@ -58,6 +60,24 @@ const char *okno_client_peer_pwd(const struct okno_client_peer *cp)
     return cp->pwd;
 }
 
+void okno_client_peer_set_candidate_filter(struct okno_client_peer *cp,
+                                           okno_client_candidate_filter fn, void *arg)
+{
+    cp->filter = fn;
+    cp->filter_arg = arg;
+}
+
+/* One remote candidate through the filter; a dropped one is not an error (ICE tries the others). */
+static int add_remote(struct okno_client_peer *cp, const char *candidate)
+{
+    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
+    if (!cp->filter)
+        return okno_peer_add_remote_candidate(cp->peer, candidate);
+    if (!cp->filter(cp->filter_arg, true, candidate, line, sizeof(line)))
+        return 0;
+    return okno_peer_add_remote_candidate(cp->peer, line);
+}
+
 int okno_client_peer_apply_remote(struct okno_client_peer *cp,
                                   const struct okno_client_remote *remote)
 {
@@ -66,7 +86,7 @@ int okno_client_peer_apply_remote(struct okno_client_peer *cp,
     if (rc < 0)
         return rc;
     for (unsigned i = 0; i < remote->n_candidates; i++)
-        (void)okno_peer_add_remote_candidate(cp->peer, remote->candidates[i]);
+        (void)add_remote(cp, remote->candidates[i]);
     return 0;
 }
 
@@ -74,7 +94,7 @@ int okno_client_peer_add_candidate(struct okno_client_peer *cp, const char *cand
 {
     if (!candidate || !candidate[0])
         return okno_peer_remote_candidates_done(cp->peer);
-    return okno_peer_add_remote_candidate(cp->peer, candidate);
+    return add_remote(cp, candidate);
 }
 
 int okno_client_peer_send_rtp(struct okno_client_peer *cp, const uint8_t *pkt, size_t len)

@@ -11,6 +11,8 @@
 #define OKNO_BENCH_CLIENT_PEER_H
 
 #include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "client/client_sdp.h"
@@ -25,6 +27,17 @@ struct okno_client_peer;
 int okno_client_peer_create(GMainContext *ctx, const struct okno_cert *cert, const char *address,
                             const struct okno_peer_listener *listener, void *owner,
                             struct okno_client_peer **out);
+
+/* Rewrites or drops a candidate line before it is used (remote: from the server) or signalled
+ * (local: one of ours; the session applies it there). Returns true to keep it with the line written
+ * to out (outlen bytes; copy in when unchanged), false to drop it. okno-bench call routes a
+ * participant through its link emulator with one. */
+typedef bool (*okno_client_candidate_filter)(void *arg, bool remote, const char *in, char *out,
+                                             size_t outlen);
+
+/* Sets (fn NULL: clears) the filter applied to every remote candidate from now on. */
+void okno_client_peer_set_candidate_filter(struct okno_client_peer *cp,
+                                           okno_client_candidate_filter fn, void *arg);
 
 /* Gathers host candidates (reaching the listener, possibly before this returns): call it once the
  * description they belong to has been sent. Returns 0 or okno_peer_gather's error. */

@@ -29,6 +29,8 @@ struct okno_bench_session {
     /* other */
     struct okno_bench_session_listener listener;
     void *owner;
+    okno_client_candidate_filter filter;
+    void *filter_arg;
     unsigned timeout_ms;
     bool audio, video, simulcast;
     bool failed, closed;
@@ -72,9 +74,29 @@ static GSource *add_timeout(struct okno_bench_session *s, GSourceFunc fn)
 /* ---- publisher ----------------------------------------------------------------------------------
  */
 
+/* Our candidate through the owner's filter before it is signalled; false: dropped. */
+static bool local_candidate(struct okno_bench_session *s, const char *in, char *out, size_t outlen)
+{
+    if (!s->filter) {
+        g_strlcpy(out, in, outlen);
+        return true;
+    }
+    return s->filter(s->filter_arg, false, in, out, outlen);
+}
+
 static void pub_on_candidate(void *owner, const char *candidate)
 {
-    okno_signal_candidate(((struct okno_bench_session *)owner)->sc, "publisher", candidate);
+    struct okno_bench_session *s = owner;
+    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
+    if (local_candidate(s, candidate, line, sizeof(line)))
+        okno_signal_candidate(s->sc, "publisher", line);
+}
+
+static void pub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct okno_bench_session *s = owner;
+    if (s->listener.on_rtcp)
+        s->listener.on_rtcp(s->owner, false, pkt, len, now_us);
 }
 
 static void pub_on_candidates_done(void *owner)
@@ -118,10 +140,12 @@ static int publish(struct okno_bench_session *s)
         .on_local_candidates_done = pub_on_candidates_done,
         .on_connected = pub_on_connected,
         .on_failed = on_peer_failed,
+        .on_rtcp = pub_on_rtcp,
     };
     int rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->pub);
     if (rc < 0)
         return rc;
+    okno_client_peer_set_candidate_filter(s->pub, s->filter, s->filter_arg);
     struct okno_client_offer o = {.audio = s->audio,
                                   .video = s->video,
                                   .simulcast = s->simulcast,
@@ -146,7 +170,17 @@ static int publish(struct okno_bench_session *s)
 
 static void sub_on_candidate(void *owner, const char *candidate)
 {
-    okno_signal_candidate(((struct okno_bench_session *)owner)->sc, "subscriber", candidate);
+    struct okno_bench_session *s = owner;
+    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
+    if (local_candidate(s, candidate, line, sizeof(line)))
+        okno_signal_candidate(s->sc, "subscriber", line);
+}
+
+static void sub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct okno_bench_session *s = owner;
+    if (s->listener.on_rtcp)
+        s->listener.on_rtcp(s->owner, true, pkt, len, now_us);
 }
 
 static void sub_on_candidates_done(void *owner)
@@ -212,14 +246,17 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
         .on_connected = sub_on_connected,
         .on_failed = on_peer_failed,
         .on_rtp = sub_on_rtp,
+        .on_rtcp = sub_on_rtcp,
     };
     struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
     int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), NULL, o);
     bool fresh = !s->sub;
     if (rc == 0 && fresh)
         rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);
-    if (rc == 0 && fresh)
+    if (rc == 0 && fresh) {
+        okno_client_peer_set_candidate_filter(s->sub, s->filter, s->filter_arg);
         rc = okno_client_peer_apply_remote(s->sub, &o->remote);
+    }
     if (rc < 0) {
         g_free(o);
         fail(s, rc, "cannot take the server's subscriber offer: %s", okno_strerror(rc));
@@ -366,6 +403,8 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
     s->address = g_strdup(cfg->address);
     s->listener = *listener;
     s->owner = owner;
+    s->filter = cfg->candidate_filter;
+    s->filter_arg = cfg->filter_arg;
     s->timeout_ms = cfg->timeout_ms;
     s->audio = cfg->audio;
     s->video = cfg->video;
@@ -399,6 +438,11 @@ int okno_bench_session_send_rtp(struct okno_bench_session *s, const uint8_t *pkt
 int okno_bench_session_send_rtcp(struct okno_bench_session *s, const uint8_t *pkt, size_t len)
 {
     return s->pub ? okno_client_peer_send_rtcp(s->pub, pkt, len) : OKNO_E_STATE;
+}
+
+int okno_bench_session_send_sub_rtcp(struct okno_bench_session *s, const uint8_t *pkt, size_t len)
+{
+    return s->sub ? okno_client_peer_send_rtcp(s->sub, pkt, len) : OKNO_E_STATE;
 }
 
 int okno_bench_session_set_sink(struct okno_bench_session *s, unsigned slot, okno_bench_rtp_sink fn,

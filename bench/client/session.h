@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "client/client_peer.h"
 #include "client/client_sdp.h"
 #include "net/cert.h"
 #include "net/peer.h"
@@ -30,6 +31,10 @@ struct okno_bench_session_config {
     const char *address; /* local host candidate address; NULL: every address */
     unsigned timeout_ms; /* bounds the connection, each request and each transport's set-up */
     bool audio, video, simulcast;
+    /* Applied to the server's candidates (both transports) and to ours before they are
+     * signalled; NULL: none. See client_peer.h. */
+    okno_client_candidate_filter candidate_filter;
+    void *filter_arg;
 };
 
 /* Receives the RTP of one subscribed track (RTX included, as it arrives); pkt is the transport's
@@ -46,6 +51,9 @@ struct okno_bench_session_listener {
      * renegotiations); set its sink with okno_bench_session_set_sink. Also called when a slot is
      * reused for another track. */
     void (*on_track)(void *owner, unsigned slot, const struct okno_client_sub_track *track);
+    /* One compound RTCP datagram from the server, on the subscriber transport (subscriber true)
+     * or the publisher's; pkt is the transport's scratch, valid during the call. */
+    void (*on_rtcp)(void *owner, bool subscriber, uint8_t *pkt, size_t len, int64_t now_us);
     /* Server events that are not handled here (participant_joined, track_published, ...). */
     void (*on_event)(void *owner, const char *type, json_t *msg);
     /* The session cannot go on: err is OKNO_E_IO (server unreachable), OKNO_E_DENIED (join
@@ -72,6 +80,9 @@ void okno_bench_session_ssrcs(const struct okno_bench_session *s, uint32_t *audi
  * modified. Returns 0, OKNO_E_STATE before on_publishing, or okno_client_peer_send_*'s errors. */
 int okno_bench_session_send_rtp(struct okno_bench_session *s, const uint8_t *pkt, size_t len);
 int okno_bench_session_send_rtcp(struct okno_bench_session *s, const uint8_t *pkt, size_t len);
+/* One compound RTCP datagram on the subscriber transport (receiver reports, NACK, PLI,
+ * transport-cc feedback); OKNO_E_STATE before it exists. */
+int okno_bench_session_send_sub_rtcp(struct okno_bench_session *s, const uint8_t *pkt, size_t len);
 
 /* Sets (fn NULL: clears) the sink of a subscriber slot. Returns 0 or OKNO_E_RANGE. */
 int okno_bench_session_set_sink(struct okno_bench_session *s, unsigned slot, okno_bench_rtp_sink fn,
