@@ -29,6 +29,10 @@ struct okno_receiver_config {
     /* Sends one compound RTCP packet (unprotected); must not call back into the receiver. */
     int (*send_rtcp)(void *arg, const uint8_t *pkt, size_t len);
     void *arg; /* borrowed */
+    /* added after the first version */
+    int64_t nack_wait_us;   /* how long a missing video packet is waited for before the frames it
+                               belongs to are given up (NACK round trips): 0: 400 ms */
+    int64_t audio_delay_us; /* audio playout delay after the first packet; 0: 60 ms */
 };
 
 struct okno_receiver;
@@ -44,6 +48,9 @@ void okno_receiver_on_rtcp(struct okno_receiver *r, const uint8_t *pkt, size_t l
 /* Timers (NACK, RR, PLI retry, audio playout, assembler waits) due by now_us; returns the next
  * due time. */
 int64_t okno_receiver_poll(struct okno_receiver *r, int64_t now_us);
+/* The round trip time to the server (the owner measures it, e.g. from the publisher transport's
+ * reports); paces re-NACKs and PLIs. <= 0: unknown (100 ms is assumed). */
+void okno_receiver_set_rtt(struct okno_receiver *r, int64_t rtt_us);
 /* The metrics (owned by the receiver; utilization is the owner's to fill). */
 struct okno_stream_metrics *okno_receiver_metrics(struct okno_receiver *r);
 
@@ -56,7 +63,7 @@ struct okno_receiver_stats {
     /* added after the first version */
     uint64_t garbage;  /* unparsable RTP/RTCP, wrong pt */
     uint64_t rrs_sent; /* receiver reports sent */
-    int64_t rtt_us;    /* from the server's RR/SR exchange when known, else -1 */
+    int64_t rtt_us;    /* as last given to okno_receiver_set_rtt, else -1 */
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 
