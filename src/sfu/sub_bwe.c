@@ -198,7 +198,7 @@ int okno_sub_bwe_on_feedback(struct okno_sub_bwe *b, const uint8_t *pkt, size_t 
     size_t n = 0;
     int total = 0;
     bool first = true;
-    while ((rc = okno_twcc_iter_next(&it, &e)) == 1) {
+    while (okno_twcc_iter_next(&it, &e) == 1) {
         struct okno_bwe_fb_entry *out = &b->part[n++];
         struct okno_sub_bwe_slot sent;
         bool known = okno_sub_bwe_sent(b, e.seq, &sent) == 0;
