@@ -3,6 +3,8 @@
  * the real rate of 50 packets a second), receives every track the server offers, and prints each
  * second the packets and bytes received per remote track, then a total line per track at the end.
  *
+ * --target janus drives a Janus VideoRoom instead (--room is then its number; see bench/janus).
+ *
  * Exit codes: 0 ran for --duration; 2 the server cannot be reached (or is not okno's WebSocket); 3
  * the join was refused; 4 a timeout (no reply, no transport); 1 anything else (bad arguments,
  * protocol error, transport failure). Deliberately not here: real video, congestion control, RTCP
@@ -30,7 +32,9 @@ struct counter {
 
 struct probe {
     /* options */
-    char *server, *room, *name, *role, *token, *address;
+    char *server, *room, *name, *role, *token, *address, *target;
+    enum okno_bench_target target_kind;
+    guint64 janus_room;
     int duration_s, timeout_ms;
     /* owned */
     GMainLoop *loop;
@@ -246,8 +250,11 @@ static gboolean on_wake(gpointer data)
 static int parse_args(struct probe *p, int argc, char **argv)
 {
     GOptionEntry entries[] = {
-        {"server", 's', 0, G_OPTION_ARG_STRING, &p->server, "okno WebSocket URL", "ws://H:P/ws"},
-        {"room", 'r', 0, G_OPTION_ARG_STRING, &p->room, "room to join", "ROOM"},
+        {"target", 0, 0, G_OPTION_ARG_STRING, &p->target, "okno (default) or janus", "okno|janus"},
+        {"server", 's', 0, G_OPTION_ARG_STRING, &p->server,
+         "okno WebSocket URL, or Janus's (ws://127.0.0.2:8188/)", "ws://H:P/ws"},
+        {"room", 'r', 0, G_OPTION_ARG_STRING, &p->room,
+         "room to join (Janus: the VideoRoom number, default 1234)", "ROOM"},
         {"name", 'n', 0, G_OPTION_ARG_STRING, &p->name, "display name", "NAME"},
         {"role", 0, 0, G_OPTION_ARG_STRING, &p->role, "role (default kiosk)", "ROLE"},
         {"token", 0, 0, G_OPTION_ARG_STRING, &p->token, "join token", "TOKEN"},
@@ -263,6 +270,22 @@ static int parse_args(struct probe *p, int argc, char **argv)
     if (!ok) {
         fprintf(stderr, "okno-bench-probe: %s\n", error->message);
         g_error_free(error);
+        return -1;
+    }
+    if (!p->target || !strcmp(p->target, "okno")) {
+        p->target_kind = OKNO_BENCH_TARGET_OKNO;
+    } else if (!strcmp(p->target, "janus")) {
+        p->target_kind = OKNO_BENCH_TARGET_JANUS;
+        if (!p->room)
+            p->room = g_strdup("1234");
+        char *end = NULL;
+        p->janus_room = g_ascii_strtoull(p->room, &end, 10);
+        if (!*p->room || *end || p->janus_room == 0) {
+            fprintf(stderr, "okno-bench-probe: a Janus room is a number, not '%s'\n", p->room);
+            return -1;
+        }
+    } else {
+        fprintf(stderr, "okno-bench-probe: --target is okno or janus, not '%s'\n", p->target);
         return -1;
     }
     if (!p->server || !p->room || !p->name) {
@@ -294,7 +317,9 @@ int main(int argc, char **argv)
                                                                 .on_track = on_track,
                                                                 .on_event = on_event,
                                                                 .on_failed = on_failed};
-    struct okno_bench_session_config cfg = {.server = p.server,
+    struct okno_bench_session_config cfg = {.target = p.target_kind,
+                                            .janus_room = p.janus_room,
+                                            .server = p.server,
                                             .room = p.room,
                                             .role = p.role,
                                             .name = p.name,
@@ -333,5 +358,6 @@ int main(int argc, char **argv)
     g_free(p.role);
     g_free(p.token);
     g_free(p.address);
+    g_free(p.target);
     return p.exit_code;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client/client_peer.h"
+#include "client/janus_room.h"
 #include "client/signal_client.h"
 #include "okno/err.h"
 #include "wire/bytes.h"
@@ -22,7 +23,8 @@ struct okno_bench_session {
     const struct okno_cert *cert;
     /* owned */
     char *server, *room, *role, *name, *token, *address;
-    struct okno_signal_client *sc;
+    struct okno_signal_client *sc; /* target okno */
+    struct okno_janus_room *jr;    /* target Janus (sc is NULL then) */
     struct okno_client_peer *pub, *sub;
     GSource *deadline, *sub_deadline;    /* until each transport connects */
     struct okno_client_sub_offer *offer; /* the latest subscriber offer */
@@ -71,6 +73,16 @@ static GSource *add_timeout(struct okno_bench_session *s, GSourceFunc fn)
     return t;
 }
 
+/* The target's signalling: okno's own (signal_client) or a Janus VideoRoom (janus_room), the same
+ * requests with the same replies. */
+static void sig_candidate(struct okno_bench_session *s, const char *pc, const char *line)
+{
+    if (s->jr)
+        (void)okno_janus_room_candidate(s->jr, pc, line);
+    else
+        (void)okno_signal_candidate(s->sc, pc, line);
+}
+
 /* ---- publisher ----------------------------------------------------------------------------------
  */
 
@@ -89,7 +101,7 @@ static void pub_on_candidate(void *owner, const char *candidate)
     struct okno_bench_session *s = owner;
     char line[OKNO_ICE_MAX_CANDIDATE_LEN];
     if (local_candidate(s, candidate, line, sizeof(line)))
-        okno_signal_candidate(s->sc, "publisher", line);
+        sig_candidate(s, "publisher", line);
 }
 
 static void pub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -101,7 +113,7 @@ static void pub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 
 static void pub_on_candidates_done(void *owner)
 {
-    okno_signal_candidate(((struct okno_bench_session *)owner)->sc, "publisher", NULL);
+    sig_candidate(owner, "publisher", NULL);
 }
 
 static void pub_on_connected(void *owner)
@@ -160,7 +172,8 @@ static int publish(struct okno_bench_session *s)
     GString *sdp = g_string_new(NULL);
     rc = okno_client_sdp_offer(&o, sdp);
     if (rc == 0)
-        rc = okno_signal_publish(s->sc, sdp->str, on_published, s);
+        rc = s->jr ? okno_janus_room_publish(s->jr, sdp->str, on_published, s)
+                   : okno_signal_publish(s->sc, sdp->str, on_published, s);
     g_string_free(sdp, TRUE);
     return rc < 0 ? rc : okno_client_peer_gather(s->pub);
 }
@@ -173,7 +186,7 @@ static void sub_on_candidate(void *owner, const char *candidate)
     struct okno_bench_session *s = owner;
     char line[OKNO_ICE_MAX_CANDIDATE_LEN];
     if (local_candidate(s, candidate, line, sizeof(line)))
-        okno_signal_candidate(s->sc, "subscriber", line);
+        sig_candidate(s, "subscriber", line);
 }
 
 static void sub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -185,7 +198,7 @@ static void sub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 
 static void sub_on_candidates_done(void *owner)
 {
-    okno_signal_candidate(((struct okno_bench_session *)owner)->sc, "subscriber", NULL);
+    sig_candidate(owner, "subscriber", NULL);
 }
 
 static void sub_on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -238,7 +251,8 @@ static void announce_tracks(struct okno_bench_session *s, const struct okno_clie
     }
 }
 
-static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
+/* streams: Janus's stream list, which names the tracks (NULL on okno: its msids do). */
+static void on_sub_offer(struct okno_bench_session *s, const char *sdp, json_t *streams)
 {
     static const struct okno_peer_listener listener = {
         .on_local_candidate = sub_on_candidate,
@@ -250,6 +264,8 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
     };
     struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
     int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), NULL, o);
+    if (rc == 0 && streams)
+        okno_janus_room_label(streams, o);
     bool fresh = !s->sub;
     if (rc == 0 && fresh)
         rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);
@@ -268,7 +284,8 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp)
     rc = okno_client_sdp_sub_answer(o, okno_client_peer_ufrag(s->sub), okno_client_peer_pwd(s->sub),
                                     okno_cert_fingerprint_sdp(s->cert), answer);
     if (rc == 0)
-        rc = okno_signal_answer(s->sc, answer->str, on_answered, s);
+        rc = s->jr ? okno_janus_room_answer(s->jr, answer->str, on_answered, s)
+                   : okno_signal_answer(s->sc, answer->str, on_answered, s);
     g_string_free(answer, TRUE);
     if (rc == 0 && fresh) {
         s->sub_deadline = add_timeout(s, on_sub_deadline);
@@ -290,7 +307,7 @@ static void on_event(void *owner, const char *type, json_t *msg)
     if (!strcmp(type, "offer")) {
         const char *sdp = json_string_value(json_object_get(msg, "sdp"));
         if (sdp)
-            on_sub_offer(s, sdp);
+            on_sub_offer(s, sdp, s->jr ? json_object_get(msg, "streams") : NULL);
         else
             fail(s, OKNO_E_MALFORMED, "the server sent an offer without sdp");
     } else if (!strcmp(type, "candidate")) {
@@ -336,7 +353,8 @@ static void on_joined(void *arg, int err, json_t *reply, const char *message)
     g_strlcpy(s->participant, id ? id : "bench", sizeof(s->participant));
     if (s->listener.on_joined)
         s->listener.on_joined(s->owner, s->participant, reply);
-    if (s->closed || s->failed)
+    /* A receive-only participant publishes nothing; it subscribes all the same. */
+    if (s->closed || s->failed || (!s->audio && !s->video))
         return;
     s->deadline = add_timeout(s, on_deadline);
     int rc = publish(s);
@@ -353,7 +371,8 @@ static void on_open(void *arg, int err, json_t *reply, const char *message)
              "cannot reach the server at %s: %s", s->server, message);
         return;
     }
-    int rc = okno_signal_join(s->sc, s->room, s->role, s->name, s->token, on_joined, s);
+    int rc = s->jr ? okno_janus_room_join(s->jr, s->name, on_joined, s)
+                   : okno_signal_join(s->sc, s->room, s->role, s->name, s->token, on_joined, s);
     if (rc < 0)
         fail(s, rc, "cannot send join: %s", okno_strerror(rc));
 }
@@ -389,8 +408,9 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
                              const struct okno_bench_session_listener *listener, void *owner,
                              struct okno_bench_session **out)
 {
-    if (!ctx || !cfg || !cert || !listener || !out || !cfg->server || !cfg->room || !cfg->role ||
-        !cfg->name || (!cfg->audio && !cfg->video) || cfg->timeout_ms == 0)
+    bool janus = cfg && cfg->target == OKNO_BENCH_TARGET_JANUS;
+    if (!ctx || !cfg || !cert || !listener || !out || !cfg->server ||
+        (!janus && (!cfg->room || !cfg->role)) || !cfg->name || cfg->timeout_ms == 0)
         return OKNO_E_INVAL;
     struct okno_bench_session *s = g_new0(struct okno_bench_session, 1);
     s->ctx = ctx;
@@ -413,7 +433,11 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
     s->video_ssrc = cfg->video ? nonzero_random() : 0;
     s->rtx_ssrc = cfg->video ? nonzero_random() : 0;
     static const struct okno_signal_listener sl = {.on_event = on_event, .on_closed = on_closed};
-    int rc = okno_signal_connect(ctx, s->server, s->timeout_ms, &sl, s, on_open, s, &s->sc);
+    static const struct okno_janus_room_listener jl = {.on_event = on_event,
+                                                       .on_closed = on_closed};
+    int rc = janus ? okno_janus_room_connect(ctx, s->server, cfg->janus_room, s->timeout_ms, &jl, s,
+                                             on_open, s, &s->jr)
+                   : okno_signal_connect(ctx, s->server, s->timeout_ms, &sl, s, on_open, s, &s->sc);
     if (rc < 0) {
         free_session(s);
         return rc;
@@ -497,6 +521,8 @@ void okno_bench_session_close(struct okno_bench_session *s, void (*on_closed)(vo
     drop_source(&s->deadline);
     drop_source(&s->sub_deadline);
     okno_signal_close(s->sc);
+    okno_janus_room_close(s->jr);
+    s->jr = NULL;
     struct closing *c = g_new0(struct closing, 1);
     c->on_closed = on_closed;
     c->arg = arg;

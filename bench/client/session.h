@@ -24,9 +24,18 @@
 
 struct okno_bench_session;
 
+/* Which SFU the session talks to: okno's protocol, or a Janus VideoRoom (Janus 1.x). */
+enum okno_bench_target {
+    OKNO_BENCH_TARGET_OKNO = 0,
+    OKNO_BENCH_TARGET_JANUS,
+};
+
 struct okno_bench_session_config {
-    const char *server; /* ws://host:port/ws */
+    enum okno_bench_target target; /* default: okno */
+    const char *server;            /* okno: ws://host:port/ws; Janus: ws://host:8188/ */
+    /* okno's room and role (Janus: unused, may be NULL); the display name for both. */
     const char *room, *role, *name;
+    uint64_t janus_room; /* Janus: the VideoRoom number; 0: 1234 */
     const char *token;   /* NULL: none */
     const char *address; /* local host candidate address; NULL: every address */
     unsigned timeout_ms; /* bounds the connection, each request and each transport's set-up */
@@ -64,9 +73,10 @@ struct okno_bench_session_listener {
 };
 
 /* Connects and joins; publishing follows the join, subscribing follows the server's offers. cert
- * is borrowed and must outlive the session; config strings are copied; ctx is borrowed. Returns 0
- * and *out, or OKNO_E_INVAL for a missing argument, a bad URL or a config that publishes nothing.
- */
+ * is borrowed and must outlive the session; config strings are copied; ctx is borrowed. A config
+ * with neither audio nor video is a receive-only participant: it joins and subscribes, never
+ * publishes (no on_publishing). Returns 0 and *out, or OKNO_E_INVAL for a missing argument or a
+ * bad URL. */
 int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_config *cfg,
                              const struct okno_cert *cert,
                              const struct okno_bench_session_listener *listener, void *owner,
