@@ -1,0 +1,70 @@
+/* okno-bench's media sender: the publishing side of the native client, behaving like a browser's
+ * sender. A deterministic synthetic camera (media/video_source.h) encoded by VP8 (1-3 simulcast
+ * encodings, 1-3 temporal layers) and a synthetic tone encoded by Opus (20 ms, in-band FEC,
+ * optional DTX) are packetized into RTP with the negotiated header extensions (mid, rid,
+ * abs-send-time, transport-wide sequence number: one counter for the whole transport), kept in a
+ * bounded history for RTX (RFC 4588) answers to NACKs, and sent through a pacer (audio first, then
+ * retransmissions, then video, then padding/probes, at 2.5 x the target). PLI/FIR make a key frame
+ * (rate-limited), RTCP carries sender reports and CNAME, and receiver reports, transport-cc
+ * feedback and REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target drives the
+ * encoder. Everything is driven with now_us by the owner: no GLib sources, no threads, nothing
+ * allocated per packet. It deliberately does not encrypt (the owner's transport protects), receive
+ * media or negotiate anything. */
+#ifndef OKNO_BENCH_CALL_SENDER_H
+#define OKNO_BENCH_CALL_SENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct okno_sender_config {
+    bool audio, video;
+    unsigned width, height, fps;             /* 0: 640, 360, 30 */
+    unsigned encodings, temporal_layers;     /* 0: 1 and 1 (simulcast 3 x 3 like Chromium: 3, 3) */
+    uint32_t start_kbps, min_kbps, max_kbps; /* 0: 300, 30, 2500 (whole send rate: audio + video) */
+    uint32_t seed;
+    bool opus_dtx;
+    uint32_t audio_ssrc, video_ssrc[3], rtx_ssrc[3];   /* 0: chosen from seed */
+    const char *cname, *audio_mid, *video_mid;         /* copied; NULL mid: omit */
+    int ext_mid, ext_rid, ext_abs_send_time, ext_twcc; /* negotiated ids; -1: not negotiated */
+    /* Transport, called from poll/on_rtcp: must not call back into the sender. Return <0 = not
+     * sent. */
+    int (*send_rtp)(void *arg, const uint8_t *pkt, size_t len);
+    int (*send_rtcp)(void *arg, const uint8_t *pkt, size_t len);
+    void *arg; /* borrowed */
+};
+
+struct okno_sender;
+
+/* Makes a sender into *out (owned by the caller: okno_sender_destroy). Returns 0, OKNO_E_INVAL (no
+ * send_rtp/send_rtcp, neither audio nor video, a size/fps/layer count/rate out of range, an
+ * extension id outside -1..14 or 0), OKNO_E_NOMEM, OKNO_E_IO (a codec refused). */
+int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
+                       struct okno_sender **out);
+/* NULL is a no-op. */
+void okno_sender_destroy(struct okno_sender *s);
+
+/* Does everything due by now_us (capture+encode a frame, an Opus frame, pacing, RTCP, estimator
+ * timers). Returns the time of the next thing due (the owner arms a timer for it). */
+int64_t okno_sender_poll(struct okno_sender *s, int64_t now_us);
+
+/* One compound RTCP datagram from the remote side (unprotected). Bad RTCP is counted, never fatal.
+ * Retransmissions it asks for are queued for the pacer: poll again (at once) afterwards. */
+void okno_sender_on_rtcp(struct okno_sender *s, const uint8_t *pkt, size_t len, int64_t now_us);
+
+struct okno_sender_stats {
+    uint64_t rtp_packets, rtp_bytes, rtx_packets, padding_packets, frames_encoded, frames_dropped,
+        keyframes;
+    uint64_t nacks_received, plis_received, firs_received, rembs_received, twcc_feedbacks,
+        rtcp_errors;
+    uint32_t target_kbps, encoder_kbps,
+        sent_kbps;          /* current target, encoder's, over the last 1 s */
+    uint32_t estimate_kbps; /* okno_gcc's delay/loss estimate */
+    uint32_t remb_kbps;     /* last REMB received; 0 none */
+    int64_t rtt_us;         /* from RR LSR/DLSR; 0 unknown */
+    double loss_fraction;   /* last RR fraction lost, 0..1 */
+    unsigned active_encodings;
+};
+void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
+
+#endif
