@@ -1,7 +1,8 @@
 /* okno-bench-probe: joins a room on a running okno as a native WebRTC client, publishes a synthetic
- * Opus stream (a real Opus packet of 20 ms of silence, encoded once with libopus at start, sent at
- * the real rate of 50 packets a second), receives every track the server offers, and prints each
- * second the packets and bytes received per remote track, then a total line per track at the end.
+ * Opus stream (unless --receive-only; a real Opus packet of 20 ms of silence, encoded once with
+ * libopus at start, sent at the real rate of 50 packets a second), receives every track the server
+ * offers, and prints each second the packets and bytes received per remote track, then a total line
+ * per track at the end.
  *
  * --target janus drives a Janus VideoRoom instead (--room is then its number; see bench/janus).
  *
@@ -36,6 +37,7 @@ struct probe {
     enum okno_bench_target target_kind;
     guint64 janus_room;
     int duration_s, timeout_ms;
+    gboolean receive_only;
     /* owned */
     GMainLoop *loop;
     struct okno_cert *cert;
@@ -259,6 +261,8 @@ static int parse_args(struct probe *p, int argc, char **argv)
         {"role", 0, 0, G_OPTION_ARG_STRING, &p->role, "role (default kiosk)", "ROLE"},
         {"token", 0, 0, G_OPTION_ARG_STRING, &p->token, "join token", "TOKEN"},
         {"address", 0, 0, G_OPTION_ARG_STRING, &p->address, "local host candidate address", "IP"},
+        {"receive-only", 0, 0, G_OPTION_ARG_NONE, &p->receive_only, "publish nothing, only receive",
+         NULL},
         {"duration", 'd', 0, G_OPTION_ARG_INT, &p->duration_s, "seconds to run (0: forever)", "S"},
         {"timeout", 't', 0, G_OPTION_ARG_INT, &p->timeout_ms, "connect/request timeout", "MS"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -326,7 +330,7 @@ int main(int argc, char **argv)
                                             .token = p.token,
                                             .address = p.address,
                                             .timeout_ms = (unsigned)p.timeout_ms,
-                                            .audio = true};
+                                            .audio = !p.receive_only};
     int rc = okno_bench_session_start(ctx, &cfg, p.cert, &listener, &p, &p.session);
     bool closed = false;
     if (rc < 0) {
