@@ -68,6 +68,21 @@ void okno_gcc_on_packet_sent(struct okno_gcc *g, uint16_t seq, size_t bytes, int
  * that stops use). */
 int okno_gcc_on_feedback(struct okno_gcc *g, const struct okno_twcc_fb *fb, int64_t now_us);
 
+/* One packet a feedback reported, for a host that parsed the feedback itself (as okno's bwe plugin
+ * API hands it over). arrival_us as okno_twcc_iter_next gives it: the reference time
+ * (sign-extended from 24 bits) * 64 ms plus the deltas; meaningful only when received. */
+struct okno_gcc_fb_entry {
+    uint16_t seq;
+    bool received;
+    int64_t arrival_us;
+};
+
+/* The same as okno_gcc_on_feedback for entries[0..n) of one feedback packet in sequence order; a
+ * packet handed over in parts may be given in consecutive calls. Returns 0, or OKNO_E_INVAL for a
+ * NULL estimator or entries with n > 0. */
+int okno_gcc_on_feedback_entries(struct okno_gcc *g, const struct okno_gcc_fb_entry *entries,
+                                 size_t n, int64_t now_us);
+
 /* Round-trip time from RTCP (RR LSR/DLSR) when known. */
 void okno_gcc_on_rtt(struct okno_gcc *g, int64_t rtt_us, int64_t now_us);
 
@@ -84,6 +99,7 @@ void okno_gcc_estimate(struct okno_gcc *g, int64_t now_us, struct okno_gcc_estim
 /* Counters for reports/tests. */
 struct okno_gcc_stats {
     uint64_t feedbacks, packets_acked, packets_lost, unknown_seq, overuse_events, probes;
+    uint64_t duplicates; /* reports of packets already reported received (or lost twice) */
 };
 void okno_gcc_stats(const struct okno_gcc *g, struct okno_gcc_stats *out);
 

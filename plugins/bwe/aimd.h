@@ -1,0 +1,47 @@
+/* The delay-based rate controller (draft-ietf-rmcat-gcc-02 section 5.5, libwebrtc's
+ * AimdRateControl): a state machine driven by the overuse detector's signal. Overuse moves it to
+ * Decrease (rate = 0.85 x the acknowledged rate, at most once per round trip), underuse to Hold
+ * (let the queue drain), normal from Hold to Increase. The increase is multiplicative (8 %/s) while
+ * the link capacity is unknown or clearly exceeded, additive (about one packet per response time)
+ * near the capacity estimated from the acknowledged rates at earlier decreases; it never runs far
+ * ahead of what the receiver acknowledges. It deliberately does not look at loss (loss_based.h)
+ * or probe (probe.h): a probe result is handed in with okno_gcc_aimd_raise. */
+#ifndef OKNO_PLUGINS_GCC_AIMD_H
+#define OKNO_PLUGINS_GCC_AIMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gcc.h"
+
+struct okno_gcc_aimd {
+    double min_bps, max_bps;
+    double rate_bps;
+    enum okno_gcc_state state;
+    int64_t last_change_us;   /* -1: no update yet */
+    int64_t last_decrease_us; /* -1: never */
+    int64_t rtt_us;
+    /* link capacity: exponential average (and variance, normalised) of the acknowledged rate at
+       overuse, in kbit/s */
+    bool cap_valid;
+    double cap_kbps, cap_var;
+};
+
+void okno_gcc_aimd_init(struct okno_gcc_aimd *a, uint32_t min_bps, uint32_t start_bps,
+                        uint32_t max_bps);
+
+/* One feedback's verdict at now_us: usage from the detector, acked_bps the receiver's recent
+ * throughput (0 unknown), increase_scale in 0..1 slows increases (random loss). Returns the rate.
+ */
+uint32_t okno_gcc_aimd_update(struct okno_gcc_aimd *a, enum okno_gcc_usage usage,
+                              uint32_t acked_bps, double increase_scale, int64_t now_us);
+
+/* A measurement (probe result) says the link carries at least bps: jump there if higher. */
+void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us);
+
+/* Scales the rate down (no feedback for a long time), not below the minimum. */
+void okno_gcc_aimd_cut(struct okno_gcc_aimd *a, double factor, int64_t now_us);
+
+void okno_gcc_aimd_set_rtt(struct okno_gcc_aimd *a, int64_t rtt_us);
+
+#endif

@@ -1,0 +1,54 @@
+/* What feedback says about delivery, apart from the delay gradient: the throughput the receiver
+ * acknowledged (bytes by arrival time over the last 500 ms) and the one-way queuing delay (the
+ * one-way delay, send clock to receive clock, above its minimum over the last 30 s: clock offsets
+ * cancel out, skew over 30 s is negligible), both the per-packet value and a per-feedback minimum
+ * that filters jitter, plus the largest queuing delay of the last 5 s, against which a delay is
+ * judged "the queue is full". It deliberately makes no decision. */
+#ifndef OKNO_PLUGINS_GCC_DELIVERY_H
+#define OKNO_PLUGINS_GCC_DELIVERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OKNO_GCC_ACK_BUCKETS  20 /* of 25 ms: 500 ms */
+#define OKNO_GCC_BASE_BUCKETS 30 /* of 1 s */
+#define OKNO_GCC_QMAX_BUCKETS 5  /* of 1 s */
+
+struct okno_gcc_delivery {
+    /* acknowledged bytes by 25 ms slot of arrival time */
+    int64_t ack_slot[OKNO_GCC_ACK_BUCKETS];
+    uint64_t ack_bytes[OKNO_GCC_ACK_BUCKETS];
+    bool any;
+    int64_t first_arrival_us, latest_arrival_us;
+    /* minimum one-way delay by 1 s slot of send time */
+    int64_t base_slot[OKNO_GCC_BASE_BUCKETS];
+    int64_t base_min[OKNO_GCC_BASE_BUCKETS];
+    int64_t base_us;
+    /* largest per-packet queuing delay by 1 s slot of send time */
+    int64_t qmax_slot[OKNO_GCC_QMAX_BUCKETS];
+    int64_t qmax[OKNO_GCC_QMAX_BUCKETS];
+    /* this feedback */
+    bool fb_any;
+    int64_t fb_min_owd;
+    int64_t queue_delay_us; /* min-filtered, as of the last feedback with a received packet */
+};
+
+void okno_gcc_delivery_init(struct okno_gcc_delivery *d);
+
+/* A feedback starts: the per-feedback minimum restarts. */
+void okno_gcc_delivery_begin(struct okno_gcc_delivery *d);
+
+/* A packet arrived (unwrapped receiver time). Returns its queuing delay (0 or more). */
+int64_t okno_gcc_delivery_on_received(struct okno_gcc_delivery *d, int64_t send_us,
+                                      int64_t arrival_us, uint32_t bytes);
+
+/* The feedback is over: updates the min-filtered queuing delay. */
+void okno_gcc_delivery_end(struct okno_gcc_delivery *d);
+
+/* Acknowledged bit/s over the last 500 ms of arrivals, 0 while under 100 ms have been seen. */
+uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d);
+
+/* The largest per-packet queuing delay of the last 5 s of sending, as of send time now_us. */
+int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_send_us);
+
+#endif

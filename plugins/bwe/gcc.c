@@ -1,0 +1,355 @@
+/* The facade of the estimator: routes sends and feedback to the parts (send_history.h,
+ * delivery.h, trendline.h, overuse.h, aimd.h, loss_based.h, probe.h) and combines what they say
+ * into the target. */
+#include "gcc.h"
+
+#include <stdlib.h>
+
+#include "aimd.h"
+#include "delivery.h"
+#include "loss_based.h"
+#include "okno/err.h"
+#include "overuse.h"
+#include "probe.h"
+#include "send_history.h"
+#include "trendline.h"
+#include "wire/twcc.h"
+
+#define DEFAULT_MIN_BPS   30000u
+#define DEFAULT_START_BPS 300000u
+#define DEFAULT_MAX_BPS   10000000u
+#define MAX_BPS_LIMIT     4000000000u
+/* No feedback for this long while sending: cut the estimate by OUTAGE_CUT, once per interval. */
+#define FEEDBACK_TIMEOUT_US 1000000
+#define OUTAGE_CUT          0.8
+/* Feedback counts as flowing while the last one is this recent. */
+#define FB_ACTIVE_US 1000000
+/* A lost packet next to one queued this long (and this share of the largest lately) is
+ * congestive. */
+#define CONGESTED_MIN_US 10000
+#define CONGESTED_SHARE  0.6
+/* RTCP round trips are preferred over the feedback-derived one while this recent. */
+#define RTCP_RTT_VALID_US 5000000
+/* Arrival times beyond this are not from a transport-cc packet. */
+#define MAX_ARRIVAL_US ((int64_t)1 << 52)
+
+struct okno_gcc {
+    uint32_t min_bps, start_bps, max_bps;
+    struct okno_gcc_history hist;
+    struct okno_gcc_delivery dl;
+    struct okno_gcc_trend trend;
+    struct okno_gcc_overuse ov;
+    struct okno_gcc_aimd aimd;
+    struct okno_gcc_loss loss;
+    struct okno_gcc_probe probe;
+    enum okno_gcc_usage usage;
+    uint32_t target;
+    bool twcc_seen;
+    int64_t last_fb_us, last_cut_us, last_overuse_us, last_send_us; /* -1: never */
+    uint32_t prior_outage_bps; /* the target before feedback stopped, 0: no outage */
+    int64_t rtt_us, rtcp_rtt_at_us;
+    uint64_t remb_bps;
+    int64_t remb_us;
+    struct okno_gcc_stats st;
+    /* the feedback being read */
+    uint32_t fb_total, fb_lost, fb_lost_cong, pending_lost;
+    bool have_prev_q;
+    int64_t prev_q, q_congested, fb_min_rtt;
+};
+
+int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct okno_gcc **out)
+{
+    if (!out)
+        return OKNO_E_INVAL;
+    uint32_t min = cfg && cfg->min_bps ? cfg->min_bps : DEFAULT_MIN_BPS;
+    uint32_t max = cfg && cfg->max_bps ? cfg->max_bps : DEFAULT_MAX_BPS;
+    uint32_t start = cfg && cfg->start_bps ? cfg->start_bps : DEFAULT_START_BPS;
+    if (cfg && !cfg->start_bps) { /* a default start stays within explicit bounds */
+        if (start < min)
+            start = min;
+        if (start > max)
+            start = max;
+    }
+    if (min > start || start > max || max > MAX_BPS_LIMIT)
+        return OKNO_E_INVAL;
+    struct okno_gcc *g = calloc(1, sizeof *g);
+    if (!g)
+        return OKNO_E_NOMEM;
+    g->min_bps = min;
+    g->start_bps = start;
+    g->max_bps = max;
+    okno_gcc_history_init(&g->hist);
+    okno_gcc_delivery_init(&g->dl);
+    okno_gcc_trend_init(&g->trend);
+    okno_gcc_overuse_init(&g->ov);
+    okno_gcc_aimd_init(&g->aimd, min, start, max);
+    okno_gcc_loss_init(&g->loss, min, start, max);
+    okno_gcc_probe_init(&g->probe, min, start, max);
+    g->usage = OKNO_GCC_NORMAL;
+    g->target = start;
+    g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
+    g->rtcp_rtt_at_us = -1;
+    g->remb_us = -1;
+    (void)now_us; /* the clock starts with the first event: nothing is timed from creation */
+    *out = g;
+    return 0;
+}
+
+void okno_gcc_destroy(struct okno_gcc *g)
+{
+    free(g);
+}
+
+/* The delay-based rate: the controller's with transport-cc, bounded by REMB when the receiver
+ * sends it; REMB alone without; unknown (no bound) with neither. */
+static double delay_bps(const struct okno_gcc *g)
+{
+    double d = g->twcc_seen ? g->aimd.rate_bps : g->max_bps;
+    if (g->remb_us >= 0 && (double)g->remb_bps < d)
+        d = (double)g->remb_bps;
+    if (d < g->min_bps)
+        d = g->min_bps;
+    return d;
+}
+
+static void update_target(struct okno_gcc *g)
+{
+    double t = delay_bps(g);
+    if (g->loss.bps < t)
+        t = g->loss.bps;
+    if (t < g->min_bps)
+        t = g->min_bps;
+    if (t > g->max_bps)
+        t = g->max_bps;
+    g->target = (uint32_t)t;
+}
+
+void okno_gcc_on_packet_sent(struct okno_gcc *g, uint16_t seq, size_t bytes, int64_t send_us,
+                             bool probe)
+{
+    if (!g)
+        return;
+    uint32_t b = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+    uint8_t cluster = okno_gcc_probe_on_sent(&g->probe, b, send_us, probe);
+    okno_gcc_history_add(&g->hist, seq, b, send_us, cluster);
+    if (send_us > g->last_send_us)
+        g->last_send_us = send_us;
+}
+
+static void begin_feedback(struct okno_gcc *g)
+{
+    okno_gcc_delivery_begin(&g->dl);
+    g->fb_total = g->fb_lost = g->fb_lost_cong = g->pending_lost = 0;
+    g->have_prev_q = false;
+    g->prev_q = 0;
+    g->fb_min_rtt = INT64_MAX;
+    int64_t qmax = okno_gcc_delivery_qmax(&g->dl, g->last_send_us);
+    int64_t th = (int64_t)(CONGESTED_SHARE * (double)qmax);
+    g->q_congested = th > CONGESTED_MIN_US ? th : CONGESTED_MIN_US;
+}
+
+/* Lost packets waiting for a received neighbour are judged by the queue either side met. */
+static void judge_pending(struct okno_gcc *g, int64_t q_next)
+{
+    if (g->pending_lost == 0)
+        return;
+    int64_t q = g->have_prev_q && g->prev_q > q_next ? g->prev_q : q_next;
+    if (q >= g->q_congested)
+        g->fb_lost_cong += g->pending_lost;
+    g->pending_lost = 0;
+}
+
+static void on_trend_sample(struct okno_gcc *g, const struct okno_gcc_trend_sample *s,
+                            int64_t now_us)
+{
+    enum okno_gcc_usage u = okno_gcc_overuse_detect(&g->ov, s->modified_trend, s->trend,
+                                                    s->send_delta_ms, s->num_deltas, s->arrival_us);
+    if (u == OKNO_GCC_OVERUSE && g->usage != OKNO_GCC_OVERUSE)
+        g->st.overuse_events++;
+    if (u == OKNO_GCC_OVERUSE)
+        g->last_overuse_us = now_us;
+    g->usage = u;
+}
+
+static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t arrival_us,
+                     int64_t now_us)
+{
+    struct okno_gcc_sent *e = okno_gcc_history_find(&g->hist, seq);
+    if (!e || (received && (arrival_us > MAX_ARRIVAL_US || arrival_us < -MAX_ARRIVAL_US))) {
+        g->st.unknown_seq++;
+        return;
+    }
+    if (e->fb == OKNO_GCC_FB_RECEIVED || (e->fb == OKNO_GCC_FB_LOST && !received)) {
+        g->st.duplicates++;
+        return;
+    }
+    bool first = e->fb == OKNO_GCC_FB_NONE;
+    if (!received) {
+        e->fb = OKNO_GCC_FB_LOST;
+        g->st.packets_lost++;
+        g->fb_total++;
+        g->fb_lost++;
+        g->pending_lost++;
+        okno_gcc_probe_on_report(&g->probe, e->cluster, true, false, 0, e->bytes);
+        return;
+    }
+    e->fb = OKNO_GCC_FB_RECEIVED;
+    g->st.packets_acked++;
+    if (first)
+        g->fb_total++;
+    int64_t a = okno_gcc_history_unwrap_arrival(&g->hist, arrival_us);
+    int64_t q = okno_gcc_delivery_on_received(&g->dl, e->send_us, a, e->bytes);
+    judge_pending(g, q);
+    g->have_prev_q = true;
+    g->prev_q = q;
+    if (now_us - e->send_us < g->fb_min_rtt)
+        g->fb_min_rtt = now_us - e->send_us;
+    okno_gcc_probe_on_report(&g->probe, e->cluster, first, true, a, e->bytes);
+    struct okno_gcc_trend_sample s;
+    if (okno_gcc_trend_on_packet(&g->trend, e->send_us, a, &s))
+        on_trend_sample(g, &s, now_us);
+}
+
+static void end_feedback(struct okno_gcc *g, int64_t now_us)
+{
+    if (g->pending_lost > 0 && g->have_prev_q)
+        judge_pending(g, g->prev_q);
+    g->pending_lost = 0;
+    okno_gcc_delivery_end(&g->dl);
+    g->st.feedbacks++;
+    g->twcc_seen = true;
+    g->last_fb_us = now_us;
+    /* Without RTCP round trips, the time since the newest reported packet left is one (an upper
+     * bound: it includes the receiver's wait for the next feedback). */
+    bool rtcp = g->rtcp_rtt_at_us >= 0 && now_us - g->rtcp_rtt_at_us < RTCP_RTT_VALID_US;
+    if (!rtcp && g->fb_min_rtt != INT64_MAX && g->fb_min_rtt > 0) {
+        g->rtt_us = g->fb_min_rtt;
+        okno_gcc_aimd_set_rtt(&g->aimd, g->rtt_us);
+    }
+    if (g->usage == OKNO_GCC_OVERUSE)
+        g->last_overuse_us = now_us;
+
+    uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
+    okno_gcc_aimd_update(&g->aimd, g->usage, acked, okno_gcc_loss_increase_scale(&g->loss), now_us);
+    for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
+        okno_gcc_aimd_raise(&g->aimd, r, now_us);
+    okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
+    okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);
+    update_target(g);
+    if (g->prior_outage_bps > 0) {
+        okno_gcc_probe_on_outage(&g->probe, g->prior_outage_bps);
+        g->prior_outage_bps = 0;
+    }
+    okno_gcc_probe_plan(&g->probe, g->target, true, g->last_overuse_us, now_us);
+}
+
+int okno_gcc_on_feedback(struct okno_gcc *g, const struct okno_twcc_fb *fb, int64_t now_us)
+{
+    if (!g || !fb)
+        return OKNO_E_INVAL;
+    struct okno_twcc_iter it;
+    okno_twcc_iter_init(&it, fb);
+    begin_feedback(g);
+    struct okno_twcc_entry e;
+    int rc;
+    while ((rc = okno_twcc_iter_next(&it, &e)) == 1)
+        on_entry(g, e.seq, e.status != OKNO_TWCC_NOT_RECEIVED, e.arrival_us, now_us);
+    end_feedback(g, now_us);
+    return rc < 0 ? rc : 0;
+}
+
+int okno_gcc_on_feedback_entries(struct okno_gcc *g, const struct okno_gcc_fb_entry *entries,
+                                 size_t n, int64_t now_us)
+{
+    if (!g || (!entries && n > 0))
+        return OKNO_E_INVAL;
+    begin_feedback(g);
+    for (size_t i = 0; i < n; i++)
+        on_entry(g, entries[i].seq, entries[i].received, entries[i].arrival_us, now_us);
+    end_feedback(g, now_us);
+    return 0;
+}
+
+void okno_gcc_on_rtt(struct okno_gcc *g, int64_t rtt_us, int64_t now_us)
+{
+    if (!g || rtt_us <= 0 || rtt_us > 60000000)
+        return;
+    g->rtt_us = rtt_us;
+    g->rtcp_rtt_at_us = now_us;
+    okno_gcc_aimd_set_rtt(&g->aimd, rtt_us);
+}
+
+void okno_gcc_on_remb(struct okno_gcc *g, uint64_t bps, int64_t now_us)
+{
+    if (!g)
+        return;
+    g->remb_bps = bps < g->min_bps ? g->min_bps : bps;
+    g->remb_us = now_us;
+    /* The loss-based cap follows the receiver's estimate where it was not limiting. */
+    double d = delay_bps(g);
+    if (g->loss.tracking || g->loss.bps > d)
+        g->loss.bps = d;
+    update_target(g);
+}
+
+void okno_gcc_on_loss_report(struct okno_gcc *g, uint8_t fraction_lost, uint32_t packets,
+                             int64_t now_us)
+{
+    if (!g)
+        return;
+    /* Transport-cc feedback counts every loss itself, and tells congestion from noise. */
+    if (g->last_fb_us >= 0 && now_us - g->last_fb_us < FB_ACTIVE_US)
+        return;
+    okno_gcc_loss_report(&g->loss, fraction_lost / 256.0, packets, delay_bps(g), g->target,
+                         g->rtt_us, now_us);
+    update_target(g);
+}
+
+static void check_outage(struct okno_gcc *g, int64_t now_us)
+{
+    if (g->last_fb_us < 0 || now_us - g->last_fb_us <= FEEDBACK_TIMEOUT_US)
+        return;
+    if (g->last_send_us < now_us - FEEDBACK_TIMEOUT_US)
+        return; /* nothing sent lately: silence is expected */
+    if (g->last_cut_us >= 0 && now_us - g->last_cut_us < FEEDBACK_TIMEOUT_US)
+        return;
+    if (g->last_cut_us < g->last_fb_us && g->target > g->prior_outage_bps)
+        g->prior_outage_bps = g->target;
+    okno_gcc_aimd_cut(&g->aimd, OUTAGE_CUT, now_us);
+    g->last_cut_us = now_us;
+    update_target(g);
+}
+
+void okno_gcc_estimate(struct okno_gcc *g, int64_t now_us, struct okno_gcc_estimate *out)
+{
+    if (!g || !out)
+        return;
+    check_outage(g, now_us);
+    bool active = g->last_fb_us >= 0 && now_us - g->last_fb_us < FB_ACTIVE_US;
+    okno_gcc_probe_plan(&g->probe, g->target, active, g->last_overuse_us, now_us);
+    double d = delay_bps(g);
+    *out = (struct okno_gcc_estimate){
+        .target_bps = g->target,
+        .delay_bps = (uint32_t)d,
+        .loss_bps = (uint32_t)g->loss.bps,
+        .acked_bps = okno_gcc_delivery_acked_bps(&g->dl),
+        .loss_ratio = g->loss.ratio,
+        .congestive_loss = okno_gcc_loss_congestive(&g->loss),
+        .usage = g->usage,
+        .state = g->aimd.state,
+        .trend_ms = g->ov.last_modified,
+        .threshold_ms = g->ov.threshold,
+        .queue_delay_us = g->dl.queue_delay_us,
+        .rtt_us = g->rtt_us,
+        .probe_wanted = g->probe.wanted,
+        .probe_bps = g->probe.wanted ? g->probe.want_bps : 0,
+    };
+}
+
+void okno_gcc_stats(const struct okno_gcc *g, struct okno_gcc_stats *out)
+{
+    if (!g || !out)
+        return;
+    *out = g->st;
+    out->probes = g->probe.clusters;
+}

@@ -1,0 +1,182 @@
+#include "probe.h"
+
+#include <string.h>
+
+#define CLUSTER_GAP_US     20000
+#define CLUSTER_MAX_PKTS   200
+#define CLUSTER_US         15000 /* the length asked for */
+#define CLUSTER_MIN_PKTS   5
+#define REQUEST_TIMEOUT_US 1000000
+#define REPORT_TIMEOUT_US  2000000
+#define PERIOD_US          5000000
+#define QUIET_US           2000000
+#define FIRST_SCALE        3
+#define SECOND_SCALE       6
+#define GROW_IF            0.7 /* a result this close to the rate asked: search higher */
+#define LINK_LIMITED       0.9 /* received slower than this share of sent: the link limited it */
+#define LINK_SHARE         0.95
+#define MAX_SEND_SPAN_US   1000000
+
+void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
+                         uint32_t max_bps)
+{
+    memset(p, 0, sizeof *p);
+    p->min_bps = min_bps;
+    p->start_bps = start_bps;
+    p->max_bps = max_bps;
+    p->last_request_us = -1;
+    p->next_id = 1;
+}
+
+static void request(struct okno_gcc_probe *p, uint64_t bps, int64_t now_us)
+{
+    if (bps > p->max_bps)
+        bps = p->max_bps;
+    if (bps < p->min_bps)
+        bps = p->min_bps;
+    p->wanted = true;
+    p->want_bps = (uint32_t)bps;
+    p->want_since_us = now_us;
+    p->want_sent_bytes = 0;
+    p->want_sent_pkts = 0;
+    p->last_request_us = now_us;
+    p->open_id = 0; /* the packets for this request make a cluster of their own */
+}
+
+static struct okno_gcc_cluster *cluster(struct okno_gcc_probe *p, uint8_t id)
+{
+    struct okno_gcc_cluster *c = &p->c[id % OKNO_GCC_PROBE_CLUSTERS];
+    return (id != 0 && c->id == id) ? c : NULL;
+}
+
+uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t send_us,
+                               bool probe)
+{
+    if (!probe)
+        return 0;
+    struct okno_gcc_cluster *c = cluster(p, p->open_id);
+    if (!c || send_us - c->last_send_us > CLUSTER_GAP_US || c->sent >= CLUSTER_MAX_PKTS) {
+        uint8_t id = p->next_id;
+        p->next_id = (uint8_t)(p->next_id == 255 ? 1 : p->next_id + 1);
+        c = &p->c[id % OKNO_GCC_PROBE_CLUSTERS];
+        memset(c, 0, sizeof *c);
+        c->id = id;
+        c->bps = p->wanted ? p->want_bps : 0;
+        c->first_send_us = send_us;
+        p->open_id = id;
+        p->clusters++;
+    }
+    c->sent++;
+    c->sent_bytes += bytes;
+    c->last_sent_bytes = bytes;
+    c->last_send_us = send_us;
+    uint8_t id = c->id;
+    if (p->wanted) {
+        p->want_sent_bytes += bytes;
+        p->want_sent_pkts++;
+        uint64_t need = (uint64_t)p->want_bps * CLUSTER_US / 8000000u;
+        if (p->want_sent_bytes >= need && p->want_sent_pkts >= CLUSTER_MIN_PKTS) {
+            p->wanted = false;
+            p->open_id = 0;
+            if (p->initial == 1) {
+                p->initial = 2;
+                request(p, (uint64_t)p->start_bps * SECOND_SCALE, send_us);
+            }
+        }
+    }
+    return id;
+}
+
+void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_report,
+                              bool received, int64_t arrival_us, uint32_t bytes)
+{
+    struct okno_gcc_cluster *c = cluster(p, id);
+    if (!c || c->evaluated)
+        return;
+    if (first_report)
+        c->reported++;
+    if (!received)
+        return;
+    if (c->received == 0 || arrival_us < c->first_arrival_us) {
+        c->first_arrival_us = arrival_us;
+        c->first_recv_bytes = bytes;
+    }
+    if (c->received == 0 || arrival_us > c->last_arrival_us)
+        c->last_arrival_us = arrival_us;
+    c->received++;
+    c->recv_bytes += bytes;
+}
+
+static uint32_t judge(const struct okno_gcc_cluster *c)
+{
+    if (c->received < CLUSTER_MIN_PKTS)
+        return 0;
+    int64_t send_span = c->last_send_us - c->first_send_us;
+    int64_t recv_span = c->last_arrival_us - c->first_arrival_us;
+    if (send_span <= 0 || recv_span <= 0 || send_span > MAX_SEND_SPAN_US)
+        return 0;
+    double send_bps = (double)(c->sent_bytes - c->last_sent_bytes) * 8e6 / (double)send_span;
+    double recv_bps = (double)(c->recv_bytes - c->first_recv_bytes) * 8e6 / (double)recv_span;
+    if (recv_bps > 2 * send_bps)
+        return 0; /* arrivals bunched by something else than the link: not a measurement */
+    double r = recv_bps < send_bps ? recv_bps : send_bps;
+    if (recv_bps < LINK_LIMITED * send_bps)
+        r = LINK_SHARE * recv_bps;
+    return r > 4e9 ? 4000000000u : (uint32_t)r;
+}
+
+uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us)
+{
+    for (size_t i = 0; i < OKNO_GCC_PROBE_CLUSTERS; i++) {
+        struct okno_gcc_cluster *c = &p->c[i];
+        if (c->id == 0 || c->evaluated || c->sent == 0)
+            continue;
+        bool closed = c->id != p->open_id || now_us - c->last_send_us > CLUSTER_GAP_US;
+        bool complete = c->reported >= c->sent || now_us - c->last_send_us > REPORT_TIMEOUT_US;
+        if (!closed || !complete)
+            continue;
+        c->evaluated = true;
+        if (c->id == p->open_id)
+            p->open_id = 0;
+        uint32_t r = judge(c);
+        if (r == 0)
+            continue;
+        if (c->bps > 0 && r >= GROW_IF * c->bps && c->bps < p->max_bps && !p->wanted)
+            request(p, (uint64_t)r * 2, now_us);
+        return r;
+    }
+    return 0;
+}
+
+void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
+                         int64_t last_overuse_us, int64_t now_us)
+{
+    if (p->wanted) {
+        if (now_us - p->want_since_us > REQUEST_TIMEOUT_US)
+            p->wanted = false; /* the sender did not probe: do not keep asking */
+        return;
+    }
+    if (p->initial == 0) {
+        p->initial = 1;
+        request(p, (uint64_t)p->start_bps * FIRST_SCALE, now_us);
+        return;
+    }
+    if (!fb_active)
+        return;
+    if (p->recovery_bps > 0) {
+        if (p->recovery_bps > target_bps)
+            request(p, p->recovery_bps, now_us);
+        p->recovery_bps = 0;
+        return;
+    }
+    bool quiet = last_overuse_us < 0 || now_us - last_overuse_us >= QUIET_US;
+    if (quiet && target_bps < p->max_bps &&
+        (p->last_request_us < 0 || now_us - p->last_request_us >= PERIOD_US))
+        request(p, (uint64_t)target_bps * 2, now_us);
+}
+
+void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps)
+{
+    if (prior_bps > p->recovery_bps)
+        p->recovery_bps = prior_bps;
+}

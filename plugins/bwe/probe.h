@@ -1,0 +1,72 @@
+/* Probing: short clusters of packets (padding or RTX the sender marks as probes) sent faster than
+ * the estimate, whose delivered rate says how much the link carries right now, so the estimate
+ * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
+ * again at twice a result that came back at 70 % or more of its rate (exponential search); every
+ * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
+ * browser would probe in ALR); and at the earlier rate once feedback resumes after an outage cut
+ * the estimate. A cluster is a run of probe packets each sent within 20 ms of the previous one;
+ * its result is min(send rate, receive rate), or 95 % of the receive rate when the link limited
+ * it, computed once feedback reported all its packets (or 2 s after it). It deliberately does not
+ * send anything or set the rate (gcc.c applies a result). */
+#ifndef OKNO_PLUGINS_GCC_PROBE_H
+#define OKNO_PLUGINS_GCC_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OKNO_GCC_PROBE_CLUSTERS 4
+
+struct okno_gcc_cluster {
+    uint8_t id;   /* 0: slot free */
+    uint32_t bps; /* the rate asked for, 0 when the sender probed unasked */
+    bool evaluated;
+    uint32_t sent, sent_bytes, last_sent_bytes;
+    int64_t first_send_us, last_send_us;
+    uint32_t reported, received;
+    uint64_t recv_bytes;
+    uint32_t first_recv_bytes;
+    int64_t first_arrival_us, last_arrival_us;
+};
+
+struct okno_gcc_probe {
+    uint32_t min_bps, start_bps, max_bps;
+    /* the request */
+    bool wanted;
+    uint32_t want_bps;
+    int64_t want_since_us;
+    uint32_t want_sent_bytes, want_sent_pkts;
+    int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
+    int64_t last_request_us; /* -1: never */
+    uint32_t recovery_bps;   /* asked once feedback resumes after an outage, 0: none */
+    /* clusters */
+    struct okno_gcc_cluster c[OKNO_GCC_PROBE_CLUSTERS];
+    uint8_t next_id;
+    uint8_t open_id;   /* the cluster probe packets now join, 0: none */
+    uint64_t clusters; /* counted for stats */
+};
+
+void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
+                         uint32_t max_bps);
+
+/* A packet was sent; returns the cluster id to remember with it (0: not a probe). */
+uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t send_us,
+                               bool probe);
+
+/* Feedback reported a packet of cluster id: first_report the first time it is reported at all,
+ * received (with its arrival time) when it arrived. */
+void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_report,
+                              bool received, int64_t arrival_us, uint32_t bytes);
+
+/* A cluster that can be judged at now_us: its result in bit/s, 0 when none is ready. Call until
+ * it returns 0. */
+uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us);
+
+/* Decides whether to ask for a probe now. fb_active: transport-cc feedback keeps coming;
+ * last_overuse_us: -1 never. */
+void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
+                         int64_t last_overuse_us, int64_t now_us);
+
+/* The estimate was cut because feedback stopped: once it resumes, probe back to prior_bps. */
+void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps);
+
+#endif
