@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Subscriber-side bandwidth estimation with real browsers: two headless Chromium participants call
+# through okno with the bwe plugin loaded (the call of browser_chromium.mjs: each decodes the other's
+# video and plays its audio). okno numbers every packet it sends them with the transport-wide-cc
+# extension they accepted, their transport-cc feedback comes back, and the plugin's estimator turns
+# it into an estimate per subscriber connection: okno's log must show, for both subscribers, packets
+# stamped, feedback taken and matched, and an estimate above 0, while the video still plays. The
+# estimates are printed, not judged beyond > 0. okno must stop cleanly with no sanitizer report.
+. "$(dirname "$0")/browser_lib.bash"
+driver_checks=8
+echo "1..$((driver_checks + 6))"
+
+if [ ! -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ]; then
+    for _ in $(seq $((driver_checks + 6))); do
+        skip "Chromium subscribers' transport-cc feedback gives okno an estimate" "chromium is not installed"
+    done
+    exit 0
+fi
+
+make_conf "$tmp/okno.conf"
+# Whatever conf/okno.conf loads, this test needs the bwe plugin (after the rooms policy).
+if ! grep -qE '^load *=.*\bbwe\b' "$tmp/okno.conf"; then
+    load=$(sed -n 's/^load *= *//p' "$tmp/okno.conf" | head -1)
+    ini_set "$tmp/okno.conf" plugins load "${load:+$load, }bwe"
+fi
+log=$tmp/okno.log
+if ! start_okno "$tmp/okno.conf" "$log"; then
+    not_ok "okno starts with the bwe plugin loaded" "$log"
+    for _ in $(seq $((driver_checks + 5))); do not_ok "not reached: okno did not start"; done
+    exit 0
+fi
+if grep -q "loaded bwe " "$log"; then
+    ok "okno starts with the bwe plugin loaded"
+else
+    not_ok "okno starts with the bwe plugin loaded" "$log"
+fi
+
+if need_node_modules; then
+    TMPDIR=$tmp run_bounded 100 "$tmp/driver.out" node "$integ/browser_chromium.mjs" "$base_url" "bwe-pair"
+    relay_results "$tmp/driver.out" "$driver_checks"
+else
+    for _ in $(seq $driver_checks); do
+        not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
+    done
+fi
+
+if ! kill -0 "$okno_pid" 2>/dev/null; then
+    not_ok "okno still runs after the call and stops on SIGTERM (it had died)" "$log"
+elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
+    ok "okno still runs after the call and stops on SIGTERM with exit 0"
+else
+    not_ok "okno still runs after the call and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
+fi
+
+# "pN subscriber bwe: estimate X kbit/s; stamped S (unstamped U), feedback F (E statuses, K unknown, ..."
+# is logged when a participant goes; the estimates themselves as they change.
+grep -E 'subscriber estimate [0-9]+ kbit/s' "$log" | sed 's/^/# /' | head -20
+summaries=$(grep -E 'subscriber bwe: estimate' "$log")
+echo "$summaries" | sed 's/^/# /'
+n=0 good_stamp=0 good_fb=0 good_est=0
+while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    n=$((n + 1))
+    est=$(sed -nE 's/.*subscriber bwe: estimate ([0-9]+) kbit\/s.*/\1/p' <<<"$line")
+    stamped=$(sed -nE 's/.*; stamped ([0-9]+) .*/\1/p' <<<"$line")
+    fb=$(sed -nE 's/.*, feedback ([0-9]+) \(([0-9]+) statuses.*/\1/p' <<<"$line")
+    statuses=$(sed -nE 's/.*, feedback ([0-9]+) \(([0-9]+) statuses.*/\2/p' <<<"$line")
+    [ "${stamped:-0}" -gt 0 ] && good_stamp=$((good_stamp + 1))
+    [ "${fb:-0}" -gt 0 ] && [ "${statuses:-0}" -gt 0 ] && good_fb=$((good_fb + 1))
+    [ "${est:-0}" -gt 0 ] && good_est=$((good_est + 1))
+    echo "# metric subscriber_estimate_kbps=${est:-0} stamped=${stamped:-0} feedback=${fb:-0}"
+done <<<"$summaries"
+if [ "$n" -ge 2 ] && [ "$good_stamp" -eq "$n" ]; then
+    ok "okno numbered the packets it sent each of the $n subscribers (transport-wide-cc)"
+else
+    not_ok "okno numbered the packets it sent each subscriber ($good_stamp of $n, want 2 or more)" "$log"
+fi
+if [ "$n" -ge 2 ] && [ "$good_fb" -eq "$n" ]; then
+    ok "each subscriber's transport-cc feedback reached okno's estimator"
+else
+    not_ok "each subscriber's transport-cc feedback reached okno's estimator ($good_fb of $n)" "$log"
+fi
+if [ "$n" -ge 2 ] && [ "$good_est" -eq "$n" ]; then
+    ok "the bwe plugin gave each subscriber connection an estimate above 0"
+else
+    not_ok "the bwe plugin gave each subscriber connection an estimate above 0 ($good_est of $n)" "$log"
+fi
+
+reports=$(sanitizer_reports "$log")
+if [ -z "$reports" ]; then
+    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
+else
+    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
+    echo "$reports" | head -20 | sed 's/^/#   /'
+fi
