@@ -15,8 +15,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define OKNO_JANUS_KEEPALIVE_MS 25000 /* Janus drops a session silent for session_timeout (60 s)   \
-                                       */
+/* Janus drops a session silent for its session_timeout (60 s in bench/janus/conf). */
+#define OKNO_JANUS_KEEPALIVE_MS 25000
 
 struct okno_janus;
 
