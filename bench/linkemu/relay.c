@@ -264,7 +264,7 @@ static int udp_socket(const struct sockaddr_in *bind_to)
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (bind(fd, (const struct sockaddr *)bind_to, sizeof *bind_to) < 0) {
+    if (bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof *bind_to) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -282,11 +282,17 @@ static struct client *client_for(struct mapping *m, const struct sockaddr_in *fr
     }
     if (m->n_clients >= m->r->max_clients)
         return NULL;
-    struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = udp_socket(&any);
+    /* Not bound before the connect: the kernel then takes the source address the route to the
+     * target names, which is 127.0.0.1 for a server on lo but 127.0.0.3 for Janus behind its veth
+     * (bench/janus), whose namespace has no route back to 127.0.0.1. It stays a loopback one. */
+    int fd = udp_socket(NULL);
     if (fd < 0)
         return NULL;
-    if (connect(fd, (const struct sockaddr *)&m->target, sizeof m->target) < 0) {
+    struct sockaddr_in src = {0};
+    socklen_t srclen = sizeof src;
+    if (connect(fd, (const struct sockaddr *)&m->target, sizeof m->target) < 0 ||
+        getsockname(fd, (struct sockaddr *)&src, &srclen) < 0 ||
+        (ntohl(src.sin_addr.s_addr) >> 24) != 127) {
         close(fd);
         return NULL;
     }
