@@ -62,7 +62,8 @@ static double clampd(const struct okno_gcc_loss *l, double r)
     return r;
 }
 
-/* The rate rules, given the smoothed figures; congestive says how to read the loss. */
+/* The rate rules. p and congestive describe the loss now (the last window); random loss trims
+ * by the smoothed ratio, which is steadier. */
 static void move(struct okno_gcc_loss *l, double p, bool congestive, double decrease_above,
                  double goal, double target, int64_t rtt_us, int64_t now_us)
 {
@@ -83,8 +84,9 @@ static void move(struct okno_gcc_loss *l, double p, bool congestive, double decr
         }
         l->tracking = false;
     } else {
-        if (!congestive && p > LOW_LOSS) {
-            double trim = (p - LOW_LOSS) * TRIM_GAIN;
+        double pr = random_ratio(l);
+        if (pr > LOW_LOSS) {
+            double trim = (pr - LOW_LOSS) * TRIM_GAIN;
             goal *= 1 - (trim > MAX_TRIM ? MAX_TRIM : trim);
         }
         if (l->tracking || l->bps > goal) {
@@ -107,6 +109,8 @@ void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double targ
 {
     if (l->total >= MIN_PACKETS) {
         double frac = (double)l->lost / l->total;
+        l->window_ratio = frac;
+        l->window_congestive = l->lost > 0 && 2 * l->lost_congestive > l->lost;
         double w = l->total / (l->total + RATIO_PACKETS);
         l->ratio += w * (frac - l->ratio);
         if (l->lost > 0) {
@@ -116,7 +120,7 @@ void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double targ
         }
         l->total = l->lost = l->lost_congestive = 0;
     }
-    move(l, l->ratio, okno_gcc_loss_congestive(l), LOW_LOSS, delay_bps, target_bps, rtt_us, now_us);
+    move(l, l->window_ratio, l->window_congestive, LOW_LOSS, delay_bps, target_bps, rtt_us, now_us);
 }
 
 void okno_gcc_loss_report(struct okno_gcc_loss *l, double fraction, uint32_t packets,
@@ -131,6 +135,8 @@ void okno_gcc_loss_report(struct okno_gcc_loss *l, double fraction, uint32_t pac
     /* A report covers about a second: its own figure is the current one. */
     l->ratio = fraction;
     l->cong_share = 1.0;
+    l->window_ratio = fraction;
+    l->window_congestive = true;
     /* Without a delay-based estimate (no REMB either) the rate grows by itself under low loss;
      * with REMB it follows the receiver's estimate. As libwebrtc's v1: decrease above 10 %. */
     bool no_goal = delay_bps >= l->max_bps;

@@ -21,8 +21,12 @@ struct okno_gcc_loss {
     bool tracking; /* bps follows the delay-based goal (not limiting) */
     /* since the last update */
     uint32_t lost, lost_congestive, total;
-    double ratio;                             /* smoothed fraction lost */
-    double cong_share;                        /* smoothed share of the losses judged congestive */
+    double ratio;      /* smoothed fraction lost */
+    double cong_share; /* smoothed share of the losses judged congestive */
+    /* the last window of at least 20 packets (or receiver report): rates move on what is lost
+       now, not on the memory of a burst */
+    double window_ratio;
+    bool window_congestive;
     int64_t last_update_us, last_decrease_us; /* -1: never */
 };
 

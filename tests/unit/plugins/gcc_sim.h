@@ -35,6 +35,9 @@ struct sim {
     /* sender */
     size_t pkt_bytes;
     uint64_t fixed_bps; /* not 0: send at this rate whatever the estimate */
+    uint64_t cross_bps; /* not 0: unresponsive cross traffic into the same queue */
+    int64_t next_cross_us;
+    uint64_t cross_seq;
     int64_t next_send_us;
     uint64_t seq; /* next transport-wide number, unwrapped (stamped modulo 2^16) */
     int64_t probe_until_us;
@@ -85,6 +88,13 @@ static inline void sim_free(struct sim *s)
     free(s);
 }
 
+/* Starts (bps > 0) or stops cross traffic from now. */
+static inline void sim_set_cross(struct sim *s, uint64_t bps)
+{
+    s->cross_bps = bps;
+    s->next_cross_us = s->now_us;
+}
+
 static inline void sim_set_link(struct sim *s, const struct okno_link_params *lp)
 {
     assert_int_equal(okno_link_set_params(s->link, s->now_us, lp), 0);
@@ -117,11 +127,21 @@ static inline void sim_send(struct sim *s)
     s->next_send_us = s->now_us + (int64_t)(s->pkt_bytes * 8 * 1000000 / rate);
 }
 
+#define SIM_CROSS (1ull << 62) /* cookie bit of cross-traffic packets */
+
+static inline void sim_cross(struct sim *s)
+{
+    okno_link_enqueue(s->link, s->now_us, s->pkt_bytes, SIM_CROSS | s->cross_seq++);
+    s->next_cross_us = s->now_us + (int64_t)(s->pkt_bytes * 8 * 1000000 / s->cross_bps);
+}
+
 static inline void sim_depart(struct sim *s)
 {
     uint64_t q;
     size_t len;
     while (okno_link_dequeue(s->link, s->now_us, &q, &len)) {
+        if (q & SIM_CROSS)
+            continue;
         int64_t owd = s->now_us - s->send_us[q % SIM_RING];
         if (owd > s->max_owd_us)
             s->max_owd_us = owd;
@@ -192,6 +212,8 @@ static inline void sim_run(struct sim *s, int64_t end_us)
             t = dep;
         if (s->next_fb_us < t)
             t = s->next_fb_us;
+        if (s->cross_bps && s->next_cross_us < t)
+            t = s->next_cross_us;
         if (s->fbq_n > 0 && s->fbq[s->fbq_head].at_us < t)
             t = s->fbq[s->fbq_head].at_us;
         if (t > end_us)
@@ -207,6 +229,8 @@ static inline void sim_run(struct sim *s, int64_t end_us)
         }
         if (s->next_send_us <= t)
             sim_send(s);
+        if (s->cross_bps && s->next_cross_us <= t)
+            sim_cross(s);
     }
     s->now_us = end_us;
 }

@@ -76,10 +76,258 @@ static void test_startup(void **state)
     sim_free(s);
 }
 
+/* Runs a sim to converge on capacity bps, returning it at end_us. */
+static struct sim *converged(uint64_t bps, int64_t end_us, const char *name)
+{
+    struct okno_link_params lp = link_at(bps);
+    struct sim *s = sim_new(NULL, &lp, 7);
+    while (s->now_us < end_us) {
+        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        trace(name, s, &e);
+    }
+    return s;
+}
+
+/* 2.5 -> 0.6 Mbit/s: the target falls below the new capacity within 2 s and the queue drains. */
+static void test_step_down(void **state)
+{
+    (void)state;
+    struct sim *s = converged(2500000, 15 * S, "down");
+    struct okno_gcc_estimate e;
+    okno_gcc_estimate(s->g, s->now_us, &e);
+    uint32_t before = e.target_bps;
+    struct okno_link_params lp = link_at(600000);
+    sim_set_link(s, &lp);
+    int64_t t0 = s->now_us, below_us = -1, drained_us = -1;
+    int64_t owd_peak = 0;
+    uint32_t lowest = UINT32_MAX;
+    while (s->now_us < t0 + 10 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("down", s, &e);
+        if (below_us < 0 && e.target_bps < 600000)
+            below_us = s->now_us - t0;
+        if (s->max_owd_us > owd_peak)
+            owd_peak = s->max_owd_us;
+        if (below_us >= 0 && drained_us < 0 && s->max_owd_us < 40 * MS + 30 * MS)
+            drained_us = s->now_us - t0;
+        if (e.target_bps < lowest)
+            lowest = e.target_bps;
+    }
+    printf("# step 2.5 -> 0.6 Mbit/s: target before %u, below 0.6 Mbit/s after %.1f s, queue "
+           "peak %.0f ms, drained (<30 ms) after %.1f s, lowest %u, at +10 s %u\n",
+           before, (double)below_us / 1e6, (double)(owd_peak - 40 * MS) / 1e3,
+           (double)drained_us / 1e6, lowest, e.target_bps);
+    assert_true(before > 2000000);
+    assert_true(below_us >= 0 && below_us <= 2 * S);
+    assert_true(drained_us >= 0 && drained_us <= 6 * S);
+    assert_true(lowest >= 300000);
+    assert_true(e.target_bps >= 420000 && e.target_bps <= 700000);
+    sim_free(s);
+}
+
+/* 0.6 -> 2.5 Mbit/s: back above 80 % of the new capacity within 10 s. */
+static void test_step_up(void **state)
+{
+    (void)state;
+    struct sim *s = converged(600000, 15 * S, "up");
+    struct okno_link_params lp = link_at(2500000);
+    sim_set_link(s, &lp);
+    int64_t t0 = s->now_us, above_us = -1;
+    struct okno_gcc_estimate e;
+    double sum = 0;
+    int n = 0;
+    while (s->now_us < t0 + 15 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("up", s, &e);
+        if (above_us < 0 && e.target_bps >= 2000000)
+            above_us = s->now_us - t0;
+        if (s->now_us > t0 + 10 * S) {
+            sum += e.target_bps;
+            n++;
+        }
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# step 0.6 -> 2.5 Mbit/s: above 2 Mbit/s after %.1f s, mean 10-15 s after %.0f, "
+           "probe clusters %llu\n",
+           (double)above_us / 1e6, sum / n, (unsigned long long)st.probes);
+    assert_true(above_us >= 0 && above_us <= 10 * S);
+    assert_true(sum / n >= 2000000);
+    sim_free(s);
+}
+
+/* Mean target over [from, to) of a 5 Mbit/s run with the given random loss, and the share of
+ * samples flagged congestive while loss was seen. */
+static double lossy_run(double loss, double *cong_share, const char *name)
+{
+    struct okno_link_params lp = link_at(5000000);
+    lp.loss = loss;
+    struct sim *s = sim_new(NULL, &lp, 11);
+    double sum = 0;
+    int n = 0, cong = 0, lossy = 0;
+    while (s->now_us < 30 * S) {
+        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        trace(name, s, &e);
+        if (s->now_us > 15 * S) {
+            sum += e.target_bps;
+            n++;
+            if (e.loss_ratio > 0.005) {
+                lossy++;
+                cong += e.congestive_loss;
+            }
+        }
+    }
+    *cong_share = lossy ? (double)cong / lossy : 0;
+    sim_free(s);
+    return sum / n;
+}
+
+/* Random loss on an uncongested link keeps most of the rate and is not called congestive. */
+static void test_random_loss(void **state)
+{
+    (void)state;
+    double c0, c3, c8;
+    double clean = lossy_run(0, &c0, "clean");
+    double l3 = lossy_run(0.03, &c3, "loss3");
+    double l8 = lossy_run(0.08, &c8, "loss8");
+    printf("# 5 Mbit/s, mean target 15-30 s: clean %.0f, 3 %% random loss %.0f (%.0f %%, "
+           "congestive %.0f %% of the time), 8 %% %.0f (%.0f %%, congestive %.0f %%)\n",
+           clean, l3, 100 * l3 / clean, 100 * c3, l8, 100 * l8 / clean, 100 * c8);
+    assert_true(clean >= 4000000);
+    assert_true(l3 >= 0.8 * clean);
+    assert_true(l8 >= 0.7 * clean);
+    assert_true(c3 < 0.2);
+    assert_true(c8 < 0.2);
+}
+
+/* The same kind of loss caused by a full queue (unresponsive cross traffic takes 3 of 5 Mbit/s
+ * through a 100 ms drop-tail queue): the estimator backs off and calls the loss congestive. */
+static void test_congestive_loss(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(5000000);
+    lp.queue_us = 100 * MS;
+    struct sim *s = sim_new(NULL, &lp, 13);
+    while (s->now_us < 15 * S) {
+        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        trace("cong", s, &e);
+    }
+    sim_set_cross(s, 3000000);
+    double sum = 0;
+    int n = 0, cong = 0, lossy = 0;
+    struct okno_link_stats ls0, ls1;
+    okno_link_stats(s->link, &ls0);
+    while (s->now_us < 30 * S) {
+        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        trace("cong", s, &e);
+        if (s->now_us > 20 * S) {
+            sum += e.target_bps;
+            n++;
+        }
+        if (e.loss_ratio > 0.005) {
+            lossy++;
+            cong += e.congestive_loss;
+        }
+    }
+    okno_link_stats(s->link, &ls1);
+    double qloss = (double)(ls1.dropped[OKNO_LINK_DROP_QUEUE] - ls0.dropped[OKNO_LINK_DROP_QUEUE]) /
+                   (double)(ls1.packets_in - ls0.packets_in);
+    printf("# 5 Mbit/s with 3 Mbit/s cross traffic from 15 s: mean target 20-30 s %.0f, queue "
+           "drops %.1f %% of packets, congestive %.0f %% of the lossy time\n",
+           sum / n, 100 * qloss, lossy ? 100.0 * cong / lossy : 0.0);
+    assert_true(sum / n <= 2300000);
+    assert_true(sum / n >= 1000000);
+    if (lossy > 0)
+        assert_true(cong * 2 > lossy);
+    sim_free(s);
+}
+
+/* A 1.6 s outage: never below the minimum, back within a few seconds. */
+static void test_outage(void **state)
+{
+    (void)state;
+    struct sim *s = converged(1000000, 12 * S, "outage");
+    struct okno_gcc_estimate e;
+    okno_gcc_estimate(s->g, s->now_us, &e);
+    uint32_t before = e.target_bps;
+    struct okno_link_params lp = link_at(1000000);
+    lp.outage = true;
+    sim_set_link(s, &lp);
+    uint32_t lowest = UINT32_MAX;
+    while (s->now_us < 12 * S + 1600 * MS) {
+        e = sim_step(s, 100 * MS);
+        trace("outage", s, &e);
+        lowest = e.target_bps < lowest ? e.target_bps : lowest;
+    }
+    lp.outage = false;
+    sim_set_link(s, &lp);
+    int64_t t0 = s->now_us, back_us = -1;
+    while (s->now_us < t0 + 10 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("outage", s, &e);
+        lowest = e.target_bps < lowest ? e.target_bps : lowest;
+        if (back_us < 0 && e.target_bps >= 0.8 * before)
+            back_us = s->now_us - t0;
+    }
+    printf("# 1.6 s outage at 1 Mbit/s: before %u, lowest %u, back to 80 %% after %.1f s\n", before,
+           lowest, (double)back_us / 1e6);
+    assert_true(lowest >= 30000);
+    assert_true(back_us >= 0 && back_us <= 4 * S);
+    sim_free(s);
+}
+
+/* Sequence numbers wrap at 65535 and the receiver's reference time wraps at 2^24 x 64 ms during
+ * the run: nothing is unknown and the estimate converges as usual. */
+static void test_wraps(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(2500000);
+    struct sim *s = sim_new(NULL, &lp, 3);
+    s->seq = 65536 - 300;
+    s->rx_offset_us = OKNO_TWCC_REF_PERIOD_US - 3 * S;
+    struct okno_gcc_estimate e;
+    while (s->now_us < 15 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("wrap", s, &e);
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# wraps: %llu packets acked, %llu lost, %llu unknown, target %u\n",
+           (unsigned long long)st.packets_acked, (unsigned long long)st.packets_lost,
+           (unsigned long long)st.unknown_seq, e.target_bps);
+    assert_true(s->seq > 65536);
+    assert_int_equal(st.unknown_seq, 0);
+    assert_int_equal(st.duplicates, 0);
+    assert_true(e.target_bps >= 2000000 && e.target_bps <= 2700000);
+    sim_free(s);
+}
+
+/* Same inputs, same outputs: two runs of a jittery lossy link agree estimate for estimate. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(2000000);
+    lp.jitter_us = 5 * MS;
+    lp.loss = 0.02;
+    uint32_t a[100], b[100];
+    for (int run = 0; run < 2; run++) {
+        struct sim *s = sim_new(NULL, &lp, 5);
+        for (int i = 0; i < 100; i++) {
+            struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+            (run ? b : a)[i] = e.target_bps;
+        }
+        sim_free(s);
+    }
+    assert_memory_equal(a, b, sizeof a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_startup),
+        cmocka_unit_test(test_startup),         cmocka_unit_test(test_step_down),
+        cmocka_unit_test(test_step_up),         cmocka_unit_test(test_random_loss),
+        cmocka_unit_test(test_congestive_loss), cmocka_unit_test(test_outage),
+        cmocka_unit_test(test_wraps),           cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
