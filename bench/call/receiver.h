@@ -46,7 +46,8 @@ void okno_receiver_on_rtp(struct okno_receiver *r, uint8_t *pkt, size_t len, int
 /* A (compound) RTCP packet from the subscriber transport; parts about other SSRCs are ignored. */
 void okno_receiver_on_rtcp(struct okno_receiver *r, const uint8_t *pkt, size_t len, int64_t now_us);
 /* Timers (NACK, RR, PLI retry, audio playout, assembler waits) due by now_us; returns the next
- * due time. */
+ * due time (INT64_MAX before the first packet). A packet can bring the next due time forward:
+ * poll again after okno_receiver_on_rtp to re-arm the owner's timer. */
 int64_t okno_receiver_poll(struct okno_receiver *r, int64_t now_us);
 /* The round trip time to the server (the owner measures it, e.g. from the publisher transport's
  * reports); paces re-NACKs and PLIs. <= 0: unknown (100 ms is assumed). */
@@ -61,9 +62,11 @@ struct okno_receiver_stats {
     uint32_t ssrc;
     int64_t jitter_us;
     /* added after the first version */
-    uint64_t garbage;  /* unparsable RTP/RTCP, wrong pt */
-    uint64_t rrs_sent; /* receiver reports sent */
-    int64_t rtt_us;    /* as last given to okno_receiver_set_rtt, else -1 */
+    uint64_t garbage;         /* unparsable RTP/RTCP, wrong pt */
+    uint64_t rrs_sent;        /* receiver reports sent */
+    int64_t rtt_us;           /* as last given to okno_receiver_set_rtt, else -1 */
+    uint64_t audio_fec_slots; /* 10 ms slots recovered from the next packet's FEC */
+    uint64_t restarts;        /* video: the sequence jumped back and assembly started again */
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 
@@ -89,7 +92,8 @@ void okno_rx_transport_destroy(struct okno_rx_transport *t);
 /* Every unprotected RTP packet arriving on the transport (all tracks, before the receivers). */
 void okno_rx_transport_on_rtp(struct okno_rx_transport *t, const uint8_t *pkt, size_t len,
                               int64_t now_us);
-/* Sends transport-cc feedback (~100 ms) or REMB (~1 s) when due; returns the next due time. */
+/* Sends transport-cc feedback (~100 ms) or REMB (~1 s) when due; returns the next due time
+ * (INT64_MAX before the first packet: poll again after okno_rx_transport_on_rtp). */
 int64_t okno_rx_transport_poll(struct okno_rx_transport *t, int64_t now_us);
 
 /* One second of the transport. */

@@ -1,0 +1,396 @@
+/* okno-bench's receiver (bench/call/receiver.h) against bench/media's real sender parts in
+ * simulated time: a clean link, loss repaired by NACK/RTX, loss left to PLIs and key frames, load
+ * mode, temporal layers, Opus with FEC, receiver report fields and garbage. Figures are printed;
+ * pass/fail thresholds are functional with wide margins (the simulation is deterministic). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "test_receiver_sim.h"
+#include "wire/rtcp_report.h"
+
+static void print_figures(const char *name, struct sim *s)
+{
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s->rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s->rx);
+    printf("# %s: pkts %llu rtx %llu lost %llu recovered %llu nacks %llu (items %llu) plis %llu "
+           "frames asm %llu dec %llu undecodable %llu errors %llu; metrics frames %llu freezes "
+           "%llu latency p50 %.1f ms psnr %.2f dB; sent %u frames, rtx %llu, link drops %llu\n",
+           name, (unsigned long long)st.packets, (unsigned long long)st.rtx_packets,
+           (unsigned long long)st.lost, (unsigned long long)st.recovered,
+           (unsigned long long)st.nacks_sent, (unsigned long long)st.nack_items,
+           (unsigned long long)st.plis_sent, (unsigned long long)st.frames_assembled,
+           (unsigned long long)st.frames_decoded, (unsigned long long)st.undecodable_frames,
+           (unsigned long long)st.decode_errors, (unsigned long long)m->frames,
+           (unsigned long long)m->freeze.count, okno_reservoir_percentile(&m->latency_ms, 50),
+           m->psnr_n ? m->psnr_sum / (double)m->psnr_n : -1.0, s->frame_no,
+           (unsigned long long)s->rtx_sent, (unsigned long long)s->down.dropped);
+}
+
+static void test_receiver_clean_link_decodes_every_frame(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 640, 360, 1, 1000, 50000, 0, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 640, 360);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 6000000);
+    print_figures("clean", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    /* frames still in flight (50 ms) and the encoder's drops aside, all decoded */
+    assert_true(st.frames_decoded + 4 >= s.frame_no);
+    assert_true(m->frames >= 170); /* ~30 fps over 6 s */
+    assert_int_equal(m->freeze.count, 0);
+    assert_int_equal(st.plis_sent, 0);
+    assert_int_equal(st.nacks_sent, 0);
+    assert_int_equal(st.decode_errors, 0);
+    assert_int_equal(st.ssrc, SIM_SSRC);
+    double p50 = okno_reservoir_percentile(&m->latency_ms, 50);
+    double p99 = okno_reservoir_percentile(&m->latency_ms, 99);
+    assert_true(p50 >= 50 && p50 <= 50 + 34);
+    assert_true(p99 <= 50 + 34);
+    assert_true(m->psnr_n >= 170);
+    assert_true(m->psnr_sum / (double)m->psnr_n > 30);
+    assert_int_equal(m->n_heights, 1);
+    assert_int_equal(m->heights[0], 360);
+    assert_true(st.rrs_sent >= 5 && st.rrs_sent <= 6);
+    /* every second of the timeline has its frames */
+    for (size_t i = 0; i < 5; i++)
+        assert_true(m->timeline[i].frames >= 28);
+    sim_free(&s);
+}
+
+static void test_receiver_repairs_loss_with_nack_and_rtx(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 640, 360, 1, 1000, 20000, 0.05, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 640, 360);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    okno_receiver_set_rtt(s.rx, 40000);
+    sim_run(&s, 8000000);
+    print_figures("5% loss, NACK answered", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_true(s.down.dropped > 20);
+    assert_true(st.nack_items >= s.down.dropped / 2);
+    assert_true(st.rtx_packets > 0);
+    assert_true(st.recovered > 0);
+    assert_true(st.frames_decoded + 4 >= s.frame_no);
+    assert_int_equal(m->freeze.count, 0);
+    assert_int_equal(st.undecodable_frames, 0);
+    assert_true(st.plis_sent <= 1);
+    assert_true(m->psnr_sum / (double)m->psnr_n > 30);
+    assert_int_equal(st.rtt_us, 40000);
+    sim_free(&s);
+}
+
+/* Walks what the receiver sent and checks PLI spacing; returns the number of PLIs. */
+static unsigned check_pli_spacing(const struct sim *s, int64_t min_gap_us)
+{
+    unsigned n = 0;
+    int64_t last = INT64_MIN;
+    for (size_t i = 0; i < s->n_rtcp; i++) {
+        struct okno_rtcp_iter it;
+        struct okno_rtcp_pkt p;
+        okno_rtcp_iter_init(&it, s->rtcp[i].buf, s->rtcp[i].len);
+        while (okno_rtcp_iter_next(&it, &p) == 1) {
+            struct okno_rtcp_fb fb;
+            if (okno_rtcp_fb_parse(&p, &fb) < 0)
+                continue;
+            assert_int_not_equal(okno_rtcp_fb_kind(&fb), OKNO_RTCP_FB_FIR);
+            if (okno_rtcp_fb_kind(&fb) != OKNO_RTCP_FB_PLI)
+                continue;
+            assert_int_equal(fb.media_ssrc, SIM_SSRC);
+            assert_int_equal(fb.sender_ssrc, SIM_LOCAL);
+            if (last != INT64_MIN)
+                assert_true(s->rtcp[i].at - last >= min_gap_us);
+            last = s->rtcp[i].at;
+            n++;
+        }
+    }
+    return n;
+}
+
+static void test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 50000, 0.03, false);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 8000000);
+    print_figures("3% loss, NACK unanswered", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_true(st.nack_items > 0);
+    assert_int_equal(st.rtx_packets, 0);
+    assert_true(st.plis_sent > 0);
+    assert_int_equal(check_pli_spacing(&s, 300000), st.plis_sent);
+    assert_true(st.plis_sent <= 8000000 / 300000 + 1);
+    assert_true(s.keyframes_requested == st.plis_sent);
+    assert_true(st.undecodable_frames > 0);
+    /* decoding came back after the key frames: frames decoded in most seconds */
+    unsigned good = 0;
+    for (size_t i = 0; i < m->timeline_n && i < 8; i++)
+        good += m->timeline[i].frames > 0;
+    assert_true(good >= 6);
+    assert_true(st.frames_decoded > s.frame_no / 3);
+    sim_free(&s);
+}
+
+static void test_receiver_load_mode_counts_frames_without_decoding(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 30000, 0, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    c.decode = false;
+    c.ssrc = SIM_SSRC;
+    c.rtx_ssrc = SIM_RTX_SSRC;
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 3000000);
+    print_figures("load mode", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_int_equal(st.frames_decoded, 0);
+    assert_true(st.frames_assembled + 3 >= s.frame_no);
+    assert_int_equal(m->frames, st.frames_assembled);
+    assert_int_equal(m->psnr_n, 0);
+    assert_int_equal(m->latency_ms.n, 0);
+    assert_int_equal(m->heights[0], 180);
+    assert_true(m->bytes > 300000 / 8); /* about 3 s at 300 kbit/s */
+    sim_free(&s);
+}
+
+static void test_receiver_reports_temporal_layers(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 3, 400, 30000, 0, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 2000000);
+    print_figures("3 temporal layers", &s);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_int_equal(m->tid_mask, 0x7);
+    assert_int_equal(m->timeline[1].max_tid, 2);
+    sim_free(&s);
+}
+
+static void test_receiver_audio_fec_keeps_concealment_small(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_audio(&s, 30000, 0.10, 10);
+    struct okno_receiver_config c = sim_rx_config(&s, 0, 0);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 10000000);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    double ratio = (double)m->audio_concealed / (double)m->audio_slots;
+    printf("# audio 10%% loss with FEC: %llu packets, %llu dropped, slots %llu, from FEC %llu, "
+           "concealed %llu (%.2f %%)\n",
+           (unsigned long long)st.packets, (unsigned long long)s.down.dropped,
+           (unsigned long long)m->audio_slots, (unsigned long long)st.audio_fec_slots,
+           (unsigned long long)m->audio_concealed, 100 * ratio);
+    assert_true(s.down.dropped > 30);
+    assert_true(m->audio_slots >= 990); /* 10 s of 10 ms slots, less the playout delay */
+    assert_true(m->audio_concealed > 0);
+    assert_true(st.audio_fec_slots > 0);
+    /* 10 % of packets lost, part of them recovered from FEC (libopus puts LBRR in part of them) */
+    assert_true(m->audio_concealed + st.audio_fec_slots <= 2 * s.down.dropped + 2);
+    assert_true(ratio < 0.08);
+    assert_int_equal(st.nacks_sent, 0);
+    assert_int_equal(st.plis_sent, 0);
+    assert_true(st.rrs_sent >= 9);
+    sim_free(&s);
+}
+
+/* The last RR block the receiver sent. */
+static bool last_rr_block(const struct sim *s, struct okno_rtcp_report_block *out)
+{
+    bool found = false;
+    for (size_t i = 0; i < s->n_rtcp; i++) {
+        struct okno_rtcp_iter it;
+        struct okno_rtcp_pkt p;
+        okno_rtcp_iter_init(&it, s->rtcp[i].buf, s->rtcp[i].len);
+        while (okno_rtcp_iter_next(&it, &p) == 1) {
+            struct okno_rtcp_rr rr;
+            if (p.pt != OKNO_RTCP_RR || okno_rtcp_rr_parse(&p, &rr) < 0 || !rr.report_count)
+                continue;
+            assert_int_equal(rr.ssrc, SIM_LOCAL);
+            *out = rr.blocks[0];
+            found = true;
+        }
+    }
+    return found;
+}
+
+static void test_receiver_rr_carries_loss_jitter_lsr_and_dlsr(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_audio(&s, 0, 0, 0);
+    struct okno_receiver_config c = sim_rx_config(&s, 0, 0);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    /* 40 packets of 20 ms, every 10th missing, arrival alternating 0 / +4 ms */
+    uint8_t opus[200];
+    int16_t pcm[OKNO_AUDIO_FRAME_SAMPLES];
+    okno_asrc_next(&s.asrc, pcm);
+    int olen = okno_opusenc_encode(s.oenc, pcm, opus, sizeof opus);
+    assert_true(olen > 0);
+    int64_t t = SIM_T0;
+    uint64_t ntp = okno_ntp_from_unix_us(1700000000000000ull);
+    for (unsigned i = 0; i < 40; i++) {
+        s.now = t + i * 20000 + (i % 2) * 4000;
+        if (i == 20) {
+            uint8_t sr[64];
+            struct okno_rtcp_sr r = {.ssrc = SIM_SSRC, .ntp = ntp, .rtp_ts = 5};
+            int n = okno_rtcp_sr_build(&r, sr, sizeof sr);
+            assert_true(n > 0);
+            okno_receiver_on_rtcp(s.rx, sr, (size_t)n, s.now);
+            /* an SR of another source is ignored */
+            r.ssrc = 42;
+            r.ntp = ntp + (1ull << 32);
+            n = okno_rtcp_sr_build(&r, sr, sizeof sr);
+            okno_receiver_on_rtcp(s.rx, sr, (size_t)n, s.now);
+        }
+        if (i % 10 == 5)
+            continue;
+        uint8_t pkt[300];
+        struct okno_rtp_pkt h = {
+            .pt = SIM_OPUS_PT, .seq = (uint16_t)(65530 + i), .ts = i * 960, .ssrc = SIM_SSRC};
+        assert_int_equal(okno_rtp_write_header(pkt, sizeof pkt, &h), 12);
+        memcpy(pkt + 12, opus, (size_t)olen);
+        okno_receiver_on_rtp(s.rx, pkt, 12 + (size_t)olen, s.now);
+        okno_receiver_poll(s.rx, s.now);
+    }
+    /* the SR arrived at t + 400 ms; the first RR is due 1 s after the first packet */
+    s.now = t + 1000000;
+    okno_receiver_poll(s.rx, s.now);
+    struct okno_rtcp_report_block b = {0};
+    assert_true(last_rr_block(&s, &b));
+    printf("# RR: fraction %u cumulative %d highest %u jitter %u lsr %08x dlsr %u\n",
+           b.fraction_lost, b.cumulative_lost, b.ext_highest_seq, b.jitter, b.lsr, b.dlsr);
+    assert_int_equal(b.ssrc, SIM_SSRC);
+    assert_int_equal(b.cumulative_lost, 4);
+    assert_int_equal(b.fraction_lost, 4 * 256 / 40);
+    assert_int_equal(b.ext_highest_seq, 65536 + (uint16_t)(65530 + 39));
+    /* alternating 4 ms transit: J tends to 4 ms = 192 units at 48 kHz */
+    assert_true(b.jitter > 120 && b.jitter <= 192);
+    assert_int_equal(b.lsr, okno_ntp_mid32(ntp));
+    assert_true(b.dlsr >= okno_rtcp_dlsr_from_us(600000 - 100) &&
+                b.dlsr <= okno_rtcp_dlsr_from_us(600000 + 100));
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    assert_true(st.jitter_us > 2500 && st.jitter_us <= 4000);
+    assert_int_equal(st.lost, 4);
+    sim_free(&s);
+}
+
+static void test_receiver_counts_garbage_without_crashing(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 0, 0, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    c.ssrc = SIM_SSRC;
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    uint64_t rng = 12345;
+    uint8_t buf[1500];
+    for (unsigned i = 0; i < 2000; i++) {
+        size_t len = (size_t)(sim_rand(&rng) * 1400);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)(sim_rand(&rng) * 256);
+        if (i % 2 && len >= 12) { /* looks like RTP of our SSRC and pt: the VP8 payload is junk */
+            struct okno_rtp_pkt h = {.pt = SIM_PT, .seq = (uint16_t)i, .ssrc = SIM_SSRC};
+            okno_rtp_write_header(buf, len, &h);
+        }
+        if (i % 3 == 0 && len >= 12) { /* an RTX packet too short to have an OSN */
+            struct okno_rtp_pkt h = {.pt = SIM_RTX_PT, .seq = (uint16_t)i, .ssrc = SIM_RTX_SSRC};
+            okno_rtp_write_header(buf, len, &h);
+            len = i % 2 ? 13 : len;
+        }
+        okno_receiver_on_rtp(s.rx, buf, len, SIM_T0 + i * 1000);
+        okno_receiver_on_rtcp(s.rx, buf, len, SIM_T0 + i * 1000);
+        okno_receiver_poll(s.rx, SIM_T0 + i * 1000);
+    }
+    struct okno_rtp_pkt other = {.pt = SIM_PT, .seq = 1, .ssrc = 999};
+    uint8_t pkt[40] = {0};
+    okno_rtp_write_header(pkt, sizeof pkt, &other);
+    okno_receiver_on_rtp(s.rx, pkt, sizeof pkt, SIM_T0 + 3000000);
+    okno_receiver_on_rtp(s.rx, pkt, 3, SIM_T0 + 3000000);
+    okno_receiver_on_rtcp(s.rx, pkt, 0, SIM_T0 + 3000000);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    printf("# garbage: %llu counted, %llu packets taken, %llu frames decoded, %llu errors, %llu "
+           "restarts\n",
+           (unsigned long long)st.garbage, (unsigned long long)st.packets,
+           (unsigned long long)st.frames_decoded, (unsigned long long)st.decode_errors,
+           (unsigned long long)st.restarts);
+    assert_true(st.garbage > 1000);
+    assert_int_equal(st.ssrc, SIM_SSRC);
+    /* and it still takes a real stream afterwards */
+    s.now = SIM_T0 + 4000000;
+    sim_run(&s, 3000000);
+    okno_receiver_stats(s.rx, &st);
+    printf("# then a real stream: %llu frames decoded, %llu restarts, %llu plis, %llu packets, "
+           "%llu late, %llu key frames requested\n",
+           (unsigned long long)st.frames_decoded, (unsigned long long)st.restarts,
+           (unsigned long long)st.plis_sent, (unsigned long long)st.packets,
+           (unsigned long long)st.late, (unsigned long long)s.keyframes_requested);
+    assert_true(st.frames_decoded > 20);
+    sim_free(&s);
+}
+
+static void test_receiver_create_rejects_bad_config(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_audio(&s, 0, 0, 0);
+    struct okno_receiver_config c = sim_rx_config(&s, 0, 0);
+    struct okno_receiver *r = (void *)1;
+    c.send_rtcp = NULL;
+    assert_int_equal(okno_receiver_create(&c, &r), OKNO_E_INVAL);
+    assert_null(r);
+    c = sim_rx_config(&s, 0, 0);
+    c.pt = 128;
+    assert_int_equal(okno_receiver_create(&c, &r), OKNO_E_INVAL);
+    c = sim_rx_config(&s, 0, 0);
+    c.timeline_s = 0;
+    assert_int_equal(okno_receiver_create(&c, &r), OKNO_E_INVAL);
+    c = sim_rx_config(&s, 0, 0);
+    c.video = true;
+    c.src_width = 10; /* too small a source */
+    c.src_height = 10;
+    assert_int_equal(okno_receiver_create(&c, &r), OKNO_E_INVAL);
+    assert_null(r);
+    sim_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_receiver_clean_link_decodes_every_frame),
+        cmocka_unit_test(test_receiver_repairs_loss_with_nack_and_rtx),
+        cmocka_unit_test(test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered),
+        cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
+        cmocka_unit_test(test_receiver_reports_temporal_layers),
+        cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),
+        cmocka_unit_test(test_receiver_rr_carries_loss_jitter_lsr_and_dlsr),
+        cmocka_unit_test(test_receiver_counts_garbage_without_crashing),
+        cmocka_unit_test(test_receiver_create_rejects_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
