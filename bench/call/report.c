@@ -1,0 +1,271 @@
+/* okno-bench call's report. The stream metrics arrive as the JSON text media/metrics_json.c writes;
+ * they are parsed back here so that one writer owns each figure's definition and the direction
+ * object only lifts the issue's keys to its top level. */
+#include "call/report.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "okno/err.h"
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* A number member, NAN when absent or null. */
+static double get_num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *metrics_object(struct okno_stream_metrics *m, int64_t now_us)
+{
+    if (!m)
+        return json_null();
+    GString *s = g_string_new(NULL);
+    okno_metrics_json(m, now_us, s);
+    json_error_t e;
+    json_t *o = json_loadb(s->str, s->len, 0, &e);
+    g_string_free(s, TRUE);
+    if (!o)
+        return json_null();
+    json_t *tl = json_object_get(o, "timeline");
+    if (tl) {
+        json_object_set(o, "stream_timeline", tl);
+        json_object_del(o, "timeline");
+    }
+    return o;
+}
+
+json_t *okno_report_direction(struct okno_stream_metrics *video, struct okno_stream_metrics *audio,
+                              int64_t now_us)
+{
+    json_t *v = metrics_object(video, now_us);
+    json_t *a = metrics_object(audio, now_us);
+    json_t *d = json_object();
+    if (!d) {
+        json_decref(v);
+        json_decref(a);
+        return NULL;
+    }
+    static const char *const video_keys[] = {
+        "fps",           "frames_decoded", "freezes", "freeze_ms_total",
+        "freeze_ms_max", "latency_ms",     "psnr_db", "layers"};
+    for (size_t i = 0; i < G_N_ELEMENTS(video_keys); i++) {
+        json_t *x = json_object_get(v, video_keys[i]);
+        json_object_set_new(d, video_keys[i], x ? json_incref(x) : json_null());
+    }
+    if (!json_is_object(json_object_get(d, "latency_ms")))
+        json_object_set_new(d, "latency_ms", json_pack("{s:n,s:n,s:n}", "p50", "p95", "p99"));
+    json_object_set_new(d, "audio_concealment", num(get_num(a, "audio_concealment")));
+    double vb = get_num(v, "bitrate_kbps"), ab = get_num(a, "bitrate_kbps");
+    double total =
+        isfinite(vb) || isfinite(ab) ? (isfinite(vb) ? vb : 0) + (isfinite(ab) ? ab : 0) : NAN;
+    json_object_set_new(d, "bitrate_kbps", num(total));
+    json_object_set_new(d, "utilization", json_null());
+    json_object_set_new(d, "video", v);
+    json_object_set_new(d, "audio", a);
+    json_object_set_new(d, "timeline", json_array());
+    json_object_set_new(d, "freeze_intervals", json_array());
+    return d;
+}
+
+void okno_report_add_second(json_t *dir, const struct okno_report_second *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "t", json_real(s->t_s));
+    json_object_set_new(o, "capacity_kbps", num(s->capacity_kbps));
+    json_object_set_new(o, "sent_kbps", num(s->sent_kbps));
+    json_object_set_new(o, "recv_kbps", num(s->recv_kbps));
+    json_object_set_new(o, "estimate_kbps", num(s->estimate_kbps));
+    json_object_set_new(o, "target_kbps", num(s->target_kbps));
+    json_object_set_new(o, "rtt_ms", num(s->rtt_ms));
+    json_object_set_new(o, "loss_pct", num(s->loss_pct));
+    json_object_set_new(o, "fps", json_integer(s->fps));
+    json_object_set_new(o, "freezes", json_integer(s->freezes));
+    json_object_set_new(o, "latency_ms", num(s->latency_ms));
+    json_array_append_new(json_object_get(dir, "timeline"), o);
+}
+
+void okno_report_add_freeze(json_t *dir, double start_s, double end_s)
+{
+    json_array_append_new(json_object_get(dir, "freeze_intervals"),
+                          json_pack("[f,f]", start_s, end_s));
+}
+
+double okno_report_set_utilization(json_t *dir)
+{
+    const json_t *tl = json_object_get(dir, "timeline");
+    double recv = 0, cap = 0;
+    size_t i;
+    const json_t *s;
+    json_array_foreach(tl, i, s)
+    {
+        double c = get_num(s, "capacity_kbps"), r = get_num(s, "recv_kbps");
+        if (!isfinite(c)) {
+            cap = 0;
+            break;
+        }
+        cap += c;
+        recv += isfinite(r) ? r : 0;
+    }
+    double u = cap > 0 ? recv / cap : NAN;
+    json_object_set_new(dir, "utilization", num(u));
+    json_t *v = json_object_get(dir, "video");
+    if (json_is_object(v))
+        json_object_set_new(v, "utilization", num(u));
+    return u;
+}
+
+json_t *okno_report_sender_json(const struct okno_sender_stats *s)
+{
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:i,"
+        "s:o,s:f,s:i}",
+        "rtp_packets", (json_int_t)s->rtp_packets, "rtp_bytes", (json_int_t)s->rtp_bytes,
+        "rtx_packets", (json_int_t)s->rtx_packets, "padding_packets",
+        (json_int_t)s->padding_packets, "frames_encoded", (json_int_t)s->frames_encoded,
+        "frames_dropped", (json_int_t)s->frames_dropped, "keyframes", (json_int_t)s->keyframes,
+        "nacks_received", (json_int_t)s->nacks_received, "plis_received",
+        (json_int_t)s->plis_received, "firs_received", (json_int_t)s->firs_received,
+        "rembs_received", (json_int_t)s->rembs_received, "twcc_feedbacks",
+        (json_int_t)s->twcc_feedbacks, "rtcp_errors", (json_int_t)s->rtcp_errors, "target_kbps",
+        (int)s->target_kbps, "encoder_kbps", (int)s->encoder_kbps, "sent_kbps", (int)s->sent_kbps,
+        "estimate_kbps", (int)s->estimate_kbps, "remb_kbps", (int)s->remb_kbps, "rtt_ms",
+        num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN), "loss_fraction", s->loss_fraction,
+        "active_encodings", (int)s->active_encodings);
+}
+
+json_t *okno_report_receiver_json(const struct okno_receiver_stats *s)
+{
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "packets",
+        (json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "rtx_packets",
+        (json_int_t)s->rtx_packets, "duplicates", (json_int_t)s->duplicates, "lost",
+        (json_int_t)s->lost, "recovered", (json_int_t)s->recovered, "late", (json_int_t)s->late,
+        "nacks_sent", (json_int_t)s->nacks_sent, "nack_items", (json_int_t)s->nack_items,
+        "plis_sent", (json_int_t)s->plis_sent, "frames_assembled", (json_int_t)s->frames_assembled,
+        "frames_decoded", (json_int_t)s->frames_decoded, "decode_errors",
+        (json_int_t)s->decode_errors, "undecodable_frames", (json_int_t)s->undecodable_frames,
+        "garbage", (json_int_t)s->garbage, "jitter_ms", (double)s->jitter_us / 1000.0, "rtt_ms",
+        num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN));
+}
+
+static json_t *link_dir_json(const struct okno_link_stats *l)
+{
+    json_t *drops = json_object();
+    for (int v = 1; v < OKNO_LINK_N_VERDICTS; v++)
+        json_object_set_new(drops, okno_link_verdict_name((enum okno_link_verdict)v),
+                            json_integer((json_int_t)l->dropped[v]));
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:o,s:o,s:f}", "packets_in", (json_int_t)l->packets_in, "bytes_in",
+        (json_int_t)l->bytes_in, "packets_out", (json_int_t)l->packets_out, "bytes_out",
+        (json_int_t)l->bytes_out, "dropped", drops, "queue_delay_ms_mean",
+        num(l->qdelay_count ? (double)l->qdelay_sum_us / (double)l->qdelay_count / 1e3 : NAN),
+        "queue_delay_ms_max", (double)l->qdelay_max_us / 1e3);
+}
+
+json_t *okno_report_link_json(const struct okno_relay_stats *s)
+{
+    return json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "up", link_dir_json(&s->up), "down",
+                     link_dir_json(&s->down), "clients", (json_int_t)s->clients, "oversize",
+                     (json_int_t)s->oversize, "refused", (json_int_t)s->refused, "send_errors",
+                     (json_int_t)s->send_errors);
+}
+
+/* ---- the human summary -------------------------------------------------------------------------
+ */
+
+static void fmt(char *buf, size_t n, const char *f, double v)
+{
+    if (isfinite(v))
+        g_snprintf(buf, n, f, v);
+    else
+        g_strlcpy(buf, "-", n);
+}
+
+static double sub_num(const json_t *o, const char *obj, const char *key)
+{
+    return get_num(json_object_get(o, obj), key);
+}
+
+static void print_direction(FILE *f, const char *title, const json_t *d)
+{
+    char a[32], b[32], c[32];
+    fprintf(f, "%s\n", title);
+    if (!json_is_object(d)) {
+        fprintf(f, "  nothing received\n");
+        return;
+    }
+    fmt(a, sizeof(a), "%.1f", get_num(d, "fps"));
+    fprintf(f, "  video      %s fps, %.0f frames decoded, PSNR ", a, get_num(d, "frames_decoded"));
+    fmt(a, sizeof(a), "%.1f dB", get_num(d, "psnr_db"));
+    fprintf(f, "%s\n", a);
+    fmt(a, sizeof(a), "%.0f", get_num(d, "freeze_ms_total"));
+    fmt(b, sizeof(b), "%.0f", get_num(d, "freeze_ms_max"));
+    fprintf(f, "  freezes    %.0f (total %s ms, longest %s ms)\n", get_num(d, "freezes"), a, b);
+    fmt(a, sizeof(a), "%.1f", sub_num(d, "latency_ms", "p50"));
+    fmt(b, sizeof(b), "%.1f", sub_num(d, "latency_ms", "p95"));
+    fmt(c, sizeof(c), "%.1f", sub_num(d, "latency_ms", "p99"));
+    fprintf(f, "  latency    p50 %s  p95 %s  p99 %s ms (capture to decode)\n", a, b, c);
+    fmt(a, sizeof(a), "%.1f %%", get_num(d, "audio_concealment") * 100);
+    fprintf(f, "  audio      concealed %s\n", a);
+    fmt(a, sizeof(a), "%.0f", get_num(d, "bitrate_kbps"));
+    fmt(b, sizeof(b), "%.0f %%", get_num(d, "utilization") * 100);
+    fprintf(f, "  bitrate    %s kbit/s received, utilization %s\n", a, b);
+    const json_t *layers = json_object_get(d, "layers");
+    char *tids = json_dumps(json_object_get(layers, "tids"), JSON_COMPACT | JSON_ENCODE_ANY);
+    char *heights = json_dumps(json_object_get(layers, "heights"), JSON_COMPACT | JSON_ENCODE_ANY);
+    fprintf(f, "  layers     temporal %s, heights %s\n", tids ? tids : "-",
+            heights ? heights : "-");
+    free(tids);
+    free(heights);
+    const json_t *rv = json_object_get(json_object_get(d, "receiver"), "video");
+    const json_t *s = json_object_get(d, "sender");
+    fprintf(f,
+            "  recovery   NACK items %.0f, PLI %.0f, lost %.0f, recovered %.0f; sender RTX %.0f\n",
+            get_num(rv, "nack_items"), get_num(rv, "plis_sent"), get_num(rv, "lost"),
+            get_num(rv, "recovered"), get_num(s, "rtx_packets"));
+    fmt(a, sizeof(a), "%.0f", get_num(s, "target_kbps"));
+    fmt(b, sizeof(b), "%.0f", get_num(s, "estimate_kbps"));
+    fmt(c, sizeof(c), "%.0f", get_num(s, "rtt_ms"));
+    fprintf(f, "  sender     target %s kbit/s, estimate %s kbit/s, RTT %s ms, keyframes %.0f\n", a,
+            b, c, get_num(s, "keyframes"));
+}
+
+void okno_report_print(FILE *f, const json_t *report)
+{
+    const char *profile = json_string_value(json_object_get(report, "profile"));
+    fprintf(f, "okno-bench call: profile %s, %.0f s, target %s\n", profile ? profile : "?",
+            get_num(report, "duration_s"),
+            json_string_value(json_object_get(report, "target")) ?: "?");
+    print_direction(f, "kiosk -> specialist (over the kiosk's uplink)",
+                    json_object_get(report, "kiosk_to_specialist"));
+    print_direction(f, "specialist -> kiosk (over the kiosk's downlink)",
+                    json_object_get(report, "specialist_to_kiosk"));
+    const json_t *link = json_object_get(report, "link");
+    for (int i = 0; i < 2 && json_is_object(link); i++) {
+        const json_t *l = json_object_get(link, i ? "down" : "up");
+        char *drops = json_dumps(json_object_get(l, "dropped"), JSON_COMPACT);
+        char q[32];
+        fmt(q, sizeof(q), "%.1f", get_num(l, "queue_delay_ms_mean"));
+        fprintf(f, "link %-4s   %.0f packets in, %.0f out, queue delay mean %s ms, drops %s\n",
+                i ? "down" : "up", get_num(l, "packets_in"), get_num(l, "packets_out"), q,
+                drops ? drops : "{}");
+        free(drops);
+    }
+    fflush(f);
+}
+
+int okno_report_write(const json_t *report, const char *path, char *err, size_t errlen)
+{
+    if (json_dump_file(report, path, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0) {
+        g_snprintf(err, errlen, "cannot write %s: %s", path, g_strerror(errno));
+        return OKNO_E_IO;
+    }
+    return 0;
+}
