@@ -2,7 +2,7 @@
  * Opus stream (unless --receive-only; a real Opus packet of 20 ms of silence, encoded once with
  * libopus at start, sent at the real rate of 50 packets a second), receives every track the server
  * offers, and prints each second the packets and bytes received per remote track, then a total line
- * per track at the end.
+ * per track at the end (with first_ms, the first packet's arrival after the session's start).
  *
  * --target janus drives a Janus VideoRoom instead (--room is then its number; see bench/janus).
  *
@@ -27,6 +27,7 @@ enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 
 struct counter {
     uint64_t packets, bytes; /* this second */
     uint64_t total_packets, total_bytes;
+    int64_t first_us; /* arrival of the first packet (0: none yet) */
     char track[OKNO_CLIENT_ID_LEN], participant[OKNO_CLIENT_ID_LEN];
     bool video;
 };
@@ -52,6 +53,7 @@ struct probe {
     uint16_t seq;
     uint32_t ts;
     int64_t send_start_us, sent;
+    int64_t start_us; /* the session's start */
     struct counter counters[OKNO_SDP_MAX_MEDIA];
 };
 
@@ -160,6 +162,8 @@ static void count_rtp(void *arg, const struct okno_client_sub_track *track, uint
     (void)pkt;
     (void)now_us;
     struct counter *c = arg;
+    if (!c->first_us)
+        c->first_us = g_get_monotonic_time();
     c->packets++;
     c->bytes += len;
 }
@@ -226,9 +230,10 @@ static void print_totals(const struct probe *p)
         const struct counter *c = &p->counters[i];
         if (c->track[0])
             printf("total track=%s from=%s kind=%s packets=%" G_GUINT64_FORMAT
-                   " bytes=%" G_GUINT64_FORMAT " seconds=%d\n",
+                   " bytes=%" G_GUINT64_FORMAT " seconds=%d first_ms=%" G_GINT64_FORMAT "\n",
                    c->track, c->participant, c->video ? "video" : "audio", c->total_packets,
-                   c->total_bytes, p->seconds);
+                   c->total_bytes, p->seconds,
+                   c->first_us ? (c->first_us - p->start_us) / 1000 : (gint64)-1);
     }
     struct okno_peer_stats pub, sub;
     okno_bench_session_stats(p->session, &pub, &sub);
@@ -331,6 +336,7 @@ int main(int argc, char **argv)
                                             .address = p.address,
                                             .timeout_ms = (unsigned)p.timeout_ms,
                                             .audio = !p.receive_only};
+    p.start_us = g_get_monotonic_time();
     int rc = okno_bench_session_start(ctx, &cfg, p.cert, &listener, &p, &p.session);
     bool closed = false;
     if (rc < 0) {
