@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "core/worker.h"
 #include "net/peer.h"
 #include "okno/bwe.h"
@@ -407,6 +408,9 @@ static int twcc_seq(const uint8_t *pkt, size_t len)
 static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estimator(void **state)
 {
     (void)state;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    okno_log_set_output(log);
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
     assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
                                             conf, strlen(conf), &cfg, NULL),
@@ -541,6 +545,23 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     g_mutex_lock(&rec_lock);
     assert_int_equal(rec.destroyed, 2);
     g_mutex_unlock(&rec_lock);
+    /* The estimate (here the REMB) is logged when it first comes, and what each connection's
+     * numbering and feedback came to when its participant goes. */
+    fflush(log);
+    long size = ftell(log);
+    char *text = g_malloc0((gsize)size + 1);
+    rewind(log);
+    assert_int_equal(fread(text, 1, (size_t)size, log), (size_t)size);
+    okno_log_set_output(NULL);
+    fclose(log);
+    fputs(text, stderr);
+    assert_non_null(strstr(text, "p2: subscriber estimate 480 kbit/s (was 0;"));
+    assert_non_null(strstr(text, "p2 subscriber bwe: estimate 480 kbit/s; stamped 4 (unstamped 0), "
+                                 "feedback 1 (5 statuses, 1 unknown, 0 malformed), REMB 1, "
+                                 "loss reports 1;"));
+    assert_non_null(strstr(text, "p3 subscriber bwe: estimate 0 kbit/s; stamped 0 (unstamped 0), "
+                                 "feedback 0"));
+    g_free(text);
     okno_config_free(cfg);
     okno_cert_free(cert);
     g_ptr_array_free(a.cands, TRUE);
