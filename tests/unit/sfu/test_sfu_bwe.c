@@ -41,6 +41,10 @@ static struct {
     uint32_t packets;
     char participants[2][16];
 } rec;
+/* Each transport's estimator: its own REMB is its estimate. */
+static struct est {
+    uint64_t remb;
+} ests[2];
 
 static int rec_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
 {
@@ -51,7 +55,9 @@ static int rec_create(void *state, const struct okno_bwe_transport *t, int64_t n
     if (i < 2)
         g_strlcpy(rec.participants[i], t->participant, sizeof rec.participants[i]);
     g_mutex_unlock(&rec_lock);
-    *est = &rec;
+    if (i >= 2)
+        return OKNO_E_NOMEM;
+    *est = &ests[i];
     return 0;
 }
 
@@ -86,10 +92,10 @@ static void rec_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t 
 
 static void rec_remb(void *est, uint64_t bps, int64_t now_us)
 {
-    (void)est;
     (void)now_us;
     g_mutex_lock(&rec_lock);
     rec.remb = bps;
+    ((struct est *)est)->remb = bps;
     g_mutex_unlock(&rec_lock);
 }
 
@@ -112,10 +118,9 @@ static void rec_loss(void *est, uint8_t fraction, uint32_t packets, int64_t now_
 
 static void rec_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *out)
 {
-    (void)est;
     (void)now_us;
     g_mutex_lock(&rec_lock);
-    out->target_bps = (uint32_t)rec.remb;
+    out->target_bps = (uint32_t)((struct est *)est)->remb;
     g_mutex_unlock(&rec_lock);
 }
 
