@@ -5,7 +5,9 @@
  * (sfu/downtrack.h) rewrites every packet (SSRC, sequence numbers, timestamps, VP8 picture ids),
  * starts video at a keyframe and answers the client's NACKs from the track's cache, and send
  * statistics (sfu/send_stats.h) give the sender reports with the rewritten stream's RTP/NTP
- * mapping and the RTT from the client's receiver reports.
+ * mapping and the RTT from the client's receiver reports. Every packet it sends, retransmissions
+ * too, is numbered by the subscriber connection's transport-wide counter (sfu/sub_bwe.h) just
+ * before protection.
  *
  * It deliberately does not choose layers (one SSRC per track: the target is the track's stream),
  * does not request keyframes itself (the track's keyframe requester coalesces them) and does not
