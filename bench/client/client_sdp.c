@@ -214,11 +214,30 @@ static void read_ssrcs(const struct okno_sdp_media *m, struct okno_client_sub_tr
         t->ssrc = m->ssrcs[0].id;
 }
 
+/* The feedback the offer lists for the accepted codec (or for every codec, '*'). */
+static void read_fbs(const struct okno_sdp_media *m, struct okno_client_sub_track *t)
+{
+    for (unsigned i = 0; i < m->n_rtcp_fbs; i++) {
+        const struct okno_sdp_rtcp_fb *fb = &m->rtcp_fbs[i];
+        if (fb->pt != -1 && fb->pt != t->pt)
+            continue;
+        bool bare = !fb->subtype.p || fb->subtype.len == 0;
+        if (okno_sdp_str_eq(fb->type, "transport-cc"))
+            t->fb_transport_cc = true;
+        else if (okno_sdp_str_eq(fb->type, "goog-remb"))
+            t->fb_remb = true;
+        else if (okno_sdp_str_eq(fb->type, "nack") && bare)
+            t->fb_nack = true;
+        else if (okno_sdp_str_eq(fb->type, "nack") && okno_sdp_str_eq(fb->subtype, "pli"))
+            t->fb_pli = true;
+    }
+}
+
 static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_media *m,
                            struct okno_client_sub_track *t)
 {
     memset(t, 0, sizeof(*t));
-    t->pt = t->rtx_pt = t->mid_ext = -1;
+    t->pt = t->rtx_pt = t->mid_ext = t->twcc_ext = t->abs_send_time_ext = -1;
     copy_view(t->mid, sizeof(t->mid), m->mid);
     t->video = okno_sdp_str_eq(m->media, "video");
     if (m->n_msids) {
@@ -239,6 +258,11 @@ static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_med
     read_ssrcs(m, t);
     int ext = okno_sdp_extmap_find(sdp, m, URI_MID);
     t->mid_ext = ext > 0 ? ext : -1;
+    ext = okno_sdp_extmap_find(sdp, m, URI_TWCC);
+    t->twcc_ext = ext > 0 ? ext : -1;
+    ext = okno_sdp_extmap_find(sdp, m, URI_ABS_SEND);
+    t->abs_send_time_ext = ext > 0 ? ext : -1;
+    read_fbs(m, t);
     t->active = okno_sdp_media_direction(sdp, m) == OKNO_SDP_DIR_SENDONLY;
 }
 
@@ -279,9 +303,14 @@ static void answer_section(GString *out, const struct okno_client_sub_track *t, 
         g_string_append_printf(out, " %d", t->rtx_pt);
     g_string_append(out, "\r\n");
     transport_lines(out, t->mid, ufrag, pwd, fingerprint, "active");
-    /* An answer may only take extensions the offer has: the mid one, which names the section. */
+    /* An answer may only take extensions the offer has: the mid one, which names the section, and
+     * the two that congestion control reads. */
     if (t->mid_ext > 0)
         g_string_append_printf(out, "a=extmap:%d " URI_MID "\r\n", t->mid_ext);
+    if (t->abs_send_time_ext > 0)
+        g_string_append_printf(out, "a=extmap:%d " URI_ABS_SEND "\r\n", t->abs_send_time_ext);
+    if (t->twcc_ext > 0 && t->fb_transport_cc)
+        g_string_append_printf(out, "a=extmap:%d " URI_TWCC "\r\n", t->twcc_ext);
     g_string_append_printf(out, "a=%s\r\na=rtcp-mux\r\n", t->active ? "recvonly" : "inactive");
     if (t->video)
         g_string_append_printf(out,
@@ -293,6 +322,10 @@ static void answer_section(GString *out, const struct okno_client_sub_track *t, 
                                "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;"
                                "useinbandfec=1\r\n",
                                t->pt, t->pt);
+    if (t->fb_remb)
+        g_string_append_printf(out, "a=rtcp-fb:%d goog-remb\r\n", t->pt);
+    if (t->fb_transport_cc && t->twcc_ext > 0)
+        g_string_append_printf(out, "a=rtcp-fb:%d transport-cc\r\n", t->pt);
     if (t->rtx_pt >= 0)
         g_string_append_printf(out, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", t->rtx_pt,
                                t->rtx_pt, t->pt);

@@ -73,6 +73,11 @@ struct okno_client_sub_track {
     int pt, rtx_pt;          /* the accepted codec's payload type, its RTX's or -1 */
     uint32_t ssrc, rtx_ssrc; /* 0: not signalled */
     int mid_ext;             /* the offer's id for the sdes:mid extension, or -1 */
+    /* Congestion control feedback the offer proposes; the answer takes what is set here, so a
+     * caller refuses transport-cc (to be a REMB-only receiver) by clearing it before answering. */
+    int twcc_ext, abs_send_time_ext; /* ids of transport-wide-cc and abs-send-time, or -1 */
+    bool fb_transport_cc, fb_remb;   /* a=rtcp-fb transport-cc / goog-remb for the codec */
+    bool fb_nack, fb_pli;            /* a=rtcp-fb nack / nack pli for the codec */
 };
 
 struct okno_client_sub_offer {
