@@ -97,23 +97,32 @@ void okno_report_add_freeze(json_t *dir, double start_s, double end_s)
                           json_pack("[f,f]", start_s, end_s));
 }
 
-double okno_report_set_utilization(json_t *dir)
+double okno_report_set_rates(json_t *dir)
 {
     const json_t *tl = json_object_get(dir, "timeline");
-    double recv = 0, cap = 0;
-    size_t i;
+    double recv = 0, cap = 0, frames = 0, t_last = 0;
+    size_t i, n_recv = 0;
+    bool limited = json_array_size(tl) > 0;
     const json_t *s;
     json_array_foreach(tl, i, s)
     {
         double c = get_num(s, "capacity_kbps"), r = get_num(s, "recv_kbps");
-        if (!isfinite(c)) {
-            cap = 0;
-            break;
+        double t = get_num(s, "t"), f = get_num(s, "fps");
+        if (isfinite(r)) {
+            recv += r;
+            n_recv++;
+            if (isfinite(c))
+                cap += c;
         }
-        cap += c;
-        recv += isfinite(r) ? r : 0;
+        limited = limited && isfinite(c);
+        frames += isfinite(f) ? f : 0;
+        t_last = isfinite(t) && t > t_last ? t : t_last;
     }
-    double u = cap > 0 ? recv / cap : NAN;
+    if (t_last > 0)
+        json_object_set_new(dir, "fps", num(frames / t_last));
+    if (n_recv)
+        json_object_set_new(dir, "bitrate_kbps", num(recv / (double)n_recv));
+    double u = limited && cap > 0 ? recv / cap : NAN;
     json_object_set_new(dir, "utilization", num(u));
     json_t *v = json_object_get(dir, "video");
     if (json_is_object(v))

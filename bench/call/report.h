@@ -6,12 +6,12 @@
  *
  * A DIRECTION holds the issue's keys at its top level: fps, frames_decoded, freezes,
  * freeze_ms_total, freeze_ms_max, latency_ms {p50, p95, p99} and psnr_db (of the video stream),
- * audio_concealment (of the audio stream, 0..1), bitrate_kbps (video plus audio payload received),
- * utilization (that bitrate over the mean capacity of the link it crossed, 0..1; null when the link
- * is unlimited), layers; then "video" and "audio" (media/metrics.h's whole objects, their
- * per-second history renamed stream_timeline), "sender" and "receiver" counters, "timeline" (one
- * object per second of the call, struct okno_report_second) and "freeze_intervals" ([start_s,
- * end_s] pairs on the timeline's clock). Unknown values are null.
+ * audio_concealment (of the audio stream, 0..1), bitrate_kbps (RTP received, video plus audio),
+ * utilization (that bitrate over the capacity of the link it crossed, 0..1; null when the link is
+ * unlimited), layers (see okno_report_set_rates for the window); then "video" and "audio"
+ * (media/metrics.h's whole objects, their per-second history renamed stream_timeline), "sender" and
+ * "receiver" counters, "timeline" (one object per second of the call, struct okno_report_second)
+ * and "freeze_intervals" ([start_s, end_s] pairs on the timeline's clock). Unknown values are null.
  *
  * Deliberately not here: collecting the figures (call.c does), judging them, and the plot (plot.h
  * reads the same document). */
@@ -52,10 +52,13 @@ json_t *okno_report_direction(struct okno_stream_metrics *video, struct okno_str
 void okno_report_add_second(json_t *dir, const struct okno_report_second *s);
 void okno_report_add_freeze(json_t *dir, double start_s, double end_s);
 
-/* Sets the direction's utilization from its timeline: received over capacity, summed over the
- * seconds; null when a second had no capacity limit or there is no timeline. Returns it (NAN:
- * null). */
-double okno_report_set_utilization(json_t *dir);
+/* Sets the direction's rates from its timeline, so they cover the call from the moment both
+ * publish (the receivers' own figures, in "video" and "audio", count from their track's
+ * announcement): fps (frames decoded over the timeline's length), bitrate_kbps (the mean of
+ * recv_kbps) and utilization (received over capacity, summed over the seconds; null when a second
+ * had no capacity limit or there is no timeline). Without a timeline fps and bitrate_kbps stay
+ * the receivers'. Returns the utilization (NAN: null). */
+double okno_report_set_rates(json_t *dir);
 
 /* Counter objects (new references). */
 json_t *okno_report_sender_json(const struct okno_sender_stats *s);

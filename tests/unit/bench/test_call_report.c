@@ -133,9 +133,12 @@ static void test_direction_lifts_issue_keys_and_computes_utilization(void **stat
     s.t_s = 2;
     s.recv_kbps = 300;
     okno_report_add_second(d, &s);
-    assert_float_equal(okno_report_set_utilization(d), 0.5, 1e-9);
+    assert_float_equal(okno_report_set_rates(d), 0.5, 1e-9);
     assert_float_equal(num(d, "utilization"), 0.5, 1e-9);
     assert_float_equal(num(json_object_get(d, "video"), "utilization"), 0.5, 1e-9);
+    /* the rates now cover the timeline: 60 frames in 2 s, (200 + 300) / 2 kbit/s */
+    assert_float_equal(num(d, "fps"), 30, 1e-9);
+    assert_float_equal(num(d, "bitrate_kbps"), 250, 1e-9);
     const json_t *tl = json_object_get(d, "timeline");
     assert_int_equal(json_array_size(tl), 2);
     assert_true(json_is_null(json_object_get(json_array_get(tl, 0), "rtt_ms")));
@@ -143,7 +146,7 @@ static void test_direction_lifts_issue_keys_and_computes_utilization(void **stat
     s.t_s = 3;
     s.capacity_kbps = NAN;
     okno_report_add_second(d, &s);
-    assert_true(isnan(okno_report_set_utilization(d)));
+    assert_true(isnan(okno_report_set_rates(d)));
     assert_true(json_is_null(json_object_get(d, "utilization")));
     /* the whole object survives a text round trip (no NaN written) */
     char *text = json_dumps(d, JSON_COMPACT);
