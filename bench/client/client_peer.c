@@ -33,7 +33,9 @@ int okno_client_peer_create(GMainContext *ctx, const struct okno_cert *cert, con
     ice.tcp = OKNO_ICE_TCP_OFF;
     if (address && okno_ice_config_add_address(&ice, address) < 0)
         return OKNO_E_INVAL;
-    struct okno_peer_config cfg = {.ice = &ice, .cert = cert};
+    /* As browsers: a ClientHello sent on our first working pair may reach a server that does not
+     * listen yet (Janus's libnice, okno before its pair is up); resent after 100 ms, not 1 s. */
+    struct okno_peer_config cfg = {.ice = &ice, .cert = cert, .dtls_initial_rto_us = 100000};
     struct okno_client_peer *cp = g_new0(struct okno_client_peer, 1);
     int rc = okno_peer_create(ctx, &cfg, listener, owner, &cp->peer);
     if (rc < 0) {

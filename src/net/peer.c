@@ -28,6 +28,7 @@ struct okno_peer {
     GSource *dtls_timer;
     /* other */
     enum okno_dtls_role role;
+    uint32_t dtls_initial_rto_us; /* 0: the default */
     bool remote_set, dtls_started, connected, closing, failed, gathering_done;
     bool ice_restarting; /* restarted: the next okno_peer_set_remote brings new credentials */
     char remote_ufrag[OKNO_ICE_CRED_LEN], remote_pwd[OKNO_ICE_CRED_LEN];
@@ -277,6 +278,7 @@ int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
     }
     /* The endpoint needs the remote fingerprint, so it is made in okno_peer_set_remote. */
     peer->cert = cfg->cert;
+    peer->dtls_initial_rto_us = cfg->dtls_initial_rto_us;
     *out = peer;
     return 0;
 }
@@ -316,6 +318,7 @@ int okno_peer_set_remote(struct okno_peer *peer, const char *ufrag, const char *
         .role = role,
         .cert = peer->cert,
         .remote_fingerprint = *fingerprint,
+        .initial_rto_us = peer->dtls_initial_rto_us,
     };
     static const struct okno_dtls_listener dtls_listener = {
         .send = dtls_send,

@@ -27,6 +27,10 @@
 struct okno_peer_config {
     const struct okno_ice_config *ice; /* copied */
     const struct okno_cert *cert;      /* borrowed: must outlive the peer */
+    /* First DTLS retransmission timeout; 0: OKNO_DTLS_INITIAL_RTO_US (RFC 6347's 1 s). A client
+     * that sends its ClientHello as soon as its own ICE check succeeds may find the other side not
+     * yet listening; browsers start lower (50-100 ms) for that reason. */
+    uint32_t dtls_initial_rto_us;
 };
 
 /* Events up to the owner; any member may be NULL. The owner may call okno_peer_close from every one
