@@ -6,7 +6,7 @@
 # route in the local table. Everything stays on this machine: no default route, no NAT, no bridge.
 # It does not install Janus, tune it for load, or manage more than one instance (see README.md).
 #
-# usage: janus-netns.sh start|stop|status [--http-port P] [--ws-port P] [--debug-level N]
+# usage: janus-netns.sh start|stop|status [--http-port P] [--ws-port P] [--debug-level N] [--rooms N]
 # Must run as root. State (generated config, log, pid) lives in $OKNO_JANUS_STATE
 # (default /run/okno-janus). Exit status: 0 done / running, 1 failure, 2 usage, 3 (status) not running.
 set -uo pipefail
@@ -21,6 +21,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HTTP_PORT=8088
 WS_PORT=8188
 DEBUG_LEVEL=4
+ROOMS=32              # VideoRooms 1234 .. 1234+ROOMS-1, as room 1234 (okno-bench load --rooms R)
 START_WAIT=20         # seconds for Janus to answer /janus/info
 STOP_WAIT=5           # seconds for Janus to exit on SIGTERM before SIGKILL
 
@@ -30,7 +31,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 start|stop|status [--http-port P] [--ws-port P] [--debug-level N]" >&2
+    echo "usage: $0 start|stop|status [--http-port P] [--ws-port P] [--debug-level N] [--rooms N]" >&2
     exit 2
 }
 
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --http-port) HTTP_PORT=${2:-}; shift 2 || usage ;;
     --ws-port) WS_PORT=${2:-}; shift 2 || usage ;;
     --debug-level) DEBUG_LEVEL=${2:-}; shift 2 || usage ;;
+    --rooms) ROOMS=${2:-}; shift 2 || usage ;;
     *) usage ;;
     esac
 done
@@ -51,6 +53,9 @@ for p in "$HTTP_PORT" "$WS_PORT"; do
     fi
 done
 [[ $DEBUG_LEVEL =~ ^[0-7]$ ]] || die "bad debug level '$DEBUG_LEVEL' (0-7)"
+if ! [[ $ROOMS =~ ^[0-9]+$ ]] || [ "$ROOMS" -lt 1 ] || [ "$ROOMS" -gt 1000 ]; then
+    die "bad room count '$ROOMS' (1-1000)"
+fi
 
 info_url() { echo "http://$ADDR_NS:$1/janus/info"; }
 
@@ -138,6 +143,11 @@ write_conf() {
             -e "s|@DEBUG_LEVEL@|$DEBUG_LEVEL|g" "$f" >"$conf/$(basename "$f")" ||
             die "cannot write $conf/$(basename "$f")"
     done
+    # Rooms after 1234 are copies of it, so a multi-room load run finds each of its rooms.
+    local vr=$conf/janus.plugin.videoroom.jcfg room
+    for ((room = 1235; room < 1234 + ROOMS; room++)); do
+        sed -n '/^room-1234: {/,/^}/p' "$vr" | sed "s/^room-1234:/room-$room:/"
+    done >"$vr.more" && cat "$vr.more" >>"$vr" && rm -f "$vr.more" || die "cannot write $vr"
 }
 
 start() {
