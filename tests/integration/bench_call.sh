@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# okno-bench call through a real okno: a kiosk and a specialist in one room, the kiosk behind the
+# in-process link emulator. On the clean profile both directions decode video at a useful rate and
+# quality, the JSON report holds the issue's keys for both directions and the SVG plot is valid
+# XML; the edge profile (200/240 kbit/s, 840 ms RTT, bursty loss) runs and reports; a bad profile,
+# an unreachable server and a refused join end the run with a clear message and their exit codes.
+# Figures are printed as TAP comments; only wide functional thresholds are judged (the ASan build
+# is several times slower). Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
+. "$(dirname "$0")/browser_lib.bash"
+plan=16
+echo "1..$plan"
+bench=$OKNO_BUILD/bench/okno-bench
+duration=8
+
+fail_rest() {
+    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
+    exit 0
+}
+
+if [ ! -x "$bench" ]; then
+    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
+    exit 0
+fi
+
+make_conf "$tmp/okno.conf"
+ini_set "$tmp/okno.conf" media ice_tcp false
+log=$tmp/okno.log
+if ! start_okno "$tmp/okno.conf" "$log"; then
+    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
+    fail_rest "okno did not start"
+fi
+ok "okno starts on 127.0.0.1:$http_port"
+ws="ws://127.0.0.1:$http_port/ws"
+
+# figure JSON DIRECTION KEY...: one number (or null) of the report, for comments and checks.
+figure() {
+    "$python" - "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = r[sys.argv[2]]
+for k in sys.argv[3:]:
+    v = v.get(k) if isinstance(v, dict) else None
+print("null" if v is None else (f"{v:.2f}" if isinstance(v, float) else v))
+PY
+}
+
+# --- clean ------------------------------------------------------------------------------------
+start=$SECONDS
+run_bounded 45 "$tmp/clean.out" "$bench" call --server "$ws" --room clean --profile clean \
+    --duration "$duration" --json "$tmp/clean.json" --plot "$tmp/clean.svg"
+st=$?
+check "$st" "okno-bench call --profile clean --duration $duration exits 0 (got $st, $((SECONDS - start)) s)" \
+    "$tmp/clean.out"
+sed -n '/^okno-bench call: profile/,$p' "$tmp/clean.out" | sed 's/^/# /'
+
+"$python" - "$tmp/clean.json" >"$tmp/keys.out" 2>&1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+need = ["fps", "freezes", "freeze_ms_total", "freeze_ms_max", "latency_ms", "psnr_db",
+        "audio_concealment", "bitrate_kbps", "utilization", "timeline"]
+tl_need = ["t", "capacity_kbps", "sent_kbps", "recv_kbps", "estimate_kbps", "rtt_ms", "loss_pct",
+           "fps", "freezes", "latency_ms"]
+for k in ["profile", "duration_s", "seed", "target", "link"]:
+    assert k in r, "report lacks " + k
+for d in ["kiosk_to_specialist", "specialist_to_kiosk"]:
+    o = r[d]
+    missing = [k for k in need if k not in o]
+    assert not missing, f"{d} lacks {missing}"
+    assert all(p in o["latency_ms"] for p in ["p50", "p95", "p99"]), d + " latency percentiles"
+    assert isinstance(o["timeline"], list) and len(o["timeline"]) >= 3, d + " timeline too short"
+    for s in o["timeline"]:
+        miss = [k for k in tl_need if k not in s]
+        assert not miss, f"{d} timeline entry lacks {miss}"
+    c = o["audio_concealment"]
+    assert c is None or 0 <= c <= 1, f"{d} audio_concealment {c}"
+print("keys ok")
+PY
+check $? "the JSON report parses and has both directions with the required keys" "$tmp/keys.out"
+
+for d in kiosk_to_specialist specialist_to_kiosk; do
+    fps=$(figure "$tmp/clean.json" $d fps)
+    psnr=$(figure "$tmp/clean.json" $d psnr_db)
+    echo "# clean $d: fps $fps, freezes $(figure "$tmp/clean.json" $d freezes)," \
+        "latency p50/p95 $(figure "$tmp/clean.json" $d latency_ms p50)/$(figure "$tmp/clean.json" $d latency_ms p95) ms," \
+        "PSNR $psnr dB, concealment $(figure "$tmp/clean.json" $d audio_concealment)," \
+        "bitrate $(figure "$tmp/clean.json" $d bitrate_kbps) kbit/s"
+    awk -v v="$fps" 'BEGIN { exit !(v != "null" && v + 0 > 15) }'
+    check $? "clean: $d decodes more than 15 fps (got $fps)"
+    awk -v v="$psnr" 'BEGIN { exit !(v != "null" && v + 0 > 25) }'
+    check $? "clean: $d PSNR above 25 dB (got $psnr)"
+done
+
+"$python" -c 'import sys, xml.etree.ElementTree as E
+root = E.parse(sys.argv[1]).getroot()
+assert root.tag.endswith("svg"), root.tag
+assert len(list(root.iter("{http://www.w3.org/2000/svg}polyline"))) >= 4, "too few lines"' \
+    "$tmp/clean.svg" >"$tmp/svg.out" 2>&1
+check $? "the SVG plot exists and is valid XML with the plotted lines ($(stat -c %s "$tmp/clean.svg" 2>/dev/null || echo 0) bytes)" \
+    "$tmp/svg.out"
+
+# --- edge -------------------------------------------------------------------------------------
+start=$SECONDS
+run_bounded 50 "$tmp/edge.out" "$bench" call --server "$ws" --room edge --profile edge \
+    --duration "$duration" --json "$tmp/edge.json" --quiet
+st=$?
+[ "$st" -eq 0 ] && "$python" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["profile"] == "edge" and "kiosk_to_specialist" in r and "specialist_to_kiosk" in r' \
+    "$tmp/edge.json" 2>>"$tmp/edge.out"
+check $? "okno-bench call --profile edge runs and reports (got $st, $((SECONDS - start)) s)" "$tmp/edge.out"
+for d in kiosk_to_specialist specialist_to_kiosk; do
+    [ -f "$tmp/edge.json" ] && echo "# edge $d: fps $(figure "$tmp/edge.json" $d fps)," \
+        "freezes $(figure "$tmp/edge.json" $d freezes), latency p95 $(figure "$tmp/edge.json" $d latency_ms p95) ms," \
+        "bitrate $(figure "$tmp/edge.json" $d bitrate_kbps) kbit/s, utilization $(figure "$tmp/edge.json" $d utilization)"
+done
+
+# --- failures ---------------------------------------------------------------------------------
+cat >"$tmp/bad.profile" <<'PROFILE'
+[profile]
+name = bad
+[up]
+capacity_kbps = -5
+PROFILE
+run_bounded 20 "$tmp/bad.out" "$bench" call --server "$ws" --profile "$tmp/bad.profile" --duration 2
+st=$?
+[ "$st" -eq 2 ] && grep -q "bad.profile:4" "$tmp/bad.out"
+check $? "a bad profile exits 2 naming the file and line (got $st: $(head -c 200 "$tmp/bad.out"))" "$tmp/bad.out"
+
+dead=$(free_port)
+start=$SECONDS
+run_bounded 20 "$tmp/dead.out" "$bench" call --server "ws://127.0.0.1:$dead/ws" --profile clean \
+    --duration 2 --timeout 3000
+st=$?
+[ "$st" -ne 0 ] && grep -q "cannot reach the server" "$tmp/dead.out" && [ $((SECONDS - start)) -lt 10 ]
+check $? "an unreachable server exits non-zero ($st) with a clear message in $((SECONDS - start)) s" "$tmp/dead.out"
+
+run_bounded 20 "$tmp/refused.out" "$bench" call --server "$ws" --profile clean --duration 2 \
+    --kiosk-role janitor
+st=$?
+[ "$st" -eq 3 ] && grep -q "join refused" "$tmp/refused.out"
+check $? "a refused join exits 3 with the server's reason (got $st)" "$tmp/refused.out"
+
+run_bounded 10 "$tmp/usage.out" "$bench" call --duration 2
+st=$?
+[ "$st" -eq 2 ] && grep -q -- "--profile is required" "$tmp/usage.out"
+check $? "a missing --profile exits 2 with a message (got $st)" "$tmp/usage.out"
+
+stop_okno 10
+[ "${okno_status:-1}" -eq 0 ]
+check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
+reports=$(sanitizer_reports "$log")
+[ -z "$reports" ]
+check $? "no sanitizer report in okno's log" "$log"
+cat "$tmp"/{clean,edge,bad,dead,refused,usage}.out >"$tmp/bench.out" 2>/dev/null
+reports=$(sanitizer_reports "$tmp/bench.out")
+[ -z "$reports" ]
+check $? "no sanitizer report in okno-bench's output" "$tmp/bench.out"
