@@ -88,13 +88,31 @@ static bool sends(enum okno_sdp_direction d)
     return d == OKNO_SDP_DIR_SENDRECV || d == OKNO_SDP_DIR_SENDONLY;
 }
 
-/* Copies a codec and its supported feedback from the offer into the answer. */
+static bool view_eq(struct okno_sdp_str a, struct okno_sdp_str b)
+{
+    return !a.p ? !b.p : b.p && a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
+/* True when the answer already has this '*' feedback line (taken with an earlier codec). */
+static bool has_wildcard_fb(const struct okno_sdp_media *am, const struct okno_sdp_rtcp_fb *fb)
+{
+    for (unsigned i = 0; i < am->n_rtcp_fbs && i < OKNO_SDP_MAX_RTCP_FB; i++) {
+        const struct okno_sdp_rtcp_fb *a = &am->rtcp_fbs[i];
+        if (a->pt == -1 && view_eq(a->type, fb->type) && view_eq(a->subtype, fb->subtype))
+            return true;
+    }
+    return false;
+}
+
+/* Copies a codec and its supported feedback from the offer into the answer; '*' lines once. */
 static int take_codec(const struct okno_sdp_media *om, struct okno_sdp_media *am, int pt)
 {
     int rc = okno_sdp_codec_add(am, &om->codecs[okno_sdp_codec_by_pt(om, pt)]);
     for (unsigned i = 0; rc >= 0 && i < om->n_rtcp_fbs && i < OKNO_SDP_MAX_RTCP_FB; i++) {
         const struct okno_sdp_rtcp_fb *fb = &om->rtcp_fbs[i];
-        if (fb->pt != pt || !okno__neg_fb_supported(fb))
+        if ((fb->pt != pt && fb->pt != -1) || !okno__neg_fb_supported(fb))
+            continue;
+        if (fb->pt == -1 && has_wildcard_fb(am, fb))
             continue;
         if (am->n_rtcp_fbs >= OKNO_SDP_MAX_RTCP_FB)
             return OKNO_E_RANGE;

@@ -14,6 +14,7 @@
 #include "sfu/participant_media.h"
 #include "sfu/negotiate.h"
 #include "sfu/participant_internal.h"
+#include "sfu/participant_pub_fb.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 #include "sfu/sub_bwe.h"
@@ -95,6 +96,7 @@ void okno_participant_free(struct okno_participant *p)
         log_stats(p, "subscriber", p->sub_peer);
     if (p->sub_bwe)
         log_bwe(p);
+    okno__participant_pub_fb_free(p);
     if (p->pub_peer)
         okno_peer_close(p->pub_peer, okno__sfu_peer_closed, sfu);
     if (p->sub_peer)
@@ -433,6 +435,7 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
     p->pub_mline = pub->n_tracks ? pub->tracks[0].mline : 0;
     p->pub_mid_ext = pub->n_tracks ? pub->tracks[0].ext_ids[OKNO_EXT_MID] : 0;
     update_tracks(p, pub, added);
+    okno__participant_pub_fb_negotiated(p, pub);
 
     struct okno_sfu_event ev = {.type = OKNO_SFU_EV_ANSWER, .req = req, .sdp = answer};
     okno__participant_emit(p, &ev);

@@ -20,6 +20,7 @@ struct okno_room;
 struct okno_track;
 struct okno_subscription;
 struct okno_sub_bwe;
+struct okno_pub_fb;
 struct okno_bwe_estimate;
 
 #define OKNO_PARTICIPANT_ID_LEN 16
@@ -37,6 +38,8 @@ struct okno_participant {
     GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */
     char *pub_mid;     /* first accepted mid of the publisher answer: our candidates' sdpMid */
     GPtrArray *pub_cands, *sub_cands; /* our local candidates, char *, for SDPs written later */
+    /* Made at the first publisher answer: transport-cc feedback and REMB to the publisher. */
+    struct okno_pub_fb *pub_fb;
     /* other */
     char id[OKNO_PARTICIPANT_ID_LEN];
     uint64_t session;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sfu/participant.h"
+#include "sfu/pub_fb.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
@@ -85,6 +86,10 @@ void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t
     struct okno_rtp_pkt rtp;
     if (okno_rtp_parse(pkt, len, &rtp) != 0)
         return;
+    /* Every packet of the transport, whatever becomes of it below: the publisher's congestion
+     * control counts them all. */
+    if (p->pub_fb)
+        okno_pub_fb_on_rtp(p->pub_fb, &rtp, len, now_us);
     struct okno_track *t = track_by_ssrc(p, rtp.ssrc);
     if (t && rtp.pt == t->pt) {
         okno_track_on_rtp(t, pkt, len, &rtp, false, now_us);

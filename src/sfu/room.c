@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "sfu/participant.h"
+#include "sfu/participant_pub_fb.h"
 #include "sfu/sfu_core.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
@@ -25,6 +26,7 @@ static gboolean on_tick(gpointer data)
         struct okno_participant *p = room->participants->pdata[i];
         for (guint t = 0; t < p->tracks->len; t++)
             okno_track_tick(p->tracks->pdata[t], now_us);
+        okno__participant_pub_fb_tick(p, now_us);
         if (p->sub_bwe)
             okno_sub_bwe_update(p->sub_bwe, now_us); /* estimates move between feedback too */
     }

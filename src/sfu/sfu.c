@@ -123,6 +123,7 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
         return OKNO_E_CONFIG;
     }
     sfu->ice_restart_grace_s = (unsigned)okno_config_int(cfg, "media", "ice_restart_grace_s");
+    sfu->max_publisher_kbps = (unsigned)okno_config_int(cfg, "media", "max_publisher_kbps");
     const char *cert = okno_config_string(cfg, "media", "certificate");
     const char *key = okno_config_string(cfg, "media", "key");
     if (!*cert != !*key) {

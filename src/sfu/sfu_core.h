@@ -29,6 +29,7 @@ struct okno_sfu {
     struct okno_cert *cert;
     struct okno_ice_config ice;
     unsigned ice_restart_grace_s; /* [media] ice_restart_grace_s */
+    unsigned max_publisher_kbps;  /* [media] max_publisher_kbps: the REMB cap on publishers */
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */

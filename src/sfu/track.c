@@ -2,7 +2,8 @@
  * receiver reports) is built here into the publisher's own send scratch and sent on its publisher
  * connection, each as a compound that starts with a receiver report, so it is valid whether or not
  * the client negotiated reduced-size RTCP. What it deliberately does not do: bandwidth estimation
- * and REMB, simulcast layers (one SSRC per track), transport-wide CC feedback. */
+ * and REMB, simulcast layers (one SSRC per track), transport-wide CC feedback (those go per
+ * transport: participant_pub_fb.c). */
 #include "sfu/track.h"
 
 #include <string.h>
@@ -18,8 +19,6 @@
 #include "wire/rtcp_report.h"
 #include "wire/vp8.h"
 
-/* okno's SSRC as the sender of its RTCP on publisher connections ("okno"). */
-#define OKNO_RTCP_SSRC    0x6f6b6e6fu
 #define MAX_NACK_PER_TICK 64
 
 int okno_track_new(struct okno_participant *owner, const char *id, const struct okno_pub_track *neg,

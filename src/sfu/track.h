@@ -24,6 +24,10 @@ struct okno_packet_cache;
 struct okno_nack_generator;
 struct okno_subscription;
 
+/* okno's SSRC as the sender of its RTCP on publisher connections ("okno"): track.c's reports and
+ * requests, participant_pub_fb.c's transport-cc feedback and REMB. */
+#define OKNO_RTCP_SSRC 0x6f6b6e6fu
+
 #define OKNO_TRACK_ID_LEN  40
 #define OKNO_TRACK_MID_LEN 32
 

@@ -1,0 +1,40 @@
+/* The feedback a participant's publisher transport gets (the glue around sfu/pub_fb.h): what the
+ * publisher's offer negotiated, the cap okno puts on the publisher, and the room timer's sending of
+ * transport-cc feedback and REMB on the publisher connection, each as a compound that starts with
+ * an empty receiver report (valid whether or not reduced-size RTCP was negotiated). Packets are
+ * recorded by participant_media.c, which calls okno_pub_fb_on_rtp first for every RTP packet.
+ *
+ * It deliberately does not estimate the uplink (the publisher's browser does, from the feedback)
+ * and does not choose layers for subscribers. */
+#ifndef OKNO_SFU_PARTICIPANT_PUB_FB_H
+#define OKNO_SFU_PARTICIPANT_PUB_FB_H
+
+#include <stdint.h>
+
+#include "sfu/negotiate.h"
+
+struct okno_participant;
+
+/* What okno lets the publisher p send, bits per second, as its REMB says: [media]
+ * max_publisher_kbps while someone receives one of p's video tracks, otherwise at most
+ * OKNO_PUB_FB_UNWATCHED_BPS (audio and a low video layer: nobody needs more, and the uplink is
+ * kept free). Issue 5's allocator lowers it to the most any subscriber receives of p's video. */
+#define OKNO_PUB_FB_UNWATCHED_BPS 100000u
+uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p);
+
+/* A publisher offer was answered with pub: makes p's publisher feedback on the first one (owned
+ * by p, freed by okno__participant_pub_fb_free) and takes what was negotiated: transport-cc
+ * feedback needs both the transport-wide-cc extension and a=rtcp-fb transport-cc on some track,
+ * REMB needs goog-remb on some track. */
+void okno__participant_pub_fb_negotiated(struct okno_participant *p,
+                                         const struct okno_publication *pub);
+
+/* The room timer: sends what is due on the publisher connection (once it is connected), feedback
+ * split over several packets when the window is large, and a REMB when due or the cap changed. */
+void okno__participant_pub_fb_tick(struct okno_participant *p, int64_t now_us);
+
+/* Logs the counters (packets recorded, feedback and REMBs sent) and frees p's publisher feedback.
+ */
+void okno__participant_pub_fb_free(struct okno_participant *p);
+
+#endif
