@@ -147,6 +147,58 @@ static void test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered(void 
     sim_free(&s);
 }
 
+/* Checks from what the receiver sent that no number was NACKed again within min_gap_us. Returns
+ * the NACK items seen. */
+static unsigned check_renack_spacing(const struct sim *s, int64_t min_gap_us)
+{
+    static int64_t last[65536];
+    for (size_t i = 0; i < 65536; i++)
+        last[i] = INT64_MIN;
+    unsigned items = 0;
+    for (size_t i = 0; i < s->n_rtcp; i++) {
+        struct okno_rtcp_iter it;
+        struct okno_rtcp_pkt p;
+        okno_rtcp_iter_init(&it, s->rtcp[i].buf, s->rtcp[i].len);
+        while (okno_rtcp_iter_next(&it, &p) == 1) {
+            struct okno_rtcp_fb fb;
+            uint16_t seqs[256];
+            if (okno_rtcp_fb_parse(&p, &fb) < 0 || okno_rtcp_fb_kind(&fb) != OKNO_RTCP_FB_NACK)
+                continue;
+            assert_int_equal(fb.media_ssrc, SIM_SSRC);
+            int n = okno_rtcp_nack_expand(&fb, seqs, 256);
+            assert_true(n > 0);
+            for (int k = 0; k < n; k++) {
+                if (last[seqs[k]] != INT64_MIN)
+                    assert_true(s->rtcp[i].at - last[seqs[k]] >= min_gap_us);
+                last[seqs[k]] = s->rtcp[i].at;
+                items++;
+            }
+        }
+    }
+    return items;
+}
+
+static void test_receiver_paces_renacks_and_plis_by_the_rtt(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 250000, 0.03, false);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    c.nack_wait_us = 1200000; /* room for re-NACKs at this RTT */
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    okno_receiver_set_rtt(s.rx, 500000);
+    sim_run(&s, 8000000);
+    print_figures("3% loss, RTT 500 ms, NACK unanswered", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    unsigned items = check_renack_spacing(&s, 500000);
+    assert_int_equal(items, st.nack_items);
+    assert_true(st.nack_items > s.down.dropped); /* asked more than once */
+    assert_true(st.plis_sent > 0);
+    assert_int_equal(check_pli_spacing(&s, 500000), st.plis_sent);
+    sim_free(&s);
+}
+
 static void test_receiver_load_mode_counts_frames_without_decoding(void **state)
 {
     (void)state;
@@ -385,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_receiver_clean_link_decodes_every_frame),
         cmocka_unit_test(test_receiver_repairs_loss_with_nack_and_rtx),
         cmocka_unit_test(test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered),
+        cmocka_unit_test(test_receiver_paces_renacks_and_plis_by_the_rtt),
         cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
         cmocka_unit_test(test_receiver_reports_temporal_layers),
         cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),
