@@ -446,7 +446,7 @@ static int parse_args(struct options *o, int argc, char **argv)
     else if (o->width < 0 || o->height < 0 || o->fps < 0 || o->fps > 120 || o->max_kbps < 0 ||
              o->start_kbps < 0 || o->timeout_ms < 0 || o->seed < 0)
         why = "a size, rate, timeout or seed is negative or absurd";
-    else if (o->target && strcmp(o->target, "okno") && strcmp(o->target, "janus"))
+    else if (o->target && strcmp(o->target, "okno") != 0 && strcmp(o->target, "janus") != 0)
         why = "--target must be okno or janus";
     if (why) {
         fprintf(stderr, "okno-bench call: %s (see --help)\n", why);
@@ -598,7 +598,7 @@ int okno_bench_call_main(int argc, char **argv)
         okno_participant_close(c.specialist, on_closed, &open);
     }
     /* Let the transports and sockets finish closing (bounded: 2 s). */
-    gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    gint64 until = g_get_monotonic_time() + (gint64)2 * G_USEC_PER_SEC;
     GSource *wake = g_timeout_source_new(50);
     g_source_set_callback(wake, on_wake, NULL, NULL);
     g_source_attach(wake, c.ctx);

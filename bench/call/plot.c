@@ -43,11 +43,15 @@ static double get_num(const json_t *o, const char *key)
 
 double okno_plot_nice_max(double v, double *step)
 {
-    if (!isfinite(v) || v <= 0) {
+    if (!(v > 0 && v < 1e300)) { /* also NAN */
         *step = 0.25;
         return 1;
     }
-    double p = pow(10, floor(log10(v)));
+    double p = 1; /* the power of ten at or below v */
+    while (p * 10 <= v)
+        p *= 10;
+    while (p > v)
+        p /= 10;
     static const double m[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
     static const double ticks[] = {5, 3, 4, 5, 6, 4, 5, 6, 4, 5};
     for (size_t i = 0; i < G_N_ELEMENTS(m); i++)
@@ -127,8 +131,8 @@ static void axes(GString *out, const struct frame *f, const char *ylabel, const 
                            f->x0, f->y0, f->w, f->h);
     double step, max = okno_plot_nice_max(f->t_max, &step);
     (void)max;
-    for (double t = 0; t <= f->t_max + 1e-9; t += step) {
-        double x = px(f, t);
+    for (int k = 0; k * step <= f->t_max + 1e-9; k++) {
+        double t = k * step, x = px(f, t);
         g_string_append_printf(out,
                                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                                "stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
@@ -137,8 +141,8 @@ static void axes(GString *out, const struct frame *f, const char *ylabel, const 
     }
     double ystep;
     okno_plot_nice_max(f->y_max, &ystep);
-    for (double v = 0; v <= f->y_max + 1e-9; v += ystep) {
-        double y = py(f, v, f->y_max);
+    for (int k = 0; k * ystep <= f->y_max + 1e-9; k++) {
+        double v = k * ystep, y = py(f, v, f->y_max);
         g_string_append_printf(out,
                                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                                "stroke=\"#eee\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
@@ -151,9 +155,9 @@ static void axes(GString *out, const struct frame *f, const char *ylabel, const 
                            f->x0 - 48, f->y0 + f->h / 2, ylabel);
     if (y2label) {
         okno_plot_nice_max(f->y2_max, &ystep);
-        for (double v = 0; v <= f->y2_max + 1e-9; v += ystep)
+        for (int k = 0; k * ystep <= f->y2_max + 1e-9; k++)
             g_string_append_printf(out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%g</text>\n",
-                                   f->x0 + f->w + 6, py(f, v, f->y2_max) + 4, v);
+                                   f->x0 + f->w + 6, py(f, k * ystep, f->y2_max) + 4, k * ystep);
         g_string_append_printf(out,
                                "<text transform=\"translate(%.1f,%.1f) rotate(90)\" "
                                "font-size=\"12\" text-anchor=\"middle\">%s</text>\n",
