@@ -1,0 +1,574 @@
+/* okno-bench load's workers, publishers and control: see clients.h. */
+#include "load/clients.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "load/clients_internal.h"
+#include "okno/err.h"
+
+#define TICK_MS          5
+#define PROBE_EVERY_US   20000
+#define PROBE_MAGIC      0x6f6b6e6f4c4f4144ull /* "oknoLOAD" */
+#define LATENCY_SAMPLES  (1u << 18)
+#define BASELINE_SAMPLES (1u << 14)
+/* Sends per kind per tick at most: a generator that fell behind catches up over a few ticks
+ * instead of flooding (its lag is reported). */
+#define MAX_BURST 64
+
+/* ---- running on a worker ------------------------------------------------------------------- */
+
+struct call {
+    GMutex m;
+    GCond cond;
+    bool done;
+    struct load_worker *w;
+    void (*fn)(struct load_worker *, void *);
+    void *arg;
+};
+
+static gboolean call_cb(gpointer data)
+{
+    struct call *c = data;
+    c->fn(c->w, c->arg);
+    g_mutex_lock(&c->m);
+    c->done = true;
+    g_cond_signal(&c->cond);
+    g_mutex_unlock(&c->m);
+    return G_SOURCE_REMOVE;
+}
+
+void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg)
+{
+    struct call c = {.w = w, .fn = fn, .arg = arg};
+    g_mutex_init(&c.m);
+    g_cond_init(&c.cond);
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_HIGH);
+    g_source_set_callback(src, call_cb, &c, NULL);
+    g_source_attach(src, w->ctx);
+    g_source_unref(src);
+    g_mutex_lock(&c.m);
+    while (!c.done)
+        g_cond_wait(&c.cond, &c.m);
+    g_mutex_unlock(&c.m);
+    g_mutex_clear(&c.m);
+    g_cond_clear(&c.cond);
+}
+
+void okno__load_fail(struct okno_load_clients *c, int err, const char *who, const char *message)
+{
+    g_mutex_lock(&c->lock);
+    if (!c->fail_code) {
+        c->fail_code = err < 0 ? err : OKNO_E_STATE;
+        c->fail_message = g_strdup_printf("%s: %s", who, message);
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+void okno__load_ready(struct okno_load_clients *c)
+{
+    atomic_fetch_add(&c->n_ready, 1);
+}
+
+void okno__load_session_closed(void *worker)
+{
+    struct load_worker *w = worker;
+    if (w->closing > 0 && --w->closing == 0 && w->stopping)
+        g_main_loop_quit(w->loop);
+}
+
+void okno__load_room_config(const struct okno_load_clients *c, unsigned room,
+                            struct okno_bench_session_config *cfg, char *room_buf, size_t cap)
+{
+    snprintf(room_buf, cap, "%s-%u", c->cfg.room_prefix, room);
+    *cfg = (struct okno_bench_session_config){.target = c->cfg.target,
+                                              .server = c->cfg.server,
+                                              .room = room_buf,
+                                              .janus_room = c->cfg.janus_room + room,
+                                              .token = c->cfg.token,
+                                              .address = c->cfg.address,
+                                              .timeout_ms = c->cfg.timeout_ms};
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- publishers ------------------------------------------------------------------------------ */
+
+static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
+{
+    const struct okno_media_loop *m = p->c->cfg.media;
+    const struct okno_media_track *t = &m->track[k];
+    struct load_worker *w = p->w;
+    uint8_t buf[1500];
+    for (int n = 0; n < MAX_BURST; n++) {
+        const struct okno_media_pkt *tp = &t->pkts[p->idx[k]];
+        uint64_t unit = p->iter[k] * t->n_units + tp->unit;
+        int64_t due = p->t0 + (int64_t)(unit * 1000000 / t->units_per_s);
+        if (due > now)
+            return;
+        struct okno_media_numbering num = {.ssrc = p->ssrc[k],
+                                           .seq = p->seq[k]++,
+                                           .ts_base = p->ts_base[k],
+                                           .pic_base = p->pic_base};
+        int len = okno_media_loop_write(m, k, p->idx[k], p->iter[k], &num, buf, sizeof(buf));
+        int64_t sent = g_get_monotonic_time();
+        atomic_store_explicit(&p->send_us[k][p->idx[k]], sent, memory_order_relaxed);
+        if (len > 0 && okno_bench_session_send_rtp(p->session, buf, (size_t)len) == 0 &&
+            w->measuring) {
+            w->sent++;
+            if (sent - due > w->send_lag_max_us)
+                w->send_lag_max_us = sent - due;
+        }
+        if (++p->idx[k] == t->n_pkts) {
+            p->idx[k] = 0;
+            p->iter[k]++;
+        }
+    }
+}
+
+static void pub_on_joined(void *owner, const char *participant, json_t *joined)
+{
+    (void)joined;
+    struct load_pub *p = owner;
+    g_mutex_lock(&p->c->lock);
+    g_hash_table_insert(p->c->participants, g_strdup(participant), p);
+    g_mutex_unlock(&p->c->lock);
+}
+
+static void pub_on_publishing(void *owner)
+{
+    struct load_pub *p = owner;
+    uint32_t rtx;
+    okno_bench_session_ssrcs(p->session, &p->ssrc[OKNO_MEDIA_AUDIO], &p->ssrc[OKNO_MEDIA_VIDEO],
+                             &rtx);
+    for (int k = 0; k < 2; k++) {
+        p->seq[k] = (uint16_t)g_random_int();
+        p->ts_base[k] = g_random_int();
+    }
+    p->pic_base = (uint16_t)g_random_int();
+    /* Publishers start at random points of a frame interval, as real ones do, so their frames
+     * do not all reach the server in the same millisecond. */
+    p->t0 = g_get_monotonic_time() + g_random_int_range(0, 33000);
+    p->publishing = true;
+    if (!p->ready_counted) {
+        p->ready_counted = true;
+        okno__load_ready(p->c);
+    }
+}
+
+static void pub_on_failed(void *owner, int err, const char *message)
+{
+    struct load_pub *p = owner;
+    okno__load_fail(p->c, err, "a publisher", message);
+}
+
+static const struct okno_bench_session_listener pub_listener = {
+    .on_joined = pub_on_joined, .on_publishing = pub_on_publishing, .on_failed = pub_on_failed};
+
+static void pub_free(struct load_pub *p)
+{
+    okno_bench_session_close(p->session, okno__load_session_closed, p->w);
+    p->w->closing++;
+    g_mutex_lock(&p->c->lock);
+    GHashTableIter it;
+    gpointer key, val;
+    g_hash_table_iter_init(&it, p->c->participants);
+    while (g_hash_table_iter_next(&it, &key, &val))
+        if (val == p)
+            g_hash_table_iter_remove(&it);
+    g_mutex_unlock(&p->c->lock);
+    for (int k = 0; k < 2; k++)
+        g_free((void *)p->send_us[k]);
+    g_free(p);
+}
+
+/* ---- workers --------------------------------------------------------------------------------- */
+
+static gboolean on_tick(gpointer data)
+{
+    struct load_worker *w = data;
+    int64_t now = g_get_monotonic_time();
+    for (guint i = 0; i < w->pubs->len; i++) {
+        struct load_pub *p = g_ptr_array_index(w->pubs, i);
+        if (p->publishing) {
+            pump(p, OKNO_MEDIA_AUDIO, now);
+            pump(p, OKNO_MEDIA_VIDEO, now);
+        }
+    }
+    if (now >= w->next_probe_us && w->probe_to) {
+        w->next_probe_us = now + PROBE_EVERY_US;
+        uint64_t msg[2] = {PROBE_MAGIC, (uint64_t)g_get_monotonic_time()};
+        (void)g_socket_send_to(w->probe, w->probe_to, (const gchar *)msg, sizeof(msg), NULL, NULL);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_probe(GSocket *sock, GIOCondition cond, gpointer data)
+{
+    (void)cond;
+    struct load_worker *w = data;
+    uint64_t msg[2];
+    gssize n;
+    while ((n = g_socket_receive(sock, (gchar *)msg, sizeof(msg), NULL, NULL)) > 0) {
+        int64_t d = g_get_monotonic_time() - (int64_t)msg[1];
+        if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring)
+            okno_reservoir_add(&w->baseline, (double)d / 1000.0);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gpointer worker_main(gpointer data)
+{
+    struct load_worker *w = data;
+    g_main_context_push_thread_default(w->ctx);
+    g_main_loop_run(w->loop);
+    g_main_context_pop_thread_default(w->ctx);
+    return NULL;
+}
+
+static int worker_init(struct okno_load_clients *c, struct load_worker *w, unsigned index)
+{
+    w->c = c;
+    w->index = index;
+    w->ctx = g_main_context_new();
+    w->loop = g_main_loop_new(w->ctx, FALSE);
+    w->pubs = g_ptr_array_new();
+    w->subs = g_ptr_array_new();
+    if (okno_reservoir_init(&w->latency, LATENCY_SAMPLES) < 0 ||
+        okno_reservoir_init(&w->baseline, BASELINE_SAMPLES) < 0)
+        return OKNO_E_NOMEM;
+    w->probe =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new(lo, 0);
+    g_object_unref(lo);
+    bool ok = w->probe && g_socket_bind(w->probe, any, FALSE, NULL);
+    g_object_unref(any);
+    if (!ok)
+        return OKNO_E_IO;
+    g_socket_set_blocking(w->probe, FALSE);
+    w->probe_src = g_socket_create_source(w->probe, G_IO_IN, NULL);
+    g_source_set_callback(w->probe_src, (GSourceFunc)(void (*)(void))on_probe, w, NULL);
+    g_source_attach(w->probe_src, w->ctx);
+    w->tick = g_timeout_source_new(TICK_MS);
+    g_source_set_callback(w->tick, on_tick, w, NULL);
+    g_source_attach(w->tick, w->ctx);
+    return 0;
+}
+
+static void worker_deinit(struct load_worker *w)
+{
+    if (w->tick)
+        g_source_destroy(w->tick);
+    if (w->probe_src)
+        g_source_destroy(w->probe_src);
+    g_clear_pointer(&w->tick, g_source_unref);
+    g_clear_pointer(&w->probe_src, g_source_unref);
+    g_clear_object(&w->probe);
+    g_clear_object(&w->probe_to);
+    okno_reservoir_free(&w->latency);
+    okno_reservoir_free(&w->baseline);
+    if (w->pubs)
+        g_ptr_array_free(w->pubs, TRUE);
+    if (w->subs)
+        g_ptr_array_free(w->subs, TRUE);
+    if (w->loop)
+        g_main_loop_unref(w->loop);
+    if (w->ctx)
+        g_main_context_unref(w->ctx);
+}
+
+int okno_load_clients_create(const struct okno_load_clients_config *cfg,
+                             struct okno_load_clients **out)
+{
+    if (!cfg->server || !cfg->media || !cfg->cert || cfg->threads < 1 || cfg->threads > 16)
+        return OKNO_E_INVAL;
+    struct okno_load_clients *c = g_new0(struct okno_load_clients, 1);
+    c->cfg = *cfg;
+    g_mutex_init(&c->lock);
+    c->participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    c->workers = g_new0(struct load_worker, cfg->threads);
+    int err = 0;
+    for (unsigned i = 0; i < cfg->threads && err >= 0; i++)
+        err = worker_init(c, &c->workers[i], i);
+    for (unsigned i = 0; i < cfg->threads && err >= 0; i++) {
+        /* Worker i probes worker i + 1 (itself when alone). */
+        struct load_worker *to = &c->workers[(i + 1) % cfg->threads];
+        c->workers[i].probe_to = g_socket_get_local_address(to->probe, NULL);
+        if (!c->workers[i].probe_to)
+            err = OKNO_E_IO;
+    }
+    if (err < 0) {
+        for (unsigned i = 0; i < cfg->threads; i++)
+            worker_deinit(&c->workers[i]);
+        g_free(c->workers);
+        g_hash_table_destroy(c->participants);
+        g_free(c);
+        return err;
+    }
+    for (unsigned i = 0; i < cfg->threads; i++)
+        c->workers[i].thread = g_thread_new("okno-load", worker_main, &c->workers[i]);
+    *out = c;
+    return 0;
+}
+
+static void worker_close_subs(struct load_worker *w, void *arg)
+{
+    (void)arg;
+    w->measuring = false;
+    for (guint i = 0; i < w->subs->len; i++)
+        okno__load_sub_free(g_ptr_array_index(w->subs, i));
+    g_ptr_array_set_size(w->subs, 0);
+}
+
+/* After every worker closed its subscribers: no one reads the publishers' send times any more. */
+static void worker_close_pubs(struct load_worker *w, void *arg)
+{
+    (void)arg;
+    w->stopping = true;
+    for (guint i = 0; i < w->pubs->len; i++)
+        pub_free(g_ptr_array_index(w->pubs, i));
+    g_ptr_array_set_size(w->pubs, 0);
+    if (w->closing == 0)
+        g_main_loop_quit(w->loop);
+}
+
+static gboolean on_close_deadline(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+void okno_load_clients_destroy(struct okno_load_clients *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < c->cfg.threads; i++)
+        okno__load_run_on(&c->workers[i], worker_close_subs, NULL);
+    for (unsigned i = 0; i < c->cfg.threads; i++) {
+        struct load_worker *w = &c->workers[i];
+        /* Sessions close asynchronously: the loop runs until they are gone, 3 s at most. */
+        GSource *deadline = g_timeout_source_new(3000);
+        g_source_set_callback(deadline, on_close_deadline, w->loop, NULL);
+        g_source_attach(deadline, w->ctx);
+        okno__load_run_on(w, worker_close_pubs, NULL);
+        g_thread_join(w->thread);
+        g_source_destroy(deadline);
+        g_source_unref(deadline);
+        /* Let the sessions' last sources run (their memory goes once the loop is back). */
+        g_main_context_push_thread_default(w->ctx);
+        for (int n = 0; n < 100 && g_main_context_iteration(w->ctx, FALSE); n++)
+            ;
+        g_main_context_pop_thread_default(w->ctx);
+        worker_deinit(w);
+    }
+    g_free(c->workers);
+    g_hash_table_destroy(c->participants);
+    g_free(c->fail_message);
+    g_mutex_clear(&c->lock);
+    g_free(c);
+}
+
+/* ---- adding clients -------------------------------------------------------------------------- */
+
+struct add {
+    unsigned room, index;
+    bool publisher, decode;
+    int err;
+};
+
+static void add_on_worker(struct load_worker *w, void *arg)
+{
+    struct add *a = arg;
+    if (!a->publisher) {
+        struct load_sub *s;
+        a->err = okno__load_sub_start(w, a->room, a->decode, a->index, &s);
+        if (a->err == 0)
+            g_ptr_array_add(w->subs, s);
+        return;
+    }
+    struct okno_load_clients *c = w->c;
+    struct load_pub *p = g_new0(struct load_pub, 1);
+    p->c = c;
+    p->w = w;
+    p->room = a->room;
+    for (int k = 0; k < 2; k++)
+        p->send_us[k] = g_new0(_Atomic int64_t, c->cfg.media->track[k].n_pkts);
+    struct okno_bench_session_config cfg;
+    char room_buf[128], name[64];
+    okno__load_room_config(c, a->room, &cfg, room_buf, sizeof(room_buf));
+    snprintf(name, sizeof(name), "pub-%u-%u", a->room, a->index);
+    cfg.name = name;
+    cfg.role = c->cfg.pub_role;
+    cfg.audio = cfg.video = true;
+    a->err = okno_bench_session_start(w->ctx, &cfg, c->cfg.cert, &pub_listener, p, &p->session);
+    if (a->err < 0) {
+        for (int k = 0; k < 2; k++)
+            g_free((void *)p->send_us[k]);
+        g_free(p);
+        return;
+    }
+    g_ptr_array_add(w->pubs, p);
+}
+
+static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, bool publisher,
+                       unsigned decoders, unsigned first_index)
+{
+    if (room >= OKNO_LOAD_MAX_ROOMS)
+        return OKNO_E_RANGE;
+    for (unsigned i = 0; i < n; i++) {
+        struct add a = {
+            .room = room, .index = first_index + i, .publisher = publisher, .decode = i < decoders};
+        struct load_worker *w = &c->workers[c->next_worker++ % c->cfg.threads];
+        okno__load_run_on(w, add_on_worker, &a);
+        if (a.err < 0)
+            return a.err;
+        c->n_clients++;
+    }
+    return 0;
+}
+
+int okno_load_clients_add_publishers(struct okno_load_clients *c, unsigned room, unsigned n)
+{
+    if (room >= OKNO_LOAD_MAX_ROOMS)
+        return OKNO_E_RANGE;
+    int err = add_clients(c, room, n, true, 0, c->pubs_in_room[room]);
+    /* Subscribers read this on their threads only after wait_ready, which orders it. */
+    c->pubs_in_room[room] += n;
+    return err;
+}
+
+int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n,
+                                      unsigned decoders)
+{
+    int err = add_clients(c, room, n, false, decoders, c->next_sub_index);
+    c->next_sub_index += n;
+    return err;
+}
+
+int okno_load_clients_failed(struct okno_load_clients *c, char **message)
+{
+    g_mutex_lock(&c->lock);
+    int code = c->fail_code;
+    if (code && message)
+        *message = g_strdup(c->fail_message);
+    g_mutex_unlock(&c->lock);
+    return code;
+}
+
+int okno_load_clients_wait_ready(struct okno_load_clients *c, unsigned timeout_ms, char **message)
+{
+    int64_t until = g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
+    for (;;) {
+        int code = okno_load_clients_failed(c, message);
+        if (code)
+            return code;
+        unsigned ready = atomic_load(&c->n_ready);
+        if (ready >= c->n_clients)
+            return 0;
+        if (g_get_monotonic_time() >= until) {
+            *message = g_strdup_printf("%u of %u clients not up (publishing, or receiving every "
+                                       "track of their room) after %u ms",
+                                       c->n_clients - ready, c->n_clients, timeout_ms);
+            return OKNO_E_TIMEOUT;
+        }
+        g_usleep(20000);
+    }
+}
+
+/* ---- windows --------------------------------------------------------------------------------- */
+
+static void reservoir_reset(struct okno_reservoir *r)
+{
+    r->n = 0;
+    r->seen = 0;
+    r->sorted = false;
+}
+
+static void window_start_on(struct load_worker *w, void *arg)
+{
+    (void)arg;
+    w->measuring = true;
+    w->sent = w->rx_pkts = w->rx_bytes = w->matched = w->unmatched = 0;
+    w->send_lag_max_us = 0;
+    reservoir_reset(&w->latency);
+    reservoir_reset(&w->baseline);
+    for (guint i = 0; i < w->subs->len; i++)
+        okno__load_sub_window_start(g_ptr_array_index(w->subs, i));
+    w->cpu_start_ns = thread_cpu_ns();
+}
+
+static void window_end_on(struct load_worker *w, void *arg)
+{
+    struct okno_load_window *out = arg;
+    w->measuring = false;
+    w->cpu_ns = thread_cpu_ns() - w->cpu_start_ns;
+    out->sent_pkts += w->sent;
+    out->rx_pkts += w->rx_pkts;
+    out->rx_bytes += w->rx_bytes;
+    out->matched += w->matched;
+    out->unmatched += w->unmatched;
+    if (w->send_lag_max_us > out->send_lag_max_us)
+        out->send_lag_max_us = w->send_lag_max_us;
+    for (guint i = 0; i < w->subs->len; i++)
+        okno__load_sub_window_end(g_ptr_array_index(w->subs, i), out);
+}
+
+void okno_load_clients_window_start(struct okno_load_clients *c)
+{
+    for (unsigned i = 0; i < c->cfg.threads; i++)
+        okno__load_run_on(&c->workers[i], window_start_on, NULL);
+    c->window_started_us = g_get_monotonic_time();
+}
+
+/* Pools the workers' samples (each is exact until it holds its cap, which a window of a few
+ * seconds at tens of thousands of packets a second does not reach) and takes percentiles. */
+static void pooled(struct okno_load_clients *c, bool baseline, double *p50, double *p95,
+                   double *p99, uint64_t *n_out)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < c->cfg.threads; i++)
+        n += baseline ? c->workers[i].baseline.n : c->workers[i].latency.n;
+    *p50 = *p95 = *p99 = NAN;
+    if (n_out)
+        *n_out = n;
+    if (n == 0)
+        return;
+    struct okno_reservoir all;
+    if (okno_reservoir_init(&all, n) < 0)
+        return;
+    for (unsigned i = 0; i < c->cfg.threads; i++) {
+        const struct okno_reservoir *r =
+            baseline ? &c->workers[i].baseline : &c->workers[i].latency;
+        for (size_t j = 0; j < r->n; j++)
+            okno_reservoir_add(&all, r->v[j]);
+    }
+    *p50 = okno_reservoir_percentile(&all, 50);
+    *p95 = okno_reservoir_percentile(&all, 95);
+    *p99 = okno_reservoir_percentile(&all, 99);
+    okno_reservoir_free(&all);
+}
+
+void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_window *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < c->cfg.threads; i++)
+        okno__load_run_on(&c->workers[i], window_end_on, out);
+    out->seconds = (double)(g_get_monotonic_time() - c->window_started_us) / 1e6;
+    for (unsigned i = 0; i < c->cfg.threads; i++) {
+        double pct = out->seconds > 0 ? (double)c->workers[i].cpu_ns / 1e7 / out->seconds : 0;
+        out->worker_cpu_sum_pct += pct;
+        if (pct > out->worker_cpu_max_pct)
+            out->worker_cpu_max_pct = pct;
+    }
+    pooled(c, false, &out->lat_p50, &out->lat_p95, &out->lat_p99, NULL);
+    pooled(c, true, &out->base_p50, &out->base_p95, &out->base_p99, &out->base_n);
+}

@@ -1,0 +1,127 @@
+/* Shared between clients.c (workers, control, publishers) and subscriber.c (the receiving side).
+ * Every field of a worker, publisher and subscriber is touched only on its worker's thread, except
+ * where marked: the publishers' send times (atomic, read by subscribers on other threads), the
+ * ready and failure counters (atomic / under the lock), and the window results, which the
+ * controller reads only after a synchronous call into the worker returned. */
+#ifndef OKNO_BENCH_LOAD_CLIENTS_INTERNAL_H
+#define OKNO_BENCH_LOAD_CLIENTS_INTERNAL_H
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdatomic.h>
+
+#include "load/clients.h"
+#include "media/metrics.h"
+#include "media/vp8_decoder.h"
+#include "media/vp8_depacketizer.h"
+
+struct load_worker;
+
+struct load_pub {
+    struct okno_load_clients *c;
+    struct load_worker *w;
+    struct okno_bench_session *session; /* owned */
+    unsigned room;
+    bool publishing, ready_counted;
+    uint32_t ssrc[2];
+    uint16_t seq[2];
+    uint32_t ts_base[2];
+    uint16_t pic_base;
+    int64_t t0;
+    uint32_t idx[2];  /* next template of each kind */
+    uint64_t iter[2]; /* loop iteration of idx */
+    /* owned; written on the publisher's thread, read by subscribers anywhere */
+    _Atomic int64_t *send_us[2];
+};
+
+/* A decoding subscriber's video track. */
+struct load_decoder {
+    struct okno_vp8depack *depack; /* owned */
+    struct okno_vp8dec *dec;       /* owned */
+    struct okno_freeze freeze;
+    uint64_t frames, errors;
+    uint64_t win_frames, win_freezes, win_errors; /* at the window's start */
+};
+
+struct load_slot {
+    struct load_sub *sub;
+    struct load_pub *pub; /* borrowed; NULL: not one of ours */
+    enum okno_media_kind kind;
+    int rtx_pt;
+    bool started;
+    int64_t ext_max; /* highest extended sequence number */
+    uint64_t rx;
+    int64_t win_base;             /* ext_max at the window's start */
+    uint64_t win_rx;              /* rx at the window's start */
+    struct load_decoder *decoder; /* owned; video of a decoding subscriber */
+};
+
+struct load_sub {
+    struct okno_load_clients *c;
+    struct load_worker *w;
+    struct okno_bench_session *session; /* owned */
+    unsigned room;
+    bool decode, ready_counted;
+    unsigned live_tracks;
+    struct load_slot slots[OKNO_SDP_MAX_MEDIA];
+};
+
+struct load_worker {
+    struct okno_load_clients *c;
+    unsigned index;
+    GThread *thread;
+    GMainContext *ctx;
+    GMainLoop *loop;
+    GSource *tick;  /* owned: the publishers' pacing and the baseline probe */
+    GSocket *probe; /* owned: receives the previous worker's probe datagrams */
+    GSource *probe_src;
+    GSocketAddress *probe_to; /* owned: the next worker's probe socket */
+    int64_t next_probe_us;
+    GPtrArray *pubs, *subs; /* owned */
+    unsigned closing;       /* sessions closed and not yet gone */
+    bool stopping;          /* the last close quits the loop */
+    /* window */
+    bool measuring;
+    uint64_t sent, rx_pkts, rx_bytes, matched, unmatched;
+    int64_t send_lag_max_us;
+    struct okno_reservoir latency, baseline;
+    int64_t cpu_start_ns, cpu_ns;
+};
+
+struct okno_load_clients {
+    struct okno_load_clients_config cfg;
+    struct load_worker *workers;
+    unsigned next_worker;
+    unsigned pubs_in_room[OKNO_LOAD_MAX_ROOMS];
+    unsigned n_clients;
+    unsigned next_sub_index;
+    int64_t window_started_us;
+    atomic_uint n_ready;
+    GMutex lock;              /* guards what follows */
+    GHashTable *participants; /* participant id -> struct load_pub (borrowed) */
+    int fail_code;
+    char *fail_message;
+};
+
+/* Runs fn(w, arg) on w's thread and returns once it ran. */
+void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg);
+/* Records a client's failure (the first one is kept). */
+void okno__load_fail(struct okno_load_clients *c, int err, const char *who, const char *message);
+/* A client is up (counted once). */
+void okno__load_ready(struct okno_load_clients *c);
+
+/* subscriber.c */
+/* Starts a subscriber on w's thread (which this must run on). Returns 0 with *out, or the
+ * session's start error. */
+int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, unsigned index,
+                         struct load_sub **out);
+/* Closes its session (w->closing counts it until the session is gone) and frees it. */
+void okno__load_sub_free(struct load_sub *s);
+/* The name a client joins with and the room it joins: "sub-3-17", "load-3". */
+void okno__load_room_config(const struct okno_load_clients *c, unsigned room,
+                            struct okno_bench_session_config *cfg, char *room_buf, size_t cap);
+void okno__load_session_closed(void *worker);
+void okno__load_sub_window_start(struct load_sub *s);
+void okno__load_sub_window_end(struct load_sub *s, struct okno_load_window *out);
+
+#endif
