@@ -159,6 +159,15 @@ void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us)
     a->last_change_us = now_us;
 }
 
+void okno_gcc_aimd_drain(struct okno_gcc_aimd *a, double bps, int64_t now_us)
+{
+    if (bps < a->rate_bps)
+        a->rate_bps = clamp(a, bps);
+    a->state = OKNO_GCC_HOLD;
+    a->last_change_us = now_us;
+    a->last_decrease_us = now_us;
+}
+
 void okno_gcc_aimd_cut(struct okno_gcc_aimd *a, double factor, int64_t now_us)
 {
     a->rate_bps = clamp(a, a->rate_bps * factor);

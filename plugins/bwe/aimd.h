@@ -39,6 +39,10 @@ uint32_t okno_gcc_aimd_update(struct okno_gcc_aimd *a, enum okno_gcc_usage usage
 /* A measurement (probe result) says the link carries at least bps: jump there if higher. */
 void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us);
 
+/* A standing queue the trend cannot see (it no longer grows): brings the rate down to bps, if
+ * lower, and holds, so that the queue drains. */
+void okno_gcc_aimd_drain(struct okno_gcc_aimd *a, double bps, int64_t now_us);
+
 /* Scales the rate down (no feedback for a long time), not below the minimum. */
 void okno_gcc_aimd_cut(struct okno_gcc_aimd *a, double factor, int64_t now_us);
 

@@ -54,14 +54,19 @@ int64_t okno_gcc_delivery_on_received(struct okno_gcc_delivery *d, int64_t send_
     /* acknowledged bytes */
     int64_t as = slot_of(arrival_us, ACK_SLOT_US);
     size_t ai = ring_index(as, OKNO_GCC_ACK_BUCKETS);
-    if (d->ack_slot[ai] != as) {
-        if (d->ack_slot[ai] == INT64_MIN || as > d->ack_slot[ai]) {
-            d->ack_slot[ai] = as;
-            d->ack_bytes[ai] = 0;
+    if (d->ack_slot[ai] != as && (d->ack_slot[ai] == INT64_MIN || as > d->ack_slot[ai])) {
+        d->ack_slot[ai] = as;
+        d->ack_bytes[ai] = 0;
+        d->ack_first_us[ai] = arrival_us;
+        d->ack_first_bytes[ai] = bytes;
+    }
+    if (d->ack_slot[ai] == as) {
+        d->ack_bytes[ai] += bytes;
+        if (arrival_us < d->ack_first_us[ai]) {
+            d->ack_first_us[ai] = arrival_us;
+            d->ack_first_bytes[ai] = bytes;
         }
     }
-    if (d->ack_slot[ai] == as)
-        d->ack_bytes[ai] += bytes;
     if (!d->any) {
         d->any = true;
         d->first_arrival_us = arrival_us;
@@ -115,21 +120,34 @@ uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d)
         return 0;
     int64_t latest = slot_of(d->latest_arrival_us, ACK_SLOT_US);
     uint64_t bytes = 0;
+    int64_t oldest = INT64_MAX;
+    size_t oi = 0;
     for (size_t i = 0; i < OKNO_GCC_ACK_BUCKETS; i++) {
         int64_t s = d->ack_slot[i];
-        if (s != INT64_MIN && s <= latest && s > latest - OKNO_GCC_ACK_BUCKETS)
+        if (s != INT64_MIN && s <= latest && s > latest - OKNO_GCC_ACK_BUCKETS) {
             bytes += d->ack_bytes[i];
+            if (s < oldest) {
+                oldest = s;
+                oi = i;
+            }
+        }
     }
-    /* The window runs from the start of its oldest slot (or the first arrival, early on) to the
-     * latest arrival. */
-    int64_t start = (latest - OKNO_GCC_ACK_BUCKETS + 1) * ACK_SLOT_US;
-    if (d->first_arrival_us > start)
-        start = d->first_arrival_us;
-    int64_t span = d->latest_arrival_us - start;
-    if (span < MIN_SPAN_US)
+    /* From the first packet of the window to the last: that first packet's bytes were carried
+     * before the window began. */
+    int64_t span = d->latest_arrival_us - d->ack_first_us[oi];
+    if (span < MIN_SPAN_US || bytes <= d->ack_first_bytes[oi])
         return 0;
+    bytes -= d->ack_first_bytes[oi];
     double bps = (double)bytes * 8.0 * 1e6 / (double)span;
     return bps > 4e9 ? 4000000000u : (uint32_t)bps;
+}
+
+void okno_gcc_delivery_rebase(struct okno_gcc_delivery *d)
+{
+    for (size_t i = 0; i < OKNO_GCC_BASE_BUCKETS; i++)
+        d->base_slot[i] = INT64_MIN;
+    d->base_us = INT64_MAX;
+    d->queue_delay_us = 0;
 }
 
 int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_send_us)

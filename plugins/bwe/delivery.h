@@ -18,6 +18,10 @@ struct okno_gcc_delivery {
     /* acknowledged bytes by 25 ms slot of arrival time */
     int64_t ack_slot[OKNO_GCC_ACK_BUCKETS];
     uint64_t ack_bytes[OKNO_GCC_ACK_BUCKETS];
+    /* the earliest arrival in each slot and its size: the rate counts from that packet on, not
+       from the slot's start, which would overstate it by up to a packet at low rates */
+    int64_t ack_first_us[OKNO_GCC_ACK_BUCKETS];
+    uint32_t ack_first_bytes[OKNO_GCC_ACK_BUCKETS];
     bool any;
     int64_t first_arrival_us, latest_arrival_us;
     /* minimum one-way delay by 1 s slot of send time */
@@ -47,6 +51,10 @@ void okno_gcc_delivery_end(struct okno_gcc_delivery *d);
 
 /* Acknowledged bit/s over the last 500 ms of arrivals, 0 while under 100 ms have been seen. */
 uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d);
+
+/* Forgets the base one-way delay: the next packets set it anew (the path got longer, so what
+ * looked like a standing queue was not one). */
+void okno_gcc_delivery_rebase(struct okno_gcc_delivery *d);
 
 /* The largest per-packet queuing delay of the last 5 s of sending, as of send time now_us. */
 int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_send_us);

@@ -28,6 +28,18 @@
  * congestive. */
 #define CONGESTED_MIN_US 10000
 #define CONGESTED_SHARE  0.6
+/* A queuing delay above STANDING_Q_US for STANDING_FOR_US without overuse is a standing queue
+ * (filled by a probe or a capacity drop, then no longer growing, so the trend does not see it):
+ * the rate drops once below the acknowledged one, by the share that drains it in about
+ * DRAIN_US. If the delay has not fallen REBASE_AFTER_US later although we sent less, and nothing
+ * was lost meanwhile (an overflowing queue is real, filled by other flows), the path got longer:
+ * the base delay is measured anew instead. */
+#define STANDING_Q_US   50000
+#define STANDING_FOR_US 1000000
+#define DRAIN_US        1000000
+#define DRAIN_MAX_SHARE 0.5
+#define REBASE_AFTER_US 2000000
+#define REBASE_IF_KEPT  0.7
 /* RTCP round trips are preferred over the feedback-derived one while this recent. */
 #define RTCP_RTT_VALID_US 5000000
 /* Arrival times beyond this are not from a transport-cc packet. */
@@ -48,6 +60,10 @@ struct okno_gcc {
     int64_t last_fb_us, last_cut_us, last_overuse_us, last_send_us; /* -1: never */
     uint32_t prior_outage_bps; /* the target before feedback stopped, 0: no outage */
     int64_t rtt_us, rtcp_rtt_at_us;
+    /* standing queue */
+    int64_t q_high_since_us, drain_at_us, drain_q_us; /* -1: none */
+    uint64_t drain_lost;                              /* packets_lost at the drain */
+    bool drain_armed;
     uint64_t remb_bps;
     int64_t remb_us;
     struct okno_gcc_stats st;
@@ -89,6 +105,8 @@ int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct ok
     g->target = start;
     g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
     g->rtcp_rtt_at_us = -1;
+    g->q_high_since_us = g->drain_at_us = -1;
+    g->drain_armed = true;
     g->remb_us = -1;
     (void)now_us; /* the clock starts with the first event: nothing is timed from creation */
     *out = g;
@@ -210,6 +228,43 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
         on_trend_sample(g, &s, now_us);
 }
 
+static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now_us)
+{
+    int64_t q = g->dl.queue_delay_us;
+    if (q > STANDING_Q_US) {
+        if (g->q_high_since_us < 0)
+            g->q_high_since_us = now_us;
+    } else {
+        g->q_high_since_us = -1;
+        if (q < STANDING_Q_US / 2)
+            g->drain_armed = true;
+    }
+    if (g->drain_armed && g->q_high_since_us >= 0 &&
+        now_us - g->q_high_since_us >= STANDING_FOR_US && g->usage != OKNO_GCC_OVERUSE &&
+        acked > 0) {
+        double share = (double)q / DRAIN_US;
+        if (share > DRAIN_MAX_SHARE)
+            share = DRAIN_MAX_SHARE;
+        okno_gcc_aimd_drain(&g->aimd, acked * (1 - share), now_us);
+        g->drain_armed = false;
+        g->drain_at_us = now_us;
+        g->drain_q_us = q;
+        g->drain_lost = g->st.packets_lost;
+        g->st.drains++;
+    }
+    if (g->drain_at_us >= 0 && now_us - g->drain_at_us >= REBASE_AFTER_US) {
+        /* A queue that overflows is real: others fill it. */
+        bool lossless = g->st.packets_lost == g->drain_lost;
+        if (lossless && q > STANDING_Q_US && (double)q > REBASE_IF_KEPT * (double)g->drain_q_us) {
+            okno_gcc_delivery_rebase(&g->dl);
+            g->q_high_since_us = -1;
+            g->drain_armed = true;
+            g->st.rebases++;
+        }
+        g->drain_at_us = -1;
+    }
+}
+
 static void end_feedback(struct okno_gcc *g, int64_t now_us)
 {
     if (g->pending_lost > 0 && g->have_prev_q)
@@ -231,6 +286,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
 
     uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
     okno_gcc_aimd_update(&g->aimd, g->usage, acked, okno_gcc_loss_increase_scale(&g->loss), now_us);
+    check_standing_queue(g, acked, now_us);
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
         okno_gcc_aimd_raise(&g->aimd, r, now_us);
     okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);

@@ -321,13 +321,120 @@ static void test_deterministic(void **state)
     assert_memory_equal(a, b, sizeof a);
 }
 
+/* Convergence from the default start on links of several capacities, and a radio-like link
+ * (jitter and bursty loss): figures for the report, with wide functional margins. */
+static void test_convergence_table(void **state)
+{
+    (void)state;
+    static const uint64_t caps[] = {300000, 1000000, 2500000, 5000000};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        struct okno_link_params lp = link_at(caps[c]);
+        struct sim *s = sim_new(NULL, &lp, 17);
+        int64_t reached = -1;
+        double sum = 0;
+        int n = 0;
+        int64_t owd = 0;
+        while (s->now_us < 20 * S) {
+            struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+            trace("table", s, &e);
+            if (reached < 0 && e.target_bps >= 0.85 * (double)caps[c])
+                reached = s->now_us;
+            if (s->now_us > 10 * S) {
+                sum += e.target_bps;
+                n++;
+                owd = s->max_owd_us > owd ? s->max_owd_us : owd;
+            }
+        }
+        printf("# %4.1f Mbit/s: 85 %% at %4.1f s, mean target 10-20 s %3.0f %% of capacity, "
+               "queue max 10-20 s %3.0f ms\n",
+               (double)caps[c] / 1e6, (double)reached / 1e6, 100 * sum / n / (double)caps[c],
+               (double)(owd - 40 * MS) / 1e3);
+        assert_true(reached >= 0 && reached <= 10 * S);
+        assert_true(sum / n >= 0.8 * (double)caps[c] && sum / n <= 1.05 * (double)caps[c]);
+        sim_free(s);
+    }
+}
+
+/* A radio-like 2 Mbit/s link: 10 ms of jitter (no reordering) and bursty loss of about 4 %
+ * (Gilbert-Elliott, bursts of about 3): the estimate keeps most of the capacity and the loss is
+ * not called congestive. */
+static void test_radio_link(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(2000000);
+    lp.jitter_us = 10 * MS;
+    lp.ge_p = 0.014;
+    lp.ge_r = 0.33;
+    lp.ge_loss_bad = 1.0;
+    struct sim *s = sim_new(NULL, &lp, 19);
+    double sum = 0;
+    int n = 0, cong = 0, lossy = 0;
+    while (s->now_us < 30 * S) {
+        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        trace("radio", s, &e);
+        if (s->now_us > 10 * S) {
+            sum += e.target_bps;
+            n++;
+            if (e.loss_ratio > 0.005) {
+                lossy++;
+                cong += e.congestive_loss;
+            }
+        }
+    }
+    struct okno_link_stats ls;
+    okno_link_stats(s->link, &ls);
+    printf("# radio 2 Mbit/s (10 ms jitter, %.1f %% bursty loss): mean target 10-30 s %.0f "
+           "(%.0f %%), congestive %.0f %% of the lossy time\n",
+           100.0 * (double)ls.dropped[OKNO_LINK_DROP_GE_LOSS] / (double)ls.packets_in, sum / n,
+           100 * sum / n / 2000000, lossy ? 100.0 * cong / lossy : 0.0);
+    assert_true(sum / n >= 0.6 * 2000000);
+    assert_true(cong * 4 < lossy || lossy == 0);
+    sim_free(s);
+}
+
+/* The path gets 100 ms longer (a route change, not a queue): after one drain that does not
+ * lower the delay, the base delay is measured anew and the rate comes back. */
+static void test_route_change(void **state)
+{
+    (void)state;
+    struct sim *s = converged(1000000, 10 * S, "route");
+    struct okno_link_params lp = link_at(1000000);
+    lp.delay_us = 140 * MS;
+    sim_set_link(s, &lp);
+    struct okno_gcc_estimate e;
+    double sum = 0;
+    int n = 0;
+    uint32_t lowest = UINT32_MAX;
+    while (s->now_us < 25 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("route", s, &e);
+        lowest = e.target_bps < lowest ? e.target_bps : lowest;
+        if (s->now_us > 18 * S) {
+            sum += e.target_bps;
+            n++;
+        }
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# route 40 -> 140 ms at 1 Mbit/s: lowest %u, mean 18-25 s %.0f, queue estimate %.0f "
+           "ms, drains %llu, rebases %llu\n",
+           lowest, sum / n, (double)e.queue_delay_us / 1e3, (unsigned long long)st.drains,
+           (unsigned long long)st.rebases);
+    assert_true(st.rebases >= 1);
+    assert_true(e.queue_delay_us < 30 * MS);
+    assert_true(sum / n >= 750000);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_startup),         cmocka_unit_test(test_step_down),
         cmocka_unit_test(test_step_up),         cmocka_unit_test(test_random_loss),
         cmocka_unit_test(test_congestive_loss), cmocka_unit_test(test_outage),
-        cmocka_unit_test(test_wraps),           cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_wraps),           cmocka_unit_test(test_convergence_table),
+        cmocka_unit_test(test_radio_link),      cmocka_unit_test(test_route_change),
+        cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
