@@ -312,6 +312,13 @@ static void complete_direction(struct call *c, struct direction *d, int64_t now_
         okno_report_add_freeze(dir, (double)(fz[i].start_us - c->t0_us) / 1e6,
                                (double)(fz[i].end_us - c->t0_us) / 1e6);
     okno_report_set_rates(dir);
+    /* A freeze counts when the next frame comes (webrtc-stats): a run ending in a stall would
+     * hide it, so say how long the last frame is ago. */
+    if (vr) {
+        const struct okno_freeze *f = &okno_receiver_metrics(vr)->freeze;
+        double ago = f->has_last ? (double)(now_us - f->last_us) / 1000.0 : NAN;
+        json_object_set_new(dir, "last_frame_ago_ms", isfinite(ago) ? json_real(ago) : json_null());
+    }
     struct okno_sender *snd = okno_participant_sender(*d->from);
     if (snd) {
         struct okno_sender_stats ss;

@@ -216,7 +216,13 @@ static void print_direction(FILE *f, const char *title, const json_t *d)
     fprintf(f, "%s\n", a);
     fmt(a, sizeof(a), "%.0f", get_num(d, "freeze_ms_total"));
     fmt(b, sizeof(b), "%.0f", get_num(d, "freeze_ms_max"));
-    fprintf(f, "  freezes    %.0f (total %s ms, longest %s ms)\n", get_num(d, "freezes"), a, b);
+    fprintf(f, "  freezes    %.0f (total %s ms, longest %s ms)", get_num(d, "freezes"), a, b);
+    double ago = get_num(d, "last_frame_ago_ms");
+    if (!isfinite(ago))
+        fprintf(f, "; no frame");
+    else if (ago > 500)
+        fprintf(f, "; stalled at the end: last frame %.0f ms ago", ago);
+    fprintf(f, "\n");
     fmt(a, sizeof(a), "%.1f", sub_num(d, "latency_ms", "p50"));
     fmt(b, sizeof(b), "%.1f", sub_num(d, "latency_ms", "p95"));
     fmt(c, sizeof(c), "%.1f", sub_num(d, "latency_ms", "p99"));

@@ -264,6 +264,38 @@ static void test_plot_is_well_formed_svg_with_series_bands_and_escaped_text(void
     json_decref(r);
 }
 
+static void test_summary_prints_each_direction_and_unknowns_as_dashes(void **state)
+{
+    (void)state;
+    struct okno_stream_metrics v, a;
+    make_metrics(&v, &a);
+    json_t *r = json_object();
+    json_object_set_new(r, "profile", json_string("clean"));
+    json_object_set_new(r, "target", json_string("okno"));
+    json_object_set_new(r, "duration_s", json_real(4));
+    json_t *up = okno_report_direction(&v, &a, 4000000);
+    json_object_set_new(up, "last_frame_ago_ms", json_real(1200));
+    json_object_set_new(r, "kiosk_to_specialist", up);
+    json_object_set_new(r, "specialist_to_kiosk", okno_report_direction(NULL, NULL, 0));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    okno_report_print(f, r);
+    fclose(f);
+    assert_non_null(strstr(text, "profile clean, 4 s, target okno"));
+    assert_non_null(strstr(text, "kiosk -> specialist"));
+    assert_non_null(strstr(text, "22.5 fps, 90 frames decoded, PSNR 40.0 dB"));
+    assert_non_null(
+        strstr(text, "freezes    1 (total 500 ms, longest 500 ms); stalled at the end"));
+    assert_non_null(strstr(text, "concealed 10.0 %"));
+    assert_non_null(strstr(text, "specialist -> kiosk"));
+    assert_non_null(strstr(text, "video      - fps"));
+    free(text);
+    json_decref(r);
+    okno_metrics_free(&v);
+    okno_metrics_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_direction_lifts_issue_keys_and_computes_utilization),
         cmocka_unit_test(test_nice_axis_maxima),
         cmocka_unit_test(test_plot_is_well_formed_svg_with_series_bands_and_escaped_text),
+        cmocka_unit_test(test_summary_prints_each_direction_and_unknowns_as_dashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
