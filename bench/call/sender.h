@@ -24,21 +24,25 @@ struct okno_sender_config {
     uint32_t start_kbps, min_kbps, max_kbps; /* 0: 300, 30, 2500 (whole send rate: audio + video) */
     uint32_t seed;
     bool opus_dtx;
-    uint32_t audio_ssrc, video_ssrc[3], rtx_ssrc[3];   /* 0: chosen from seed */
-    const char *cname, *audio_mid, *video_mid;         /* copied; NULL mid: omit */
-    int ext_mid, ext_rid, ext_abs_send_time, ext_twcc; /* negotiated ids; -1: not negotiated */
+    uint32_t audio_ssrc, video_ssrc[3], rtx_ssrc[3]; /* 0: chosen from seed */
+    const char *cname, *audio_mid, *video_mid;       /* copied; NULL mid: omit */
+    int ext_mid, ext_rid, ext_abs_send_time,
+        ext_twcc; /* negotiated ids; -1 (or 0): not negotiated */
     /* Transport, called from poll/on_rtcp: must not call back into the sender. Return <0 = not
      * sent. */
     int (*send_rtp)(void *arg, const uint8_t *pkt, size_t len);
     int (*send_rtcp)(void *arg, const uint8_t *pkt, size_t len);
     void *arg; /* borrowed */
+    /* added after the first version */
+    int ext_repaired_rid; /* repaired-rtp-stream-id on RTX packets when simulcast; -1 or 0: none */
 };
 
 struct okno_sender;
 
 /* Makes a sender into *out (owned by the caller: okno_sender_destroy). Returns 0, OKNO_E_INVAL (no
  * send_rtp/send_rtcp, neither audio nor video, a size/fps/layer count/rate out of range, an
- * extension id outside -1..14 or 0), OKNO_E_NOMEM, OKNO_E_IO (a codec refused). */
+ * extension id above 14, or two extensions with one id), OKNO_E_NOMEM, OKNO_E_IO (a codec refused).
+ */
 int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
                        struct okno_sender **out);
 /* NULL is a no-op. */
@@ -64,6 +68,10 @@ struct okno_sender_stats {
     int64_t rtt_us;         /* from RR LSR/DLSR; 0 unknown */
     double loss_fraction;   /* last RR fraction lost, 0..1 */
     unsigned active_encodings;
+    /* added after the first version */
+    uint64_t send_errors; /* packets send_rtp/send_rtcp refused */
+    uint64_t srs_sent, rrs_received;
+    uint32_t pacer_queue_ms; /* how long the pacer queue takes to drain now */
 };
 void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
 

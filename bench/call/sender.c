@@ -1,0 +1,589 @@
+/* okno-bench's media sender: capture, encode, packetize, pace, follow the estimate. RTCP is in
+ * sender_rtcp.c. See sender.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call/sender_internal.h"
+#include "okno/err.h"
+#include "wire/rtp.h"
+#include "wire/rtp_ext.h"
+
+#define PACER_SLOTS       1024
+#define HISTORY_SLOTS     512
+#define HISTORY_AGE_US    1000000
+#define PACING_FACTOR_X10 25 /* 2.5 x the target */
+#define OPUS_KBPS         32
+#define OPUS_FRAME_US     20000
+#define RATE_BIN_US       100000
+#define ENCODER_HOLD_US   200000 /* the encoder's bitrate changes at most this often */
+#define ENCODER_STEP_PCT  5      /* and only by more than this */
+#define ESTIMATE_TICK_US  100000
+#define PADDING_BYTES     255 /* padding-only probe packets: the most RFC 3550 padding can say */
+/* What goes to the encoder out of the video share: RTP headers, extensions and the VP8 payload
+ * descriptor take about 4 % of a 1200-byte packet. */
+#define VIDEO_PAYLOAD_PCT 96
+
+static const char *const rids[OKNO_VP8_MAX_ENCODINGS] = {"q", "h", "f"};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static bool ext_on(int id)
+{
+    return id > 0;
+}
+
+static int check_config(const struct okno_sender_config *c)
+{
+    if (!c->send_rtp || !c->send_rtcp || (!c->audio && !c->video))
+        return OKNO_E_INVAL;
+    if (c->fps > 120 || c->encodings > OKNO_VP8_MAX_ENCODINGS ||
+        c->temporal_layers > OKNO_VP8_MAX_TLAYERS)
+        return OKNO_E_INVAL;
+    int ids[5] = {c->ext_mid, c->ext_rid, c->ext_abs_send_time, c->ext_twcc, c->ext_repaired_rid};
+    for (int i = 0; i < 5; i++) {
+        if (ids[i] > OKNO_RTP_EXT_ONE_BYTE_MAX_ID)
+            return OKNO_E_INVAL;
+        for (int j = 0; j < i; j++)
+            if (ext_on(ids[i]) && ids[i] == ids[j])
+                return OKNO_E_INVAL;
+    }
+    if ((c->audio_mid && strlen(c->audio_mid) > OKNO_SENDER_MID_MAX) ||
+        (c->video_mid && strlen(c->video_mid) > OKNO_SENDER_MID_MAX) ||
+        (c->audio_mid && !c->audio_mid[0]) || (c->video_mid && !c->video_mid[0]) ||
+        (c->cname && strlen(c->cname) > 255))
+        return OKNO_E_INVAL;
+    return 0;
+}
+
+/* Builds a stream's extension body: mid, rid (or repaired rid), abs-send-time and transport-cc
+ * placeholders, which are stamped when the packet leaves. */
+static int build_ext(const struct okno_sender *s, const char *mid, int rid_id, const char *rid,
+                     uint8_t *out, size_t *out_len)
+{
+    static const uint8_t zeros[3];
+    struct okno_rtp_ext el[4];
+    size_t n = 0;
+    if (ext_on(s->cfg.ext_mid) && mid)
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_mid, (uint8_t)strlen(mid),
+                                        (const uint8_t *)mid};
+    if (ext_on(rid_id) && rid)
+        el[n++] =
+            (struct okno_rtp_ext){(uint8_t)rid_id, (uint8_t)strlen(rid), (const uint8_t *)rid};
+    if (ext_on(s->cfg.ext_abs_send_time))
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_abs_send_time, 3, zeros};
+    if (ext_on(s->cfg.ext_twcc))
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_twcc, 2, zeros};
+    *out_len = 0;
+    if (n == 0)
+        return 0;
+    uint16_t profile;
+    int len = okno_rtp_ext_build(out, OKNO_SENDER_EXT_MAX, el, n, &profile);
+    if (len < 0)
+        return len;
+    *out_len = (size_t)len;
+    return 0;
+}
+
+static void defaults(struct okno_sender_config *c)
+{
+    c->width = c->width ? c->width : 640;
+    c->height = c->height ? c->height : 360;
+    c->fps = c->fps ? c->fps : 30;
+    c->encodings = c->encodings ? c->encodings : 1;
+    c->temporal_layers = c->temporal_layers ? c->temporal_layers : 1;
+    c->start_kbps = c->start_kbps ? c->start_kbps : 300;
+    c->min_kbps = c->min_kbps ? c->min_kbps : 30;
+    c->max_kbps = c->max_kbps ? c->max_kbps : 2500;
+}
+
+/* SSRCs and sequence numbers as a browser picks them: random, here from the seed. */
+static void pick_ids(struct okno_sender *s)
+{
+    uint64_t x = ((uint64_t)s->cfg.seed << 32) ^ 0x6F6B6E6Full;
+    uint32_t taken[1 + 2 * OKNO_VP8_MAX_ENCODINGS] = {0};
+    uint32_t *want[1 + 2 * OKNO_VP8_MAX_ENCODINGS] = {&s->cfg.audio_ssrc};
+    for (unsigned i = 0; i < OKNO_VP8_MAX_ENCODINGS; i++) {
+        want[1 + 2 * i] = &s->cfg.video_ssrc[i];
+        want[2 + 2 * i] = &s->cfg.rtx_ssrc[i];
+    }
+    for (unsigned i = 0; i < 1 + 2 * OKNO_VP8_MAX_ENCODINGS; i++) {
+        uint32_t v = *want[i];
+        for (bool clash = true; v == 0 || clash;) {
+            if (v == 0)
+                v = (uint32_t)splitmix64(&x);
+            clash = false;
+            for (unsigned j = 0; j < i; j++)
+                clash |= taken[j] == v;
+            if (clash)
+                v = 0;
+        }
+        *want[i] = taken[i] = v;
+    }
+    for (unsigned i = 0; i < OKNO_SENDER_STREAMS; i++) {
+        struct okno_sender_stream *st = &s->st[i];
+        st->seq = (uint16_t)splitmix64(&x);
+        st->rtx_seq = (uint16_t)splitmix64(&x);
+        st->ts_base = (uint32_t)splitmix64(&x);
+        st->last_keyframe_req_us = INT64_MIN;
+    }
+    s->twcc_seq = (uint16_t)splitmix64(&x);
+}
+
+static int setup_video(struct okno_sender *s, int64_t now_us)
+{
+    const struct okno_sender_config *c = &s->cfg;
+    struct okno_vsrc_config vc = {.width = c->width, .height = c->height, .seed = c->seed};
+    int rc = okno_vsrc_init(&s->vsrc, &vc);
+    if (rc < 0)
+        return rc;
+    s->vsrc_ready = true;
+    if (okno_image_alloc(&s->img, c->width, c->height) < 0)
+        return OKNO_E_NOMEM;
+    uint32_t video_kbps = c->start_kbps > s->audio_kbps + 20 ? c->start_kbps - s->audio_kbps : 20;
+    struct okno_vp8enc_config ec = {.width = c->width,
+                                    .height = c->height,
+                                    .fps = c->fps,
+                                    .encodings = c->encodings,
+                                    .temporal_layers = c->temporal_layers,
+                                    .start_kbps = video_kbps * VIDEO_PAYLOAD_PCT / 100};
+    rc = okno_vp8enc_create(&ec, &s->enc);
+    if (rc < 0)
+        return rc;
+    s->encoder_kbps = ec.start_kbps;
+    s->encoder_set_us = now_us;
+    uint64_t x = (uint64_t)c->seed * 7919 + 17;
+    for (unsigned i = 0; i < s->n_enc; i++) {
+        struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(i)];
+        st->used = true;
+        st->ssrc = c->video_ssrc[i];
+        st->rtx_ssrc = c->rtx_ssrc[i];
+        st->clock_hz = 90000;
+        const char *rid = s->n_enc > 1 ? rids[i] : NULL;
+        rc = build_ext(s, c->video_mid, c->ext_rid, rid, st->ext, &st->ext_len);
+        if (rc == 0)
+            rc =
+                build_ext(s, c->video_mid, c->ext_repaired_rid, rid, st->rtx_ext, &st->rtx_ext_len);
+        if (rc < 0)
+            return rc;
+        struct okno_vp8pack_config pc = {.ssrc = st->ssrc,
+                                         .pt = OKNO_SENDER_PT_VP8,
+                                         .first_seq = st->seq,
+                                         .first_picture_id = (uint16_t)splitmix64(&x),
+                                         .max_packet = OKNO_SENDER_MAX_PACKET};
+        rc = okno_vp8pack_init(&s->pack[i], &pc);
+        if (rc == 0)
+            rc = okno_rtx_history_init(&s->hist[i], HISTORY_SLOTS, HISTORY_AGE_US);
+        if (rc < 0)
+            return rc;
+    }
+    s->frame_interval_us = 1000000 / c->fps;
+    s->next_frame_us = now_us;
+    return 0;
+}
+
+static int setup_audio(struct okno_sender *s, int64_t now_us)
+{
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
+    st->used = true;
+    st->ssrc = s->cfg.audio_ssrc;
+    st->clock_hz = OKNO_AUDIO_RATE;
+    int rc = build_ext(s, s->cfg.audio_mid, -1, NULL, st->ext, &st->ext_len);
+    if (rc < 0)
+        return rc;
+    struct okno_opusenc_config oc = {
+        .kbps = OPUS_KBPS, .fec = true, .loss_pct = 5, .dtx = s->cfg.opus_dtx};
+    rc = okno_opusenc_create(&oc, &s->opus);
+    if (rc < 0)
+        return rc;
+    okno_asrc_init(&s->asrc);
+    s->next_audio_us = now_us;
+    return 0;
+}
+
+int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
+                       struct okno_sender **out)
+{
+    if (!out || !cfg)
+        return OKNO_E_INVAL;
+    *out = NULL;
+    int rc = check_config(cfg);
+    if (rc < 0)
+        return rc;
+    struct okno_sender *s = calloc(1, sizeof *s);
+    if (!s)
+        return OKNO_E_NOMEM;
+    s->cfg = *cfg;
+    defaults(&s->cfg);
+    struct okno_sender_config *c = &s->cfg;
+    if (c->min_kbps > c->start_kbps || c->start_kbps > c->max_kbps) {
+        free(s);
+        return OKNO_E_INVAL;
+    }
+    snprintf(s->cname, sizeof s->cname, "%s", cfg->cname ? cfg->cname : "okno-bench");
+    snprintf(s->audio_mid, sizeof s->audio_mid, "%s", cfg->audio_mid ? cfg->audio_mid : "");
+    snprintf(s->video_mid, sizeof s->video_mid, "%s", cfg->video_mid ? cfg->video_mid : "");
+    c->cname = s->cname;
+    c->audio_mid = cfg->audio_mid ? s->audio_mid : NULL;
+    c->video_mid = cfg->video_mid ? s->video_mid : NULL;
+    s->n_enc = c->video ? c->encodings : 0;
+    s->start_us = now_us;
+    s->next_probe_us = now_us;
+    s->next_estimate_us = now_us;
+    s->rate_bin_index = -1;
+    pick_ids(s);
+    /* Audio's share of the target: Opus plus 50 packets/s of headers. */
+    size_t audio_hdr = OKNO_RTP_HEADER_LEN + OKNO_RTP_EXT_HEADER_LEN + OKNO_SENDER_EXT_MAX / 2;
+    s->audio_kbps = c->audio ? OPUS_KBPS + (uint32_t)(audio_hdr * 8 * 50 / 1000) : 0;
+
+    uint64_t start_bps = (uint64_t)c->start_kbps * 1000;
+    struct okno_gcc_config gc = {.min_bps = c->min_kbps * 1000,
+                                 .start_bps = c->start_kbps * 1000,
+                                 .max_bps = c->max_kbps * 1000};
+    rc = okno_gcc_create(&gc, now_us, &s->gcc);
+    if (rc == 0)
+        rc = okno_pacer_init(&s->pacer, PACER_SLOTS, start_bps * PACING_FACTOR_X10 / 10, now_us);
+    if (rc == 0 && c->audio)
+        rc = setup_audio(s, now_us);
+    if (rc == 0 && c->video)
+        rc = setup_video(s, now_us);
+    if (rc < 0) {
+        okno_sender_destroy(s);
+        return rc;
+    }
+    s->target_bps = (uint32_t)start_bps;
+    for (unsigned i = 0; i < OKNO_SENDER_STREAMS; i++)
+        s->st[i].next_sr_us = now_us + 500000 + 100000 * (int64_t)i;
+    *out = s;
+    return 0;
+}
+
+void okno_sender_destroy(struct okno_sender *s)
+{
+    if (!s)
+        return;
+    okno_vp8enc_destroy(s->enc);
+    if (s->vsrc_ready)
+        okno_vsrc_deinit(&s->vsrc);
+    okno_image_free(&s->img);
+    for (unsigned i = 0; i < OKNO_VP8_MAX_ENCODINGS; i++)
+        okno_rtx_history_deinit(&s->hist[i]);
+    if (s->opus)
+        okno_opusenc_destroy(s->opus);
+    okno_pacer_deinit(&s->pacer);
+    okno_gcc_destroy(s->gcc);
+    free(s);
+}
+
+static void count_rate(struct okno_sender *s, size_t bytes, int64_t now_us)
+{
+    int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
+    if (idx > s->rate_bin_index) {
+        int64_t from = s->rate_bin_index + 1;
+        if (idx - from >= OKNO_SENDER_RATE_BINS)
+            from = idx - OKNO_SENDER_RATE_BINS + 1;
+        for (int64_t i = from; i <= idx; i++)
+            s->rate_bins[i % OKNO_SENDER_RATE_BINS] = 0;
+        s->rate_bin_index = idx;
+    }
+    if (idx >= 0 && idx > s->rate_bin_index - OKNO_SENDER_RATE_BINS)
+        s->rate_bins[idx % OKNO_SENDER_RATE_BINS] += bytes;
+}
+
+static uint32_t sent_kbps(const struct okno_sender *s, int64_t now_us)
+{
+    int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
+    if (s->rate_bin_index < 0 || idx < 0)
+        return 0;
+    uint64_t bytes = 0;
+    for (int64_t i = idx - OKNO_SENDER_RATE_BINS + 1; i <= idx; i++)
+        if (i >= 0 && i <= s->rate_bin_index && i > s->rate_bin_index - OKNO_SENDER_RATE_BINS)
+            bytes += s->rate_bins[i % OKNO_SENDER_RATE_BINS];
+    int64_t from = (idx - OKNO_SENDER_RATE_BINS + 1) * RATE_BIN_US;
+    if (from < 0)
+        from = 0;
+    int64_t span = now_us - s->start_us - from;
+    if (span < RATE_BIN_US)
+        span = RATE_BIN_US;
+    return (uint32_t)(bytes * 8 * 1000 / (uint64_t)span);
+}
+
+/* Stamps the transport-wide values, sends, reports to the estimator and keeps the count. */
+static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, enum okno_pacer_class cls,
+                     bool probe, int64_t now_us)
+{
+    if (ext_on(s->cfg.ext_twcc))
+        okno_rtp_ext_set_twcc(buf, len, (uint8_t)s->cfg.ext_twcc, s->twcc_seq);
+    if (ext_on(s->cfg.ext_abs_send_time))
+        okno_rtp_ext_set_abs_send_time(buf, len, (uint8_t)s->cfg.ext_abs_send_time,
+                                       okno_rtp_abs_send_time_from_us((uint64_t)now_us));
+    if (s->cfg.send_rtp(s->cfg.arg, buf, len) < 0) {
+        s->stats.send_errors++;
+        return false;
+    }
+    if (ext_on(s->cfg.ext_twcc)) {
+        okno_gcc_on_packet_sent(s->gcc, s->twcc_seq, len, now_us, probe);
+        s->twcc_seq++;
+    }
+    s->stats.rtp_packets++;
+    s->stats.rtp_bytes += len;
+    count_rate(s, len, now_us);
+    if (cls == OKNO_PACER_RTX)
+        s->stats.rtx_packets++;
+    else if (cls == OKNO_PACER_PADDING)
+        s->stats.padding_packets++;
+    return true;
+}
+
+static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_t now_us)
+{
+    enum okno_pacer_class cls = (enum okno_pacer_class)pkt->cls;
+    if (!send_rtp(s, pkt->buf, pkt->len, cls, false, now_us))
+        return;
+    struct okno_sender_stream *st = &s->st[pkt->stream];
+    if (cls != OKNO_PACER_AUDIO && cls != OKNO_PACER_VIDEO)
+        return;
+    st->packets++;
+    st->octets += (uint32_t)pkt->payload_len;
+    st->sent_any = true;
+    if (cls == OKNO_PACER_VIDEO) {
+        uint16_t seq = (uint16_t)(pkt->buf[2] << 8 | pkt->buf[3]);
+        okno_rtx_history_put(&s->hist[pkt->stream - OKNO_SENDER_VIDEO(0)], seq, pkt->buf, pkt->len,
+                             now_us);
+    }
+}
+
+static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_t now_us)
+{
+    unsigned e = f->encoding;
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(e)];
+    f->rtp_ts += st->ts_base;
+    int n = okno_vp8pack_begin(&s->pack[e], f, st->ext_len);
+    if (n <= 0 || okno_pacer_free_slots(&s->pacer) < (unsigned)n) {
+        /* The pacer is full: drop the frame, and since the encoder's references now hold
+         * something the receiver never gets, make the next one a key frame. */
+        s->stats.frames_dropped++;
+        okno_vp8enc_request_keyframe(s->enc, (int)e);
+        return;
+    }
+    for (;;) {
+        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
+        int len = okno_vp8pack_next(&s->pack[e], pkt->buf, sizeof pkt->buf,
+                                    st->ext_len ? st->ext : NULL, st->ext_len);
+        if (len <= 0) {
+            okno_pacer_release(&s->pacer, pkt);
+            break;
+        }
+        pkt->len = (size_t)len;
+        pkt->payload_len = (size_t)len - OKNO_RTP_HEADER_LEN -
+                           (st->ext_len ? OKNO_RTP_EXT_HEADER_LEN + st->ext_len : 0);
+        pkt->cls = OKNO_PACER_VIDEO;
+        pkt->stream = (int8_t)OKNO_SENDER_VIDEO(e);
+        okno_pacer_push(&s->pacer, pkt, now_us);
+    }
+    st->last_ts = f->rtp_ts;
+    s->stats.frames_encoded++;
+    if (f->keyframe)
+        s->stats.keyframes++;
+}
+
+static unsigned active_encodings(const struct okno_sender *s)
+{
+    if (!s->enc)
+        return 0;
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+    unsigned n = okno_vp8enc_allocation(s->enc, kbps), active = 0;
+    for (unsigned i = 0; i < n; i++)
+        active += kbps[i] > 0;
+    return active;
+}
+
+static int64_t frame_time(const struct okno_sender *s, uint32_t frame_no)
+{
+    return s->start_us + (int64_t)frame_no * 1000000 / s->cfg.fps;
+}
+
+static void capture(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->enc || now_us < s->next_frame_us)
+        return;
+    /* A camera does not wait: frames whose time passed while the owner was late are lost. */
+    while (frame_time(s, s->frame_no + 1) <= now_us) {
+        s->frame_no++;
+        s->stats.frames_dropped++;
+    }
+    int64_t t = frame_time(s, s->frame_no);
+    uint32_t no = s->frame_no++;
+    s->next_frame_us = frame_time(s, s->frame_no);
+    if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
+        return;
+    unsigned active = active_encodings(s);
+    struct okno_vp8enc_frame frames[OKNO_VP8_MAX_ENCODINGS];
+    int n = okno_vp8enc_encode(s->enc, &s->img, t, frames);
+    if (n < 0) {
+        s->stats.frames_dropped += active;
+        return;
+    }
+    if ((unsigned)n < active)
+        s->stats.frames_dropped += active - (unsigned)n;
+    for (int i = 0; i < n; i++)
+        packetize(s, &frames[i], now_us);
+}
+
+static void audio(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->opus)
+        return;
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
+    while (s->next_audio_us <= now_us) {
+        int64_t t = s->next_audio_us;
+        s->next_audio_us += OPUS_FRAME_US;
+        okno_asrc_next(&s->asrc, s->pcm);
+        int n = okno_opusenc_encode(s->opus, s->pcm, s->opus_buf, sizeof s->opus_buf);
+        if (n <= 0)
+            continue;
+        bool dtx = n <= 2, first_after_pause = s->in_dtx && !dtx;
+        if (dtx && s->in_dtx)
+            continue; /* only the first DTX frame of a pause is sent */
+        s->in_dtx = dtx;
+        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
+        if (!pkt)
+            continue;
+        struct okno_rtp_pkt h = {.extension = st->ext_len > 0,
+                                 .marker = first_after_pause,
+                                 .pt = OKNO_SENDER_PT_OPUS,
+                                 .seq = st->seq,
+                                 .ts = st->ts_base + (uint32_t)(uint64_t)(t * 48 / 1000),
+                                 .ssrc = st->ssrc,
+                                 .ext_profile = OKNO_RTP_EXT_PROFILE_ONE_BYTE,
+                                 .ext = st->ext,
+                                 .ext_len = st->ext_len};
+        int hl = okno_rtp_write_header(pkt->buf, sizeof pkt->buf, &h);
+        if (hl < 0 || (size_t)hl + (size_t)n > sizeof pkt->buf) {
+            okno_pacer_release(&s->pacer, pkt);
+            continue;
+        }
+        memcpy(pkt->buf + hl, s->opus_buf, (size_t)n);
+        st->seq++;
+        st->last_ts = h.ts;
+        pkt->len = (size_t)hl + (size_t)n;
+        pkt->payload_len = (size_t)n;
+        pkt->cls = OKNO_PACER_AUDIO;
+        pkt->stream = OKNO_SENDER_AUDIO;
+        okno_pacer_push(&s->pacer, pkt, now_us);
+    }
+}
+
+/* Follows the estimate: the target (capped by REMB), the pacing rate, the encoder's share. */
+static void follow_estimate(struct okno_sender *s, int64_t now_us)
+{
+    okno_gcc_estimate(s->gcc, now_us, &s->est);
+    s->next_estimate_us = now_us + ESTIMATE_TICK_US;
+    uint64_t t = s->est.target_bps;
+    if (s->remb_bps > 0 && s->remb_bps < t)
+        t = s->remb_bps;
+    uint64_t lo = (uint64_t)s->cfg.min_kbps * 1000, hi = (uint64_t)s->cfg.max_kbps * 1000;
+    t = t < lo ? lo : (t > hi ? hi : t);
+    if (t != s->target_bps || s->pacer.rate_bps != t * PACING_FACTOR_X10 / 10)
+        okno_pacer_set_rate(&s->pacer, t * PACING_FACTOR_X10 / 10, now_us);
+    s->target_bps = (uint32_t)t;
+    if (!s->enc)
+        return;
+    uint64_t audio_bps = (uint64_t)s->audio_kbps * 1000;
+    uint64_t video_bps = t > audio_bps + 20000 ? t - audio_bps : 20000;
+    unsigned kbps = (unsigned)(video_bps * VIDEO_PAYLOAD_PCT / 100 / 1000);
+    unsigned diff = kbps > s->encoder_kbps ? kbps - s->encoder_kbps : s->encoder_kbps - kbps;
+    if (now_us - s->encoder_set_us < ENCODER_HOLD_US ||
+        diff * 100 <= s->encoder_kbps * ENCODER_STEP_PCT)
+        return;
+    if (okno_vp8enc_set_bitrate(s->enc, kbps) == 0) {
+        s->encoder_kbps = kbps;
+        s->encoder_set_us = now_us;
+    }
+}
+
+/* Probe clusters when the estimator asks: padding-only packets on the lowest encoding's RTX SSRC
+ * at the rate asked for, until the estimator has what it needs. */
+static int64_t probe(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->enc || !ext_on(s->cfg.ext_twcc))
+        return INT64_MAX;
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(0)];
+    if (s->next_probe_us < now_us - 2000)
+        s->next_probe_us = now_us;
+    while (s->est.probe_wanted && s->est.probe_bps > 0 && s->next_probe_us <= now_us) {
+        struct okno_rtp_pkt h = {.extension = st->rtx_ext_len > 0,
+                                 .pt = OKNO_SENDER_PT_RTX,
+                                 .seq = st->rtx_seq,
+                                 .ts = st->last_ts,
+                                 .ssrc = st->rtx_ssrc,
+                                 .ext_profile = OKNO_RTP_EXT_PROFILE_ONE_BYTE,
+                                 .ext = st->rtx_ext,
+                                 .ext_len = st->rtx_ext_len};
+        int hl = okno_rtp_write_header(s->probe_buf, sizeof s->probe_buf, &h);
+        if (hl < 0)
+            return INT64_MAX;
+        int len =
+            okno_rtp_append_padding(s->probe_buf, (size_t)hl, sizeof s->probe_buf, PADDING_BYTES);
+        if (len < 0)
+            return INT64_MAX;
+        st->rtx_seq++;
+        send_rtp(s, s->probe_buf, (size_t)len, OKNO_PACER_PADDING, true, now_us);
+        s->next_probe_us += (int64_t)((uint64_t)len * 8 * 1000000 / s->est.probe_bps);
+        okno_gcc_estimate(s->gcc, now_us, &s->est);
+    }
+    return s->est.probe_wanted ? s->next_probe_us : INT64_MAX;
+}
+
+static int64_t pace(struct okno_sender *s, int64_t now_us)
+{
+    for (;;) {
+        int64_t due;
+        struct okno_pacer_pkt *pkt = okno_pacer_pop(&s->pacer, now_us, &due);
+        if (!pkt)
+            return due;
+        send_paced(s, pkt, now_us);
+        okno_pacer_sent(&s->pacer, pkt, now_us);
+    }
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+int64_t okno_sender_poll(struct okno_sender *s, int64_t now_us)
+{
+    capture(s, now_us);
+    audio(s, now_us);
+    follow_estimate(s, now_us);
+    int64_t next = pace(s, now_us);
+    next = min64(next, probe(s, now_us));
+    next = min64(next, okno__sender_rtcp_due(s, now_us));
+    next = min64(next, s->next_estimate_us);
+    if (s->enc)
+        next = min64(next, s->next_frame_us);
+    if (s->opus)
+        next = min64(next, s->next_audio_us);
+    return next > now_us ? next : now_us + 1;
+}
+
+void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out)
+{
+    *out = s->stats;
+    out->target_kbps = s->target_bps / 1000;
+    out->encoder_kbps = s->enc ? s->encoder_kbps : 0;
+    out->sent_kbps = sent_kbps(s, now_us);
+    out->estimate_kbps = s->est.target_bps / 1000;
+    out->remb_kbps = (uint32_t)(s->remb_bps / 1000);
+    out->rtt_us = s->rtt_us;
+    out->loss_fraction = s->loss_fraction;
+    out->active_encodings = active_encodings(s);
+    out->pacer_queue_ms = (uint32_t)(okno_pacer_queue_us(&s->pacer) / 1000);
+}
