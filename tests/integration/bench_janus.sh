@@ -20,7 +20,7 @@ bench=$OKNO_BUILD/bench/okno-bench
 ws=ws://127.0.0.2:8188/
 addr=127.0.0.3
 duration=6
-plan=11
+plan=12
 state=$(mktemp -d)
 export OKNO_JANUS_STATE=$state/janus
 started=
@@ -88,13 +88,13 @@ children=()
 [ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] && [ "${st[2]}" -eq 0 ]
 check $? "three probes run $duration s in room 1234 and exit 0 (${st[*]})" "$state/a.out"
 
-# rates FILE: per remote audio track, its mean packets a second over seconds 3..duration (the first
-# seconds hold the set-up), one per line.
+# rates FILE [FIRST LAST]: per remote audio track, its mean packets a second over seconds FIRST..LAST
+# (default 3..duration: the first seconds hold the set-up), one per line.
 rates() {
-    awk -v last="$duration" '/^t=[0-9]+ .*kind=audio/ {
+    awk -v first="${2:-3}" -v last="${3:-$duration}" '/^t=[0-9]+ .*kind=audio/ {
             split($1, t, "="); tr = $2
             for (i = 2; i <= NF; i++) if ($i ~ /^packets=/) { split($i, p, "=") }
-            if (t[2] >= 3 && t[2] <= last) { sum[tr] += p[2]; n[tr]++ } }
+            if (t[2] >= first && t[2] <= last) { sum[tr] += p[2]; n[tr]++ } }
         END { for (tr in sum) printf "%d\n", sum[tr] / n[tr] }' "$1"
 }
 in_50() { [ "$1" -ge 45 ] && [ "$1" -le 55 ]; }
@@ -114,6 +114,27 @@ check $? "the receive-only probe receives both A and B at 50 packets/s (got ${r:
 grep -q '"type":"participant_joined".*"name":"B"' "$state/a.out" ||
     grep -q '"type":"participant_joined".*"name":"A"' "$state/b.out"
 check $? "a probe hears the other publish (participant_joined)" "$state/a.out"
+
+# Churn: while R (receive-only) and A stay, B leaves after 3 s and C arrives at 5 s; R's
+# subscription drops B and takes C (renegotiations on one PeerConnection), so over seconds 9-10 it
+# receives exactly A and C.
+run_bg "$state/r2.out" "$probe" --target janus --server "$ws" --address "$addr" --name R2 \
+    --receive-only --duration 11
+run_bg "$state/a2.out" "$probe" --target janus --server "$ws" --address "$addr" --name A2 \
+    --duration 11
+timeout 20 "$probe" --target janus --server "$ws" --address "$addr" --name B2 --duration 3 \
+    >"$state/b2.out" 2>&1
+sleep 2
+run_bg "$state/c2.out" "$probe" --target janus --server "$ws" --address "$addr" --name C2 \
+    --duration 6
+for c in "${children[@]}"; do wait "$c"; done
+children=()
+r=$(rates "$state/r2.out" 9 10 | xargs)
+set -- $r
+left=$(grep -c '"type":"participant_left"' "$state/r2.out")
+[ $# -eq 2 ] && in_50 "$1" && in_50 "$2" && [ "$left" -ge 1 ]
+check $? "a receive-only probe follows publishers leaving and arriving (A and C at ${r:-none}/s)" \
+    "$state/r2.out"
 
 timeout 20 "$probe" --target janus --server "$ws" --address "$addr" --name C --room 999 \
     --timeout 5000 >"$state/room.out" 2>&1
