@@ -65,10 +65,13 @@ while IFS= read -r line; do
     stamped=$(sed -nE 's/.*; stamped ([0-9]+) .*/\1/p' <<<"$line")
     fb=$(sed -nE 's/.*, feedback ([0-9]+) \(([0-9]+) statuses.*/\1/p' <<<"$line")
     statuses=$(sed -nE 's/.*, feedback ([0-9]+) \(([0-9]+) statuses.*/\2/p' <<<"$line")
+    acked=$(sed -nE 's/.*estimator: acked ([0-9]+),.*/\1/p' <<<"$line")
     [ "${stamped:-0}" -gt 0 ] && good_stamp=$((good_stamp + 1))
-    [ "${fb:-0}" -gt 0 ] && [ "${statuses:-0}" -gt 0 ] && good_fb=$((good_fb + 1))
+    # The estimator matched the statuses with the packets it was told about: acked ones.
+    [ "${fb:-0}" -gt 0 ] && [ "${statuses:-0}" -gt 0 ] && [ "${acked:-0}" -gt 0 ] &&
+        good_fb=$((good_fb + 1))
     [ "${est:-0}" -gt 0 ] && good_est=$((good_est + 1))
-    echo "# metric subscriber_estimate_kbps=${est:-0} stamped=${stamped:-0} feedback=${fb:-0}"
+    echo "# metric subscriber_estimate_kbps=${est:-0} stamped=${stamped:-0} feedback=${fb:-0} acked=${acked:-0}"
 done <<<"$summaries"
 if [ "$n" -ge 2 ] && [ "$good_stamp" -eq "$n" ]; then
     ok "okno numbered the packets it sent each of the $n subscribers (transport-wide-cc)"
@@ -76,9 +79,9 @@ else
     not_ok "okno numbered the packets it sent each subscriber ($good_stamp of $n, want 2 or more)" "$log"
 fi
 if [ "$n" -ge 2 ] && [ "$good_fb" -eq "$n" ]; then
-    ok "each subscriber's transport-cc feedback reached okno's estimator"
+    ok "each subscriber's transport-cc feedback reached okno's estimator, which acked packets from it"
 else
-    not_ok "each subscriber's transport-cc feedback reached okno's estimator ($good_fb of $n)" "$log"
+    not_ok "each subscriber's transport-cc feedback reached okno's estimator, which acked packets ($good_fb of $n)" "$log"
 fi
 if [ "$n" -ge 2 ] && [ "$good_est" -eq "$n" ]; then
     ok "the bwe plugin gave each subscriber connection an estimate above 0"
