@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# okno-bench load through a real okno: one room, one publisher (pre-encoded VP8 + Opus at
+# 1.5 Mbit/s), three receive-only subscribers of which one decodes; the run exits 0, its JSON has
+# every key with sane values (packets forwarded, loss, latency matched per packet, the server's CPU
+# and memory found through /proc, decoded frames); a tiny --ramp completes and prints its table;
+# an unreachable server ends the run fast with a clear message. Figures are printed, not judged
+# (the machine is shared): only presence and sanity are. Needs OKNO_BUILD and OKNO_SRCDIR.
+. "$(dirname "$0")/browser_lib.bash"
+plan=11
+echo "1..$plan"
+bench=$OKNO_BUILD/bench/okno-bench
+[ -x "$bench" ] || bench=$OKNO_BUILD/bench/okno-bench-load # until okno-bench links the load mode
+
+fail_rest() {
+    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
+    exit 0
+}
+
+if [ ! -x "$bench" ]; then
+    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
+    exit 0
+fi
+
+make_conf "$tmp/okno.conf"
+ini_set "$tmp/okno.conf" media ice_tcp false
+log=$tmp/okno.log
+if ! start_okno "$tmp/okno.conf" "$log"; then
+    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
+    fail_rest "okno did not start"
+fi
+ok "okno starts on 127.0.0.1:$http_port"
+ws="ws://127.0.0.1:$http_port/ws"
+
+run_bounded 50 "$tmp/run.out" "$bench" load --server "$ws" --rooms 1 --publishers 1 \
+    --subscribers 3 --duration 5 --warmup 1 --decoders 1 --json "$tmp/run.json"
+st=$?
+sed 's/^/# /' "$tmp/run.out"
+[ "$st" -eq 0 ]
+check $? "okno-bench load 1x1x3 for 5 s exits 0 (got $st)" "$tmp/run.out"
+
+# check_json FILE: the keys, and sane values; prints the figures.
+"$python" - "$tmp/run.json" >"$tmp/json.out" 2>&1 <<'EOF'
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+r = d["result"]
+need = ["rooms", "publishers", "subscribers", "streams", "fwd_pps", "loss_pct", "latency_ms",
+        "added_latency_ms", "baseline_latency_ms", "server", "decoders", "generator", "pass"]
+missing = [k for k in need if k not in r]
+assert not missing, "missing keys %s" % missing
+for k in ["p50", "p95", "p99"]:
+    assert r["latency_ms"][k] is not None and r["latency_ms"][k] >= 0, "latency %s" % k
+print("streams %d fwd_pps %.0f loss %.3f %% latency p50 %.2f p99 %.2f ms (baseline p50 %.2f) "
+      "matched %d unmatched %d" % (r["streams"], r["fwd_pps"], r["loss_pct"], r["latency_ms"]["p50"],
+      r["latency_ms"]["p99"], r["baseline_latency_ms"]["p50"], r["latency_matched"],
+      r["latency_unmatched"]))
+s = r["server"]
+print("server cpu %.1f %% rss %.1f MB (idle %.1f) %.3f MiB/stream threads %d" % (s["cpu_pct"],
+      s["rss_mb"], s["idle_rss_mb"], s["mib_per_stream"], s["threads"]))
+dec = r["decoders"]
+print("decoders tracks %d fps %.1f freezes %d" % (dec["tracks"], dec["fps"], dec["freezes"]))
+assert r["streams"] == 3
+EOF
+st=$?
+sed 's/^/# /' "$tmp/json.out"
+[ "$st" -eq 0 ]
+check $? "the JSON parses and has the keys" "$tmp/json.out"
+
+jq_py() { "$python" -c "import json, sys; r = json.load(open(sys.argv[1]))['result']; print($1)" "$tmp/run.json" 2>/dev/null; }
+[ "$(jq_py '1 if r["fwd_pps"] > 100 and r["packets_received"] > 0 else 0')" = 1 ]
+check $? "packets are forwarded ($(jq_py 'round(r["fwd_pps"])') packets/s to 3 subscribers)" "$tmp/run.out"
+[ "$(jq_py '1 if r["latency_matched"] > 0.9 * (r["latency_matched"] + r["latency_unmatched"]) else 0')" = 1 ]
+check $? "latency is matched for most packets ($(jq_py 'r["latency_matched"]') of $(jq_py 'r["latency_matched"] + r["latency_unmatched"]'))" "$tmp/json.out"
+[ "$(jq_py '1 if r["loss_pct"] is not None and 0 <= r["loss_pct"] <= 100 else 0')" = 1 ] &&
+    grep -qE '^ +1 +1 +3 +3 ' "$tmp/run.out"
+check $? "loss is reported ($(jq_py 'r["loss_pct"]') %) and the step line is printed" "$tmp/run.out"
+[ "$(jq_py '1 if r["server"]["cpu_pct"] >= 0 and r["server"]["rss_mb"] > 1 and r["server"]["threads"] > 1 else 0')" = 1 ]
+check $? "the server's CPU and memory are measured (pid found from its port)" "$tmp/json.out"
+[ "$(jq_py '1 if r["decoders"]["tracks"] == 1 and r["decoders"]["frames"] > 0 else 0')" = 1 ]
+check $? "the decoding subscriber decodes ($(jq_py 'r["decoders"]["fps"]') fps)" "$tmp/json.out"
+
+# A tiny ramp: 1, 2, 3, 4 subscribers (+25 % rounds up to +1), 2 s each.
+run_bounded 55 "$tmp/ramp.out" "$bench" load --server "$ws" --publishers 1 --subscribers 1 \
+    --ramp --max-subscribers 4 --duration 2 --warmup 0 --json "$tmp/ramp.json"
+st=$?
+sed 's/^/# /' "$tmp/ramp.out"
+steps=$("$python" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["steps"]))' \
+    "$tmp/ramp.json" 2>/dev/null)
+[ "$st" -eq 0 ] && grep -q "largest passing load" "$tmp/ramp.out" && [ "${steps:-0}" -ge 1 ]
+check $? "a --ramp to 4 subscribers completes with a table ($steps steps, status $st)" "$tmp/ramp.out"
+
+# Unreachable: nothing listens on a fresh port.
+dead=$(free_port)
+start=$SECONDS
+run_bounded 20 "$tmp/dead.out" "$bench" load --server "ws://127.0.0.1:$dead/ws" --duration 2 \
+    --timeout 3000
+st=$?
+[ "$st" -eq 2 ] && grep -q "cannot reach the server" "$tmp/dead.out" && [ $((SECONDS - start)) -lt 10 ]
+check $? "an unreachable server exits 2 with a clear message in < 10 s (got $st)" "$tmp/dead.out"
+
+stop_okno 10
+reports=$(sanitizer_reports "$log"; sanitizer_reports "$tmp/run.out"; sanitizer_reports "$tmp/ramp.out")
+[ "${okno_status:-1}" -eq 0 ] && [ -z "$reports" ]
+check $? "okno stops cleanly and no sanitizer report (status ${okno_status:-?})" "$log"
