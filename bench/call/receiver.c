@@ -51,7 +51,7 @@ int okno_receiver_create(const struct okno_receiver_config *cfg, struct okno_rec
         return OKNO_E_NOMEM;
     r->cfg = *cfg;
     if (!r->cfg.nack_wait_us)
-        r->cfg.nack_wait_us = 400000;
+        r->cfg.nack_wait_us = 1000000;
     r->ssrc = cfg->ssrc;
     r->have_ssrc = cfg->ssrc != 0;
     r->rtx_ssrc = cfg->rtx_ssrc;

@@ -31,7 +31,9 @@ struct okno_receiver_config {
     void *arg; /* borrowed */
     /* added after the first version */
     int64_t nack_wait_us;   /* how long a missing video packet is waited for before the frames it
-                               belongs to are given up (NACK round trips): 0: 400 ms */
+                               belongs to are given up: room for NACK round trips and a
+                               re-NACK, at least 3 RTT + 100 ms; 0: 1 s (browsers keep asking
+                               for longer) */
     int64_t audio_delay_us; /* audio playout delay after the first packet; 0: 60 ms */
 };
 

@@ -38,14 +38,14 @@ static void test_receiver_clean_link_decodes_every_frame(void **state)
     sim_init_video(&s, 640, 360, 1, 1000, 50000, 0, true);
     struct okno_receiver_config c = sim_rx_config(&s, 640, 360);
     assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
-    sim_run(&s, 6000000);
+    sim_run(&s, 5000000);
     print_figures("clean", &s);
     struct okno_receiver_stats st;
     okno_receiver_stats(s.rx, &st);
     struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
     /* frames still in flight (50 ms) and the encoder's drops aside, all decoded */
     assert_true(st.frames_decoded + 4 >= s.frame_no);
-    assert_true(m->frames >= 170); /* ~30 fps over 6 s */
+    assert_true(m->frames >= 140); /* ~30 fps over 5 s */
     assert_int_equal(m->freeze.count, 0);
     assert_int_equal(st.plis_sent, 0);
     assert_int_equal(st.nacks_sent, 0);
@@ -55,13 +55,13 @@ static void test_receiver_clean_link_decodes_every_frame(void **state)
     double p99 = okno_reservoir_percentile(&m->latency_ms, 99);
     assert_true(p50 >= 50 && p50 <= 50 + 34);
     assert_true(p99 <= 50 + 34);
-    assert_true(m->psnr_n >= 170);
+    assert_true(m->psnr_n >= 140);
     assert_true(m->psnr_sum / (double)m->psnr_n > 30);
     assert_int_equal(m->n_heights, 1);
     assert_int_equal(m->heights[0], 360);
-    assert_true(st.rrs_sent >= 5 && st.rrs_sent <= 6);
+    assert_true(st.rrs_sent >= 4 && st.rrs_sent <= 5);
     /* every second of the timeline has its frames */
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 4; i++)
         assert_true(m->timeline[i].frames >= 28);
     sim_free(&s);
 }
@@ -74,7 +74,7 @@ static void test_receiver_repairs_loss_with_nack_and_rtx(void **state)
     struct okno_receiver_config c = sim_rx_config(&s, 640, 360);
     assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
     okno_receiver_set_rtt(s.rx, 40000);
-    sim_run(&s, 8000000);
+    sim_run(&s, 6000000);
     print_figures("5% loss, NACK answered", &s);
     struct okno_receiver_stats st;
     okno_receiver_stats(s.rx, &st);
@@ -125,9 +125,10 @@ static void test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered(void 
     struct sim s;
     sim_init_video(&s, 320, 180, 1, 300, 50000, 0.03, false);
     struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    c.nack_wait_us = 300000; /* give up soon: this server never answers */
     assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
     sim_run(&s, 8000000);
-    print_figures("3% loss, NACK unanswered", &s);
+    print_figures("3% loss, NACK unanswered, 300 ms wait", &s);
     struct okno_receiver_stats st;
     okno_receiver_stats(s.rx, &st);
     struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
@@ -196,6 +197,43 @@ static void test_receiver_paces_renacks_and_plis_by_the_rtt(void **state)
     assert_true(st.nack_items > s.down.dropped); /* asked more than once */
     assert_true(st.plis_sent > 0);
     assert_int_equal(check_pli_spacing(&s, 500000), st.plis_sent);
+    sim_free(&s);
+}
+
+/* A 3G-like downlink from bench/linkemu's model: 780 kbit/s, 100 ms, 30 ms jitter, bursty loss
+ * (about 1.7 % in bursts of 3), a 500 ms queue; the NACKs are answered through the same link.
+ * With this seed the stream's first two packets are lost (so a PLI brings the first key frame)
+ * and a burst at 7 s is repaired by RTX, one retransmission lost and asked for again. */
+static void test_receiver_over_a_bursty_jittery_link(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 640, 360, 1, 500, 100000, 0, true);
+    struct okno_link_params lp = {.capacity_bps = 780000,
+                                  .delay_us = 100000,
+                                  .jitter_us = 30000,
+                                  .ge_p = 0.0058,
+                                  .ge_r = 0.333,
+                                  .ge_loss_bad = 1,
+                                  .queue_us = 500000};
+    sim_use_link_model(&s, &lp);
+    struct okno_receiver_config c = sim_rx_config(&s, 640, 360);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    okno_receiver_set_rtt(s.rx, 230000);
+    sim_run(&s, 8000000);
+    print_figures("3G-like link, NACK answered", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_true(s.down.dropped > 0);
+    assert_true(st.recovered > 0);
+    assert_true(st.frames_decoded >= s.frame_no * 8 / 10);
+    double p50 = okno_reservoir_percentile(&m->latency_ms, 50);
+    assert_true(p50 >= 100 && p50 < 600);
+    assert_true(m->psnr_sum / (double)m->psnr_n > 30);
+    printf("# jitter %lld us, freezes %llu, longest %lld ms\n", (long long)st.jitter_us,
+           (unsigned long long)m->freeze.count, (long long)(m->freeze.max_us / 1000));
+    assert_true(st.jitter_us > 1000);
     sim_free(&s);
 }
 
@@ -438,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_receiver_repairs_loss_with_nack_and_rtx),
         cmocka_unit_test(test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered),
         cmocka_unit_test(test_receiver_paces_renacks_and_plis_by_the_rtt),
+        cmocka_unit_test(test_receiver_over_a_bursty_jittery_link),
         cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
         cmocka_unit_test(test_receiver_reports_temporal_layers),
         cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "call/receiver.h"
+#include "linkemu/link.h"
 #include "media/opus_codec.h"
 #include "media/video_source.h"
 #include "media/vp8_encoder.h"
@@ -36,8 +37,10 @@ struct sim_pkt {
     uint8_t buf[1300];
 };
 
-/* A FIFO link: the delay is fixed, so arrivals stay in send order. */
+/* A FIFO link: the delay is fixed, so arrivals stay in send order. With a model (bench/linkemu's
+ * link, owned), the model decides drops and departures instead and q holds the bytes by cookie. */
 struct sim_link {
+    struct okno_link *model;
     struct sim_pkt *q; /* owned, SIM_QUEUE slots */
     size_t head, n;
     int64_t delay_us;
@@ -67,6 +70,15 @@ static inline void sim_link_init(struct sim_link *l, int64_t delay_us, double lo
 static inline void sim_link_send(struct sim_link *l, const uint8_t *buf, size_t len, int64_t now)
 {
     l->sent++;
+    if (l->model) {
+        assert_true(len <= sizeof l->q[0].buf);
+        struct sim_pkt *p = &l->q[l->sent % SIM_QUEUE];
+        p->len = len;
+        memcpy(p->buf, buf, len);
+        if (okno_link_enqueue(l->model, now, len, l->sent % SIM_QUEUE) != OKNO_LINK_ACCEPTED)
+            l->dropped++;
+        return;
+    }
     if (l->loss > 0 && sim_rand(&l->rng) < l->loss) {
         l->dropped++;
         return;
@@ -81,6 +93,13 @@ static inline void sim_link_send(struct sim_link *l, const uint8_t *buf, size_t 
 /* The next packet that has arrived by now, or NULL. */
 static inline struct sim_pkt *sim_link_recv(struct sim_link *l, int64_t now)
 {
+    if (l->model) {
+        uint64_t cookie;
+        if (okno_link_dequeue(l->model, now, &cookie, NULL) != 1)
+            return NULL;
+        l->q[cookie].at = now;
+        return &l->q[cookie];
+    }
     if (!l->n || l->q[l->head].at > now)
         return NULL;
     struct sim_pkt *p = &l->q[l->head];
@@ -166,6 +185,12 @@ static inline void sim_init_video(struct sim *s, unsigned w, unsigned h, unsigne
     s->now = SIM_T0;
 }
 
+/* Puts bench/linkemu's link model with these params on the way down. */
+static inline void sim_use_link_model(struct sim *s, const struct okno_link_params *p)
+{
+    assert_int_equal(okno_link_create(p, SIM_QUEUE / 2, 42, &s->down.model), 0);
+}
+
 static inline void sim_init_audio(struct sim *s, int64_t delay_us, double loss, unsigned loss_pct)
 {
     memset(s, 0, sizeof *s);
@@ -209,6 +234,7 @@ static inline void sim_free(struct sim *s)
         okno_vsrc_deinit(&s->src);
     okno_image_free(&s->img);
     okno_opusenc_destroy(s->oenc);
+    okno_link_destroy(s->down.model);
     free(s->down.q);
     free(s->up.q);
     free(s->rtcp);
