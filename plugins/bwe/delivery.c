@@ -116,15 +116,22 @@ void okno_gcc_delivery_end(struct okno_gcc_delivery *d)
 
 uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d)
 {
-    if (!d->any)
+    return okno_gcc_delivery_acked_recent_bps(d, OKNO_GCC_ACK_BUCKETS);
+}
+
+uint32_t okno_gcc_delivery_acked_recent_bps(const struct okno_gcc_delivery *d, int slots)
+{
+    if (!d->any || slots < 1)
         return 0;
+    if (slots > OKNO_GCC_ACK_BUCKETS)
+        slots = OKNO_GCC_ACK_BUCKETS;
     int64_t latest = slot_of(d->latest_arrival_us, ACK_SLOT_US);
     uint64_t bytes = 0;
     int64_t oldest = INT64_MAX;
     size_t oi = 0;
     for (size_t i = 0; i < OKNO_GCC_ACK_BUCKETS; i++) {
         int64_t s = d->ack_slot[i];
-        if (s != INT64_MIN && s <= latest && s > latest - OKNO_GCC_ACK_BUCKETS) {
+        if (s != INT64_MIN && s <= latest && s > latest - slots) {
             bytes += d->ack_bytes[i];
             if (s < oldest) {
                 oldest = s;
@@ -135,7 +142,10 @@ uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d)
     /* From the first packet of the window to the last: that first packet's bytes were carried
      * before the window began. */
     int64_t span = d->latest_arrival_us - d->ack_first_us[oi];
-    if (span < MIN_SPAN_US || bytes <= d->ack_first_bytes[oi])
+    int64_t min_span = (int64_t)slots * ACK_SLOT_US / 2;
+    if (min_span > MIN_SPAN_US)
+        min_span = MIN_SPAN_US;
+    if (span < min_span || bytes <= d->ack_first_bytes[oi])
         return 0;
     bytes -= d->ack_first_bytes[oi];
     double bps = (double)bytes * 8.0 * 1e6 / (double)span;

@@ -52,6 +52,9 @@ void okno_gcc_delivery_end(struct okno_gcc_delivery *d);
 /* Acknowledged bit/s over the last 500 ms of arrivals, 0 while under 100 ms have been seen. */
 uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d);
 
+/* The same over the last slots slots of 25 ms (1..20): follows a capacity drop sooner. */
+uint32_t okno_gcc_delivery_acked_recent_bps(const struct okno_gcc_delivery *d, int slots);
+
 /* Forgets the base one-way delay: the next packets set it anew (the path got longer, so what
  * looked like a standing queue was not one). */
 void okno_gcc_delivery_rebase(struct okno_gcc_delivery *d);

@@ -34,12 +34,13 @@
  * DRAIN_US. If the delay has not fallen REBASE_AFTER_US later although we sent less, and nothing
  * was lost meanwhile (an overflowing queue is real, filled by other flows), the path got longer:
  * the base delay is measured anew instead. */
-#define STANDING_Q_US   50000
-#define STANDING_FOR_US 1000000
-#define DRAIN_US        1000000
-#define DRAIN_MAX_SHARE 0.5
-#define REBASE_AFTER_US 2000000
-#define REBASE_IF_KEPT  0.7
+#define STANDING_Q_US    50000
+#define STANDING_FOR_US  1000000
+#define DRAIN_US         1000000
+#define DRAIN_MAX_SHARE  0.5
+#define REBASE_AFTER_US  2000000
+#define REBASE_IF_KEPT   0.7
+#define RECENT_ACK_SLOTS 8
 /* RTCP round trips are preferred over the feedback-derived one while this recent. */
 #define RTCP_RTT_VALID_US 5000000
 /* Arrival times beyond this are not from a transport-cc packet. */
@@ -166,12 +167,13 @@ static void begin_feedback(struct okno_gcc *g)
     g->q_congested = th > CONGESTED_MIN_US ? th : CONGESTED_MIN_US;
 }
 
-/* Lost packets waiting for a received neighbour are judged by the queue either side met. */
+/* Lost packets waiting for a received neighbour are congestive when the packets either side both
+ * met a filled queue (the lower of their delays: one jitter spike next to a loss is not enough). */
 static void judge_pending(struct okno_gcc *g, int64_t q_next)
 {
     if (g->pending_lost == 0)
         return;
-    int64_t q = g->have_prev_q && g->prev_q > q_next ? g->prev_q : q_next;
+    int64_t q = g->have_prev_q && g->prev_q < q_next ? g->prev_q : q_next;
     if (q >= g->q_congested)
         g->fb_lost_cong += g->pending_lost;
     g->pending_lost = 0;
@@ -285,7 +287,13 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         g->last_overuse_us = now_us;
 
     uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
-    okno_gcc_aimd_update(&g->aimd, g->usage, acked, okno_gcc_loss_increase_scale(&g->loss), now_us);
+    /* Overuse after a capacity drop: the last 200 ms tell the new capacity, the 500 ms window
+     * still remembers the old one. */
+    uint32_t recent = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_SLOTS);
+    uint32_t acked_now =
+        g->usage == OKNO_GCC_OVERUSE && recent > 0 && recent < acked ? recent : acked;
+    okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, okno_gcc_loss_increase_scale(&g->loss),
+                         now_us);
     check_standing_queue(g, acked, now_us);
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
         okno_gcc_aimd_raise(&g->aimd, r, now_us);

@@ -9,7 +9,7 @@
 #define TRIM_GAIN         1.5
 #define MIN_PACKETS       20    /* an update needs this many packets */
 #define RATIO_PACKETS     150.0 /* the smoothing's time constant, in packets */
-#define SHARE_LOSSES      10.0  /* the congestive share's, in lost packets */
+#define SHARE_LOSSES      3.0   /* the congestive share's, in lost packets */
 #define DECREASE_EXTRA_US 300000
 
 void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t start_bps,

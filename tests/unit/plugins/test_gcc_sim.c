@@ -426,14 +426,67 @@ static void test_route_change(void **state)
     sim_free(s);
 }
 
+/* Sending at a fixed rate, so that the loss stays what the link makes it: about 3 % random loss
+ * at 4 of 5 Mbit/s versus about 3 % queue drops at 5.15 Mbit/s into 5 Mbit/s (60 ms drop-tail
+ * queue). The first keeps its estimate, the second backs off, and congestive_loss tells them
+ * apart. */
+static void fixed_run(bool congested, uint32_t *target, double *loss, double *cong)
+{
+    struct okno_link_params lp = link_at(5000000);
+    lp.queue_us = 60 * MS;
+    if (!congested)
+        lp.loss = 0.03;
+    struct okno_gcc_config cfg = {.start_bps = congested ? 5000000 : 4000000};
+    struct sim *s = sim_new(&cfg, &lp, 23);
+    s->fixed_bps = congested ? 5150000 : 4000000;
+    int n = 0, c = 0;
+    struct okno_gcc_estimate e;
+    while (s->now_us < 10 * S) {
+        e = sim_step(s, 100 * MS);
+        trace(congested ? "fixed-cong" : "fixed-random", s, &e);
+        if (s->now_us > 3 * S) {
+            n++;
+            c += e.congestive_loss;
+        }
+    }
+    *target = e.target_bps;
+    *loss = e.loss_ratio;
+    *cong = (double)c / n;
+    sim_free(s);
+}
+
+static void test_same_loss_fixed_rate(void **state)
+{
+    (void)state;
+    uint32_t tr, tc;
+    double lr, lc, cr, cc;
+    fixed_run(false, &tr, &lr, &cr);
+    fixed_run(true, &tc, &lc, &cc);
+    printf("# fixed rate, 3-10 s: random %.1f %% loss at 4 Mbit/s -> target %u, congestive %.0f "
+           "%% of the time; queue drops %.1f %% at 5.15 Mbit/s into 5 -> target %u, congestive "
+           "%.0f %%\n",
+           100 * lr, tr, 100 * cr, 100 * lc, tc, 100 * cc);
+    assert_true(lr > 0.015 && lc > 0.01);
+    assert_true(tr >= 3500000);
+    assert_true(cr < 0.2);
+    assert_true(tc < 4500000);
+    assert_true(cc > 0.6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_startup),         cmocka_unit_test(test_step_down),
-        cmocka_unit_test(test_step_up),         cmocka_unit_test(test_random_loss),
-        cmocka_unit_test(test_congestive_loss), cmocka_unit_test(test_outage),
-        cmocka_unit_test(test_wraps),           cmocka_unit_test(test_convergence_table),
-        cmocka_unit_test(test_radio_link),      cmocka_unit_test(test_route_change),
+        cmocka_unit_test(test_startup),
+        cmocka_unit_test(test_step_down),
+        cmocka_unit_test(test_step_up),
+        cmocka_unit_test(test_random_loss),
+        cmocka_unit_test(test_congestive_loss),
+        cmocka_unit_test(test_outage),
+        cmocka_unit_test(test_wraps),
+        cmocka_unit_test(test_convergence_table),
+        cmocka_unit_test(test_radio_link),
+        cmocka_unit_test(test_route_change),
+        cmocka_unit_test(test_same_loss_fixed_rate),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
