@@ -347,6 +347,48 @@ static void test_red_preferred_by_the_client_stays_first(void **state)
     assert_int_equal(f->pub.tracks[0].red_pt, 63);
 }
 
+static unsigned count_fb(const struct okno_sdp_media *m, int pt, const char *type)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < m->n_rtcp_fbs; i++)
+        n += m->rtcp_fbs[i].pt == pt && okno_sdp_str_eq(m->rtcp_fbs[i].type, type);
+    return n;
+}
+
+/* What okno's publisher feedback needs (sfu/participant_pub_fb.h): the transport-wide-cc extension
+ * with the offer's id, transport-cc on both sections and goog-remb on the video. */
+static void test_publisher_answer_accepts_transport_cc_and_remb(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/chromium-av-offer.sdp");
+    for (int i = 0; i < 2; i++) {
+        const struct okno_pub_track *t = &f->pub.tracks[i];
+        assert_int_equal(t->ext_ids[OKNO_EXT_TWCC], 3);
+        assert_true(t->fb & OKNO_FB_TRANSPORT_CC);
+        assert_true(has_fb(&f->sdp.media[i], t->codec.pt, "transport-cc", NULL));
+    }
+    assert_true(f->pub.tracks[1].fb & OKNO_FB_GOOG_REMB);
+    assert_true(has_fb(&f->sdp.media[1], 96, "goog-remb", NULL));
+}
+
+/* a=rtcp-fb:* lines apply to every codec: the answer keeps them, once per section. */
+static void test_wildcard_transport_cc_is_answered_once(void **state)
+{
+    struct fixture *f = *state;
+    char *a = edit("fixtures/sdp/chromium-av-offer.sdp", "a=rtcp-fb:111 transport-cc",
+                   "a=rtcp-fb:* transport-cc");
+    char *offer = edit_text(a, "a=rtcp-fb:96 transport-cc", "a=rtcp-fb:* transport-cc");
+    free(a);
+    answer_text(f, offer);
+    free(offer);
+    for (int i = 0; i < 2; i++) {
+        assert_true(f->pub.tracks[i].fb & OKNO_FB_TRANSPORT_CC);
+        assert_int_equal(count_fb(&f->sdp.media[i], -1, "transport-cc"), 1);
+        assert_int_equal(count_fb(&f->sdp.media[i], f->pub.tracks[i].codec.pt, "transport-cc"), 0);
+    }
+    assert_non_null(strstr(f->answer, "a=rtcp-fb:* transport-cc\r\n"));
+}
+
 static void test_recvonly_offer_is_answered_inactive_with_no_tracks(void **state)
 {
     struct fixture *f = *state;
@@ -507,6 +549,8 @@ int main(void)
         T(test_chromium_simulcast_offer_without_ssrcs_lists_rids),
         T(test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped),
         T(test_red_preferred_by_the_client_stays_first),
+        T(test_publisher_answer_accepts_transport_cc_and_remb),
+        T(test_wildcard_transport_cc_is_answered_once),
         T(test_recvonly_offer_is_answered_inactive_with_no_tracks),
         T(test_offer_setup_decides_okno_dtls_role),
         T(test_section_outside_bundle_is_rejected_with_port_zero),
