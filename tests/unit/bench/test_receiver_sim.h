@@ -6,6 +6,7 @@
 #ifndef OKNO_TEST_RECEIVER_SIM_H
 #define OKNO_TEST_RECEIVER_SIM_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,6 +356,26 @@ static inline void sim_run(struct sim *s, int64_t duration_us)
             assert_true(next_poll > s->now);
         }
     }
+}
+
+/* One line of figures for the test's output. */
+static inline void print_figures(const char *name, struct sim *s)
+{
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s->rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s->rx);
+    printf("# %s: pkts %llu rtx %llu lost %llu recovered %llu nacks %llu (items %llu) plis %llu "
+           "frames asm %llu dec %llu undecodable %llu errors %llu; metrics frames %llu freezes "
+           "%llu latency p50 %.1f ms psnr %.2f dB; sent %u frames, rtx %llu, link drops %llu\n",
+           name, (unsigned long long)st.packets, (unsigned long long)st.rtx_packets,
+           (unsigned long long)st.lost, (unsigned long long)st.recovered,
+           (unsigned long long)st.nacks_sent, (unsigned long long)st.nack_items,
+           (unsigned long long)st.plis_sent, (unsigned long long)st.frames_assembled,
+           (unsigned long long)st.frames_decoded, (unsigned long long)st.undecodable_frames,
+           (unsigned long long)st.decode_errors, (unsigned long long)m->frames,
+           (unsigned long long)m->freeze.count, okno_reservoir_percentile(&m->latency_ms, 50),
+           m->psnr_n ? m->psnr_sum / (double)m->psnr_n : -1.0, s->frame_no,
+           (unsigned long long)s->rtx_sent, (unsigned long long)s->down.dropped);
 }
 
 #endif
