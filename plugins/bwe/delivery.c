@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#define ACK_SLOT_US  25000
 #define BASE_SLOT_US 1000000
 #define QMAX_SLOT_US 1000000
 #define MIN_SPAN_US  100000
@@ -23,8 +22,6 @@ static size_t ring_index(int64_t slot, size_t n)
 void okno_gcc_delivery_init(struct okno_gcc_delivery *d)
 {
     memset(d, 0, sizeof *d);
-    for (size_t i = 0; i < OKNO_GCC_ACK_BUCKETS; i++)
-        d->ack_slot[i] = INT64_MIN;
     for (size_t i = 0; i < OKNO_GCC_BASE_BUCKETS; i++)
         d->base_slot[i] = INT64_MIN;
     for (size_t i = 0; i < OKNO_GCC_QMAX_BUCKETS; i++)
@@ -36,6 +33,10 @@ void okno_gcc_delivery_begin(struct okno_gcc_delivery *d)
 {
     d->fb_any = false;
     d->fb_min_owd = INT64_MAX;
+    d->fb_first_us = INT64_MAX;
+    d->fb_last_us = INT64_MIN;
+    d->fb_bytes = 0;
+    d->fb_first_bytes = 0;
 }
 
 static void recompute_base(struct okno_gcc_delivery *d, int64_t now_slot)
@@ -52,24 +53,15 @@ int64_t okno_gcc_delivery_on_received(struct okno_gcc_delivery *d, int64_t send_
                                       int64_t arrival_us, uint32_t bytes)
 {
     /* acknowledged bytes */
-    int64_t as = slot_of(arrival_us, ACK_SLOT_US);
-    size_t ai = ring_index(as, OKNO_GCC_ACK_BUCKETS);
-    if (d->ack_slot[ai] != as && (d->ack_slot[ai] == INT64_MIN || as > d->ack_slot[ai])) {
-        d->ack_slot[ai] = as;
-        d->ack_bytes[ai] = 0;
-        d->ack_first_us[ai] = arrival_us;
-        d->ack_first_bytes[ai] = bytes;
+    d->fb_bytes += bytes;
+    if (arrival_us < d->fb_first_us) {
+        d->fb_first_us = arrival_us;
+        d->fb_first_bytes = bytes;
     }
-    if (d->ack_slot[ai] == as) {
-        d->ack_bytes[ai] += bytes;
-        if (arrival_us < d->ack_first_us[ai]) {
-            d->ack_first_us[ai] = arrival_us;
-            d->ack_first_bytes[ai] = bytes;
-        }
-    }
+    if (arrival_us > d->fb_last_us)
+        d->fb_last_us = arrival_us;
     if (!d->any) {
         d->any = true;
-        d->first_arrival_us = arrival_us;
         d->latest_arrival_us = arrival_us;
     } else if (arrival_us > d->latest_arrival_us) {
         d->latest_arrival_us = arrival_us;
@@ -108,47 +100,68 @@ int64_t okno_gcc_delivery_on_received(struct okno_gcc_delivery *d, int64_t send_
     return q;
 }
 
-void okno_gcc_delivery_end(struct okno_gcc_delivery *d)
+void okno_gcc_delivery_end(struct okno_gcc_delivery *d, bool contiguous)
 {
-    if (d->fb_any && d->base_us != INT64_MAX)
+    if (!d->fb_any)
+        return;
+    if (d->base_us != INT64_MAX)
         d->queue_delay_us = d->fb_min_owd - d->base_us;
+    /* Contiguous with the previous feedback: covered from its last arrival, every byte counts.
+     * Otherwise from this one's first arrival, whose bytes were carried before it. */
+    struct okno_gcc_ack_rec r = {.from_us = d->fb_first_us,
+                                 .to_us = d->fb_last_us,
+                                 .bytes = d->fb_bytes - d->fb_first_bytes};
+    if (contiguous && d->rec_n > 0) {
+        const struct okno_gcc_ack_rec *prev =
+            &d->rec[(d->rec_head + d->rec_n - 1) % OKNO_GCC_ACK_RECORDS];
+        if (prev->to_us <= d->fb_first_us) {
+            r.from_us = prev->to_us;
+            r.bytes = d->fb_bytes;
+        }
+    }
+    if (r.to_us <= r.from_us)
+        return; /* a single packet, or reordered: no time to measure over */
+    if (d->rec_n == OKNO_GCC_ACK_RECORDS) {
+        d->rec_head = (d->rec_head + 1) % OKNO_GCC_ACK_RECORDS;
+        d->rec_n--;
+    }
+    d->rec[(d->rec_head + d->rec_n) % OKNO_GCC_ACK_RECORDS] = r;
+    d->rec_n++;
 }
 
 uint32_t okno_gcc_delivery_acked_bps(const struct okno_gcc_delivery *d)
 {
-    return okno_gcc_delivery_acked_recent_bps(d, OKNO_GCC_ACK_BUCKETS);
+    return okno_gcc_delivery_acked_recent_bps(d, OKNO_GCC_ACK_WINDOW_US);
 }
 
-uint32_t okno_gcc_delivery_acked_recent_bps(const struct okno_gcc_delivery *d, int slots)
+uint32_t okno_gcc_delivery_acked_recent_bps(const struct okno_gcc_delivery *d, int64_t window_us)
 {
-    if (!d->any || slots < 1)
+    if (d->rec_n == 0 || window_us <= 0)
         return 0;
-    if (slots > OKNO_GCC_ACK_BUCKETS)
-        slots = OKNO_GCC_ACK_BUCKETS;
-    int64_t latest = slot_of(d->latest_arrival_us, ACK_SLOT_US);
-    uint64_t bytes = 0;
-    int64_t oldest = INT64_MAX;
-    size_t oi = 0;
-    for (size_t i = 0; i < OKNO_GCC_ACK_BUCKETS; i++) {
-        int64_t s = d->ack_slot[i];
-        if (s != INT64_MIN && s <= latest && s > latest - slots) {
-            bytes += d->ack_bytes[i];
-            if (s < oldest) {
-                oldest = s;
-                oi = i;
-            }
-        }
+    if (window_us > OKNO_GCC_ACK_WINDOW_US)
+        window_us = OKNO_GCC_ACK_WINDOW_US;
+    int64_t latest = INT64_MIN;
+    for (size_t k = 0; k < d->rec_n; k++) {
+        const struct okno_gcc_ack_rec *r = &d->rec[(d->rec_head + k) % OKNO_GCC_ACK_RECORDS];
+        if (r->to_us > latest)
+            latest = r->to_us;
     }
-    /* From the first packet of the window to the last: that first packet's bytes were carried
-     * before the window began. */
-    int64_t span = d->latest_arrival_us - d->ack_first_us[oi];
-    int64_t min_span = (int64_t)slots * ACK_SLOT_US / 2;
-    if (min_span > MIN_SPAN_US)
-        min_span = MIN_SPAN_US;
-    if (span < min_span || bytes <= d->ack_first_bytes[oi])
+    int64_t start = latest - window_us;
+    double bytes = 0;
+    int64_t covered = 0;
+    for (size_t k = 0; k < d->rec_n; k++) {
+        const struct okno_gcc_ack_rec *r = &d->rec[(d->rec_head + k) % OKNO_GCC_ACK_RECORDS];
+        if (r->to_us <= start)
+            continue;
+        int64_t from = r->from_us > start ? r->from_us : start;
+        /* A record reaching into the window counts with the share of it inside. */
+        bytes += (double)r->bytes * (double)(r->to_us - from) / (double)(r->to_us - r->from_us);
+        covered += r->to_us - from;
+    }
+    int64_t min_covered = window_us / 2 < MIN_SPAN_US ? window_us / 2 : MIN_SPAN_US;
+    if (covered < min_covered || covered <= 0)
         return 0;
-    bytes -= d->ack_first_bytes[oi];
-    double bps = (double)bytes * 8.0 * 1e6 / (double)span;
+    double bps = bytes * 8.0 * 1e6 / (double)covered;
     return bps > 4e9 ? 4000000000u : (uint32_t)bps;
 }
 

@@ -34,13 +34,14 @@
  * DRAIN_US. If the delay has not fallen REBASE_AFTER_US later although we sent less, and nothing
  * was lost meanwhile (an overflowing queue is real, filled by other flows), the path got longer:
  * the base delay is measured anew instead. */
-#define STANDING_Q_US    50000
-#define STANDING_FOR_US  1000000
-#define DRAIN_US         1000000
-#define DRAIN_MAX_SHARE  0.5
-#define REBASE_AFTER_US  2000000
-#define REBASE_IF_KEPT   0.7
-#define RECENT_ACK_SLOTS 8
+#define STANDING_Q_US   50000
+#define STANDING_FOR_US 1000000
+#define DRAIN_US        1000000
+#define DRAIN_MAX_SHARE 0.5
+#define REBASE_AFTER_US 2000000
+#define REBASE_IF_KEPT  0.7
+/* After a capacity drop, the acked rate of this last stretch tells the new capacity. */
+#define RECENT_ACK_US 200000
 /* RTCP round trips are preferred over the feedback-derived one while this recent. */
 #define RTCP_RTT_VALID_US 5000000
 /* Arrival times beyond this are not from a transport-cc packet. */
@@ -71,6 +72,11 @@ struct okno_gcc {
     /* the feedback being read */
     uint32_t fb_total, fb_lost, fb_lost_cong, pending_lost;
     bool have_prev_q;
+    uint32_t fb_entries;
+    bool fb_contiguous; /* starts right after the previous feedback's last packet */
+    uint16_t fb_last_seq;
+    bool have_fb_seq; /* last_fb_seq: the last packet the previous feedback reported */
+    uint16_t last_fb_seq;
     int64_t prev_q, q_congested, fb_min_rtt;
 };
 
@@ -161,6 +167,8 @@ static void begin_feedback(struct okno_gcc *g)
     g->fb_total = g->fb_lost = g->fb_lost_cong = g->pending_lost = 0;
     g->have_prev_q = false;
     g->prev_q = 0;
+    g->fb_entries = 0;
+    g->fb_contiguous = false;
     g->fb_min_rtt = INT64_MAX;
     int64_t qmax = okno_gcc_delivery_qmax(&g->dl, g->last_send_us);
     int64_t th = (int64_t)(CONGESTED_SHARE * (double)qmax);
@@ -194,6 +202,9 @@ static void on_trend_sample(struct okno_gcc *g, const struct okno_gcc_trend_samp
 static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t arrival_us,
                      int64_t now_us)
 {
+    if (g->fb_entries++ == 0)
+        g->fb_contiguous = g->have_fb_seq && seq == (uint16_t)(g->last_fb_seq + 1);
+    g->fb_last_seq = seq;
     struct okno_gcc_sent *e = okno_gcc_history_find(&g->hist, seq);
     if (!e || (received && (arrival_us > MAX_ARRIVAL_US || arrival_us < -MAX_ARRIVAL_US))) {
         g->st.unknown_seq++;
@@ -272,7 +283,11 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     if (g->pending_lost > 0 && g->have_prev_q)
         judge_pending(g, g->prev_q);
     g->pending_lost = 0;
-    okno_gcc_delivery_end(&g->dl);
+    okno_gcc_delivery_end(&g->dl, g->fb_contiguous);
+    if (g->fb_entries > 0) {
+        g->have_fb_seq = true;
+        g->last_fb_seq = g->fb_last_seq;
+    }
     g->st.feedbacks++;
     g->twcc_seen = true;
     g->last_fb_us = now_us;
@@ -289,7 +304,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
     /* Overuse after a capacity drop: the last 200 ms tell the new capacity, the 500 ms window
      * still remembers the old one. */
-    uint32_t recent = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_SLOTS);
+    uint32_t recent = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_US);
     uint32_t acked_now =
         g->usage == OKNO_GCC_OVERUSE && recent > 0 && recent < acked ? recent : acked;
     okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, okno_gcc_loss_increase_scale(&g->loss),

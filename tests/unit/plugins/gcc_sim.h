@@ -50,6 +50,7 @@ struct sim {
     uint64_t rx_next, rx_high; /* next to report, highest received */
     int64_t fb_interval_us, next_fb_us, rev_delay_us;
     uint8_t fb_count;
+    unsigned fb_drop_mod; /* not 0: every fb_drop_mod-th feedback packet is lost on the way */
     struct sim_fb fbq[SIM_FBQ];
     size_t fbq_head, fbq_n;
     /* figures of the current step, reset by sim_step */
@@ -183,8 +184,10 @@ static inline void sim_feedback_build(struct sim *s)
         assert_true(len > 0);
         f->len = (size_t)len;
         f->at_us = s->now_us + s->rev_delay_us;
-        s->fbq_n++;
         off += used;
+        if (s->fb_drop_mod && o.fb_count % s->fb_drop_mod == 0)
+            continue;
+        s->fbq_n++;
     }
 }
 

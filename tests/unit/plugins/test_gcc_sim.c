@@ -473,6 +473,44 @@ static void test_same_loss_fixed_rate(void **state)
     assert_true(cc > 0.6);
 }
 
+/* A long path (150 ms each way), feedback every 100 ms of which every fifth is lost (the acked
+ * rate must not read the holes as a slower link): still
+ * converges on 2 Mbit/s without runaway queues. */
+static void test_long_rtt_lossy_feedback(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(2000000);
+    lp.delay_us = 150 * MS;
+    struct sim *s = sim_new(NULL, &lp, 29);
+    s->rev_delay_us = 150 * MS;
+    s->fb_interval_us = 100 * MS;
+    s->next_fb_us = 100 * MS;
+    s->fb_drop_mod = 5;
+    double sum = 0;
+    int n = 0;
+    int64_t owd = 0;
+    struct okno_gcc_estimate e;
+    while (s->now_us < 30 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("longrtt", s, &e);
+        if (s->now_us > 15 * S) {
+            sum += e.target_bps;
+            n++;
+            owd = s->max_owd_us > owd ? s->max_owd_us : owd;
+        }
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# 2 Mbit/s, 300 ms RTT, 1 in 5 feedbacks lost: mean target 15-30 s %.0f (%.0f %%), "
+           "queue max %.0f ms, rtt %.0f ms, %llu feedbacks\n",
+           sum / n, 100 * sum / n / 2000000, (double)(owd - 150 * MS) / 1e3, (double)e.rtt_us / 1e3,
+           (unsigned long long)st.feedbacks);
+    assert_true(sum / n >= 0.85 * 2000000 && sum / n <= 1.05 * 2000000);
+    assert_true(owd - 150 * MS < 400 * MS);
+    assert_true(e.rtt_us > 300 * MS && e.rtt_us < 600 * MS);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_route_change),
         cmocka_unit_test(test_same_loss_fixed_rate),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_long_rtt_lossy_feedback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
