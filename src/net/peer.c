@@ -29,6 +29,11 @@ struct okno_peer {
     /* other */
     enum okno_dtls_role role;
     uint32_t dtls_initial_rto_us; /* 0: the default */
+    /* owned: DTLS datagrams the handshake sent before ICE had a pair (a server answering a
+     * ClientHello that came on a check before its own side selected the pair); sent as soon as
+     * it has one, instead of after the flight's retransmission timeout (1 s). */
+    struct held_datagram *held;
+    unsigned n_held;
     bool remote_set, dtls_started, connected, closing, failed, gathering_done;
     bool ice_restarting; /* restarted: the next okno_peer_set_remote brings new credentials */
     char remote_ufrag[OKNO_ICE_CRED_LEN], remote_pwd[OKNO_ICE_CRED_LEN];
@@ -98,13 +103,42 @@ static void schedule_dtls_timer(struct okno_peer *peer, int64_t now_us)
     g_source_attach(peer->dtls_timer, peer->ctx);
 }
 
+#define PEER_MAX_HELD 8 /* a DTLS flight at an MTU of 1200 takes 3-5 datagrams */
+
+struct held_datagram {
+    size_t len;
+    uint8_t data[OKNO_PEER_MAX_DATAGRAM];
+};
+
 static void dtls_send(void *user, const uint8_t *data, size_t len)
 {
     struct okno_peer *peer = user;
     if (!peer->ice)
         return;
-    if (okno_ice_send(peer->ice, data, len) != 0)
+    int rc = okno_ice_send(peer->ice, data, len);
+    if (rc == OKNO_E_STATE && !peer->connected && len <= OKNO_PEER_MAX_DATAGRAM &&
+        peer->n_held < PEER_MAX_HELD) {
+        if (!peer->held)
+            peer->held = g_new(struct held_datagram, PEER_MAX_HELD);
+        peer->held[peer->n_held].len = len;
+        memcpy(peer->held[peer->n_held++].data, data, len);
+    } else if (rc != 0) {
         peer->stats.drop_send++;
+    }
+}
+
+static void send_held(struct okno_peer *peer)
+{
+    for (unsigned i = 0; i < peer->n_held; i++) {
+        int rc = okno_ice_send(peer->ice, peer->held[i].data, peer->held[i].len);
+        if (rc == OKNO_E_STATE && i == 0)
+            return; /* still no pair: kept for the next state or pair event */
+        if (rc != 0)
+            peer->stats.drop_send++;
+    }
+    peer->n_held = 0;
+    g_free(peer->held);
+    peer->held = NULL;
 }
 
 static void dtls_connected(void *user, const struct okno_dtls_keys *keys)
@@ -164,6 +198,8 @@ static void ice_state(void *owner, enum okno_ice_state state)
 {
     struct okno_peer *peer = owner;
     okno_log(OKNO_LOG_DEBUG, "peer", "ICE %s", okno_ice_state_name(state));
+    if (state == OKNO_ICE_CONNECTED && peer->n_held > 0)
+        send_held(peer);
     if (state == OKNO_ICE_CONNECTED && peer->remote_set && peer->role == OKNO_DTLS_CLIENT)
         start_dtls(peer, g_get_monotonic_time());
     if (peer->listener.on_ice_state) {
@@ -173,6 +209,15 @@ static void ice_state(void *owner, enum okno_ice_state state)
     } else if (state == OKNO_ICE_FAILED) {
         fail(peer, OKNO_E_TIMEOUT, "ICE failed or consent lost");
     }
+}
+
+/* libnice may report the pair after the state: whichever comes last can send what was held. */
+static void ice_selected_pair(void *owner, const struct okno_ice_pair *pair)
+{
+    (void)pair;
+    struct okno_peer *peer = owner;
+    if (peer->n_held > 0)
+        send_held(peer);
 }
 
 static void recv_dtls(struct okno_peer *peer, const uint8_t *data, size_t len, int64_t now_us)
@@ -270,6 +315,7 @@ int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
         .on_local_candidates_done = ice_local_done,
         .on_state = ice_state,
         .on_recv = ice_recv,
+        .on_selected_pair = ice_selected_pair,
     };
     int rc = okno_ice_create(ctx, cfg->ice, &ice_listener, peer, &peer->ice);
     if (rc != 0) {
@@ -417,6 +463,7 @@ static void ice_closed(void *arg)
     okno_dtls_free(peer->dtls);
     okno_srtp_free(peer->srtp_in);
     okno_srtp_free(peer->srtp_out);
+    g_free(peer->held);
     g_free(peer);
     if (on_closed)
         on_closed(closed_arg);
