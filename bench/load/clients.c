@@ -14,9 +14,6 @@
 #define PROBE_MAGIC      0x6f6b6e6f4c4f4144ull /* "oknoLOAD" */
 #define LATENCY_SAMPLES  (1u << 18)
 #define BASELINE_SAMPLES (1u << 14)
-/* Sends per kind per tick at most: a generator that fell behind catches up over a few ticks
- * instead of flooding (its lag is reported). */
-#define MAX_BURST 64
 
 /* ---- running on a worker ------------------------------------------------------------------- */
 
@@ -100,96 +97,6 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* ---- publishers ------------------------------------------------------------------------------ */
-
-static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
-{
-    const struct okno_media_loop *m = p->c->cfg.media;
-    const struct okno_media_track *t = &m->track[k];
-    struct load_worker *w = p->w;
-    uint8_t buf[1500];
-    for (int n = 0; n < MAX_BURST; n++) {
-        const struct okno_media_pkt *tp = &t->pkts[p->idx[k]];
-        uint64_t unit = p->iter[k] * t->n_units + tp->unit;
-        int64_t due = p->t0 + (int64_t)(unit * 1000000 / t->units_per_s);
-        if (due > now)
-            return;
-        struct okno_media_numbering num = {.ssrc = p->ssrc[k],
-                                           .seq = p->seq[k]++,
-                                           .ts_base = p->ts_base[k],
-                                           .pic_base = p->pic_base};
-        int len = okno_media_loop_write(m, k, p->idx[k], p->iter[k], &num, buf, sizeof(buf));
-        int64_t sent = g_get_monotonic_time();
-        atomic_store_explicit(&p->send_us[k][p->idx[k]], sent, memory_order_relaxed);
-        if (len > 0 && okno_bench_session_send_rtp(p->session, buf, (size_t)len) == 0 &&
-            w->measuring) {
-            w->sent++;
-            if (sent - due > w->send_lag_max_us)
-                w->send_lag_max_us = sent - due;
-        }
-        if (++p->idx[k] == t->n_pkts) {
-            p->idx[k] = 0;
-            p->iter[k]++;
-        }
-    }
-}
-
-static void pub_on_joined(void *owner, const char *participant, json_t *joined)
-{
-    (void)joined;
-    struct load_pub *p = owner;
-    g_mutex_lock(&p->c->lock);
-    g_hash_table_insert(p->c->participants, g_strdup(participant), p);
-    g_mutex_unlock(&p->c->lock);
-}
-
-static void pub_on_publishing(void *owner)
-{
-    struct load_pub *p = owner;
-    uint32_t rtx;
-    okno_bench_session_ssrcs(p->session, &p->ssrc[OKNO_MEDIA_AUDIO], &p->ssrc[OKNO_MEDIA_VIDEO],
-                             &rtx);
-    for (int k = 0; k < 2; k++) {
-        p->seq[k] = (uint16_t)g_random_int();
-        p->ts_base[k] = g_random_int();
-    }
-    p->pic_base = (uint16_t)g_random_int();
-    /* Publishers start at random points of a frame interval, as real ones do, so their frames
-     * do not all reach the server in the same millisecond. */
-    p->t0 = g_get_monotonic_time() + g_random_int_range(0, 33000);
-    p->publishing = true;
-    if (!p->ready_counted) {
-        p->ready_counted = true;
-        okno__load_ready(p->c);
-    }
-}
-
-static void pub_on_failed(void *owner, int err, const char *message)
-{
-    struct load_pub *p = owner;
-    okno__load_fail(p->c, err, "a publisher", message);
-}
-
-static const struct okno_bench_session_listener pub_listener = {
-    .on_joined = pub_on_joined, .on_publishing = pub_on_publishing, .on_failed = pub_on_failed};
-
-static void pub_free(struct load_pub *p)
-{
-    okno_bench_session_close(p->session, okno__load_session_closed, p->w);
-    p->w->closing++;
-    g_mutex_lock(&p->c->lock);
-    GHashTableIter it;
-    gpointer key, val;
-    g_hash_table_iter_init(&it, p->c->participants);
-    while (g_hash_table_iter_next(&it, &key, &val))
-        if (val == p)
-            g_hash_table_iter_remove(&it);
-    g_mutex_unlock(&p->c->lock);
-    for (int k = 0; k < 2; k++)
-        g_free((void *)p->send_us[k]);
-    g_free(p);
-}
-
 /* ---- workers --------------------------------------------------------------------------------- */
 
 static gboolean on_tick(gpointer data)
@@ -198,10 +105,7 @@ static gboolean on_tick(gpointer data)
     int64_t now = g_get_monotonic_time();
     for (guint i = 0; i < w->pubs->len; i++) {
         struct load_pub *p = g_ptr_array_index(w->pubs, i);
-        if (p->publishing) {
-            pump(p, OKNO_MEDIA_AUDIO, now);
-            pump(p, OKNO_MEDIA_VIDEO, now);
-        }
+        okno__load_pub_pump(p, now);
     }
     if (now >= w->next_probe_us && w->probe_to) {
         w->next_probe_us = now + PROBE_EVERY_US;
@@ -335,7 +239,7 @@ static void worker_close_pubs(struct load_worker *w, void *arg)
     (void)arg;
     w->stopping = true;
     for (guint i = 0; i < w->pubs->len; i++)
-        pub_free(g_ptr_array_index(w->pubs, i));
+        okno__load_pub_free(g_ptr_array_index(w->pubs, i));
     g_ptr_array_set_size(w->pubs, 0);
     if (w->closing == 0)
         g_main_loop_quit(w->loop);
@@ -395,28 +299,10 @@ static void add_on_worker(struct load_worker *w, void *arg)
             g_ptr_array_add(w->subs, s);
         return;
     }
-    struct okno_load_clients *c = w->c;
-    struct load_pub *p = g_new0(struct load_pub, 1);
-    p->c = c;
-    p->w = w;
-    p->room = a->room;
-    for (int k = 0; k < 2; k++)
-        p->send_us[k] = g_new0(_Atomic int64_t, c->cfg.media->track[k].n_pkts);
-    struct okno_bench_session_config cfg;
-    char room_buf[128], name[64];
-    okno__load_room_config(c, a->room, &cfg, room_buf, sizeof(room_buf));
-    snprintf(name, sizeof(name), "pub-%u-%u", a->room, a->index);
-    cfg.name = name;
-    cfg.role = c->cfg.pub_role;
-    cfg.audio = cfg.video = true;
-    a->err = okno_bench_session_start(w->ctx, &cfg, c->cfg.cert, &pub_listener, p, &p->session);
-    if (a->err < 0) {
-        for (int k = 0; k < 2; k++)
-            g_free((void *)p->send_us[k]);
-        g_free(p);
-        return;
-    }
-    g_ptr_array_add(w->pubs, p);
+    struct load_pub *p;
+    a->err = okno__load_pub_start(w, a->room, a->index, &p);
+    if (a->err == 0)
+        g_ptr_array_add(w->pubs, p);
 }
 
 static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, bool publisher,

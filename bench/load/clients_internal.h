@@ -110,6 +110,13 @@ void okno__load_fail(struct okno_load_clients *c, int err, const char *who, cons
 /* A client is up (counted once). */
 void okno__load_ready(struct okno_load_clients *c);
 
+/* publisher.c: start on w's thread (returns 0 with *out or the session's start error), send what
+ * is due by now, close and free (w->closing counts the session until it is gone). */
+int okno__load_pub_start(struct load_worker *w, unsigned room, unsigned index,
+                         struct load_pub **out);
+void okno__load_pub_pump(struct load_pub *p, int64_t now);
+void okno__load_pub_free(struct load_pub *p);
+
 /* subscriber.c */
 /* Starts a subscriber on w's thread (which this must run on). Returns 0 with *out, or the
  * session's start error. */

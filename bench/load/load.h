@@ -32,6 +32,7 @@ struct okno_load_step {
     double added_p50, added_p95, added_p99;
     double dec_fps; /* per decoded track */
     bool saturated, pass;
+    int attempt;      /* 0: the first measurement of this load; n: its n-th retry */
     char reason[160]; /* why it failed (empty when it passed) */
 };
 

@@ -16,7 +16,7 @@ enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 
 struct opts {
     char *server, *target, *json, *address, *room_prefix, *pub_role, *sub_role, *token;
     int rooms, publishers, subscribers, duration, warmup, decoders, threads, timeout_ms;
-    int server_pid, max_subscribers, step_pct, max_steps, video_kbps, janus_room;
+    int server_pid, max_subscribers, step_pct, max_steps, video_kbps, janus_room, retries;
     gboolean ramp, quiet;
     double max_loss, max_p99;
 };
@@ -56,6 +56,8 @@ static int parse(struct opts *o, int argc, char **argv)
          "--ramp: subscribers added per step, % (at least one; default 25)", "PCT"},
         {"max-steps", 0, 0, G_OPTION_ARG_INT, &o->max_steps, "--ramp: steps at most (default 30)",
          "N"},
+        {"retries", 0, 0, G_OPTION_ARG_INT, &o->retries,
+         "--ramp: times a failing step is measured again before the ramp stops (default 1)", "N"},
         {"max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "--ramp: loss %% limit (0.5)", "PCT"},
         {"max-p99", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_p99,
          "--ramp: p99 added latency limit, ms (20)", "MS"},
@@ -113,8 +115,8 @@ static int parse(struct opts *o, int argc, char **argv)
     if (o->rooms < 1 || o->rooms > OKNO_LOAD_MAX_ROOMS || o->publishers < 1 || o->publishers > 64 ||
         o->subscribers < 1 || o->duration < 1 || o->warmup < 0 || o->decoders < 0 ||
         o->threads < 1 || o->threads > 16 || o->max_subscribers < 1 || o->step_pct < 1 ||
-        o->max_steps < 1 || o->video_kbps < 100 || o->video_kbps > 20000 || o->janus_room < 1 ||
-        o->max_loss <= 0 || o->max_p99 <= 0 || o->timeout_ms < 100) {
+        o->max_steps < 1 || o->retries < 0 || o->video_kbps < 100 || o->video_kbps > 20000 ||
+        o->janus_room < 1 || o->max_loss <= 0 || o->max_p99 <= 0 || o->timeout_ms < 100) {
         fprintf(stderr, "okno-bench load: a count or time is out of range (see --help)\n");
         return -1;
     }
@@ -367,6 +369,21 @@ static int run(struct opts *o)
         if (n == 0)
             okno_load_print_header(stdout);
         okno_load_print_step(stdout, &s);
+        /* The machine is shared: a step that fails is measured again (--retries) before it ends
+         * the ramp, so one burst of someone else's work does not decide the capacity. */
+        for (int a = 0; o->ramp && !s.pass && !s.saturated && a < o->retries && !err; a++) {
+            err = step(&r, subs, &s, &message);
+            if (!err) {
+                okno_load_step_judge(&s, &crit);
+                s.attempt = a + 1;
+                okno_load_print_step(stdout, &s);
+            }
+        }
+        if (err) {
+            printf("%5d %4d %5u  FAIL: %s\n", o->rooms, o->publishers, subs, message);
+            g_clear_pointer(&message, g_free);
+            break;
+        }
         json_array_append_new(steps, okno_load_step_json(&s));
         if (s.pass || !o->ramp)
             best = (int)json_array_size(steps) - 1;
@@ -413,6 +430,7 @@ int okno_bench_load_main(int argc, char **argv)
                      .timeout_ms = 10000,
                      .step_pct = 25,
                      .max_steps = 30,
+                     .retries = 1,
                      .video_kbps = 1500,
                      .janus_room = 1234,
                      .max_loss = 0.5,

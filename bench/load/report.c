@@ -74,10 +74,10 @@ void okno_load_print_step(FILE *f, const struct okno_load_step *s)
     char lat[32], add[32];
     snprintf(lat, sizeof(lat), "%.2f/%.2f", w->lat_p50, w->lat_p99);
     snprintf(add, sizeof(add), "%.2f/%.2f", s->added_p50, s->added_p99);
-    fprintf(f, "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %6.0f %s%s\n",
+    fprintf(f, "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %6.0f %s%s%s\n",
             s->rooms, s->publishers, s->subscribers, s->streams, s->fwd_pps, s->fwd_mbps, cpu, rss,
             per, s->loss_pct, s->delivered_pct, lat, add, dec, w->worker_cpu_sum_pct,
-            s->pass ? "pass" : "FAIL: ", s->reason);
+            s->pass ? "pass" : "FAIL: ", s->reason, s->attempt ? " (measured again)" : "");
     fflush(f);
 }
 
@@ -111,7 +111,7 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
                   num(s->host_busy_pct));
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, "
-        "s:I, s:o, s:o, s:o, s:b, s:s}",
+        "s:I, s:o, s:o, s:o, s:b, s:s, s:I}",
         "rooms", (json_int_t)s->rooms, "publishers", (json_int_t)s->publishers, "subscribers",
         (json_int_t)s->subscribers, "streams", (json_int_t)s->streams, "duration_s",
         num(w->seconds), "fwd_pps", num(s->fwd_pps), "fwd_mbps", num(s->fwd_mbps),
@@ -122,5 +122,5 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
         pcts(w->base_p50, w->base_p95, w->base_p99), "added_latency_ms",
         pcts(s->added_p50, s->added_p95, s->added_p99), "latency_matched", (json_int_t)w->matched,
         "latency_unmatched", (json_int_t)w->unmatched, "server", server, "decoders", dec,
-        "generator", gen, "pass", s->pass, "reason", s->reason);
+        "generator", gen, "pass", s->pass, "reason", s->reason, "attempt", (json_int_t)s->attempt);
 }

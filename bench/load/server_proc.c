@@ -120,11 +120,10 @@ int okno_proc_find_listener(uint16_t port)
         return OKNO_E_NOTFOUND;
     int pid = OKNO_E_NOTFOUND;
     const struct dirent *e;
-    int self = (int)getpid();
     while (pid < 0 && (e = readdir(d))) {
         char *end;
         long v = strtol(e->d_name, &end, 10);
-        if (*end || v <= 0 || v == self)
+        if (*end || v <= 0)
             continue;
         uint64_t inode = here;
         if (!inode) {
