@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "client/session.h"
+#include "core/log.h"
 #include "okno/err.h"
 #include "wire/rtp.h"
 
@@ -38,7 +39,7 @@ struct probe {
     enum okno_bench_target target_kind;
     guint64 janus_room;
     int duration_s, timeout_ms;
-    gboolean receive_only;
+    gboolean receive_only, debug;
     /* owned */
     GMainLoop *loop;
     struct okno_cert *cert;
@@ -266,6 +267,8 @@ static int parse_args(struct probe *p, int argc, char **argv)
         {"role", 0, 0, G_OPTION_ARG_STRING, &p->role, "role (default kiosk)", "ROLE"},
         {"token", 0, 0, G_OPTION_ARG_STRING, &p->token, "join token", "TOKEN"},
         {"address", 0, 0, G_OPTION_ARG_STRING, &p->address, "local host candidate address", "IP"},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &p->debug,
+         "log ICE, DTLS and transport events to stderr", NULL},
         {"receive-only", 0, 0, G_OPTION_ARG_NONE, &p->receive_only, "publish nothing, only receive",
          NULL},
         {"duration", 'd', 0, G_OPTION_ARG_INT, &p->duration_s, "seconds to run (0: forever)", "S"},
@@ -313,6 +316,8 @@ int main(int argc, char **argv)
     struct probe p = {.duration_s = 10};
     if (parse_args(&p, argc, argv) < 0)
         return EXIT_ERROR;
+    if (p.debug)
+        okno_log_set_level(OKNO_LOG_DEBUG);
     if (make_silence(&p) < 0 || okno_cert_generate("okno-bench", &p.cert) < 0) {
         fprintf(stderr, "okno-bench-probe: cannot set up Opus or the DTLS certificate\n");
         return EXIT_ERROR;
