@@ -285,7 +285,7 @@ void okno_plot_svg(const json_t *report, GString *out)
                            "font-weight=\"bold\">okno-bench call: profile ",
                            W, h, W, h, LEFT);
     escape(out, json_string_value(json_object_get(report, "profile")));
-    g_string_append_printf(out, " (%g s, target ", isfinite(d) ? d : 0);
+    g_string_append_printf(out, " (%.1f s, target ", isfinite(d) ? d : 0);
     escape(out, json_string_value(json_object_get(report, "target")));
     g_string_append(out, ")</text>\n<text x=\"");
     g_string_append_printf(out, "%.1f\" y=\"42\" font-size=\"12\" fill=\"#555\">", LEFT);
