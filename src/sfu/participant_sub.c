@@ -156,24 +156,6 @@ void okno_participant_renegotiate(struct okno_participant *p)
     }
 }
 
-/* The transport's stamped extensions, as the first accepted section that took them says; the
- * transport-wide numbers only where the client also agreed to send transport-cc feedback. */
-static void take_ext_ids(struct okno_participant *p, const struct okno_sub_answer *ans, size_t n)
-{
-    uint8_t twcc = 0, abs = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct okno_sub_answer_media *m = &ans->media[i];
-        if (!m->accepted)
-            continue;
-        if (!twcc && (m->fb & OKNO_FB_TRANSPORT_CC))
-            twcc = m->ext_ids[OKNO_EXT_TWCC];
-        if (!abs)
-            abs = m->ext_ids[OKNO_EXT_ABS_SEND_TIME];
-    }
-    if (p->sub_bwe)
-        okno_sub_bwe_set_ids(p->sub_bwe, twcc, abs);
-}
-
 void okno_participant_answer(struct okno_participant *p, uint64_t req, const char *text)
 {
     struct okno_sfu *sfu = p->room->sfu;
@@ -197,7 +179,11 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         g_free(ans);
         return;
     }
-    take_ext_ids(p, ans, n);
+    if (p->sub_bwe) {
+        uint8_t twcc, abs;
+        okno_sub_bwe_ids_from_answer(ans, n, &twcc, &abs);
+        okno_sub_bwe_set_ids(p->sub_bwe, twcc, abs);
+    }
     for (size_t i = 0; i < n; i++) {
         struct okno_subscription *sub = p->subs->pdata[i];
         const struct okno_sub_answer_media *m = &ans->media[i];

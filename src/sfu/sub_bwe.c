@@ -68,6 +68,23 @@ void okno_sub_bwe_set_ids(struct okno_sub_bwe *b, uint8_t twcc_id, uint8_t abs_s
     b->abs_send_time_id = abs_send_time_id;
 }
 
+void okno_sub_bwe_ids_from_answer(const struct okno_sub_answer *ans, size_t n, uint8_t *twcc_id,
+                                  uint8_t *abs_send_time_id)
+{
+    uint8_t twcc = 0, abs = 0;
+    for (size_t i = 0; i < n && i < OKNO_NEG_MAX_MEDIA; i++) {
+        const struct okno_sub_answer_media *m = &ans->media[i];
+        if (!m->accepted)
+            continue;
+        if (!twcc && (m->fb & OKNO_FB_TRANSPORT_CC))
+            twcc = m->ext_ids[OKNO_EXT_TWCC];
+        if (!abs)
+            abs = m->ext_ids[OKNO_EXT_ABS_SEND_TIME];
+    }
+    *twcc_id = twcc;
+    *abs_send_time_id = abs;
+}
+
 /* Finds the element id of the parsed packet and returns its value's offset in the packet, or -1. */
 static long element_at(const struct okno_rtp_pkt *rtp, uint8_t id, uint8_t len)
 {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "okno/bwe.h"
+#include "sfu/sub_offer.h"
 
 /* Sequence numbers the history remembers: a power of two dividing 65536 (a number keeps its slot
  * across the wrap). At 1,000 packets a second, four seconds: feedback comes every 50-100 ms. */
@@ -86,6 +87,14 @@ int okno_sub_bwe_attach(struct okno_sub_bwe *b, const struct okno_bwe_ops *ops, 
 /* The header extension ids the subscriber's answer accepted (0: not negotiated). Numbering starts
  * once twcc_id is set; the ids are the transport's, shared by every section of the BUNDLE. */
 void okno_sub_bwe_set_ids(struct okno_sub_bwe *b, uint8_t twcc_id, uint8_t abs_send_time_id);
+
+/* The stamped extensions' ids that a checked subscriber answer (ans, n sections) accepted for the
+ * transport, as the first accepted section that took each says (BUNDLE shares ids across
+ * sections): abs-send-time wherever it was kept, transport-wide-cc only where the client also
+ * agreed to send transport-cc feedback, since numbers nobody reports on are wasted bytes. 0: not
+ * negotiated. */
+void okno_sub_bwe_ids_from_answer(const struct okno_sub_answer *ans, size_t n, uint8_t *twcc_id,
+                                  uint8_t *abs_send_time_id);
 
 /* An RTP packet pkt[0..len) about to be protected and sent at now_us (probe: padding or RTX sent to
  * probe): when it carries the transport-wide-cc element, writes the next sequence number into it

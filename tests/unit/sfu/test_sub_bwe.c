@@ -610,6 +610,105 @@ static void test_mangled_feedback_is_refused_or_handed_over_whole(void **state)
     okno_sub_bwe_free(b);
 }
 
+/* okno's offer for an Opus and a VP8 track, as participant_sub.c writes the slots: the one the
+ * browsers answered in tests/fixtures/sdp/{chromium,firefox}-sub-answer.sdp. */
+static void answer_slots(struct okno_sub_slot *s)
+{
+    memset(s, 0, 2 * sizeof *s);
+    s[0].mid = "0";
+    s[0].track = (struct okno_sub_track){
+        .participant = "p3",
+        .track = "p3-a0",
+        .kind = OKNO_MEDIA_AUDIO,
+        .codec = {.pt = 111, .channels = 2, .clock = 48000, .name = "opus"},
+        .rtx_pt = -1,
+        .red_pt = 63,
+        .ssrc = 0x11111111,
+        .cname = "okno-p3",
+        .ext_ids = {[OKNO_EXT_MID] = 1, [OKNO_EXT_ABS_SEND_TIME] = 2, [OKNO_EXT_TWCC] = 3},
+        .fb = OKNO_FB_TRANSPORT_CC,
+    };
+    s[1].mid = "1";
+    s[1].track = (struct okno_sub_track){
+        .participant = "p3",
+        .track = "p3-v1",
+        .kind = OKNO_MEDIA_VIDEO,
+        .codec = {.pt = 96, .clock = 90000, .name = "VP8"},
+        .rtx_pt = 97,
+        .red_pt = -1,
+        .ssrc = 0x22222222,
+        .rtx_ssrc = 0x33333333,
+        .cname = "okno-p3",
+        .ext_ids = {[OKNO_EXT_MID] = 1, [OKNO_EXT_ABS_SEND_TIME] = 2, [OKNO_EXT_TWCC] = 3},
+        .fb = OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR | OKNO_FB_TRANSPORT_CC |
+              OKNO_FB_GOOG_REMB,
+    };
+}
+
+/* The ids the answer in file gives the transport, with every line containing one of drop[] cut. */
+static void ids_of(const char *file, const char *const *drop, uint8_t *twcc, uint8_t *ast)
+{
+    char *text = okno_test_read_file(file, NULL);
+    GString *kept = g_string_new(NULL);
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        bool cut = false;
+        for (const char *const *d = drop; d && *d && !cut; d++)
+            cut = strstr(*l, *d) != NULL;
+        if (!cut && **l)
+            g_string_append_printf(kept, "%s\n", *l);
+    }
+    g_strfreev(lines);
+    free(text);
+    struct okno_sub_slot slots[2];
+    answer_slots(slots);
+    struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
+    char reason[OKNO_NEG_REASON_LEN];
+    int rc =
+        okno_sub_offer_check_answer(slots, 2, kept->str, kept->len, ans, reason, sizeof reason);
+    if (rc != 0)
+        fail_msg("%s: %s", file, reason);
+    okno_sub_bwe_ids_from_answer(ans, 2, twcc, ast);
+    g_free(ans);
+    g_string_free(kept, TRUE);
+}
+
+static void test_browser_answers_give_the_transport_its_stamped_ids(void **state)
+{
+    (void)state;
+    uint8_t twcc, ast;
+    ids_of("fixtures/sdp/chromium-sub-answer.sdp", NULL, &twcc, &ast);
+    assert_int_equal(twcc, 3);
+    assert_int_equal(ast, 2);
+    /* Firefox keeps abs-send-time on video only: the transport has it all the same. */
+    ids_of("fixtures/sdp/firefox-sub-answer.sdp", NULL, &twcc, &ast);
+    assert_int_equal(twcc, 3);
+    assert_int_equal(ast, 2);
+    /* Without transport-cc feedback nobody would report on the numbers: none are written. */
+    const char *const no_fb[] = {" transport-cc", NULL};
+    ids_of("fixtures/sdp/chromium-sub-answer.sdp", no_fb, &twcc, &ast);
+    assert_int_equal(twcc, 0);
+    assert_int_equal(ast, 2);
+    const char *const no_ext[] = {"transport-wide-cc", "abs-send-time", NULL};
+    ids_of("fixtures/sdp/firefox-sub-answer.sdp", no_ext, &twcc, &ast);
+    assert_int_equal(twcc, 0);
+    assert_int_equal(ast, 0);
+    /* Feedback agreed on one section is enough: audio's still counts. */
+    const char *const video_only[] = {"a=rtcp-fb:96 transport-cc", NULL};
+    ids_of("fixtures/sdp/chromium-sub-answer.sdp", video_only, &twcc, &ast);
+    assert_int_equal(twcc, 3);
+    /* A rejected section does not count, whatever it lists. */
+    struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
+    ans->media[0] = (struct okno_sub_answer_media){
+        .accepted = false, .fb = OKNO_FB_TRANSPORT_CC, .ext_ids = {[OKNO_EXT_TWCC] = 7}};
+    ans->media[1] = (struct okno_sub_answer_media){
+        .accepted = true, .fb = OKNO_FB_TRANSPORT_CC, .ext_ids = {[OKNO_EXT_TWCC] = 9}};
+    okno_sub_bwe_ids_from_answer(ans, 2, &twcc, &ast);
+    assert_int_equal(twcc, 9);
+    assert_int_equal(ast, 0);
+    g_free(ans);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_estimate_is_logged_at_info_when_it_halves_or_doubles),
         cmocka_unit_test(test_ops_missing_an_entry_make_no_estimator),
         cmocka_unit_test(test_mangled_feedback_is_refused_or_handed_over_whole),
+        cmocka_unit_test(test_browser_answers_give_the_transport_its_stamped_ids),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
