@@ -93,7 +93,7 @@ static void send_twcc(struct okno_participant *p, int64_t now_us)
 static void send_remb(struct okno_participant *p, int64_t now_us)
 {
     uint64_t cap = okno_participant_publisher_cap_bps(p);
-    if (okno_pub_fb_set_cap(p->pub_fb, cap))
+    if (okno_pub_fb_set_cap(p->pub_fb, cap) && p->pub_fb->remb)
         okno_log(OKNO_LOG_INFO, "sfu", "%s: publisher capped at %llu kbit/s%s", p->id,
                  (unsigned long long)(cap / 1000u),
                  cap == OKNO_PUB_FB_UNWATCHED_BPS ? " (nobody receives its video)" : "");
