@@ -6,9 +6,14 @@
  * clamped to the configured bounds; probe clusters are asked for when the estimate needs to grow
  * faster than AIMD lets it.
  *
- * Unlike libwebrtc's loss-based v1, loss is judged congestive only when it comes with queuing
- * delay growth (overuse, or delay near the largest seen): random loss on a radio link only stops
- * increases and trims the rate modestly, congestive loss backs off as GCC says.
+ * Unlike libwebrtc's loss-based v1, loss is judged congestive only when it comes with a filled
+ * queue (the packets either side of a loss met a queuing delay near the largest seen lately):
+ * random loss on a radio link only slows increases and trims the rate by at most 20 %, congestive
+ * loss backs off as GCC says. Two more departures from plain GCC: a standing queue the trend
+ * cannot see (filled by a probe or a capacity drop, no longer growing) is drained once by going
+ * below the acknowledged rate, and the base delay is measured anew when that does not lower it
+ * (a longer path, not a queue); and the acknowledged rate counts only the arrival time feedback
+ * covered, so lost feedback is not read as a slower link.
  *
  * Time is always a parameter (a monotonic microsecond clock) and nothing is allocated after
  * create. It deliberately does not pace, send or parse anything itself (src/wire/twcc.h parses the

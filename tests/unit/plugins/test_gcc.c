@@ -124,6 +124,49 @@ static void test_initial_probes(void **state)
     okno_gcc_destroy(g);
 }
 
+/* A probe cluster delivered at the rate it was sent raises the estimate to that rate; one the link
+ * squeezed counts at 95 % of what arrived. */
+static void test_probe_result(void **state)
+{
+    (void)state;
+    struct okno_gcc *g;
+    assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
+    struct okno_gcc_estimate e;
+    okno_gcc_estimate(g, 0, &e);
+    assert_int_equal(e.probe_bps, 900000);
+    /* 1200 bytes at 900 kbit/s: one every 10.67 ms; 8 packets. */
+    struct okno_twcc_entry w[16];
+    int64_t gap = 1200 * 8 * 1000000LL / 900000;
+    for (int i = 0; i < 8; i++) {
+        okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
+        w[i] = (struct okno_twcc_entry){
+            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * gap};
+    }
+    /* The 6 x start request follows; the sender does not serve it here. */
+    okno_gcc_estimate(g, 8 * gap, &e);
+    assert_int_equal(e.probe_bps, 1800000);
+    feed(g, w, 8, 200 * MS);
+    okno_gcc_estimate(g, 200 * MS, &e);
+    printf("# probe at 900 kbit/s delivered intact: target %u\n", e.target_bps);
+    assert_true(e.target_bps >= 850000 && e.target_bps <= 950000);
+    okno_gcc_destroy(g);
+
+    /* A link of 500 kbit/s under a 900 kbit/s probe: arrivals spaced 19.2 ms. */
+    assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
+    okno_gcc_estimate(g, 0, &e);
+    int64_t slow = 1200 * 8 * 1000000LL / 500000;
+    for (int i = 0; i < 8; i++) {
+        okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
+        w[i] = (struct okno_twcc_entry){
+            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * slow};
+    }
+    feed(g, w, 8, 300 * MS);
+    okno_gcc_estimate(g, 300 * MS, &e);
+    printf("# probe at 900 kbit/s through 500 kbit/s: target %u\n", e.target_bps);
+    assert_true(e.target_bps >= 450000 && e.target_bps <= 500000);
+    okno_gcc_destroy(g);
+}
+
 static void test_remb_only(void **state)
 {
     (void)state;
@@ -453,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_initial_probes),
+        cmocka_unit_test(test_probe_result),
         cmocka_unit_test(test_remb_only),
         cmocka_unit_test(test_rr_only),
         cmocka_unit_test(test_rr_ignored_with_twcc),
