@@ -35,6 +35,7 @@ struct sim {
     /* sender */
     size_t pkt_bytes;
     uint64_t fixed_bps; /* not 0: send at this rate whatever the estimate */
+    bool no_probe;      /* a sender that never probes (the estimate alone must climb) */
     uint64_t cross_bps; /* not 0: unresponsive cross traffic into the same queue */
     int64_t next_cross_us;
     uint64_t cross_seq;
@@ -107,7 +108,7 @@ static inline void sim_send(struct sim *s)
     okno_gcc_estimate(s->g, s->now_us, &e);
     bool probe = false;
     uint64_t rate = e.target_bps;
-    if (s->probe_until_us < s->now_us && e.probe_wanted) {
+    if (!s->no_probe && s->probe_until_us < s->now_us && e.probe_wanted) {
         /* A cluster of about 20 ms at the asked rate, at least 5 packets. */
         s->probe_bps = e.probe_bps;
         s->probe_until_us = s->now_us + 20000;

@@ -511,6 +511,59 @@ static void test_long_rtt_lossy_feedback(void **state)
     sim_free(s);
 }
 
+/* A sender that never probes (a server that cannot pad): the estimate still climbs from 0.6 to
+ * 2.5 Mbit/s by itself, multiplicatively once the acked rate leaves the old capacity behind; and
+ * a jittery link that reorders packets. */
+static void test_no_probe_and_reordering(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = link_at(600000);
+    struct sim *s = sim_new(NULL, &lp, 31);
+    s->no_probe = true;
+    struct okno_gcc_estimate e;
+    while (s->now_us < 30 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("noprobe", s, &e);
+    }
+    uint32_t at600 = e.target_bps;
+    lp = link_at(2500000);
+    sim_set_link(s, &lp);
+    int64_t t0 = s->now_us, above = -1;
+    while (s->now_us < t0 + 40 * S && above < 0) {
+        e = sim_step(s, 100 * MS);
+        trace("noprobe", s, &e);
+        if (e.target_bps >= 2000000)
+            above = s->now_us - t0;
+    }
+    sim_free(s);
+
+    lp = link_at(2000000);
+    lp.jitter_us = 4 * MS;
+    lp.jitter_reorder = true;
+    s = sim_new(NULL, &lp, 37);
+    double sum = 0;
+    int n = 0;
+    while (s->now_us < 30 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("reorder", s, &e);
+        if (s->now_us > 10 * S) {
+            sum += e.target_bps;
+            n++;
+        }
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# without probes: 30 s on 0.6 Mbit/s reach %u, then 2 Mbit/s %.1f s after the step to "
+           "2.5; reordering 2 Mbit/s link (4 ms jitter): mean 10-30 s %.0f (%.0f %%), %llu lost "
+           "reported\n",
+           at600, (double)above / 1e6, sum / n, 100 * sum / n / 2000000,
+           (unsigned long long)st.packets_lost);
+    assert_true(at600 >= 450000 && at600 <= 700000);
+    assert_true(above >= 0 && above <= 30 * S);
+    assert_true(sum / n >= 0.7 * 2000000);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_same_loss_fixed_rate),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_long_rtt_lossy_feedback),
+        cmocka_unit_test(test_no_probe_and_reordering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
