@@ -6,7 +6,7 @@
 
 #include "okno/err.h"
 
-#define US_PER_S  1000000
+#define US_PER_S  ((int64_t)1000000)
 #define CREDIT_US 2000    /* idle credit kept, at the pacing rate */
 #define MAX_DRAIN 1000000 /* a queue longer than this (us) drains faster */
 #define MAX_SLOTS 65536u

@@ -159,7 +159,7 @@ static int setup_video(struct okno_sender *s, int64_t now_us)
     s->encoder_kbps = ec.start_kbps;
     s->encoder_set_us = now_us;
     uint64_t x = (uint64_t)c->seed * 7919 + 17;
-    for (unsigned i = 0; i < s->n_enc; i++) {
+    for (unsigned i = 0; i < s->n_enc && i < OKNO_VP8_MAX_ENCODINGS; i++) {
         struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(i)];
         st->used = true;
         st->ssrc = c->video_ssrc[i];
