@@ -61,7 +61,9 @@ int okno_receiver_create(const struct okno_receiver_config *cfg, struct okno_rec
     r->first_pkt_us = -1;
     r->rtt_us = -1;
     r->next_rr_us = r->next_frame_poll_us = r->next_audio_us = INT64_MAX;
-    r->last_pli_us = r->key_start_us = r->need_since_us = INT64_MIN;
+    r->last_pli_us = r->key_start_us = r->need_since_us = r->last_psnr_us = INT64_MIN;
+    if (!r->cfg.psnr_interval_us)
+        r->cfg.psnr_interval_us = 200000;
     r->need_prev = true; /* the depacketizer starts waiting for a key frame */
     int rc = okno_metrics_init(&r->m, cfg->video, cfg->start_us, cfg->timeline_s, LATENCY_CAP);
     if (rc) {

@@ -35,6 +35,10 @@ struct okno_receiver_config {
                                re-NACK, at least 3 RTT + 100 ms; 0: 1 s (browsers keep asking
                                for longer) */
     int64_t audio_delay_us; /* audio playout delay after the first packet; 0: 60 ms */
+    /* PSNR is measured on one decoded frame per interval: regenerating the reference costs about
+     * 5 ms at 640x360 (20 at 1280x720), too much CPU for every frame of every receiver on a
+     * small machine. 0: 200 ms (5 frames a second); negative: every frame. */
+    int64_t psnr_interval_us;
 };
 
 struct okno_receiver;

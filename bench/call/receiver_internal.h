@@ -43,6 +43,7 @@ struct okno_receiver {
     struct okno_vsrc src;           /* video with decode and a source size only */
     bool have_src;
     struct okno_image psnr_scratch; /* the regenerated reference, sized at the first frame */
+    int64_t last_psnr_us;           /* INT64_MIN: none yet */
     struct okno_audio_rx *arx;      /* audio only */
     struct okno_stream_metrics m;
     uint8_t unwrap[OKNO_RECEIVER_MAX_PKT]; /* an RTX packet's original */

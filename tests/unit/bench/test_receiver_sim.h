@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "call/receiver.h"
 #include "linkemu/link.h"
@@ -140,7 +141,16 @@ struct sim {
         int64_t at;
     } * rtcp; /* owned, SIM_MAX_RTCP */
     size_t n_rtcp;
+    /* CPU time spent in okno_receiver_on_rtp and _poll, for the printed cost per packet */
+    uint64_t rx_ns, rx_calls;
 };
+
+static inline uint64_t sim_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline int sim_send_rtcp(void *arg, const uint8_t *pkt, size_t len)
 {
@@ -346,13 +356,18 @@ static inline void sim_run(struct sim *s, int64_t duration_us)
         struct sim_pkt *p;
         bool got = false;
         while ((p = sim_link_recv(&s->down, s->now)) != NULL) {
+            uint64_t t0 = sim_cpu_ns();
             okno_receiver_on_rtp(s->rx, p->buf, p->len, p->at);
+            s->rx_ns += sim_cpu_ns() - t0;
+            s->rx_calls++;
             got = true;
         }
         while ((p = sim_link_recv(&s->up, s->now)) != NULL)
             sim_on_feedback(s, p->buf, p->len);
         if (got || s->now >= next_poll) {
+            uint64_t t0 = sim_cpu_ns();
             next_poll = okno_receiver_poll(s->rx, s->now);
+            s->rx_ns += sim_cpu_ns() - t0;
             assert_true(next_poll > s->now);
         }
     }
