@@ -283,7 +283,9 @@ int64_t okno_receiver_poll(struct okno_receiver *r, int64_t now_us)
     if (r->cfg.video) {
         next = min64(next, r->next_frame_poll_us);
         int64_t nack = okno_nack_generator_next_wakeup(r->ng);
-        next = min64(next, nack > now_us ? nack : now_us + 1000);
+        /* A wake-up already past is a re-NACK still waiting for the RTT: look again in 10 ms
+         * rather than spin. */
+        next = min64(next, nack > now_us ? nack : now_us + 10000);
         if (okno_vp8depack_keyframe_needed(r->depack) || r->pli_wanted) {
             int64_t pli = r->last_pli_us == INT64_MIN
                               ? now_us + OKNO_RECEIVER_FRAME_POLL_US

@@ -165,8 +165,7 @@ void okno_rx_transport_on_rtp(struct okno_rx_transport *t, const uint8_t *buf, s
     uint16_t seq;
     if (t->cfg.ext_twcc && okno_rtp_ext_get_twcc(&pkt, (uint8_t)t->cfg.ext_twcc, &seq) == 0)
         on_twcc(t, seq, now_us);
-    if (pkt.payload_len > 0) /* padding-only probes do not count for sequence loss */
-        on_src(t, &pkt);
+    on_src(t, &pkt); /* padding-only probes too: they take RTX sequence numbers */
 }
 
 /* Losses since the last look (transport-wide numbers or per SSRC), expected in *expected. */
