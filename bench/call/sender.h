@@ -57,6 +57,9 @@ int64_t okno_sender_poll(struct okno_sender *s, int64_t now_us);
 void okno_sender_on_rtcp(struct okno_sender *s, const uint8_t *pkt, size_t len, int64_t now_us);
 
 struct okno_sender_stats {
+    /* rtp_*: every RTP packet sent (media, RTX, padding); rtx_packets answered NACKs; padding
+     * packets probed; frames_* count per encoding; frames_dropped: by the encoder's rate control,
+     * a full pacer, or a capture time the owner's poll came too late for */
     uint64_t rtp_packets, rtp_bytes, rtx_packets, padding_packets, frames_encoded, frames_dropped,
         keyframes;
     uint64_t nacks_received, plis_received, firs_received, rembs_received, twcc_feedbacks,

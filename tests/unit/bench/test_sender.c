@@ -249,6 +249,44 @@ static void test_sender_answers_nack_with_rtx(void **state)
     okno_sender_stats(l.s, l.now, &st);
     assert_int_equal(st.nacks_received, 3);
     assert_int_equal(st.rtx_packets, 1);
+
+    /* With a round trip of 100 ms known (an RR on the last video SR), a packet is resent once per
+     * round trip however often it is NACKed. */
+    size_t sr = l.n_rtcp;
+    while (sr-- > 0) {
+        struct okno_rtcp_pkt p;
+        struct okno_rtcp_sr r;
+        if (okno_rtcp_parse(l.rtcp[sr].buf, l.rtcp[sr].len, &p) > 0 &&
+            okno_rtcp_sr_parse(&p, &r) == 0 && r.ssrc == 0x2222) {
+            struct okno_rtcp_rr rr = {.ssrc = 9, .report_count = 1};
+            rr.blocks[0] = (struct okno_rtcp_report_block){
+                .ssrc = 0x2222,
+                .lsr = okno_ntp_mid32(r.ntp),
+                .dlsr = okno_rtcp_dlsr_from_us((uint64_t)(l.now - l.rtcp[sr].at - 100000))};
+            uint8_t buf[64];
+            int n = okno_rtcp_rr_build(&rr, buf, sizeof buf);
+            loop_rtcp_in(&l, buf, (size_t)n);
+            break;
+        }
+    }
+    okno_sender_stats(l.s, l.now, &st);
+    assert_true(st.rtt_us > 99000 && st.rtt_us < 101000);
+    struct okno_rtp_pkt recent = loop_parse(&l, first_video(&l, l.n_rtp - 20, 0x2222));
+    nack(&l, 0x2222, recent.seq);
+    loop_run(&l, l.now + 50000);
+    nack(&l, 0x2222, recent.seq);
+    loop_run(&l, l.now + 60000);
+    nack(&l, 0x2222, recent.seq);
+    loop_run(&l, l.now + 5000);
+    okno_sender_stats(l.s, l.now, &st);
+    assert_int_equal(st.rtx_packets, 3);
+
+    /* The history keeps a second: the first packet, NACKed 1.5 s on, is gone. */
+    loop_run(&l, LOOP_T0 + S(2) + 500000);
+    nack(&l, 0x2222, orig.seq);
+    loop_run(&l, l.now + 5000);
+    okno_sender_stats(l.s, l.now, &st);
+    assert_int_equal(st.rtx_packets, 3);
     loop_free(&l);
 }
 

@@ -156,6 +156,43 @@ static void test_sender_paces_and_audio_never_waits(void **state)
     loop_free(&l);
 }
 
+/* The estimator asks for a first probe at 3 x the start rate: padding-only RTX packets at that
+ * rate, at least five, marked as probes (they count in the estimator's clusters). */
+static void test_sender_probes_at_the_rate_asked(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    l.twcc = true;
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.start_kbps = 400;
+    c.rtx_ssrc[0] = 0x3333;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(1));
+    size_t n = 0;
+    int64_t first = 0, last = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < l.n_rtp; i++) {
+        struct okno_rtp_pkt p = loop_parse(&l, i);
+        if (p.ssrc != 0x3333 || !okno_rtx_is_padding_only(&p))
+            continue;
+        if (n == 5)
+            break; /* the first cluster has at least five (the next one follows at once) */
+        if (n == 0)
+            first = l.rtp[i].at;
+        else
+            bytes += l.rtp[i].len; /* the rate between the first and the last packet */
+        last = l.rtp[i].at;
+        n++;
+    }
+    assert_true(n >= 5);
+    double bps = (double)bytes * 8 * 1e6 / (double)(last - first);
+    printf("# first probe cluster: %.0f kbit/s over its first %zu packets (3 x 400 asked)\n",
+           bps / 1000, n);
+    assert_true(bps > 1200000 * 0.8 && bps < 1200000 * 1.25);
+    loop_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_sender_remb_caps_the_target),
         cmocka_unit_test(test_sender_twcc_feedback_moves_the_target),
         cmocka_unit_test(test_sender_paces_and_audio_never_waits),
+        cmocka_unit_test(test_sender_probes_at_the_rate_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
