@@ -31,11 +31,12 @@
 /* A queuing delay above STANDING_Q_US for STANDING_FOR_US without overuse is a standing queue
  * (filled by a probe or a capacity drop, then no longer growing, so the trend does not see it):
  * the rate drops once below the acknowledged one, by the share that drains it in about
- * DRAIN_US. If the delay has not fallen REBASE_AFTER_US later although we sent less, and nothing
- * was lost meanwhile (an overflowing queue is real, filled by other flows), the path got longer:
- * the base delay is measured anew instead. */
+ * DRAIN_US, and does not climb until it has drained. If the delay has not fallen REBASE_AFTER_US
+ * later although we sent less, and nothing was lost meanwhile (an overflowing queue is real, filled
+ * by other flows), the path got longer: the base delay is measured anew instead. */
 #define STANDING_Q_US   50000
 #define STANDING_FOR_US 1000000
+#define STANDING_MAX_US 150000 /* a queue this long is drained at once */
 #define DRAIN_US        1000000
 #define DRAIN_MAX_SHARE 0.5
 #define REBASE_AFTER_US 2000000
@@ -249,12 +250,14 @@ static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now
             g->q_high_since_us = now_us;
     } else {
         g->q_high_since_us = -1;
-        if (q < STANDING_Q_US / 2)
+        if (q < STANDING_Q_US / 2) {
             g->drain_armed = true;
+            g->drain_at_us = -1; /* drained */
+        }
     }
-    if (g->drain_armed && g->q_high_since_us >= 0 &&
-        now_us - g->q_high_since_us >= STANDING_FOR_US && g->usage != OKNO_GCC_OVERUSE &&
-        acked > 0) {
+    bool standing = g->q_high_since_us >= 0 &&
+                    (now_us - g->q_high_since_us >= STANDING_FOR_US || q > STANDING_MAX_US);
+    if (g->drain_armed && standing && g->usage != OKNO_GCC_OVERUSE && acked > 0) {
         double share = (double)q / DRAIN_US;
         if (share > DRAIN_MAX_SHARE)
             share = DRAIN_MAX_SHARE;
@@ -307,11 +310,15 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     uint32_t recent = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_US);
     uint32_t acked_now =
         g->usage == OKNO_GCC_OVERUSE && recent > 0 && recent < acked ? recent : acked;
-    okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, okno_gcc_loss_increase_scale(&g->loss),
-                         now_us);
+    /* While a drain runs the rate does not climb back, or the queue would not drain. */
+    double scale = g->drain_at_us >= 0 ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
+    okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, scale, now_us);
     check_standing_queue(g, acked, now_us);
+    /* A probe that filled the queue says the link carries what arrived, but not while draining:
+     * that would refill it. */
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
-        okno_gcc_aimd_raise(&g->aimd, r, now_us);
+        if (g->drain_at_us < 0)
+            okno_gcc_aimd_raise(&g->aimd, r, now_us);
     okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
     okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);
     update_target(g);
