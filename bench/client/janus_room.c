@@ -440,9 +440,11 @@ int okno_janus_room_publish(struct okno_janus_room *r, const char *sdp, okno_jan
     struct forward *f = g_new(struct forward, 1);
     f->done = done;
     f->arg = arg;
-    int rc =
-        okno_janus_message(r->j, r->pub, json_pack("{s:s}", "request", "publish"),
-                           json_pack("{s:s, s:s}", "type", "offer", "sdp", sdp), on_published, f);
+    /* client_sdp lists simulcast rids low to high (q;h;f); Janus assumes high to low unless told.
+     */
+    json_t *jsep = json_pack("{s:s, s:s, s:s}", "type", "offer", "sdp", sdp, "rid_order", "lmh");
+    int rc = okno_janus_message(r->j, r->pub, json_pack("{s:s}", "request", "publish"), jsep,
+                                on_published, f);
     if (rc < 0)
         g_free(f);
     return rc;
