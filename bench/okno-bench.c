@@ -15,6 +15,8 @@ struct mode {
 static const struct mode modes[] = {
     {"call", okno_bench_call_main,
      "a kiosk and a specialist in one room, the kiosk's link emulated by a profile"},
+    {"load", okno_bench_load_main,
+     "many clients against one server: its CPU, memory, added latency; --ramp to its capacity"},
 };
 
 static void usage(FILE *f)

@@ -6,5 +6,7 @@
 
 /* `okno-bench call`: a kiosk and a specialist in one room, the kiosk behind an emulated link. */
 int okno_bench_call_main(int argc, char **argv);
+/* `okno-bench load`: many clients against one server, its capacity, added latency and memory. */
+int okno_bench_load_main(int argc, char **argv);
 
 #endif

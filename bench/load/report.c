@@ -53,9 +53,9 @@ void okno_load_step_judge(struct okno_load_step *s, const struct okno_load_crite
 
 void okno_load_print_header(FILE *f)
 {
-    fprintf(f, "%5s %4s %5s %7s %8s %7s %7s %7s %7s %8s %7s %15s %15s %11s %6s %s\n", "rooms",
+    fprintf(f, "%5s %4s %5s %7s %8s %7s %7s %7s %7s %8s %7s %15s %15s %11s %9s %s\n", "rooms",
             "pubs", "subs", "streams", "fwd pps", "Mbit/s", "srv CPU", "RSS MB", "MiB/str",
-            "loss %", "deliv%", "lat p50/p99 ms", "added p50/p99", "dec fps/frz", "gen%",
+            "loss %", "deliv%", "lat p50/p99 ms", "added p50/p99", "dec fps/frz", "gen/host%",
             "verdict");
 }
 
@@ -71,12 +71,13 @@ void okno_load_print_step(FILE *f, const struct okno_load_step *s)
         snprintf(rss, sizeof(rss), "%.1f", s->rss_mb);
         snprintf(per, sizeof(per), "%.3f", s->mib_per_stream);
     }
-    char lat[32], add[32];
+    char lat[32], add[32], cpus[24];
+    snprintf(cpus, sizeof(cpus), "%.0f/%.0f", w->worker_cpu_sum_pct, s->host_busy_pct);
     snprintf(lat, sizeof(lat), "%.2f/%.2f", w->lat_p50, w->lat_p99);
     snprintf(add, sizeof(add), "%.2f/%.2f", s->added_p50, s->added_p99);
-    fprintf(f, "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %6.0f %s%s%s\n",
+    fprintf(f, "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %9s %s%s%s\n",
             s->rooms, s->publishers, s->subscribers, s->streams, s->fwd_pps, s->fwd_mbps, cpu, rss,
-            per, s->loss_pct, s->delivered_pct, lat, add, dec, w->worker_cpu_sum_pct,
+            per, s->loss_pct, s->delivered_pct, lat, add, dec, cpus,
             s->pass ? "pass" : "FAIL: ", s->reason, s->attempt ? " (measured again)" : "");
     fflush(f);
 }

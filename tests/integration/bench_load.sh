@@ -9,7 +9,6 @@
 plan=11
 echo "1..$plan"
 bench=$OKNO_BUILD/bench/okno-bench
-[ -x "$bench" ] || bench=$OKNO_BUILD/bench/okno-bench-load # until okno-bench links the load mode
 
 fail_rest() {
     while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
