@@ -64,7 +64,9 @@ void okno_gcc_destroy(struct okno_gcc *g);
 
 /* A packet carrying transport-wide sequence number seq (as stamped, 16 bit) left at send_us; bytes
  * is the whole RTP packet size; probe marks packets of a probe cluster (padding or RTX sent to
- * probe). */
+ * probe). When an estimate says probe_wanted, send at probe_bps in all for 15-20 ms and at least
+ * 5 packets, marking every packet of that burst (media ones too) as probe; the request clears once
+ * enough was sent, or after 1 s unanswered. */
 void okno_gcc_on_packet_sent(struct okno_gcc *g, uint16_t seq, size_t bytes, int64_t send_us,
                              bool probe);
 
@@ -84,7 +86,7 @@ struct okno_gcc_fb_entry {
 
 /* The same as okno_gcc_on_feedback for entries[0..n) of one feedback packet in sequence order; a
  * packet handed over in parts may be given in consecutive calls. Returns 0, or OKNO_E_INVAL for a
- * NULL estimator or entries with n > 0. */
+ * NULL estimator, or NULL entries with n > 0. */
 int okno_gcc_on_feedback_entries(struct okno_gcc *g, const struct okno_gcc_fb_entry *entries,
                                  size_t n, int64_t now_us);
 
