@@ -17,7 +17,7 @@ const [freeUrl, cappedUrl, capArg] = process.argv.slice(2);
 const capKbps = Number(capArg);
 // Chromium starts its estimate at 300 kbit/s; with feedback it probes and grows within seconds.
 const START_KBPS = 300;
-const WATCH_MS = 7000;
+const WATCH_MS = 6000;
 
 export const CHECKS = [
     'two Chromium participants join the room on okno with the default publisher cap',
