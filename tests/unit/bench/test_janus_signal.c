@@ -137,6 +137,17 @@ static void plugin_message(struct fixture *f, SoupWebsocketConnection *c, json_t
     } else if (!strcmp(req, "join") || !strcmp(req, "subscribe") || !strcmp(req, "unsubscribe")) {
         json_decref(ack);
         subscription(f, c, tid, h, req, json_object_get(body, "streams"));
+    } else if (!strcmp(req, "publish")) {
+        /* Answers only an offer that says its rids come low to high, as client_sdp writes them. */
+        json_t *jsep = json_object_get(m, "jsep");
+        const char *order = json_string_value(json_object_get(jsep, "rid_order"));
+        send_obj(c, ack);
+        json_t *e =
+            plugin_event(tid, h, json_pack("{s:s, s:s}", "videoroom", "event", "configured", "ok"));
+        if (order && !strcmp(order, "lmh"))
+            json_object_set_new(e, "jsep",
+                                json_pack("{s:s, s:s}", "type", "answer", "sdp", "v=0 answer\r\n"));
+        send_obj(c, e);
     } else if (!strcmp(req, "start")) {
         send_obj(c, ack);
         send_obj(c, plugin_event(tid, h,
@@ -499,6 +510,39 @@ static void test_janus_room_subscribes_batches_and_retries(void **state)
     g_free(joined.message);
 }
 
+static void record_sdp(void *arg, int err, json_t *reply, const char *message)
+{
+    (void)message;
+    char **out = arg;
+    const char *sdp = json_string_value(json_object_get(reply, "sdp"));
+    *out = g_strdup(err == 0 && sdp ? sdp : "error");
+}
+
+static void test_janus_room_publish_gives_the_answer(void **state)
+{
+    struct fixture *f = *state;
+    struct result open = {0}, joined = {0};
+    assert_int_equal(okno_janus_room_connect(f->ctx, f->url, 0, 2000, &room_listener, f, record,
+                                             &open, &f->room),
+                     0);
+    spin_until(f, &open.done, 3000);
+    /* Publishing needs the publisher handle: refused before the join. */
+    assert_int_equal(okno_janus_room_publish(f->room, "v=0\r\n", record_sdp, NULL), OKNO_E_INVAL);
+    assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
+    spin_until(f, &joined.done, 3000);
+    assert_int_equal(joined.err, 0);
+    char *answer = NULL;
+    assert_int_equal(okno_janus_room_publish(f->room, "v=0 offer\r\n", record_sdp, &answer), 0);
+    gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    while (!answer && g_get_monotonic_time() < until)
+        g_main_context_iteration(f->ctx, FALSE);
+    assert_non_null(answer);
+    assert_string_equal(answer, "v=0 answer\r\n");
+    g_free(answer);
+    g_free(open.message);
+    g_free(joined.message);
+}
+
 static void test_janus_room_unknown_room_is_denied(void **state)
 {
     struct fixture *f = *state;
@@ -526,6 +570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_janus_signal_garbage_and_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_janus_room_subscribes_batches_and_retries, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_janus_room_publish_gives_the_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_janus_room_unknown_room_is_denied, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
