@@ -5,9 +5,9 @@
  * rate. It decides when each is due and builds it; the caller sends what it builds.
  *
  * Schedule of transport-cc feedback, after libwebrtc's receiver (RemoteEstimatorProxy): every
- * 100 ms until the incoming rate is known, then as often as keeps a feedback of ~68 bytes on the
- * wire at 5 % of that rate, between every 50 ms (above ~218 kbit/s) and every 250 ms (below
- * ~44 kbit/s). A window too large for one packet of max_size bytes goes out in several at once.
+ * 100 ms until the incoming rate is known, then as often as keeps a feedback of ~76 bytes on the
+ * wire at 5 % of that rate, between every 50 ms (above ~243 kbit/s) and every 250 ms (below
+ * ~49 kbit/s). A window too large for one packet of max_size bytes goes out in several at once.
  * REMB: once a second and at once when the cap changes.
  *
  * Pure: time is a parameter, no transport, no timer, nothing allocated (the recorder's ring is in
@@ -27,8 +27,9 @@
 #define OKNO_PUB_FB_DEFAULT_INTERVAL_US 100000
 #define OKNO_PUB_FB_MIN_INTERVAL_US     50000
 #define OKNO_PUB_FB_MAX_INTERVAL_US     250000
-/* libwebrtc's estimate of one feedback on the wire (IP, UDP, SRTCP, RTCP and a few statuses). */
-#define OKNO_PUB_FB_WIRE_BYTES 68
+/* One feedback on the wire: libwebrtc's estimate (68 bytes: IP, UDP, SRTCP, RTCP and a few
+ * statuses) plus the empty receiver report okno puts before it. */
+#define OKNO_PUB_FB_WIRE_BYTES (68 + 8)
 /* Share of the incoming rate the feedback may take, in percent. */
 #define OKNO_PUB_FB_RATE_PERCENT 5
 /* The incoming rate is measured over windows of this length. */
