@@ -152,6 +152,26 @@ static void test_pub_fb_reports_lost_packets_as_not_received(void **state)
     }
 }
 
+/* A packet reported lost that arrives after all is reported again, received, so the sender's
+ * estimator does not count a loss that was only reordering. */
+static void test_pub_fb_reports_a_late_packet_again(void **state)
+{
+    struct fx *f = *state;
+    arrive(f, 0, 1, T0);
+    arrive(f, 1, 2, T0 + 5 * MS);
+    arrive(f, 2, 4, T0 + 10 * MS);
+    assert_int_equal(poll_all(f, T0 + 10 * MS, 1500), 1);
+    assert_int_equal(f->n_seen, 4);
+    assert_int_equal(f->seen[2].status, OKNO_TWCC_NOT_RECEIVED);
+    arrive(f, 3, 3, T0 + 40 * MS);
+    assert_int_equal(poll_all(f, T0 + 110 * MS, 1500), 1);
+    assert_int_equal(f->n_seen, 6); /* 3 and 4 again */
+    assert_int_equal(f->seen[4].seq, 3);
+    assert_arrival(&f->seen[4], T0 + 40 * MS);
+    assert_int_equal(f->seen[5].seq, 4);
+    assert_arrival(&f->seen[5], T0 + 10 * MS);
+}
+
 static void test_pub_fb_numbers_wrap_at_65535(void **state)
 {
     struct fx *f = *state;
@@ -396,6 +416,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_pub_fb_reports_chromium_packets_with_their_arrival_times),
         T(test_pub_fb_reports_lost_packets_as_not_received),
+        T(test_pub_fb_reports_a_late_packet_again),
         T(test_pub_fb_numbers_wrap_at_65535),
         T(test_pub_fb_waits_the_interval_between_feedbacks),
         T(test_pub_fb_interval_follows_the_incoming_rate),
