@@ -274,6 +274,11 @@ static void on_track(void *owner, unsigned slot, const struct okno_client_sub_tr
         return;
     }
     sl->video = track->video;
+    if (track->video && okno_participant_receiver(p, true) == sl->rx) {
+        /* a new video receiver's freeze detector starts from zero */
+        p->freezes_seen = 0;
+        p->freeze_total_seen_us = 0;
+    }
     okno_bench_session_set_sink(p->session, slot, on_sub_rtp, sl);
     arm(p, now);
     if (p->listener.on_receiving)
