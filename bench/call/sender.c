@@ -578,7 +578,14 @@ void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_
 {
     *out = s->stats;
     out->target_kbps = s->target_bps / 1000;
-    out->encoder_kbps = s->enc ? s->encoder_kbps : 0;
+    /* what the encodings got of it: less when every encoding is at its maximum */
+    out->encoder_kbps = 0;
+    if (s->enc) {
+        unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+        unsigned n = okno_vp8enc_allocation(s->enc, kbps);
+        for (unsigned i = 0; i < n; i++)
+            out->encoder_kbps += kbps[i];
+    }
     out->sent_kbps = sent_kbps(s, now_us);
     out->estimate_kbps = s->est.target_bps / 1000;
     out->remb_kbps = (uint32_t)(s->remb_bps / 1000);

@@ -64,8 +64,9 @@ struct okno_sender_stats {
         keyframes;
     uint64_t nacks_received, plis_received, firs_received, rembs_received, twcc_feedbacks,
         rtcp_errors;
-    uint32_t target_kbps, encoder_kbps,
-        sent_kbps;          /* current target, encoder's, over the last 1 s */
+    /* the target (audio + video), the video encodings' allocation out of it (less than the video
+     * share when every encoding is at its maximum), the rate sent over the last second */
+    uint32_t target_kbps, encoder_kbps, sent_kbps;
     uint32_t estimate_kbps; /* okno_gcc's delay/loss estimate */
     uint32_t remb_kbps;     /* last REMB received; 0 none */
     int64_t rtt_us;         /* from RR LSR/DLSR; 0 unknown */

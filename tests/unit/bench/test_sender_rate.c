@@ -33,23 +33,31 @@ static uint64_t bytes_between(const struct loop *l, int64_t from, int64_t to)
 static void test_sender_bitrate_follows_the_target(void **state)
 {
     (void)state;
-    const uint32_t targets[] = {300, 800};
-    for (size_t k = 0; k < 2; k++) {
+    /* one encoding at 300 and 800 kbit/s; simulcast 3 x 3 temporal layers at 1500 */
+    const uint32_t targets[] = {300, 800, 1500};
+    const unsigned layers[] = {1, 1, 3};
+    for (size_t k = 0; k < 3; k++) {
         struct loop l;
         loop_init(&l);
         struct okno_sender_config c = loop_config(&l, true, true);
         c.ext_twcc = -1; /* no feedback, no probes: the target stays at the start rate */
         c.start_kbps = targets[k];
+        c.encodings = c.temporal_layers = layers[k];
         assert_int_equal(loop_start(&l, &c), 0);
         loop_run(&l, LOOP_T0 + S(10));
         struct okno_sender_stats st;
         okno_sender_stats(l.s, l.now, &st);
         assert_int_equal(st.target_kbps, targets[k]);
         double kbps = (double)bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(10)) * 8 / 8000.0;
-        printf("# target %u kbit/s: sent %.0f kbit/s over 2-10 s (encoder %u, last 1 s %u)\n",
-               targets[k], kbps, st.encoder_kbps, st.sent_kbps);
-        assert_true(kbps > targets[k] * 0.85 && kbps < targets[k] * 1.15);
-        assert_true(st.sent_kbps > targets[k] * 0.7 && st.sent_kbps < targets[k] * 1.3);
+        printf("# target %u kbit/s, %u x %u layers: sent %.0f kbit/s over 2-10 s (encoder %u, "
+               "last 1 s %u)\n",
+               targets[k], layers[k], layers[k], kbps, st.encoder_kbps, st.sent_kbps);
+        /* what the encodings can use of the target (simulcast 640x360 tops out near 1 Mbit/s,
+         * as in a browser), audio's 32 kbit/s and the packets' headers */
+        double want = (st.encoder_kbps + 32) * 1.1;
+        want = want < targets[k] ? want : targets[k];
+        assert_true(kbps > want * 0.85 && kbps < want * 1.15);
+        assert_true(st.sent_kbps > want * 0.7 && st.sent_kbps < want * 1.3);
         loop_free(&l);
     }
 }
