@@ -313,6 +313,11 @@ void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_sta
     *out = r->st;
     out->ssrc = r->have_ssrc ? r->ssrc : 0;
     out->rtt_us = r->rtt_us;
+    out->transit_ms = out->receive_ms = -1;
+    if (r->timed_frames) {
+        out->transit_ms = (double)r->transit_us_sum / 1000.0 / (double)r->timed_frames;
+        out->receive_ms = (double)r->receive_us_sum / 1000.0 / (double)r->timed_frames;
+    }
     if (r->first_pkt_us >= 0) {
         out->duplicates = r->rs.duplicates;
         int64_t lost = okno_recv_stats_lost(&r->rs);

@@ -73,6 +73,10 @@ struct okno_receiver_stats {
     int64_t rtt_us;           /* as last given to okno_receiver_set_rtt, else -1 */
     uint64_t audio_fec_slots; /* 10 ms slots recovered from the next packet's FEC */
     uint64_t restarts;        /* video: the sequence jumped back and assembly started again */
+    /* Where a decoded frame's latency went, mean over the frames with a readable code (ms, -1:
+     * none): capture to the arrival of its last packet (sender, pacer, network, server), and that
+     * arrival to decoded (waiting for missing packets or earlier frames, decoding). */
+    double transit_ms, receive_ms;
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 

@@ -44,7 +44,9 @@ struct okno_receiver {
     bool have_src;
     struct okno_image psnr_scratch; /* the regenerated reference, sized at the first frame */
     int64_t last_psnr_us;           /* INT64_MIN: none yet */
-    struct okno_audio_rx *arx;      /* audio only */
+    int64_t transit_us_sum, receive_us_sum; /* over timed_frames */
+    uint64_t timed_frames;
+    struct okno_audio_rx *arx; /* audio only */
     struct okno_stream_metrics m;
     uint8_t unwrap[OKNO_RECEIVER_MAX_PKT]; /* an RTX packet's original */
     uint8_t rtcp[1500];                    /* the packet being built */

@@ -45,6 +45,9 @@ static void decode(struct okno_receiver *r, const struct okno_fasm_frame *f,
     struct okno_vsrc_code code;
     if (okno_vsrc_read_code(&img, &code) == 0) {
         s->capture_us = okno_vsrc_capture_us(code.capture_ms, now_us);
+        r->transit_us_sum += f->arrival_us - s->capture_us;
+        r->receive_us_sum += now_us - f->arrival_us;
+        r->timed_frames++;
         if (r->have_src &&
             (r->last_psnr_us == INT64_MIN || now_us - r->last_psnr_us >= r->cfg.psnr_interval_us)) {
             s->psnr_db = okno_metrics_psnr(&r->src, &code, &img, &r->psnr_scratch);

@@ -39,6 +39,9 @@ static void test_receiver_clean_link_decodes_every_frame(void **state)
     double p99 = okno_reservoir_percentile(&m->latency_ms, 99);
     assert_true(p50 >= 50 && p50 <= 50 + 34);
     assert_true(p99 <= 50 + 34);
+    /* all of it on the link: frames decode as their last packet arrives */
+    assert_true(st.transit_ms >= 49 && st.transit_ms <= 51);
+    assert_true(st.receive_ms >= 0 && st.receive_ms < 1);
     assert_true(m->psnr_n >= 5 * 5 - 1 && m->psnr_n <= 5 * 5 + 1); /* one frame per 200 ms */
     assert_true(m->psnr_sum / (double)m->psnr_n > 30);
     assert_int_equal(m->n_heights, 1);
