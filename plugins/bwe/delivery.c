@@ -5,6 +5,8 @@
 #define BASE_SLOT_US 1000000
 #define QMAX_SLOT_US 1000000
 #define MIN_SPAN_US  100000
+/* Arrivals this far apart across feedbacks are an outage, not a slow link: not covered. */
+#define MAX_COVER_GAP_US 500000
 
 /* Floor division: slots of negative times (the receiver's clock may be anywhere) stay distinct. */
 static int64_t slot_of(int64_t t, int64_t width)
@@ -114,7 +116,7 @@ void okno_gcc_delivery_end(struct okno_gcc_delivery *d, bool contiguous)
     if (contiguous && d->rec_n > 0) {
         const struct okno_gcc_ack_rec *prev =
             &d->rec[(d->rec_head + d->rec_n - 1) % OKNO_GCC_ACK_RECORDS];
-        if (prev->to_us <= d->fb_first_us) {
+        if (prev->to_us <= d->fb_first_us && d->fb_first_us - prev->to_us <= MAX_COVER_GAP_US) {
             r.from_us = prev->to_us;
             r.bytes = d->fb_bytes;
         }

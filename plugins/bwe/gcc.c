@@ -43,6 +43,9 @@
 #define REBASE_IF_KEPT  0.7
 /* After a capacity drop, the acked rate of this last stretch tells the new capacity. */
 #define RECENT_ACK_US 200000
+/* A run of losses sent over this long is an outage (the radio link was gone), not a loss rate:
+ * it is counted, but the loss-based rate does not trim for it. */
+#define OUTAGE_RUN_US 500000
 /* RTCP round trips are preferred over the feedback-derived one while this recent. */
 #define RTCP_RTT_VALID_US 5000000
 /* Arrival times beyond this are not from a transport-cc packet. */
@@ -72,6 +75,7 @@ struct okno_gcc {
     struct okno_gcc_stats st;
     /* the feedback being read */
     uint32_t fb_total, fb_lost, fb_lost_cong, pending_lost;
+    int64_t pending_first_send_us, pending_last_send_us;
     bool have_prev_q;
     uint32_t fb_entries;
     bool fb_contiguous; /* starts right after the previous feedback's last packet */
@@ -182,6 +186,12 @@ static void judge_pending(struct okno_gcc *g, int64_t q_next)
 {
     if (g->pending_lost == 0)
         return;
+    if (g->pending_last_send_us - g->pending_first_send_us > OUTAGE_RUN_US) {
+        g->fb_total -= g->pending_lost;
+        g->fb_lost -= g->pending_lost;
+        g->pending_lost = 0;
+        return;
+    }
     int64_t q = g->have_prev_q && g->prev_q < q_next ? g->prev_q : q_next;
     if (q >= g->q_congested)
         g->fb_lost_cong += g->pending_lost;
@@ -221,7 +231,9 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
         g->st.packets_lost++;
         g->fb_total++;
         g->fb_lost++;
-        g->pending_lost++;
+        if (g->pending_lost++ == 0)
+            g->pending_first_send_us = e->send_us;
+        g->pending_last_send_us = e->send_us;
         okno_gcc_probe_on_report(&g->probe, e->cluster, true, false, 0, e->bytes);
         return;
     }
@@ -283,9 +295,7 @@ static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now
 
 static void end_feedback(struct okno_gcc *g, int64_t now_us)
 {
-    if (g->pending_lost > 0 && g->have_prev_q)
-        judge_pending(g, g->prev_q);
-    g->pending_lost = 0;
+    judge_pending(g, g->have_prev_q ? g->prev_q : 0);
     okno_gcc_delivery_end(&g->dl, g->fb_contiguous);
     if (g->fb_entries > 0) {
         g->have_fb_seq = true;
