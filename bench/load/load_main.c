@@ -100,7 +100,7 @@ static int parse(struct opts *o, int argc, char **argv)
         return -1;
     }
     bool janus = o->target && !strcmp(o->target, "janus");
-    if (o->target && !janus && strcmp(o->target, "okno")) {
+    if (o->target && !janus && strcmp(o->target, "okno") != 0) {
         fprintf(stderr, "okno-bench load: --target is okno or janus, not '%s'\n", o->target);
         return -1;
     }
