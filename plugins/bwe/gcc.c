@@ -1,6 +1,6 @@
 /* The facade of the estimator: routes sends and feedback to the parts (send_history.h,
- * delivery.h, trendline.h, overuse.h, aimd.h, loss_based.h, probe.h) and combines what they say
- * into the target. */
+ * delivery.h, trendline.h, overuse.h, aimd.h, standing_queue.h, loss_based.h, probe.h) and
+ * combines what they say into the target. */
 #include "gcc.h"
 
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "overuse.h"
 #include "probe.h"
 #include "send_history.h"
+#include "standing_queue.h"
 #include "trendline.h"
 #include "wire/twcc.h"
 
@@ -28,19 +29,6 @@
  * congestive. */
 #define CONGESTED_MIN_US 10000
 #define CONGESTED_SHARE  0.6
-/* A queuing delay above STANDING_Q_US for STANDING_FOR_US without overuse is a standing queue
- * (filled by a probe or a capacity drop, then no longer growing, so the trend does not see it):
- * the rate drops once below the acknowledged one, by the share that drains it in about
- * DRAIN_US, and does not climb until it has drained. If the delay has not fallen REBASE_AFTER_US
- * later although we sent less, and nothing was lost meanwhile (an overflowing queue is real, filled
- * by other flows), the path got longer: the base delay is measured anew instead. */
-#define STANDING_Q_US   50000
-#define STANDING_FOR_US 1000000
-#define STANDING_MAX_US 150000 /* a queue this long is drained at once */
-#define DRAIN_US        1000000
-#define DRAIN_MAX_SHARE 0.5
-#define REBASE_AFTER_US 2000000
-#define REBASE_IF_KEPT  0.7
 /* After a capacity drop, the acked rate of this last stretch tells the new capacity. */
 #define RECENT_ACK_US 200000
 /* A run of losses sent over this long is an outage (the radio link was gone), not a loss rate:
@@ -66,10 +54,7 @@ struct okno_gcc {
     int64_t last_fb_us, last_cut_us, last_overuse_us, last_send_us; /* -1: never */
     uint32_t prior_outage_bps; /* the target before feedback stopped, 0: no outage */
     int64_t rtt_us, rtcp_rtt_at_us;
-    /* standing queue */
-    int64_t q_high_since_us, drain_at_us, drain_q_us; /* -1: none */
-    uint64_t drain_lost;                              /* packets_lost at the drain */
-    bool drain_armed;
+    struct okno_gcc_standing standing;
     uint64_t remb_bps;
     int64_t remb_us;
     struct okno_gcc_stats st;
@@ -117,8 +102,7 @@ int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct ok
     g->target = start;
     g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
     g->rtcp_rtt_at_us = -1;
-    g->q_high_since_us = g->drain_at_us = -1;
-    g->drain_armed = true;
+    okno_gcc_standing_init(&g->standing);
     g->remb_us = -1;
     (void)now_us; /* the clock starts with the first event: nothing is timed from creation */
     *out = g;
@@ -256,40 +240,20 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
 
 static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now_us)
 {
-    int64_t q = g->dl.queue_delay_us;
-    if (q > STANDING_Q_US) {
-        if (g->q_high_since_us < 0)
-            g->q_high_since_us = now_us;
-    } else {
-        g->q_high_since_us = -1;
-        if (q < STANDING_Q_US / 2) {
-            g->drain_armed = true;
-            g->drain_at_us = -1; /* drained */
-        }
-    }
-    bool standing = g->q_high_since_us >= 0 &&
-                    (now_us - g->q_high_since_us >= STANDING_FOR_US || q > STANDING_MAX_US);
-    if (g->drain_armed && standing && g->usage != OKNO_GCC_OVERUSE && acked > 0) {
-        double share = (double)q / DRAIN_US;
-        if (share > DRAIN_MAX_SHARE)
-            share = DRAIN_MAX_SHARE;
-        okno_gcc_aimd_drain(&g->aimd, acked * (1 - share), now_us);
-        g->drain_armed = false;
-        g->drain_at_us = now_us;
-        g->drain_q_us = q;
-        g->drain_lost = g->st.packets_lost;
+    double bps = 0;
+    switch (okno_gcc_standing_check(&g->standing, g->dl.queue_delay_us, acked,
+                                    g->usage == OKNO_GCC_OVERUSE, g->st.packets_lost, now_us,
+                                    &bps)) {
+    case OKNO_GCC_STANDING_DRAIN:
+        okno_gcc_aimd_drain(&g->aimd, bps, now_us);
         g->st.drains++;
-    }
-    if (g->drain_at_us >= 0 && now_us - g->drain_at_us >= REBASE_AFTER_US) {
-        /* A queue that overflows is real: others fill it. */
-        bool lossless = g->st.packets_lost == g->drain_lost;
-        if (lossless && q > STANDING_Q_US && (double)q > REBASE_IF_KEPT * (double)g->drain_q_us) {
-            okno_gcc_delivery_rebase(&g->dl);
-            g->q_high_since_us = -1;
-            g->drain_armed = true;
-            g->st.rebases++;
-        }
-        g->drain_at_us = -1;
+        break;
+    case OKNO_GCC_STANDING_REBASE:
+        okno_gcc_delivery_rebase(&g->dl);
+        g->st.rebases++;
+        break;
+    case OKNO_GCC_STANDING_NONE:
+        break;
     }
 }
 
@@ -321,13 +285,14 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     uint32_t acked_now =
         g->usage == OKNO_GCC_OVERUSE && recent > 0 && recent < acked ? recent : acked;
     /* While a drain runs the rate does not climb back, or the queue would not drain. */
-    double scale = g->drain_at_us >= 0 ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
+    bool draining = okno_gcc_standing_draining(&g->standing);
+    double scale = draining ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
     okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, scale, now_us);
     check_standing_queue(g, acked, now_us);
     /* A probe that filled the queue says the link carries what arrived, but not while draining:
      * that would refill it. */
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
-        if (g->drain_at_us < 0)
+        if (!okno_gcc_standing_draining(&g->standing))
             okno_gcc_aimd_raise(&g->aimd, r, now_us);
     okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
     okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);

@@ -1,0 +1,42 @@
+/* Standing queues: a queuing delay above 50 ms for a second without overuse (or above 150 ms at
+ * once) is a queue the trendline cannot see, because it no longer grows (filled by a probe, a
+ * capacity drop, or the slow sawtooth of low rates). It is drained once: the rate goes below the
+ * acknowledged one by the share that empties it in about a second (at most half), and does not
+ * climb until the delay is under 25 ms. If the delay has not fallen 2 s later although we sent
+ * less, and nothing was lost meanwhile (an overflowing queue is real, filled by other flows), the
+ * path got longer: the base delay is to be measured anew. It deliberately only decides; gcc.c
+ * applies the decisions to aimd.h and delivery.h. */
+#ifndef OKNO_PLUGINS_GCC_STANDING_QUEUE_H
+#define OKNO_PLUGINS_GCC_STANDING_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct okno_gcc_standing {
+    int64_t high_since_us; /* the delay is above the bound since, -1: it is not */
+    int64_t drain_at_us;   /* a drain runs since, -1: none */
+    int64_t drain_q_us;
+    uint64_t drain_lost; /* packets lost so far, at the drain */
+    bool armed;          /* a drain may start (re-armed once the queue was gone) */
+};
+
+enum okno_gcc_standing_action {
+    OKNO_GCC_STANDING_NONE = 0,
+    OKNO_GCC_STANDING_DRAIN,  /* set the rate to *drain_bps and hold */
+    OKNO_GCC_STANDING_REBASE, /* measure the base delay anew */
+};
+
+void okno_gcc_standing_init(struct okno_gcc_standing *s);
+
+/* After a feedback: the min-filtered queuing delay q_us, the acked rate (0 unknown), whether the
+ * detector says overuse, the count of packets lost since the start. Returns what to do; for a
+ * drain, the rate in *drain_bps. */
+enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *s, int64_t q_us,
+                                                      uint32_t acked_bps, bool overuse,
+                                                      uint64_t packets_lost, int64_t now_us,
+                                                      double *drain_bps);
+
+/* A drain runs: the rate must not climb, nor take probe results (that would refill the queue). */
+bool okno_gcc_standing_draining(const struct okno_gcc_standing *s);
+
+#endif
