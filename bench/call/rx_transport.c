@@ -208,13 +208,13 @@ static void send_remb(struct okno_rx_transport *t, uint64_t bytes, uint64_t lost
     t->cfg.send_rtcp(t->cfg.arg, t->fb, (size_t)len);
 }
 
-/* The second that just ended: its losses into the timeline, and the REMB when that is the
- * feedback. */
-static void on_second(struct okno_rx_transport *t, int64_t now_us)
+/* The second that ended at end_us: its losses into the timeline (the second they were noticed
+ * in, however late the poll), and the REMB when that is the feedback. */
+static void on_second(struct okno_rx_transport *t, int64_t end_us)
 {
     uint64_t expected;
     uint64_t lost = take_losses(t, &expected);
-    struct okno_rx_second *sec = second_at(t, now_us - 1);
+    struct okno_rx_second *sec = second_at(t, end_us - 1);
     if (sec)
         sec->lost += (uint32_t)lost;
     uint64_t bytes = t->window_bytes;
@@ -235,7 +235,7 @@ int64_t okno_rx_transport_poll(struct okno_rx_transport *t, int64_t now_us)
             t->next_fb_us += FEEDBACK_INTERVAL_US;
     }
     if (now_us >= t->next_second_us) {
-        on_second(t, now_us);
+        on_second(t, t->next_second_us);
         while (t->next_second_us <= now_us)
             t->next_second_us += REMB_INTERVAL_US;
     }

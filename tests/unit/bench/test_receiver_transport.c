@@ -210,6 +210,69 @@ static void test_rx_transport_remb_from_received_rate_and_loss(void **state)
     okno_rx_transport_destroy(t);
 }
 
+/* Two seconds of packets every 5 ms with every 10th transport-wide number missing: feedback every
+ * 100 ms covers every number once, in order, and the timeline counts the missing ones. */
+static void test_rx_transport_twcc_feedback_every_100_ms_and_timeline_loss(void **state)
+{
+    (void)state;
+    static struct rec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.now = T0;
+    struct okno_rx_transport_config c = {.ext_twcc = EXT_TWCC,
+                                         .local_ssrc = LOCAL,
+                                         .send_rtcp = record,
+                                         .arg = &rec,
+                                         .start_us = T0,
+                                         .timeline_s = 10};
+    struct okno_rx_transport *t;
+    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    uint8_t buf[1500];
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < 400; i++) {
+        rec.now = T0 + i * 5000;
+        if (next <= rec.now)
+            next = okno_rx_transport_poll(t, rec.now);
+        if (i % 10 == 9)
+            continue;
+        size_t len = make_pkt(buf, 0x2222, (uint16_t)i, (uint16_t)(65000 + i), 500);
+        okno_rx_transport_on_rtp(t, buf, len, rec.now);
+        next = okno_rx_transport_poll(t, rec.now);
+    }
+    rec.now = T0 + 2100000;
+    okno_rx_transport_poll(t, rec.now);
+    printf("# twcc: %zu feedback packets over 2 s\n", rec.n);
+    assert_true(rec.n >= 19 && rec.n <= 22);
+    /* every number exactly once, in order across packets */
+    uint16_t expect = 65000;
+    unsigned missing = 0;
+    for (size_t k = 0; k < rec.n; k++) {
+        struct okno_twcc_fb fb;
+        assert_int_equal(okno_twcc_parse(rec.pkts[k].buf, rec.pkts[k].len, &fb),
+                         (int)rec.pkts[k].len);
+        assert_int_equal(fb.base_seq, expect);
+        assert_int_equal(fb.fb_count, (uint8_t)k);
+        static struct okno_twcc_entry e[1024];
+        int n = okno_twcc_parse_entries(&fb, e, 1024);
+        assert_true(n > 0);
+        for (int j = 0; j < n; j++)
+            missing += e[j].status == OKNO_TWCC_NOT_RECEIVED;
+        expect = (uint16_t)(expect + n);
+    }
+    assert_int_equal(expect, (uint16_t)(65000 + 399)); /* the last, missing, was never seen */
+    assert_int_equal(missing, 39);
+    struct okno_rx_transport_stats st;
+    okno_rx_transport_stats(t, &st);
+    assert_int_equal(st.feedbacks_sent, rec.n);
+    assert_true(st.timeline_n >= 2);
+    assert_int_equal(st.timeline[0].packets + st.timeline[1].packets, 360);
+    unsigned lost = st.timeline[0].lost + st.timeline[1].lost;
+    printf("# timeline: lost %u, %u; packets %u, %u\n", st.timeline[0].lost, st.timeline[1].lost,
+           st.timeline[0].packets, st.timeline[1].packets);
+    assert_true(st.timeline[0].lost >= 19 && st.timeline[0].lost <= 20);
+    assert_true(lost >= 38 && lost <= 40);
+    okno_rx_transport_destroy(t);
+}
+
 static void test_rx_transport_without_feedback_only_counts(void **state)
 {
     (void)state;
@@ -250,6 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rx_transport_twcc_feedback_names_seqs_and_arrivals),
         cmocka_unit_test(test_rx_transport_remb_from_received_rate_and_loss),
+        cmocka_unit_test(test_rx_transport_twcc_feedback_every_100_ms_and_timeline_loss),
         cmocka_unit_test(test_rx_transport_without_feedback_only_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
