@@ -124,9 +124,14 @@ static void pub_on_connected(void *owner)
         s->listener.on_publishing(s->owner);
 }
 
-static void on_peer_failed(void *owner, int err, const char *reason)
+static void on_pub_failed(void *owner, int err, const char *reason)
 {
-    fail(owner, err, "transport failed: %s", reason);
+    fail(owner, err, "publisher transport failed: %s", reason);
+}
+
+static void on_sub_failed(void *owner, int err, const char *reason)
+{
+    fail(owner, err, "subscriber transport failed: %s", reason);
 }
 
 static void on_published(void *arg, int err, json_t *reply, const char *message)
@@ -151,7 +156,7 @@ static int publish(struct okno_bench_session *s)
         .on_local_candidate = pub_on_candidate,
         .on_local_candidates_done = pub_on_candidates_done,
         .on_connected = pub_on_connected,
-        .on_failed = on_peer_failed,
+        .on_failed = on_pub_failed,
         .on_rtcp = pub_on_rtcp,
     };
     int rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->pub);
@@ -258,7 +263,7 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp, json_t *
         .on_local_candidate = sub_on_candidate,
         .on_local_candidates_done = sub_on_candidates_done,
         .on_connected = sub_on_connected,
-        .on_failed = on_peer_failed,
+        .on_failed = on_sub_failed,
         .on_rtp = sub_on_rtp,
         .on_rtcp = sub_on_rtcp,
     };
