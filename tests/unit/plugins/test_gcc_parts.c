@@ -1,0 +1,322 @@
+/* The estimator's parts one by one (the headers in plugins/bwe): send history unwrapping,
+ * delivery's acked rate and queuing delay, the trendline, the overuse detector's threshold, the
+ * AIMD controller, the loss-based rules and the standing-queue decisions. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plugins/bwe/aimd.h"
+#include "plugins/bwe/delivery.h"
+#include "plugins/bwe/loss_based.h"
+#include "plugins/bwe/overuse.h"
+#include "plugins/bwe/send_history.h"
+#include "plugins/bwe/standing_queue.h"
+#include "plugins/bwe/trendline.h"
+#include "wire/twcc.h"
+
+#define MS 1000LL
+#define S  1000000LL
+
+static struct okno_gcc_history hist;
+
+static void test_history(void **state)
+{
+    (void)state;
+    struct okno_gcc_history *h = &hist;
+    okno_gcc_history_init(h);
+    assert_null(okno_gcc_history_find(h, 0));
+    int64_t first = okno_gcc_history_add(h, 65534, 100, 0, 0);
+    int64_t a = okno_gcc_history_add(h, 65535, 100, 10, 0);
+    int64_t b = okno_gcc_history_add(h, 0, 100, 20, 0);
+    int64_t c = okno_gcc_history_add(h, 1, 100, 30, 3);
+    assert_int_equal(a, first + 1);
+    assert_int_equal(b, first + 2);
+    assert_int_equal(c, first + 3);
+    assert_int_equal(okno_gcc_history_find(h, 1)->cluster, 3);
+    assert_int_equal(okno_gcc_history_find(h, 65534)->send_us, 0);
+    assert_null(okno_gcc_history_find(h, 2));     /* never sent */
+    assert_null(okno_gcc_history_find(h, 30000)); /* far away */
+    /* A packet sent out of order keeps its place. */
+    assert_int_equal(okno_gcc_history_add(h, 65533, 100, 40, 0), first - 1);
+    /* The ring forgets what is older than its size. */
+    for (uint32_t i = 2; i < 2 + OKNO_GCC_HISTORY_SIZE; i++)
+        okno_gcc_history_add(h, (uint16_t)i, 100, 40 + i, 0);
+    assert_null(okno_gcc_history_find(h, 1));
+    assert_non_null(okno_gcc_history_find(h, (uint16_t)(1 + OKNO_GCC_HISTORY_SIZE)));
+    /* Arrival times across the 24-bit reference time wrap stay monotonic. */
+    int64_t p = OKNO_TWCC_REF_PERIOD_US;
+    assert_int_equal(okno_gcc_history_unwrap_arrival(h, p - 1000), p - 1000);
+    assert_int_equal(okno_gcc_history_unwrap_arrival(h, 500), p + 500);
+    assert_int_equal(okno_gcc_history_unwrap_arrival(h, 90000), p + 90000);
+    assert_int_equal(okno_gcc_history_unwrap_arrival(h, -400), p - 400);
+}
+
+static void test_delivery(void **state)
+{
+    (void)state;
+    struct okno_gcc_delivery d;
+    okno_gcc_delivery_init(&d);
+    assert_int_equal(okno_gcc_delivery_acked_bps(&d), 0);
+    /* 1000-byte packets every 4 ms (2 Mbit/s), 30 ms one-way, reported every 50 ms. */
+    int64_t t = 0;
+    for (int fb = 0; fb < 20; fb++) {
+        okno_gcc_delivery_begin(&d);
+        for (int i = 0; i < 12; i++, t += 4 * MS)
+            okno_gcc_delivery_on_received(&d, t, t + 30 * MS + 7 * S, 1000);
+        okno_gcc_delivery_end(&d, fb > 0);
+    }
+    uint32_t r = okno_gcc_delivery_acked_bps(&d);
+    assert_true(r > 1950000 && r < 2050000);
+    r = okno_gcc_delivery_acked_recent_bps(&d, 200 * MS);
+    assert_true(r > 1950000 && r < 2050000);
+    assert_true(d.queue_delay_us == 0);
+    /* One feedback lost: the next is not contiguous, the hole does not lower the rate. */
+    t += 48 * MS;
+    okno_gcc_delivery_begin(&d);
+    for (int i = 0; i < 12; i++, t += 4 * MS)
+        okno_gcc_delivery_on_received(&d, t, t + 30 * MS + 7 * S, 1000);
+    okno_gcc_delivery_end(&d, false);
+    r = okno_gcc_delivery_acked_bps(&d);
+    assert_true(r > 1950000 && r < 2050000);
+    /* A queue of 40 ms builds: the per-feedback minimum says so, and the 5 s maximum. */
+    okno_gcc_delivery_begin(&d);
+    for (int i = 0; i < 12; i++, t += 4 * MS) {
+        int64_t q = okno_gcc_delivery_on_received(&d, t, t + 70 * MS + 7 * S, 1000);
+        assert_int_equal(q, 40 * MS);
+    }
+    okno_gcc_delivery_end(&d, true);
+    assert_int_equal(d.queue_delay_us, 40 * MS);
+    assert_int_equal(okno_gcc_delivery_qmax(&d, t), 40 * MS);
+    assert_int_equal(okno_gcc_delivery_qmax(&d, t + 10 * S), 0);
+    /* Rebased, the current delay is the new base. */
+    okno_gcc_delivery_rebase(&d);
+    okno_gcc_delivery_begin(&d);
+    okno_gcc_delivery_on_received(&d, t, t + 70 * MS + 7 * S, 1000);
+    okno_gcc_delivery_end(&d, true);
+    assert_int_equal(d.queue_delay_us, 0);
+}
+
+/* Feeds n packets every gap_us whose one-way delay grows by growth_us per packet; returns the
+ * last sample. */
+static struct okno_gcc_trend_sample ramp(struct okno_gcc_trend *t, int64_t *send, int n,
+                                         int64_t gap_us, int64_t growth_us, int64_t *extra)
+{
+    struct okno_gcc_trend_sample s = {0};
+    for (int i = 0; i < n; i++) {
+        *send += gap_us;
+        *extra += growth_us;
+        struct okno_gcc_trend_sample x;
+        if (okno_gcc_trend_on_packet(t, *send, *send + 20 * MS + *extra, &x))
+            s = x;
+    }
+    return s;
+}
+
+static void test_trendline(void **state)
+{
+    (void)state;
+    struct okno_gcc_trend t;
+    okno_gcc_trend_init(&t);
+    int64_t send = 0, extra = 0;
+    struct okno_gcc_trend_sample s = ramp(&t, &send, 300, 2 * MS, 0, &extra);
+    assert_true(fabs(s.trend) < 1e-9);
+    assert_int_equal(s.num_deltas, 98); /* groups of 3 packets (6 ms), the first two give none */
+    /* Delay growing 0.2 ms per 2 ms sent: a slope approaching 0.1. */
+    s = ramp(&t, &send, 400, 2 * MS, 200, &extra);
+    assert_true(s.trend > 0.08 && s.trend < 0.12);
+    assert_true(fabs(s.modified_trend - 60 * 4 * s.trend) < 1e-9);
+    /* Draining, one packet a group (packets closer than 5 ms arriving sooner than sent would
+     * be a burst, one group): negative. */
+    s = ramp(&t, &send, 100, 8 * MS, -800, &extra);
+    assert_true(s.trend < -0.08 && s.trend > -0.12);
+    /* Packets sent before the group being built say nothing. */
+    struct okno_gcc_trend_sample x;
+    assert_false(okno_gcc_trend_on_packet(&t, send - 100 * MS, send, &x));
+}
+
+static void test_overuse(void **state)
+{
+    (void)state;
+    struct okno_gcc_overuse o;
+    okno_gcc_overuse_init(&o);
+    assert_true(fabs(o.threshold - 12.5) < 1e-9);
+    int64_t now = 0;
+    /* Under two deltas, nothing. */
+    assert_int_equal(okno_gcc_overuse_detect(&o, 100, 1, 5, 1, now), OKNO_GCC_NORMAL);
+    /* Above the threshold: overuse only after more than 10 ms and two samples, trend growing. */
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, 20, 0.1, 5, 10, now), OKNO_GCC_NORMAL);
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, 21, 0.11, 5, 11, now), OKNO_GCC_NORMAL);
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, 22, 0.12, 5, 12, now), OKNO_GCC_OVERUSE);
+    /* It holds while the trend stays high but falls. */
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, 21, 0.10, 5, 13, now), OKNO_GCC_OVERUSE);
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, -40, -0.3, 5, 14, now), OKNO_GCC_UNDERUSE);
+    now += 5 * MS;
+    assert_int_equal(okno_gcc_overuse_detect(&o, 0, 0, 5, 15, now), OKNO_GCC_NORMAL);
+    /* The threshold follows |trend| slowly and stays within 6..600. */
+    for (int i = 0; i < 10000; i++) {
+        now += 10 * MS;
+        okno_gcc_overuse_detect(&o, 0, 0, 10, 60, now);
+    }
+    assert_true(fabs(o.threshold - 6.0) < 1e-9);
+    double before = o.threshold;
+    now += 10 * MS;
+    okno_gcc_overuse_detect(&o, 15, 0.1, 10, 60, now); /* up by K_u * (15 - 6) * 10 ms */
+    assert_true(fabs(o.threshold - (before + 0.01 * 9 * 10)) < 1e-9);
+    now += 10 * MS;
+    double t0 = o.threshold;
+    okno_gcc_overuse_detect(&o, 500, 5, 10, 60, now); /* an outlier: not adapted to */
+    assert_true(fabs(o.threshold - t0) < 1e-9);
+}
+
+static void test_aimd(void **state)
+{
+    (void)state;
+    struct okno_gcc_aimd a;
+    okno_gcc_aimd_init(&a, 30000, 1000000, 10000000);
+    int64_t now = 0;
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 1000000, 1.0, now);
+    /* Multiplicative: 8 % a second, far from any known capacity. */
+    for (int i = 0; i < 20; i++)
+        okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 1000000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps > 1075000 && a.rate_bps < 1085000);
+    /* Never far ahead of what is acknowledged. */
+    for (int i = 0; i < 200; i++)
+        okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 1000000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps <= 1.5 * 1000000 + 10000 + 1);
+    /* Overuse: 0.85 x acked, once per round trip. */
+    okno_gcc_aimd_update(&a, OKNO_GCC_OVERUSE, 1000000, 1.0, now += 50 * MS);
+    assert_true(fabs(a.rate_bps - 850000) < 1);
+    assert_int_equal(a.state, OKNO_GCC_HOLD);
+    okno_gcc_aimd_update(&a, OKNO_GCC_OVERUSE, 900000, 1.0, now += 10 * MS);
+    assert_true(fabs(a.rate_bps - 850000) < 1);
+    assert_true(a.cap_valid);
+    /* Near the capacity found, additive: slower than 8 %/s. */
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 850000, 1.0, now += 300 * MS);
+    double r0 = a.rate_bps;
+    for (int i = 0; i < 20; i++)
+        okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 850000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps > r0 && a.rate_bps < r0 * 1.04);
+    /* Underuse holds. */
+    double r1 = a.rate_bps;
+    okno_gcc_aimd_update(&a, OKNO_GCC_UNDERUSE, 850000, 1.0, now += 50 * MS);
+    okno_gcc_aimd_update(&a, OKNO_GCC_UNDERUSE, 850000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps == r1);
+    /* A scale of 0 stops increases. */
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 850000, 0.0, now += 50 * MS);
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 850000, 0.0, now += 50 * MS);
+    assert_true(a.rate_bps == r1);
+    /* A probe result raises it; cuts and drains lower it, never under the minimum. */
+    okno_gcc_aimd_raise(&a, 2000000, now);
+    assert_true(a.rate_bps == 2000000);
+    assert_false(a.cap_valid);
+    for (int i = 0; i < 100; i++)
+        okno_gcc_aimd_cut(&a, 0.5, now);
+    assert_true(a.rate_bps == 30000);
+    okno_gcc_aimd_drain(&a, 10, now);
+    assert_true(a.rate_bps == 30000);
+}
+
+static void test_loss_based(void **state)
+{
+    (void)state;
+    struct okno_gcc_loss l;
+    okno_gcc_loss_init(&l, 30000, 300000, 10000000);
+    int64_t now = 0;
+    /* No loss: follows the delay-based goal. */
+    okno_gcc_loss_add(&l, 100, 0, 0);
+    okno_gcc_loss_update(&l, 2000000, 2000000, 100 * MS, now += 100 * MS);
+    assert_true(l.bps == 2000000);
+    /* 10 % random loss, for long: trimmed by at most 20 %, increases slowed. */
+    for (int i = 0; i < 100; i++) {
+        okno_gcc_loss_add(&l, 100, 10, 0);
+        okno_gcc_loss_update(&l, 2000000, l.bps, 100 * MS, now += 100 * MS);
+    }
+    assert_false(okno_gcc_loss_congestive(&l));
+    assert_true(l.bps >= 0.8 * 2000000 && l.bps <= 0.9 * 2000000);
+    assert_true(okno_gcc_loss_increase_scale(&l) < 0.5);
+    /* The same loss, congestive: half of it off every 300 ms + rtt. */
+    double before = l.bps;
+    for (int i = 0; i < 4; i++) {
+        okno_gcc_loss_add(&l, 100, 10, 10);
+        okno_gcc_loss_update(&l, 2000000, l.bps, 100 * MS, now += 100 * MS);
+    }
+    assert_true(okno_gcc_loss_congestive(&l));
+    assert_true(l.bps < before * 0.96 && l.bps > before * 0.85);
+    /* Receiver reports alone: +8 % a second under 2 %, hold to 10 %, down above. */
+    okno_gcc_loss_init(&l, 30000, 300000, 10000000);
+    okno_gcc_loss_report(&l, 0.0, 100, 10000000, 300000, 0, 1 * S);
+    okno_gcc_loss_report(&l, 0.0, 100, 10000000, l.bps, 0, 2 * S);
+    assert_true(fabs(l.bps - 324000) < 1);
+    okno_gcc_loss_report(&l, 0.05, 100, 10000000, l.bps, 0, 3 * S);
+    assert_true(fabs(l.bps - 324000) < 1);
+    okno_gcc_loss_report(&l, 0.2, 100, 10000000, l.bps, 0, 4 * S);
+    assert_true(fabs(l.bps - 324000 * 0.9) < 1);
+    /* Packets no report covers change nothing. */
+    okno_gcc_loss_report(&l, 1.0, 0, 10000000, l.bps, 0, 5 * S);
+    assert_true(fabs(l.bps - 324000 * 0.9) < 1);
+}
+
+static void test_standing_queue(void **state)
+{
+    (void)state;
+    struct okno_gcc_standing s;
+    okno_gcc_standing_init(&s);
+    double bps = 0;
+    int64_t now = 0;
+    /* 80 ms for under a second: nothing; from a second on: a drain of 8 % below acked. */
+    for (; now < 900 * MS; now += 100 * MS)
+        assert_int_equal(okno_gcc_standing_check(&s, 80 * MS, 1000000, false, 0, now, &bps), 0);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 80 * MS, 1000000, false, 0, now, &bps),
+                     OKNO_GCC_STANDING_DRAIN);
+    assert_true(fabs(bps - 920000) < 1);
+    assert_true(okno_gcc_standing_draining(&s));
+    /* Only once until the queue is gone. */
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 80 * MS, 1000000, false, 0, now, &bps), 0);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 10 * MS, 1000000, false, 0, now, &bps), 0);
+    assert_false(okno_gcc_standing_draining(&s));
+    /* Over 150 ms: at once, at most half; not during overuse (the controller acts then). */
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 1000000, true, 0, now, &bps), 0);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 1000000, false, 0, now, &bps),
+                     OKNO_GCC_STANDING_DRAIN);
+    assert_true(fabs(bps - 500000) < 1);
+    /* Not lower 2 s later and nothing lost: a longer path, rebase. */
+    now += 2 * S;
+    assert_int_equal(okno_gcc_standing_check(&s, 850 * MS, 1000000, false, 0, now, &bps),
+                     OKNO_GCC_STANDING_REBASE);
+    /* With losses meanwhile it is a real queue: no rebase. */
+    okno_gcc_standing_init(&s);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 1000000, false, 5, now, &bps),
+                     OKNO_GCC_STANDING_DRAIN);
+    now += 2 * S;
+    assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 1000000, false, 9, now, &bps), 0);
+    /* No acked rate known: no drain. */
+    okno_gcc_standing_init(&s);
+    assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 0, false, 0, now, &bps), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_history),        cmocka_unit_test(test_delivery),
+        cmocka_unit_test(test_trendline),      cmocka_unit_test(test_overuse),
+        cmocka_unit_test(test_aimd),           cmocka_unit_test(test_loss_based),
+        cmocka_unit_test(test_standing_queue),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
