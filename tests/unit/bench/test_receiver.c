@@ -115,6 +115,29 @@ static void test_receiver_takes_rtx_by_ssrc_and_ignores_padding_probes(void **st
     sim_free(&s);
 }
 
+/* A frame libvpx refuses (its first partition claims more bytes than the frame has): counted, a
+ * PLI goes out and decoding resumes at the key frame it brings. */
+static void test_receiver_decode_error_sends_pli_and_recovers(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 20000, 0, true);
+    s.corrupt_frame = 30;
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 3000000);
+    print_figures("decode error at frame 30", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    assert_int_equal(st.decode_errors, 1);
+    assert_int_equal(st.plis_sent, 1);
+    assert_int_equal(s.keyframes_requested, 1);
+    /* frames from the corrupt one to the key frame (a round trip later) are not decoded */
+    assert_true(st.undecodable_frames >= 1 && st.undecodable_frames <= 4);
+    assert_true(st.frames_decoded + st.undecodable_frames + 1 + 2 >= s.frame_no);
+    sim_free(&s);
+}
+
 static void test_receiver_load_mode_counts_frames_without_decoding(void **state)
 {
     (void)state;
@@ -353,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_receiver_clean_link_decodes_every_frame),
         cmocka_unit_test(test_receiver_repairs_loss_with_nack_and_rtx),
         cmocka_unit_test(test_receiver_takes_rtx_by_ssrc_and_ignores_padding_probes),
+        cmocka_unit_test(test_receiver_decode_error_sends_pli_and_recovers),
         cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
         cmocka_unit_test(test_receiver_reports_temporal_layers),
         cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),

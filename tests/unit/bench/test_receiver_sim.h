@@ -18,6 +18,7 @@
 #include "media/vp8_encoder.h"
 #include "media/vp8_packetizer.h"
 #include "okno/err.h"
+#include "wire/vp8.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
 #include "wire/rtx.h"
@@ -129,6 +130,7 @@ struct sim {
     } hist[SIM_HISTORY];
     uint16_t rtx_seq;
     bool answer_nacks;
+    int corrupt_frame; /* frame number whose VP8 header gets an impossible partition size; -1 */
     uint64_t rtx_sent, keyframes_requested, nacks_seen, plis_seen;
     /* the two directions */
     struct sim_link down, up;
@@ -192,6 +194,7 @@ static inline void sim_init_video(struct sim *s, unsigned w, unsigned h, unsigne
     sim_link_init(&s->down, delay_us, loss, 0x9e3779b97f4a7c15ull);
     sim_link_init(&s->up, delay_us, 0, 1);
     s->answer_nacks = answer;
+    s->corrupt_frame = -1;
     s->rtx_seq = 100;
     s->now = SIM_T0;
 }
@@ -270,6 +273,12 @@ static inline void sim_capture_video(struct sim *s)
         h->len = (size_t)len;
         h->used = true;
         h->seq = seq;
+        if (i == 0 && (int)s->frame_no - 1 == s->corrupt_frame) {
+            struct okno_vp8_desc d;
+            int dl = okno_vp8_parse_desc(h->buf + 12, h->len - 12, &d);
+            assert_true(dl > 0 && h->len > 12 + (size_t)dl + 3);
+            h->buf[12 + dl + 1] = h->buf[12 + dl + 2] = 0xff; /* first partition ~512 KiB */
+        }
         sim_link_send(&s->down, h->buf, h->len, s->now);
     }
 }
