@@ -1,6 +1,7 @@
 /* okno-bench's receiver (bench/call/receiver.h) over harder links in simulated time: NACKs left
- * unanswered (rate-limited PLIs, decoding back at the next key frame), re-NACKs and PLIs paced by
- * a long RTT, and bench/linkemu's model of a bursty, jittery 3G link. Figures are printed; the
+ * unanswered (rate-limited PLIs, decoding back at the next key frame, or at the next TL0 frame
+ * with temporal layers), re-NACKs and PLIs paced by a long RTT, and bench/linkemu's model of a
+ * bursty, jittery 3G link. Figures are printed; the
  * simulation is deterministic. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,12 +157,35 @@ static void test_receiver_over_a_bursty_jittery_link(void **state)
     sim_free(&s);
 }
 
+/* With three temporal layers a loss in a TL1 or TL2 frame costs only the frames up to the next
+ * TL0 frame: no key frame is needed, so fewer PLIs than losses go out. */
+static void test_receiver_temporal_layers_recover_at_tl0_without_pli(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 3, 400, 30000, 0.03, false);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    c.nack_wait_us = 200000;
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 8000000);
+    print_figures("3 temporal layers, 3% loss, NACK unanswered", &s);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    assert_true(s.down.dropped >= 5);
+    assert_true(st.undecodable_frames > 0);
+    assert_true(st.plis_sent < s.down.dropped);
+    assert_true(st.frames_decoded > s.frame_no / 2);
+    assert_int_equal(okno_receiver_metrics(s.rx)->tid_mask, 0x7);
+    sim_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receiver_sends_rate_limited_plis_when_nacks_go_unanswered),
         cmocka_unit_test(test_receiver_paces_renacks_and_plis_by_the_rtt),
         cmocka_unit_test(test_receiver_over_a_bursty_jittery_link),
+        cmocka_unit_test(test_receiver_temporal_layers_recover_at_tl0_without_pli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
