@@ -89,12 +89,13 @@ static int exit_code_of(int err)
                                    : OKNO_CALL_EXIT_ERROR;
 }
 
-static void on_failed(void *owner, struct okno_participant *p, int err, const char *message)
+static void on_failed(void *owner, struct okno_participant *p, int err, bool local,
+                      const char *message)
 {
     (void)p;
     struct call *c = owner;
     fprintf(stderr, "okno-bench call: %s\n", message);
-    finish(c, exit_code_of(err));
+    finish(c, local ? OKNO_CALL_EXIT_ERROR : exit_code_of(err));
 }
 
 static uint64_t rx_bytes(struct okno_participant *p)

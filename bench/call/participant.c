@@ -39,13 +39,13 @@ struct okno_participant {
     size_t n_freezes;
 };
 
-static void fail(struct okno_participant *p, int err, const char *message)
+static void fail(struct okno_participant *p, int err, bool local, const char *message)
 {
     if (p->failed)
         return;
     p->failed = true;
     if (p->listener.on_failed)
-        p->listener.on_failed(p->owner, p, err, message);
+        p->listener.on_failed(p->owner, p, err, local, message);
 }
 
 static void arm(struct okno_participant *p, int64_t due_us)
@@ -209,7 +209,7 @@ static void on_publishing(void *owner)
     if (rc < 0) {
         char m[128];
         g_snprintf(m, sizeof(m), "%s: cannot make the sender: %s", c->label, okno_strerror(rc));
-        fail(p, rc, m);
+        fail(p, rc, true, m);
         return;
     }
     arm(p, now);
@@ -270,7 +270,7 @@ static void on_track(void *owner, unsigned slot, const struct okno_client_sub_tr
         char m[160];
         g_snprintf(m, sizeof(m), "%s: cannot make a receiver for track %s: %s", c->label,
                    track->track, okno_strerror(rc));
-        fail(p, rc, m);
+        fail(p, rc, true, m);
         return;
     }
     sl->video = track->video;
@@ -289,7 +289,7 @@ static void on_session_failed(void *owner, int err, const char *message)
 {
     struct okno_participant *p = owner;
     char *m = g_strdup_printf("%s: %s", p->cfg.label, message);
-    fail(p, err, m);
+    fail(p, err, false, m);
     g_free(m);
 }
 

@@ -50,8 +50,10 @@ struct okno_participant_listener {
     void (*on_publishing)(void *owner, struct okno_participant *p);
     /* A receiver now exists for a subscribed track of this kind. */
     void (*on_receiving)(void *owner, struct okno_participant *p, bool video);
-    /* The session failed (session.h's codes) or the sender/receiver could not be made. */
-    void (*on_failed)(void *owner, struct okno_participant *p, int err, const char *message);
+    /* The session failed (session.h's codes; local false) or the sender or a receiver could not
+     * be made (local true: err is theirs, not the server's). */
+    void (*on_failed)(void *owner, struct okno_participant *p, int err, bool local,
+                      const char *message);
 };
 
 /* Starts the session on ctx (borrowed; the thread default). cert is borrowed and must outlive the
