@@ -43,11 +43,16 @@ struct okno_receiver_config {
 
 struct okno_receiver;
 
-/* Returns 0, OKNO_E_INVAL (no send_rtcp, bad pt), OKNO_E_NOMEM, OKNO_E_INTERNAL (codec init). */
+/* Makes a receiver (the owner destroys it). Every buffer it will use is allocated here. Returns 0;
+ * OKNO_E_INVAL for no send_rtcp, a payload type outside -1..127, pt equal to rtx_pt, a negative
+ * wait or delay, timeline_s 0, or a source size the synthetic camera refuses (below 64x36);
+ * OKNO_E_NOMEM; OKNO_E_IO when libvpx or libopus refuse to start. *out is NULL on error. */
 int okno_receiver_create(const struct okno_receiver_config *cfg, struct okno_receiver **out);
 void okno_receiver_destroy(struct okno_receiver *r);
 /* One unprotected RTP packet (media or RTX) of this track arrived at now_us; pkt may be modified
- * in place. Garbage and packets of other SSRCs are counted, never fatal. */
+ * in place. Garbage, a wrong payload type and packets of other SSRCs are counted in garbage, never
+ * fatal. May call send_rtcp (a PLI). After 50 packets in a row that the assembler calls late (the
+ * sender's numbers jumped back), video assembly starts afresh: the one allocation on this path. */
 void okno_receiver_on_rtp(struct okno_receiver *r, uint8_t *pkt, size_t len, int64_t now_us);
 /* A (compound) RTCP packet from the subscriber transport; parts about other SSRCs are ignored. */
 void okno_receiver_on_rtcp(struct okno_receiver *r, const uint8_t *pkt, size_t len, int64_t now_us);
