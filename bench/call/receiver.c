@@ -203,12 +203,8 @@ void okno_receiver_on_rtp(struct okno_receiver *r, uint8_t *buf, size_t len, int
             return;
         }
     } else {
-        if (r->have_ssrc ? pkt.ssrc != r->ssrc : false) {
-            r->st.garbage++;
-            return;
-        }
-        if (r->have_pt ? pkt.pt != r->pt : false) {
-            r->st.garbage++;
+        if ((r->have_ssrc && pkt.ssrc != r->ssrc) || (r->have_pt && pkt.pt != r->pt)) {
+            r->st.garbage++; /* another stream, or a payload type this track does not take */
             return;
         }
         r->ssrc = pkt.ssrc;
