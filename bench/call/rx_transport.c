@@ -26,9 +26,9 @@
 /* Per-SSRC sequence accounting over the current second, for the loss of the REMB estimate. */
 struct src {
     uint32_t ssrc;
-    int64_t max_seq;        /* unwrapped */
-    uint64_t expected_base; /* max_seq at the start of the interval */
-    uint64_t received;      /* in the interval */
+    int64_t max_seq;       /* unwrapped */
+    int64_t expected_base; /* max_seq at the start of the interval */
+    uint64_t received;     /* in the interval */
 };
 
 struct okno_rx_transport {
@@ -133,7 +133,7 @@ static void on_src(struct okno_rx_transport *t, const struct okno_rtp_pkt *pkt)
             return;
         s = &t->srcs[t->n_srcs++];
         *s = (struct src){.ssrc = pkt->ssrc, .max_seq = (int64_t)pkt->seq - 1};
-        s->expected_base = (uint64_t)s->max_seq;
+        s->expected_base = s->max_seq;
     }
     int64_t seq = unwrap16(s->max_seq, pkt->seq);
     if (seq > s->max_seq)
@@ -174,10 +174,10 @@ static uint64_t take_losses(struct okno_rx_transport *t, uint64_t *expected)
     uint64_t exp = 0, rec = 0;
     for (unsigned i = 0; i < t->n_srcs; i++) {
         struct src *s = &t->srcs[i];
-        uint64_t e = (uint64_t)s->max_seq - s->expected_base;
+        uint64_t e = (uint64_t)(s->max_seq - s->expected_base);
         exp += e;
         rec += s->received < e ? s->received : e;
-        s->expected_base = (uint64_t)s->max_seq;
+        s->expected_base = s->max_seq;
         s->received = 0;
     }
     *expected = exp;
