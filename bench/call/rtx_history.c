@@ -25,6 +25,11 @@ void okno_rtx_history_deinit(struct okno_rtx_history *h)
     memset(h, 0, sizeof *h);
 }
 
+void okno_rtx_history_set_max_age(struct okno_rtx_history *h, int64_t max_age_us)
+{
+    h->max_age_us = max_age_us > 0 ? max_age_us : 1;
+}
+
 int okno_rtx_history_put(struct okno_rtx_history *h, uint16_t seq, const uint8_t *pkt, size_t len,
                          int64_t now_us)
 {

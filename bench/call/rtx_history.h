@@ -1,6 +1,6 @@
 /* The sender's retransmission history for one video stream: a preallocated ring of the packets
  * sent lately, indexed by sequence number, so a NACK can be answered with an RTX copy (RFC 4588).
- * Packets older than max_age_us are forgotten (a browser keeps about a second), and a packet is
+ * Packets older than max_age_us are forgotten (a browser keeps max(1 s, 3 x RTT)), and a packet is
  * not handed out again sooner than the caller's minimum interval (one RTT in browsers), so
  * repeated NACKs for one loss do not multiply the retransmissions. Time is a parameter; nothing is
  * allocated after init. It deliberately does not build RTX packets (wire/rtx.h and the sender do)
@@ -32,6 +32,9 @@ struct okno_rtx_history {
  * OKNO_E_INVAL, OKNO_E_NOMEM. */
 int okno_rtx_history_init(struct okno_rtx_history *h, uint32_t slots, int64_t max_age_us);
 void okno_rtx_history_deinit(struct okno_rtx_history *h);
+
+/* Changes how long packets are kept (browsers keep max(1 s, 3 x RTT)); at least 1 us. */
+void okno_rtx_history_set_max_age(struct okno_rtx_history *h, int64_t max_age_us);
 
 /* Keeps a copy of a packet with sequence number seq sent at now_us (replacing whatever had the
  * same slot). Returns 0 or OKNO_E_RANGE for a packet longer than a slot (not kept). */

@@ -19,6 +19,8 @@
 #define ENCODER_HOLD_US   200000 /* the encoder's bitrate changes at most this often */
 #define ENCODER_STEP_PCT  5      /* and only by more than this */
 #define ESTIMATE_TICK_US  100000
+#define DROP_AFTER_US     250000 /* the frame dropper's slack, at the allocation */
+#define DROP_IN_ROW       3
 #define PADDING_BYTES     255 /* padding-only probe packets: the most RFC 3550 padding can say */
 /* What goes to the encoder out of the video share: RTP headers, extensions and the VP8 payload
  * descriptor take about 4 % of a 1200-byte packet. */
@@ -183,8 +185,8 @@ static int setup_video(struct okno_sender *s, int64_t now_us)
         if (rc < 0)
             return rc;
     }
-    s->frame_interval_us = 1000000 / c->fps;
     s->next_frame_us = now_us;
+    s->last_capture_us = now_us;
     return 0;
 }
 
@@ -409,6 +411,30 @@ static int64_t frame_time(const struct okno_sender *s, uint32_t frame_no)
     return s->start_us + (int64_t)frame_no * 1000000 / s->cfg.fps;
 }
 
+/* The frame dropper, as browsers run one beside the encoder: when the delta frames have used more
+ * than DROP_AFTER_US of the allocation beyond it, skip the capture (at most DROP_IN_ROW in a row,
+ * so the gap stays short of a freeze). */
+static bool drop_frame(struct okno_sender *s, int64_t capture_us)
+{
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+    unsigned n = okno_vp8enc_allocation(s->enc, kbps);
+    int64_t bps = 0;
+    for (unsigned i = 0; i < n; i++)
+        bps += (int64_t)kbps[i] * 1000;
+    int64_t dt = capture_us - s->last_capture_us;
+    s->last_capture_us = capture_us;
+    if (dt > 0 && dt < 10 * 1000000)
+        s->video_debt_bits -= bps * dt / 1000000;
+    if (s->video_debt_bits < 0)
+        s->video_debt_bits = 0;
+    if (s->video_debt_bits > bps * DROP_AFTER_US / 1000000 && s->drops_in_row < DROP_IN_ROW) {
+        s->drops_in_row++;
+        return true;
+    }
+    s->drops_in_row = 0;
+    return false;
+}
+
 static void capture(struct okno_sender *s, int64_t now_us)
 {
     if (!s->enc || now_us < s->next_frame_us)
@@ -424,6 +450,10 @@ static void capture(struct okno_sender *s, int64_t now_us)
     if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
         return;
     unsigned active = active_encodings(s);
+    if (drop_frame(s, t)) {
+        s->stats.frames_dropped += active;
+        return;
+    }
     struct okno_vp8enc_frame frames[OKNO_VP8_MAX_ENCODINGS];
     int n = okno_vp8enc_encode(s->enc, &s->img, t, frames);
     if (n < 0) {
@@ -432,8 +462,13 @@ static void capture(struct okno_sender *s, int64_t now_us)
     }
     if ((unsigned)n < active)
         s->stats.frames_dropped += active - (unsigned)n;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* Key frames are rare (PLI-limited) and expected to be large: only delta frames that
+         * overshoot count against the allocation. */
+        if (!frames[i].keyframe)
+            s->video_debt_bits += (int64_t)frames[i].len * 8;
         packetize(s, &frames[i], now_us);
+    }
 }
 
 static void audio(struct okno_sender *s, int64_t now_us)

@@ -13,8 +13,9 @@
 #include "wire/rtx.h"
 #include "wire/twcc.h"
 
-#define SR_INTERVAL_US   1000000
-#define KEYFRAME_HOLD_US 300000 /* a browser answers at most one PLI/FIR this often */
+#define SR_INTERVAL_US     1000000
+#define HISTORY_MAX_AGE_US 10000000
+#define KEYFRAME_HOLD_US   300000 /* a browser answers at most one PLI/FIR this often */
 /* The sender's NTP clock is now_us from 2024-01-01: a plausible wall time that keeps the sender
  * pure (RTT from LSR/DLSR only needs it to be the clock the SRs were stamped with). */
 #define NTP_EPOCH_UNIX_US ((int64_t)1704067200 * 1000000)
@@ -141,6 +142,10 @@ static void on_block(struct okno_sender *s, const struct okno_rtcp_report_block 
     if (rtt >= 0) {
         s->rtt_us = rtt;
         okno_gcc_on_rtt(s->gcc, rtt, now_us);
+        /* NACKs come a round trip late: keep packets max(1 s, 3 x RTT), as browsers do */
+        int64_t age = 3 * rtt < HISTORY_MAX_AGE_US ? 3 * rtt : HISTORY_MAX_AGE_US;
+        for (unsigned i = 0; i < s->n_enc && i < OKNO_VP8_MAX_ENCODINGS; i++)
+            okno_rtx_history_set_max_age(&s->hist[i], age > 1000000 ? age : 1000000);
     }
     s->loss_fraction = b->fraction_lost / 256.0;
     uint32_t packets = st->have_rr ? b->ext_highest_seq - st->last_rr_ehs : 0;
