@@ -345,6 +345,41 @@ static void test_receiver_counts_garbage_without_crashing(void **state)
     sim_free(&s);
 }
 
+/* An audio receiver fed junk Opus payloads of its own SSRC and random datagrams. */
+static void test_receiver_audio_counts_garbage_without_crashing(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_audio(&s, 0, 0, 0);
+    struct okno_receiver_config c = sim_rx_config(&s, 0, 0);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    uint64_t rng = 777;
+    uint8_t buf[1500];
+    for (unsigned i = 0; i < 2000; i++) {
+        size_t len = (size_t)(sim_rand(&rng) * 400);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)(sim_rand(&rng) * 256);
+        if (i % 2 && len >= 12) {
+            struct okno_rtp_pkt h = {
+                .pt = SIM_OPUS_PT, .seq = (uint16_t)i, .ts = i * 960, .ssrc = SIM_SSRC};
+            okno_rtp_write_header(buf, len, &h);
+        }
+        s.now = SIM_T0 + i * 20000;
+        okno_receiver_on_rtp(s.rx, buf, len, s.now);
+        okno_receiver_on_rtcp(s.rx, buf, len, s.now);
+        okno_receiver_poll(s.rx, s.now);
+    }
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    printf("# audio garbage: %llu counted, %llu taken, %llu slots played\n",
+           (unsigned long long)st.garbage, (unsigned long long)st.packets,
+           (unsigned long long)m->audio_slots);
+    assert_true(st.garbage > 1000);
+    assert_true(m->audio_slots > 0);
+    sim_free(&s);
+}
+
 static void test_receiver_create_rejects_bad_config(void **state)
 {
     (void)state;
@@ -382,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),
         cmocka_unit_test(test_receiver_rr_carries_loss_jitter_lsr_and_dlsr),
         cmocka_unit_test(test_receiver_counts_garbage_without_crashing),
+        cmocka_unit_test(test_receiver_audio_counts_garbage_without_crashing),
         cmocka_unit_test(test_receiver_create_rejects_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

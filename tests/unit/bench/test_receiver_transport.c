@@ -308,6 +308,60 @@ static void test_rx_transport_without_feedback_only_counts(void **state)
     assert_int_equal(okno_rx_transport_create(&c, &bad), OKNO_E_INVAL);
 }
 
+/* Random datagrams, half of them with a valid header and a random extension block: counted or
+ * ignored, never a crash, and feedback still goes out for what carried a number. */
+static void test_rx_transport_survives_random_packets(void **state)
+{
+    (void)state;
+    static struct rec rec;
+    memset(&rec, 0, sizeof rec);
+    struct okno_rx_transport_config c = {.ext_twcc = EXT_TWCC,
+                                         .remb = true,
+                                         .local_ssrc = LOCAL,
+                                         .send_rtcp = record,
+                                         .arg = &rec,
+                                         .start_us = T0,
+                                         .timeline_s = 3};
+    struct okno_rx_transport *t;
+    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    uint64_t rng = 0x1234567;
+    uint8_t buf[1500];
+    for (int i = 0; i < 3000; i++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        size_t len = (size_t)(rng % 300);
+        for (size_t k = 0; k < len; k++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            buf[k] = (uint8_t)rng;
+        }
+        if (i % 2 && len >= 16) {
+            buf[0] = 0x90; /* V=2, X=1 */
+            buf[12] = 0xbe;
+            buf[13] = 0xde;
+            buf[14] = 0;
+            buf[15] = (uint8_t)(1 + rng % 3); /* 1-3 words of random elements */
+            buf[16] = (uint8_t)(rng & 1 ? EXT_TWCC << 4 | 1 : buf[16]);
+        }
+        rec.now = T0 + i * 1000;
+        okno_rx_transport_on_rtp(t, buf, len, rec.now);
+        okno_rx_transport_poll(t, rec.now);
+        if (rec.n > 200)
+            rec.n = 0;
+    }
+    struct okno_rx_transport_stats st;
+    okno_rx_transport_stats(t, &st);
+    printf("# random: %llu garbage, %llu taken, %llu feedback packets\n",
+           (unsigned long long)st.garbage, (unsigned long long)st.packets,
+           (unsigned long long)st.feedbacks_sent);
+    assert_true(st.garbage > 1000);
+    assert_true(st.packets > 500);
+    assert_true(st.timeline_n <= 3);
+    okno_rx_transport_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_rx_transport_remb_from_received_rate_and_loss),
         cmocka_unit_test(test_rx_transport_twcc_feedback_every_100_ms_and_timeline_loss),
         cmocka_unit_test(test_rx_transport_without_feedback_only_counts),
+        cmocka_unit_test(test_rx_transport_survives_random_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
