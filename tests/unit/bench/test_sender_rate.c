@@ -164,6 +164,41 @@ static void test_sender_paces_and_audio_never_waits(void **state)
     loop_free(&l);
 }
 
+/* At 120 kbit/s the 640x360 encoder cannot go low enough: the frame dropper skips captures so the
+ * sent rate still follows the target. */
+static void test_sender_drops_frames_when_the_encoder_overshoots(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 120;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(8));
+    struct okno_sender_stats st;
+    okno_sender_stats(l.s, l.now, &st);
+    double kbps = (double)bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(8)) * 8 / 6000.0;
+    printf("# target 120 kbit/s: sent %.0f kbit/s over 2-8 s, %" PRIu64 " of %" PRIu64
+           " frames dropped\n",
+           kbps, st.frames_dropped, st.frames_dropped + st.frames_encoded);
+    assert_true(kbps < 120 * 1.15);
+    assert_true(st.frames_dropped > 0);
+    /* never more than three in a row: no gap between sent frames above 4 frame times */
+    int64_t last = 0, worst = 0;
+    for (size_t i = 0; i < l.n_rtp; i++) {
+        struct okno_rtp_pkt p = loop_parse(&l, i);
+        if (p.pt != 96 || !p.marker)
+            continue;
+        if (last && l.rtp[i].at - last > worst)
+            worst = l.rtp[i].at - last;
+        last = l.rtp[i].at;
+    }
+    printf("# longest gap between frames sent: %" PRId64 " ms\n", worst / 1000);
+    assert_true(worst < 4 * 33334 + 20000);
+    loop_free(&l);
+}
+
 /* The estimator asks for a first probe at 3 x the start rate: padding-only RTX packets at that
  * rate, at least five, marked as probes (they count in the estimator's clusters). */
 static void test_sender_probes_at_the_rate_asked(void **state)
@@ -208,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_sender_remb_caps_the_target),
         cmocka_unit_test(test_sender_twcc_feedback_moves_the_target),
         cmocka_unit_test(test_sender_paces_and_audio_never_waits),
+        cmocka_unit_test(test_sender_drops_frames_when_the_encoder_overshoots),
         cmocka_unit_test(test_sender_probes_at_the_rate_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
