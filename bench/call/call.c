@@ -380,6 +380,9 @@ static int report(struct call *c)
         fprintf(stderr, "okno-bench call: %s\n", err);
         code = OKNO_CALL_EXIT_ERROR;
     }
+    if (code == 0 && (c->o.json || c->o.plot))
+        printf("written:%s%s%s%s\n", c->o.json ? " report " : "", c->o.json ? c->o.json : "",
+               c->o.plot ? " plot " : "", c->o.plot ? c->o.plot : "");
     json_decref(r);
     return code;
 }
@@ -431,7 +434,7 @@ static int parse_args(struct options *o, int argc, char **argv)
          "connect, request and transport set-up timeout [10000]", "MS"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "no per-second lines", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *oc = g_option_context_new("- okno-bench call");
+    GOptionContext *oc = g_option_context_new("- a kiosk and a specialist through an emulated link");
     g_option_context_set_description(oc, help_text);
     g_option_context_add_main_entries(oc, entries, NULL);
     GError *error = NULL;
@@ -583,6 +586,7 @@ static int run(struct call *c)
 int okno_bench_call_main(int argc, char **argv)
 {
     struct call c = {0};
+    g_set_prgname("okno-bench call");
     if (parse_args(&c.o, argc, argv) < 0) {
         free_options(&c.o);
         return OKNO_CALL_EXIT_USAGE;
