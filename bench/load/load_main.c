@@ -402,6 +402,14 @@ static int run(struct opts *o)
                    (long long)json_integer_value(json_object_get(b, "rooms")),
                    (long long)json_integer_value(json_object_get(b, "publishers")),
                    (long long)json_integer_value(json_object_get(b, "subscribers")));
+            json_t *srv = json_object_get(b, "server");
+            if (json_is_object(srv))
+                printf("  server there: %.1f %% of a core (%.3f %% per stream), %.1f MB resident "
+                       "(%.3f MiB per stream above idle)\n",
+                       json_number_value(json_object_get(srv, "cpu_pct")),
+                       json_number_value(json_object_get(srv, "cpu_pct_per_stream")),
+                       json_number_value(json_object_get(srv, "rss_mb")),
+                       json_number_value(json_object_get(srv, "mib_per_stream")));
         } else {
             printf("largest passing load: none (the first step failed)\n");
         }

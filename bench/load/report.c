@@ -97,10 +97,11 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
     const struct okno_load_window *w = &s->win;
     json_t *server = json_null();
     if (s->server_known)
-        server = json_pack("{s:o, s:o, s:o, s:o, s:I, s:o}", "cpu_pct", num(s->server_cpu_pct),
-                           "rss_mb", num(s->rss_mb), "hwm_mb", num(s->hwm_mb), "idle_rss_mb",
-                           num(s->idle_rss_mb), "threads", (json_int_t)s->server_threads,
-                           "mib_per_stream", num(s->mib_per_stream));
+        server = json_pack(
+            "{s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "cpu_pct", num(s->server_cpu_pct),
+            "cpu_pct_per_stream", num(s->streams ? s->server_cpu_pct / s->streams : NAN), "rss_mb",
+            num(s->rss_mb), "hwm_mb", num(s->hwm_mb), "idle_rss_mb", num(s->idle_rss_mb), "threads",
+            (json_int_t)s->server_threads, "mib_per_stream", num(s->mib_per_stream));
     json_t *dec =
         json_pack("{s:I, s:o, s:I, s:I, s:I}", "tracks", (json_int_t)w->decoding_tracks, "fps",
                   num(s->dec_fps), "frames", (json_int_t)w->frames_decoded, "freezes",
