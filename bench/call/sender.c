@@ -423,7 +423,7 @@ static bool drop_frame(struct okno_sender *s, int64_t capture_us)
         bps += (int64_t)kbps[i] * 1000;
     int64_t dt = capture_us - s->last_capture_us;
     s->last_capture_us = capture_us;
-    if (dt > 0 && dt < 10 * 1000000)
+    if (dt > 0 && dt < (int64_t)10 * 1000000)
         s->video_debt_bits -= bps * dt / 1000000;
     if (s->video_debt_bits < 0)
         s->video_debt_bits = 0;
