@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "media/opus_codec.h"
 #include "sender_loop.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
@@ -505,6 +506,50 @@ static void test_sender_transport_refusing_is_counted(void **state)
     loop_free(&l);
 }
 
+/* Audio alone with nothing negotiated: plain RTP every 20 ms, no extension block, an SR a second,
+ * and a receiver report's loss reaches the stats (and Opus's FEC sizing). */
+static void test_sender_audio_alone_without_extensions(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, false);
+    c.ext_mid = c.ext_rid = c.ext_abs_send_time = c.ext_twcc = c.ext_repaired_rid = -1;
+    c.audio_mid = NULL;
+    c.audio_ssrc = 0x1111;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(2) + 1);
+    assert_in_range(l.n_rtp, 100, 101);
+    uint32_t ts0 = 0;
+    for (size_t i = 0; i < l.n_rtp; i++) {
+        struct okno_rtp_pkt p = loop_parse(&l, i);
+        assert_false(p.extension);
+        assert_int_equal(p.ssrc, 0x1111);
+        assert_int_equal(p.pt, 111);
+        assert_true(okno_opus_packet_samples(p.payload, p.payload_len) == 960);
+        if (i == 0)
+            ts0 = p.ts;
+        assert_int_equal(p.ts - ts0, 960 * i);
+        assert_int_equal(l.rtp[i].at, LOOP_T0 + 20000 * (int64_t)i);
+    }
+    assert_in_range(l.n_rtcp, 1, 2);
+    struct okno_rtcp_rr rr = {.ssrc = 9, .report_count = 1};
+    rr.blocks[0] = (struct okno_rtcp_report_block){.ssrc = 0x1111, .fraction_lost = 26};
+    uint8_t buf[64];
+    int n = okno_rtcp_rr_build(&rr, buf, sizeof buf);
+    loop_rtcp_in(&l, buf, (size_t)n);
+    loop_rtcp_in(&l, buf, (size_t)n);
+    loop_run(&l, l.now + S(1));
+    struct okno_sender_stats st;
+    okno_sender_stats(l.s, l.now, &st);
+    assert_true(st.loss_fraction > 0.1 && st.loss_fraction < 0.102);
+    assert_int_equal(st.rtt_us, 0); /* no LSR: unknown */
+    assert_int_equal(st.active_encodings, 0);
+    assert_int_equal(st.frames_encoded, 0);
+    assert_int_equal(st.rtcp_errors, 0);
+    loop_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_sender_reports_and_rtt),
         cmocka_unit_test(test_sender_survives_garbage_rtcp),
         cmocka_unit_test(test_sender_transport_refusing_is_counted),
+        cmocka_unit_test(test_sender_audio_alone_without_extensions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
