@@ -395,13 +395,6 @@ int okno_janus_trickle(struct okno_janus *j, uint64_t handle, const char *candid
     return request(j, m, handle, NULL, NULL);
 }
 
-int okno_janus_detach(struct okno_janus *j, uint64_t handle)
-{
-    if (!j || !handle)
-        return OKNO_E_INVAL;
-    return request(j, json_pack("{s:s}", "janus", "detach"), handle, NULL, NULL);
-}
-
 uint64_t okno_janus_reply_id(json_t *reply)
 {
     json_t *id = json_object_get(json_object_get(reply, "data"), "id");

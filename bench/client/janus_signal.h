@@ -69,9 +69,6 @@ int okno_janus_message(struct okno_janus *j, uint64_t handle, json_t *body, json
  * sends {"completed": true}. Fire and forget (Janus only acks). Returns 0 or OKNO_E_STATE. */
 int okno_janus_trickle(struct okno_janus *j, uint64_t handle, const char *candidate);
 
-/* Detaches a handle, fire and forget. Returns 0 or OKNO_E_STATE. */
-int okno_janus_detach(struct okno_janus *j, uint64_t handle);
-
 /* data.id of a create/attach reply, or plugindata.data.id of a join event; 0 when absent. */
 uint64_t okno_janus_reply_id(json_t *reply);
 
