@@ -223,8 +223,7 @@ static void on_publishing(void *owner, struct okno_participant *p)
         g_source_unref(c->setup_guard);
         c->setup_guard = NULL;
     }
-    if (!c->o.quiet)
-        fprintf(stderr, "okno-bench call: both publish; running %d s\n", c->o.duration_s);
+    fprintf(stderr, "okno-bench call: both publish; running %d s\n", c->o.duration_s);
     c->tick = g_timeout_source_new(1000);
     g_source_set_callback(c->tick, on_tick, c, NULL);
     g_source_attach(c->tick, c->ctx);

@@ -7,7 +7,7 @@
 # Figures are printed as TAP comments; only wide functional thresholds are judged (the ASan build
 # is several times slower). Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=16
+plan=18
 echo "1..$plan"
 bench=$OKNO_BUILD/bench/okno-bench
 duration=8
@@ -88,6 +88,8 @@ for d in ["kiosk_to_specialist", "specialist_to_kiosk"]:
         assert not miss, f"{d} timeline entry lacks {miss}"
     c = o["audio_concealment"]
     assert c is None or 0 <= c <= 1, f"{d} audio_concealment {c}"
+for l in ["up", "down"]:
+    assert r["link"][l]["packets_in"] > 0, "nothing crossed the kiosk's link " + l
 print("keys ok")
 PY
 check $? "the JSON report parses and has both directions with the required keys" "$tmp/keys.out"
@@ -121,6 +123,35 @@ assert r["profile"] == "edge" and "kiosk_to_specialist" in r and "specialist_to_
     "$tmp/edge.json" 2>>"$tmp/edge.out"
 check $? "okno-bench call --profile edge runs and reports (got $st, $((SECONDS - start)) s)" "$tmp/edge.out"
 [ -f "$tmp/edge.json" ] && figures "$tmp/edge.json" edge | grep '^#'
+# The kiosk's media crossed the emulated link (the relay counted it both ways) and the timeline
+# carries the profile's capacities: 200 kbit/s up for kiosk -> specialist, 240 down for the other.
+"$python" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+up, down = r["kiosk_to_specialist"]["timeline"], r["specialist_to_kiosk"]["timeline"]
+assert up and down, "no timeline"
+assert all(s["capacity_kbps"] == 200 for s in up), [s["capacity_kbps"] for s in up]
+assert all(s["capacity_kbps"] == 240 for s in down), [s["capacity_kbps"] for s in down]
+assert r["link"]["up"]["packets_in"] > 0 and r["link"]["down"]["packets_in"] > 0
+u = r["kiosk_to_specialist"]["utilization"]
+assert u is not None and 0 <= u <= 1.2, u' "$tmp/edge.json" >"$tmp/edge-link.out" 2>&1
+check $? "edge: the kiosk's media crossed the emulated link and the timeline has its capacities" \
+    "$tmp/edge-link.out"
+
+# --- SIGINT ends a run early and it still reports -----------------------------------------------
+start=$SECONDS
+spawn "$tmp/int.out" timeout --kill-after=5 40 "$bench" call --server "$ws" --room int \
+    --profile clean --duration 30 --json "$tmp/int.json" --quiet "${size[@]}"
+int_pid=$spawned
+for _ in $(seq 100); do grep -q "both publish" "$tmp/int.out" && break; sleep 0.1; done
+sleep 2
+# timeout forwards the signal to okno-bench
+kill -INT "$int_pid" 2>/dev/null
+wait "$int_pid"
+st=$?
+[ "$st" -eq 0 ] && grep -q "interrupted" "$tmp/int.out" && "$python" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["interrupted"] is True and r["duration_s"] < 20, r["duration_s"]' "$tmp/int.json" 2>>"$tmp/int.out"
+check $? "SIGINT ends a 30 s run early (after $((SECONDS - start)) s), exit $st, with a report" "$tmp/int.out"
 
 # --- failures ---------------------------------------------------------------------------------
 cat >"$tmp/bad.profile" <<'PROFILE'
@@ -160,7 +191,7 @@ check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
 reports=$(sanitizer_reports "$log")
 [ -z "$reports" ]
 check $? "no sanitizer report in okno's log" "$log"
-cat "$tmp"/{clean,edge,bad,dead,refused,usage}.out >"$tmp/bench.out" 2>/dev/null
+cat "$tmp"/{clean,edge,int,bad,dead,refused,usage}.out >"$tmp/bench.out" 2>/dev/null
 reports=$(sanitizer_reports "$tmp/bench.out")
 [ -z "$reports" ]
 check $? "no sanitizer report in okno-bench's output" "$tmp/bench.out"
