@@ -1,9 +1,10 @@
 /* What arrives on a participant's transports, on the media path: publisher RTP to the track it
  * belongs to (by SSRC, or by the mid header extension for a sender that announced none), publisher
  * RTX unwrapped back into the original, publisher RTCP (sender reports), and subscriber RTCP (NACK,
- * PLI, FIR) to the subscription and track it names. Allocates nothing; malformed packets are
- * dropped and counted. It deliberately does not build anything itself: tracks and subscriptions
- * answer. */
+ * PLI, FIR) to the subscription and track it names. Every publisher RTP packet that parses is
+ * first recorded for the transport's transport-cc feedback (sfu/pub_fb.h), whatever becomes of it
+ * after. Allocates nothing; malformed packets are dropped and counted. It deliberately does not
+ * build anything itself: tracks, subscriptions and the room timer's feedback answer. */
 #ifndef OKNO_SFU_PARTICIPANT_MEDIA_H
 #define OKNO_SFU_PARTICIPANT_MEDIA_H
 
