@@ -1,5 +1,6 @@
-/* okno-bench's media sender: capture, encode, packetize, pace, follow the estimate. RTCP is in
- * sender_rtcp.c. See sender.h. */
+/* okno-bench's media sender: the object, following the estimate (target, pacing rate, encoder
+ * share), pacing, probes and the counters. Media is in sender_media.c, RTCP in sender_rtcp.c. See
+ * sender.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,36 +11,12 @@
 #include "wire/rtp_ext.h"
 
 #define PACER_SLOTS       1024
-#define HISTORY_SLOTS     512
-#define HISTORY_AGE_US    1000000
 #define PACING_FACTOR_X10 25 /* 2.5 x the target */
-#define OPUS_KBPS         32
-#define OPUS_FRAME_US     20000
 #define RATE_BIN_US       100000
 #define ENCODER_HOLD_US   200000 /* the encoder's bitrate changes at most this often */
 #define ENCODER_STEP_PCT  5      /* and only by more than this */
 #define ESTIMATE_TICK_US  100000
-#define DROP_AFTER_US     250000 /* the frame dropper's slack, at the allocation */
-#define DROP_IN_ROW       3
 #define PADDING_BYTES     255 /* padding-only probe packets: the most RFC 3550 padding can say */
-/* What goes to the encoder out of the video share: RTP headers, extensions and the VP8 payload
- * descriptor take about 4 % of a 1200-byte packet. */
-#define VIDEO_PAYLOAD_PCT 96
-
-static const char *const rids[OKNO_VP8_MAX_ENCODINGS] = {"q", "h", "f"};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static bool ext_on(int id)
-{
-    return id > 0;
-}
 
 static int check_config(const struct okno_sender_config *c)
 {
@@ -53,7 +30,7 @@ static int check_config(const struct okno_sender_config *c)
         if (ids[i] > OKNO_RTP_EXT_ONE_BYTE_MAX_ID)
             return OKNO_E_INVAL;
         for (int j = 0; j < i; j++)
-            if (ext_on(ids[i]) && ids[i] == ids[j])
+            if (okno__sender_ext_on(ids[i]) && ids[i] == ids[j])
                 return OKNO_E_INVAL;
     }
     if ((c->audio_mid && strlen(c->audio_mid) > OKNO_SENDER_MID_MAX) ||
@@ -61,35 +38,6 @@ static int check_config(const struct okno_sender_config *c)
         (c->audio_mid && !c->audio_mid[0]) || (c->video_mid && !c->video_mid[0]) ||
         (c->cname && strlen(c->cname) > 255))
         return OKNO_E_INVAL;
-    return 0;
-}
-
-/* Builds a stream's extension body: mid, rid (or repaired rid), abs-send-time and transport-cc
- * placeholders, which are stamped when the packet leaves. */
-static int build_ext(const struct okno_sender *s, const char *mid, int rid_id, const char *rid,
-                     uint8_t *out, size_t *out_len)
-{
-    static const uint8_t zeros[3];
-    struct okno_rtp_ext el[4];
-    size_t n = 0;
-    if (ext_on(s->cfg.ext_mid) && mid)
-        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_mid, (uint8_t)strlen(mid),
-                                        (const uint8_t *)mid};
-    if (ext_on(rid_id) && rid)
-        el[n++] =
-            (struct okno_rtp_ext){(uint8_t)rid_id, (uint8_t)strlen(rid), (const uint8_t *)rid};
-    if (ext_on(s->cfg.ext_abs_send_time))
-        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_abs_send_time, 3, zeros};
-    if (ext_on(s->cfg.ext_twcc))
-        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_twcc, 2, zeros};
-    *out_len = 0;
-    if (n == 0)
-        return 0;
-    uint16_t profile;
-    int len = okno_rtp_ext_build(out, OKNO_SENDER_EXT_MAX, el, n, &profile);
-    if (len < 0)
-        return len;
-    *out_len = (size_t)len;
     return 0;
 }
 
@@ -119,7 +67,7 @@ static void pick_ids(struct okno_sender *s)
         uint32_t v = *want[i];
         for (bool clash = true; v == 0 || clash;) {
             if (v == 0)
-                v = (uint32_t)splitmix64(&x);
+                v = (uint32_t)okno__sender_splitmix64(&x);
             clash = false;
             for (unsigned j = 0; j < i; j++)
                 clash |= taken[j] == v;
@@ -130,83 +78,12 @@ static void pick_ids(struct okno_sender *s)
     }
     for (unsigned i = 0; i < OKNO_SENDER_STREAMS; i++) {
         struct okno_sender_stream *st = &s->st[i];
-        st->seq = (uint16_t)splitmix64(&x);
-        st->rtx_seq = (uint16_t)splitmix64(&x);
-        st->ts_base = (uint32_t)splitmix64(&x);
+        st->seq = (uint16_t)okno__sender_splitmix64(&x);
+        st->rtx_seq = (uint16_t)okno__sender_splitmix64(&x);
+        st->ts_base = (uint32_t)okno__sender_splitmix64(&x);
         st->last_keyframe_req_us = INT64_MIN;
     }
-    s->twcc_seq = (uint16_t)splitmix64(&x);
-}
-
-static int setup_video(struct okno_sender *s, int64_t now_us)
-{
-    const struct okno_sender_config *c = &s->cfg;
-    struct okno_vsrc_config vc = {.width = c->width, .height = c->height, .seed = c->seed};
-    int rc = okno_vsrc_init(&s->vsrc, &vc);
-    if (rc < 0)
-        return rc;
-    s->vsrc_ready = true;
-    if (okno_image_alloc(&s->img, c->width, c->height) < 0)
-        return OKNO_E_NOMEM;
-    uint32_t video_kbps = c->start_kbps > s->audio_kbps + 20 ? c->start_kbps - s->audio_kbps : 20;
-    struct okno_vp8enc_config ec = {.width = c->width,
-                                    .height = c->height,
-                                    .fps = c->fps,
-                                    .encodings = c->encodings,
-                                    .temporal_layers = c->temporal_layers,
-                                    .start_kbps = video_kbps * VIDEO_PAYLOAD_PCT / 100};
-    rc = okno_vp8enc_create(&ec, &s->enc);
-    if (rc < 0)
-        return rc;
-    s->encoder_kbps = ec.start_kbps;
-    s->encoder_set_us = now_us;
-    uint64_t x = (uint64_t)c->seed * 7919 + 17;
-    for (unsigned i = 0; i < s->n_enc && i < OKNO_VP8_MAX_ENCODINGS; i++) {
-        struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(i)];
-        st->used = true;
-        st->ssrc = c->video_ssrc[i];
-        st->rtx_ssrc = c->rtx_ssrc[i];
-        st->clock_hz = 90000;
-        const char *rid = s->n_enc > 1 ? rids[i] : NULL;
-        rc = build_ext(s, c->video_mid, c->ext_rid, rid, st->ext, &st->ext_len);
-        if (rc == 0)
-            rc =
-                build_ext(s, c->video_mid, c->ext_repaired_rid, rid, st->rtx_ext, &st->rtx_ext_len);
-        if (rc < 0)
-            return rc;
-        struct okno_vp8pack_config pc = {.ssrc = st->ssrc,
-                                         .pt = OKNO_SENDER_PT_VP8,
-                                         .first_seq = st->seq,
-                                         .first_picture_id = (uint16_t)splitmix64(&x),
-                                         .max_packet = OKNO_SENDER_MAX_PACKET};
-        rc = okno_vp8pack_init(&s->pack[i], &pc);
-        if (rc == 0)
-            rc = okno_rtx_history_init(&s->hist[i], HISTORY_SLOTS, HISTORY_AGE_US);
-        if (rc < 0)
-            return rc;
-    }
-    s->next_frame_us = now_us;
-    s->last_capture_us = now_us;
-    return 0;
-}
-
-static int setup_audio(struct okno_sender *s, int64_t now_us)
-{
-    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
-    st->used = true;
-    st->ssrc = s->cfg.audio_ssrc;
-    st->clock_hz = OKNO_AUDIO_RATE;
-    int rc = build_ext(s, s->cfg.audio_mid, -1, NULL, st->ext, &st->ext_len);
-    if (rc < 0)
-        return rc;
-    struct okno_opusenc_config oc = {
-        .kbps = OPUS_KBPS, .fec = true, .loss_pct = 5, .dtx = s->cfg.opus_dtx};
-    rc = okno_opusenc_create(&oc, &s->opus);
-    if (rc < 0)
-        return rc;
-    okno_asrc_init(&s->asrc);
-    s->next_audio_us = now_us;
-    return 0;
+    s->twcc_seq = (uint16_t)okno__sender_splitmix64(&x);
 }
 
 int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
@@ -242,7 +119,7 @@ int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
     pick_ids(s);
     /* Audio's share of the target: Opus plus 50 packets/s of headers. */
     size_t audio_hdr = OKNO_RTP_HEADER_LEN + OKNO_RTP_EXT_HEADER_LEN + OKNO_SENDER_EXT_MAX / 2;
-    s->audio_kbps = c->audio ? OPUS_KBPS + (uint32_t)(audio_hdr * 8 * 50 / 1000) : 0;
+    s->audio_kbps = c->audio ? OKNO_SENDER_OPUS_KBPS + (uint32_t)(audio_hdr * 8 * 50 / 1000) : 0;
 
     uint64_t start_bps = (uint64_t)c->start_kbps * 1000;
     struct okno_gcc_config gc = {.min_bps = c->min_kbps * 1000,
@@ -252,9 +129,9 @@ int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
     if (rc == 0)
         rc = okno_pacer_init(&s->pacer, PACER_SLOTS, start_bps * PACING_FACTOR_X10 / 10, now_us);
     if (rc == 0 && c->audio)
-        rc = setup_audio(s, now_us);
+        rc = okno__sender_setup_audio(s, now_us);
     if (rc == 0 && c->video)
-        rc = setup_video(s, now_us);
+        rc = okno__sender_setup_video(s, now_us);
     if (rc < 0) {
         okno_sender_destroy(s);
         return rc;
@@ -320,16 +197,16 @@ static uint32_t sent_kbps(const struct okno_sender *s, int64_t now_us)
 static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, enum okno_pacer_class cls,
                      bool probe, int64_t now_us)
 {
-    if (ext_on(s->cfg.ext_twcc))
+    if (okno__sender_ext_on(s->cfg.ext_twcc))
         okno_rtp_ext_set_twcc(buf, len, (uint8_t)s->cfg.ext_twcc, s->twcc_seq);
-    if (ext_on(s->cfg.ext_abs_send_time))
+    if (okno__sender_ext_on(s->cfg.ext_abs_send_time))
         okno_rtp_ext_set_abs_send_time(buf, len, (uint8_t)s->cfg.ext_abs_send_time,
                                        okno_rtp_abs_send_time_from_us((uint64_t)now_us));
     if (s->cfg.send_rtp(s->cfg.arg, buf, len) < 0) {
         s->stats.send_errors++;
         return false;
     }
-    if (ext_on(s->cfg.ext_twcc)) {
+    if (okno__sender_ext_on(s->cfg.ext_twcc)) {
         okno_gcc_on_packet_sent(s->gcc, s->twcc_seq, len, now_us, probe);
         s->twcc_seq++;
     }
@@ -361,160 +238,6 @@ static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_
     }
 }
 
-static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_t now_us)
-{
-    unsigned e = f->encoding;
-    struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(e)];
-    f->rtp_ts += st->ts_base;
-    int n = okno_vp8pack_begin(&s->pack[e], f, st->ext_len);
-    if (n <= 0 || okno_pacer_free_slots(&s->pacer) < (unsigned)n) {
-        /* The pacer is full: drop the frame, and since the encoder's references now hold
-         * something the receiver never gets, make the next one a key frame. */
-        s->stats.frames_dropped++;
-        okno_vp8enc_request_keyframe(s->enc, (int)e);
-        return;
-    }
-    for (;;) {
-        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
-        int len = okno_vp8pack_next(&s->pack[e], pkt->buf, sizeof pkt->buf,
-                                    st->ext_len ? st->ext : NULL, st->ext_len);
-        if (len <= 0) {
-            okno_pacer_release(&s->pacer, pkt);
-            break;
-        }
-        pkt->len = (size_t)len;
-        pkt->payload_len = (size_t)len - OKNO_RTP_HEADER_LEN -
-                           (st->ext_len ? OKNO_RTP_EXT_HEADER_LEN + st->ext_len : 0);
-        pkt->cls = OKNO_PACER_VIDEO;
-        pkt->stream = (int8_t)OKNO_SENDER_VIDEO(e);
-        okno_pacer_push(&s->pacer, pkt, now_us);
-    }
-    st->last_ts = f->rtp_ts;
-    s->stats.frames_encoded++;
-    if (f->keyframe)
-        s->stats.keyframes++;
-}
-
-static unsigned active_encodings(const struct okno_sender *s)
-{
-    if (!s->enc)
-        return 0;
-    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
-    unsigned n = okno_vp8enc_allocation(s->enc, kbps), active = 0;
-    for (unsigned i = 0; i < n; i++)
-        active += kbps[i] > 0;
-    return active;
-}
-
-static int64_t frame_time(const struct okno_sender *s, uint32_t frame_no)
-{
-    return s->start_us + (int64_t)frame_no * 1000000 / s->cfg.fps;
-}
-
-/* The frame dropper, as browsers run one beside the encoder: when the delta frames have used more
- * than DROP_AFTER_US of the allocation beyond it, skip the capture (at most DROP_IN_ROW in a row,
- * so the gap stays short of a freeze). */
-static bool drop_frame(struct okno_sender *s, int64_t capture_us)
-{
-    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
-    unsigned n = okno_vp8enc_allocation(s->enc, kbps);
-    int64_t bps = 0;
-    for (unsigned i = 0; i < n; i++)
-        bps += (int64_t)kbps[i] * 1000;
-    int64_t dt = capture_us - s->last_capture_us;
-    s->last_capture_us = capture_us;
-    if (dt > 0 && dt < (int64_t)10 * 1000000)
-        s->video_debt_bits -= bps * dt / 1000000;
-    if (s->video_debt_bits < 0)
-        s->video_debt_bits = 0;
-    if (s->video_debt_bits > bps * DROP_AFTER_US / 1000000 && s->drops_in_row < DROP_IN_ROW) {
-        s->drops_in_row++;
-        return true;
-    }
-    s->drops_in_row = 0;
-    return false;
-}
-
-static void capture(struct okno_sender *s, int64_t now_us)
-{
-    if (!s->enc || now_us < s->next_frame_us)
-        return;
-    /* A camera does not wait: frames whose time passed while the owner was late are lost. */
-    while (frame_time(s, s->frame_no + 1) <= now_us) {
-        s->frame_no++;
-        s->stats.frames_dropped++;
-    }
-    int64_t t = frame_time(s, s->frame_no);
-    uint32_t no = s->frame_no++;
-    s->next_frame_us = frame_time(s, s->frame_no);
-    if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
-        return;
-    unsigned active = active_encodings(s);
-    if (drop_frame(s, t)) {
-        s->stats.frames_dropped += active;
-        return;
-    }
-    struct okno_vp8enc_frame frames[OKNO_VP8_MAX_ENCODINGS];
-    int n = okno_vp8enc_encode(s->enc, &s->img, t, frames);
-    if (n < 0) {
-        s->stats.frames_dropped += active;
-        return;
-    }
-    if ((unsigned)n < active)
-        s->stats.frames_dropped += active - (unsigned)n;
-    for (int i = 0; i < n; i++) {
-        /* Key frames are rare (PLI-limited) and expected to be large: only delta frames that
-         * overshoot count against the allocation. */
-        if (!frames[i].keyframe)
-            s->video_debt_bits += (int64_t)frames[i].len * 8;
-        packetize(s, &frames[i], now_us);
-    }
-}
-
-static void audio(struct okno_sender *s, int64_t now_us)
-{
-    if (!s->opus)
-        return;
-    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
-    while (s->next_audio_us <= now_us) {
-        int64_t t = s->next_audio_us;
-        s->next_audio_us += OPUS_FRAME_US;
-        okno_asrc_next(&s->asrc, s->pcm);
-        int n = okno_opusenc_encode(s->opus, s->pcm, s->opus_buf, sizeof s->opus_buf);
-        if (n <= 0)
-            continue;
-        bool dtx = n <= 2, first_after_pause = s->in_dtx && !dtx;
-        if (dtx && s->in_dtx)
-            continue; /* only the first DTX frame of a pause is sent */
-        s->in_dtx = dtx;
-        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
-        if (!pkt)
-            continue;
-        struct okno_rtp_pkt h = {.extension = st->ext_len > 0,
-                                 .marker = first_after_pause,
-                                 .pt = OKNO_SENDER_PT_OPUS,
-                                 .seq = st->seq,
-                                 .ts = st->ts_base + (uint32_t)(uint64_t)(t * 48 / 1000),
-                                 .ssrc = st->ssrc,
-                                 .ext_profile = OKNO_RTP_EXT_PROFILE_ONE_BYTE,
-                                 .ext = st->ext,
-                                 .ext_len = st->ext_len};
-        int hl = okno_rtp_write_header(pkt->buf, sizeof pkt->buf, &h);
-        if (hl < 0 || (size_t)hl + (size_t)n > sizeof pkt->buf) {
-            okno_pacer_release(&s->pacer, pkt);
-            continue;
-        }
-        memcpy(pkt->buf + hl, s->opus_buf, (size_t)n);
-        st->seq++;
-        st->last_ts = h.ts;
-        pkt->len = (size_t)hl + (size_t)n;
-        pkt->payload_len = (size_t)n;
-        pkt->cls = OKNO_PACER_AUDIO;
-        pkt->stream = OKNO_SENDER_AUDIO;
-        okno_pacer_push(&s->pacer, pkt, now_us);
-    }
-}
-
 /* Follows the estimate: the target (capped by REMB), the pacing rate, the encoder's share. */
 static void follow_estimate(struct okno_sender *s, int64_t now_us)
 {
@@ -532,7 +255,7 @@ static void follow_estimate(struct okno_sender *s, int64_t now_us)
         return;
     uint64_t audio_bps = (uint64_t)s->audio_kbps * 1000;
     uint64_t video_bps = t > audio_bps + 20000 ? t - audio_bps : 20000;
-    unsigned kbps = (unsigned)(video_bps * VIDEO_PAYLOAD_PCT / 100 / 1000);
+    unsigned kbps = (unsigned)(video_bps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100 / 1000);
     unsigned diff = kbps > s->encoder_kbps ? kbps - s->encoder_kbps : s->encoder_kbps - kbps;
     if (now_us - s->encoder_set_us < ENCODER_HOLD_US ||
         diff * 100 <= s->encoder_kbps * ENCODER_STEP_PCT)
@@ -547,7 +270,7 @@ static void follow_estimate(struct okno_sender *s, int64_t now_us)
  * at the rate asked for, until the estimator has what it needs. */
 static int64_t probe(struct okno_sender *s, int64_t now_us)
 {
-    if (!s->enc || !ext_on(s->cfg.ext_twcc))
+    if (!s->enc || !okno__sender_ext_on(s->cfg.ext_twcc))
         return INT64_MAX;
     struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(0)];
     if (s->next_probe_us < now_us - 2000)
@@ -595,8 +318,8 @@ static int64_t min64(int64_t a, int64_t b)
 
 int64_t okno_sender_poll(struct okno_sender *s, int64_t now_us)
 {
-    capture(s, now_us);
-    audio(s, now_us);
+    okno__sender_capture(s, now_us);
+    okno__sender_audio(s, now_us);
     follow_estimate(s, now_us);
     int64_t next = pace(s, now_us);
     next = min64(next, probe(s, now_us));
@@ -626,6 +349,6 @@ void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_
     out->remb_kbps = (uint32_t)(s->remb_bps / 1000);
     out->rtt_us = s->rtt_us;
     out->loss_fraction = s->loss_fraction;
-    out->active_encodings = active_encodings(s);
+    out->active_encodings = okno__sender_active_encodings(s);
     out->pacer_queue_ms = (uint32_t)(okno_pacer_queue_us(&s->pacer) / 1000);
 }

@@ -1,5 +1,6 @@
-/* The sender's state, shared by its files: sender.c (media, pacing, rates) and sender_rtcp.c
- * (RTCP in and out). Not for other modules: they use sender.h. */
+/* The sender's state, shared by its files: sender.c (pacing, rates, probes), sender_media.c
+ * (camera, VP8, Opus) and sender_rtcp.c (RTCP in and out). Not for other modules: they use
+ * sender.h. */
 #ifndef OKNO_BENCH_CALL_SENDER_INTERNAL_H
 #define OKNO_BENCH_CALL_SENDER_INTERNAL_H
 
@@ -25,6 +26,10 @@
 #define OKNO_SENDER_MID_MAX    16   /* a one-byte extension element */
 #define OKNO_SENDER_EXT_MAX    40   /* mid, rid, abs-send-time, transport-cc, padded */
 #define OKNO_SENDER_RATE_BINS  10   /* sent-rate window: 10 bins of 100 ms */
+#define OKNO_SENDER_OPUS_KBPS  32
+/* What goes to the encoder out of the video share: RTP headers, extensions and the VP8 payload
+ * descriptor take about 4 % of a 1200-byte packet. */
+#define OKNO_SENDER_VIDEO_PAYLOAD_PCT 96
 
 /* Stream 0 is audio, 1..3 the video encodings (lowest first). */
 #define OKNO_SENDER_AUDIO    0
@@ -102,6 +107,29 @@ struct okno_sender {
 
     struct okno_sender_stats stats;
 };
+
+static inline bool okno__sender_ext_on(int id)
+{
+    return id > 0;
+}
+
+static inline uint64_t okno__sender_splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* sender_media.c */
+int okno__sender_setup_video(struct okno_sender *s, int64_t now_us);
+int okno__sender_setup_audio(struct okno_sender *s, int64_t now_us);
+/* Captures and encodes the video frame due by now_us into the pacer (or drops it). */
+void okno__sender_capture(struct okno_sender *s, int64_t now_us);
+/* Encodes the Opus frames due by now_us into the pacer. */
+void okno__sender_audio(struct okno_sender *s, int64_t now_us);
+/* Video encodings with a bitrate now (0 without video). */
+unsigned okno__sender_active_encodings(const struct okno_sender *s);
 
 /* sender_rtcp.c */
 /* Sends the sender reports due by now_us; returns when the next is due. */

@@ -1,0 +1,270 @@
+/* The sender's media: the synthetic camera through the VP8 encodings (with a frame dropper beside
+ * the encoder) into packets for the pacer, and the tone through Opus. See sender.h. */
+#include <string.h>
+
+#include "call/sender_internal.h"
+#include "okno/err.h"
+#include "wire/rtp.h"
+#include "wire/rtp_ext.h"
+
+#define HISTORY_SLOTS  1024
+#define HISTORY_AGE_US 1000000 /* at first; max(1 s, 3 x RTT) once the RTT is known */
+#define OPUS_FRAME_US  20000
+#define DROP_AFTER_US  250000 /* the frame dropper's slack, at the allocation */
+#define DROP_IN_ROW    3
+
+static const char *const rids[OKNO_VP8_MAX_ENCODINGS] = {"q", "h", "f"};
+
+/* Builds a stream's extension body: mid, rid (or repaired rid), abs-send-time and transport-cc
+ * placeholders, which are stamped when the packet leaves. */
+static int build_ext(const struct okno_sender *s, const char *mid, int rid_id, const char *rid,
+                     uint8_t *out, size_t *out_len)
+{
+    static const uint8_t zeros[3];
+    struct okno_rtp_ext el[4];
+    size_t n = 0;
+    if (okno__sender_ext_on(s->cfg.ext_mid) && mid)
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_mid, (uint8_t)strlen(mid),
+                                        (const uint8_t *)mid};
+    if (okno__sender_ext_on(rid_id) && rid)
+        el[n++] =
+            (struct okno_rtp_ext){(uint8_t)rid_id, (uint8_t)strlen(rid), (const uint8_t *)rid};
+    if (okno__sender_ext_on(s->cfg.ext_abs_send_time))
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_abs_send_time, 3, zeros};
+    if (okno__sender_ext_on(s->cfg.ext_twcc))
+        el[n++] = (struct okno_rtp_ext){(uint8_t)s->cfg.ext_twcc, 2, zeros};
+    *out_len = 0;
+    if (n == 0)
+        return 0;
+    uint16_t profile;
+    int len = okno_rtp_ext_build(out, OKNO_SENDER_EXT_MAX, el, n, &profile);
+    if (len < 0)
+        return len;
+    *out_len = (size_t)len;
+    return 0;
+}
+
+int okno__sender_setup_video(struct okno_sender *s, int64_t now_us)
+{
+    const struct okno_sender_config *c = &s->cfg;
+    struct okno_vsrc_config vc = {.width = c->width, .height = c->height, .seed = c->seed};
+    int rc = okno_vsrc_init(&s->vsrc, &vc);
+    if (rc < 0)
+        return rc;
+    s->vsrc_ready = true;
+    if (okno_image_alloc(&s->img, c->width, c->height) < 0)
+        return OKNO_E_NOMEM;
+    uint32_t video_kbps = c->start_kbps > s->audio_kbps + 20 ? c->start_kbps - s->audio_kbps : 20;
+    struct okno_vp8enc_config ec = {.width = c->width,
+                                    .height = c->height,
+                                    .fps = c->fps,
+                                    .encodings = c->encodings,
+                                    .temporal_layers = c->temporal_layers,
+                                    .start_kbps = video_kbps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100};
+    rc = okno_vp8enc_create(&ec, &s->enc);
+    if (rc < 0)
+        return rc;
+    s->encoder_kbps = ec.start_kbps;
+    s->encoder_set_us = now_us;
+    uint64_t x = (uint64_t)c->seed * 7919 + 17;
+    for (unsigned i = 0; i < s->n_enc && i < OKNO_VP8_MAX_ENCODINGS; i++) {
+        struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(i)];
+        st->used = true;
+        st->ssrc = c->video_ssrc[i];
+        st->rtx_ssrc = c->rtx_ssrc[i];
+        st->clock_hz = 90000;
+        const char *rid = s->n_enc > 1 ? rids[i] : NULL;
+        rc = build_ext(s, c->video_mid, c->ext_rid, rid, st->ext, &st->ext_len);
+        if (rc == 0)
+            rc =
+                build_ext(s, c->video_mid, c->ext_repaired_rid, rid, st->rtx_ext, &st->rtx_ext_len);
+        if (rc < 0)
+            return rc;
+        struct okno_vp8pack_config pc = {.ssrc = st->ssrc,
+                                         .pt = OKNO_SENDER_PT_VP8,
+                                         .first_seq = st->seq,
+                                         .first_picture_id = (uint16_t)okno__sender_splitmix64(&x),
+                                         .max_packet = OKNO_SENDER_MAX_PACKET};
+        rc = okno_vp8pack_init(&s->pack[i], &pc);
+        if (rc == 0)
+            rc = okno_rtx_history_init(&s->hist[i], HISTORY_SLOTS, HISTORY_AGE_US);
+        if (rc < 0)
+            return rc;
+    }
+    s->next_frame_us = now_us;
+    s->last_capture_us = now_us;
+    return 0;
+}
+
+int okno__sender_setup_audio(struct okno_sender *s, int64_t now_us)
+{
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
+    st->used = true;
+    st->ssrc = s->cfg.audio_ssrc;
+    st->clock_hz = OKNO_AUDIO_RATE;
+    int rc = build_ext(s, s->cfg.audio_mid, -1, NULL, st->ext, &st->ext_len);
+    if (rc < 0)
+        return rc;
+    struct okno_opusenc_config oc = {
+        .kbps = OKNO_SENDER_OPUS_KBPS, .fec = true, .loss_pct = 5, .dtx = s->cfg.opus_dtx};
+    rc = okno_opusenc_create(&oc, &s->opus);
+    if (rc < 0)
+        return rc;
+    okno_asrc_init(&s->asrc);
+    s->next_audio_us = now_us;
+    return 0;
+}
+
+static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_t now_us)
+{
+    unsigned e = f->encoding;
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(e)];
+    f->rtp_ts += st->ts_base;
+    int n = okno_vp8pack_begin(&s->pack[e], f, st->ext_len);
+    if (n <= 0 || okno_pacer_free_slots(&s->pacer) < (unsigned)n) {
+        /* The pacer is full: drop the frame, and since the encoder's references now hold
+         * something the receiver never gets, make the next one a key frame. */
+        s->stats.frames_dropped++;
+        okno_vp8enc_request_keyframe(s->enc, (int)e);
+        return;
+    }
+    for (;;) {
+        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
+        int len = okno_vp8pack_next(&s->pack[e], pkt->buf, sizeof pkt->buf,
+                                    st->ext_len ? st->ext : NULL, st->ext_len);
+        if (len <= 0) {
+            okno_pacer_release(&s->pacer, pkt);
+            break;
+        }
+        pkt->len = (size_t)len;
+        pkt->payload_len = (size_t)len - OKNO_RTP_HEADER_LEN -
+                           (st->ext_len ? OKNO_RTP_EXT_HEADER_LEN + st->ext_len : 0);
+        pkt->cls = OKNO_PACER_VIDEO;
+        pkt->stream = (int8_t)OKNO_SENDER_VIDEO(e);
+        okno_pacer_push(&s->pacer, pkt, now_us);
+    }
+    st->last_ts = f->rtp_ts;
+    s->stats.frames_encoded++;
+    if (f->keyframe)
+        s->stats.keyframes++;
+}
+
+unsigned okno__sender_active_encodings(const struct okno_sender *s)
+{
+    if (!s->enc)
+        return 0;
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+    unsigned n = okno_vp8enc_allocation(s->enc, kbps), active = 0;
+    for (unsigned i = 0; i < n; i++)
+        active += kbps[i] > 0;
+    return active;
+}
+
+static int64_t frame_time(const struct okno_sender *s, uint32_t frame_no)
+{
+    return s->start_us + (int64_t)frame_no * 1000000 / s->cfg.fps;
+}
+
+/* The frame dropper, as browsers run one beside the encoder: when the delta frames have used more
+ * than DROP_AFTER_US of the allocation beyond it, skip the capture (at most DROP_IN_ROW in a row,
+ * so the gap stays short of a freeze). */
+static bool drop_frame(struct okno_sender *s, int64_t capture_us)
+{
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+    unsigned n = okno_vp8enc_allocation(s->enc, kbps);
+    int64_t bps = 0;
+    for (unsigned i = 0; i < n; i++)
+        bps += (int64_t)kbps[i] * 1000;
+    int64_t dt = capture_us - s->last_capture_us;
+    s->last_capture_us = capture_us;
+    if (dt > 0 && dt < (int64_t)10 * 1000000)
+        s->video_debt_bits -= bps * dt / 1000000;
+    if (s->video_debt_bits < 0)
+        s->video_debt_bits = 0;
+    if (s->video_debt_bits > bps * DROP_AFTER_US / 1000000 && s->drops_in_row < DROP_IN_ROW) {
+        s->drops_in_row++;
+        return true;
+    }
+    s->drops_in_row = 0;
+    return false;
+}
+
+void okno__sender_capture(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->enc || now_us < s->next_frame_us)
+        return;
+    /* A camera does not wait: frames whose time passed while the owner was late are lost. */
+    while (frame_time(s, s->frame_no + 1) <= now_us) {
+        s->frame_no++;
+        s->stats.frames_dropped++;
+    }
+    int64_t t = frame_time(s, s->frame_no);
+    uint32_t no = s->frame_no++;
+    s->next_frame_us = frame_time(s, s->frame_no);
+    if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
+        return;
+    unsigned active = okno__sender_active_encodings(s);
+    if (drop_frame(s, t)) {
+        s->stats.frames_dropped += active;
+        return;
+    }
+    struct okno_vp8enc_frame frames[OKNO_VP8_MAX_ENCODINGS];
+    int n = okno_vp8enc_encode(s->enc, &s->img, t, frames);
+    if (n < 0) {
+        s->stats.frames_dropped += active;
+        return;
+    }
+    if ((unsigned)n < active)
+        s->stats.frames_dropped += active - (unsigned)n;
+    for (int i = 0; i < n; i++) {
+        /* Key frames are rare (PLI-limited) and expected to be large: only delta frames that
+         * overshoot count against the allocation. */
+        if (!frames[i].keyframe)
+            s->video_debt_bits += (int64_t)frames[i].len * 8;
+        packetize(s, &frames[i], now_us);
+    }
+}
+
+void okno__sender_audio(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->opus)
+        return;
+    struct okno_sender_stream *st = &s->st[OKNO_SENDER_AUDIO];
+    while (s->next_audio_us <= now_us) {
+        int64_t t = s->next_audio_us;
+        s->next_audio_us += OPUS_FRAME_US;
+        okno_asrc_next(&s->asrc, s->pcm);
+        int n = okno_opusenc_encode(s->opus, s->pcm, s->opus_buf, sizeof s->opus_buf);
+        if (n <= 0)
+            continue;
+        bool dtx = n <= 2, first_after_pause = s->in_dtx && !dtx;
+        if (dtx && s->in_dtx)
+            continue; /* only the first DTX frame of a pause is sent */
+        s->in_dtx = dtx;
+        struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
+        if (!pkt)
+            continue;
+        struct okno_rtp_pkt h = {.extension = st->ext_len > 0,
+                                 .marker = first_after_pause,
+                                 .pt = OKNO_SENDER_PT_OPUS,
+                                 .seq = st->seq,
+                                 .ts = st->ts_base + (uint32_t)(uint64_t)(t * 48 / 1000),
+                                 .ssrc = st->ssrc,
+                                 .ext_profile = OKNO_RTP_EXT_PROFILE_ONE_BYTE,
+                                 .ext = st->ext,
+                                 .ext_len = st->ext_len};
+        int hl = okno_rtp_write_header(pkt->buf, sizeof pkt->buf, &h);
+        if (hl < 0 || (size_t)hl + (size_t)n > sizeof pkt->buf) {
+            okno_pacer_release(&s->pacer, pkt);
+            continue;
+        }
+        memcpy(pkt->buf + hl, s->opus_buf, (size_t)n);
+        st->seq++;
+        st->last_ts = h.ts;
+        pkt->len = (size_t)hl + (size_t)n;
+        pkt->payload_len = (size_t)n;
+        pkt->cls = OKNO_PACER_AUDIO;
+        pkt->stream = OKNO_SENDER_AUDIO;
+        okno_pacer_push(&s->pacer, pkt, now_us);
+    }
+}
