@@ -168,15 +168,8 @@ for k in ("kiosk_to_specialist", "specialist_to_kiosk"):
 else
     skip "okno-bench call --target janus" "okno-bench call is not built"
 fi
-# okno-bench load, or the load mode's own tool while it is not in the dispatcher yet.
-load=()
 if [ -x "$bench" ] && "$bench" load --help >/dev/null 2>&1; then
-    load=("$bench" load)
-elif [ -x "$OKNO_BUILD/bench/okno-bench-load" ]; then
-    load=("$OKNO_BUILD/bench/okno-bench-load")
-fi
-if [ ${#load[@]} -gt 0 ]; then
-    timeout --kill-after=5 60 "${load[@]}" --target janus --server "$ws" --address "$addr" \
+    timeout --kill-after=5 60 "$bench" load --target janus --server "$ws" --address "$addr" \
         --rooms 2 --publishers 1 --subscribers 2 --duration 4 --decoders 1 \
         --server-pid "$(cat "$OKNO_JANUS_STATE/janus.pid")" >"$state/load.out" 2>&1
     st=$?
