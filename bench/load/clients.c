@@ -389,6 +389,10 @@ static void window_start_on(struct load_worker *w, void *arg)
     reservoir_reset(&w->baseline);
     for (guint i = 0; i < w->subs->len; i++)
         okno__load_sub_window_start(g_ptr_array_index(w->subs, i));
+    for (guint i = 0; i < w->pubs->len; i++) {
+        struct load_pub *p = g_ptr_array_index(w->pubs, i);
+        p->win_drops = okno__load_pub_drops(p);
+    }
     w->cpu_start_ns = thread_cpu_ns();
 }
 
@@ -406,6 +410,10 @@ static void window_end_on(struct load_worker *w, void *arg)
         out->send_lag_max_us = w->send_lag_max_us;
     for (guint i = 0; i < w->subs->len; i++)
         okno__load_sub_window_end(g_ptr_array_index(w->subs, i), out);
+    for (guint i = 0; i < w->pubs->len; i++) {
+        struct load_pub *p = g_ptr_array_index(w->pubs, i);
+        out->client_send_drops += okno__load_pub_drops(p) - p->win_drops;
+    }
 }
 
 void okno_load_clients_window_start(struct okno_load_clients *c)

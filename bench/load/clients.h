@@ -54,6 +54,10 @@ struct okno_load_window {
     double worker_cpu_max_pct; /* the busiest worker thread, % of one core */
     double worker_cpu_sum_pct;
     int64_t send_lag_max_us; /* how late the publishers' sends ran behind their schedule */
+    /* Packets the clients' own transports dropped (net/peer.h's counters): received ones that
+     * did not unprotect or came garbled, and sends the socket refused. Loss the generator caused,
+     * not the server. */
+    uint64_t client_rx_drops, client_send_drops;
 };
 
 struct okno_load_clients;

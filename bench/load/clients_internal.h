@@ -28,8 +28,9 @@ struct load_pub {
     uint32_t ts_base[2];
     uint16_t pic_base;
     int64_t t0;
-    uint32_t idx[2];  /* next template of each kind */
-    uint64_t iter[2]; /* loop iteration of idx */
+    uint64_t win_drops; /* its transport's send drops at the window's start */
+    uint32_t idx[2];    /* next template of each kind */
+    uint64_t iter[2];   /* loop iteration of idx */
     /* owned; written on the publisher's thread, read by subscribers anywhere */
     _Atomic int64_t *send_us[2];
 };
@@ -63,6 +64,7 @@ struct load_sub {
     unsigned room;
     bool decode, ready_counted;
     unsigned live_tracks;
+    uint64_t win_drops; /* its transport's drops at the window's start */
     struct load_slot slots[OKNO_SDP_MAX_MEDIA];
 };
 
@@ -116,6 +118,8 @@ int okno__load_pub_start(struct load_worker *w, unsigned room, unsigned index,
                          struct load_pub **out);
 void okno__load_pub_pump(struct load_pub *p, int64_t now);
 void okno__load_pub_free(struct load_pub *p);
+/* Send drops of its publisher transport so far. */
+uint64_t okno__load_pub_drops(const struct load_pub *p);
 
 /* subscriber.c */
 /* Starts a subscriber on w's thread (which this must run on). Returns 0 with *out, or the

@@ -134,3 +134,10 @@ void okno__load_pub_pump(struct load_pub *p, int64_t now)
         pump(p, OKNO_MEDIA_VIDEO, now);
     }
 }
+
+uint64_t okno__load_pub_drops(const struct load_pub *p)
+{
+    struct okno_peer_stats pub, sub;
+    okno_bench_session_stats(p->session, &pub, &sub);
+    return pub.drop_send;
+}

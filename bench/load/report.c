@@ -106,11 +106,12 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
         json_pack("{s:I, s:o, s:I, s:I, s:I}", "tracks", (json_int_t)w->decoding_tracks, "fps",
                   num(s->dec_fps), "frames", (json_int_t)w->frames_decoded, "freezes",
                   (json_int_t)w->freezes, "errors", (json_int_t)w->decode_errors);
-    json_t *gen =
-        json_pack("{s:o, s:o, s:b, s:o, s:o}", "worker_cpu_max_pct", num(w->worker_cpu_max_pct),
-                  "worker_cpu_sum_pct", num(w->worker_cpu_sum_pct), "saturated", s->saturated,
-                  "send_lag_max_ms", num((double)w->send_lag_max_us / 1000.0), "host_busy_pct",
-                  num(s->host_busy_pct));
+    json_t *gen = json_pack(
+        "{s:I, s:I, s:o, s:o, s:b, s:o, s:o}", "client_rx_drops", (json_int_t)w->client_rx_drops,
+        "client_send_drops", (json_int_t)w->client_send_drops, "worker_cpu_max_pct",
+        num(w->worker_cpu_max_pct), "worker_cpu_sum_pct", num(w->worker_cpu_sum_pct), "saturated",
+        s->saturated, "send_lag_max_ms", num((double)w->send_lag_max_us / 1000.0), "host_busy_pct",
+        num(s->host_busy_pct));
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, "
         "s:I, s:o, s:o, s:o, s:b, s:s, s:I}",

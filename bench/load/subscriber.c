@@ -164,8 +164,17 @@ void okno__load_sub_free(struct load_sub *s)
     g_free(s);
 }
 
+static uint64_t rx_drops(const struct load_sub *s)
+{
+    struct okno_peer_stats pub, sub;
+    okno_bench_session_stats(s->session, &pub, &sub);
+    return sub.drop_garbage + sub.drop_before_dtls + sub.drop_srtp_auth + sub.drop_replay +
+           sub.drop_unknown;
+}
+
 void okno__load_sub_window_start(struct load_sub *s)
 {
+    s->win_drops = rx_drops(s);
     for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA; i++) {
         struct load_slot *sl = &s->slots[i];
         sl->win_base = sl->ext_max;
@@ -181,6 +190,7 @@ void okno__load_sub_window_start(struct load_sub *s)
 
 void okno__load_sub_window_end(struct load_sub *s, struct okno_load_window *out)
 {
+    out->client_rx_drops += rx_drops(s) - s->win_drops;
     for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA; i++) {
         const struct load_slot *sl = &s->slots[i];
         if (!sl->started)
