@@ -1,15 +1,18 @@
 /* okno-bench's media sender: the publishing side of the native client, behaving like a browser's
  * sender. A deterministic synthetic camera (media/video_source.h) encoded by VP8 (1-3 simulcast
- * encodings, 1-3 temporal layers) and a synthetic tone encoded by Opus (20 ms, in-band FEC,
- * optional DTX) are packetized into RTP with the negotiated header extensions (mid, rid,
- * abs-send-time, transport-wide sequence number: one counter for the whole transport), kept in a
- * bounded history for RTX (RFC 4588) answers to NACKs, and sent through a pacer (audio first, then
- * retransmissions, then video, then padding/probes, at 2.5 x the target). PLI/FIR make a key frame
- * (rate-limited), RTCP carries sender reports and CNAME, and receiver reports, transport-cc
- * feedback and REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target drives the
- * encoder. Everything is driven with now_us by the owner: no GLib sources, no threads, nothing
- * allocated per packet. It deliberately does not encrypt (the owner's transport protects), receive
- * media or negotiate anything. */
+ * encodings, 1-3 temporal layers; a frame dropper skips captures when the encoder overshoots a
+ * low target) and a synthetic tone encoded by Opus (20 ms, 32 kbit/s, in-band FEC sized by the
+ * reported loss, optional DTX) are packetized into RTP with the negotiated header extensions (mid,
+ * rid, abs-send-time, transport-wide sequence number: one counter for the whole transport, stamped
+ * when a packet leaves), kept for max(1 s, 3 x RTT) for RTX (RFC 4588) answers to NACKs (once per
+ * round trip), and sent through a pacer (audio at once, then retransmissions, then video, at 2.5 x
+ * the target; probe clusters of padding-only RTX at the rate the estimator asks, beside it). PLI
+ * and FIR make a key frame (at most one per 300 ms per encoding); RTCP carries a sender report
+ * with CNAME per media SSRC each second; receiver reports (RTT, loss), transport-cc feedback and
+ * REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB,
+ * drives the encoder (at most every 200 ms, on changes over 5 %). Everything is driven with now_us
+ * by the owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
+ * encrypt (the owner's transport protects), receive media or negotiate anything. */
 #ifndef OKNO_BENCH_CALL_SENDER_H
 #define OKNO_BENCH_CALL_SENDER_H
 
@@ -26,8 +29,8 @@ struct okno_sender_config {
     bool opus_dtx;
     uint32_t audio_ssrc, video_ssrc[3], rtx_ssrc[3]; /* 0: chosen from seed */
     const char *cname, *audio_mid, *video_mid;       /* copied; NULL mid: omit */
-    int ext_mid, ext_rid, ext_abs_send_time,
-        ext_twcc; /* negotiated ids; -1 (or 0): not negotiated */
+    /* negotiated extension ids; -1 (or 0): not negotiated */
+    int ext_mid, ext_rid, ext_abs_send_time, ext_twcc;
     /* Transport, called from poll/on_rtcp: must not call back into the sender. Return <0 = not
      * sent. */
     int (*send_rtp)(void *arg, const uint8_t *pkt, size_t len);
