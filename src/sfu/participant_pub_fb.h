@@ -17,9 +17,11 @@ struct okno_participant;
 
 /* What okno lets the publisher p send, bits per second, as its REMB says: [media]
  * max_publisher_kbps while someone receives one of p's video tracks, otherwise at most
- * OKNO_PUB_FB_UNWATCHED_BPS (audio and a low video layer: nobody needs more, and the uplink is
- * kept free). Issue 5's allocator lowers it to the most any subscriber receives of p's video. */
-#define OKNO_PUB_FB_UNWATCHED_BPS 100000u
+ * OKNO_PUB_FB_UNWATCHED_BPS (nobody needs more, and the uplink is kept free). That floor is a
+ * browser's start rate, not lower: a browser capped lower while it waits alone climbs back only a
+ * few per cent a second once someone watches (Chromium does not probe again), so a consultation
+ * would start blurred. Issue 5's allocator lowers it to the most any subscriber receives. */
+#define OKNO_PUB_FB_UNWATCHED_BPS 300000u
 uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p);
 
 /* A publisher offer was answered with pub: makes p's publisher feedback on the first one (owned

@@ -2,7 +2,7 @@
  * (the harness of test_sfu_media.c): A publishes VP8 with the transport-wide-cc extension,
  * transport-cc and goog-remb; its numbered packets (media, RTX and one of an SSRC okno never
  * negotiated) come back in transport-cc feedback on its publisher connection with a lost one
- * reported as not received, and its REMB says 100 kbit/s while nobody receives it, then at once
+ * reported as not received, and its REMB says 300 kbit/s while nobody receives it, then at once
  * [media] max_publisher_kbps when B subscribes. C publishes without transport-cc or goog-remb and
  * gets neither. Every wait has a deadline. */
 #include "testutil.h"
@@ -13,6 +13,7 @@
 #include "core/worker.h"
 #include "net/peer.h"
 #include "okno/err.h"
+#include "sfu/participant_pub_fb.h"
 #include "sfu/sfu.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
@@ -391,9 +392,9 @@ static void test_sfu_publisher_gets_transport_cc_feedback_and_a_remb_cap(void **
     }
     print_message("# %d transport-cc feedback packets for 41 numbers\n", a->n_twcc);
 
-    /* Nobody receives A's video: REMB says 100 kbit/s for A's stream. */
+    /* Nobody receives A's video: REMB says 300 kbit/s for A's stream. */
     assert_true(run_until(got_remb, a));
-    assert_int_equal(a->remb_bps, 100000);
+    assert_int_equal(a->remb_bps, OKNO_PUB_FB_UNWATCHED_BPS);
     assert_int_equal(a->remb_ssrc, A_SSRC);
 
     /* B joins and is given A's video: the cap becomes max_publisher_kbps at once, not at the next
