@@ -352,6 +352,9 @@ static int report(struct call *c)
     json_object_set_new(r, "description", json_string(c->profile.description));
     json_object_set_new(r, "duration_s", json_real((double)(now - c->t0_us) / 1e6));
     json_object_set_new(r, "requested_duration_s", json_integer(c->o.duration_s));
+    /* From the start (the link's schedule begins, both join) until both publish: the timeline's
+     * t is counted from there, the profile's schedule from the start. */
+    json_object_set_new(r, "setup_s", json_real((double)(c->t0_us - c->relay_start_us) / 1e6));
     json_object_set_new(r, "interrupted", json_boolean(c->interrupted));
     json_object_set_new(r, "seed", json_integer(c->o.seed));
     json_object_set_new(r, "target", json_string(c->o.target));
@@ -433,7 +436,8 @@ static int parse_args(struct options *o, int argc, char **argv)
          "connect, request and transport set-up timeout [10000]", "MS"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "no per-second lines", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *oc = g_option_context_new("- a kiosk and a specialist through an emulated link");
+    GOptionContext *oc =
+        g_option_context_new("- a kiosk and a specialist through an emulated link");
     g_option_context_set_description(oc, help_text);
     g_option_context_add_main_entries(oc, entries, NULL);
     GError *error = NULL;

@@ -255,9 +255,13 @@ static void print_direction(FILE *f, const char *title, const json_t *d)
 void okno_report_print(FILE *f, const json_t *report)
 {
     const char *profile = json_string_value(json_object_get(report, "profile"));
-    fprintf(f, "okno-bench call: profile %s, %.0f s, target %s\n", profile ? profile : "?",
-            get_num(report, "duration_s"),
-            json_string_value(json_object_get(report, "target")) ?: "?");
+    const char *target = json_string_value(json_object_get(report, "target"));
+    char setup[48] = "";
+    double setup_s = get_num(report, "setup_s");
+    if (isfinite(setup_s))
+        g_snprintf(setup, sizeof(setup), " after %.1f s of set-up", setup_s);
+    fprintf(f, "okno-bench call: profile %s, %.0f s%s, target %s\n", profile ? profile : "?",
+            get_num(report, "duration_s"), setup, target ? target : "?");
     print_direction(f, "kiosk -> specialist (over the kiosk's uplink)",
                     json_object_get(report, "kiosk_to_specialist"));
     print_direction(f, "specialist -> kiosk (over the kiosk's downlink)",
