@@ -7,7 +7,7 @@
 # Figures are printed as TAP comments; only wide functional thresholds are judged (the ASan build
 # is several times slower). Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=18
+plan=19
 echo "1..$plan"
 bench=$OKNO_BUILD/bench/okno-bench
 duration=8
@@ -179,6 +179,24 @@ st=$?
 [ "$st" -eq 3 ] && grep -q "join refused" "$tmp/refused.out"
 check $? "a refused join exits 3 with the server's reason (got $st)" "$tmp/refused.out"
 
+# Silent: a socket that accepts and never speaks; the connect timeout must end the run.
+silent=$(free_port)
+spawn "$tmp/silent.log" "$python" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("up", flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$silent"
+disown "$spawned" # cleanup kills it; bash need not report that
+for _ in $(seq 50); do grep -q up "$tmp/silent.log" && break; sleep 0.1; done
+start=$SECONDS
+run_bounded 20 "$tmp/silent.out" "$bench" call --server "ws://127.0.0.1:$silent/ws" --profile clean \
+    --duration 2 --timeout 2000
+st=$?
+[ "$st" -eq 4 ] && [ $((SECONDS - start)) -le 8 ]
+check $? "a server that never answers exits 4 within the timeout (got $st in $((SECONDS - start)) s)" \
+    "$tmp/silent.out"
+
 run_bounded 10 "$tmp/usage.out" "$bench" call --duration 2
 st=$?
 [ "$st" -eq 2 ] && grep -q -- "--profile is required" "$tmp/usage.out"
@@ -191,7 +209,7 @@ check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
 reports=$(sanitizer_reports "$log")
 [ -z "$reports" ]
 check $? "no sanitizer report in okno's log" "$log"
-cat "$tmp"/{clean,edge,int,bad,dead,refused,usage}.out >"$tmp/bench.out" 2>/dev/null
+cat "$tmp"/{clean,edge,int,bad,dead,refused,silent,usage}.out >"$tmp/bench.out" 2>/dev/null
 reports=$(sanitizer_reports "$tmp/bench.out")
 [ -z "$reports" ]
 check $? "no sanitizer report in okno-bench's output" "$tmp/bench.out"
