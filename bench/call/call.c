@@ -122,6 +122,15 @@ static double last_second_latency(struct okno_stream_metrics *m, int64_t now_us)
     return s->latency_n ? s->latency_sum_ms / s->latency_n : NAN;
 }
 
+/* cur - *prev, then *prev = cur; a counter that went back (a receiver replaced by a new one for
+ * a reused slot) counts from zero. */
+static uint64_t delta(uint64_t cur, uint64_t *prev)
+{
+    uint64_t d = cur >= *prev ? cur - *prev : cur;
+    *prev = cur;
+    return d;
+}
+
 static void sample(struct call *c, struct direction *d, int64_t now_us,
                    struct okno_report_second *s)
 {
@@ -155,9 +164,7 @@ static void sample(struct call *c, struct direction *d, int64_t now_us,
         if (rs.rtt_us > 0)
             s->rtt_ms = (double)rs.rtt_us / 1000.0;
     }
-    uint64_t bytes = rx_bytes(*d->to);
-    s->recv_kbps = (double)(bytes - d->rx_bytes) * 8 / 1000.0;
-    d->rx_bytes = bytes;
+    s->recv_kbps = (double)delta(rx_bytes(*d->to), &d->rx_bytes) * 8 / 1000.0;
     struct okno_relay_stats rs;
     okno_relay_stats(c->relay, &rs);
     const struct okno_link_stats *ls = d->link_dir ? &rs.down : &rs.up;
@@ -172,10 +179,8 @@ static void sample(struct call *c, struct direction *d, int64_t now_us,
     struct okno_receiver *vr = okno_participant_receiver(*d->to, true);
     if (vr) {
         struct okno_stream_metrics *m = okno_receiver_metrics(vr);
-        s->fps = (unsigned)(m->frames - d->frames);
-        s->freezes = (unsigned)(m->freeze.count - d->freezes);
-        d->frames = m->frames;
-        d->freezes = m->freeze.count;
+        s->fps = (unsigned)delta(m->frames, &d->frames);
+        s->freezes = (unsigned)delta(m->freeze.count, &d->freezes);
         s->latency_ms = last_second_latency(m, now_us);
     }
 }
