@@ -199,26 +199,27 @@ int okno_load_clients_create(const struct okno_load_clients_config *cfg,
     c->cfg = *cfg;
     g_mutex_init(&c->lock);
     c->participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    c->workers = g_new0(struct load_worker, cfg->threads);
+    c->n_workers = cfg->threads + (cfg->latency_probes > 0);
+    c->workers = g_new0(struct load_worker, c->n_workers);
     int err = 0;
-    for (unsigned i = 0; i < cfg->threads && err >= 0; i++)
+    for (unsigned i = 0; i < c->n_workers && err >= 0; i++)
         err = worker_init(c, &c->workers[i], i);
-    for (unsigned i = 0; i < cfg->threads && err >= 0; i++) {
+    for (unsigned i = 0; i < c->n_workers && err >= 0; i++) {
         /* Worker i probes worker i + 1 (itself when alone). */
-        struct load_worker *to = &c->workers[(i + 1) % cfg->threads];
+        struct load_worker *to = &c->workers[(i + 1) % c->n_workers];
         c->workers[i].probe_to = g_socket_get_local_address(to->probe, NULL);
         if (!c->workers[i].probe_to)
             err = OKNO_E_IO;
     }
     if (err < 0) {
-        for (unsigned i = 0; i < cfg->threads; i++)
+        for (unsigned i = 0; i < c->n_workers; i++)
             worker_deinit(&c->workers[i]);
         g_free(c->workers);
         g_hash_table_destroy(c->participants);
         g_free(c);
         return err;
     }
-    for (unsigned i = 0; i < cfg->threads; i++)
+    for (unsigned i = 0; i < c->n_workers; i++)
         c->workers[i].thread = g_thread_new("okno-load", worker_main, &c->workers[i]);
     *out = c;
     return 0;
@@ -255,9 +256,9 @@ void okno_load_clients_destroy(struct okno_load_clients *c)
 {
     if (!c)
         return;
-    for (unsigned i = 0; i < c->cfg.threads; i++)
+    for (unsigned i = 0; i < c->n_workers; i++)
         okno__load_run_on(&c->workers[i], worker_close_subs, NULL);
-    for (unsigned i = 0; i < c->cfg.threads; i++) {
+    for (unsigned i = 0; i < c->n_workers; i++) {
         struct load_worker *w = &c->workers[i];
         /* Sessions close asynchronously: the loop runs until they are gone, 3 s at most. */
         GSource *deadline = g_timeout_source_new(3000);
@@ -285,7 +286,7 @@ void okno_load_clients_destroy(struct okno_load_clients *c)
 
 struct add {
     unsigned room, index;
-    bool publisher, decode;
+    bool publisher, decode, probe;
     int err;
 };
 
@@ -294,7 +295,7 @@ static void add_on_worker(struct load_worker *w, void *arg)
     struct add *a = arg;
     if (!a->publisher) {
         struct load_sub *s;
-        a->err = okno__load_sub_start(w, a->room, a->decode, a->index, &s);
+        a->err = okno__load_sub_start(w, a->room, a->decode, a->probe, a->index, &s);
         if (a->err == 0)
             g_ptr_array_add(w->subs, s);
         return;
@@ -305,39 +306,44 @@ static void add_on_worker(struct load_worker *w, void *arg)
         g_ptr_array_add(w->pubs, p);
 }
 
-static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, bool publisher,
-                       unsigned decoders, unsigned first_index)
+static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, bool publisher)
 {
     if (room >= OKNO_LOAD_MAX_ROOMS)
         return OKNO_E_RANGE;
+    unsigned probes = c->cfg.latency_probes;
     for (unsigned i = 0; i < n; i++) {
-        struct add a = {
-            .room = room, .index = first_index + i, .publisher = publisher, .decode = i < decoders};
+        unsigned index = publisher ? c->pubs_in_room[room] : c->subs_in_room[room];
+        struct add a = {.room = room, .index = index, .publisher = publisher};
+        /* Publishers and most subscribers take turns on the first workers; the latency probes
+         * have the last one to themselves. */
         struct load_worker *w = &c->workers[c->next_worker++ % c->cfg.threads];
+        if (!publisher) {
+            a.probe = probes == 0 || index < probes;
+            a.decode = index >= probes && index < probes + c->cfg.decoders;
+            if (probes > 0 && index < probes)
+                w = &c->workers[c->cfg.threads];
+        }
         okno__load_run_on(w, add_on_worker, &a);
         if (a.err < 0)
             return a.err;
         c->n_clients++;
+        /* Subscribers read pubs_in_room on their threads only after wait_ready, which orders it. */
+        if (publisher)
+            c->pubs_in_room[room]++;
+        else
+            c->subs_in_room[room]++;
     }
     return 0;
 }
 
 int okno_load_clients_add_publishers(struct okno_load_clients *c, unsigned room, unsigned n)
 {
-    if (room >= OKNO_LOAD_MAX_ROOMS)
-        return OKNO_E_RANGE;
-    int err = add_clients(c, room, n, true, 0, c->pubs_in_room[room]);
-    /* Subscribers read this on their threads only after wait_ready, which orders it. */
-    c->pubs_in_room[room] += n;
-    return err;
+    return add_clients(c, room, n, true);
 }
 
-int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n,
-                                      unsigned decoders)
+int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n)
 {
-    int err = add_clients(c, room, n, false, decoders, c->next_sub_index);
-    c->next_sub_index += n;
-    return err;
+    return add_clients(c, room, n, false);
 }
 
 int okno_load_clients_failed(struct okno_load_clients *c, char **message)
@@ -418,7 +424,7 @@ static void window_end_on(struct load_worker *w, void *arg)
 
 void okno_load_clients_window_start(struct okno_load_clients *c)
 {
-    for (unsigned i = 0; i < c->cfg.threads; i++)
+    for (unsigned i = 0; i < c->n_workers; i++)
         okno__load_run_on(&c->workers[i], window_start_on, NULL);
     c->window_started_us = g_get_monotonic_time();
 }
@@ -429,7 +435,7 @@ static void pooled(struct okno_load_clients *c, bool baseline, double *p50, doub
                    double *p99, uint64_t *n_out)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < c->cfg.threads; i++)
+    for (unsigned i = 0; i < c->n_workers; i++)
         n += baseline ? c->workers[i].baseline.n : c->workers[i].latency.n;
     *p50 = *p95 = *p99 = NAN;
     if (n_out)
@@ -439,7 +445,7 @@ static void pooled(struct okno_load_clients *c, bool baseline, double *p50, doub
     struct okno_reservoir all;
     if (okno_reservoir_init(&all, n) < 0)
         return;
-    for (unsigned i = 0; i < c->cfg.threads; i++) {
+    for (unsigned i = 0; i < c->n_workers; i++) {
         const struct okno_reservoir *r =
             baseline ? &c->workers[i].baseline : &c->workers[i].latency;
         for (size_t j = 0; j < r->n; j++)
@@ -454,10 +460,10 @@ static void pooled(struct okno_load_clients *c, bool baseline, double *p50, doub
 void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_window *out)
 {
     memset(out, 0, sizeof(*out));
-    for (unsigned i = 0; i < c->cfg.threads; i++)
+    for (unsigned i = 0; i < c->n_workers; i++)
         okno__load_run_on(&c->workers[i], window_end_on, out);
     out->seconds = (double)(g_get_monotonic_time() - c->window_started_us) / 1e6;
-    for (unsigned i = 0; i < c->cfg.threads; i++) {
+    for (unsigned i = 0; i < c->n_workers; i++) {
         double pct = out->seconds > 0 ? (double)c->workers[i].cpu_ns / 1e7 / out->seconds : 0;
         out->worker_cpu_sum_pct += pct;
         if (pct > out->worker_cpu_max_pct)

@@ -35,7 +35,11 @@ struct okno_load_clients_config {
     uint64_t janus_room;     /* Janus: room r is janus_room + r */
     const char *pub_role, *sub_role, *token, *address;
     unsigned timeout_ms;
-    unsigned threads;                    /* workers, 1..16 */
+    unsigned threads;  /* workers, 1..16 */
+    unsigned decoders; /* per room: subscribers that decode video */
+    /* Per room: subscribers that measure latency, on a worker of their own so their packets do
+     * not queue behind the other subscribers' (0: every subscriber measures, no extra worker). */
+    unsigned latency_probes;
     const struct okno_media_loop *media; /* borrowed; outlives the clients */
     const struct okno_cert *cert;        /* borrowed; outlives the clients */
 };
@@ -69,10 +73,10 @@ int okno_load_clients_create(const struct okno_load_clients_config *cfg,
 void okno_load_clients_destroy(struct okno_load_clients *c);
 
 /* Adds n publishers (audio + video) or n receive-only subscribers to room (< OKNO_LOAD_MAX_ROOMS);
- * the first `decoders` of the subscribers decode video. Returns 0 or the session's start error. */
+ * a room's first latency_probes subscribers measure latency, the next `decoders` decode video.
+ * Returns 0 or the session's start error. */
 int okno_load_clients_add_publishers(struct okno_load_clients *c, unsigned room, unsigned n);
-int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n,
-                                      unsigned decoders);
+int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n);
 
 /* Waits until every publisher publishes and every subscriber receives packets on audio and video
  * of every publisher of its room, or until a client failed or timeout_ms passed. Returns 0; the

@@ -62,7 +62,7 @@ struct load_sub {
     struct load_worker *w;
     struct okno_bench_session *session; /* owned */
     unsigned room;
-    bool decode, ready_counted;
+    bool decode, probe, ready_counted;
     unsigned live_tracks;
     uint64_t win_drops; /* its transport's drops at the window's start */
     struct load_slot slots[OKNO_SDP_MAX_MEDIA];
@@ -94,7 +94,9 @@ struct okno_load_clients {
     struct okno_load_clients_config cfg;
     struct load_worker *workers;
     unsigned next_worker;
+    unsigned n_workers; /* threads, plus one for the latency probes when there are any */
     unsigned pubs_in_room[OKNO_LOAD_MAX_ROOMS];
+    unsigned subs_in_room[OKNO_LOAD_MAX_ROOMS];
     unsigned n_clients;
     unsigned next_sub_index;
     int64_t window_started_us;
@@ -124,8 +126,8 @@ uint64_t okno__load_pub_drops(const struct load_pub *p);
 /* subscriber.c */
 /* Starts a subscriber on w's thread (which this must run on). Returns 0 with *out, or the
  * session's start error. */
-int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, unsigned index,
-                         struct load_sub **out);
+int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool probe,
+                         unsigned index, struct load_sub **out);
 /* Closes its session (w->closing counts it until the session is gone) and frees it. */
 void okno__load_sub_free(struct load_sub *s);
 /* The name a client joins with and the room it joins: "sub-3-17", "load-3". */

@@ -15,7 +15,7 @@ enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 
 
 struct opts {
     char *server, *target, *json, *address, *room_prefix, *pub_role, *sub_role, *token;
-    int rooms, publishers, subscribers, duration, warmup, decoders, threads, timeout_ms;
+    int rooms, publishers, subscribers, duration, warmup, decoders, threads, timeout_ms, probes;
     int server_pid, max_subscribers, step_pct, max_steps, video_kbps, janus_room, retries;
     gboolean ramp, quiet;
     double max_loss, max_p99;
@@ -47,6 +47,10 @@ static int parse(struct opts *o, int argc, char **argv)
          "seconds after every client is up before measuring (default 2)", "W"},
         {"decoders", 0, 0, G_OPTION_ARG_INT, &o->decoders,
          "subscribers per room that decode the video (fps, freezes; default 0)", "N"},
+        {"latency-subscribers", 0, 0, G_OPTION_ARG_INT, &o->probes,
+         "subscribers per room that measure latency, on a client thread of their own so their "
+         "packets do not queue behind the others' (default 2; 0: all, no extra thread)",
+         "N"},
         {"json", 0, 0, G_OPTION_ARG_FILENAME, &o->json, "write every step as JSON", "FILE"},
         {"ramp", 0, 0, G_OPTION_ARG_NONE, &o->ramp,
          "step the subscribers up until loss, latency or the generator breaks", NULL},
@@ -58,7 +62,7 @@ static int parse(struct opts *o, int argc, char **argv)
          "N"},
         {"retries", 0, 0, G_OPTION_ARG_INT, &o->retries,
          "--ramp: times a failing step is measured again before the ramp stops (default 1)", "N"},
-        {"max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "--ramp: loss %% limit (0.5)", "PCT"},
+        {"max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "--ramp: loss limit, % (0.5)", "PCT"},
         {"max-p99", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_p99,
          "--ramp: p99 added latency limit, ms (20)", "MS"},
         {"server-pid", 0, 0, G_OPTION_ARG_INT, &o->server_pid,
@@ -114,9 +118,10 @@ static int parse(struct opts *o, int argc, char **argv)
         o->max_subscribers = o->ramp ? 500 : o->subscribers;
     if (o->rooms < 1 || o->rooms > OKNO_LOAD_MAX_ROOMS || o->publishers < 1 || o->publishers > 64 ||
         o->subscribers < 1 || o->duration < 1 || o->warmup < 0 || o->decoders < 0 ||
-        o->threads < 1 || o->threads > 16 || o->max_subscribers < 1 || o->step_pct < 1 ||
-        o->max_steps < 1 || o->retries < 0 || o->video_kbps < 100 || o->video_kbps > 20000 ||
-        o->janus_room < 1 || o->max_loss <= 0 || o->max_p99 <= 0 || o->timeout_ms < 100) {
+        o->probes < 0 || o->threads < 1 || o->threads > 16 || o->max_subscribers < 1 ||
+        o->step_pct < 1 || o->max_steps < 1 || o->retries < 0 || o->video_kbps < 100 ||
+        o->video_kbps > 20000 || o->janus_room < 1 || o->max_loss <= 0 || o->max_p99 <= 0 ||
+        o->timeout_ms < 100) {
         fprintf(stderr, "okno-bench load: a count or time is out of range (see --help)\n");
         return -1;
     }
@@ -188,9 +193,7 @@ static int step(struct run *r, unsigned subs, struct okno_load_step *out, char *
     struct opts *o = r->o;
     memset(out, 0, sizeof(*out));
     for (int room = 0; room < o->rooms; room++) {
-        unsigned dec = (unsigned)o->decoders > r->subs ? (unsigned)o->decoders - r->subs : 0;
-        int err =
-            okno_load_clients_add_subscribers(r->clients, (unsigned)room, subs - r->subs, dec);
+        int err = okno_load_clients_add_subscribers(r->clients, (unsigned)room, subs - r->subs);
         if (err < 0) {
             *message = g_strdup_printf("cannot start a subscriber: %s", okno_strerror(err));
             return err;
@@ -318,6 +321,8 @@ static int run(struct opts *o)
                                             .address = o->address,
                                             .timeout_ms = (unsigned)o->timeout_ms,
                                             .threads = (unsigned)o->threads,
+                                            .decoders = (unsigned)o->decoders,
+                                            .latency_probes = (unsigned)o->probes,
                                             .media = media,
                                             .cert = cert};
     err = okno_load_clients_create(&ccfg, &r.clients);
@@ -435,6 +440,7 @@ int okno_bench_load_main(int argc, char **argv)
                      .duration = 10,
                      .warmup = 2,
                      .threads = 2,
+                     .probes = 2,
                      .timeout_ms = 10000,
                      .step_pct = 25,
                      .max_steps = 30,

@@ -76,7 +76,7 @@ static void on_rtp(void *arg, const struct okno_client_sub_track *track, uint8_t
     sl->rx++;
     w->rx_pkts++;
     w->rx_bytes += len;
-    if (w->measuring && sl->pub) {
+    if (w->measuring && s->probe && sl->pub) {
         const struct okno_media_loop *m = s->c->cfg.media;
         int32_t pos = okno_media_loop_find(m, sl->kind, r.payload, r.payload_len);
         int64_t sent =
@@ -132,14 +132,15 @@ static void on_failed(void *owner, int err, const char *message)
 static const struct okno_bench_session_listener listener = {.on_track = on_track,
                                                             .on_failed = on_failed};
 
-int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, unsigned index,
-                         struct load_sub **out)
+int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool probe,
+                         unsigned index, struct load_sub **out)
 {
     struct load_sub *s = g_new0(struct load_sub, 1);
     s->c = w->c;
     s->w = w;
     s->room = room;
     s->decode = decode;
+    s->probe = probe;
     struct okno_bench_session_config cfg;
     char room_buf[128], name[64];
     okno__load_room_config(w->c, room, &cfg, room_buf, sizeof(room_buf));
