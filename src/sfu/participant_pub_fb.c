@@ -8,6 +8,7 @@
 #include "sfu/participant.h"
 #include "sfu/pub_fb.h"
 #include "sfu/room.h"
+#include "sfu/subscription.h"
 #include "sfu/sfu_core.h"
 #include "sfu/track.h"
 #include "wire/rtcp.h"
@@ -21,17 +22,51 @@
 /* Feedback packets sent per tick at most; the rest of a large window goes at the next tick. */
 #define MAX_TWCC_PER_TICK 8
 
+/* What one subscriber can take of each video it receives: its estimate less what its audio
+ * needs, split evenly over its videos (issue 5's allocator will weigh them by priority). 0 while
+ * it has no estimate. */
+static uint64_t video_budget_bps(const struct okno_participant *sub)
+{
+    struct okno_bwe_estimate est;
+    if (okno_participant_bwe_estimate(sub, &est) < 0 || est.target_bps == 0)
+        return 0;
+    uint64_t videos = 0, audios = 0;
+    for (guint i = 0; i < sub->subs->len; i++) {
+        const struct okno_subscription *s = sub->subs->pdata[i];
+        if (s->track)
+            *(s->video ? &videos : &audios) += 1;
+    }
+    if (videos == 0)
+        return 0;
+    uint64_t audio = audios * OKNO_PUB_FB_AUDIO_BPS;
+    uint64_t left = est.target_bps > audio ? est.target_bps - audio : 0;
+    return MAX(left / videos, OKNO_PUB_FB_MIN_VIDEO_BPS);
+}
+
 uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
 {
     uint64_t max = (uint64_t)p->room->sfu->max_publisher_kbps * 1000u;
     bool watched = false;
-    for (guint i = 0; i < p->tracks->len && !watched; i++) {
+    uint64_t weakest = UINT64_MAX;
+    for (guint i = 0; i < p->tracks->len; i++) {
         const struct okno_track *t = p->tracks->pdata[i];
-        watched = t->video && t->subs->len > 0;
+        if (!t->video)
+            continue;
+        for (guint j = 0; j < t->subs->len; j++) {
+            const struct okno_subscription *s = t->subs->pdata[j];
+            watched = true;
+            uint64_t budget = video_budget_bps(s->subscriber);
+            if (budget > 0 && budget < weakest)
+                weakest = budget;
+        }
     }
     /* Nobody receives the video: audio and a low layer are all that needs to go up. */
-    if (!watched && max > OKNO_PUB_FB_UNWATCHED_BPS)
-        return OKNO_PUB_FB_UNWATCHED_BPS;
+    if (!watched)
+        return MIN(max, OKNO_PUB_FB_UNWATCHED_BPS);
+    /* One stream serves every subscriber (okno forwards a single layer), so it must fit the
+     * weakest subscriber's link, or that subscriber drowns while the others do not need more. */
+    if (weakest != UINT64_MAX)
+        return MIN(max, weakest + OKNO_PUB_FB_AUDIO_BPS);
     return max;
 }
 
@@ -93,7 +128,8 @@ static void send_twcc(struct okno_participant *p, int64_t now_us)
 static void send_remb(struct okno_participant *p, int64_t now_us)
 {
     uint64_t cap = okno_participant_publisher_cap_bps(p);
-    if (okno_pub_fb_set_cap(p->pub_fb, cap) && p->pub_fb->remb)
+    /* Only the moves that send a REMB at once are news; small ones follow estimates each tick. */
+    if (okno_pub_fb_set_cap(p->pub_fb, cap) && p->pub_fb->remb && p->pub_fb->remb_due)
         okno_log(OKNO_LOG_INFO, "sfu", "%s: publisher capped at %llu kbit/s%s", p->id,
                  (unsigned long long)(cap / 1000u),
                  cap == OKNO_PUB_FB_UNWATCHED_BPS ? " (nobody receives its video)" : "");

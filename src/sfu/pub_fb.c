@@ -119,8 +119,11 @@ bool okno_pub_fb_set_cap(struct okno_pub_fb *fb, uint64_t cap_bps)
 {
     if (cap_bps == fb->cap_bps)
         return false;
+    uint64_t old = fb->cap_bps;
+    uint64_t moved = cap_bps > old ? cap_bps - old : old - cap_bps;
     fb->cap_bps = cap_bps;
-    fb->remb_due = cap_bps > 0;
+    if (old == 0 || moved * 100u > old * OKNO_PUB_FB_REMB_URGENT_PCT)
+        fb->remb_due = fb->remb_due || cap_bps > 0;
     return true;
 }
 

@@ -94,8 +94,11 @@ uint64_t okno_pub_fb_rate_bps(const struct okno_pub_fb *fb);
  * returns 0. Writes only buf. */
 int okno_pub_fb_poll_twcc(struct okno_pub_fb *fb, int64_t now_us, uint8_t *buf, size_t cap);
 
-/* Sets the cap the REMB announces, bits per second (0: none, no REMB). A changed cap makes a REMB
- * due at once. Returns true when it changed. */
+/* Sets the cap the REMB announces, bits per second (0: none, no REMB). A cap that moved by more
+ * than OKNO_PUB_FB_REMB_URGENT_PCT per cent (or from or to 0) makes a REMB due at once; a smaller
+ * move rides on the next periodic one, because a cap that follows subscribers' estimates changes
+ * a little at every tick. Returns true when it changed. */
+#define OKNO_PUB_FB_REMB_URGENT_PCT 10
 bool okno_pub_fb_set_cap(struct okno_pub_fb *fb, uint64_t cap_bps);
 
 /* Writes a REMB for the cap and the publisher's SSRCs (ssrcs[0..n), at most

@@ -399,6 +399,15 @@ static void test_pub_fb_remb_goes_every_second_and_at_once_on_a_new_cap(void **s
     assert_int_equal(okno_pub_fb_poll_remb(&f->fb, T0 + 2100 * MS, &ssrc, 1, out, sizeof out), 0);
     assert_true(okno_pub_fb_poll_remb(&f->fb, T0 + 2200 * MS, &ssrc, 1, out, sizeof out) > 0);
     assert_int_equal(f->fb.counters.rembs, 4);
+    /* A move of 5 % waits for the periodic REMB (and that one carries it); one of 20 % does not. */
+    assert_true(okno_pub_fb_set_cap(&f->fb, 2100000));
+    assert_int_equal(okno_pub_fb_poll_remb(&f->fb, T0 + 2300 * MS, &ssrc, 1, out, sizeof out), 0);
+    parse_remb(out, okno_pub_fb_poll_remb(&f->fb, T0 + 3200 * MS, &ssrc, 1, out, sizeof out),
+               &remb);
+    assert_true(remb.bitrate > 2090000 && remb.bitrate <= 2100000);
+    assert_true(okno_pub_fb_set_cap(&f->fb, 1680000));
+    assert_true(okno_pub_fb_poll_remb(&f->fb, T0 + 3300 * MS, &ssrc, 1, out, sizeof out) > 0);
+    assert_int_equal(f->fb.counters.rembs, 6);
     /* goog-remb not negotiated: never, whatever the cap. */
     okno_pub_fb_configure(&f->fb, TWCC_ID, false);
     okno_pub_fb_set_cap(&f->fb, 300000);
