@@ -3,10 +3,10 @@
 # 1.5 Mbit/s), three receive-only subscribers of which one decodes; the run exits 0, its JSON has
 # every key with sane values (packets forwarded, loss, latency matched per packet, the server's CPU
 # and memory found through /proc, decoded frames); a tiny --ramp completes and prints its table;
-# an unreachable server ends the run fast with a clear message. Figures are printed, not judged
+# an unreachable server ends the run fast with a clear message, a refused join with its reason. Figures are printed, not judged
 # (the machine is shared): only presence and sanity are. Needs OKNO_BUILD and OKNO_SRCDIR.
 . "$(dirname "$0")/browser_lib.bash"
-plan=11
+plan=12
 echo "1..$plan"
 bench=$OKNO_BUILD/bench/okno-bench
 
@@ -96,7 +96,13 @@ st=$?
 [ "$st" -eq 2 ] && grep -q "cannot reach the server" "$tmp/dead.out" && [ $((SECONDS - start)) -lt 10 ]
 check $? "an unreachable server exits 2 with a clear message in < 10 s (got $st)" "$tmp/dead.out"
 
+# Refused: the rooms plugin knows no role "janitor".
+run_bounded 20 "$tmp/refused.out" "$bench" load --server "$ws" --duration 2 --sub-role janitor
+st=$?
+[ "$st" -eq 3 ] && grep -q "denied" "$tmp/refused.out"
+check $? "a refused join exits 3 with the server's reason (got $st)" "$tmp/refused.out"
+
 stop_okno 10
-reports=$(sanitizer_reports "$log"; sanitizer_reports "$tmp/run.out"; sanitizer_reports "$tmp/ramp.out")
+reports=$(for f in "$log" "$tmp"/{run,ramp,dead,refused}.out; do sanitizer_reports "$f"; done)
 [ "${okno_status:-1}" -eq 0 ] && [ -z "$reports" ]
 check $? "okno stops cleanly and no sanitizer report (status ${okno_status:-?})" "$log"
