@@ -3,8 +3,9 @@
 # 1.5 Mbit/s), three receive-only subscribers of which one decodes; the run exits 0, its JSON has
 # every key with sane values (packets forwarded, loss, latency matched per packet, the server's CPU
 # and memory found through /proc, decoded frames); a tiny --ramp completes and prints its table;
-# an unreachable server ends the run fast with a clear message, a refused join with its reason. Figures are printed, not judged
-# (the machine is shared): only presence and sanity are. Needs OKNO_BUILD and OKNO_SRCDIR.
+# an unreachable server ends the run fast with a clear message, a refused join with its reason.
+# Figures are printed, not judged (the machine is shared): only presence and sanity are. Needs
+# OKNO_BUILD and OKNO_SRCDIR.
 . "$(dirname "$0")/browser_lib.bash"
 plan=12
 echo "1..$plan"
