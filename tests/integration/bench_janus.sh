@@ -87,6 +87,9 @@ done
 children=()
 [ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] && [ "${st[2]}" -eq 0 ]
 check $? "three probes run $duration s in room 1234 and exit 0 (${st[*]})" "$state/a.out"
+for who in a b r; do # printed, not judged: first packet of each track after the probe's start
+    echo "# probe ${who^^}: $(grep -o 'first_ms=[0-9-]*' "$state/$who.out" | xargs)"
+done
 
 # rates FILE [FIRST LAST]: per remote audio track, its mean packets a second over seconds FIRST..LAST
 # (default 3..duration: the first seconds hold the set-up), one per line.
@@ -151,7 +154,9 @@ st=$?
 [ "$st" -eq 2 ] && [ $((SECONDS - t0)) -le 3 ] && grep -q "cannot reach" "$state/dead.out"
 check $? "no Janus at the URL: exit 2 at once with a clear message (got $st)" "$state/dead.out"
 
-# okno-bench's modes against Janus, once they are built.
+# okno-bench's modes against Janus, once they are built. The call's threshold only proves video
+# flows both ways through the relay and Janus (30 fps on a quiet machine; bench_call.sh judges the
+# mode itself).
 if [ -x "$bench" ] && "$bench" call --help >/dev/null 2>&1; then
     timeout --kill-after=5 60 "$bench" call --target janus --server "$ws" --address "$addr" \
         --profile clean --duration 8 --json "$state/call.json" >"$state/call.out" 2>&1
@@ -162,8 +167,8 @@ d = json.load(open(sys.argv[1]))
 for k in ("kiosk_to_specialist", "specialist_to_kiosk"):
     print("# %s: fps %s freezes %s latency p95 %s ms" % (k, d[k].get("fps"), d[k].get("freezes"),
           (d[k].get("latency_ms") or {}).get("p95")))
-    assert d[k].get("fps", 0) > 15, k' "$state/call.json"
-    check $? "okno-bench call --target janus --profile clean: both directions above 15 fps (exit $st)" \
+    assert d[k].get("fps", 0) > 5, k' "$state/call.json"
+    check $? "okno-bench call --target janus --profile clean: video both ways, above 5 fps (exit $st)" \
         "$state/call.out"
 else
     skip "okno-bench call --target janus" "okno-bench call is not built"
