@@ -1,0 +1,178 @@
+/* Layer allocation for one subscriber (allocator.h). The layers of a video form a ladder, index
+ * s * n_temporal + t, which measured rates climb: stepping down the ladder drops temporal layers
+ * first, then a spatial layer, then the video. */
+#include "sfu/allocator.h"
+
+#include <limits.h>
+#include <string.h>
+
+static unsigned clamp_dim(uint8_t v, unsigned max)
+{
+    return v == 0 ? 1 : (v > max ? max : v);
+}
+
+void okno_alloc_video_init(struct okno_alloc_video *v, uint8_t n_spatial, uint8_t n_temporal,
+                           int priority)
+{
+    memset(v, 0, sizeof *v);
+    v->n_spatial = (uint8_t)clamp_dim(n_spatial, OKNO_ALLOC_MAX_SPATIAL);
+    v->n_temporal = (uint8_t)clamp_dim(n_temporal, OKNO_ALLOC_MAX_TEMPORAL);
+    v->priority = priority;
+    v->cur.spatial = (uint8_t)(v->n_spatial - 1);
+    v->cur.temporal = (uint8_t)(v->n_temporal - 1);
+}
+
+static uint32_t rung_bps(const struct okno_alloc_video *v, unsigned nt, int rung)
+{
+    return v->bps[(unsigned)rung / nt][(unsigned)rung % nt];
+}
+
+/* The highest available rung whose rate, with margin_pct on top, fits budget; -1: none. */
+static int highest_fitting(const struct okno_alloc_video *v, unsigned ns, unsigned nt,
+                           uint64_t budget, unsigned margin_pct)
+{
+    for (int r = (int)(ns * nt) - 1; r >= 0; r--) {
+        uint64_t need = rung_bps(v, nt, r);
+        if (need != 0 && need * (100u + margin_pct) / 100u <= budget)
+            return r;
+    }
+    return -1;
+}
+
+static bool any_available(const struct okno_alloc_video *v, unsigned ns, unsigned nt)
+{
+    for (unsigned r = 0; r < ns * nt; r++)
+        if (rung_bps(v, nt, (int)r) != 0)
+            return true;
+    return false;
+}
+
+static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okno_alloc_reason why)
+{
+    if (rung < 0) {
+        v->cur.paused = true;
+    } else {
+        v->cur.paused = false;
+        v->cur.spatial = (uint8_t)((unsigned)rung / nt);
+        v->cur.temporal = (uint8_t)((unsigned)rung % nt);
+    }
+    v->changed = true;
+    v->reason = why;
+    v->up_since_us = 0;
+}
+
+/* One video against what is left of the budget; returns what its choice costs. */
+static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_alloc_video *v,
+                             uint64_t budget, int64_t now_us)
+{
+    unsigned ns = clamp_dim(v->n_spatial, OKNO_ALLOC_MAX_SPATIAL);
+    unsigned nt = clamp_dim(v->n_temporal, OKNO_ALLOC_MAX_TEMPORAL);
+    bool clamped = false;
+    if (v->cur.spatial >= ns) {
+        v->cur.spatial = (uint8_t)(ns - 1);
+        clamped = true;
+    }
+    if (v->cur.temporal >= nt) {
+        v->cur.temporal = (uint8_t)(nt - 1);
+        clamped = true;
+    }
+    if (clamped && !v->cur.paused) {
+        v->changed = true;
+        v->reason = OKNO_ALLOC_REASON_LAYERS;
+    }
+    if (!any_available(v, ns, nt)) {
+        /* Nothing measured yet (or the publisher stopped): nothing to decide on. */
+        v->up_since_us = 0;
+        return 0;
+    }
+    int cur = v->cur.paused ? -1 : (int)(v->cur.spatial * nt + v->cur.temporal);
+    bool cur_available = cur >= 0 && rung_bps(v, nt, cur) != 0;
+    int fits = highest_fitting(v, ns, nt, budget, 0);
+    if (cur >= 0 && !cur_available) {
+        /* The layer followed is no longer sent: the best that fits now, at once. */
+        set_rung(v, nt, fits, fits < 0 ? OKNO_ALLOC_REASON_BANDWIDTH : OKNO_ALLOC_REASON_LAYERS);
+    } else if (fits < cur) {
+        /* Loss that comes with queuing is congestion: a bandwidth matter. */
+        bool loss = in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO && !in->congestive_loss;
+        set_rung(v, nt, fits, loss ? OKNO_ALLOC_REASON_LOSS : OKNO_ALLOC_REASON_BANDWIDTH);
+    } else {
+        int up = highest_fitting(v, ns, nt, budget, OKNO_ALLOC_UP_MARGIN_PCT);
+        if (up <= cur) {
+            v->up_since_us = 0;
+        } else if (v->up_since_us == 0) {
+            v->up_since_us = now_us == 0 ? 1 : now_us;
+        } else if (now_us - v->up_since_us >= OKNO_ALLOC_UP_HOLD_US) {
+            set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED);
+        }
+    }
+    if (v->cur.paused)
+        return 0;
+    return rung_bps(v, nt, (int)(v->cur.spatial * nt + v->cur.temporal));
+}
+
+size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video *videos, size_t n,
+                      int64_t now_us)
+{
+    for (size_t i = 0; i < n; i++) {
+        videos[i].changed = false;
+        videos[i].reason = OKNO_ALLOC_REASON_NONE;
+        videos[i].allocated_bps = 0;
+    }
+    if (in->target_bps == 0 || n == 0)
+        return 0;
+    uint64_t audio = (uint64_t)in->n_audio * OKNO_ALLOC_AUDIO_BPS;
+    uint64_t budget = in->target_bps > audio ? in->target_bps - audio : 0;
+    /* Priority levels from the highest down; within one, the array's order. */
+    bool have_level = false;
+    int level = INT_MIN;
+    for (size_t i = 0; i < n; i++)
+        if (!have_level || videos[i].priority > level) {
+            level = videos[i].priority;
+            have_level = true;
+        }
+    size_t changed = 0;
+    for (;;) {
+        for (size_t i = 0; i < n; i++) {
+            struct okno_alloc_video *v = &videos[i];
+            if (v->priority != level)
+                continue;
+            uint64_t cost = allocate_one(in, v, budget, now_us);
+            v->allocated_bps = (uint32_t)cost;
+            budget = budget > cost ? budget - cost : 0;
+            changed += v->changed;
+        }
+        bool lower = false;
+        int next = INT_MIN;
+        for (size_t i = 0; i < n; i++)
+            if (videos[i].priority < level && (!lower || videos[i].priority > next)) {
+                next = videos[i].priority;
+                lower = true;
+            }
+        if (!lower)
+            break;
+        level = next;
+    }
+    return changed;
+}
+
+const char *okno_alloc_reason_name(enum okno_alloc_reason r)
+{
+    switch (r) {
+    case OKNO_ALLOC_REASON_BANDWIDTH:
+        return "bandwidth";
+    case OKNO_ALLOC_REASON_LOSS:
+        return "loss";
+    case OKNO_ALLOC_REASON_RECOVERED:
+        return "recovered";
+    case OKNO_ALLOC_REASON_LAYERS:
+        return "layers";
+    case OKNO_ALLOC_REASON_NONE:
+        break;
+    }
+    return "none";
+}
+
+int okno_alloc_role_priority(const char *role)
+{
+    return role && strcmp(role, "observer") == 0 ? 0 : 1;
+}

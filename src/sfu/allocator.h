@@ -1,0 +1,92 @@
+/* Per-subscriber layer allocation (issue 5): given what okno can send one subscriber (its
+ * bandwidth estimate), the audio it receives and, for each video, the layers the publisher sends
+ * with their measured rates, chooses per video a spatial and temporal layer, or pauses it.
+ *
+ * Audio is reserved first (OKNO_ALLOC_AUDIO_BPS each) and never dropped; videos are then served
+ * in priority order (the other party of a consultation before observers), each the highest layer
+ * that fits what is left. Down moves happen at once when the current layer no longer fits (a
+ * lower temporal layer, then a lower spatial layer, then paused); up moves need the budget to
+ * exceed the higher layer's rate by OKNO_ALLOC_UP_MARGIN_PCT for OKNO_ALLOC_UP_HOLD_US, so a
+ * noisy estimate does not flap layers. Every change carries a reason for the client.
+ *
+ * It is a pure function of its inputs and now_us: no I/O, no allocation, no clock. It deliberately
+ * does not apply choices (the subscription's downtrack does: spatial switches at keyframes,
+ * temporal at once), measure rates (the track does) or estimate bandwidth (the bwe plugin does).
+ */
+#ifndef OKNO_SFU_ALLOCATOR_H
+#define OKNO_SFU_ALLOCATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OKNO_ALLOC_MAX_SPATIAL  3
+#define OKNO_ALLOC_MAX_TEMPORAL 4
+/* What one audio stream takes: Opus as browsers send it with RTP, SRTP, UDP and IP. */
+#define OKNO_ALLOC_AUDIO_BPS 50000u
+/* Up moves need budget >= rate * (100 + margin) / 100 held this long. */
+#define OKNO_ALLOC_UP_MARGIN_PCT 15u
+#define OKNO_ALLOC_UP_HOLD_US    2000000
+/* A smoothed loss ratio from which a down move is put down to loss rather than bandwidth. */
+#define OKNO_ALLOC_LOSS_RATIO 0.05
+
+enum okno_alloc_reason {
+    OKNO_ALLOC_REASON_NONE = 0,  /* no change */
+    OKNO_ALLOC_REASON_BANDWIDTH, /* down: the estimate no longer fits the layer */
+    OKNO_ALLOC_REASON_LOSS,      /* down, with the estimate cut by loss */
+    OKNO_ALLOC_REASON_RECOVERED, /* up: capacity came back */
+    OKNO_ALLOC_REASON_LAYERS,    /* the publisher's layers changed (one vanished or appeared) */
+};
+
+/* A layer choice: spatial encoding index (0 lowest) and highest temporal layer (0 lowest), or
+ * paused (no video). */
+struct okno_alloc_choice {
+    bool paused;
+    uint8_t spatial;
+    uint8_t temporal;
+};
+
+struct okno_alloc_video {
+    /* In: the publisher's layers. n_spatial encodings (1 without simulcast), n_temporal layers in
+     * each (1 without temporal scalability). bps[s][t] is what spatial s costs with temporal
+     * layers 0..t (cumulative), as measured; 0 marks a layer not sent now (not chosen). */
+    uint8_t n_spatial;
+    uint8_t n_temporal;
+    uint32_t bps[OKNO_ALLOC_MAX_SPATIAL][OKNO_ALLOC_MAX_TEMPORAL];
+    int priority; /* higher is served first; equal keeps the array order */
+    /* In/out: the current choice and the hysteresis state; zero-initialise, then set cur to
+     * where the subscriber starts (okno_alloc_video_init: the top). */
+    struct okno_alloc_choice cur;
+    int64_t up_since_us; /* when a higher layer began to fit with the margin; 0: it does not */
+    /* Out of each okno_alloc_run. */
+    bool changed;
+    enum okno_alloc_reason reason;
+    uint32_t allocated_bps; /* what the choice costs (0 paused) */
+};
+
+struct okno_alloc_input {
+    uint32_t target_bps; /* the subscriber's estimate; 0: none (nothing is changed) */
+    double loss_ratio;   /* smoothed, 0..1 */
+    bool congestive_loss;
+    unsigned n_audio; /* audio streams the subscriber receives */
+};
+
+/* Starts v at its top layer (what a subscriber gets before any estimate). */
+void okno_alloc_video_init(struct okno_alloc_video *v, uint8_t n_spatial, uint8_t n_temporal,
+                           int priority);
+
+/* One allocation round over videos[0..n) at now_us: sets each cur, changed, reason and
+ * allocated_bps. Without an estimate nothing changes. n_spatial/n_temporal of 0 or above the
+ * maxima are clamped; a cur outside the layers is clamped too (reason LAYERS). Returns the number
+ * of videos whose choice changed. */
+size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video *videos, size_t n,
+                      int64_t now_us);
+
+/* "bandwidth", "loss", "recovered", "layers", or "none". */
+const char *okno_alloc_reason_name(enum okno_alloc_reason r);
+
+/* A publisher's priority from its role: observers last, everyone else (kiosk, specialist: the
+ * other party) first. NULL is a participant. */
+int okno_alloc_role_priority(const char *role);
+
+#endif

@@ -1,0 +1,258 @@
+/* The layer allocator: the top layer when it fits; stepping down as the estimate falls (temporal
+ * first, then spatial, then paused); stepping back up only after the hold time with margin; audio
+ * reserved first; priority between the other party and an observer; reasons. Rates are made up
+ * but shaped like a browser's three-layer simulcast with three temporal layers. */
+#include "testutil.h"
+
+#include "sfu/allocator.h"
+
+#define MS   1000
+#define KBPS 1000u
+
+/* Cumulative rates: q (spatial 0) 40/60/80, h (1) 150/220/300, f (2) 500/750/1000 kbit/s. */
+static void simulcast(struct okno_alloc_video *v, int priority)
+{
+    okno_alloc_video_init(v, 3, 3, priority);
+    static const uint32_t r[3][3] = {{40, 60, 80}, {150, 220, 300}, {500, 750, 1000}};
+    for (int s = 0; s < 3; s++)
+        for (int t = 0; t < 3; t++)
+            v->bps[s][t] = r[s][t] * KBPS;
+}
+
+static struct okno_alloc_input est(uint32_t kbps, unsigned n_audio)
+{
+    return (struct okno_alloc_input){.target_bps = kbps * KBPS, .n_audio = n_audio};
+}
+
+static void assert_choice(const struct okno_alloc_video *v, int spatial, int temporal)
+{
+    assert_false(v->cur.paused);
+    assert_int_equal(v->cur.spatial, spatial);
+    assert_int_equal(v->cur.temporal, temporal);
+}
+
+static void test_allocator_keeps_the_top_layer_when_it_fits(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(2000, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 0), 0);
+    assert_choice(&v, 2, 2);
+    assert_false(v.changed);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_NONE);
+    assert_int_equal(v.allocated_bps, 1000 * KBPS);
+}
+
+static void test_allocator_without_estimate_changes_nothing(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(0, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 0), 0);
+    assert_choice(&v, 2, 2);
+    /* Nothing measured yet: nothing to decide either, whatever the estimate. */
+    okno_alloc_video_init(&v, 1, 1, 1);
+    in = est(10, 0);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 0), 0);
+    assert_choice(&v, 0, 0);
+}
+
+static void test_allocator_steps_down_temporal_then_spatial_then_pauses(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    /* Budget after one audio (50 kbit/s) in brackets. */
+    static const struct {
+        uint32_t kbps;
+        int spatial, temporal; /* -1: paused */
+    } steps[] = {
+        {850, 2, 1},  /* 800: f without its top temporal layer */
+        {600, 2, 0},  /* 550: f base layer */
+        {400, 1, 2},  /* 350: h */
+        {300, 1, 1},  /* 250 */
+        {210, 1, 0},  /* 160 */
+        {140, 0, 2},  /* 90: q */
+        {100, 0, 0},  /* 50 */
+        {80, -1, -1}, /* 30: nothing fits: paused, audio only */
+    };
+    int64_t now = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct okno_alloc_input in = est(steps[i].kbps, 1);
+        now += 200 * MS;
+        assert_int_equal(okno_alloc_run(&in, &v, 1, now), 1);
+        assert_true(v.changed);
+        assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+        if (steps[i].spatial < 0) {
+            assert_true(v.cur.paused);
+            assert_int_equal(v.allocated_bps, 0);
+        } else {
+            assert_choice(&v, steps[i].spatial, steps[i].temporal);
+            assert_true(v.allocated_bps <= (steps[i].kbps - 50) * KBPS);
+        }
+    }
+    assert_string_equal(okno_alloc_reason_name(OKNO_ALLOC_REASON_BANDWIDTH), "bandwidth");
+}
+
+static void test_allocator_steps_up_only_after_the_hold_time_with_margin(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input low = est(80, 1); /* 30 kbit/s for video: paused */
+    assert_int_equal(okno_alloc_run(&low, &v, 1, 0), 1);
+    assert_true(v.cur.paused);
+
+    /* 95 kbit/s: 45 left, above q's 40 but not by the margin (46): stays paused however long. */
+    struct okno_alloc_input barely = est(95, 1);
+    for (int64_t t = 100 * MS; t <= 5000 * MS; t += 100 * MS) {
+        assert_int_equal(okno_alloc_run(&barely, &v, 1, t), 0);
+        assert_true(v.cur.paused);
+    }
+    /* 120: 70 left; q base (40) and q with TL1 (60) fit with margin (69): up after 2 s, not
+     * before, straight to the highest that fits with margin. */
+    struct okno_alloc_input better = est(120, 1);
+    int64_t start = 6000 * MS;
+    assert_int_equal(okno_alloc_run(&better, &v, 1, start), 0);
+    assert_int_equal(okno_alloc_run(&better, &v, 1, start + OKNO_ALLOC_UP_HOLD_US - 1), 0);
+    assert_true(v.cur.paused);
+    assert_int_equal(okno_alloc_run(&better, &v, 1, start + OKNO_ALLOC_UP_HOLD_US), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_RECOVERED);
+    assert_choice(&v, 0, 1);
+    assert_string_equal(okno_alloc_reason_name(v.reason), "recovered");
+
+    /* A dip during the hold restarts it. */
+    struct okno_alloc_input high = est(2000, 1);
+    int64_t t = 10000 * MS;
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 1500 * MS), 0);
+    assert_int_equal(okno_alloc_run(&better, &v, 1, t + 1600 * MS), 0);
+    assert_choice(&v, 0, 1);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 1700 * MS), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 3600 * MS), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 3700 * MS), 1);
+    assert_choice(&v, 2, 2);
+    /* Down again at once. */
+    assert_int_equal(okno_alloc_run(&better, &v, 1, t + 3800 * MS), 1);
+    assert_choice(&v, 0, 1);
+}
+
+static void test_allocator_reserves_audio_first(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    /* 250 kbit/s with four audio streams: 50 left for video, q base only. */
+    struct okno_alloc_input in = est(250, 4);
+    okno_alloc_run(&in, &v, 1, 0);
+    assert_choice(&v, 0, 0);
+    /* Less than the audio needs: every video paused, audio keeps what there is. */
+    simulcast(&v, 1);
+    in = est(150, 4);
+    okno_alloc_run(&in, &v, 1, 0);
+    assert_true(v.cur.paused);
+    assert_int_equal(v.allocated_bps, 0);
+}
+
+static void test_allocator_serves_the_other_party_before_an_observer(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v[2];
+    /* The observer's video comes first in the array; the specialist's outranks it. */
+    simulcast(&v[0], okno_alloc_role_priority("observer"));
+    simulcast(&v[1], okno_alloc_role_priority("specialist"));
+    assert_true(okno_alloc_role_priority("kiosk") > okno_alloc_role_priority("observer"));
+    assert_int_equal(okno_alloc_role_priority(NULL), okno_alloc_role_priority("kiosk"));
+    /* 350 kbit/s, one audio: 300 for video, the specialist's h with all temporal layers. */
+    struct okno_alloc_input in = est(350, 1);
+    assert_int_equal(okno_alloc_run(&in, v, 2, 0), 2);
+    assert_choice(&v[1], 1, 2);
+    assert_true(v[0].cur.paused);
+    /* With budget for both (1160 for video), the other party climbs to its top (1000, with the
+     * margin 1150) and the observer gets what is left: q with every temporal layer (80, with the
+     * margin 92), not h (150, 172). */
+    in = est(50 + 1160, 1);
+    for (int64_t t = 0; t <= OKNO_ALLOC_UP_HOLD_US; t += 100 * MS)
+        okno_alloc_run(&in, v, 2, 1 + t);
+    assert_choice(&v[1], 2, 2);
+    assert_choice(&v[0], 0, 2);
+}
+
+static void test_allocator_blames_loss_when_the_estimate_falls_with_loss(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(400, 1);
+    in.loss_ratio = 0.12;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 0), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_LOSS);
+    assert_string_equal(okno_alloc_reason_name(v.reason), "loss");
+    /* Loss with queuing is congestion: bandwidth. */
+    in = est(150, 1);
+    in.loss_ratio = 0.12;
+    in.congestive_loss = true;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 1), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+}
+
+static void test_allocator_follows_layers_that_vanish(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(5000, 1);
+    okno_alloc_run(&in, &v, 1, 0);
+    assert_choice(&v, 2, 2);
+    /* The publisher stops its top encoding (its uplink fell): the best left, at once. */
+    for (int t = 0; t < 3; t++)
+        v.bps[2][t] = 0;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 1), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_LAYERS);
+    assert_choice(&v, 1, 2);
+    /* Fewer temporal layers than the choice: clamped. */
+    v.n_temporal = 1;
+    v.bps[1][0] = 150 * KBPS;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 2), 1);
+    assert_choice(&v, 1, 0);
+    /* Junk dimensions are clamped, never read out of bounds. */
+    v.n_spatial = 200;
+    v.n_temporal = 0;
+    okno_alloc_run(&in, &v, 1, 3);
+    assert_true(v.cur.spatial < OKNO_ALLOC_MAX_SPATIAL);
+}
+
+static void test_allocator_single_layer_track_pauses_and_resumes(void **state)
+{
+    (void)state;
+    /* No simulcast, no temporal layers: only paused or not. */
+    struct okno_alloc_video v;
+    okno_alloc_video_init(&v, 1, 1, 1);
+    v.bps[0][0] = 300 * KBPS;
+    struct okno_alloc_input in = est(200, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 0), 1);
+    assert_true(v.cur.paused);
+    in = est(50 + 346, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 1 * MS), 0);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, 1 * MS + OKNO_ALLOC_UP_HOLD_US), 1);
+    assert_choice(&v, 0, 0);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_RECOVERED);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allocator_keeps_the_top_layer_when_it_fits),
+        cmocka_unit_test(test_allocator_without_estimate_changes_nothing),
+        cmocka_unit_test(test_allocator_steps_down_temporal_then_spatial_then_pauses),
+        cmocka_unit_test(test_allocator_steps_up_only_after_the_hold_time_with_margin),
+        cmocka_unit_test(test_allocator_reserves_audio_first),
+        cmocka_unit_test(test_allocator_serves_the_other_party_before_an_observer),
+        cmocka_unit_test(test_allocator_blames_loss_when_the_estimate_falls_with_loss),
+        cmocka_unit_test(test_allocator_follows_layers_that_vanish),
+        cmocka_unit_test(test_allocator_single_layer_track_pauses_and_resumes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
