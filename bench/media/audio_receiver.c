@@ -1,14 +1,19 @@
-/* The fixed-delay audio jitter buffer of okno-bench. Packets are found by timestamp, not sequence
+/* The audio jitter buffer of okno-bench. Packets are found by timestamp, not sequence
  * number, because time is what playout runs on; sequence numbers serve only to tell a DTX pause
  * (the packet after the last one played is here, later in time) from a loss (it is not). Decoded
  * audio goes to a scratch buffer that is thrown away: the bench counts slots, it does not listen.
- * It does not handle a sender whose timestamps jump backwards or change rate. */
+ * Time-stretching moves base_us: a slot played without advancing next_ts puts every later deadline
+ * 10 ms later, a slot skipped puts them 10 ms earlier. In the coordinates of a packet's relative
+ * arrival (arrival minus media time since the first packet) the deadline of every packet is
+ * base_us, so the playout delay above the baseline is base_us minus the baseline. It does not
+ * handle a sender whose timestamps jump backwards or change rate. */
 #include "media/audio_receiver.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/audio_delay.h"
 #include "media/opus_codec.h"
 #include "okno/err.h"
 #include "wire/seq.h"
@@ -16,6 +21,7 @@
 struct pkt {
     bool used;
     int64_t seq, ts; /* unwrapped */
+    int64_t arrival_us;
     uint16_t len;
     uint8_t data[OKNO_AUDIO_MAX_PACKET];
 };
@@ -33,6 +39,10 @@ struct okno_audio_rx {
     unsigned last_samples;    /* duration of the last frame, for concealment */
     unsigned pending;         /* samples of the current frame left to play */
     enum kind pending_kind;
+    int64_t pending_arrival_us; /* of the packet being played, for jb_delay */
+    int64_t now_us;             /* of the last push or tick, for the baseline's window */
+    unsigned since_stretch;     /* slots played since the last inserted or removed slot */
+    struct okno_audio_delay delay;
     unsigned conceal_run_ms;
     bool in_dtx; /* the last packet played was a DTX frame (1-2 bytes): gaps are pauses */
     struct okno_audio_rx_stats stats;
@@ -56,6 +66,8 @@ int okno_audio_rx_create(const struct okno_audio_rx_config *cfg, struct okno_aud
     if (!rx->cfg.max_conceal_ms)
         rx->cfg.max_conceal_ms = 200;
     rx->last_samples = OKNO_AUDIO_FRAME_SAMPLES;
+    okno_audio_delay_init(&rx->delay, rx->cfg.target_delay_us);
+    rx->stats.target_ms = (double)rx->cfg.target_delay_us / 1000.0;
     int rc = okno_opusdec_create(&rx->dec);
     if (rc) {
         free(rx);
@@ -78,6 +90,34 @@ static int64_t deadline_us(const struct okno_audio_rx *rx, int64_t ts)
     return rx->base_us + (ts - rx->base_ts) * 1000 / 48;
 }
 
+/* The playout delay above the fastest recent packet (us). */
+static int64_t current_delay(const struct okno_audio_rx *rx)
+{
+    int64_t b = okno_audio_delay_baseline(&rx->delay, rx->now_us);
+    return b == INT64_MAX ? rx->cfg.target_delay_us : rx->base_us - b;
+}
+
+static void update_delay(struct okno_audio_rx *rx)
+{
+    rx->stats.delay_ms = (double)current_delay(rx) / 1000.0;
+}
+
+/* +1: play a slot more (the delay is below the target), -1: a slot less (still at or above
+ * NetEq's high limit, max(target, 3/4 target + 20 ms), after it), 0: neither, or too soon after
+ * the last move. */
+static int stretch(const struct okno_audio_rx *rx)
+{
+    if (!rx->cfg.adaptive)
+        return 0;
+    int64_t cur = current_delay(rx), target = okno_audio_delay_target(&rx->delay);
+    if (cur < target - 5000 && rx->since_stretch >= 1)
+        return 1;
+    int64_t high = target * 3 / 4 + 20000 > target ? target * 3 / 4 + 20000 : target;
+    if (cur - 10000 >= high && rx->since_stretch >= 10)
+        return -1;
+    return 0;
+}
+
 int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, const uint8_t *payload,
                        size_t len, int64_t now_us)
 {
@@ -93,6 +133,15 @@ int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, cons
         rx->base_ts = rx->next_ts = ets;
         rx->last_seq = eseq - 1;
     }
+    rx->now_us = now_us;
+    int64_t rel = now_us - (ets - rx->base_ts) * 1000 / 48;
+    if (rx->cfg.adaptive) {
+        okno_audio_delay_update(&rx->delay, rel, now_us);
+        rx->stats.target_ms = (double)okno_audio_delay_target(&rx->delay) / 1000.0;
+    } else {
+        okno_audio_delay_observe(&rx->delay, rel, now_us);
+    }
+    update_delay(rx);
     if (ets < rx->next_ts || deadline_us(rx, ets) < now_us || eseq <= rx->last_seq) {
         rx->stats.late++;
         return 1;
@@ -103,7 +152,8 @@ int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, cons
         return 1;
     }
     /* A packet more than the ring ahead overwrites an older one that would never be in time. */
-    *p = (struct pkt){.used = true, .seq = eseq, .ts = ets, .len = (uint16_t)len};
+    *p = (struct pkt){
+        .used = true, .seq = eseq, .ts = ets, .arrival_us = now_us, .len = (uint16_t)len};
     memcpy(p->data, payload, len);
     rx->stats.packets++;
     return 0;
@@ -131,6 +181,7 @@ static bool next_frame(struct okno_audio_rx *rx)
         int n = okno_opusdec_decode(rx->dec, p->data, p->len, rx->pcm, OKNO_AUDIO_MAX_SAMPLES);
         p->used = false;
         rx->last_seq = p->seq;
+        rx->pending_arrival_us = p->arrival_us;
         if (n > 0) {
             rx->last_samples = (unsigned)n;
             rx->pending = (unsigned)n;
@@ -167,23 +218,64 @@ static bool next_frame(struct okno_audio_rx *rx)
 int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
 {
     int played = 0;
+    if (rx->started)
+        rx->now_us = now_us;
     while (rx->started && deadline_us(rx, rx->next_ts) <= now_us) {
+        int64_t slot_us = deadline_us(rx, rx->next_ts);
         if (rx->pending < OKNO_AUDIO_SLOT_SAMPLES && !next_frame(rx)) {
             okno_opusdec_conceal(rx->dec, rx->pcm, OKNO_AUDIO_SLOT_SAMPLES); /* comfort noise */
             rx->stats.slots_dtx++;
-            rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+            played++;
+            int dir = stretch(rx);
+            rx->since_stretch++;
+            if (dir > 0) { /* this slot of comfort noise is extra: the same ts plays next */
+                rx->base_us += 10000;
+                rx->since_stretch = 0;
+            } else if (dir < 0 && !find_ts(rx, rx->next_ts + OKNO_AUDIO_SLOT_SAMPLES)) {
+                rx->next_ts += 2 * OKNO_AUDIO_SLOT_SAMPLES; /* one slot of the pause skipped */
+                rx->base_us -= 10000;
+                rx->since_stretch = 0;
+            } else {
+                rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+            }
+            continue;
+        }
+        bool real = rx->pending_kind == K_DECODED;
+        int dir = real ? stretch(rx) : 0;
+        rx->since_stretch++;
+        if (dir > 0) {
+            /* Deceleration: this slot of real audio plays now and again in the next slot. */
+            rx->stats.slots_inserted++;
+            rx->stats.jb_delay_sum_us += (uint64_t)(slot_us - rx->pending_arrival_us);
+            rx->stats.jb_emitted++;
+            rx->base_us += 10000;
+            rx->since_stretch = 0;
             played++;
             continue;
+        }
+        if (dir < 0 && rx->pending >= 2 * OKNO_AUDIO_SLOT_SAMPLES) {
+            /* Acceleration: the first 10 ms of the frame are dropped, the rest plays now. */
+            rx->pending -= OKNO_AUDIO_SLOT_SAMPLES;
+            rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+            rx->base_us -= 10000;
+            rx->stats.slots_removed++;
+            rx->since_stretch = 0;
         }
         uint64_t *count[] = {&rx->stats.slots_decoded, &rx->stats.slots_fec,
                              &rx->stats.slots_concealed, &rx->stats.slots_missing};
         (*count[rx->pending_kind])++;
+        if (real) {
+            rx->stats.jb_delay_sum_us += (uint64_t)(slot_us - rx->pending_arrival_us);
+            rx->stats.jb_emitted++;
+        }
         unsigned take =
             rx->pending < OKNO_AUDIO_SLOT_SAMPLES ? rx->pending : OKNO_AUDIO_SLOT_SAMPLES;
         rx->pending -= take;
         rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
         played++;
     }
+    if (rx->started)
+        update_delay(rx);
     return played;
 }
 
@@ -191,7 +283,7 @@ double okno_audio_rx_concealment(const struct okno_audio_rx *rx)
 {
     const struct okno_audio_rx_stats *s = &rx->stats;
     uint64_t bad = s->slots_concealed + s->slots_missing;
-    uint64_t all = bad + s->slots_decoded + s->slots_fec + s->slots_dtx;
+    uint64_t all = bad + s->slots_decoded + s->slots_fec + s->slots_dtx + s->slots_inserted;
     return all ? (double)bad / (double)all : 0.0;
 }
 

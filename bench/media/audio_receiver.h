@@ -1,4 +1,4 @@
-/* okno-bench's audio receiver: a fixed-delay jitter buffer in front of the Opus decoder that plays
+/* okno-bench's audio receiver: a jitter buffer in front of the Opus decoder that plays
  * out 10 ms slots against deadlines and counts what each slot held: audio decoded from its own
  * packet, recovered from the next packet's FEC, concealed by PLC, missing (silence, after
  * concealment ran longer than max_conceal_ms), or comfort noise in a DTX pause, which the sender
@@ -6,24 +6,47 @@
  * next sequence number. The playout clock starts at the first packet's arrival
  * plus the target delay; a packet that arrives after its deadline is late and dropped. The
  * concealment ratio is the share of slots with no decodable audio in time (concealed + missing).
- * It deliberately does not adapt its delay (a fixed target makes runs comparable), stretch time,
- * or send NACKs. */
+ *
+ * Fixed mode (adaptive false) keeps that delay, which makes runs comparable. Adaptive mode models
+ * what a browser's NetEq plays: a target delay from the recent arrival-delay statistics
+ * (media/audio_delay.h) and a playout delay moved toward it by time-stretching real audio, which
+ * webrtc-stats do not count as concealment: below the target, a slot of decoded audio is played
+ * twice (inserted for deceleration, at most every other slot); 10 ms above NetEq's high limit
+ * (max(target, 3/4 target + 20 ms)), a 10 ms
+ * slot of decoded audio is dropped (removed for acceleration, at most one slot in ten: the delay
+ * falls slowly). In a DTX pause the delay moves for free by one comfort-noise slot at a time
+ * (counted as DTX slots, not as inserted or removed). A packet after its deadline is still late and
+ * a missing one is recovered from FEC or concealed, as in fixed mode. It does not model NetEq's
+ * pitch-based stretching quality (a stretched slot is real audio, whatever it would sound like),
+ * its expand ramping, or a delay floor from audio/video sync; it sends no NACKs. */
 #ifndef OKNO_BENCH_MEDIA_AUDIO_RECEIVER_H
 #define OKNO_BENCH_MEDIA_AUDIO_RECEIVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define OKNO_AUDIO_RX_SLOTS 64 /* packets buffered: 1.28 s of 20 ms packets */
+#define OKNO_AUDIO_RX_SLOTS 128 /* packets buffered: 2.56 s of 20 ms packets (2 s max delay) */
 
 struct okno_audio_rx_config {
-    int64_t target_delay_us; /* from the first packet's arrival; 0: 60 ms */
+    int64_t target_delay_us; /* from the first packet's arrival; 0: 60 ms. Adaptive: the start */
     unsigned max_conceal_ms; /* PLC this long in a row, then silence; 0: 200 ms */
+    bool adaptive;           /* added after the first version; false: fixed delay */
 };
 
 struct okno_audio_rx_stats {
     uint64_t slots_decoded, slots_fec, slots_concealed, slots_missing, slots_dtx;
     uint64_t packets, late, duplicates, bad_packets;
+    /* added after the first version */
+    uint64_t slots_inserted; /* decoded audio played twice (deceleration); counts as played */
+    uint64_t slots_removed;  /* decoded audio dropped (acceleration); not played */
+    /* Playout delay above the fastest packet of the last 2 s (the adaptive mode's control
+     * variable; in fixed mode measured all the same) and the target (fixed mode: the configured
+     * delay), in ms, as of the last packet or slot. */
+    double delay_ms, target_ms;
+    /* webrtc-stats jitterBufferDelay / jitterBufferEmittedCount, per slot: the sum over slots
+     * played from a packet of the time from its arrival to the slot's deadline (us). */
+    uint64_t jb_delay_sum_us, jb_emitted;
 };
 
 struct okno_audio_rx;
