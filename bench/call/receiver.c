@@ -73,7 +73,8 @@ int okno_receiver_create(const struct okno_receiver_config *cfg, struct okno_rec
     if (cfg->video) {
         rc = create_video(r);
     } else {
-        struct okno_audio_rx_config ac = {.target_delay_us = cfg->audio_delay_us};
+        struct okno_audio_rx_config ac = {.target_delay_us = cfg->audio_delay_us,
+                                          .adaptive = !cfg->audio_fixed};
         rc = okno_audio_rx_create(&ac, &r->arx);
     }
     if (rc) {
@@ -310,6 +311,8 @@ void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_sta
     out->ssrc = r->have_ssrc ? r->ssrc : 0;
     out->rtt_us = r->rtt_us;
     out->transit_ms = out->receive_ms = -1;
+    out->audio_delay_ms = out->audio_delay_last_ms = out->audio_target_ms = out->audio_jb_delay_ms =
+        -1;
     if (r->timed_frames) {
         out->transit_ms = (double)r->transit_us_sum / 1000.0 / (double)r->timed_frames;
         out->receive_ms = (double)r->receive_us_sum / 1000.0 / (double)r->timed_frames;
@@ -332,6 +335,13 @@ void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_sta
         struct okno_audio_rx_stats as = okno_audio_rx_stats(r->arx);
         out->late = as.late;
         out->audio_fec_slots = as.slots_fec;
+        out->audio_delay_ms = as.delay_ms_mean;
+        out->audio_delay_last_ms = as.delay_ms;
+        out->audio_target_ms = as.target_ms;
+        out->audio_jb_delay_ms =
+            as.jb_emitted ? (double)as.jb_delay_sum_us / 1000.0 / (double)as.jb_emitted : -1;
+        out->audio_inserted_slots = as.slots_inserted;
+        out->audio_removed_slots = as.slots_removed;
         out->duplicates = as.duplicates > out->duplicates ? as.duplicates : out->duplicates;
     }
 }

@@ -34,11 +34,15 @@ struct okno_receiver_config {
                                belongs to are given up: room for NACK round trips and a
                                re-NACK, at least 3 RTT + 100 ms; 0: 1 s (browsers keep asking
                                for longer) */
-    int64_t audio_delay_us; /* audio playout delay after the first packet; 0: 60 ms */
+    int64_t audio_delay_us; /* audio playout delay after the first packet; 0: 60 ms. With
+                               audio_fixed false, where the adaptive jitter buffer starts */
     /* PSNR is measured on one decoded frame per interval: regenerating the reference costs about
      * 5 ms at 640x360 (20 at 1280x720), too much CPU for every frame of every receiver on a
      * small machine. 0: 200 ms (5 frames a second); negative: every frame. */
     int64_t psnr_interval_us;
+    /* true: the audio jitter buffer keeps audio_delay_us (comparable runs); false (default): it
+     * adapts its delay to the arrivals like a browser's NetEq (media/audio_receiver.h) */
+    bool audio_fixed;
 };
 
 struct okno_receiver;
@@ -82,6 +86,12 @@ struct okno_receiver_stats {
      * none): capture to the arrival of its last packet (sender, pacer, network, server), and that
      * arrival to decoded (waiting for missing packets or earlier frames, decoding). */
     double transit_ms, receive_ms;
+    /* Audio playout delay above the fastest packet of the last 2 s (ms): mean over the slots
+     * played, now, and the adaptive target now; webrtc-stats' jitterBufferDelay per emitted slot
+     * (arrival to playout, ms); 10 ms slots stretched in (deceleration) and out (acceleration).
+     * -1 / 0 for video. */
+    double audio_delay_ms, audio_delay_last_ms, audio_target_ms, audio_jb_delay_ms;
+    uint64_t audio_inserted_slots, audio_removed_slots;
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 

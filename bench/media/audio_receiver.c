@@ -43,6 +43,8 @@ struct okno_audio_rx {
     int64_t now_us;             /* of the last push or tick, for the baseline's window */
     unsigned since_stretch;     /* slots played since the last inserted or removed slot */
     struct okno_audio_delay delay;
+    double delay_ms_sum; /* of delay_ms over the slots played */
+    uint64_t delay_slots;
     unsigned conceal_run_ms;
     bool in_dtx; /* the last packet played was a DTX frame (1-2 bytes): gaps are pauses */
     struct okno_audio_rx_stats stats;
@@ -232,7 +234,8 @@ int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
                 rx->base_us += 10000;
                 rx->since_stretch = 0;
             } else if (dir < 0 && !find_ts(rx, rx->next_ts + OKNO_AUDIO_SLOT_SAMPLES)) {
-                rx->next_ts += 2 * OKNO_AUDIO_SLOT_SAMPLES; /* one slot of the pause skipped */
+                rx->next_ts +=
+                    2 * (int64_t)OKNO_AUDIO_SLOT_SAMPLES; /* a slot of the pause skipped */
                 rx->base_us -= 10000;
                 rx->since_stretch = 0;
             } else {
@@ -274,8 +277,11 @@ int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
         rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
         played++;
     }
-    if (rx->started)
+    if (rx->started) {
         update_delay(rx);
+        rx->delay_ms_sum += rx->stats.delay_ms * played;
+        rx->delay_slots += (uint64_t)played;
+    }
     return played;
 }
 
@@ -289,5 +295,7 @@ double okno_audio_rx_concealment(const struct okno_audio_rx *rx)
 
 struct okno_audio_rx_stats okno_audio_rx_stats(const struct okno_audio_rx *rx)
 {
-    return rx->stats;
+    struct okno_audio_rx_stats st = rx->stats;
+    st.delay_ms_mean = rx->delay_slots ? rx->delay_ms_sum / (double)rx->delay_slots : st.delay_ms;
+    return st;
 }

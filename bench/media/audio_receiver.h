@@ -44,6 +44,7 @@ struct okno_audio_rx_stats {
      * variable; in fixed mode measured all the same) and the target (fixed mode: the configured
      * delay), in ms, as of the last packet or slot. */
     double delay_ms, target_ms;
+    double delay_ms_mean; /* delay_ms averaged over the slots played */
     /* webrtc-stats jitterBufferDelay / jitterBufferEmittedCount, per slot: the sum over slots
      * played from a packet of the time from its arrival to the slot's deadline (us). */
     uint64_t jb_delay_sum_us, jb_emitted;
