@@ -414,6 +414,25 @@ static const char *pc_name(enum okno_sfu_pc pc)
     return pc == OKNO_SFU_PC_PUBLISHER ? "publisher" : "subscriber";
 }
 
+/* {"type":"quality","track":...,"publisher":...,"layer":{"spatial":s,"temporal":t}|null,
+ *  "paused":bool,"reason":...,"estimate_kbps":N} */
+static char *build_quality(const struct okno_sfu_event *ev, json_t *id)
+{
+    json_t *f = frame_new("quality", id);
+    if (!f)
+        return NULL;
+    bool ok = set_str(f, "track", ev->track) && set_str(f, "publisher", ev->participant);
+    json_t *layer = ev->paused
+                        ? json_null()
+                        : json_pack("{s:i,s:i}", "spatial", ev->spatial, "temporal", ev->temporal);
+    /* Set even after a failure: the object takes the reference either way. */
+    ok = json_object_set_new(f, "layer", layer) == 0 && ok;
+    ok = ok && json_object_set_new(f, "paused", json_boolean(ev->paused)) == 0 &&
+         set_str(f, "reason", ev->reason ? ev->reason : "none") &&
+         json_object_set_new(f, "estimate_kbps", json_integer(ev->estimate_kbps)) == 0;
+    return frame_dump(f, ok);
+}
+
 char *okno_protocol_build_event(const struct okno_sfu_event *ev, json_t *id)
 {
     json_t *f;
@@ -455,6 +474,8 @@ char *okno_protocol_build_event(const struct okno_sfu_event *ev, json_t *id)
         f = frame_new("track_unpublished", id);
         ok = f && set_str(f, "participant", ev->participant) && set_str(f, "track", ev->track);
         return frame_dump(f, ok);
+    case OKNO_SFU_EV_QUALITY:
+        return build_quality(ev, id);
     case OKNO_SFU_EV_CLOSED:
         return NULL;
     }

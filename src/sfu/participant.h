@@ -58,6 +58,7 @@ struct okno_participant {
      * publisher connection runs over the same path, so its NACKs and keyframe requests use it.
      * 0 while unknown. */
     int64_t rtt_us;
+    int64_t alloc_due_us; /* the next layer allocation round (sfu/participant_alloc.h) */
     /* Send scratch: forwarding copies a packet here, rewrites it for this subscriber and protects
      * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
      */

@@ -1,7 +1,8 @@
 /* Room bookkeeping on the worker: joining (ids "p1", "p2", ... unique for the room's life),
  * leaving, dropping a participant whose transport died, routing each published track to everyone
- * the rooms policy lets receive it, and the 20 ms timer that drives NACKs, keyframe requests and
- * receiver reports. It deliberately does not parse SDP or packets. */
+ * the rooms policy lets receive it, and the 20 ms timer that drives NACKs, keyframe requests,
+ * receiver reports and each subscriber's layer allocation. It deliberately does not parse SDP or
+ * packets. */
 #include "sfu/room.h"
 
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "sfu/participant.h"
+#include "sfu/participant_alloc.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/sfu_core.h"
 #include "sfu/sub_bwe.h"
@@ -29,6 +31,7 @@ static gboolean on_tick(gpointer data)
         okno__participant_pub_fb_tick(p, now_us);
         if (p->sub_bwe)
             okno_sub_bwe_update(p->sub_bwe, now_us); /* estimates move between feedback too */
+        okno__participant_alloc_tick(p, now_us);
     }
     return G_SOURCE_CONTINUE;
 }

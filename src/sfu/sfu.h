@@ -40,6 +40,9 @@ enum okno_sfu_event_type {
     OKNO_SFU_EV_TRACK_PUBLISHED,    /* participant, track, kind */
     OKNO_SFU_EV_TRACK_UNPUBLISHED,  /* participant, track */
     OKNO_SFU_EV_CLOSED, /* the SFU dropped the session (message says why): close the socket */
+    /* What okno forwards of a video changed (sfu/allocator.h): participant (the publisher),
+     * track, paused, spatial and temporal (when not paused), reason, estimate_kbps. */
+    OKNO_SFU_EV_QUALITY,
 };
 
 struct okno_sfu_track_info {
@@ -77,6 +80,13 @@ struct okno_sfu_event {
     const char *message;
     const struct okno_sfu_participant_info *participants;
     size_t n_participants;
+    /* OKNO_SFU_EV_QUALITY: the layer forwarded (spatial 0 the lowest encoding, temporal the
+     * highest temporal layer), or paused; why it changed ("bandwidth", "loss", "recovered",
+     * "layers"); the subscriber's estimate. */
+    bool paused;
+    int spatial, temporal;
+    const char *reason;
+    uint32_t estimate_kbps;
 };
 
 struct okno_sfu_listener {

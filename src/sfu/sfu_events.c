@@ -125,6 +125,7 @@ void okno__sfu_emit(struct okno_sfu *sfu, const struct okno_sfu_event *ev)
     oe->ev.mid = copy_str(oe, ev->mid);
     oe->ev.code = copy_str(oe, ev->code);
     oe->ev.message = copy_str(oe, ev->message);
+    oe->ev.reason = copy_str(oe, ev->reason);
     oe->ev.participants = NULL;
     copy_participants(oe, ev);
     enqueue(sfu, oe);

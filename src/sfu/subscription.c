@@ -43,6 +43,7 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
     sub->codec = track->codec;
     sub->rtx_pt = track->rtx_pt;
     sub->rtx_ok = false;
+    sub->alloc_on = false;
     /* New SSRCs for every track put on the section: a client never sees one SSRC change tracks. */
     sub->ssrc = new_ssrc(0);
     sub->rtx_ssrc = new_ssrc(sub->ssrc);
@@ -98,6 +99,7 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
                              0, sub->ssrc, now_us);
     sub->now_us = now_us;
     sub->targeted = false;
+    sub->alloc_on = false;
     return 0;
 }
 

@@ -9,7 +9,8 @@
  * too, is numbered by the subscriber connection's transport-wide counter (sfu/sub_bwe.h) just
  * before protection.
  *
- * It deliberately does not choose layers (one SSRC per track: the target is the track's stream),
+ * It deliberately does not choose layers (participant_alloc.c aims the downtrack at what the
+ * allocator chose; until then it follows the track's stream with every temporal layer),
  * does not request keyframes itself (the track's keyframe requester coalesces them) and does not
  * parse RTCP (participant_media.c hands it the fields). */
 #ifndef OKNO_SFU_SUBSCRIPTION_H
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sfu/allocator.h"
 #include "sfu/negotiate.h"
 #include "sfu/rtcp_scheduler.h"
 #include "sfu/send_stats.h"
@@ -37,6 +39,10 @@ struct okno_subscription {
     /* owned */
     struct okno_downtrack *dt; /* from the accepting answer until the track leaves the section */
     bool targeted; /* dt follows the track: the first packet once the client is reachable */
+    /* The allocator's choice for dt and its hysteresis (sfu/participant_alloc.h); alloc_on once
+     * the first round took the video in (its layers were measured). */
+    struct okno_alloc_video alloc;
+    bool alloc_on;
     /* other */
     unsigned mid;
     char mid_str[12];

@@ -48,6 +48,7 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
     t->clock = neg->codec.clock;
     t->codec = neg->codec;
     okno_keyframe_requester_init(&t->kr);
+    okno_layer_meter_init(&t->meter);
     /* Seeded with the track's address: tracks made together do not report in lockstep. */
     okno_rtcp_scheduler_init(&t->report,
                              video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US, 0,
@@ -66,16 +67,12 @@ void okno_track_free(struct okno_track *t)
     g_free(t);
 }
 
-static bool starts_keyframe(const struct okno_rtp_pkt *rtp)
-{
-    struct okno_vp8_packet vp8;
-    return okno_vp8_parse(rtp->payload, rtp->payload_len, &vp8) == 0 && okno_vp8_is_keyframe(&vp8);
-}
-
 void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
                        const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us)
 {
-    bool keyframe = t->video && starts_keyframe(rtp);
+    struct okno_vp8_packet vp8;
+    bool parsed = t->video && okno_vp8_parse(rtp->payload, rtp->payload_len, &vp8) == 0;
+    bool keyframe = parsed && okno_vp8_is_keyframe(&vp8);
     if (t->nack) {
         unsigned flags = (keyframe ? OKNO_NACK_PKT_KEYFRAME : 0) |
                          (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
@@ -90,6 +87,8 @@ void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
     if (!t->rs_ready)
         t->rs_ready = okno_recv_stats_init(&t->rs, rtp->ssrc, t->clock ? t->clock : 90000) == 0;
     okno_recv_stats_on_packet(&t->rs, rtp->seq, rtp->ts, retransmission, now_us);
+    if (parsed && !retransmission)
+        okno_layer_meter_on_packet(&t->meter, vp8.desc.has_tid ? vp8.desc.tid : 0, len, now_us);
     if (keyframe)
         okno_keyframe_requester_on_keyframe(&t->kr, now_us);
     for (guint i = 0; i < t->subs->len; i++)
@@ -157,6 +156,7 @@ static int64_t owner_rtt(const struct okno_track *t)
 
 void okno_track_tick(struct okno_track *t, int64_t now_us)
 {
+    okno_layer_meter_update(&t->meter, now_us); /* a layer that stopped reads as stopped */
     int64_t rtt = owner_rtt(t);
     if (publisher_reachable(t)) {
         okno_keyframe_requester_set_rtt(&t->kr, rtt);

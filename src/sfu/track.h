@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "sfu/keyframe_requester.h"
+#include "sfu/layer_meter.h"
 #include "sfu/negotiate.h"
 #include "sfu/recv_stats.h"
 #include "sfu/rtcp_scheduler.h"
@@ -53,6 +54,8 @@ struct okno_track {
     bool rs_ready; /* rs started on the stream's SSRC (known at the first packet at the latest) */
     struct okno_rtcp_scheduler report;
     struct okno_keyframe_requester kr;
+    /* What each VP8 temporal layer of the stream costs, for the allocator (video only). */
+    struct okno_layer_meter meter;
 };
 
 /* Creates a track for a section of the publication; id is copied (cut at its size). The media SSRC
@@ -70,8 +73,8 @@ static inline const char *okno_track_kind(const struct okno_track *t)
 }
 
 /* One RTP packet of this track from the publisher, already parsed (rtp points into pkt): stores
- * it, counts it, and forwards it to every subscription. retransmission says it came as RTX (and
- * was unwrapped). Allocates nothing. */
+ * it, counts it (per temporal layer too), and forwards it to every subscription. retransmission
+ * says it came as RTX (and was unwrapped). Allocates nothing. */
 void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
                        const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us);
 

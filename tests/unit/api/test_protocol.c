@@ -529,6 +529,22 @@ static void test_protocol_builds_room_events_and_ack(void **state)
         .type = OKNO_SFU_EV_TRACK_UNPUBLISHED, .participant = "p3", .track = "p3-v1"};
     assert_frame(okno_protocol_build_event(&ev, NULL),
                  "{\"type\":\"track_unpublished\",\"participant\":\"p3\",\"track\":\"p3-v1\"}");
+    ev = (struct okno_sfu_event){.type = OKNO_SFU_EV_QUALITY,
+                                 .participant = "p3",
+                                 .track = "p3-v1",
+                                 .spatial = 0,
+                                 .temporal = 1,
+                                 .reason = "bandwidth",
+                                 .estimate_kbps = 140};
+    assert_frame(okno_protocol_build_event(&ev, NULL),
+                 "{\"type\":\"quality\",\"track\":\"p3-v1\",\"publisher\":\"p3\",\"layer\":"
+                 "{\"spatial\":0,\"temporal\":1},\"paused\":false,\"reason\":\"bandwidth\","
+                 "\"estimate_kbps\":140}");
+    ev.paused = true;
+    ev.reason = "loss";
+    assert_frame(okno_protocol_build_event(&ev, NULL),
+                 "{\"type\":\"quality\",\"track\":\"p3-v1\",\"publisher\":\"p3\",\"layer\":"
+                 "null,\"paused\":true,\"reason\":\"loss\",\"estimate_kbps\":140}");
     json_t *id = json_real(5.5);
     ev = (struct okno_sfu_event){.type = OKNO_SFU_EV_ACK, .req = 5};
     assert_frame(okno_protocol_build_event(&ev, id), "{\"type\":\"ack\",\"id\":5.5}");

@@ -1,0 +1,589 @@
+/* Layer allocation through an in-process SFU, with okno's own peers as clients on loopback (the
+ * harness of test_sfu_media.c): A publishes VP8 with three temporal layers (L1T3, 30 frames a
+ * second) and answers okno's PLIs with a keyframe; B receives it, and its estimate is the REMB it
+ * sends (a bwe estimator of the test's). As B's REMB falls, okno first drops A's top temporal
+ * layer, then pauses the video, telling B each step with a quality event and its reason; when
+ * the REMB climbs back, the video resumes after the hold time at a keyframe asked of A, with
+ * every temporal layer. B's sequence numbers stay continuous throughout. Every wait has a
+ * deadline. */
+#include "testutil.h"
+
+#include <glib.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "net/peer.h"
+#include "okno/bwe.h"
+#include "okno/err.h"
+#include "sfu/allocator.h"
+#include "sfu/sfu.h"
+#include "wire/rtcp.h"
+#include "wire/rtcp_fb.h"
+#include "wire/rtcp_report.h"
+#include "wire/rtp.h"
+#include "wire/vp8.h"
+
+#define A_SSRC   1111u
+#define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define AST_URI  "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+#define MAX_RX   4000
+#define MAX_EV   16
+
+/* --- the estimator: a transport's estimate is its receiver's last REMB ------------------------ */
+
+static GMutex est_lock;
+static uint64_t est_remb[2];
+static int n_est;
+
+static int est_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
+{
+    (void)state;
+    (void)t;
+    (void)now_us;
+    g_mutex_lock(&est_lock);
+    int i = n_est++;
+    g_mutex_unlock(&est_lock);
+    if (i >= 2)
+        return OKNO_E_NOMEM;
+    *est = &est_remb[i];
+    return 0;
+}
+
+static void est_destroy(void *state, void *est)
+{
+    (void)state;
+    (void)est;
+}
+
+static void est_sent(void *est, const struct okno_bwe_sent *p)
+{
+    (void)est;
+    (void)p;
+}
+
+static void est_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t now_us)
+{
+    (void)est;
+    (void)fb;
+    (void)now_us;
+}
+
+static void est_on_remb(void *est, uint64_t bps, int64_t now_us)
+{
+    (void)now_us;
+    g_mutex_lock(&est_lock);
+    *(uint64_t *)est = bps;
+    g_mutex_unlock(&est_lock);
+}
+
+static void est_rtt(void *est, int64_t rtt_us, int64_t now_us)
+{
+    (void)est;
+    (void)rtt_us;
+    (void)now_us;
+}
+
+static void est_loss(void *est, uint8_t fraction, uint32_t packets, int64_t now_us)
+{
+    (void)est;
+    (void)fraction;
+    (void)packets;
+    (void)now_us;
+}
+
+static void est_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *out)
+{
+    (void)now_us;
+    g_mutex_lock(&est_lock);
+    out->target_bps = (uint32_t) * (uint64_t *)est;
+    g_mutex_unlock(&est_lock);
+}
+
+static const struct okno_bwe_ops est_ops = {
+    .size = sizeof(struct okno_bwe_ops),
+    .create = est_create,
+    .destroy = est_destroy,
+    .on_packet_sent = est_sent,
+    .on_feedback = est_feedback,
+    .on_remb = est_on_remb,
+    .on_rtt = est_rtt,
+    .on_loss_report = est_loss,
+    .estimate = est_estimate,
+};
+
+/* --- clients ---------------------------------------------------------------------------------- */
+
+struct rx {
+    uint16_t seq;
+    uint8_t tid;
+    bool key;
+    int64_t at_us;
+};
+
+struct client {
+    struct okno_peer *peer;
+    GPtrArray *cands;
+    bool gathered, connected;
+    struct rx rx[MAX_RX];
+    int n_rx;
+    int n_pli; /* PLIs received (A) */
+};
+
+struct quality {
+    bool paused;
+    int temporal;
+    char reason[16];
+    uint32_t estimate_kbps;
+    char track[40], publisher[16];
+};
+
+static struct okno_workers *workers;
+static struct okno_config *cfg;
+static struct okno_sfu *sfu;
+static struct okno_cert *cert;
+static char *last_sdp[4];
+static bool leaving;
+static struct quality events[MAX_EV];
+static int n_events;
+
+static void on_event(void *ud, const struct okno_sfu_event *ev)
+{
+    (void)ud;
+    if (ev->session > 3)
+        return;
+    if (ev->type == OKNO_SFU_EV_ANSWER || ev->type == OKNO_SFU_EV_OFFER) {
+        g_free(last_sdp[ev->session]);
+        last_sdp[ev->session] = g_strdup(ev->sdp);
+    } else if (ev->type == OKNO_SFU_EV_QUALITY) {
+        assert_int_equal(ev->session, 2); /* only B receives video */
+        if (n_events < MAX_EV) {
+            struct quality *q = &events[n_events++];
+            q->paused = ev->paused;
+            q->temporal = ev->temporal;
+            q->estimate_kbps = ev->estimate_kbps;
+            g_strlcpy(q->reason, ev->reason, sizeof q->reason);
+            g_strlcpy(q->track, ev->track, sizeof q->track);
+            g_strlcpy(q->publisher, ev->participant, sizeof q->publisher);
+        }
+    } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !leaving)) {
+        fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
+                 ev->code ? ev->code : "closed", ev->message);
+    }
+}
+
+static void on_cand(void *owner, const char *c)
+{
+    g_ptr_array_add(((struct client *)owner)->cands, g_strdup(c));
+}
+
+static void on_done(void *owner)
+{
+    ((struct client *)owner)->gathered = true;
+}
+
+static void on_connected(void *owner)
+{
+    ((struct client *)owner)->connected = true;
+}
+
+static void on_failed(void *owner, int err, const char *reason)
+{
+    (void)owner;
+    fail_msg("client transport failed: %s (%d)", reason, err);
+}
+
+static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct client *c = owner;
+    struct okno_rtp_pkt rtp;
+    struct okno_vp8_packet vp8;
+    if (c->n_rx >= MAX_RX || okno_rtp_parse(pkt, len, &rtp) != 0 ||
+        okno_vp8_parse(rtp.payload, rtp.payload_len, &vp8) != 0)
+        return;
+    c->rx[c->n_rx++] = (struct rx){rtp.seq, vp8.desc.tid, okno_vp8_is_keyframe(&vp8), now_us};
+}
+
+/* Counts the PLIs in a compound packet. */
+static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct client *c = owner;
+    (void)now_us;
+    size_t off = 0;
+    while (off + 4 <= len) {
+        size_t plen = 4u * (1u + ((size_t)pkt[off + 2] << 8 | pkt[off + 3]));
+        if (pkt[off + 1] == 206 && (pkt[off] & 0x1f) == 1)
+            c->n_pli++;
+        off += plen;
+    }
+}
+
+static const struct okno_peer_listener listener = {
+    .on_local_candidate = on_cand,
+    .on_local_candidates_done = on_done,
+    .on_connected = on_connected,
+    .on_failed = on_failed,
+    .on_rtp = on_rtp,
+    .on_rtcp = on_rtcp,
+};
+
+static bool run_until(bool (*cond)(void *), void *arg)
+{
+    int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!cond(arg) && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    return cond(arg);
+}
+
+static bool is_true(void *arg)
+{
+    return *(bool *)arg;
+}
+
+static bool has_sdp(void *arg)
+{
+    return last_sdp[GPOINTER_TO_INT(arg)] != NULL;
+}
+
+static void open_client(struct client *c, bool controlling)
+{
+    memset(c, 0, sizeof *c);
+    c->cands = g_ptr_array_new_with_free_func(g_free);
+    struct okno_ice_config ice;
+    okno_ice_config_init(&ice);
+    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
+    ice.tcp = OKNO_ICE_TCP_OFF;
+    ice.controlling = controlling;
+    struct okno_peer_config pc = {.ice = &ice, .cert = cert};
+    assert_int_equal(okno_peer_create(g_main_context_default(), &pc, &listener, c, &c->peer), 0);
+    assert_int_equal(okno_peer_gather(c->peer), 0);
+    assert_true(run_until(is_true, &c->gathered));
+}
+
+static void append_transport(GString *s, struct client *c, const char *setup)
+{
+    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
+    okno_peer_local_credentials(c->peer, ufrag, pwd);
+    g_string_append_printf(s,
+                           "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n",
+                           ufrag, pwd, okno_cert_fingerprint_sdp(cert), setup);
+    for (guint i = 0; i < c->cands->len; i++)
+        g_string_append_printf(s, "a=%s\r\n", (char *)c->cands->pdata[i]);
+    g_string_append(s, "a=end-of-candidates\r\n");
+}
+
+static void take_remote(struct client *c, const char *sdp, enum okno_dtls_role role)
+{
+    char **lines = g_strsplit(sdp, "\r\n", -1);
+    const char *ufrag = NULL, *pwd = NULL, *fp = NULL;
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "a=ice-ufrag:") && !ufrag)
+            ufrag = *l + 12;
+        else if (g_str_has_prefix(*l, "a=ice-pwd:") && !pwd)
+            pwd = *l + 10;
+        else if (g_str_has_prefix(*l, "a=fingerprint:") && !fp)
+            fp = *l + 14;
+    }
+    assert_non_null(ufrag);
+    assert_non_null(pwd);
+    assert_non_null(fp);
+    struct okno_fingerprint f;
+    assert_int_equal(okno_cert_fingerprint_parse(fp, &f), 0);
+    assert_int_equal(okno_peer_set_remote(c->peer, ufrag, pwd, &f, role), 0);
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "a=candidate:"))
+            okno_peer_add_remote_candidate(c->peer, *l + 2);
+    }
+    g_strfreev(lines);
+}
+
+/* The answer to okno's subscriber offer, receiving every section. */
+static char *answer_offer(struct client *c, const char *offer)
+{
+    GString *s = g_string_new(NULL);
+    char **lines = g_strsplit(offer, "\r\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (!**l || g_str_has_prefix(*l, "a=ice-") || g_str_has_prefix(*l, "a=fingerprint:") ||
+            g_str_has_prefix(*l, "a=setup:") || g_str_has_prefix(*l, "a=candidate:") ||
+            g_str_has_prefix(*l, "a=end-of-candidates") || g_str_has_prefix(*l, "a=ssrc") ||
+            g_str_has_prefix(*l, "a=msid:"))
+            continue;
+        if (strcmp(*l, "a=sendonly") == 0) {
+            g_string_append(s, "a=recvonly\r\n");
+            continue;
+        }
+        g_string_append_printf(s, "%s\r\n", *l);
+        if (g_str_has_prefix(*l, "a=mid:"))
+            append_transport(s, c, "active");
+    }
+    g_strfreev(lines);
+    return g_string_free(s, FALSE);
+}
+
+/* Answers okno's subscriber offer for session; returns okno's SSRC for the client. */
+static uint32_t subscribe(struct client *c, int session)
+{
+    assert_true(run_until(has_sdp, GINT_TO_POINTER(session)));
+    const char *offer = last_sdp[session];
+    const char *g = strstr(offer, "a=ssrc-group:FID ");
+    assert_non_null(g);
+    unsigned ssrc, rtx;
+    assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &ssrc, &rtx), 2);
+    take_remote(c, offer, OKNO_DTLS_CLIENT);
+    char *answer = answer_offer(c, offer);
+    okno_sfu_answer(sfu, (uint64_t)session, 3, OKNO_SFU_PC_SUBSCRIBER, answer);
+    g_free(answer);
+    return ssrc;
+}
+
+static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
+{
+    _Alignas(8) uint8_t buf[512];
+    struct okno_rtcp_rr empty = {.ssrc = 0x5555};
+    int n = okno_rtcp_rr_build(&empty, buf, sizeof buf);
+    assert_true(n > 0 && fb_len > 0);
+    memcpy(buf + n, fb, (size_t)fb_len);
+    assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n + (size_t)fb_len, sizeof buf), 0);
+}
+
+/* --- A's stream: L1T3 (TL0, TL2, TL1, TL2, ...), one 300-byte packet a frame ----------------- */
+
+static struct {
+    struct client *a;
+    uint32_t frame;
+    uint8_t tl0;
+    bool key_wanted;
+    int last_pli;
+} pub;
+
+static gboolean send_frame(gpointer data)
+{
+    (void)data;
+    uint32_t f = pub.frame++;
+    uint8_t tid = f % 4 == 0 ? 0 : f % 4 == 2 ? 1 : 2;
+    if (pub.a->n_pli != pub.last_pli) {
+        pub.last_pli = pub.a->n_pli;
+        pub.key_wanted = true;
+    }
+    bool key = pub.key_wanted && tid == 0;
+    if (key)
+        pub.key_wanted = false;
+    if (tid == 0)
+        pub.tl0++;
+    _Alignas(8) uint8_t buf[512];
+    struct okno_rtp_pkt h = {
+        .pt = 96, .seq = (uint16_t)(1000 + f), .ts = 3000u * f, .ssrc = A_SSRC, .marker = true};
+    int n = okno_rtp_write_header(buf, 64, &h);
+    assert_int_equal(n, OKNO_RTP_HEADER_LEN);
+    uint16_t pid = (uint16_t)(f & 0x7fff);
+    /* X S, I L T, 15-bit picture id, TL0PICIDX, TID with the sync bit on TL1 and TL2. */
+    const uint8_t desc[] = {0x90,         0xe0,    (uint8_t)(0x80 | pid >> 8),
+                            (uint8_t)pid, pub.tl0, (uint8_t)(tid << 6 | (tid ? 0x20 : 0))};
+    memcpy(buf + n, desc, sizeof desc);
+    size_t len = (size_t)n + sizeof desc;
+    const uint8_t key_hdr[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+    const uint8_t delta_hdr[] = {0x51, 0x02, 0x00};
+    memcpy(buf + len, key ? key_hdr : delta_hdr, key ? sizeof key_hdr : sizeof delta_hdr);
+    len += key ? sizeof key_hdr : sizeof delta_hdr;
+    memset(buf + len, 0x5a, 300 - len);
+    len = 300;
+    assert_int_equal(okno_peer_send_rtp(pub.a->peer, buf, len, sizeof buf), 0);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Runs the loop (A's frames go on) for ms milliseconds. */
+static void pump(int ms)
+{
+    int64_t end = g_get_monotonic_time() + ms * 1000;
+    while (g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+}
+
+static void send_remb(struct client *b, uint32_t b_ssrc, uint64_t bps)
+{
+    uint8_t fb[64];
+    struct okno_rtcp_remb remb = {.bitrate = bps, .ssrc_count = 1, .ssrcs = {b_ssrc}};
+    send_rtcp(b, fb, okno_rtcp_remb_build(0x5555, &remb, fb, sizeof fb));
+}
+
+/* Runs the loop until the n-th quality event came, at most timeout_ms. */
+static bool wait_events(int n, int timeout_ms)
+{
+    int64_t end = g_get_monotonic_time() + timeout_ms * 1000;
+    while (n_events < n && g_get_monotonic_time() < end) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    return n_events >= n;
+}
+
+/* B's packets from index from on: how many of each temporal layer. */
+static void count_tids(const struct client *b, int from, int counts[4])
+{
+    memset(counts, 0, 4 * sizeof counts[0]);
+    for (int i = from; i < b->n_rx; i++)
+        counts[b->rx[i].tid & 3]++;
+}
+
+static int n_closed;
+
+static void on_closed(void *arg)
+{
+    (void)arg;
+    n_closed++;
+}
+
+static bool all_closed(void *arg)
+{
+    (void)arg;
+    return n_closed == 2;
+}
+
+static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    okno_log_set_output(log);
+    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
+    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
+                                            conf, strlen(conf), &cfg, NULL),
+                     0);
+    assert_int_equal(okno_workers_start(1, &workers), 0);
+    static const struct okno_sfu_listener sl = {.on_event = on_event};
+    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
+    assert_int_equal(okno_sfu_set_bwe(sfu, &est_ops, NULL), 0);
+    assert_int_equal(okno_cert_generate("client", &cert), 0);
+
+    static struct client a, b;
+    open_client(&a, true);
+    open_client(&b, false);
+    okno_sfu_join(sfu, 1, 1, "alloc", "A", "kiosk");
+    okno_sfu_join(sfu, 2, 1, "alloc", "B", "specialist");
+    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
+                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
+                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
+    append_transport(offer, &a, "actpass");
+    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
+                           "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\n"
+                           "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\n"
+                           "a=ssrc:1111 cname:c\r\na=ssrc:2222 cname:c\r\n");
+    okno_sfu_publish(sfu, 1, 2, offer->str);
+    g_string_free(offer, TRUE);
+    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
+    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
+    uint32_t b_ssrc = subscribe(&b, 2);
+    assert_true(run_until(is_true, &a.connected));
+    assert_true(run_until(is_true, &b.connected));
+
+    /* A sends 30 frames a second, keyframe first: 72 kbit/s, a quarter TL0, a quarter TL1, half
+     * TL2. B can take 2 Mbit/s: everything, no event. */
+    pub.a = &a;
+    pub.key_wanted = true;
+    send_remb(&b, b_ssrc, 2000000);
+    GSource *frames = g_timeout_source_new(33);
+    g_source_set_callback(frames, send_frame, NULL, NULL);
+    g_source_attach(frames, g_main_context_default());
+    pump(1800);
+    int tids[4];
+    count_tids(&b, 0, tids);
+    assert_true(tids[0] > 5 && tids[1] > 5 && tids[2] > 10);
+    assert_true(b.rx[0].key);
+    assert_int_equal(n_events, 0);
+
+    /* 40 kbit/s: a single encoding is costed at 50 kbit/s (what okno's cap would make of it),
+     * TL0+TL1 at 25: the top temporal layer goes at once. */
+    send_remb(&b, b_ssrc, 40000);
+    assert_true(wait_events(1, 2000));
+    assert_false(events[0].paused);
+    assert_int_equal(events[0].temporal, 1);
+    assert_string_equal(events[0].reason, "bandwidth");
+    assert_int_equal(events[0].estimate_kbps, 40);
+    assert_string_equal(events[0].publisher, "p1");
+    assert_string_equal(events[0].track, "p1-v0");
+    pump(300); /* what was in flight */
+    int mark = b.n_rx;
+    pump(800);
+    count_tids(&b, mark, tids);
+    assert_true(tids[0] > 3 && tids[1] > 3);
+    assert_int_equal(tids[2], 0);
+
+    /* 10 kbit/s: not even TL0 (12.5): paused, audio only (here: nothing). */
+    send_remb(&b, b_ssrc, 10000);
+    assert_true(wait_events(2, 2000));
+    assert_true(events[1].paused);
+    assert_string_equal(events[1].reason, "bandwidth");
+    pump(300);
+    mark = b.n_rx;
+    pump(800);
+    assert_int_equal(b.n_rx, mark);
+
+    /* Back to 2 Mbit/s: nothing for the hold time, then every layer from a keyframe A was asked
+     * for. */
+    int plis = a.n_pli;
+    int64_t up_at = g_get_monotonic_time();
+    send_remb(&b, b_ssrc, 2000000);
+    assert_true(wait_events(3, 5000));
+    int64_t waited = g_get_monotonic_time() - up_at;
+    assert_true(waited >= OKNO_ALLOC_UP_HOLD_US - 100000);
+    assert_false(events[2].paused);
+    assert_int_equal(events[2].temporal, 2);
+    assert_string_equal(events[2].reason, "recovered");
+    mark = b.n_rx;
+    pump(1000);
+    assert_true(a.n_pli > plis);
+    assert_true(b.n_rx > mark + 10);
+    assert_true(b.rx[mark].key); /* the resumed video starts at a keyframe */
+    count_tids(&b, mark, tids);
+    assert_true(tids[2] > 5);
+
+    /* One continuous stream for B throughout: no gap where layers were dropped or paused. */
+    for (int i = 1; i < b.n_rx; i++)
+        assert_int_equal((uint16_t)(b.rx[i - 1].seq + 1), b.rx[i].seq);
+    fprintf(stderr, "B received %d packets, A got %d PLIs, %d quality events\n", b.n_rx, a.n_pli,
+            n_events);
+    assert_int_equal(n_events, 3);
+
+    g_source_destroy(frames);
+    g_source_unref(frames);
+    leaving = true;
+    okno_sfu_leave(sfu, 1, 0);
+    okno_sfu_leave(sfu, 2, 0);
+    okno_peer_close(a.peer, on_closed, NULL);
+    okno_peer_close(b.peer, on_closed, NULL);
+    assert_true(run_until(all_closed, NULL));
+    okno_sfu_destroy(sfu);
+    okno_workers_stop(workers);
+    fflush(log);
+    long size = ftell(log);
+    char *text = g_malloc0((gsize)size + 1);
+    rewind(log);
+    assert_int_equal(fread(text, 1, (size_t)size, log), (size_t)size);
+    okno_log_set_output(NULL);
+    fclose(log);
+    fputs(text, stderr);
+    assert_non_null(strstr(text, "p2: p1-v0 paused (bandwidth, estimate 10 kbit/s)"));
+    g_free(text);
+    okno_config_free(cfg);
+    okno_cert_free(cert);
+    g_ptr_array_free(a.cands, TRUE);
+    g_ptr_array_free(b.cands, TRUE);
+    for (int i = 0; i < 4; i++) {
+        g_free(last_sdp[i]);
+        last_sdp[i] = NULL;
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allocation_thins_pauses_and_resumes_a_video_with_quality_events),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
