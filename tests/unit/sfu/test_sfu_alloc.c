@@ -33,7 +33,7 @@
 /* --- the estimator: a transport's estimate is its receiver's last REMB ------------------------ */
 
 static GMutex est_lock;
-static uint64_t est_remb[2];
+static uint64_t est_remb[8];
 static int n_est;
 
 static int est_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
@@ -44,7 +44,7 @@ static int est_create(void *state, const struct okno_bwe_transport *t, int64_t n
     g_mutex_lock(&est_lock);
     int i = n_est++;
     g_mutex_unlock(&est_lock);
-    if (i >= 2)
+    if (i >= 8)
         return OKNO_E_NOMEM;
     *est = &est_remb[i];
     return 0;
@@ -115,6 +115,7 @@ static const struct okno_bwe_ops est_ops = {
 /* --- clients ---------------------------------------------------------------------------------- */
 
 struct rx {
+    uint32_t ssrc;
     uint16_t seq;
     uint8_t tid;
     bool key;
@@ -142,21 +143,27 @@ static struct okno_workers *workers;
 static struct okno_config *cfg;
 static struct okno_sfu *sfu;
 static struct okno_cert *cert;
-static char *last_sdp[4];
+static char *last_sdp[4];    /* okno's latest subscriber offer per session */
+static char *last_answer[4]; /* okno's latest publisher answer per session */
 static bool leaving;
 static struct quality events[MAX_EV];
 static int n_events;
+static int n_closed, n_expected_closed;
+static uint64_t receiver; /* B's session */
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
     (void)ud;
     if (ev->session > 3)
         return;
-    if (ev->type == OKNO_SFU_EV_ANSWER || ev->type == OKNO_SFU_EV_OFFER) {
+    if (ev->type == OKNO_SFU_EV_OFFER) {
         g_free(last_sdp[ev->session]);
         last_sdp[ev->session] = g_strdup(ev->sdp);
+    } else if (ev->type == OKNO_SFU_EV_ANSWER) {
+        g_free(last_answer[ev->session]);
+        last_answer[ev->session] = g_strdup(ev->sdp);
     } else if (ev->type == OKNO_SFU_EV_QUALITY) {
-        assert_int_equal(ev->session, 2); /* only B receives video */
+        assert_int_equal(ev->session, receiver); /* only B receives video */
         if (n_events < MAX_EV) {
             struct quality *q = &events[n_events++];
             q->paused = ev->paused;
@@ -201,7 +208,8 @@ static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     if (c->n_rx >= MAX_RX || okno_rtp_parse(pkt, len, &rtp) != 0 ||
         okno_vp8_parse(rtp.payload, rtp.payload_len, &vp8) != 0)
         return;
-    c->rx[c->n_rx++] = (struct rx){rtp.seq, vp8.desc.tid, okno_vp8_is_keyframe(&vp8), now_us};
+    c->rx[c->n_rx++] =
+        (struct rx){rtp.ssrc, rtp.seq, vp8.desc.tid, okno_vp8_is_keyframe(&vp8), now_us};
 }
 
 /* Counts the PLIs in a compound packet. */
@@ -245,6 +253,11 @@ static bool is_true(void *arg)
 static bool has_sdp(void *arg)
 {
     return last_sdp[GPOINTER_TO_INT(arg)] != NULL;
+}
+
+static bool has_answer(void *arg)
+{
+    return last_answer[GPOINTER_TO_INT(arg)] != NULL;
 }
 
 static void open_client(struct client *c, bool controlling)
@@ -348,39 +361,54 @@ static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
     assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n + (size_t)fb_len, sizeof buf), 0);
 }
 
-/* --- A's stream: L1T3 (TL0, TL2, TL1, TL2, ...), one 300-byte packet a frame ----------------- */
+static void on_closed(void *arg)
+{
+    (void)arg;
+    n_closed++;
+}
 
-static struct {
-    struct client *a;
+static bool all_closed(void *arg)
+{
+    (void)arg;
+    return n_closed == n_expected_closed;
+}
+
+/* --- a publisher's stream: L1T3 (TL0, TL2, TL1, TL2, ...), one 300-byte packet a frame -------- */
+
+struct publisher {
+    struct client *c;
+    uint32_t ssrc;
     uint32_t frame;
     uint8_t tl0;
     bool key_wanted;
     int last_pli;
-} pub;
+};
 
-static gboolean send_frame(gpointer data)
+static struct publisher pubs[2];
+static int n_pubs;
+
+static void send_frame(struct publisher *pub)
 {
-    (void)data;
-    uint32_t f = pub.frame++;
+    uint32_t f = pub->frame++;
     uint8_t tid = f % 4 == 0 ? 0 : f % 4 == 2 ? 1 : 2;
-    if (pub.a->n_pli != pub.last_pli) {
-        pub.last_pli = pub.a->n_pli;
-        pub.key_wanted = true;
+    if (pub->c->n_pli != pub->last_pli) {
+        pub->last_pli = pub->c->n_pli;
+        pub->key_wanted = true;
     }
-    bool key = pub.key_wanted && tid == 0;
+    bool key = pub->key_wanted && tid == 0;
     if (key)
-        pub.key_wanted = false;
+        pub->key_wanted = false;
     if (tid == 0)
-        pub.tl0++;
+        pub->tl0++;
     _Alignas(8) uint8_t buf[512];
     struct okno_rtp_pkt h = {
-        .pt = 96, .seq = (uint16_t)(1000 + f), .ts = 3000u * f, .ssrc = A_SSRC, .marker = true};
+        .pt = 96, .seq = (uint16_t)(1000 + f), .ts = 3000u * f, .ssrc = pub->ssrc, .marker = true};
     int n = okno_rtp_write_header(buf, 64, &h);
     assert_int_equal(n, OKNO_RTP_HEADER_LEN);
     uint16_t pid = (uint16_t)(f & 0x7fff);
     /* X S, I L T, 15-bit picture id, TL0PICIDX, TID with the sync bit on TL1 and TL2. */
-    const uint8_t desc[] = {0x90,         0xe0,    (uint8_t)(0x80 | pid >> 8),
-                            (uint8_t)pid, pub.tl0, (uint8_t)(tid << 6 | (tid ? 0x20 : 0))};
+    const uint8_t desc[] = {0x90,         0xe0,     (uint8_t)(0x80 | pid >> 8),
+                            (uint8_t)pid, pub->tl0, (uint8_t)(tid << 6 | (tid ? 0x20 : 0))};
     memcpy(buf + n, desc, sizeof desc);
     size_t len = (size_t)n + sizeof desc;
     const uint8_t key_hdr[] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
@@ -389,8 +417,86 @@ static gboolean send_frame(gpointer data)
     len += key ? sizeof key_hdr : sizeof delta_hdr;
     memset(buf + len, 0x5a, 300 - len);
     len = 300;
-    assert_int_equal(okno_peer_send_rtp(pub.a->peer, buf, len, sizeof buf), 0);
+    assert_int_equal(okno_peer_send_rtp(pub->c->peer, buf, len, sizeof buf), 0);
+}
+
+static gboolean send_frames(gpointer data)
+{
+    (void)data;
+    for (int i = 0; i < n_pubs; i++)
+        send_frame(&pubs[i]);
     return G_SOURCE_CONTINUE;
+}
+
+/* c publishes one VP8 track (ssrc, RTX ssrc + 1) for session; waits for okno's answer. */
+static void publish(struct client *c, int session, uint32_t ssrc)
+{
+    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
+                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
+                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
+    append_transport(offer, c, "actpass");
+    g_string_append_printf(offer,
+                           "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+                           "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID %u %u\r\n"
+                           "a=ssrc:%u cname:c\r\na=ssrc:%u cname:c\r\n",
+                           ssrc, ssrc + 1, ssrc, ssrc + 1);
+    okno_sfu_publish(sfu, (uint64_t)session, 2, offer->str);
+    g_string_free(offer, TRUE);
+    assert_true(run_until(has_answer, GINT_TO_POINTER(session)));
+    take_remote(c, last_answer[session], OKNO_DTLS_CLIENT);
+    pubs[n_pubs++] = (struct publisher){.c = c, .ssrc = ssrc, .key_wanted = true};
+}
+
+static GSource *start_frames(void)
+{
+    GSource *frames = g_timeout_source_new(33);
+    g_source_set_callback(frames, send_frames, NULL, NULL);
+    g_source_attach(frames, g_main_context_default());
+    return frames;
+}
+
+static void setup_sfu(void)
+{
+    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
+    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
+                                            conf, strlen(conf), &cfg, NULL),
+                     0);
+    assert_int_equal(okno_workers_start(1, &workers), 0);
+    static const struct okno_sfu_listener sl = {.on_event = on_event};
+    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
+    assert_int_equal(okno_sfu_set_bwe(sfu, &est_ops, NULL), 0);
+    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    n_events = 0;
+    n_pubs = 0;
+    n_closed = 0;
+    leaving = false;
+    g_mutex_lock(&est_lock);
+    n_est = 0;
+    g_mutex_unlock(&est_lock);
+}
+
+static void teardown_sfu(struct client **clients, int n)
+{
+    leaving = true;
+    for (int i = 0; i < n; i++)
+        okno_sfu_leave(sfu, (uint64_t)i + 1, 0);
+    for (int i = 0; i < n; i++)
+        okno_peer_close(clients[i]->peer, on_closed, NULL);
+    n_expected_closed = n;
+    assert_true(run_until(all_closed, NULL));
+    okno_sfu_destroy(sfu);
+    okno_workers_stop(workers);
+    okno_config_free(cfg);
+    okno_cert_free(cert);
+    for (int i = 0; i < n; i++)
+        g_ptr_array_free(clients[i]->cands, TRUE);
+    for (int i = 0; i < 4; i++) {
+        g_free(last_sdp[i]);
+        g_free(last_answer[i]);
+        last_sdp[i] = last_answer[i] = NULL;
+    }
 }
 
 /* Runs the loop (A's frames go on) for ms milliseconds. */
@@ -429,67 +535,28 @@ static void count_tids(const struct client *b, int from, int counts[4])
         counts[b->rx[i].tid & 3]++;
 }
 
-static int n_closed;
-
-static void on_closed(void *arg)
-{
-    (void)arg;
-    n_closed++;
-}
-
-static bool all_closed(void *arg)
-{
-    (void)arg;
-    return n_closed == 2;
-}
-
 static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events(void **state)
 {
     (void)state;
     FILE *log = tmpfile();
     assert_non_null(log);
     okno_log_set_output(log);
-    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
-    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
-                                            conf, strlen(conf), &cfg, NULL),
-                     0);
-    assert_int_equal(okno_workers_start(1, &workers), 0);
-    static const struct okno_sfu_listener sl = {.on_event = on_event};
-    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
-    assert_int_equal(okno_sfu_set_bwe(sfu, &est_ops, NULL), 0);
-    assert_int_equal(okno_cert_generate("client", &cert), 0);
-
+    setup_sfu();
     static struct client a, b;
     open_client(&a, true);
     open_client(&b, false);
     okno_sfu_join(sfu, 1, 1, "alloc", "A", "kiosk");
     okno_sfu_join(sfu, 2, 1, "alloc", "B", "specialist");
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
-                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    append_transport(offer, &a, "actpass");
-    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
-                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                           "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\n"
-                           "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\n"
-                           "a=ssrc:1111 cname:c\r\na=ssrc:2222 cname:c\r\n");
-    okno_sfu_publish(sfu, 1, 2, offer->str);
-    g_string_free(offer, TRUE);
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
-    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
+    publish(&a, 1, A_SSRC);
+    receiver = 2;
     uint32_t b_ssrc = subscribe(&b, 2);
     assert_true(run_until(is_true, &a.connected));
     assert_true(run_until(is_true, &b.connected));
 
     /* A sends 30 frames a second, keyframe first: 72 kbit/s, a quarter TL0, a quarter TL1, half
      * TL2. B can take 2 Mbit/s: everything, no event. */
-    pub.a = &a;
-    pub.key_wanted = true;
     send_remb(&b, b_ssrc, 2000000);
-    GSource *frames = g_timeout_source_new(33);
-    g_source_set_callback(frames, send_frame, NULL, NULL);
-    g_source_attach(frames, g_main_context_default());
+    GSource *frames = start_frames();
     pump(1800);
     int tids[4];
     count_tids(&b, 0, tids);
@@ -552,14 +619,8 @@ static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events
 
     g_source_destroy(frames);
     g_source_unref(frames);
-    leaving = true;
-    okno_sfu_leave(sfu, 1, 0);
-    okno_sfu_leave(sfu, 2, 0);
-    okno_peer_close(a.peer, on_closed, NULL);
-    okno_peer_close(b.peer, on_closed, NULL);
-    assert_true(run_until(all_closed, NULL));
-    okno_sfu_destroy(sfu);
-    okno_workers_stop(workers);
+    struct client *all[] = {&a, &b};
+    teardown_sfu(all, 2);
     fflush(log);
     long size = ftell(log);
     char *text = g_malloc0((gsize)size + 1);
@@ -570,20 +631,81 @@ static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events
     fputs(text, stderr);
     assert_non_null(strstr(text, "p2: p1-v0 paused (bandwidth, estimate 10 kbit/s)"));
     g_free(text);
-    okno_config_free(cfg);
-    okno_cert_free(cert);
-    g_ptr_array_free(a.cands, TRUE);
-    g_ptr_array_free(b.cands, TRUE);
-    for (int i = 0; i < 4; i++) {
-        g_free(last_sdp[i]);
-        last_sdp[i] = NULL;
-    }
+}
+
+/* A kiosk and an observer publish; the specialist B can take one video only: the kiosk's keeps
+ * every layer, the observer's is paused (one event, for it alone), and resumes when B can take
+ * both. */
+static void test_allocation_serves_the_other_party_before_an_observer(void **state)
+{
+    (void)state;
+    setup_sfu();
+    static struct client a, o, b;
+    open_client(&a, true);
+    open_client(&o, true);
+    open_client(&b, false);
+    okno_sfu_join(sfu, 1, 1, "prio", "A", "kiosk");
+    okno_sfu_join(sfu, 2, 1, "prio", "O", "observer");
+    publish(&a, 1, A_SSRC);
+    publish(&o, 2, 3333u);
+    okno_sfu_join(sfu, 3, 1, "prio", "B", "specialist");
+    /* B joins after both publications: one offer with both videos. */
+    assert_true(run_until(has_sdp, GINT_TO_POINTER(3)));
+    assert_non_null(strstr(last_sdp[3], "a=mid:1\r\n"));
+    receiver = 3;
+    uint32_t b_ssrc = subscribe(&b, 3);
+    assert_true(run_until(is_true, &a.connected));
+    assert_true(run_until(is_true, &o.connected));
+    assert_true(run_until(is_true, &b.connected));
+    send_remb(&b, b_ssrc, 2000000);
+    GSource *frames = start_frames();
+    pump(1500);
+    assert_int_equal(n_events, 0);
+
+    /* 60 kbit/s: the kiosk's video (costed 50) fits whole; 10 are left, less than the observer's
+     * TL0 (12.5). */
+    send_remb(&b, b_ssrc, 60000);
+    assert_true(wait_events(1, 2000));
+    pump(500);
+    assert_int_equal(n_events, 1);
+    assert_true(events[0].paused);
+    assert_string_equal(events[0].publisher, "p2");
+    assert_string_equal(events[0].reason, "bandwidth");
+    pump(300);
+    int mark = b.n_rx;
+    pump(700);
+    int from_a = 0, from_o = 0;
+    uint32_t a_out = b.rx[mark].ssrc; /* okno's SSRC of the kiosk's video for B */
+    for (int i = mark; i < b.n_rx; i++)
+        *(b.rx[i].ssrc == a_out ? &from_a : &from_o) += 1;
+    assert_true(from_a > 15);
+    assert_int_equal(from_o, 0);
+
+    /* 200 kbit/s: both fit; the observer's video resumes after the hold. */
+    send_remb(&b, b_ssrc, 200000);
+    assert_true(wait_events(2, 5000));
+    assert_false(events[1].paused);
+    assert_string_equal(events[1].publisher, "p2");
+    assert_string_equal(events[1].reason, "recovered");
+    mark = b.n_rx;
+    pump(800);
+    from_o = 0;
+    for (int i = mark; i < b.n_rx; i++)
+        from_o += b.rx[i].ssrc != a_out;
+    assert_true(from_o > 10);
+    assert_int_equal(n_events, 2);
+
+    g_source_destroy(frames);
+    g_source_unref(frames);
+    struct client *all[] = {&a, &o, &b};
+    teardown_sfu(all, 3);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocation_thins_pauses_and_resumes_a_video_with_quality_events),
+        cmocka_unit_test(test_allocation_serves_the_other_party_before_an_observer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
