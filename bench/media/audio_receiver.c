@@ -42,6 +42,7 @@ struct okno_audio_rx {
     int64_t pending_arrival_us; /* of the packet being played, for jb_delay */
     int64_t now_us;             /* of the last push or tick, for the baseline's window */
     unsigned since_stretch;     /* slots played since the last inserted or removed slot */
+    unsigned stall_credit;      /* slots concealed in an underrun, not yet set against a gap */
     struct okno_audio_delay delay;
     double delay_ms_sum; /* of delay_ms over the slots played */
     uint64_t delay_slots;
@@ -144,7 +145,9 @@ int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, cons
         okno_audio_delay_observe(&rx->delay, rel, now_us);
     }
     update_delay(rx);
-    if (ets < rx->next_ts || deadline_us(rx, ets) < now_us || eseq <= rx->last_seq) {
+    /* Adaptive: a packet is late only once playout has passed it; a stall (below) waits for it. */
+    if (ets < rx->next_ts || eseq <= rx->last_seq ||
+        (!rx->cfg.adaptive && deadline_us(rx, ets) < now_us)) {
         rx->stats.late++;
         return 1;
     }
@@ -169,6 +172,14 @@ static struct pkt *find_ts(struct okno_audio_rx *rx, int64_t ts)
     return NULL;
 }
 
+static bool any_after(const struct okno_audio_rx *rx, int64_t ts)
+{
+    for (unsigned i = 0; i < OKNO_AUDIO_RX_SLOTS; i++)
+        if (rx->ring[i].used && rx->ring[i].ts > ts)
+            return true;
+    return false;
+}
+
 static struct pkt *find_seq(struct okno_audio_rx *rx, int64_t seq)
 {
     struct pkt *p = &rx->ring[(uint64_t)seq % OKNO_AUDIO_RX_SLOTS];
@@ -189,6 +200,7 @@ static bool next_frame(struct okno_audio_rx *rx)
             rx->pending = (unsigned)n;
             rx->pending_kind = K_DECODED;
             rx->conceal_run_ms = 0;
+            rx->stall_credit = 0;
             rx->in_dtx = p->len <= 2;
             return true;
         }
@@ -217,6 +229,36 @@ static bool next_frame(struct okno_audio_rx *rx)
     return true;
 }
 
+/* Adaptive mode, the frame at next_ts missing at its deadline. With nothing later in the buffer
+ * it is an underrun: like NetEq's expand, a slot is concealed without moving on, so the packet
+ * plays when it comes and the delay grows by the wait (up to the 2 s maximum). Once a later packet
+ * shows the frame lost, the slots concealed while waiting cover as much of the gap: they are
+ * skipped, not concealed again. Returns the slots played (0 or 1), or -1 for neither case. */
+static int underrun(struct okno_audio_rx *rx)
+{
+    bool later = any_after(rx, rx->next_ts);
+    if (!later && current_delay(rx) < OKNO_AUDIO_DELAY_MAX_US) {
+        if (rx->conceal_run_ms < rx->cfg.max_conceal_ms) {
+            okno_opusdec_conceal(rx->dec, rx->pcm, OKNO_AUDIO_SLOT_SAMPLES);
+            rx->stats.slots_concealed++;
+            rx->conceal_run_ms += 10;
+        } else {
+            rx->stats.slots_missing++;
+        }
+        rx->base_us += 10000;
+        rx->stall_credit++;
+        rx->since_stretch++;
+        return 1;
+    }
+    if (later && rx->stall_credit > 0) {
+        rx->next_ts += OKNO_AUDIO_SLOT_SAMPLES;
+        rx->base_us -= 10000;
+        rx->stall_credit--;
+        return 0;
+    }
+    return -1;
+}
+
 int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
 {
     int played = 0;
@@ -224,6 +266,13 @@ int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
         rx->now_us = now_us;
     while (rx->started && deadline_us(rx, rx->next_ts) <= now_us) {
         int64_t slot_us = deadline_us(rx, rx->next_ts);
+        if (rx->pending < OKNO_AUDIO_SLOT_SAMPLES && rx->cfg.adaptive && !rx->in_dtx &&
+            !find_ts(rx, rx->next_ts)) {
+            int s = underrun(rx);
+            played += s;
+            if (s >= 0)
+                continue;
+        }
         if (rx->pending < OKNO_AUDIO_SLOT_SAMPLES && !next_frame(rx)) {
             okno_opusdec_conceal(rx->dec, rx->pcm, OKNO_AUDIO_SLOT_SAMPLES); /* comfort noise */
             rx->stats.slots_dtx++;

@@ -267,6 +267,53 @@ static void test_normal_jitter_delay_sits_near_its_upper_percentiles(void **stat
     free(r);
 }
 
+/* 20 packets held for 400 ms behind something big in a queue, then delivered at once: the
+ * adaptive buffer waits for them (an underrun: concealed for the wait), plays them all and brings
+ * the delay back down; the fixed one drops them all as late. */
+static void test_delay_spike_is_waited_for_not_dropped(void **state)
+{
+    (void)state;
+    struct run *r = new_run();
+    for (unsigned i = 0; i < N; i++)
+        set_delay(r, i, 50000);
+    for (unsigned i = 300; i < 320; i++)
+        r->arrival[i] = r->arrival[320];
+    play(r, with_fec, true);
+    assert_int_equal(r->st.late, 0);
+    uint64_t bad = r->st.slots_concealed + r->st.slots_missing;
+    assert_true(bad >= 30 && bad <= 45); /* the 400 ms wait, less the buffered delay */
+    assert_true(r->max_delay_ms >= 350);
+    assert_true(r->st.slots_removed >= 30);
+    assert_true(r->delay_at_ms[N - 1] < 100);
+    struct run *f = new_run();
+    memcpy(f->arrival, r->arrival, sizeof f->arrival);
+    play(f, with_fec, false);
+    assert_true(f->st.late >= 15); /* all but those the 60 ms covered */
+    assert_true(f->st.slots_concealed + f->st.slots_missing >= 30);
+    free(f);
+    free(r);
+}
+
+/* A 1 s outage (50 packets lost): the wait for them is the concealment; when the next packet
+ * shows they are lost, the gap is not concealed a second time and the delay is back where it was.
+ */
+static void test_outage_is_concealed_once(void **state)
+{
+    (void)state;
+    struct run *r = new_run();
+    for (unsigned i = 0; i < N; i++) {
+        set_delay(r, i, 50000);
+        r->lost[i] = i >= 300 && i < 350;
+    }
+    play(r, without_fec, true);
+    uint64_t bad = r->st.slots_concealed + r->st.slots_missing;
+    assert_true(bad >= 100 && bad <= 104);
+    assert_true(r->delay_at_ms[360] < 100); /* the wait grew it; the gap took it back */
+    assert_true(r->st.slots_removed <= 2);  /* without acceleration */
+    assert_int_equal(r->st.slots_inserted, 0);
+    free(r);
+}
+
 static void test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it(void **state)
 {
     (void)state;
@@ -319,6 +366,8 @@ int main(void)
         cmocka_unit_test(test_constant_delay_settles_low_without_concealment),
         cmocka_unit_test(test_queue_ramp_is_followed_by_stretching_not_concealment),
         cmocka_unit_test(test_normal_jitter_delay_sits_near_its_upper_percentiles),
+        cmocka_unit_test(test_delay_spike_is_waited_for_not_dropped),
+        cmocka_unit_test(test_outage_is_concealed_once),
         cmocka_unit_test(test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it),
         cmocka_unit_test(test_bursts_of_three_lose_two_packets_with_fec_three_without),
     };
