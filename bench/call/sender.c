@@ -256,6 +256,7 @@ static void follow_estimate(struct okno_sender *s, int64_t now_us)
     uint64_t audio_bps = (uint64_t)s->audio_kbps * 1000;
     uint64_t video_bps = t > audio_bps + 20000 ? t - audio_bps : 20000;
     unsigned kbps = (unsigned)(video_bps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100 / 1000);
+    okno__sender_scale(s, kbps, now_us);
     unsigned diff = kbps > s->encoder_kbps ? kbps - s->encoder_kbps : s->encoder_kbps - kbps;
     if (now_us - s->encoder_set_us < ENCODER_HOLD_US ||
         diff * 100 <= s->encoder_kbps * ENCODER_STEP_PCT)
@@ -351,4 +352,9 @@ void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_
     out->loss_fraction = s->loss_fraction;
     out->active_encodings = okno__sender_active_encodings(s);
     out->pacer_queue_ms = (uint32_t)(okno_pacer_queue_us(&s->pacer) / 1000);
+    if (s->enc) {
+        unsigned shift = s->scaling ? s->scale.levels - 1 - s->scale.level : 0;
+        out->width = s->cfg.width >> shift;
+        out->height = s->cfg.height >> shift;
+    }
 }

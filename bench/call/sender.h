@@ -10,7 +10,8 @@
  * and FIR make a key frame (at most one per 300 ms per encoding); RTCP carries a sender report
  * with CNAME per media SSRC each second; receiver reports (RTT, loss), transport-cc feedback and
  * REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB,
- * drives the encoder (at most every 200 ms, on changes over 5 %). Everything is driven with now_us
+ * drives the encoder (at most every 200 ms, on changes over 5 %) and, with one encoding, the
+ * resolution it encodes at (scaling below). Everything is driven with now_us
  * by the owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
  * encrypt (the owner's transport protects), receive media or negotiate anything. */
 #ifndef OKNO_BENCH_CALL_SENDER_H
@@ -38,6 +39,16 @@ struct okno_sender_config {
     void *arg; /* borrowed */
     /* added after the first version */
     int ext_repaired_rid; /* repaired-rtp-stream-id on RTX packets when simulcast; -1 or 0: none */
+    /* Resolution adaptation of a single encoding, as a browser's balanced degradation does: the
+     * one video SSRC carries the capture at /4, /2 or /1 (whichever the target bitrate and the
+     * encoder's dropped frames allow; sender_scaling.h), switching with a key frame while its
+     * sequence numbers, timestamps, picture ids and TL0PICIDX carry on. AUTO: on when
+     * encodings == 1; simulcast never scales. */
+    enum okno_sender_scaling {
+        OKNO_SENDER_SCALING_AUTO = 0,
+        OKNO_SENDER_SCALING_ON,
+        OKNO_SENDER_SCALING_OFF
+    } scaling;
 };
 
 struct okno_sender;
@@ -79,6 +90,10 @@ struct okno_sender_stats {
     uint64_t send_errors; /* packets send_rtp/send_rtcp refused */
     uint64_t srs_sent, rrs_received;
     uint32_t pacer_queue_ms; /* how long the pacer queue takes to drain now */
+    /* the size the video is encoded at now (the top encoding's with simulcast; 0 without video)
+     * and how often scaling switched it */
+    unsigned width, height;
+    uint64_t resolution_switches;
 };
 void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
 

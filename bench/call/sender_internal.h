@@ -6,6 +6,7 @@
 
 #include "call/pacer.h"
 #include "call/rtx_history.h"
+#include "call/sender_scaling.h"
 #include "call/sender.h"
 #include "media/image.h"
 #include "media/opus_codec.h"
@@ -79,6 +80,9 @@ struct okno_sender {
     unsigned drops_in_row;
     unsigned encoder_kbps;
     int64_t encoder_set_us;
+    /* resolution scaling (cfg.scaling): the encoder's encodings are levels of one stream */
+    bool scaling;
+    struct okno_scaling scale;
 
     /* audio */
     struct okno_opusenc *opus; /* owned */
@@ -128,6 +132,8 @@ int okno__sender_setup_audio(struct okno_sender *s, int64_t now_us);
 void okno__sender_capture(struct okno_sender *s, int64_t now_us);
 /* Encodes the Opus frames due by now_us into the pacer. */
 void okno__sender_audio(struct okno_sender *s, int64_t now_us);
+/* With scaling, tells the scaler the video bitrate (kbps for the encoder) and follows its level. */
+void okno__sender_scale(struct okno_sender *s, unsigned kbps, int64_t now_us);
 /* Video encodings with a bitrate now (0 without video). */
 unsigned okno__sender_active_encodings(const struct okno_sender *s);
 

@@ -55,15 +55,24 @@ int okno__sender_setup_video(struct okno_sender *s, int64_t now_us)
     if (okno_image_alloc(&s->img, c->width, c->height) < 0)
         return OKNO_E_NOMEM;
     uint32_t video_kbps = c->start_kbps > s->audio_kbps + 20 ? c->start_kbps - s->audio_kbps : 20;
+    unsigned levels = okno_scaling_levels_for(c->width, c->height);
+    s->scaling = c->encodings == 1 && levels > 1 && c->scaling != OKNO_SENDER_SCALING_OFF;
     struct okno_vp8enc_config ec = {.width = c->width,
                                     .height = c->height,
                                     .fps = c->fps,
-                                    .encodings = c->encodings,
+                                    .encodings = s->scaling ? levels : c->encodings,
                                     .temporal_layers = c->temporal_layers,
-                                    .start_kbps = video_kbps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100};
+                                    .start_kbps = video_kbps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100,
+                                    .one_at_a_time = s->scaling};
     rc = okno_vp8enc_create(&ec, &s->enc);
     if (rc < 0)
         return rc;
+    if (s->scaling) {
+        okno_scaling_init(&s->scale, levels, c->width, c->height, ec.start_kbps, now_us);
+        rc = okno_vp8enc_select(s->enc, s->scale.level);
+        if (rc < 0)
+            return rc;
+    }
     s->encoder_kbps = ec.start_kbps;
     s->encoder_set_us = now_us;
     uint64_t x = (uint64_t)c->seed * 7919 + 17;
@@ -117,7 +126,8 @@ int okno__sender_setup_audio(struct okno_sender *s, int64_t now_us)
 
 static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_t now_us)
 {
-    unsigned e = f->encoding;
+    /* with scaling every encoding is the one stream */
+    unsigned e = s->scaling ? 0 : f->encoding;
     struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(e)];
     f->rtp_ts += st->ts_base;
     int n = okno_vp8pack_begin(&s->pack[e], f, st->ext_len);
@@ -125,7 +135,7 @@ static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_
         /* The pacer is full: drop the frame, and since the encoder's references now hold
          * something the receiver never gets, make the next one a key frame. */
         s->stats.frames_dropped++;
-        okno_vp8enc_request_keyframe(s->enc, (int)e);
+        okno_vp8enc_request_keyframe(s->enc, (int)f->encoding);
         return;
     }
     for (;;) {
@@ -189,20 +199,33 @@ static bool drop_frame(struct okno_sender *s, int64_t capture_us)
     return false;
 }
 
-void okno__sender_capture(struct okno_sender *s, int64_t now_us)
+/* Switches the encoder to the scaler's level. */
+static void follow_level(struct okno_sender *s)
 {
-    if (!s->enc || now_us < s->next_frame_us)
+    if (okno_vp8enc_select(s->enc, s->scale.level) < 0)
         return;
-    /* A camera does not wait: frames whose time passed while the owner was late are lost. */
-    while (frame_time(s, s->frame_no + 1) <= now_us) {
-        s->frame_no++;
-        s->stats.frames_dropped++;
-    }
-    int64_t t = frame_time(s, s->frame_no);
-    uint32_t no = s->frame_no++;
-    s->next_frame_us = frame_time(s, s->frame_no);
-    if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
-        return;
+    s->stats.resolution_switches++;
+    /* what the old size overshot says nothing about the new one */
+    s->video_debt_bits = 0;
+    s->drops_in_row = 0;
+}
+
+void okno__sender_scale(struct okno_sender *s, unsigned kbps, int64_t now_us)
+{
+    if (s->scaling && okno_scaling_on_rate(&s->scale, kbps, now_us))
+        follow_level(s);
+}
+
+/* With scaling, tells the scaler whether a capture was lost and follows its level. */
+static void scale_capture(struct okno_sender *s, bool dropped, int64_t now_us)
+{
+    if (s->scaling && okno_scaling_on_capture(&s->scale, dropped, now_us))
+        follow_level(s);
+}
+
+/* Encodes the capture taken at t (in s->img) into the pacer, or drops it. */
+static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
+{
     unsigned active = okno__sender_active_encodings(s);
     if (drop_frame(s, t)) {
         s->stats.frames_dropped += active;
@@ -214,6 +237,7 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
         s->stats.frames_dropped += active;
         return;
     }
+
     if ((unsigned)n < active)
         s->stats.frames_dropped += active - (unsigned)n;
     for (int i = 0; i < n; i++) {
@@ -223,6 +247,27 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
             s->video_debt_bits += (int64_t)frames[i].len * 8;
         packetize(s, &frames[i], now_us);
     }
+}
+
+void okno__sender_capture(struct okno_sender *s, int64_t now_us)
+{
+    if (!s->enc || now_us < s->next_frame_us)
+        return;
+    /* A camera does not wait: frames whose time passed while the owner was late are lost (an
+     * overloaded machine, which a browser also answers with a lower resolution). */
+    while (frame_time(s, s->frame_no + 1) <= now_us) {
+        s->frame_no++;
+        s->stats.frames_dropped++;
+        scale_capture(s, true, now_us);
+    }
+    int64_t t = frame_time(s, s->frame_no);
+    uint32_t no = s->frame_no++;
+    s->next_frame_us = frame_time(s, s->frame_no);
+    if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
+        return;
+    uint64_t dropped = s->stats.frames_dropped;
+    encode(s, t, now_us);
+    scale_capture(s, s->stats.frames_dropped != dropped, now_us);
 }
 
 void okno__sender_audio(struct okno_sender *s, int64_t now_us)

@@ -88,7 +88,8 @@ void okno__sender_keyframe(struct okno_sender *s, unsigned enc, int64_t now_us)
                     now_us - st->last_keyframe_req_us < KEYFRAME_HOLD_US))
         return;
     st->last_keyframe_req_us = now_us;
-    okno_vp8enc_request_keyframe(s->enc, (int)enc);
+    /* with scaling the one stream is whichever encoding is selected */
+    okno_vp8enc_request_keyframe(s->enc, s->scaling ? -1 : (int)enc);
 }
 
 bool okno__sender_queue_rtx(struct okno_sender *s, unsigned enc, uint16_t seq, int64_t now_us)

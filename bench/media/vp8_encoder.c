@@ -3,7 +3,8 @@
  * 500/600/1000 ms buffers, drop frames at 30 % buffer, one token partition, static threshold 1);
  * key frames are ours to decide (first frame, interval, requests), never libvpx's, so a key frame
  * always starts a temporal pattern. It does not resize on the fly or use libvpx's own spatial
- * resampling: simulcast sizes are fixed at /4, /2, /1. */
+ * resampling: simulcast sizes are fixed at /4, /2, /1; a sender that adapts its resolution on one
+ * stream switches between those encoders (one_at_a_time), each keeping its own rate control. */
 #include "media/vp8_encoder.h"
 
 #include <stdlib.h>
@@ -31,11 +32,15 @@ struct okno_vp8enc {
     struct okno_vp8enc_config cfg;
     struct encoding enc[OKNO_VP8_MAX_ENCODINGS];
     struct okno_vp8_rates rates[OKNO_VP8_MAX_ENCODINGS];
+    unsigned selected; /* one_at_a_time: the encoding that encodes */
 };
 
 static void apply_rate(struct okno_vp8enc *e, struct encoding *x, unsigned kbps)
 {
     x->cfg.rc_target_bitrate = kbps ? kbps : 1;
+    /* libvpx wants strictly increasing layer rates: a paused encoding idles at 10 kbit/s */
+    if (e->cfg.temporal_layers > 1 && x->cfg.rc_target_bitrate < 10)
+        x->cfg.rc_target_bitrate = 10;
     if (e->cfg.temporal_layers > 1) {
         unsigned cum[3];
         okno_vp8_temporal_split(e->cfg.temporal_layers, x->cfg.rc_target_bitrate, cum);
@@ -117,8 +122,12 @@ int okno_vp8enc_create(const struct okno_vp8enc_config *cfg, struct okno_vp8enc 
         x->factor = lowest >> i;
         e->rates[i] = okno_vp8_rates_for(cfg->width / x->factor, cfg->height / x->factor);
     }
-    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
-    okno_vp8_allocate(e->rates, cfg->encodings, cfg->start_kbps, kbps);
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS] = {0};
+    e->selected = cfg->encodings - 1;
+    if (cfg->one_at_a_time)
+        kbps[e->selected] = cfg->start_kbps ? cfg->start_kbps : 1;
+    else
+        okno_vp8_allocate(e->rates, cfg->encodings, cfg->start_kbps, kbps);
     int rc = 0;
     for (unsigned i = 0; i < cfg->encodings && !rc; i++) {
         struct encoding *x = &e->enc[i];
@@ -152,8 +161,11 @@ void okno_vp8enc_destroy(struct okno_vp8enc *e)
 
 int okno_vp8enc_set_bitrate(struct okno_vp8enc *e, unsigned kbps)
 {
-    unsigned alloc[OKNO_VP8_MAX_ENCODINGS];
-    okno_vp8_allocate(e->rates, e->cfg.encodings, kbps, alloc);
+    unsigned alloc[OKNO_VP8_MAX_ENCODINGS] = {0};
+    if (e->cfg.one_at_a_time)
+        alloc[e->selected] = kbps ? kbps : 1;
+    else
+        okno_vp8_allocate(e->rates, e->cfg.encodings, kbps, alloc);
     for (unsigned i = 0; i < e->cfg.encodings; i++) {
         struct encoding *x = &e->enc[i];
         if (alloc[i] && !x->kbps)
@@ -166,6 +178,39 @@ int okno_vp8enc_set_bitrate(struct okno_vp8enc *e, unsigned kbps)
             return OKNO_E_IO;
     }
     return 0;
+}
+
+int okno_vp8enc_select(struct okno_vp8enc *e, unsigned encoding)
+{
+    if (!e->cfg.one_at_a_time || encoding >= e->cfg.encodings)
+        return OKNO_E_INVAL;
+    if (encoding == e->selected)
+        return 0;
+    struct encoding *from = &e->enc[e->selected], *to = &e->enc[encoding];
+    /* one stream to the receiver: its TL0PICIDX must not jump back with the other encoder */
+    to->tl0picidx = from->tl0picidx;
+    to->kbps = from->kbps ? from->kbps : 1;
+    to->force_key = true; /* a new size needs a key frame anyway */
+    from->kbps = 0;
+    e->selected = encoding;
+    /* A fresh encoder, as libwebrtc reinitialises its encoder on a resolution change: a paused
+     * libvpx encoder's rate control remembers another rate and a frame long ago, and drops half
+     * the frames after it resumes. It starts with an empty buffer (opened at the idle rate, then
+     * given the real one): the switch happens because the rate is short, and a full buffer's worth
+     * of early, finer frames is more than a low rate can pay back (the frame dropper then skips
+     * captures, libvpx sees a lower frame rate and makes each frame larger still). */
+    unsigned kbps = to->kbps;
+    if (to->open) {
+        vpx_codec_destroy(&to->codec);
+        to->open = false;
+    }
+    to->kbps = 0;
+    int rc = open_encoding(e, to, to->cfg.g_w, to->cfg.g_h);
+    to->kbps = kbps;
+    if (rc < 0)
+        return rc;
+    apply_rate(e, to, kbps);
+    return vpx_codec_enc_config_set(&to->codec, &to->cfg) == VPX_CODEC_OK ? 0 : OKNO_E_IO;
 }
 
 unsigned okno_vp8enc_allocation(const struct okno_vp8enc *e, unsigned kbps[OKNO_VP8_MAX_ENCODINGS])

@@ -24,6 +24,10 @@ struct okno_vp8enc_config {
     int cpu_used;               /* libvpx speed, -16..16; 0 means -6 (WebRTC's choice) */
     unsigned threads;           /* per encoder; 0 means 1 */
     unsigned keyframe_interval; /* frames between periodic key frames; 0 means 3000 */
+    /* added after the first version: the encodings are a choice of resolutions for one stream,
+     * not simulcast. Exactly one encodes at a time (the top one until okno_vp8enc_select) and
+     * gets the whole bitrate; TL0PICIDX carries on across a switch. */
+    bool one_at_a_time;
 };
 
 /* One encoded frame of one encoding. */
@@ -54,6 +58,11 @@ void okno_vp8enc_destroy(struct okno_vp8enc *enc);
  * pause) and their temporal layers. An encoding that resumes starts with a key frame. Returns 0 or
  * OKNO_E_IO when libvpx rejects the new configuration. */
 int okno_vp8enc_set_bitrate(struct okno_vp8enc *enc, unsigned kbps);
+
+/* In one_at_a_time mode, makes encoding the one that encodes from the next frame on, with the
+ * current bitrate, starting with a key frame (the same encoding again changes nothing). Returns 0,
+ * OKNO_E_INVAL (not that mode, or no such encoding) or OKNO_E_IO when libvpx rejects the rate. */
+int okno_vp8enc_select(struct okno_vp8enc *enc, unsigned encoding);
 
 /* Writes each encoding's current bitrate (0 when paused) to kbps[0..n-1]; returns n. */
 unsigned okno_vp8enc_allocation(const struct okno_vp8enc *enc,
