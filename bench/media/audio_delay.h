@@ -15,8 +15,8 @@
 
 #define OKNO_AUDIO_DELAY_BINS    201 /* 10 ms each: 0 .. 2 s */
 #define OKNO_AUDIO_DELAY_WINDOWS 8   /* baseline window: 8 x 250 ms */
-#define OKNO_AUDIO_DELAY_MIN_US  20000
-#define OKNO_AUDIO_DELAY_MAX_US  2000000
+#define OKNO_AUDIO_DELAY_MIN_US  20000LL
+#define OKNO_AUDIO_DELAY_MAX_US  2000000LL
 
 struct okno_audio_delay {
     uint64_t packets;

@@ -84,7 +84,7 @@ static bool all_played(const struct okno_audio_rx *rx)
     struct okno_audio_rx_stats st = okno_audio_rx_stats(rx);
     return st.slots_decoded + st.slots_fec + st.slots_concealed + st.slots_missing + st.slots_dtx +
                st.slots_removed >=
-           2 * N;
+           2 * (uint64_t)N;
 }
 
 /* Delivers the packets in arrival order (stable: equal arrivals keep their order) with a 10 ms
