@@ -48,6 +48,8 @@ struct okno_audio_rx {
     uint64_t delay_slots;
     unsigned conceal_run_ms;
     bool in_dtx; /* the last packet played was a DTX frame (1-2 bytes): gaps are pauses */
+    bool paused; /* the last slot was comfort noise; pause_ts is the first one of the pause */
+    int64_t pause_ts;
     struct okno_audio_rx_stats stats;
     /* owned */
     struct okno_opusdec *dec;
@@ -145,6 +147,15 @@ int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, cons
         okno_audio_delay_observe(&rx->delay, rel, now_us);
     }
     update_delay(rx);
+    /* Adaptive: the first packet after a pause that comes later than the pause's comfort noise
+     * allowed resumes the playout at itself; the delay grows by the difference, as NetEq's does
+     * after CNG, since nothing but noise is given up. */
+    if (rx->cfg.adaptive && rx->paused && eseq > rx->last_seq && ets >= rx->pause_ts &&
+        ets < rx->next_ts) {
+        rx->base_us += (rx->next_ts - ets) * 1000 / 48;
+        rx->next_ts = ets;
+        update_delay(rx);
+    }
     /* Adaptive: a packet is late only once playout has passed it; a stall (below) waits for it. */
     if (ets < rx->next_ts || eseq <= rx->last_seq ||
         (!rx->cfg.adaptive && deadline_us(rx, ets) < now_us)) {
@@ -201,6 +212,7 @@ static bool next_frame(struct okno_audio_rx *rx)
             rx->pending_kind = K_DECODED;
             rx->conceal_run_ms = 0;
             rx->stall_credit = 0;
+            rx->paused = false;
             rx->in_dtx = p->len <= 2;
             return true;
         }
@@ -276,6 +288,9 @@ int okno_audio_rx_tick(struct okno_audio_rx *rx, int64_t now_us)
         if (rx->pending < OKNO_AUDIO_SLOT_SAMPLES && !next_frame(rx)) {
             okno_opusdec_conceal(rx->dec, rx->pcm, OKNO_AUDIO_SLOT_SAMPLES); /* comfort noise */
             rx->stats.slots_dtx++;
+            if (!rx->paused)
+                rx->pause_ts = rx->next_ts;
+            rx->paused = true;
             played++;
             int dir = stretch(rx);
             rx->since_stretch++;

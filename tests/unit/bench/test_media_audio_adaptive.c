@@ -20,11 +20,12 @@ struct sent {
 };
 
 static struct sent *with_fec, *without_fec; /* N packets of a tone each, encoded once */
+static struct sent *with_dtx;               /* silent from packet 300 to 599, with DTX */
 
-static struct sent *encode(bool fec)
+static struct sent *encode(bool fec, bool dtx)
 {
     struct okno_opusenc *enc;
-    struct okno_opusenc_config cfg = {.kbps = 32, .fec = fec, .loss_pct = fec ? 10 : 0};
+    struct okno_opusenc_config cfg = {.kbps = 32, .fec = fec, .loss_pct = fec ? 10 : 0, .dtx = dtx};
     assert_int_equal(okno_opusenc_create(&cfg, &enc), 0);
     struct okno_asrc src;
     okno_asrc_init(&src);
@@ -32,8 +33,10 @@ static struct sent *encode(bool fec)
     for (unsigned i = 0; i < N; i++) {
         int16_t pcm[OKNO_AUDIO_FRAME_SAMPLES];
         okno_asrc_next(&src, pcm);
+        if (dtx && i >= 300 && i < 600)
+            memset(pcm, 0, sizeof pcm);
         s[i].len = okno_opusenc_encode(enc, pcm, s[i].data, sizeof s[i].data);
-        assert_true(s[i].len > 2);
+        assert_true(s[i].len > (dtx ? 0 : 2));
     }
     okno_opusenc_destroy(enc);
     return s;
@@ -42,8 +45,9 @@ static struct sent *encode(bool fec)
 static int setup(void **state)
 {
     (void)state;
-    with_fec = encode(true);
-    without_fec = encode(false);
+    with_fec = encode(true, false);
+    without_fec = encode(false, false);
+    with_dtx = encode(true, true);
     return 0;
 }
 
@@ -52,6 +56,7 @@ static int teardown(void **state)
     (void)state;
     free(with_fec);
     free(without_fec);
+    free(with_dtx);
     return 0;
 }
 
@@ -314,6 +319,33 @@ static void test_outage_is_concealed_once(void **state)
     free(r);
 }
 
+/* The queue grows by 200 ms during a DTX pause (only the first DTX frame of a run is sent, as
+ * libwebrtc does): the adaptive buffer resumes at the first packet after the pause, a longer pause
+ * instead of late speech; the fixed one drops what comes after as late. */
+static void test_delay_step_in_a_dtx_pause_costs_nothing(void **state)
+{
+    (void)state;
+    struct run *r = new_run();
+    unsigned dtx = 0;
+    for (unsigned i = 0; i < N; i++) {
+        set_delay(r, i, i < 450 ? 50000 : 250000);
+        r->lost[i] = i > 0 && with_dtx[i].len <= 2 && with_dtx[i - 1].len <= 2;
+        dtx += with_dtx[i].len <= 2;
+    }
+    assert_true(dtx > 200);
+    play(r, with_dtx, true);
+    assert_true(r->st.slots_dtx > 400);
+    assert_true(r->st.late <= 1);
+    assert_true(r->ratio < 0.01);
+    assert_true(r->delay_at_ms[700] > 200);
+    struct run *f = new_run();
+    memcpy(f, r, sizeof *f);
+    play(f, with_dtx, false);
+    assert_true(f->st.late > 100);
+    free(f);
+    free(r);
+}
+
 static void test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it(void **state)
 {
     (void)state;
@@ -368,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_normal_jitter_delay_sits_near_its_upper_percentiles),
         cmocka_unit_test(test_delay_spike_is_waited_for_not_dropped),
         cmocka_unit_test(test_outage_is_concealed_once),
+        cmocka_unit_test(test_delay_step_in_a_dtx_pause_costs_nothing),
         cmocka_unit_test(test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it),
         cmocka_unit_test(test_bursts_of_three_lose_two_packets_with_fec_three_without),
     };
