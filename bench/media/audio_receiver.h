@@ -1,24 +1,29 @@
-/* okno-bench's audio receiver: a jitter buffer in front of the Opus decoder that plays
- * out 10 ms slots against deadlines and counts what each slot held: audio decoded from its own
- * packet, recovered from the next packet's FEC, concealed by PLC, missing (silence, after
- * concealment ran longer than max_conceal_ms), or comfort noise in a DTX pause, which the sender
- * announces with a 1-2 byte DTX frame (libwebrtc's convention) or shows by a later packet with the
- * next sequence number. The playout clock starts at the first packet's arrival
- * plus the target delay; a packet that arrives after its deadline is late and dropped. The
- * concealment ratio is the share of slots with no decodable audio in time (concealed + missing).
+/* okno-bench's audio receiver: a jitter buffer in front of the Opus decoder that plays out 10 ms
+ * slots against deadlines and counts what each slot held: audio decoded from its own packet,
+ * recovered from the next packet's FEC, concealed by PLC, missing (silence, after concealment ran
+ * longer than max_conceal_ms), or comfort noise in a DTX pause, which the sender announces with a
+ * 1-2 byte DTX frame (libwebrtc's convention) or shows by a later packet with the next sequence
+ * number. The playout clock starts at the first packet's arrival plus the target delay. The
+ * concealment ratio is the share of slots with no decodable audio in time (concealed + missing),
+ * as webrtc-stats' concealedSamples / totalSamplesReceived.
  *
- * Fixed mode (adaptive false) keeps that delay, which makes runs comparable. Adaptive mode models
- * what a browser's NetEq plays: a target delay from the recent arrival-delay statistics
- * (media/audio_delay.h) and a playout delay moved toward it by time-stretching real audio, which
- * webrtc-stats do not count as concealment: below the target, a slot of decoded audio is played
- * twice (inserted for deceleration, at most every other slot); 10 ms above NetEq's high limit
- * (max(target, 3/4 target + 20 ms)), a 10 ms
- * slot of decoded audio is dropped (removed for acceleration, at most one slot in ten: the delay
- * falls slowly). In a DTX pause the delay moves for free by one comfort-noise slot at a time
- * (counted as DTX slots, not as inserted or removed). A packet after its deadline is still late and
- * a missing one is recovered from FEC or concealed, as in fixed mode. It does not model NetEq's
- * pitch-based stretching quality (a stretched slot is real audio, whatever it would sound like),
- * its expand ramping, or a delay floor from audio/video sync; it sends no NACKs. */
+ * Fixed mode (adaptive false) keeps that delay, which makes runs comparable: a packet that arrives
+ * after its deadline is late and dropped. Adaptive mode models what a browser's NetEq plays:
+ * - a target delay from the recent arrival-delay statistics (media/audio_delay.h);
+ * - the playout delay moved toward it by time-stretching decoded audio, which webrtc-stats do not
+ *   count as concealment: below the target a slot is played twice (inserted for deceleration, at
+ *   most every other slot); 10 ms above NetEq's high limit, max(target, 3/4 target + 20 ms), a
+ *   slot is dropped (removed for acceleration, at most one in ten: the delay falls slowly);
+ * - an underrun (the next frame missing, nothing later buffered) is waited out like NetEq's expand:
+ *   concealed slots, and the delayed packet plays when it comes, the delay grown by the wait (up to
+ *   2 s). A packet is late only once playout has passed it. When a later packet shows a loss, the
+ *   slots concealed while waiting cover as much of the gap, so an outage is concealed once;
+ * - in a DTX pause the delay moves for free, one comfort-noise slot at a time (counted as DTX, not
+ *   inserted or removed), and the first packet after a pause resumes playout however late it is;
+ * - a missing frame with a later packet buffered is recovered from FEC or concealed, as in fixed
+ *   mode.
+ * It does not model NetEq's pitch-based stretching (a stretched slot is counted, not synthesised),
+ * its expand fading and merge, or a delay floor from audio/video sync; it sends no NACKs. */
 #ifndef OKNO_BENCH_MEDIA_AUDIO_RECEIVER_H
 #define OKNO_BENCH_MEDIA_AUDIO_RECEIVER_H
 
