@@ -1,8 +1,11 @@
 /* The frame assembler's ring. Packets live in slot (extended seq mod OKNO_FASM_SLOTS); `next` is
- * the first sequence number not yet given out or given up, and everything below it is history. One
- * blocked position with the time it started blocking is enough for the time-based wait, because
- * frames come out strictly in order: we only ever wait on the lowest hole. It does not keep frames
- * that came out (the decoder has them) or reorder frames (sequence order is decode order). */
+ * the first sequence number not yet given out or given up, and everything below it is history. A
+ * hole's wait counts from when it went missing (a later number arrived), kept in its empty slot:
+ * counted from when pop reached it instead, every hole behind a first one would wait its full time
+ * again, and a burst of scattered losses would stall the stream for holes x reorder_us (a 10 s
+ * freeze after a capacity drop) with no frame given up, so no key frame asked for. It does not keep
+ * frames that came out (the decoder has them) or reorder frames (sequence order is decode order).
+ */
 #include "media/frame_assembler.h"
 
 #include <stdlib.h>
@@ -12,7 +15,7 @@
 #include "wire/seq.h"
 
 struct slot {
-    bool used;
+    bool used; /* false with ext_seq set: a hole, missing since arrival_us */
     bool marker, start;
     uint16_t len;
     uint32_t ts;
@@ -97,6 +100,20 @@ static void discard_until(struct okno_fasm *a, int64_t upto)
     a->loss_pending = true;
 }
 
+/* Notes the numbers between the highest stored and ext (a newer one) as missing since now_us. */
+static void open_holes(struct okno_fasm *a, int64_t ext, int64_t now_us)
+{
+    int64_t from = a->highest + 1;
+    if (from < a->next)
+        from = a->next;
+    for (int64_t k = from; k < ext; k++) {
+        struct slot *s = slot_of(a, k);
+        s->used = false;
+        s->ext_seq = k;
+        s->arrival_us = now_us;
+    }
+}
+
 int okno_fasm_push(struct okno_fasm *a, const struct okno_fasm_pkt *pkt, int64_t now_us)
 {
     if (!pkt->payload || pkt->len == 0 || pkt->len > OKNO_FASM_MAX_PAYLOAD)
@@ -129,6 +146,8 @@ int okno_fasm_push(struct okno_fasm *a, const struct okno_fasm_pkt *pkt, int64_t
             discard_until(a, ext - OKNO_FASM_SLOTS + 1);
         }
     }
+    if (ext > a->highest + 1)
+        open_holes(a, ext, now_us);
     struct slot *s = slot_of(a, ext);
     if (s->used && s->ext_seq == ext) {
         a->stats.duplicates++;
@@ -149,12 +168,16 @@ int okno_fasm_push(struct okno_fasm *a, const struct okno_fasm_pkt *pkt, int64_t
     return 0;
 }
 
-/* Whether the missing packet at ext has been waited for long enough. */
+/* Whether the missing packet at ext has been waited for long enough: since it went missing, or
+ * since pop first found it blocking when that is not known (the start of the stream). */
 static bool hole_lost(struct okno_fasm *a, int64_t ext, int64_t now_us)
 {
     if (a->blocked_seq != ext) {
         a->blocked_seq = ext;
         a->blocked_since_us = now_us;
+        const struct slot *s = slot_of(a, ext);
+        if (!s->used && s->ext_seq == ext && s->arrival_us < now_us)
+            a->blocked_since_us = s->arrival_us;
     }
     return a->highest - ext >= (int64_t)a->cfg.reorder_pkts ||
            now_us - a->blocked_since_us >= a->cfg.reorder_us;

@@ -131,6 +131,39 @@ static void test_assembler_drops_frame_without_start_or_marker_and_survives_jump
     assert_int_equal(okno_fasm_create(&bad, &b), OKNO_E_INVAL);
 }
 
+/* Scattered losses (every 20th packet of a 100 packet/s stream, each packet a frame): each hole's
+ * wait counts from when it went missing, so the frames behind the fourth hole come out 1 s after it
+ * was lost, not after four waits one behind the other (the 10 s freezes a capacity drop caused). */
+static void test_assembler_waits_for_each_hole_from_when_it_went_missing(void **state)
+{
+    (void)state;
+    struct okno_fasm *a = make(OKNO_FASM_SLOTS / 2, 1000000, 0);
+    struct okno_fasm_frame f;
+    int64_t out_us[200];
+    for (int i = 0; i < 200; i++)
+        out_us[i] = -1;
+    for (int64_t t = 0; t <= 3000000; t += 10000) {
+        int seq = (int)(t / 10000);
+        if (seq < 120 && (seq % 20 != 0 || seq == 0))
+            assert_int_equal(push(a, (uint16_t)seq, (uint32_t)seq, true, true, t), 0);
+        while (okno_fasm_pop(a, t, &f) == 1) {
+            assert_true(f.ts < 200);
+            out_us[f.ts] = t;
+        }
+    }
+    /* A hole at 20k went missing when 20k + 1 arrived, at 10 ms x (20k + 1). */
+    for (int k = 1; k < 6; k++) {
+        int64_t missing_us = (20 * k + 1) * 10000;
+        assert_true(out_us[20 * k + 1] >= missing_us + 1000000 - 10000);
+        assert_true(out_us[20 * k + 1] <= missing_us + 1000000);
+    }
+    assert_int_equal(out_us[19], 190000); /* before the first hole: at once */
+    struct okno_fasm_stats st = okno_fasm_stats(a);
+    assert_int_equal(st.lost_packets, 5);
+    assert_int_equal(st.frames, 115);
+    okno_fasm_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +171,7 @@ int main(void)
         cmocka_unit_test(
             test_assembler_declares_hole_lost_after_reorder_packets_and_drops_oversized),
         cmocka_unit_test(test_assembler_drops_frame_without_start_or_marker_and_survives_jumps),
+        cmocka_unit_test(test_assembler_waits_for_each_hole_from_when_it_went_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
