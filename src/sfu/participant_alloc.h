@@ -11,7 +11,8 @@
  * it would cost once the encoder follows: its layers are costed as if it sent
  * OKNO_PUB_FB_MIN_VIDEO_BPS in all, the least at which the cap still asks for video, split over
  * temporal layers as measured. Such a video is thinned to its lower temporal layers, then paused,
- * only when the subscriber cannot take even that. Spatial choices need simulcast reception, which
+ * only when the subscriber cannot take even that; a paused video then no longer holds its
+ * publisher's cap down for the others. Spatial choices need simulcast reception, which
  * the tracks do not do yet (track.h): the allocator supports them, nothing feeds them.
  *
  * It deliberately does not estimate bandwidth (sub_bwe.h) or cap publishers

@@ -22,9 +22,15 @@
 /* Feedback packets sent per tick at most; the rest of a large window goes at the next tick. */
 #define MAX_TWCC_PER_TICK 8
 
+/* A video the allocator paused for its subscriber (participant_alloc.h): it takes nothing of the
+ * subscriber's link, so it neither shares its budget nor holds its publisher down. */
+static bool paused(const struct okno_subscription *s)
+{
+    return s->alloc_on && s->alloc.cur.paused;
+}
+
 /* What one subscriber can take of each video it receives: its estimate less what its audio
- * needs, split evenly over its videos (issue 5's allocator will weigh them by priority). 0 while
- * it has no estimate. */
+ * needs, split evenly over the videos it is sent. 0 while it has no estimate. */
 static uint64_t video_budget_bps(const struct okno_participant *sub)
 {
     struct okno_bwe_estimate est;
@@ -33,7 +39,7 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
     uint64_t videos = 0, audios = 0;
     for (guint i = 0; i < sub->subs->len; i++) {
         const struct okno_subscription *s = sub->subs->pdata[i];
-        if (s->track)
+        if (s->track && !paused(s))
             *(s->video ? &videos : &audios) += 1;
     }
     if (videos == 0)
@@ -54,6 +60,8 @@ uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
             continue;
         for (guint j = 0; j < t->subs->len; j++) {
             const struct okno_subscription *s = t->subs->pdata[j];
+            if (paused(s))
+                continue; /* resumes when its estimate fits the floor, whatever p sends */
             watched = true;
             uint64_t budget = video_budget_bps(s->subscriber);
             if (budget > 0 && budget < weakest)

@@ -16,7 +16,8 @@
 struct okno_participant;
 
 /* What okno lets the publisher p send, bits per second, as its REMB says: while someone receives
- * one of p's video tracks, what the weakest of them can take (its bandwidth estimate less
+ * one of p's video tracks (a subscriber whose video of it the allocator paused does not count:
+ * sfu/participant_alloc.h), what the weakest of them can take (its bandwidth estimate less
  * OKNO_PUB_FB_AUDIO_BPS per audio it receives, split over its videos, plus p's own audio), at
  * most [media] max_publisher_kbps (no estimate yet: that maximum); otherwise at most
  * OKNO_PUB_FB_UNWATCHED_BPS (nobody needs more, and the uplink is kept free). That floor is a

@@ -17,6 +17,7 @@
 #include "okno/bwe.h"
 #include "okno/err.h"
 #include "sfu/allocator.h"
+#include "sfu/participant_pub_fb.h"
 #include "sfu/sfu.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
@@ -128,7 +129,8 @@ struct client {
     bool gathered, connected;
     struct rx rx[MAX_RX];
     int n_rx;
-    int n_pli; /* PLIs received (A) */
+    int n_pli;         /* PLIs received (publishers) */
+    uint64_t remb_bps; /* the last REMB received (publishers) */
 };
 
 struct quality {
@@ -212,17 +214,24 @@ static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
         (struct rx){rtp.ssrc, rtp.seq, vp8.desc.tid, okno_vp8_is_keyframe(&vp8), now_us};
 }
 
-/* Counts the PLIs in a compound packet. */
+/* Counts the PLIs in a compound packet and keeps the REMB. */
 static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 {
     struct client *c = owner;
     (void)now_us;
-    size_t off = 0;
-    while (off + 4 <= len) {
-        size_t plen = 4u * (1u + ((size_t)pkt[off + 2] << 8 | pkt[off + 3]));
-        if (pkt[off + 1] == 206 && (pkt[off] & 0x1f) == 1)
+    struct okno_rtcp_iter it;
+    struct okno_rtcp_pkt rp;
+    okno_rtcp_iter_init(&it, pkt, len);
+    while (okno_rtcp_iter_next(&it, &rp) == 1) {
+        struct okno_rtcp_fb fb;
+        if (rp.pt != OKNO_RTCP_PSFB || okno_rtcp_fb_parse(&rp, &fb) != 0)
+            continue;
+        struct okno_rtcp_remb remb;
+        if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_PLI)
             c->n_pli++;
-        off += plen;
+        else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_REMB &&
+                 okno_rtcp_remb_parse(&fb, &remb) == 0)
+            c->remb_bps = remb.bitrate;
     }
 }
 
@@ -361,6 +370,23 @@ static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
     assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n + (size_t)fb_len, sizeof buf), 0);
 }
 
+struct remb_wait {
+    const struct client *c;
+    uint64_t bps;
+};
+
+static bool remb_is(void *arg)
+{
+    const struct remb_wait *w = arg;
+    return w->c->remb_bps == w->bps;
+}
+
+static bool remb_at_least(void *arg)
+{
+    const struct remb_wait *w = arg;
+    return w->c->remb_bps >= w->bps;
+}
+
 static void on_closed(void *arg)
 {
     (void)arg;
@@ -439,6 +465,7 @@ static void publish(struct client *c, int session, uint32_t ssrc)
     g_string_append_printf(offer,
                            "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+                           "a=rtcp-fb:96 goog-remb\r\n"
                            "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID %u %u\r\n"
                            "a=ssrc:%u cname:c\r\na=ssrc:%u cname:c\r\n",
                            ssrc, ssrc + 1, ssrc, ssrc + 1);
@@ -680,6 +707,13 @@ static void test_allocation_serves_the_other_party_before_an_observer(void **sta
         *(b.rx[i].ssrc == a_out ? &from_a : &from_o) += 1;
     assert_true(from_a > 15);
     assert_int_equal(from_o, 0);
+    /* B no longer holds the observer down (A, who never answered, leaves it uncapped), and the
+     * kiosk's video follows all of B's 60 kbit/s (plus the kiosk's own audio allowance), not
+     * half of it. */
+    struct remb_wait w = {&o, OKNO_PUB_FB_UNWATCHED_BPS};
+    assert_true(run_until(remb_at_least, &w));
+    w = (struct remb_wait){&a, 60000 + OKNO_PUB_FB_AUDIO_BPS};
+    assert_true(run_until(remb_is, &w));
 
     /* 200 kbit/s: both fit; the observer's video resumes after the hold. */
     send_remb(&b, b_ssrc, 200000);
