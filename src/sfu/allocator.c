@@ -47,11 +47,16 @@ static bool any_available(const struct okno_alloc_video *v, unsigned ns, unsigne
     return false;
 }
 
-static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okno_alloc_reason why)
+static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okno_alloc_reason why,
+                     int64_t now_us)
 {
     if (rung < 0) {
         v->cur.paused = true;
+        v->paused_since_us = now_us == 0 ? 1 : now_us;
     } else {
+        if (v->cur.paused && why != OKNO_ALLOC_REASON_PROBE)
+            v->trial_wait_us = 0; /* capacity came back by itself: the next pause starts afresh */
+        v->paused_since_us = 0;
         v->cur.paused = false;
         v->cur.spatial = (uint8_t)((unsigned)rung / nt);
         v->cur.temporal = (uint8_t)((unsigned)rung % nt);
@@ -59,6 +64,33 @@ static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okn
     v->changed = true;
     v->reason = why;
     v->up_since_us = 0;
+}
+
+static int lowest_available(const struct okno_alloc_video *v, unsigned ns, unsigned nt)
+{
+    for (unsigned r = 0; r < ns * nt; r++)
+        if (rung_bps(v, nt, (int)r) != 0)
+            return (int)r;
+    return -1;
+}
+
+static int64_t trial_wait(const struct okno_alloc_video *v)
+{
+    return v->trial_wait_us > 0 ? v->trial_wait_us : OKNO_ALLOC_TRIAL_WAIT_US;
+}
+
+/* A paused video long enough, without loss: tried again at its lowest layer. */
+static void maybe_trial(const struct okno_alloc_input *in, struct okno_alloc_video *v, unsigned ns,
+                        unsigned nt, int64_t now_us)
+{
+    if (in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO || v->paused_since_us == 0 ||
+        now_us - v->paused_since_us < trial_wait(v))
+        return;
+    int lowest = lowest_available(v, ns, nt);
+    if (lowest < 0)
+        return;
+    set_rung(v, nt, lowest, OKNO_ALLOC_REASON_PROBE, now_us);
+    v->trial_until_us = now_us + OKNO_ALLOC_TRIAL_US;
 }
 
 /* One video against what is left of the budget; returns what its choice costs. */
@@ -88,21 +120,34 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
     int cur = v->cur.paused ? -1 : (int)(v->cur.spatial * nt + v->cur.temporal);
     bool cur_available = cur >= 0 && rung_bps(v, nt, cur) != 0;
     int fits = highest_fitting(v, ns, nt, budget, 0);
+    if (v->trial_until_us != 0) {
+        if (now_us < v->trial_until_us && cur_available && in->loss_ratio < OKNO_ALLOC_LOSS_RATIO)
+            return rung_bps(v, nt, cur); /* the trial runs its course */
+        v->trial_until_us = 0;
+        int64_t wait = trial_wait(v);
+        /* Room found: the next pause starts afresh; none: wait twice as long next time. */
+        v->trial_wait_us = cur >= 0 && fits >= cur                   ? 0
+                           : wait > OKNO_ALLOC_TRIAL_MAX_WAIT_US / 2 ? OKNO_ALLOC_TRIAL_MAX_WAIT_US
+                                                                     : 2 * wait;
+    }
     if (cur >= 0 && !cur_available) {
         /* The layer followed is no longer sent: the best that fits now, at once. */
-        set_rung(v, nt, fits, fits < 0 ? OKNO_ALLOC_REASON_BANDWIDTH : OKNO_ALLOC_REASON_LAYERS);
+        set_rung(v, nt, fits, fits < 0 ? OKNO_ALLOC_REASON_BANDWIDTH : OKNO_ALLOC_REASON_LAYERS,
+                 now_us);
     } else if (fits < cur) {
         /* Loss that comes with queuing is congestion: a bandwidth matter. */
         bool loss = in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO && !in->congestive_loss;
-        set_rung(v, nt, fits, loss ? OKNO_ALLOC_REASON_LOSS : OKNO_ALLOC_REASON_BANDWIDTH);
+        set_rung(v, nt, fits, loss ? OKNO_ALLOC_REASON_LOSS : OKNO_ALLOC_REASON_BANDWIDTH, now_us);
     } else {
         int up = highest_fitting(v, ns, nt, budget, OKNO_ALLOC_UP_MARGIN_PCT);
         if (up <= cur) {
             v->up_since_us = 0;
+            if (cur < 0)
+                maybe_trial(in, v, ns, nt, now_us);
         } else if (v->up_since_us == 0) {
             v->up_since_us = now_us == 0 ? 1 : now_us;
         } else if (now_us - v->up_since_us >= OKNO_ALLOC_UP_HOLD_US) {
-            set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED);
+            set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED, now_us);
         }
     }
     if (v->cur.paused)
@@ -166,6 +211,8 @@ const char *okno_alloc_reason_name(enum okno_alloc_reason r)
         return "recovered";
     case OKNO_ALLOC_REASON_LAYERS:
         return "layers";
+    case OKNO_ALLOC_REASON_PROBE:
+        return "probe";
     case OKNO_ALLOC_REASON_NONE:
         break;
     }

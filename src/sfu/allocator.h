@@ -29,6 +29,14 @@
 #define OKNO_ALLOC_UP_HOLD_US    2000000
 /* A smoothed loss ratio from which a down move is put down to loss rather than bandwidth. */
 #define OKNO_ALLOC_LOSS_RATIO 0.05
+/* A paused video is tried again at its lowest layer after this long (doubling after each trial
+ * that failed, up to OKNO_ALLOC_TRIAL_MAX_WAIT_US), and kept for OKNO_ALLOC_TRIAL_US whatever
+ * the estimate says unless loss comes: with audio alone on the link, an estimator bounded by
+ * what was acknowledged (GCC's 1.5 x acked) could never show room for video again, so the video
+ * itself probes. */
+#define OKNO_ALLOC_TRIAL_WAIT_US     5000000
+#define OKNO_ALLOC_TRIAL_MAX_WAIT_US 60000000
+#define OKNO_ALLOC_TRIAL_US          3000000
 
 enum okno_alloc_reason {
     OKNO_ALLOC_REASON_NONE = 0,  /* no change */
@@ -36,6 +44,7 @@ enum okno_alloc_reason {
     OKNO_ALLOC_REASON_LOSS,      /* down, with the estimate cut by loss */
     OKNO_ALLOC_REASON_RECOVERED, /* up: capacity came back */
     OKNO_ALLOC_REASON_LAYERS,    /* the publisher's layers changed (one vanished or appeared) */
+    OKNO_ALLOC_REASON_PROBE,     /* up: a paused video tried again at its lowest layer */
 };
 
 /* A layer choice: spatial encoding index (0 lowest) and highest temporal layer (0 lowest), or
@@ -57,7 +66,10 @@ struct okno_alloc_video {
     /* In/out: the current choice and the hysteresis state; zero-initialise, then set cur to
      * where the subscriber starts (okno_alloc_video_init: the top). */
     struct okno_alloc_choice cur;
-    int64_t up_since_us; /* when a higher layer began to fit with the margin; 0: it does not */
+    int64_t up_since_us;     /* when a higher layer began to fit with the margin; 0: it does not */
+    int64_t paused_since_us; /* when it was paused (0: not paused by the allocator) */
+    int64_t trial_until_us;  /* a trial at the lowest layer runs until then; 0: none */
+    int64_t trial_wait_us;   /* the pause before the next trial; 0: OKNO_ALLOC_TRIAL_WAIT_US */
     /* Out of each okno_alloc_run. */
     bool changed;
     enum okno_alloc_reason reason;
@@ -82,7 +94,7 @@ void okno_alloc_video_init(struct okno_alloc_video *v, uint8_t n_spatial, uint8_
 size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video *videos, size_t n,
                       int64_t now_us);
 
-/* "bandwidth", "loss", "recovered", "layers", or "none". */
+/* "bandwidth", "loss", "recovered", "layers", "probe", or "none". */
 const char *okno_alloc_reason_name(enum okno_alloc_reason r);
 
 /* A publisher's priority from its role: observers last, everyone else (kiosk, specialist: the

@@ -241,6 +241,57 @@ static void test_allocator_single_layer_track_pauses_and_resumes(void **state)
     assert_int_equal(v.reason, OKNO_ALLOC_REASON_RECOVERED);
 }
 
+static void test_allocator_tries_a_paused_video_again_with_growing_waits(void **state)
+{
+    (void)state;
+    const int64_t wait = OKNO_ALLOC_TRIAL_WAIT_US, trial = OKNO_ALLOC_TRIAL_US;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input low = est(80, 1); /* 30 for video: nothing fits */
+    assert_int_equal(okno_alloc_run(&low, &v, 1, 1), 1);
+    assert_true(v.cur.paused);
+    assert_int_equal(okno_alloc_run(&low, &v, 1, wait), 0);
+    /* After the wait: the lowest layer as a probe, kept for the trial though it does not fit. */
+    int64_t t = 1 + wait;
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+    assert_string_equal(okno_alloc_reason_name(v.reason), "probe");
+    assert_choice(&v, 0, 0);
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t + trial - 1), 0);
+    assert_choice(&v, 0, 0);
+    assert_int_equal(v.allocated_bps, 40 * KBPS);
+    /* The trial found no room: paused again, the next trial after twice the wait. */
+    t += trial;
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t), 1);
+    assert_true(v.cur.paused);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t + 2 * wait - 1), 0);
+    t += 2 * wait;
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+    /* This one does: with the video flowing the estimate grew (50 for video): kept, and the
+     * waits start afresh. */
+    struct okno_alloc_input room = est(100, 1);
+    t += trial;
+    assert_int_equal(okno_alloc_run(&room, &v, 1, t), 0);
+    assert_choice(&v, 0, 0);
+    assert_int_equal(v.trial_wait_us, 0);
+    /* Loss ends a trial at once, and no trial starts while it lasts. */
+    t += 100 * MS;
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t), 1);
+    assert_true(v.cur.paused);
+    t += wait;
+    assert_int_equal(okno_alloc_run(&low, &v, 1, t), 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+    struct okno_alloc_input lossy = low;
+    lossy.loss_ratio = 0.2;
+    assert_int_equal(okno_alloc_run(&lossy, &v, 1, t + 100 * MS), 1);
+    assert_true(v.cur.paused);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_LOSS);
+    assert_int_equal(okno_alloc_run(&lossy, &v, 1, t + 100 * MS + OKNO_ALLOC_TRIAL_MAX_WAIT_US), 0);
+    assert_true(v.cur.paused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_allocator_blames_loss_when_the_estimate_falls_with_loss),
         cmocka_unit_test(test_allocator_follows_layers_that_vanish),
         cmocka_unit_test(test_allocator_single_layer_track_pauses_and_resumes),
+        cmocka_unit_test(test_allocator_tries_a_paused_video_again_with_growing_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
