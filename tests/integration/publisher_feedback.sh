@@ -90,10 +90,10 @@ if grep -q "publisher capped at $cap_kbps kbit/s" "$tmp/capped.log"; then
 else
     not_ok "the capped server announced $cap_kbps kbit/s once the video had a subscriber" "$tmp/capped.log"
 fi
-if grep -q "publisher capped at 100 kbit/s (nobody receives its video)" "$tmp/free.log"; then
-    ok "a publisher nobody receives yet is capped at 100 kbit/s"
+if grep -q "publisher capped at 300 kbit/s (nobody receives its video)" "$tmp/free.log"; then
+    ok "a publisher nobody receives yet is capped at 300 kbit/s"
 else
-    not_ok "a publisher nobody receives yet is capped at 100 kbit/s" "$tmp/free.log"
+    not_ok "a publisher nobody receives yet is capped at 300 kbit/s" "$tmp/free.log"
 fi
 if grep -q "publisher capped at 2500 kbit/s" "$tmp/free.log"; then
     ok "the default cap (2500 kbit/s) follows once someone receives the video"
