@@ -44,6 +44,7 @@ struct okno_audio_rx {
     unsigned since_stretch;     /* slots played since the last inserted or removed slot */
     unsigned stall_credit;      /* slots concealed in an underrun, not yet set against a gap */
     struct okno_audio_delay delay;
+    int64_t last_baseline_us;
     double delay_ms_sum; /* of delay_ms over the slots played */
     uint64_t delay_slots;
     unsigned conceal_run_ms;
@@ -95,11 +96,14 @@ static int64_t deadline_us(const struct okno_audio_rx *rx, int64_t ts)
     return rx->base_us + (ts - rx->base_ts) * 1000 / 48;
 }
 
-/* The playout delay above the fastest recent packet (us). */
+/* The playout delay above the fastest recent packet (us); with no packet in the baseline's
+ * window (2 s without any), above the last baseline there was, so a long wait still counts. */
 static int64_t current_delay(const struct okno_audio_rx *rx)
 {
     int64_t b = okno_audio_delay_baseline(&rx->delay, rx->now_us);
-    return b == INT64_MAX ? rx->cfg.target_delay_us : rx->base_us - b;
+    if (b == INT64_MAX)
+        b = rx->last_baseline_us;
+    return rx->base_us - b;
 }
 
 static void update_delay(struct okno_audio_rx *rx)
@@ -109,7 +113,7 @@ static void update_delay(struct okno_audio_rx *rx)
 
 /* +1: play a slot more (the delay is below the target), -1: a slot less (still at or above
  * NetEq's high limit, max(target, 3/4 target + 20 ms), after it), 0: neither, or too soon after
- * the last move. */
+ * the last move (1 slot, 10 for a removal or 2 when far above the limit). */
 static int stretch(const struct okno_audio_rx *rx)
 {
     if (!rx->cfg.adaptive)
@@ -118,7 +122,10 @@ static int stretch(const struct okno_audio_rx *rx)
     if (cur < target - 5000 && rx->since_stretch >= 1)
         return 1;
     int64_t high = target * 3 / 4 + 20000 > target ? target * 3 / 4 + 20000 : target;
-    if (cur - 10000 >= high && rx->since_stretch >= 10)
+    /* Far above (a spike waited out, a queue drained), NetEq's fast accelerate: every other slot.
+     */
+    unsigned spacing = cur > 2 * high + 100000 ? 2 : 10;
+    if (cur - 10000 >= high && rx->since_stretch >= spacing)
         return -1;
     return 0;
 }
@@ -146,6 +153,7 @@ int okno_audio_rx_push(struct okno_audio_rx *rx, uint16_t seq, uint32_t ts, cons
     } else {
         okno_audio_delay_observe(&rx->delay, rel, now_us);
     }
+    rx->last_baseline_us = okno_audio_delay_baseline(&rx->delay, now_us);
     update_delay(rx);
     /* Adaptive: the first packet after a pause that comes later than the pause's comfort noise
      * allowed resumes the playout at itself; the delay grows by the difference, as NetEq's does

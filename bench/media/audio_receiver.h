@@ -13,7 +13,8 @@
  * - the playout delay moved toward it by time-stretching decoded audio, which webrtc-stats do not
  *   count as concealment: below the target a slot is played twice (inserted for deceleration, at
  *   most every other slot); 10 ms above NetEq's high limit, max(target, 3/4 target + 20 ms), a
- *   slot is dropped (removed for acceleration, at most one in ten: the delay falls slowly);
+ *   slot is dropped (removed for acceleration, at most one in ten: the delay falls slowly,
+ *   except above twice the limit + 100 ms, after a spike, where every other slot may go);
  * - an underrun (the next frame missing, nothing later buffered) is waited out like NetEq's expand:
  *   concealed slots, and the delayed packet plays when it comes, the delay grown by the wait (up to
  *   2 s). A packet is late only once playout has passed it. When a later packet shows a loss, the

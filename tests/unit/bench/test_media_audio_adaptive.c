@@ -337,12 +337,32 @@ static void test_delay_step_in_a_dtx_pause_costs_nothing(void **state)
     assert_true(r->st.slots_dtx > 400);
     assert_true(r->st.late <= 1);
     assert_true(r->ratio < 0.01);
-    assert_true(r->delay_at_ms[700] > 200);
+    assert_true(r->max_delay_ms > 200); /* the pause took the step */
     struct run *f = new_run();
     memcpy(f, r, sizeof *f);
     play(f, with_dtx, false);
     assert_true(f->st.late > 100);
     free(f);
+    free(r);
+}
+
+/* 3 s of packets held and then delivered at once: the wait is capped at the 2 s maximum delay;
+ * after that playout moves on (concealing) and the packets it passed are late when they come. */
+static void test_wait_beyond_the_maximum_delay_is_capped(void **state)
+{
+    (void)state;
+    struct run *r = new_run();
+    for (unsigned i = 0; i < N; i++)
+        set_delay(r, i, 50000);
+    for (unsigned i = 300; i < 450; i++)
+        r->arrival[i] = r->arrival[450];
+    play(r, with_fec, true);
+    assert_true(r->max_delay_ms <= 2000 + 20);
+    assert_true(r->max_delay_ms >= 1900);
+    assert_true(r->st.late >= 40 && r->st.late <= 60); /* the third second */
+    uint64_t bad = r->st.slots_concealed + r->st.slots_missing;
+    assert_true(bad >= 290 && bad <= 310); /* 3 s without audio */
+    assert_true(r->delay_at_ms[N - 1] < r->max_delay_ms - 500);
     free(r);
 }
 
@@ -401,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_delay_spike_is_waited_for_not_dropped),
         cmocka_unit_test(test_outage_is_concealed_once),
         cmocka_unit_test(test_delay_step_in_a_dtx_pause_costs_nothing),
+        cmocka_unit_test(test_wait_beyond_the_maximum_delay_is_capped),
         cmocka_unit_test(test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it),
         cmocka_unit_test(test_bursts_of_three_lose_two_packets_with_fec_three_without),
     };
