@@ -3,9 +3,15 @@
  * that frees the agent only once libnice can no longer call back. Candidate policy lives in
  * ice_candidate.c.
  *
+ * Consent (RFC 7675) is ours, not libnice's: libnice 0.1.21 sends one unretransmitted check every
+ * 4-6 s and gives up 10 s after the last answer, so one lost check or answer (a bursty-loss link,
+ * a full bottleneck queue, a 1.6 s handover outage) killed a healthy transport. Here consent is
+ * lost only when nothing at all has come from the peer for consent_timeout_ms (30 s, the RFC's
+ * value, as browsers use): every datagram the peer sends (media, RTCP, DTLS) proves it is there.
+ * libnice still answers the peer's checks and keeps NAT bindings open with its keepalives.
+ *
  * Deliberately not here: any buffering or reordering of datagrams (DTLS and SRTP above cope with
- * loss) and any timer of our own; every timer is libnice's, on the context the agent was created
- * with. */
+ * loss). The only timer of our own is the 1 s consent tick, on the agent's context. */
 #include "net/ice.h"
 
 #include <nice/agent.h>
@@ -14,7 +20,8 @@
 #include "net/ice_candidate.h"
 #include "okno/err.h"
 
-#define COMPONENT 1
+#define COMPONENT                1
+#define OKNO_ICE_CONSENT_TICK_MS 1000
 
 struct okno_ice {
     /* borrowed */
@@ -29,6 +36,8 @@ struct okno_ice {
     guint stream_id;
     bool has_announced, gathered, has_pair, closing;
     enum okno_ice_state state;
+    int64_t last_heard_us; /* last datagram from the peer, or when the state became connected */
+    GSource *consent_tick; /* owned; while connected */
     char remote_ufrag[OKNO_ICE_CRED_LEN]; /* "" until set; rules out stale trickled candidates */
     void (*on_closed)(void *arg);
     void *closed_arg;
@@ -70,13 +79,53 @@ enum okno_ice_state okno_ice_state(const struct okno_ice *ice)
     return ice->state;
 }
 
+static void stop_consent_tick(struct okno_ice *ice)
+{
+    if (ice->consent_tick) {
+        g_source_destroy(ice->consent_tick);
+        g_source_unref(ice->consent_tick);
+        ice->consent_tick = NULL;
+    }
+}
+
+static gboolean on_consent_tick(gpointer data);
+
 static void set_state(struct okno_ice *ice, enum okno_ice_state state)
 {
     if (state == ice->state)
         return;
     ice->state = state;
+    if (state == OKNO_ICE_CONNECTED)
+        ice->last_heard_us = g_get_monotonic_time(); /* the checks just answered are news too */
+    if (state == OKNO_ICE_CONNECTED && !ice->consent_tick) {
+        ice->consent_tick = g_timeout_source_new(OKNO_ICE_CONSENT_TICK_MS);
+        g_source_set_callback(ice->consent_tick, on_consent_tick, ice, NULL);
+        g_source_attach(ice->consent_tick, ice->ctx);
+    } else if (state == OKNO_ICE_FAILED) {
+        stop_consent_tick(ice);
+    }
     if (ice->listener.on_state)
         ice->listener.on_state(ice->owner, state);
+}
+
+static bool consent_expired(int64_t last_heard_us, int64_t now_us, unsigned timeout_ms)
+{
+    return now_us - last_heard_us >= (int64_t)timeout_ms * 1000;
+}
+
+static gboolean on_consent_tick(gpointer data)
+{
+    struct okno_ice *ice = data;
+    if (ice->closing || ice->state == OKNO_ICE_FAILED)
+        return G_SOURCE_CONTINUE; /* close or set_state removes us */
+    if (ice->state == OKNO_ICE_CONNECTED || ice->state == OKNO_ICE_DISCONNECTED) {
+        int64_t now_us = g_source_get_time(ice->consent_tick);
+        if (consent_expired(ice->last_heard_us, now_us, ice->cfg.consent_timeout_ms)) {
+            ice->has_pair = false;
+            set_state(ice, OKNO_ICE_FAILED); /* destroys this source: nothing of it is used after */
+        }
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 /* libnice's seven states map onto okno's five. CONNECTED and READY are one state for us (READY only
@@ -205,6 +254,7 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
      * every other source) of the iteration. */
     GSource *src = g_main_current_source();
     int64_t now_us = src ? g_source_get_time(src) : g_get_monotonic_time();
+    ice->last_heard_us = now_us;
     ice->listener.on_recv(ice->owner, (const uint8_t *)buf, len, now_us);
 }
 
@@ -254,11 +304,12 @@ int okno_ice_create(GMainContext *ctx, const struct okno_ice_config *cfg,
     ice->cfg = *cfg;
     if (ice->cfg.n_addresses == 0)
         okno_ice_config_add_default_addresses(&ice->cfg);
-    /* Consent freshness makes a vanished peer fail instead of lingering; trickle lets the owner
-     * hand candidates over as they come and tell the agent when the remote has no more. */
+    if (ice->cfg.consent_timeout_ms == 0)
+        ice->cfg.consent_timeout_ms = OKNO_ICE_CONSENT_TIMEOUT_MS;
+    /* Trickle lets the owner hand candidates over as they come and tell the agent when the remote
+     * has no more. No NICE_AGENT_OPTION_CONSENT_FRESHNESS: see the top of this file. */
     ice->agent =
-        nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                            NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+        nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
     g_atomic_int_add(&live_agents, 1);
     g_object_weak_ref(G_OBJECT(ice->agent), agent_finalized, NULL);
     int err = ice->cfg.n_addresses ? configure_agent(ice) : OKNO_E_CONFIG;
@@ -391,6 +442,7 @@ static void close_done(GObject *agent, GAsyncResult *res, gpointer data)
 void okno_ice_close(struct okno_ice *ice, void (*on_closed)(void *arg), void *arg)
 {
     ice->closing = true;
+    stop_consent_tick(ice);
     ice->on_closed = on_closed;
     ice->closed_arg = arg;
     g_signal_handlers_disconnect_by_data(ice->agent, ice);

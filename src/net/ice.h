@@ -10,11 +10,13 @@
  * reads what the listener hands up) and the SDP itself (wire/sdp; this module sees single candidate
  * lines).
  *
- * Consent freshness, measured with libnice 0.1.21 on loopback (tests/unit/net/test_ice.c): libnice
- * sends a consent check every 4 to 6 s and declares consent lost 10 s after the last answered one,
- * stricter than RFC 7675's 30 s. A peer that vanishes is reported OKNO_ICE_FAILED 10.0 s after its
- * last answer; stun-max-retransmissions and stun-initial-timeout do not change that (tried 1 and 3,
- * 200 and 2000 ms), and libnice exposes no property that does. */
+ * Consent (RFC 7675) is kept by net/ice itself, not by libnice: libnice 0.1.21 sends one
+ * unretransmitted consent check every 4 to 6 s and declares consent lost 10 s after the last answer
+ * (measured; no property changes it), so a single lost check on a lossy or queue-filled link, or a
+ * 1.6 s handover outage, failed a live transport. Here a connected agent reports OKNO_ICE_FAILED
+ * once nothing (no datagram of any kind) has come from its peer for cfg.consent_timeout_ms, 30 s by
+ * default as in RFC 7675 and browsers. A transport whose peer sends nothing for that long (no
+ * media, no RTCP) is declared lost too: WebRTC peers send RTCP every few seconds. */
 #ifndef OKNO_NET_ICE_H
 #define OKNO_NET_ICE_H
 

@@ -17,6 +17,7 @@ void okno_ice_config_init(struct okno_ice_config *cfg)
     cfg->udp = true;
     cfg->tcp = OKNO_ICE_TCP_PASSIVE;
     cfg->controlling = false;
+    cfg->consent_timeout_ms = OKNO_ICE_CONSENT_TIMEOUT_MS;
 }
 
 /* True for an IPv4 or IPv6 literal that fits our storage. A scoped IPv6 address ("fe80::1%eth0") is

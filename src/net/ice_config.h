@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OKNO_ICE_MAX_ADDRESSES 16
-#define OKNO_ICE_ADDRSTRLEN    46 /* INET6_ADDRSTRLEN */
+#define OKNO_ICE_MAX_ADDRESSES      16
+#define OKNO_ICE_ADDRSTRLEN         46    /* INET6_ADDRSTRLEN */
+#define OKNO_ICE_CONSENT_TIMEOUT_MS 30000 /* RFC 7675 section 5.1 */
 
 /* Which ICE-TCP candidates (RFC 6544) an agent offers and accepts. */
 enum okno_ice_tcp {
@@ -35,10 +36,13 @@ struct okno_ice_config {
      * the local address; "" when okno is not behind a 1:1 NAT. */
     char announced[OKNO_ICE_ADDRSTRLEN];
     bool controlling; /* false: okno is the SFU side of every connection (the default) */
+    /* How long a connected agent may hear nothing from its peer before it reports consent lost
+     * (RFC 7675's 30 s by default; tests shorten it). */
+    unsigned consent_timeout_ms;
 };
 
 /* Fills cfg with the defaults: no explicit addresses, any port, UDP on, passive TCP on, no
- * announced address, controlled role. Cannot fail. */
+ * announced address, controlled role, a 30 s consent timeout. Cannot fail. */
 void okno_ice_config_init(struct okno_ice_config *cfg);
 
 /* Appends one host address (IPv4 or IPv6 literal, copied). Returns 0, OKNO_E_INVAL when addr is not
