@@ -1,17 +1,16 @@
 /* The resolution choice of a single-stream (non-simulcast) okno-bench sender, standing in for a
  * browser's "balanced" degradation: levels are the capture size /4, /2 and /1 (level 0 lowest),
  * and the level follows the video bitrate with hysteresis, like libwebrtc's bitrate limits per
- * resolution (640x360 needs 300 kbit/s to go up to and is left below 200; 320x180 110 / 70; see
- * sender_scaling.c for the table). Down: as soon as the target stayed below the level's floor for
- * half a second, straight to the highest level the target affords. Up: once the target stayed at
- * or above the next level's threshold for the hold time (4 s), to the highest level it affords.
- * Like libwebrtc's quality scaler it also steps down one level when the encoder and its frame
- * dropper lose more than 30 % of the captures over 2 s (not counting the 1.5 s after a switch,
- * whose key frame costs a few), and then doubles the hold before trying
- * that level again (up to 32 s) unless the rate has grown by half since, so a level the encoder
- * cannot sustain at a rate is not retried every few seconds. Pure: time is a parameter; it
- * deliberately does not touch the encoder (the sender applies the level) and knows nothing of frame
- * rate or quality. */
+ * resolution (640x360 needs 300 kbit/s to go up to and is left below 200; 320x180 110 / 80; see
+ * sender_scaling.c for the table). Down: once the target stayed below the level's floor for half
+ * a second, straight to the highest level the target affords. Up: once the target stayed at or
+ * above the next level's threshold for the hold time (4 s), to the highest level it affords. Like
+ * libwebrtc's quality scaler it also steps down one level when the encoder and its frame dropper
+ * lose more than 30 % of the captures over 2 s (not counting the 1.5 s after a switch, whose key
+ * frame costs a few), and then doubles the hold before trying that level again (up to 32 s)
+ * unless the rate has grown by half since, so a level the encoder cannot sustain at a rate is not
+ * retried every few seconds. Pure: time is a parameter; it deliberately does not touch the
+ * encoder (the sender applies the level) and knows nothing of frame rate or quality. */
 #ifndef OKNO_BENCH_CALL_SENDER_SCALING_H
 #define OKNO_BENCH_CALL_SENDER_SCALING_H
 

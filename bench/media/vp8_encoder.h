@@ -60,8 +60,10 @@ void okno_vp8enc_destroy(struct okno_vp8enc *enc);
 int okno_vp8enc_set_bitrate(struct okno_vp8enc *enc, unsigned kbps);
 
 /* In one_at_a_time mode, makes encoding the one that encodes from the next frame on, with the
- * current bitrate, starting with a key frame (the same encoding again changes nothing). Returns 0,
- * OKNO_E_INVAL (not that mode, or no such encoding) or OKNO_E_IO when libvpx rejects the rate. */
+ * current bitrate, starting with a key frame from a freshly opened libvpx encoder (as libwebrtc
+ * reinitialises on a resolution change; the same encoding again changes nothing). Not for every
+ * frame: it allocates. Returns 0, OKNO_E_INVAL (not that mode, or no such encoding) or OKNO_E_IO
+ * when libvpx refuses. */
 int okno_vp8enc_select(struct okno_vp8enc *enc, unsigned encoding);
 
 /* Writes each encoding's current bitrate (0 when paused) to kbps[0..n-1]; returns n. */
