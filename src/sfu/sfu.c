@@ -122,6 +122,7 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
                  announced);
         return OKNO_E_CONFIG;
     }
+    ice->consent_timeout_ms = 1000u * (unsigned)okno_config_int(cfg, "media", "consent_timeout_s");
     sfu->ice_restart_grace_s = (unsigned)okno_config_int(cfg, "media", "ice_restart_grace_s");
     sfu->max_publisher_kbps = (unsigned)okno_config_int(cfg, "media", "max_publisher_kbps");
     const char *cert = okno_config_string(cfg, "media", "certificate");

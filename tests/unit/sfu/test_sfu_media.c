@@ -475,14 +475,15 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     assert_int_equal(okno_ice_live_count(), 0);
 }
 
-/* A client whose network goes away keeps its seat while okno's ICE reports consent lost (10 s
- * after the last answered check, net/ice.h) and for [media] ice_restart_grace_s more; then it is
- * dropped as before, and the others see it leave. */
+/* A client whose network goes away keeps its seat until okno's ICE reports consent lost ([media]
+ * consent_timeout_s after the last datagram, 10 s here, net/ice.h) and for [media]
+ * ice_restart_grace_s more; then it is dropped as before, and the others see it leave. */
 static void test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_it(void **state)
 {
     (void)state;
     static const char conf[] =
-        "[media]\naddresses = 127.0.0.1\nice_tcp = false\nice_restart_grace_s = 2\n";
+        "[media]\naddresses = 127.0.0.1\nice_tcp = false\nice_restart_grace_s = 2\n"
+        "consent_timeout_s = 10\n";
     assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
                                             conf, strlen(conf), &cfg, NULL),
                      0);
