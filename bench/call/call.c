@@ -341,6 +341,7 @@ static void complete_direction(struct call *c, struct direction *d, int64_t now_
     if (ar) {
         okno_receiver_stats(ar, &rs);
         json_object_set_new(rx, "audio", okno_report_receiver_json(&rs));
+        okno_report_audio_delay(json_object_get(dir, "audio"), &rs);
     }
     json_object_set_new(dir, "receiver", rx);
     json_decref(d->report);

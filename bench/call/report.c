@@ -164,6 +164,19 @@ json_t *okno_report_receiver_json(const struct okno_receiver_stats *s)
         num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN));
 }
 
+void okno_report_audio_delay(json_t *audio, const struct okno_receiver_stats *s)
+{
+    if (!json_is_object(audio))
+        return;
+    json_object_set_new(audio, "playout_delay_ms", num(s->audio_delay_ms));
+    json_object_set_new(audio, "playout_delay_last_ms", num(s->audio_delay_last_ms));
+    json_object_set_new(audio, "playout_target_ms", num(s->audio_target_ms));
+    json_object_set_new(audio, "jitter_buffer_delay_ms",
+                        num(s->audio_jb_delay_ms >= 0 ? s->audio_jb_delay_ms : NAN));
+    json_object_set_new(audio, "inserted_slots", json_integer((json_int_t)s->audio_inserted_slots));
+    json_object_set_new(audio, "removed_slots", json_integer((json_int_t)s->audio_removed_slots));
+}
+
 static json_t *link_dir_json(const struct okno_link_stats *l)
 {
     json_t *drops = json_object();
@@ -228,7 +241,18 @@ static void print_direction(FILE *f, const char *title, const json_t *d)
     fmt(c, sizeof(c), "%.1f", sub_num(d, "latency_ms", "p99"));
     fprintf(f, "  latency    p50 %s  p95 %s  p99 %s ms (capture to decode)\n", a, b, c);
     fmt(a, sizeof(a), "%.1f %%", get_num(d, "audio_concealment") * 100);
-    fprintf(f, "  audio      concealed %s\n", a);
+    fprintf(f, "  audio      concealed %s", a);
+    const json_t *au = json_object_get(d, "audio");
+    if (isfinite(get_num(au, "playout_delay_ms"))) {
+        fmt(a, sizeof(a), "%.0f", get_num(au, "jitter_buffer_delay_ms"));
+        fprintf(f,
+                ", playout delay %.0f ms (last %.0f, target %.0f), jitter buffer %s ms, "
+                "stretched +%.0f/-%.0f slots",
+                get_num(au, "playout_delay_ms"), get_num(au, "playout_delay_last_ms"),
+                get_num(au, "playout_target_ms"), a, get_num(au, "inserted_slots"),
+                get_num(au, "removed_slots"));
+    }
+    fprintf(f, "\n");
     fmt(a, sizeof(a), "%.0f", get_num(d, "bitrate_kbps"));
     fmt(b, sizeof(b), "%.0f %%", get_num(d, "utilization") * 100);
     fprintf(f, "  bitrate    %s kbit/s received, utilization %s\n", a, b);

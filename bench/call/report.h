@@ -63,6 +63,9 @@ double okno_report_set_rates(json_t *dir);
 /* Counter objects (new references). */
 json_t *okno_report_sender_json(const struct okno_sender_stats *s);
 json_t *okno_report_receiver_json(const struct okno_receiver_stats *s);
+/* Adds the adaptive audio jitter buffer's playout delay (mean, last, target, webrtc-stats'
+ * jitterBufferDelay; ms) and stretched slots to a direction's "audio" object (if it is one). */
+void okno_report_audio_delay(json_t *audio, const struct okno_receiver_stats *s);
 json_t *okno_report_link_json(const struct okno_relay_stats *s);
 
 /* The human summary of a whole report: a table per direction. */
