@@ -134,7 +134,7 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
 {
     return json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:i,"
-        "s:o,s:f,s:i}",
+        "s:o,s:f,s:i,s:i,s:i,s:I}",
         "rtp_packets", (json_int_t)s->rtp_packets, "rtp_bytes", (json_int_t)s->rtp_bytes,
         "rtx_packets", (json_int_t)s->rtx_packets, "padding_packets",
         (json_int_t)s->padding_packets, "frames_encoded", (json_int_t)s->frames_encoded,
@@ -146,7 +146,8 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
         (int)s->target_kbps, "encoder_kbps", (int)s->encoder_kbps, "sent_kbps", (int)s->sent_kbps,
         "estimate_kbps", (int)s->estimate_kbps, "remb_kbps", (int)s->remb_kbps, "rtt_ms",
         num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN), "loss_fraction", s->loss_fraction,
-        "active_encodings", (int)s->active_encodings);
+        "active_encodings", (int)s->active_encodings, "width", (int)s->width, "height",
+        (int)s->height, "resolution_switches", (json_int_t)s->resolution_switches);
 }
 
 json_t *okno_report_receiver_json(const struct okno_receiver_stats *s)
@@ -274,6 +275,14 @@ static void print_direction(FILE *f, const char *title, const json_t *d)
     fmt(c, sizeof(c), "%.0f", get_num(s, "rtt_ms"));
     fprintf(f, "  sender     target %s kbit/s, estimate %s kbit/s, RTT %s ms, keyframes %.0f\n", a,
             b, c, get_num(s, "keyframes"));
+    if (!json_is_number(json_object_get(s, "width")))
+        return;
+    fprintf(f,
+            "  encoder    %.0fx%.0f at the end, %.0f resolution switches, %.0f of %.0f frames "
+            "dropped\n",
+            get_num(s, "width"), get_num(s, "height"), get_num(s, "resolution_switches"),
+            get_num(s, "frames_dropped"),
+            get_num(s, "frames_dropped") + get_num(s, "frames_encoded"));
 }
 
 void okno_report_print(FILE *f, const json_t *report)
