@@ -8,7 +8,11 @@
  * a full bottleneck queue, a 1.6 s handover outage) killed a healthy transport. Here consent is
  * lost only when nothing at all has come from the peer for consent_timeout_ms (30 s, the RFC's
  * value, as browsers use): every datagram the peer sends (media, RTCP, DTLS) proves it is there.
- * libnice still answers the peer's checks and keeps NAT bindings open with its keepalives.
+ * libnice still answers the peer's checks and keeps NAT bindings open with its keepalives. So that
+ * an idle transport (a subscriber connection with nothing to carry yet) is not taken for a lost
+ * one, an agent that has sent nothing for OKNO_ICE_IDLE_PING_MS sends an 8-byte ping whose first
+ * byte (0x4f) is in no range of RFC 7983's demultiplexing: an okno agent counts and swallows it,
+ * a browser drops it unread. A browser peer's own liveness is its RTCP (every few seconds).
  *
  * Deliberately not here: any buffering or reordering of datagrams (DTLS and SRTP above cope with
  * loss). The only timer of our own is the 1 s consent tick, on the agent's context. */
@@ -22,6 +26,9 @@
 
 #define COMPONENT                1
 #define OKNO_ICE_CONSENT_TICK_MS 1000
+#define OKNO_ICE_IDLE_PING_MS    2500
+
+static const uint8_t idle_ping[8] = {0x4f, 'k', 'n', 'o', 'p', 'i', 'n', 'g'};
 
 struct okno_ice {
     /* borrowed */
@@ -37,6 +44,7 @@ struct okno_ice {
     bool has_announced, gathered, has_pair, closing;
     enum okno_ice_state state;
     int64_t last_heard_us; /* last datagram from the peer, or when the state became connected */
+    int64_t last_sent_us;  /* last datagram okno_ice_send handed to libnice */
     GSource *consent_tick; /* owned; while connected */
     char remote_ufrag[OKNO_ICE_CRED_LEN]; /* "" until set; rules out stale trickled candidates */
     void (*on_closed)(void *arg);
@@ -123,7 +131,10 @@ static gboolean on_consent_tick(gpointer data)
         if (consent_expired(ice->last_heard_us, now_us, ice->cfg.consent_timeout_ms)) {
             ice->has_pair = false;
             set_state(ice, OKNO_ICE_FAILED); /* destroys this source: nothing of it is used after */
+            return G_SOURCE_CONTINUE;
         }
+        if (ice->has_pair && now_us - ice->last_sent_us >= OKNO_ICE_IDLE_PING_MS * 1000LL)
+            (void)okno_ice_send(ice, idle_ping, sizeof idle_ping); /* lost or not: best effort */
     }
     return G_SOURCE_CONTINUE;
 }
@@ -255,6 +266,8 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
     GSource *src = g_main_current_source();
     int64_t now_us = src ? g_source_get_time(src) : g_get_monotonic_time();
     ice->last_heard_us = now_us;
+    if (len == sizeof idle_ping && memcmp(buf, idle_ping, sizeof idle_ping) == 0)
+        return;
     ice->listener.on_recv(ice->owner, (const uint8_t *)buf, len, now_us);
 }
 
@@ -391,6 +404,7 @@ int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len)
 {
     if (!ice->has_pair)
         return OKNO_E_STATE;
+    ice->last_sent_us = g_get_monotonic_time();
     GOutputVector vec = {.buffer = data, .size = len};
     NiceOutputMessage msg = {.buffers = &vec, .n_buffers = 1};
     GError *error = NULL;

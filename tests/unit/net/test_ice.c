@@ -419,33 +419,42 @@ static void test_ice_reports_failed_when_peer_consent_expires(void **state)
     close_peers(p, 2);
 }
 
-/* Every datagram from the peer renews consent: with a 2 s timeout, a peer that sends one datagram
- * a second stays connected for 6 s, and the same peer falls silent and is lost 2-3 s later. */
-static void test_ice_datagrams_from_the_peer_keep_consent(void **state)
+/* Every datagram from the peer renews consent, and an idle agent pings so that its peer does not
+ * take it for a lost one: with a 4 s timeout a pair stays connected through 3 s of datagrams and 8
+ * s of idleness (the pings never reach the owner), and once p[0] vanishes p[1] is lost 4-5 s later.
+ */
+static void test_ice_datagrams_and_idle_pings_keep_consent(void **state)
 {
     (void)state;
     struct peer p[2] = {0};
     struct okno_ice_config cfg;
     loopback_config(&cfg, true);
     cfg.tcp = OKNO_ICE_TCP_OFF;
+    cfg.consent_timeout_ms = 4000;
     assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
     loopback_config(&cfg, false);
     cfg.tcp = OKNO_ICE_TCP_OFF;
-    cfg.consent_timeout_ms = 2000;
+    cfg.consent_timeout_ms = 4000;
     assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
     connect_pair(p);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 3; i++) {
         send_and_expect(&p[0], &p[1], "still here");
         run_until(has_failed, &p[1], 1);
-        assert_int_equal(p[1].n_failed, 0);
     }
+    p[0].n_rx = p[1].n_rx = 0;
+    run_until(has_failed, &p[1], 8);
+    assert_int_equal(p[0].n_failed + p[1].n_failed, 0);
+    assert_int_equal(p[0].n_rx + p[1].n_rx, 0);
+    assert_int_equal(okno_ice_state(p[0].ice), OKNO_ICE_CONNECTED);
     assert_int_equal(okno_ice_state(p[1].ice), OKNO_ICE_CONNECTED);
+    send_and_expect(&p[1], &p[0], "and you?");
+
     int64_t t0 = g_get_monotonic_time();
+    close_peers(p, 1);
     assert_true(run_until(has_failed, &p[1], 10));
     int64_t waited_ms = (g_get_monotonic_time() - t0) / 1000;
-    printf("# silent peer lost after %lld ms (timeout 2000 ms)\n", (long long)waited_ms);
-    assert_true(waited_ms >= 1000 && waited_ms < 4500);
-    /* p[0] still hears libnice's answers but no datagram of p[1]'s: it keeps its own count. */
+    printf("# vanished peer lost after %lld ms (timeout 4000 ms)\n", (long long)waited_ms);
+    assert_true(waited_ms >= 1000 && waited_ms < 6000);
     close_peers(p, 2);
 }
 
@@ -559,7 +568,7 @@ int main(void)
             test_ice_restart_reconnects_with_new_credentials_on_the_same_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ice_reports_failed_when_peer_consent_expires, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_ice_datagrams_from_the_peer_keep_consent, setup,
+        cmocka_unit_test_setup_teardown(test_ice_datagrams_and_idle_pings_keep_consent, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_ice_announced_address_replaces_host_address_in_candidates, setup, teardown),
