@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "call/sender_scaling.h"
+#include "media/metrics.h"
 #include "media/video_source.h"
 #include "media/vp8_decoder.h"
 #include "media/vp8_encoder.h"
@@ -219,6 +220,7 @@ struct frame_info {
     int64_t at;             /* its last packet's send time */
     unsigned width, height; /* decoded */
     bool keyframe;
+    double psnr_db; /* against the source regenerated at the decoded size; -1: code unreadable */
 };
 
 /* What the recorded video stream holds, checked packet by packet: sequence numbers without a gap,
@@ -228,6 +230,7 @@ struct scan {
     size_t n;
     unsigned size_changes;
     uint64_t decode_errors;
+    double psnr_min[3]; /* per width 160, 320, 640; 0: none seen */
 };
 
 static void scan_stream(const struct loop *l, struct scan *sc)
@@ -235,6 +238,11 @@ static void scan_stream(const struct loop *l, struct scan *sc)
     memset(sc, 0, sizeof *sc);
     struct okno_vp8dec *dec;
     assert_int_equal(okno_vp8dec_create(1, &dec), 0);
+    /* the receiver's check: the camera of loop_config's seed, regenerated at the decoded size */
+    struct okno_vsrc src;
+    struct okno_vsrc_config vc = {.width = 640, .height = 360, .seed = 7};
+    assert_int_equal(okno_vsrc_init(&src, &vc), 0);
+    struct okno_image scratch = {0};
     static uint8_t frame[256 * 1024];
     size_t len = 0;
     bool have = false, key = false;
@@ -282,10 +290,19 @@ static void scan_stream(const struct loop *l, struct scan *sc)
         }
         w = pic.width;
         h = pic.height;
+        struct okno_vsrc_code code;
+        double psnr = -1;
+        if (okno_vsrc_read_code(&pic, &code) == 0)
+            psnr = okno_metrics_psnr(&src, &code, &pic, &scratch);
+        unsigned k = w == 160 ? 0 : w == 320 ? 1 : 2;
+        if (psnr >= 0 && (sc->psnr_min[k] == 0 || psnr < sc->psnr_min[k]))
+            sc->psnr_min[k] = psnr;
         if (sc->n < MAX_FRAMES)
-            sc->frames[sc->n++] =
-                (struct frame_info){.at = l->rtp[i].at, .width = w, .height = h, .keyframe = key};
+            sc->frames[sc->n++] = (struct frame_info){
+                .at = l->rtp[i].at, .width = w, .height = h, .keyframe = key, .psnr_db = psnr};
     }
+    okno_image_free(&scratch);
+    okno_vsrc_deinit(&src);
     sc->decode_errors += okno_vp8dec_stats(dec).errors;
     okno_vp8dec_destroy(dec);
 }
@@ -340,6 +357,7 @@ static void test_sender_low_rate_runs_a_lower_resolution_at_full_rate(void **sta
                k == 0 ? "on" : "off", fps[k], st.width, st.height, wmin, wmax, st.frames_dropped,
                st.frames_dropped + st.frames_encoded, st.resolution_switches);
         assert_int_equal(sc.decode_errors, 0);
+        printf("# lowest PSNR %.1f dB\n", sc.psnr_min[k == 0 ? (st.width == 160 ? 0 : 1) : 2]);
         if (k == 0) {
             assert_true(st.width == 160 || st.width == 320);
             assert_true(wmax <= 320);
@@ -467,6 +485,15 @@ static void test_sender_rate_step_switches_down_and_back_up(void **state)
     /* the first frame and one per switch */
     assert_int_equal(st.keyframes, 1 + st.resolution_switches);
     assert_int_equal(sc.decode_errors, 0);
+    /* every frame carries a readable code and matches the source regenerated at its own size: a
+     * receiver's PSNR stays right across the switches */
+    size_t unreadable = 0;
+    for (size_t i = 0; i < sc.n; i++)
+        unreadable += sc.frames[i].psnr_db < 0;
+    printf("# lowest PSNR at 160/320/640 px wide: %.1f / %.1f / %.1f dB, %zu codes unreadable\n",
+           sc.psnr_min[0], sc.psnr_min[1], sc.psnr_min[2], unreadable);
+    assert_int_equal(unreadable, 0);
+    assert_true(sc.psnr_min[1] > 25 && sc.psnr_min[2] > 25);
     /* a usable frame rate at the low size too */
     unsigned wmin, wmax;
     size_t nlow = frames_between(&sc, down_at + S(2), down_at + S(6), &wmin, &wmax);
