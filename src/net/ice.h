@@ -15,8 +15,9 @@
  * (measured; no property changes it), so a single lost check on a lossy or queue-filled link, or a
  * 1.6 s handover outage, failed a live transport. Here a connected agent reports OKNO_ICE_FAILED
  * once nothing (no datagram of any kind) has come from its peer for cfg.consent_timeout_ms, 30 s by
- * default as in RFC 7675 and browsers. A transport whose peer sends nothing for that long (no
- * media, no RTCP) is declared lost too: WebRTC peers send RTCP every few seconds. */
+ * default as in RFC 7675 and browsers. An idle agent pings its peer every 2.5 s (a datagram okno
+ * agents swallow and browsers drop, net/ice.c), so two okno agents never time out while both live;
+ * a browser peer is heard through its RTCP (every few seconds while any RTP stream exists). */
 #ifndef OKNO_NET_ICE_H
 #define OKNO_NET_ICE_H
 
