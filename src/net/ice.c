@@ -11,8 +11,9 @@
  * libnice still answers the peer's checks and keeps NAT bindings open with its keepalives. So that
  * an idle transport (a subscriber connection with nothing to carry yet) is not taken for a lost
  * one, an agent that has sent nothing for OKNO_ICE_IDLE_PING_MS sends an 8-byte ping whose first
- * byte (0x4f) is in no range of RFC 7983's demultiplexing: an okno agent counts and swallows it,
- * a browser drops it unread. A browser peer's own liveness is its RTCP (every few seconds).
+ * byte (0xe0) is in no range of RFC 7983/9443's demultiplexing (64-79 would be TURN channel
+ * data): an okno agent counts and swallows it, a browser drops it unread. A browser peer's own
+ * liveness is its RTCP (every few seconds).
  *
  * Deliberately not here: any buffering or reordering of datagrams (DTLS and SRTP above cope with
  * loss). The only timer of our own is the 1 s consent tick, on the agent's context. */
@@ -28,7 +29,7 @@
 #define OKNO_ICE_CONSENT_TICK_MS 1000
 #define OKNO_ICE_IDLE_PING_MS    2500
 
-static const uint8_t idle_ping[8] = {0x4f, 'k', 'n', 'o', 'p', 'i', 'n', 'g'};
+static const uint8_t idle_ping[8] = {0xe0, 'k', 'n', 'o', 'p', 'i', 'n', 'g'};
 
 struct okno_ice {
     /* borrowed */
