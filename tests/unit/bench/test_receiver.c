@@ -196,7 +196,9 @@ static void test_receiver_audio_fec_keeps_concealment_small(void **state)
            (unsigned long long)m->audio_slots, (unsigned long long)st.audio_fec_slots,
            (unsigned long long)m->audio_concealed, 100 * ratio);
     assert_true(s.down.dropped > 30);
-    assert_true(m->audio_slots >= 990); /* 10 s of 10 ms slots, less the playout delay */
+    /* 10 s of 10 ms slots, less the playout delay: the adaptive buffer grows it for the loss
+     * pattern (a missing packet is waited for), so allow half a second of it. */
+    assert_true(m->audio_slots >= 900);
     assert_true(m->audio_concealed > 0);
     assert_true(st.audio_fec_slots > 0);
     /* 10 % of packets lost, part of them recovered from FEC (libopus puts LBRR in part of them) */
