@@ -44,7 +44,7 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
     }
     if (videos == 0)
         return 0;
-    uint64_t audio = audios * OKNO_PUB_FB_AUDIO_BPS;
+    uint64_t audio = audios * OKNO_ALLOC_AUDIO_BPS;
     uint64_t left = est.target_bps > audio ? est.target_bps - audio : 0;
     return MAX(left / videos, OKNO_PUB_FB_MIN_VIDEO_BPS);
 }
@@ -74,7 +74,7 @@ uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
     /* One stream serves every subscriber (okno forwards a single layer), so it must fit the
      * weakest subscriber's link, or that subscriber drowns while the others do not need more. */
     if (weakest != UINT64_MAX)
-        return MIN(max, weakest + OKNO_PUB_FB_AUDIO_BPS);
+        return MIN(max, weakest + OKNO_ALLOC_AUDIO_BPS);
     return max;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "sfu/allocator.h"
 #include "sfu/negotiate.h"
 
 struct okno_participant;
@@ -18,15 +19,14 @@ struct okno_participant;
 /* What okno lets the publisher p send, bits per second, as its REMB says: while someone receives
  * one of p's video tracks (a subscriber whose video of it the allocator paused does not count:
  * sfu/participant_alloc.h), what the weakest of them can take (its bandwidth estimate less
- * OKNO_PUB_FB_AUDIO_BPS per audio it receives, split over its videos, plus p's own audio), at
- * most [media] max_publisher_kbps (no estimate yet: that maximum); otherwise at most
- * OKNO_PUB_FB_UNWATCHED_BPS (nobody needs more, and the uplink is kept free). That floor is a
- * browser's start rate, not lower: a browser capped lower while it waits alone climbs back only a
- * few per cent a second once someone watches (Chromium does not probe again), so a consultation
- * would start blurred. Issue 5's allocator lowers it to the most any subscriber receives. */
+ * OKNO_ALLOC_AUDIO_BPS (the allocator's audio reserve) per audio it receives, split over its
+ * videos, plus p's own audio), at most [media] max_publisher_kbps (no estimate yet: that maximum);
+ * otherwise at most OKNO_PUB_FB_UNWATCHED_BPS (nobody needs more, and the uplink is kept free).
+ * That floor is a browser's start rate, not lower: a browser capped lower while it waits alone
+ * climbs back only a few per cent a second once someone watches (Chromium does not probe again), so
+ * a consultation would start blurred. Issue 5's allocator lowers it to the most any subscriber
+ * receives. */
 #define OKNO_PUB_FB_UNWATCHED_BPS 300000u
-/* Opus as browsers send it (about 32 kbit/s of payload) with RTP, SRTP, UDP and IP. */
-#define OKNO_PUB_FB_AUDIO_BPS 50000u
 /* Below this a subscriber's share still asks for video: the publisher's encoder drops frames
  * rather than the call losing video altogether. */
 #define OKNO_PUB_FB_MIN_VIDEO_BPS 50000u

@@ -712,7 +712,7 @@ static void test_allocation_serves_the_other_party_before_an_observer(void **sta
      * half of it. */
     struct remb_wait w = {&o, OKNO_PUB_FB_UNWATCHED_BPS};
     assert_true(run_until(remb_at_least, &w));
-    w = (struct remb_wait){&a, 60000 + OKNO_PUB_FB_AUDIO_BPS};
+    w = (struct remb_wait){&a, 60000 + OKNO_ALLOC_AUDIO_BPS};
     assert_true(run_until(remb_is, &w));
 
     /* 200 kbit/s: both fit; the observer's video resumes after the hold ("recovered"; on a
