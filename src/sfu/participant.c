@@ -374,12 +374,10 @@ static void update_tracks(struct okno_participant *p, const struct okno_publicat
         struct okno_track *t;
         if (okno_track_new(p, id, neg, &t) != 0)
             continue;
-        if (neg->n_rids > 1)
-            okno_log(OKNO_LOG_WARN, "sfu", "%s: %s is simulcast; okno forwards one layer", p->id,
-                     id);
-        okno_log(OKNO_LOG_INFO, "sfu", "%s publishes %s: %s %s/%u pt %u, ssrc %u, rtx %d/%u", p->id,
-                 id, video ? "video" : "audio", neg->codec.name, neg->codec.clock, neg->codec.pt,
-                 t->ssrc, neg->rtx_pt, t->rtx_ssrc);
+        okno_log(OKNO_LOG_INFO, "sfu",
+                 "%s publishes %s: %s %s/%u pt %u, ssrc %u, rtx %d/%u, %u encoding(s)", p->id, id,
+                 video ? "video" : "audio", neg->codec.name, neg->codec.clock, neg->codec.pt,
+                 t->ssrc, neg->rtx_pt, t->enc[0].rtx_ssrc, t->n_enc);
         g_ptr_array_add(p->tracks, t);
         g_ptr_array_add(added, t);
     }

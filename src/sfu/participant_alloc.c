@@ -1,6 +1,8 @@
 /* A subscriber's layer allocation on the room timer (participant_alloc.h). */
 #include "sfu/participant_alloc.h"
 
+#include <string.h>
+
 #include "core/log.h"
 #include "okno/bwe.h"
 #include "sfu/allocator.h"
@@ -10,11 +12,55 @@
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 
-/* Fills v's layers from the track's meter; false when nothing was measured (the publisher sends
+/* The cost of an encoding the publisher does not send now and never sent at a measured rate:
+ * what okno.js asks of its three layers (q, h, f), so that the allocator can choose it and the
+ * publisher's cap then makes room for the encoder to start it. */
+static const uint32_t nominal_bps[OKNO_TRACK_MAX_ENC] = {150000, 500000, 1500000};
+
+uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s)
+{
+    const struct okno_track_enc *e = &t->enc[s];
+    uint8_t nt = e->meter.n_temporal;
+    uint32_t now = nt ? okno_layer_meter_bps(&e->meter, (uint8_t)(nt - 1)) : 0;
+    if (now)
+        return now;
+    return e->last_bps ? e->last_bps : nominal_bps[s < OKNO_TRACK_MAX_ENC ? s : 0];
+}
+
+/* A simulcast track: each encoding costs what it is measured at (its own temporal layers as
+ * measured, cumulative); one not sent now costs its last measured total, or a nominal one, as a
+ * single layer repeated up the temporal ladder. */
+static bool measure_simulcast(struct okno_alloc_video *v, const struct okno_track *t)
+{
+    uint8_t nt = 0;
+    for (unsigned s = 0; s < t->n_enc; s++)
+        nt = MAX(nt, t->enc[s].meter.n_temporal);
+    if (nt == 0)
+        return false;
+    nt = MIN(nt, OKNO_ALLOC_MAX_TEMPORAL);
+    if (!v->cur.paused && v->cur.temporal + 1 == v->n_temporal && nt > v->n_temporal)
+        v->cur.temporal = (uint8_t)(nt - 1);
+    v->n_spatial = t->n_enc;
+    v->n_temporal = nt;
+    for (unsigned s = 0; s < t->n_enc; s++) {
+        const struct okno_layer_meter *m = &t->enc[s].meter;
+        uint32_t top = okno__participant_alloc_enc_cost(t, s);
+        for (uint8_t i = 0; i < nt; i++) {
+            uint32_t r = i < m->n_temporal ? okno_layer_meter_bps(m, i) : 0;
+            /* Lower temporal layers cost less, the top what the whole encoding costs. */
+            v->bps[s][i] = r ? MIN(r, top) : top;
+        }
+    }
+    return true;
+}
+
+/* Fills v's layers from the track's meters; false when nothing was measured (the publisher sends
  * nothing now, or has not started): then the video is left as it is. */
 static bool measure(struct okno_alloc_video *v, const struct okno_track *t)
 {
-    const struct okno_layer_meter *m = &t->meter;
+    if (okno_track_simulcast(t))
+        return measure_simulcast(v, t);
+    const struct okno_layer_meter *m = &t->enc[0].meter;
     if (m->n_temporal == 0)
         return false;
     uint8_t nt = m->n_temporal > OKNO_ALLOC_MAX_TEMPORAL ? OKNO_ALLOC_MAX_TEMPORAL : m->n_temporal;
@@ -34,6 +80,25 @@ static bool measure(struct okno_alloc_video *v, const struct okno_track *t)
     return true;
 }
 
+/* The SSRC of the encoding at spatial s, or, while that one's is not known yet, of the nearest
+ * lower one known (then any known). */
+static uint32_t enc_ssrc(const struct okno_track *t, unsigned s)
+{
+    for (unsigned i = MIN(s + 1, t->n_enc); i > 0; i--)
+        if (t->enc[i - 1].ssrc)
+            return t->enc[i - 1].ssrc;
+    return t->ssrc;
+}
+
+uint32_t okno__participant_alloc_source(const struct okno_subscription *s)
+{
+    if (!s->track)
+        return 0;
+    if (!s->alloc_on || s->alloc.cur.paused || !okno_track_simulcast(s->track))
+        return s->track->ssrc;
+    return enc_ssrc(s->track, s->alloc.cur.spatial);
+}
+
 static void apply(struct okno_subscription *s, const struct okno_alloc_video *v, int64_t now_us)
 {
     s->now_us = now_us; /* for the downtrack's keyframe callback */
@@ -41,9 +106,11 @@ static void apply(struct okno_subscription *s, const struct okno_alloc_video *v,
         okno_downtrack_set_target(s->dt, 0, 3, now_us);
         return;
     }
-    /* The top temporal layer measured means every layer: one the publisher adds is not lost. */
+    /* The top temporal layer measured means every layer: one the publisher adds is not lost. A
+     * spatial switch waits in the downtrack for the target encoding's keyframe (asked of the
+     * publisher through the track's requester), forwarding the old encoding until it comes. */
     uint8_t tid = v->cur.temporal + 1 >= v->n_temporal ? 3 : v->cur.temporal;
-    okno_downtrack_set_target(s->dt, s->track->ssrc, tid, now_us);
+    okno_downtrack_set_target(s->dt, okno__participant_alloc_source(s), tid, now_us);
 }
 
 static void tell(struct okno_participant *p, const struct okno_subscription *s,
@@ -93,15 +160,15 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         if (!s->dt || !s->targeted || n == OKNO_NEG_MAX_MEDIA)
             continue;
         if (!s->alloc_on) {
-            if (s->track->meter.n_temporal == 0)
+            struct okno_alloc_video probe = {0};
+            if (!measure(&probe, s->track))
                 continue;
-            okno_alloc_video_init(&s->alloc, 1, s->track->meter.n_temporal,
+            okno_alloc_video_init(&s->alloc, probe.n_spatial, probe.n_temporal,
                                   okno_alloc_role_priority(s->track->owner->role));
             s->alloc_on = true;
         }
         if (!measure(&s->alloc, s->track))
-            for (int l = 0; l < OKNO_ALLOC_MAX_TEMPORAL; l++)
-                s->alloc.bps[0][l] = 0; /* nothing to decide on */
+            memset(s->alloc.bps, 0, sizeof s->alloc.bps); /* nothing to decide on */
         videos[n] = s->alloc;
         of[n++] = s;
     }
@@ -116,9 +183,13 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
     okno_alloc_run(&in, videos, n, now_us);
     for (size_t i = 0; i < n; i++) {
         of[i]->alloc = videos[i];
+        /* A simulcast video starts on whatever encoding was known first, and a chosen encoding
+         * may be learned only once the cap lets it start: aimed again each round (a no-op for
+         * the downtrack when nothing moved). */
+        if (videos[i].changed || (okno_track_simulcast(of[i]->track) && !videos[i].cur.paused))
+            apply(of[i], &videos[i], now_us);
         if (!videos[i].changed)
             continue;
-        apply(of[i], &videos[i], now_us);
         tell(p, of[i], &videos[i], est.target_bps);
     }
 }

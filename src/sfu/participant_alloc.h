@@ -1,19 +1,25 @@
 /* Layer allocation for one subscriber, on the room timer (the glue around sfu/allocator.h): every
  * OKNO_PARTICIPANT_ALLOC_INTERVAL_US it reads the subscriber connection's bandwidth estimate and
- * what each video it receives costs (the track's per temporal layer meter), runs the allocator,
+ * what each video it receives costs (the track's per encoding, per temporal layer meters), runs
+ * the allocator,
  * applies each changed choice to the subscription's downtrack (a paused video forwards nothing, a
- * resumed one starts at a keyframe asked of the publisher through the track's coalescing
- * requester, a temporal layer change applies at the next frame) and tells the client with a
- * quality event (OKNO_SFU_EV_QUALITY).
+ * resumed one, and a switch to another simulcast encoding, start at a keyframe of that encoding
+ * asked of the publisher through the track's coalescing requester, the old encoding forwarded
+ * until it comes; a temporal layer change applies at the next frame) and tells the client with a
+ * quality event (OKNO_SFU_EV_QUALITY) that carries the spatial layer.
  *
- * A track okno receives as one encoding (no simulcast: every track today) is shaped by okno's own
+ * A simulcast track's encodings are costed at their measured rates; one the publisher does not
+ * send now (its encoder stopped it because okno's cap left it no room: participant_pub_fb.h) at
+ * its last measured rate, or a nominal one (okno.js's 150k/500k/1.5M) if it never came, so that a
+ * subscriber with room can choose it and the cap then brings it back.
+ *
+ * A track okno receives as one encoding (no simulcast) is shaped by okno's own
  * REMB cap to fit its weakest subscriber (participant_pub_fb.h), so its measured rate is not what
  * it would cost once the encoder follows: its layers are costed as if it sent
  * OKNO_PUB_FB_MIN_VIDEO_BPS in all, the least at which the cap still asks for video, split over
  * temporal layers as measured. Such a video is thinned to its lower temporal layers, then paused,
  * only when the subscriber cannot take even that; a paused video then no longer holds its
- * publisher's cap down for the others. Spatial choices need simulcast reception, which
- * the tracks do not do yet (track.h): the allocator supports them, nothing feeds them.
+ * publisher's cap down for the others.
  *
  * It deliberately does not estimate bandwidth (sub_bwe.h) or cap publishers
  * (participant_pub_fb.h). Allocates nothing. */
@@ -23,10 +29,21 @@
 #include <stdint.h>
 
 struct okno_participant;
+struct okno_subscription;
+struct okno_track;
 
 #define OKNO_PARTICIPANT_ALLOC_INTERVAL_US 100000
 
 /* The room timer: an allocation round for p's videos when one is due and p has an estimate. */
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
+
+/* The publisher SSRC s's downtrack is aimed at by the allocation (for keyframe requests on the
+ * subscriber's behalf): the chosen encoding's, the track's first known before any choice; 0 once
+ * the track ended. */
+uint32_t okno__participant_alloc_source(const struct okno_subscription *s);
+
+/* What encoding s of simulcast track t costs in all, bits per second: as measured now, else as
+ * last measured, else nominal. */
+uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s);
 
 #endif

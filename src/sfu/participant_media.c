@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sfu/participant.h"
+#include "sfu/participant_alloc.h"
 #include "sfu/pub_fb.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
@@ -19,19 +20,32 @@
 /* NACKed numbers handled per feedback packet; a longer list is cut (the rest is asked again). */
 #define MAX_NACKED 64
 
-static struct okno_track *track_by_ssrc(struct okno_participant *p, uint32_t ssrc)
+/* The track and encoding of a media SSRC (rtx false) or RTX SSRC (rtx true) already known. */
+static struct okno_track *track_by_ssrc(struct okno_participant *p, uint32_t ssrc, bool rtx,
+                                        struct okno_track_enc **enc)
 {
     for (guint i = 0; i < p->tracks->len; i++) {
         struct okno_track *t = p->tracks->pdata[i];
-        if (t->ssrc == ssrc)
+        *enc = rtx ? okno_track_enc_by_rtx_ssrc(t, ssrc) : okno_track_enc_by_ssrc(t, ssrc);
+        if (*enc)
             return t;
     }
     return NULL;
 }
 
-/* A sender that announced no SSRC names the section in the mid extension of its first packets;
- * the payload type tells the media stream from its RTX. */
-static struct okno_track *learn_by_mid(struct okno_participant *p, const struct okno_rtp_pkt *rtp)
+/* t's SSRC became known: subscribers' sections waited for it, their next offers can announce it.
+ */
+static void announce(struct okno_track *t)
+{
+    for (guint s = 0; s < t->subs->len; s++) {
+        struct okno_subscription *sub = t->subs->pdata[s];
+        sub->subscriber->offer_dirty = true;
+        okno_participant_renegotiate(sub->subscriber);
+    }
+}
+
+/* The section a packet names in its mid extension, or NULL. */
+static struct okno_track *track_by_mid(struct okno_participant *p, const struct okno_rtp_pkt *rtp)
 {
     const char *mid;
     size_t n;
@@ -39,45 +53,70 @@ static struct okno_track *learn_by_mid(struct okno_participant *p, const struct 
         return NULL;
     for (guint i = 0; i < p->tracks->len; i++) {
         struct okno_track *t = p->tracks->pdata[i];
-        if (strlen(t->mid) != n || memcmp(t->mid, mid, n) != 0)
-            continue;
-        if (t->ssrc == 0 && rtp->pt == t->pt) {
-            t->ssrc = rtp->ssrc;
-            /* Subscribers' sections waited for it: their next offers can announce it. */
-            for (guint s = 0; s < t->subs->len; s++) {
-                struct okno_subscription *sub = t->subs->pdata[s];
-                sub->subscriber->offer_dirty = true;
-                okno_participant_renegotiate(sub->subscriber);
-            }
-        } else if (t->rtx_ssrc == 0 && t->rtx_pt >= 0 && rtp->pt == t->rtx_pt) {
-            t->rtx_ssrc = rtp->ssrc;
-        }
-        return t;
-    }
-    return NULL;
-}
-
-static struct okno_track *track_by_rtx_ssrc(struct okno_participant *p, uint32_t ssrc)
-{
-    for (guint i = 0; i < p->tracks->len; i++) {
-        struct okno_track *t = p->tracks->pdata[i];
-        if (t->rtx_ssrc == ssrc)
+        if (strlen(t->mid) == n && memcmp(t->mid, mid, n) == 0)
             return t;
     }
     return NULL;
 }
 
+/* A simulcast packet names its encoding in the rid extension (repaired-rid for its RTX) on the
+ * first packets of each stream; the SSRC is learned from them, later packets carry no rid. */
+static struct okno_track_enc *learn_by_rid(struct okno_track *t, const struct okno_rtp_pkt *rtp,
+                                           bool *rtx)
+{
+    const char *rid;
+    size_t n;
+    *rtx = false;
+    if (t->rid_ext && rtp->pt == t->pt && okno_rtp_ext_get_rid(rtp, t->rid_ext, &rid, &n) == 0)
+        return okno_track_enc_by_rid(t, rid, n);
+    *rtx = true;
+    if (t->rrid_ext && t->rtx_pt >= 0 && rtp->pt == t->rtx_pt &&
+        okno_rtp_ext_get_repaired_rid(rtp, t->rrid_ext, &rid, &n) == 0)
+        return okno_track_enc_by_rid(t, rid, n);
+    return NULL;
+}
+
+/* A stream not announced in the SDP: its section from the mid extension (or, without one, the
+ * simulcast track whose rid it names), its encoding from the rid extensions, or, for a track of one
+ * encoding, the payload type tells the media stream from its RTX. */
+static struct okno_track *learn(struct okno_participant *p, const struct okno_rtp_pkt *rtp,
+                                struct okno_track_enc **enc)
+{
+    struct okno_track *t = track_by_mid(p, rtp);
+    bool rtx = false;
+    *enc = NULL;
+    if (t && okno_track_simulcast(t)) {
+        *enc = learn_by_rid(t, rtp, &rtx);
+    } else if (t) {
+        if (t->enc[0].ssrc == 0 && rtp->pt == t->pt)
+            *enc = &t->enc[0];
+        else if (t->enc[0].rtx_ssrc == 0 && t->rtx_pt >= 0 && rtp->pt == t->rtx_pt)
+            *enc = &t->enc[0], rtx = true;
+    } else {
+        for (guint i = 0; i < p->tracks->len && !*enc; i++) {
+            t = p->tracks->pdata[i];
+            if (okno_track_simulcast(t))
+                *enc = learn_by_rid(t, rtp, &rtx);
+        }
+    }
+    if (!*enc)
+        return NULL;
+    if (okno_track_learn_ssrc(t, *enc, rtp->ssrc, rtx))
+        announce(t);
+    return t;
+}
+
 /* RFC 4588: the original goes back together in the participant's RTX scratch and is handled as if
  * it had come first time (it fills the gap the NACK asked about). Padding-only probes end here. */
-static void on_rtx(struct okno_participant *p, struct okno_track *t, const uint8_t *pkt, size_t len,
-                   int64_t now_us)
+static void on_rtx(struct okno_participant *p, struct okno_track *t, struct okno_track_enc *e,
+                   const uint8_t *pkt, size_t len, int64_t now_us)
 {
-    if (t->ssrc == 0)
+    if (e->ssrc == 0)
         return;
-    int n = okno_rtx_unwrap(pkt, len, p->rtx, sizeof p->rtx, t->ssrc, t->pt);
+    int n = okno_rtx_unwrap(pkt, len, p->rtx, sizeof p->rtx, e->ssrc, t->pt);
     struct okno_rtp_pkt orig;
     if (n > 0 && okno_rtp_parse(p->rtx, (size_t)n, &orig) == 0)
-        okno_track_on_rtp(t, p->rtx, (size_t)n, &orig, true, now_us);
+        okno_track_on_rtp(t, e, p->rtx, (size_t)n, &orig, true, now_us);
 }
 
 void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -90,21 +129,22 @@ void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t
      * control counts them all. */
     if (p->pub_fb)
         okno_pub_fb_on_rtp(p->pub_fb, &rtp, len, now_us);
-    struct okno_track *t = track_by_ssrc(p, rtp.ssrc);
+    struct okno_track_enc *e;
+    struct okno_track *t = track_by_ssrc(p, rtp.ssrc, false, &e);
     if (t && rtp.pt == t->pt) {
-        okno_track_on_rtp(t, pkt, len, &rtp, false, now_us);
+        okno_track_on_rtp(t, e, pkt, len, &rtp, false, now_us);
         return;
     }
     if (!t)
-        t = track_by_rtx_ssrc(p, rtp.ssrc);
+        t = track_by_ssrc(p, rtp.ssrc, true, &e);
     if (!t)
-        t = learn_by_mid(p, &rtp);
+        t = learn(p, &rtp, &e);
     if (!t)
         return; /* a stream okno did not negotiate (FEC, a simulcast layer it does not take) */
-    if (rtp.ssrc == t->ssrc && rtp.pt == t->pt)
-        okno_track_on_rtp(t, pkt, len, &rtp, false, now_us);
-    else if (rtp.ssrc == t->rtx_ssrc && t->rtx_pt >= 0 && rtp.pt == t->rtx_pt)
-        on_rtx(p, t, pkt, len, now_us);
+    if (rtp.ssrc == e->ssrc && rtp.pt == t->pt)
+        okno_track_on_rtp(t, e, pkt, len, &rtp, false, now_us);
+    else if (rtp.ssrc == e->rtx_ssrc && t->rtx_pt >= 0 && rtp.pt == t->rtx_pt)
+        on_rtx(p, t, e, pkt, len, now_us);
 }
 
 void okno__participant_on_pub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
@@ -119,9 +159,10 @@ void okno__participant_on_pub_rtcp(void *owner, uint8_t *pkt, size_t len, int64_
         struct okno_rtcp_sr sr;
         if (okno_rtcp_sr_parse(&rp, &sr) != 0)
             continue;
-        struct okno_track *t = track_by_ssrc(p, sr.ssrc);
+        struct okno_track_enc *e;
+        struct okno_track *t = track_by_ssrc(p, sr.ssrc, false, &e);
         if (t)
-            okno_track_on_sr(t, sr.ntp, now_us);
+            okno_track_on_sr(t, e, sr.ntp, now_us);
     }
 }
 
@@ -144,7 +185,7 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
     case OKNO_RTCP_FB_PLI: {
         struct okno_subscription *sub = sub_by_ssrc(p, fb.media_ssrc);
         if (sub)
-            okno_track_request_keyframe(sub->track, now_us);
+            okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub), now_us);
         break;
     }
     case OKNO_RTCP_FB_FIR: {
@@ -155,7 +196,8 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
         for (int i = 0; i < n; i++) {
             struct okno_subscription *sub = sub_by_ssrc(p, entries[i].ssrc);
             if (sub)
-                okno_track_request_keyframe(sub->track, now_us);
+                okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub),
+                                            now_us);
         }
         break;
     }

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "net/peer.h"
 #include "sfu/participant.h"
+#include "sfu/participant_alloc.h"
 #include "sfu/pub_fb.h"
 #include "sfu/room.h"
 #include "sfu/subscription.h"
@@ -49,15 +50,42 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
     return MAX(left / videos, OKNO_PUB_FB_MIN_VIDEO_BPS);
 }
 
+/* What a simulcast track needs to send: every encoding up to the highest any subscriber's
+ * allocation chose (the encoder fills lower ones first, so they go anyway), each at its cost with
+ * OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT on top; with nobody receiving it, its lowest encoding's.
+ * Layers above the highest chosen are left no room, so the
+ * publisher's encoder stops them. */
+static uint64_t simulcast_need_bps(const struct okno_track *t)
+{
+    int top = -1;
+    for (guint j = 0; j < t->subs->len; j++) {
+        const struct okno_subscription *s = t->subs->pdata[j];
+        if (!s->dt || paused(s))
+            continue;
+        /* Not yet allocated: the subscriber starts on the first encoding known. */
+        int chosen = s->alloc_on ? s->alloc.cur.spatial : 0;
+        top = MAX(top, chosen);
+    }
+    uint64_t need = 0;
+    for (int i = 0; i <= MAX(top, 0) && i < t->n_enc; i++)
+        need += okno__participant_alloc_enc_cost(t, (unsigned)i);
+    return need * (100u + OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT) / 100u;
+}
+
 uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
 {
     uint64_t max = (uint64_t)p->room->sfu->max_publisher_kbps * 1000u;
-    bool watched = false;
-    uint64_t weakest = UINT64_MAX;
+    bool watched = false, single = false;
+    uint64_t weakest = UINT64_MAX, simulcast = 0;
     for (guint i = 0; i < p->tracks->len; i++) {
         const struct okno_track *t = p->tracks->pdata[i];
         if (!t->video)
             continue;
+        if (okno_track_simulcast(t)) {
+            simulcast += simulcast_need_bps(t);
+            continue;
+        }
+        single = true;
         for (guint j = 0; j < t->subs->len; j++) {
             const struct okno_subscription *s = t->subs->pdata[j];
             if (paused(s))
@@ -68,13 +96,18 @@ uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
                 weakest = budget;
         }
     }
+    /* Simulcast alone: each subscriber takes the encoding that fits it, so the publisher sends
+     * what the encodings chosen need (unwatched: its lowest encoding), whatever the links. */
+    if (!single)
+        return simulcast > 0 ? MIN(max, simulcast + OKNO_ALLOC_AUDIO_BPS)
+                             : MIN(max, OKNO_PUB_FB_UNWATCHED_BPS);
     /* Nobody receives the video: audio and a low layer are all that needs to go up. */
     if (!watched)
-        return MIN(max, OKNO_PUB_FB_UNWATCHED_BPS);
+        return MIN(max, MAX(OKNO_PUB_FB_UNWATCHED_BPS, simulcast + OKNO_ALLOC_AUDIO_BPS));
     /* One stream serves every subscriber (okno forwards a single layer), so it must fit the
      * weakest subscriber's link, or that subscriber drowns while the others do not need more. */
     if (weakest != UINT64_MAX)
-        return MIN(max, weakest + OKNO_ALLOC_AUDIO_BPS);
+        return MIN(max, weakest + simulcast + OKNO_ALLOC_AUDIO_BPS);
     return max;
 }
 
@@ -145,8 +178,9 @@ static void send_remb(struct okno_participant *p, int64_t now_us)
     size_t n = 0;
     for (guint i = 0; i < p->tracks->len && n < G_N_ELEMENTS(ssrcs); i++) {
         const struct okno_track *t = p->tracks->pdata[i];
-        if (t->ssrc)
-            ssrcs[n++] = t->ssrc;
+        for (unsigned e = 0; e < t->n_enc && n < G_N_ELEMENTS(ssrcs); e++)
+            if (t->enc[e].ssrc)
+                ssrcs[n++] = t->enc[e].ssrc;
     }
     struct okno_rtcp_writer w;
     start_compound(p, &w);

@@ -62,8 +62,8 @@ void okno_subscription_detach(struct okno_subscription *sub)
 static void on_keyframe_needed(void *ud, uint32_t source_ssrc)
 {
     struct okno_subscription *sub = ud;
-    if (sub->track && source_ssrc == sub->track->ssrc)
-        okno_track_request_keyframe(sub->track, sub->now_us);
+    if (sub->track)
+        okno_track_request_keyframe(sub->track, source_ssrc, sub->now_us);
 }
 
 int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us)
@@ -131,10 +131,7 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
 static int cache_lookup(void *ctx, uint32_t source_ssrc, uint16_t seq,
                         struct okno_cached_packet *out)
 {
-    const struct okno_track *t = ctx;
-    if (source_ssrc != t->ssrc)
-        return OKNO_E_NOTFOUND;
-    return okno_packet_cache_get(t->cache, seq, out);
+    return okno_track_cache_get(ctx, source_ssrc, seq, out);
 }
 
 static void emit(void *ctx, const uint8_t *pkt, size_t len)

@@ -1,11 +1,19 @@
-/* One published track on the receive side: the publisher's stream as it arrives (SSRC, payload
- * type, the retransmission cache, NACK generation, receive counters for receiver reports, the last
- * sender report), the keyframe requests that go back to the publisher, and the fan-out of every
- * packet to the track's subscriptions. Runs on the room's worker; allocates only at create.
+/* One published track on the receive side: the publisher's encodings as they arrive (one, or up to
+ * OKNO_TRACK_MAX_ENC simulcast layers, each its own SSRC and RTX SSRC), and per encoding the
+ * retransmission cache, NACK generation, receive counters for receiver reports (one report with a
+ * block per encoding), the last sender report, the keyframe requests that go back to the publisher
+ * (a PLI names the encoding's SSRC) and what each VP8 temporal layer costs; then the fan-out of
+ * every packet to the track's subscriptions, whose downtracks pick the encoding they follow. Runs
+ * on the room's worker; allocates only at create (every encoding slot is made then).
  *
- * It deliberately does not rewrite anything for a subscriber (subscription.c does) and knows no
- * SDP: the participant creates it from the negotiated values. Simulcast is not handled: one SSRC
- * per track. */
+ * Encodings are in the order of the offer's a=simulcast (or its SIM group), taken as lowest first:
+ * what okno.js and Chromium's sendEncodings send. An encoding's SSRC comes from the SIM group and
+ * FID pairs when the offer has them, else is learned by participant_media.c from the rid and
+ * repaired-rid header extensions of the first packets (Chromium sends them only at the start).
+ *
+ * It deliberately does not rewrite anything for a subscriber (subscription.c does), does not
+ * choose layers (participant_alloc.c) and knows no SDP: the participant creates it from the
+ * negotiated values. */
 #ifndef OKNO_SFU_TRACK_H
 #define OKNO_SFU_TRACK_H
 
@@ -16,12 +24,12 @@
 #include "sfu/keyframe_requester.h"
 #include "sfu/layer_meter.h"
 #include "sfu/negotiate.h"
+#include "sfu/packet_cache.h"
 #include "sfu/recv_stats.h"
 #include "sfu/rtcp_scheduler.h"
 #include "wire/rtp.h"
 
 struct okno_participant;
-struct okno_packet_cache;
 struct okno_nack_generator;
 struct okno_subscription;
 
@@ -31,36 +39,56 @@ struct okno_subscription;
 
 #define OKNO_TRACK_ID_LEN  40
 #define OKNO_TRACK_MID_LEN 32
+/* Simulcast encodings taken per track; an offer with more rids has the rest ignored. */
+#define OKNO_TRACK_MAX_ENC 3
+
+/* One encoding of a track: a simulcast layer, or the whole stream without simulcast. */
+struct okno_track_enc {
+    /* owned */
+    struct okno_packet_cache *cache;
+    struct okno_nack_generator *nack; /* video only */
+    /* other */
+    char rid[OKNO_NEG_ID_LEN]; /* "" without simulcast */
+    uint32_t ssrc;             /* 0 until learned from the SDP or the first packets */
+    uint32_t rtx_ssrc;         /* 0: not known (RTX then recognised by payload type or rrid) */
+    /* receive side: receiver report blocks, keyframes asked of the publisher */
+    struct okno_recv_stats rs;
+    bool rs_ready; /* rs started on the SSRC (known at the first packet at the latest) */
+    struct okno_keyframe_requester kr;
+    /* What each VP8 temporal layer of the encoding costs, for the allocator (video only), and
+     * the highest total it was last measured at (an encoding the publisher stopped keeps its cost,
+     * for the allocator and the publisher's cap to bring it back). */
+    struct okno_layer_meter meter;
+    uint32_t last_bps;
+    uint64_t packets; /* first-time packets received (retransmissions not counted) */
+};
 
 struct okno_track {
     /* borrowed */
     struct okno_participant *owner;
-    /* owned */
-    struct okno_packet_cache *cache;
-    struct okno_nack_generator *nack; /* video only */
+    /* owned: each encoding's cache and NACK generator */
+    struct okno_track_enc enc[OKNO_TRACK_MAX_ENC];
     GPtrArray *subs; /* struct okno_subscription *, borrowed: each is its subscriber's */
     /* other */
     char id[OKNO_TRACK_ID_LEN];
     char mid[OKNO_TRACK_MID_LEN];
     bool video;
-    uint32_t ssrc;     /* 0 until learned from the SDP or the first packet of the mid */
-    uint32_t rtx_ssrc; /* 0: none announced (then RTX is recognised by its payload type) */
+    uint8_t n_enc;    /* 1 without simulcast */
+    uint8_t rid_ext;  /* the publisher's rtp-stream-id extension id; 0: none */
+    uint8_t rrid_ext; /* its repaired-rtp-stream-id extension id; 0: none */
+    uint32_t ssrc;    /* the first encoding SSRC known (a subscriber starts on it); 0: none yet */
     uint8_t pt;
     int16_t rtx_pt; /* -1: RTX not negotiated */
     uint32_t clock;
     struct okno_neg_codec codec; /* as negotiated with the publisher: subscribers get the same */
-    /* receive side: receiver reports (timed by report), keyframes asked of the publisher */
-    struct okno_recv_stats rs;
-    bool rs_ready; /* rs started on the stream's SSRC (known at the first packet at the latest) */
-    struct okno_rtcp_scheduler report;
-    struct okno_keyframe_requester kr;
-    /* What each VP8 temporal layer of the stream costs, for the allocator (video only). */
-    struct okno_layer_meter meter;
+    struct okno_rtcp_scheduler report; /* when the next receiver report is due */
 };
 
-/* Creates a track for a section of the publication; id is copied (cut at its size). The media SSRC
- * is the FID group's primary, else the first a=ssrc, else learned from the mid extension. Returns 0
- * and *out, or OKNO_E_NOMEM. */
+/* Creates a track for a section of the publication; id is copied (cut at its size). With
+ * simulcast (two or more rids, or a SIM group of two or more SSRCs) it has an encoding per rid or
+ * SIM SSRC (at most OKNO_TRACK_MAX_ENC), with the SIM SSRCs and their FID RTX when announced.
+ * Without, one encoding whose SSRC is the FID group's primary, else the first a=ssrc, else learned
+ * from the mid extension. Returns 0 and *out, or OKNO_E_NOMEM. */
 int okno_track_new(struct okno_participant *owner, const char *id, const struct okno_pub_track *neg,
                    struct okno_track **out);
 
@@ -72,23 +100,51 @@ static inline const char *okno_track_kind(const struct okno_track *t)
     return t->video ? "video" : "audio";
 }
 
-/* One RTP packet of this track from the publisher, already parsed (rtp points into pkt): stores
- * it, counts it (per temporal layer too), and forwards it to every subscription. retransmission
- * says it came as RTX (and was unwrapped). Allocates nothing. */
-void okno_track_on_rtp(struct okno_track *t, const uint8_t *pkt, size_t len,
-                       const struct okno_rtp_pkt *rtp, bool retransmission, int64_t now_us);
+static inline bool okno_track_simulcast(const struct okno_track *t)
+{
+    return t->n_enc > 1;
+}
 
-/* The publisher's sender report for this track: its NTP time becomes the LSR (and its arrival the
- * DLSR) of the next receiver report. Subscribers get okno's own sender reports (subscription.h). */
-void okno_track_on_sr(struct okno_track *t, uint64_t ntp, int64_t now_us);
+/* The encoding with this media SSRC, or NULL (0 finds nothing). */
+struct okno_track_enc *okno_track_enc_by_ssrc(struct okno_track *t, uint32_t ssrc);
 
-/* Asks the publisher for a keyframe (a subscriber starts, or its PLI or FIR): requests until the
- * next keyframe coalesce into one PLI, throttled and repeated by sfu/keyframe_requester.h. */
-void okno_track_request_keyframe(struct okno_track *t, int64_t now_us);
+/* The encoding with this RTX SSRC, or NULL (0 finds nothing). */
+struct okno_track_enc *okno_track_enc_by_rtx_ssrc(struct okno_track *t, uint32_t ssrc);
 
-/* The room's timer: due NACKs and keyframe requests to the publisher, its receiver report when the
- * track's RTCP schedule says so, and the subscriptions' sender reports (each stream keeps its own
- * randomised schedule). */
+/* The encoding whose rid is s[0..n), or NULL. */
+struct okno_track_enc *okno_track_enc_by_rid(struct okno_track *t, const char *s, size_t n);
+
+/* Records that encoding e arrives on ssrc (its media stream, or its RTX when rtx): learned from a
+ * packet's rid or repaired-rid extension (or, without simulcast, its mid and payload type). The
+ * first media SSRC known becomes t->ssrc. Returns true when t->ssrc was set by this call (the
+ * subscribers' offers can now announce the track). */
+bool okno_track_learn_ssrc(struct okno_track *t, struct okno_track_enc *e, uint32_t ssrc, bool rtx);
+
+/* One RTP packet of encoding e of this track from the publisher, already parsed (rtp points into
+ * pkt): stores it in e's cache, counts it (per temporal layer too), and forwards it to every
+ * subscription. retransmission says it came as RTX (and was unwrapped). Allocates nothing. */
+void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uint8_t *pkt,
+                       size_t len, const struct okno_rtp_pkt *rtp, bool retransmission,
+                       int64_t now_us);
+
+/* The cached original of packet seq of the encoding on ssrc (for a subscriber's NACK). Returns 0
+ * and fills *out, or OKNO_E_NOTFOUND. */
+int okno_track_cache_get(const struct okno_track *t, uint32_t ssrc, uint16_t seq,
+                         struct okno_cached_packet *out);
+
+/* The publisher's sender report for encoding e: its NTP time becomes the LSR (and its arrival the
+ * DLSR) of e's block in the next receiver report. Subscribers get okno's own sender reports. */
+void okno_track_on_sr(struct okno_track *t, struct okno_track_enc *e, uint64_t ntp, int64_t now_us);
+
+/* Asks the publisher for a keyframe of the encoding on ssrc (a subscriber starts or switches to
+ * it, or its PLI or FIR): requests until that encoding's next keyframe coalesce into one PLI
+ * naming its SSRC, throttled and repeated by sfu/keyframe_requester.h. An SSRC of no encoding
+ * asks nothing. */
+void okno_track_request_keyframe(struct okno_track *t, uint32_t ssrc, int64_t now_us);
+
+/* The room's timer: each encoding's due NACKs and keyframe requests to the publisher, the receiver
+ * report (a block per encoding) when the track's RTCP schedule says so, and the subscriptions'
+ * sender reports (each stream keeps its own randomised schedule). */
 void okno_track_tick(struct okno_track *t, int64_t now_us);
 
 #endif
