@@ -169,6 +169,12 @@ export class OknoClient extends EventTarget {
         return this._negotiatePublisher();
     }
 
+    // Asks okno to send this client at most kbps (0: no limit): simulcast videos step down to an
+    // encoding that fits (a small tile, a metered link). Resolves with okno's ack.
+    receiveLimit(kbps) {
+        return this._request({type: 'receive_limit', kbps});
+    }
+
     async leave() {
         if (this._ws && this._ws.readyState === WebSocket.OPEN)
             this._send({type: 'leave'});

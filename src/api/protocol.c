@@ -19,8 +19,8 @@ static const char *const code_names[] = {
 #undef OKNO__PROTOCOL_CODE_NAME
 };
 
-static const char *const type_names[] = {"join",      "publish", "answer",
-                                         "candidate", "leave",   "restart"};
+static const char *const type_names[] = {"join",  "publish", "answer",       "candidate",
+                                         "leave", "restart", "receive_limit"};
 
 const char *okno_protocol_code_name(enum okno_protocol_code code)
 {
@@ -233,6 +233,17 @@ static int parse_restart(json_t *root, struct okno_protocol_msg *msg,
     return rc;
 }
 
+static int parse_receive_limit(json_t *root, struct okno_protocol_msg *msg,
+                               struct okno_protocol_error *err)
+{
+    json_t *k = json_object_get(root, "kbps");
+    if (!json_is_integer(k) || json_integer_value(k) < 0 || json_integer_value(k) > 1000000)
+        return fail(err, OKNO_PROTOCOL_BAD_REQUEST,
+                    "kbps: must be an integer from 0 (no limit) to 1000000");
+    msg->kbps = (uint32_t)json_integer_value(k);
+    return 0;
+}
+
 static int parse_candidate(json_t *root, struct okno_protocol_msg *msg,
                            struct okno_protocol_error *err)
 {
@@ -321,6 +332,8 @@ int okno_protocol_parse(const char *frame, size_t len, struct okno_protocol_msg 
         return 0;
     case OKNO_PROTOCOL_RESTART:
         return parse_restart(msg->root, msg, err);
+    case OKNO_PROTOCOL_RECEIVE_LIMIT:
+        return parse_receive_limit(msg->root, msg, err);
     }
     return fail(err, OKNO_PROTOCOL_INTERNAL, "type: not handled");
 }

@@ -62,6 +62,7 @@ enum okno_protocol_type {
     OKNO_PROTOCOL_CANDIDATE,
     OKNO_PROTOCOL_LEAVE,
     OKNO_PROTOCOL_RESTART,
+    OKNO_PROTOCOL_RECEIVE_LIMIT,
 };
 
 /* The type's text ("join"); "?" outside the enum. Static storage. */
@@ -85,6 +86,7 @@ struct okno_protocol_msg {
     const char *candidate;
     const char *mid;
     int mline_index;
+    uint32_t kbps; /* receive_limit: the most the client wants to receive; 0: no limit */
     /* owned */
     json_t *root;
 };

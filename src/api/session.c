@@ -210,6 +210,9 @@ static void handle(struct session *s, const struct okno_protocol_msg *m)
     case OKNO_PROTOCOL_RESTART:
         okno_sfu_restart(sfu, s->id, req, m->pc);
         break;
+    case OKNO_PROTOCOL_RECEIVE_LIMIT:
+        okno_sfu_receive_limit(sfu, s->id, req, m->kbps);
+        break;
     case OKNO_PROTOCOL_LEAVE:
         s->state = IDLE;
         okno_sfu_leave(sfu, s->id, req);

@@ -80,7 +80,11 @@ static void log_bwe(const struct okno_participant *p)
 
 int okno_participant_bwe_estimate(const struct okno_participant *p, struct okno_bwe_estimate *out)
 {
-    return p->sub_bwe ? okno_sub_bwe_estimate(p->sub_bwe, out) : OKNO_E_NOTFOUND;
+    int rc = p->sub_bwe ? okno_sub_bwe_estimate(p->sub_bwe, out) : OKNO_E_NOTFOUND;
+    /* The client asked for no more (okno_sfu_receive_limit): what okno can send it is that. */
+    if (rc == 0 && p->receive_limit_bps && out->target_bps > p->receive_limit_bps)
+        out->target_bps = p->receive_limit_bps;
+    return rc;
 }
 
 void okno_participant_free(struct okno_participant *p)

@@ -59,6 +59,7 @@ struct okno_participant {
      * 0 while unknown. */
     int64_t rtt_us;
     int64_t alloc_due_us; /* the next layer allocation round (sfu/participant_alloc.h) */
+    uint32_t receive_limit_bps; /* the client's receive_limit (okno_sfu_receive_limit); 0: none */
     /* Send scratch: forwarding copies a packet here, rewrites it for this subscriber and protects
      * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
      */
@@ -103,9 +104,10 @@ void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscr
 /* Sends okno's next subscriber offer when the set of tracks changed and none is outstanding. */
 void okno_participant_renegotiate(struct okno_participant *p);
 
-/* The bandwidth estimate of p's subscriber connection (what okno can send it) from the bwe plugin.
- * Returns 0 and fills *out; OKNO_E_NOTFOUND without a subscriber connection, without a bwe plugin,
- * or before the first estimate. Room's worker only. */
+/* The bandwidth estimate of p's subscriber connection (what okno can send it) from the bwe plugin,
+ * its target at most the client's receive limit when it set one. Returns 0 and fills *out;
+ * OKNO_E_NOTFOUND without a subscriber connection, without a bwe plugin, or before the first
+ * estimate. Room's worker only. */
 int okno_participant_bwe_estimate(const struct okno_participant *p, struct okno_bwe_estimate *out);
 
 /* Emits an event of p's session with the fields of ev (session filled in). */

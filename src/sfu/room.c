@@ -262,6 +262,18 @@ void okno_room_restart(struct okno_room *room, uint64_t session, uint64_t req, e
         okno_participant_restart(p, req, pc);
 }
 
+void okno_room_receive_limit(struct okno_room *room, uint64_t session, uint64_t req, uint32_t kbps)
+{
+    struct okno_participant *p = joined(room, session, req);
+    if (!p)
+        return;
+    if (p->receive_limit_bps != kbps * 1000u)
+        okno_log(OKNO_LOG_INFO, "sfu", "%s: receive limit %u kbit/s%s", p->id, kbps,
+                 kbps ? "" : " (none)");
+    p->receive_limit_bps = kbps * 1000u;
+    okno__sfu_ack(room->sfu, session, req);
+}
+
 void okno__room_track_published(struct okno_room *room, struct okno_track *track)
 {
     struct okno_participant *pub = track->owner;

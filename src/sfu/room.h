@@ -48,6 +48,8 @@ void okno_room_candidate(struct okno_room *room, uint64_t session, uint64_t req,
                          enum okno_sfu_pc pc, const char *candidate, const char *mid,
                          int mline_index);
 void okno_room_restart(struct okno_room *room, uint64_t session, uint64_t req, enum okno_sfu_pc pc);
+/* The participant's receive limit (okno_sfu_receive_limit); acks req. */
+void okno_room_receive_limit(struct okno_room *room, uint64_t session, uint64_t req, uint32_t kbps);
 
 /* For participants: a track was published (or ended): route it to (or from) everyone else who
  * may receive it, and tell everyone. */

@@ -26,7 +26,16 @@ struct sfu_session {
     struct sfu_room_ref *ref;
 };
 
-enum job_op { JOB_JOIN, JOB_LEAVE, JOB_PUBLISH, JOB_ANSWER, JOB_CANDIDATE, JOB_RESTART, JOB_FREE };
+enum job_op {
+    JOB_JOIN,
+    JOB_LEAVE,
+    JOB_PUBLISH,
+    JOB_ANSWER,
+    JOB_CANDIDATE,
+    JOB_RESTART,
+    JOB_RECEIVE_LIMIT,
+    JOB_FREE
+};
 
 struct job {
     enum job_op op;
@@ -58,6 +67,9 @@ static void run_job(void *data)
         break;
     case JOB_RESTART:
         okno_room_restart(j->room, j->session, j->req, j->pc);
+        break;
+    case JOB_RECEIVE_LIMIT:
+        okno_room_receive_limit(j->room, j->session, j->req, (uint32_t)j->mline_index);
         break;
     case JOB_FREE:
         okno_room_free(j->room, j->a);
@@ -325,6 +337,16 @@ void okno_sfu_restart(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum
         return;
     struct job *j = job_new(JOB_RESTART, session, req);
     j->pc = pc;
+    post(sfu, ref, j);
+}
+
+void okno_sfu_receive_limit(struct okno_sfu *sfu, uint64_t session, uint64_t req, uint32_t kbps)
+{
+    struct sfu_room_ref *ref = room_of(sfu, session, req);
+    if (!ref)
+        return;
+    struct job *j = job_new(JOB_RECEIVE_LIMIT, session, req);
+    j->mline_index = (int)MIN(kbps, 1000000u); /* the job's integer: the limit, kbit/s */
     post(sfu, ref, j);
 }
 

@@ -129,6 +129,11 @@ void okno_sfu_candidate(struct okno_sfu *sfu, uint64_t session, uint64_t req, en
  * req. bad_request for the publisher connection (its restart is a publish offer with new
  * credentials), bad_state before the subscriber connection was offered. */
 void okno_sfu_restart(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum okno_sfu_pc pc);
+/* The client wants to receive at most kbps (0: no limit) on its subscriber connection: its
+ * bandwidth estimate is taken as at most that for layer allocation and publishers' caps, so
+ * simulcast videos it receives step down to a lower encoding (a small tile, a metered link). Acks
+ * req. */
+void okno_sfu_receive_limit(struct okno_sfu *sfu, uint64_t session, uint64_t req, uint32_t kbps);
 /* Leaves the room (also when the socket closed). Safe for a session that never joined. */
 void okno_sfu_leave(struct okno_sfu *sfu, uint64_t session, uint64_t req);
 
