@@ -14,6 +14,7 @@
 #include "sfu/participant_media.h"
 #include "sfu/negotiate.h"
 #include "sfu/participant_internal.h"
+#include "sfu/participant_pacer.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
@@ -100,6 +101,7 @@ void okno_participant_free(struct okno_participant *p)
         log_stats(p, "subscriber", p->sub_peer);
     if (p->sub_bwe)
         log_bwe(p);
+    okno__participant_pacer_close(p); /* before the peer it sends on closes */
     okno__participant_pub_fb_free(p);
     if (p->pub_peer)
         okno_peer_close(p->pub_peer, okno__sfu_peer_closed, sfu);

@@ -20,6 +20,7 @@ struct okno_room;
 struct okno_track;
 struct okno_subscription;
 struct okno_sub_bwe;
+struct okno_pacer;
 struct okno_pub_fb;
 struct okno_bwe_estimate;
 
@@ -32,7 +33,11 @@ struct okno_participant {
     char *name, *role;
     struct okno_peer *pub_peer, *sub_peer;
     struct okno_sub_bwe
-        *sub_bwe;      /* made with sub_peer: its transport-wide numbering and estimate */
+        *sub_bwe; /* made with sub_peer: its transport-wide numbering and estimate */
+    /* Made with sub_peer: every RTP packet to the subscriber leaves through it, stepped by
+     * pace_timer (armed at pace_due_us while packets wait, else -1). sfu/participant_pacer.h */
+    struct okno_pacer *pacer;
+    GSource *pace_timer;
     GPtrArray *tracks; /* struct okno_track *, published, in publication order */
     GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
     GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */
@@ -58,8 +63,9 @@ struct okno_participant {
      * publisher connection runs over the same path, so its NACKs and keyframe requests use it.
      * 0 while unknown. */
     int64_t rtt_us;
-    int64_t alloc_due_us; /* the next layer allocation round (sfu/participant_alloc.h) */
+    int64_t alloc_due_us;       /* the next layer allocation round (sfu/participant_alloc.h) */
     uint32_t receive_limit_bps; /* the client's receive_limit (okno_sfu_receive_limit); 0: none */
+    int64_t pace_due_us;        /* when pace_timer fires; -1: disarmed */
     /* Send scratch: forwarding copies a packet here, rewrites it for this subscriber and protects
      * it in place, so a packet fanned out to N subscribers is never protected twice in one buffer.
      */

@@ -11,6 +11,7 @@
 #include "sfu/participant_internal.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
+#include "sfu/participant_pacer.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/sub_offer.h"
 #include "sfu/subscription.h"
@@ -116,6 +117,7 @@ void okno_participant_renegotiate(struct okno_participant *p)
             .room = p->room->name, .participant = p->id, .direction = "subscriber"};
         p->sub_bwe = okno_sub_bwe_new(p->id);
         okno_sub_bwe_attach(p->sub_bwe, sfu->bwe, sfu->bwe_state, &t, g_get_monotonic_time());
+        okno__participant_pacer_open(p);
     }
     if (p->sub_restart) {
         p->sub_restart = false;

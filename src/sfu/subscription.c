@@ -12,6 +12,7 @@
 #include "sfu/downtrack.h"
 #include "sfu/packet_cache.h"
 #include "sfu/participant.h"
+#include "sfu/participant_pacer.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/track.h"
 #include "wire/rtcp.h"
@@ -53,6 +54,7 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
 
 void okno_subscription_detach(struct okno_subscription *sub)
 {
+    okno__participant_pacer_forget(sub->subscriber, sub);
     okno_downtrack_destroy(sub->dt);
     sub->dt = NULL;
     sub->track = NULL;
@@ -116,16 +118,11 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
         okno_downtrack_set_target(sub->dt, sub->track->ssrc, 3, now_us);
     }
     int n = okno_downtrack_forward(sub->dt, rtp, pkt, len, now_us, p->tx, OKNO_MTU);
-    struct okno_rtp_pkt out;
-    if (n <= 0 || okno_rtp_parse(p->tx, (size_t)n, &out) != 0)
+    if (n <= 0)
         return;
-    /* Read before protection encrypts the payload in place. */
-    uint32_t ts = out.ts;
-    uint32_t payload_len = (uint32_t)out.payload_len;
-    if (p->sub_bwe)
-        okno_sub_bwe_on_send(p->sub_bwe, p->tx, (size_t)n, now_us, false);
-    if (okno_peer_send_rtp(peer, p->tx, (size_t)n, sizeof p->tx) == 0)
-        okno_send_stats_on_packet(&sub->stats, ts, payload_len, now_us);
+    /* Numbered, counted for sender reports, protected and sent when the pacer lets it go. */
+    okno__participant_pace(p, sub, sub->video ? OKNO_PACER_VIDEO : OKNO_PACER_AUDIO, p->tx,
+                           (size_t)n, now_us);
 }
 
 static int cache_lookup(void *ctx, uint32_t source_ssrc, uint16_t seq,
@@ -138,13 +135,10 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
 {
     struct okno_subscription *sub = ctx;
     struct okno_peer *peer = ready_peer(sub);
-    struct okno_participant *p = sub->subscriber;
-    if (!peer || len > OKNO_MTU)
+    if (!peer)
         return;
-    memcpy(p->tx, pkt, len);
-    if (p->sub_bwe)
-        okno_sub_bwe_on_send(p->sub_bwe, p->tx, len, sub->now_us, false);
-    okno_peer_send_rtp(peer, p->tx, len, sizeof p->tx);
+    /* Ahead of video, behind audio: sfu/pacer.h. */
+    okno__participant_pace(sub->subscriber, sub, OKNO_PACER_RTX, pkt, len, sub->now_us);
 }
 
 void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *seqs, size_t n,
