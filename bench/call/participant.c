@@ -198,6 +198,7 @@ static void on_publishing(void *owner)
         .video_mid = both ? "1" : "0",
         .ext_mid = OKNO_CLIENT_EXT_MID,
         .ext_rid = c->session.simulcast ? OKNO_CLIENT_EXT_RID : -1,
+        .ext_repaired_rid = c->session.simulcast ? OKNO_CLIENT_EXT_RRID : -1,
         .ext_abs_send_time = OKNO_CLIENT_EXT_ABS_SEND_TIME,
         .ext_twcc = OKNO_CLIENT_EXT_TWCC,
         .send_rtp = send_rtp,

@@ -64,6 +64,11 @@ int okno__sender_setup_video(struct okno_sender *s, int64_t now_us)
                                     .temporal_layers = c->temporal_layers,
                                     .start_kbps = video_kbps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100,
                                     .one_at_a_time = s->scaling};
+    /* Three simulcast encodings are capped as web/okno.js publishes them (q /4 150, h /2 500,
+     * f 1500 kbit/s maxBitrate), so the server sees what a browser of the app would send. */
+    static const unsigned app_max_kbps[OKNO_VP8_MAX_ENCODINGS] = {150, 500, 1500};
+    if (!s->scaling && c->encodings == OKNO_VP8_MAX_ENCODINGS)
+        memcpy(ec.max_kbps, app_max_kbps, sizeof ec.max_kbps);
     rc = okno_vp8enc_create(&ec, &s->enc);
     if (rc < 0)
         return rc;

@@ -120,7 +120,15 @@ int okno_vp8enc_create(const struct okno_vp8enc_config *cfg, struct okno_vp8enc 
     for (unsigned i = 0; i < cfg->encodings; i++) {
         struct encoding *x = &e->enc[i];
         x->factor = lowest >> i;
-        e->rates[i] = okno_vp8_rates_for(cfg->width / x->factor, cfg->height / x->factor);
+        struct okno_vp8_rates *r = &e->rates[i];
+        *r = okno_vp8_rates_for(cfg->width / x->factor, cfg->height / x->factor);
+        /* libwebrtc: an encoding's maxBitrate replaces the table's maximum and bounds its target
+         * and minimum */
+        if (cfg->max_kbps[i]) {
+            r->max_kbps = cfg->max_kbps[i];
+            r->target_kbps = r->target_kbps < r->max_kbps ? r->target_kbps : r->max_kbps;
+            r->min_kbps = r->min_kbps < r->target_kbps ? r->min_kbps : r->target_kbps;
+        }
     }
     unsigned kbps[OKNO_VP8_MAX_ENCODINGS] = {0};
     e->selected = cfg->encodings - 1;

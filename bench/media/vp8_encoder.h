@@ -28,6 +28,10 @@ struct okno_vp8enc_config {
      * not simulcast. Exactly one encodes at a time (the top one until okno_vp8enc_select) and
      * gets the whole bitrate; TL0PICIDX carries on across a switch. */
     bool one_at_a_time;
+    /* Each encoding's maximum (kbit/s, lowest first; 0: the table's), as a browser's
+     * RTCRtpEncodingParameters.maxBitrate caps it: its target is then at most this too, and what
+     * the top encoding can take beyond its target grows or shrinks with it. */
+    unsigned max_kbps[OKNO_VP8_MAX_ENCODINGS];
 };
 
 /* One encoded frame of one encoding. */
