@@ -3,11 +3,10 @@
  * packets and parses the receiver's feedback; this plugin turns those observations into the rate
  * okno should send at, within [plugin.bwe] min_kbps..max_kbps, starting at start_kbps.
  *
- * The estimator reads transport-cc feedback in its wire form (src/wire/twcc.h, the pure format
- * library it is built on), so the statuses the host hands over are written back into one feedback
- * packet and parsed again: exact, since the host's arrival times are the packet's own 250 us steps
- * from its 64 ms reference, and cheap at ten feedbacks a second. That buffer and its entries are
- * the estimator's, allocated at create.
+ * The host has already parsed the transport-cc feedback: its statuses go to the estimator as they
+ * are (okno_gcc_on_feedback_entries), one host part as one feedback, the same update the library
+ * makes from the wire packet. The copy into the library's entry type is the estimator's buffer,
+ * allocated at create.
  *
  * Its state is written once in init and only read afterwards, which is what makes create safe to
  * call from several media workers at once. It logs only from init (the host's log is for the main
@@ -20,13 +19,10 @@
 #include "okno/bwe.h"
 #include "okno/plugin.h"
 #include "gcc.h"
-#include "wire/twcc.h"
 
-/* Statuses re-encoded per feedback packet; the host hands over at most a few hundred at a time. */
+/* Statuses handed to the library per call; the host hands over at most a few hundred at a time,
+ * a longer part is given in consecutive calls. */
 #define CHUNK 1024
-/* Headers, the chunks (a two-bit vector per 7 statuses at worst) and two-byte deltas, padded. */
-#define REENCODE_CAP                                                                               \
-    (OKNO_TWCC_HEADER_LEN + OKNO_TWCC_FCI_FIXED_LEN + (CHUNK / 7 + 1) * 2 + CHUNK * 2 + 4)
 
 struct bwe_state {
     const struct okno_host_api *api;
@@ -36,8 +32,7 @@ struct bwe_state {
 struct bwe_est {
     struct okno_gcc *gcc;
     uint64_t refused; /* feedback the estimator returned an error for */
-    struct okno_twcc_entry entries[CHUNK];
-    uint8_t packet[REENCODE_CAP];
+    struct okno_gcc_fb_entry entries[CHUNK];
 };
 
 static const char *const known_keys[] = {"min_kbps", "start_kbps", "max_kbps", NULL};
@@ -110,49 +105,22 @@ static void est_on_packet_sent(void *est, const struct okno_bwe_sent *pkt)
     okno_gcc_on_packet_sent(e->gcc, pkt->seq, pkt->bytes, pkt->send_us, pkt->probe);
 }
 
-/* Writes entries[0..n) as feedback packets and hands each to the estimator. */
-static void feed(struct bwe_est *e, const struct okno_bwe_feedback *fb, size_t n, int64_t now_us)
-{
-    const struct okno_twcc_build_opts opts = {
-        .sender_ssrc = fb->sender_ssrc, .media_ssrc = 0, .fb_count = fb->fb_count};
-    size_t done = 0;
-    while (done < n) {
-        size_t used = 0;
-        int len =
-            okno_twcc_build(&opts, e->entries + done, n - done, e->packet, sizeof e->packet, &used);
-        struct okno_twcc_fb parsed;
-        if (len < 0 || used == 0 || okno_twcc_parse(e->packet, (size_t)len, &parsed) < 0) {
-            e->refused++;
-            return;
-        }
-        if (okno_gcc_on_feedback(e->gcc, &parsed, now_us) < 0)
-            e->refused++;
-        done += used;
-    }
-}
-
 static void est_on_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t now_us)
 {
     struct bwe_est *e = est;
-    size_t n = 0;
-    for (size_t i = 0; i < fb->n; i++) {
-        const struct okno_bwe_fb_entry *in = &fb->entries[i];
-        /* The wire form needs consecutive numbers: a gap (never from the host) starts a packet. */
-        if (n > 0 && (uint16_t)(e->entries[n - 1].seq + 1) != in->seq) {
-            feed(e, fb, n, now_us);
-            n = 0;
+    if (!fb->entries)
+        return;
+    for (size_t done = 0; done < fb->n;) {
+        size_t n = fb->n - done < CHUNK ? fb->n - done : CHUNK;
+        for (size_t i = 0; i < n; i++) {
+            const struct okno_bwe_fb_entry *in = &fb->entries[done + i];
+            e->entries[i] = (struct okno_gcc_fb_entry){
+                .seq = in->seq, .received = in->received, .arrival_us = in->arrival_us};
         }
-        e->entries[n++] = (struct okno_twcc_entry){.seq = in->seq,
-                                                   .status = in->received ? OKNO_TWCC_SMALL_DELTA
-                                                                          : OKNO_TWCC_NOT_RECEIVED,
-                                                   .arrival_us = in->received ? in->arrival_us : 0};
-        if (n == CHUNK) {
-            feed(e, fb, n, now_us);
-            n = 0;
-        }
+        if (okno_gcc_on_feedback_entries(e->gcc, e->entries, n, now_us) < 0)
+            e->refused++;
+        done += n;
     }
-    if (n > 0)
-        feed(e, fb, n, now_us);
 }
 
 static void est_on_remb(void *est, uint64_t bps, int64_t now_us)

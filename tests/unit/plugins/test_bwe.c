@@ -1,9 +1,9 @@
 /* The bwe plugin (plugins/bwe/bwe.c), loaded by the real plugin host from the build's
  * plugins/.libs/: its [plugin.bwe] settings and their errors, and its estimators driven through the
  * ABI (include/okno/bwe.h) side by side with the GCC library called directly on the same wire
- * feedback. The plugin hands the library the statuses the host parsed, written back into feedback
- * packets; the two must agree exactly at every step, over a simulated call on a bottleneck link
- * that first has room and then shrinks. */
+ * feedback. The plugin hands the library the statuses the host parsed as they are
+ * (okno_gcc_on_feedback_entries); the two must agree exactly at every step, over a simulated call
+ * on a bottleneck link that first has room and then shrinks. */
 #include "testutil.h"
 
 #include <glib.h>
