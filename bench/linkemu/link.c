@@ -173,6 +173,7 @@ static void head_done(struct okno_link *l, int64_t finish_us)
     l->st.qdelay_sum_us += q;
     if (q > l->st.qdelay_max_us)
         l->st.qdelay_max_us = q;
+    okno_qdelay_add(&l->st.qdelay_hist, q);
 
     int64_t d = finish_us + l->p.delay_us + jitter_sample(l);
     if (d < finish_us)

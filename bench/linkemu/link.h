@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "linkemu/qdelay.h"
+
 #define OKNO_LINK_MAX_CAPACITY_BPS 10000000000ULL /* 10 Gbit/s */
 #define OKNO_LINK_MAX_DELAY_US     10000000LL     /* 10 s, delay and jitter each */
 #define OKNO_LINK_MAX_QUEUE_US     60000000LL     /* 60 s */
@@ -79,6 +81,7 @@ struct okno_link_stats {
     /* queue delay: arrival to the end of serialization, of packets that left the queue */
     uint64_t qdelay_count;
     int64_t qdelay_sum_us, qdelay_max_us;
+    struct okno_qdelay_hist qdelay_hist; /* the same delays, for percentiles */
     /* now */
     size_t queued_packets; /* waiting or being serialized */
     uint64_t queued_bytes;
