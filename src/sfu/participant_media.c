@@ -88,7 +88,7 @@ static struct okno_track *learn(struct okno_participant *p, const struct okno_rt
     if (t && okno_track_simulcast(t)) {
         *enc = learn_by_rid(t, rtp, &rtx);
     } else if (t) {
-        if (t->enc[0].ssrc == 0 && rtp->pt == t->pt)
+        if (t->enc[0].ssrc == 0 && okno_track_media_pt(t, rtp->pt))
             *enc = &t->enc[0];
         else if (t->enc[0].rtx_ssrc == 0 && t->rtx_pt >= 0 && rtp->pt == t->rtx_pt)
             *enc = &t->enc[0], rtx = true;
@@ -131,7 +131,7 @@ void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t
         okno_pub_fb_on_rtp(p->pub_fb, &rtp, len, now_us);
     struct okno_track_enc *e;
     struct okno_track *t = track_by_ssrc(p, rtp.ssrc, false, &e);
-    if (t && rtp.pt == t->pt) {
+    if (t && okno_track_media_pt(t, rtp.pt)) {
         okno_track_on_rtp(t, e, pkt, len, &rtp, false, now_us);
         return;
     }
@@ -141,7 +141,7 @@ void okno__participant_on_pub_rtp(void *owner, uint8_t *pkt, size_t len, int64_t
         t = learn(p, &rtp, &e);
     if (!t)
         return; /* a stream okno did not negotiate (FEC, a simulcast layer it does not take) */
-    if (rtp.ssrc == e->ssrc && rtp.pt == t->pt)
+    if (rtp.ssrc == e->ssrc && okno_track_media_pt(t, rtp.pt))
         okno_track_on_rtp(t, e, pkt, len, &rtp, false, now_us);
     else if (rtp.ssrc == e->rtx_ssrc && t->rtx_pt >= 0 && rtp.pt == t->rtx_pt)
         on_rtx(p, t, e, pkt, len, now_us);

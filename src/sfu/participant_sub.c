@@ -73,6 +73,7 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
                 sub->track && sub->track->ssrc ? OKNO_SUB_SLOT_TRACK : OKNO_SUB_SLOT_INACTIVE;
             sub->offered.ssrc = sub->ssrc;
             sub->offered.rtx_pt = sub->rtx_pt;
+            sub->offered.red_pt = sub->red_pt;
             memcpy(sub->offered.track_id, sub->track_id, sizeof sub->track_id);
             memcpy(sub->offered.publisher, sub->publisher, sizeof sub->publisher);
         }
@@ -85,7 +86,7 @@ static struct okno_sub_slot *make_slots(struct okno_participant *p, bool snapsho
         sl->track.codec = sub->codec;
         sl->track.rtx_pt = sub->offered.rtx_pt;
         sl->track.rtx_ssrc = sub->offered.rtx_pt >= 0 ? sub->rtx_ssrc : 0;
-        sl->track.red_pt = -1;
+        sl->track.red_pt = sub->offered.red_pt;
         sl->track.ssrc = sub->offered.ssrc;
         sl->track.cname = sub->offered.publisher;
         sl->track.fb = sub->video ? OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR : 0;
@@ -196,6 +197,7 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         sub->answered = same && m->accepted &&
                         (m->dir == OKNO_SDP_DIR_RECVONLY || m->dir == OKNO_SDP_DIR_SENDRECV);
         sub->rtx_ok = sub->answered && m->rtx && sub->offered.rtx_pt >= 0;
+        sub->red_ok = sub->answered && m->red && sub->offered.red_pt >= 0;
         if (sub->answered)
             okno_subscription_start(sub, sub->rtx_ok, g_get_monotonic_time());
         if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)

@@ -4,6 +4,7 @@
  * is made when the client accepts the section. */
 #include "sfu/subscription.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -36,6 +37,35 @@ static uint32_t new_ssrc(uint32_t other)
     return s;
 }
 
+/* The RED payload type offered to subscribers of an audio track: the publisher's, else Chromium's
+ * 63, else the highest dynamic one the section does not use. */
+static int16_t red_pt_for(const struct okno_track *t)
+{
+    if (t->red_pt >= 0)
+        return t->red_pt;
+    if (t->pt != 63 && t->rtx_pt != 63)
+        return 63;
+    for (int pt = 127; pt >= 96; pt--)
+        if (pt != t->pt && pt != t->rtx_pt)
+            return (int16_t)pt;
+    return -1;
+}
+
+/* What RED did for the subscription, when it did anything. */
+static void log_red(const struct okno_subscription *sub)
+{
+    const struct okno_red_adapter_stats *s = &sub->red.stats;
+    if (sub->video || !sub->dt ||
+        !(s->red_forwarded | s->red_stripped | s->red_added | s->malformed))
+        return;
+    okno_log(OKNO_LOG_INFO, "sfu",
+             "%s: %s red: %" PRIu64 " forwarded, %" PRIu64 " stripped, %" PRIu64
+             " added, %" PRIu64 " blocks recovered, %" PRIu64 " late dropped, %" PRIu64
+             " malformed",
+             sub->subscriber->id, sub->track_id, s->red_forwarded, s->red_stripped, s->red_added,
+             s->blocks_recovered, s->late_dropped, s->malformed);
+}
+
 void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *track)
 {
     okno_subscription_detach(sub);
@@ -44,6 +74,8 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
     sub->codec = track->codec;
     sub->rtx_pt = track->rtx_pt;
     sub->rtx_ok = false;
+    sub->red_pt = track->video ? -1 : red_pt_for(track);
+    sub->red_ok = false;
     sub->alloc_on = false;
     /* New SSRCs for every track put on the section: a client never sees one SSRC change tracks. */
     sub->ssrc = new_ssrc(0);
@@ -55,6 +87,7 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
 void okno_subscription_detach(struct okno_subscription *sub)
 {
     okno__participant_pacer_forget(sub->subscriber, sub);
+    log_red(sub);
     okno_downtrack_destroy(sub->dt);
     sub->dt = NULL;
     sub->track = NULL;
@@ -99,14 +132,27 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
     okno_rtcp_scheduler_init(&sub->report,
                              sub->video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US,
                              0, sub->ssrc, now_us);
+    if (!sub->video) {
+        const struct okno_red_adapter_params rp = {
+            .opus_pt = sub->codec.pt,
+            .red_in = sub->track->red_pt,
+            .red_out = (int16_t)(sub->red_ok ? sub->red_pt : -1)};
+        if (okno_red_adapter_init(&sub->red, &rp) != 0) {
+            /* Payload types checked at negotiation: RED in and out then goes unused. */
+            const struct okno_red_adapter_params plain = {
+                .opus_pt = sub->codec.pt, .red_in = -1, .red_out = -1};
+            okno_red_adapter_init(&sub->red, &plain);
+        }
+    }
     sub->now_us = now_us;
     sub->targeted = false;
     sub->alloc_on = false;
     return 0;
 }
 
-void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
-                            const uint8_t *pkt, size_t len, int64_t now_us)
+/* One packet through the downtrack, sent with payload type pt (-1: the codec's, as written). */
+static void forward_one(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                        const uint8_t *pkt, size_t len, int pt, int64_t now_us)
 {
     struct okno_peer *peer = ready_peer(sub);
     if (!peer)
@@ -118,11 +164,29 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
         okno_downtrack_set_target(sub->dt, sub->track->ssrc, 3, now_us);
     }
     int n = okno_downtrack_forward(sub->dt, rtp, pkt, len, now_us, p->tx, OKNO_MTU);
+    if (n > 0 && pt >= 0)
+        okno_rtp_set_pt(p->tx, (size_t)n, (uint8_t)pt);
     if (n <= 0)
         return;
     /* Numbered, counted for sender reports, protected and sent when the pacer lets it go. */
     okno__participant_pace(p, sub, sub->video ? OKNO_PACER_VIDEO : OKNO_PACER_AUDIO, p->tx,
                            (size_t)n, now_us);
+}
+
+void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                            const uint8_t *pkt, size_t len, int64_t now_us)
+{
+    if (sub->video) {
+        forward_one(sub, rtp, pkt, len, -1, now_us);
+        return;
+    }
+    if (!ready_peer(sub))
+        return;
+    /* Audio: RED forwarded, stripped (lost packets recovered from its blocks first) or added. */
+    struct okno_red_adapter_pkt out[OKNO_RED_ADAPTER_MAX_OUT];
+    int n = okno_red_adapter_process(&sub->red, rtp, out);
+    for (int i = 0; i < n; i++)
+        forward_one(sub, &out[i].rtp, out[i].pkt, out[i].len, out[i].pt, now_us);
 }
 
 static int cache_lookup(void *ctx, uint32_t source_ssrc, uint16_t seq,
@@ -156,6 +220,8 @@ int64_t okno_subscription_on_report(struct okno_subscription *sub,
     if (!sub->dt || okno_send_stats_on_report_block(&sub->stats, b, now_us) != 0)
         return -1;
     okno_downtrack_set_rtt(sub->dt, sub->stats.srtt_us);
+    if (!sub->video)
+        okno_red_adapter_on_loss(&sub->red, b->fraction_lost);
     return sub->stats.srtt_us;
 }
 

@@ -22,6 +22,7 @@
 
 #include "sfu/allocator.h"
 #include "sfu/negotiate.h"
+#include "sfu/red_adapter.h"
 #include "sfu/rtcp_scheduler.h"
 #include "sfu/send_stats.h"
 #include "sfu/sub_offer.h"
@@ -59,11 +60,19 @@ struct okno_subscription {
     uint32_t rtx_ssrc; /* okno's, new with ssrc */
     int16_t rtx_pt;    /* -1: none offered */
     bool rtx_ok;
+    /* RFC 2198 RED to this subscriber (audio): offered with the publisher's RED payload type, or
+     * one okno picks when the publisher sends none (okno then adds redundancy itself on a lossy
+     * leg); red_ok once the client's answer keeps it. red decides per packet (forward, strip,
+     * recover, add) and counts. */
+    int16_t red_pt; /* -1: none offered (video) */
+    bool red_ok;
+    struct okno_red_adapter red;
     /* The section as the outstanding (or last) offer described it, to check the answer against. */
     struct {
         enum okno_sub_slot_state state;
         uint32_t ssrc;
         int16_t rtx_pt;
+        int16_t red_pt;
         char track_id[40], publisher[16];
     } offered;
 };
@@ -76,11 +85,11 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
  * turns inactive at the next offer. Invalidates nothing else. */
 void okno_subscription_detach(struct okno_subscription *sub);
 
-/* The client's answer accepted the section (rtx: with RTX): creates the downtrack (the only
- * allocation of the subscription's media path). It is aimed at the track's stream (video then asks
- * the track for a keyframe) at the first packet once the subscriber connection is up, so the
- * keyframe is not spent before the client can receive it. Returns 0 or OKNO_E_NOMEM (the section
- * then sends nothing). */
+/* The client's answer accepted the section (rtx: with RTX; RED as sub->red_ok says): creates the
+ * downtrack (the only allocation of the subscription's media path). It is aimed at the track's
+ * stream (video then asks the track for a keyframe) at the first packet once the subscriber
+ * connection is up, so the keyframe is not spent before the client can receive it. Returns 0 or
+ * OKNO_E_NOMEM (the section then sends nothing). */
 int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us);
 
 /* One packet of the track, parsed into *rtp (pointing into pkt[0..len), not modified): rewritten

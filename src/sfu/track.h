@@ -79,6 +79,10 @@ struct okno_track {
     uint32_t ssrc;    /* the first encoding SSRC known (a subscriber starts on it); 0: none yet */
     uint8_t pt;
     int16_t rtx_pt; /* -1: RTX not negotiated */
+    /* RFC 2198 RED around the codec (audio); -1: not negotiated. RED packets are the stream's own
+     * (same SSRC and numbering), stored and fanned out as they came: each subscription decides
+     * (sfu/red_adapter.h). */
+    int16_t red_pt;
     uint32_t clock;
     struct okno_neg_codec codec; /* as negotiated with the publisher: subscribers get the same */
     struct okno_rtcp_scheduler report; /* when the next receiver report is due */
@@ -98,6 +102,12 @@ void okno_track_free(struct okno_track *t);
 static inline const char *okno_track_kind(const struct okno_track *t)
 {
     return t->video ? "video" : "audio";
+}
+
+/* Whether a packet of payload type pt on the track's SSRC is its media: the codec, or RED. */
+static inline bool okno_track_media_pt(const struct okno_track *t, uint8_t pt)
+{
+    return pt == t->pt || (t->red_pt >= 0 && pt == t->red_pt);
 }
 
 static inline bool okno_track_simulcast(const struct okno_track *t)
