@@ -1,19 +1,13 @@
-/* Layer allocation through an in-process SFU, with okno's own peers as clients on loopback (the
- * harness of test_sfu_media.c): A publishes VP8 with three temporal layers (L1T3, 30 frames a
- * second) and answers okno's PLIs with a keyframe; B receives it, and its estimate is the REMB it
- * sends (a bwe estimator of the test's). As B's REMB falls, okno first drops A's top temporal
- * layer, then pauses the video, telling B each step with a quality event and its reason; when
- * the REMB climbs back, the video resumes after the hold time at a keyframe asked of A, with
- * every temporal layer. B's sequence numbers stay continuous throughout. Every wait has a
- * deadline. */
-#include "testutil.h"
+/* Layer allocation through an in-process SFU, with okno's own peers as clients on loopback
+ * (sfu_harness.h): A publishes VP8 with three temporal layers (L1T3, 30 frames a second) and
+ * answers okno's PLIs with a keyframe; B receives it, and its estimate is the REMB it sends (a bwe
+ * estimator of the test's). As B's REMB falls, okno first drops A's top temporal layer, then pauses
+ * the video, telling B each step with a quality event and its reason; when the REMB climbs back,
+ * the video resumes after the hold time at a keyframe asked of A, with every temporal layer. B's
+ * sequence numbers stay continuous throughout. Every wait has a deadline. */
+#include "sfu_harness.h"
 
-#include <glib.h>
-
-#include "core/config.h"
 #include "core/log.h"
-#include "core/worker.h"
-#include "net/peer.h"
 #include "okno/bwe.h"
 #include "okno/err.h"
 #include "sfu/allocator.h"
@@ -124,9 +118,7 @@ struct rx {
 };
 
 struct client {
-    struct okno_peer *peer;
-    GPtrArray *cands;
-    bool gathered, connected;
+    struct sfuh_client h; /* first: the harness's hooks cast back */
     struct rx rx[MAX_RX];
     int n_rx;
     int n_pli;         /* PLIs received (publishers) */
@@ -141,30 +133,15 @@ struct quality {
     char track[40], publisher[16];
 };
 
-static struct okno_workers *workers;
-static struct okno_config *cfg;
-static struct okno_sfu *sfu;
-static struct okno_cert *cert;
-static char *last_sdp[4];    /* okno's latest subscriber offer per session */
-static char *last_answer[4]; /* okno's latest publisher answer per session */
-static bool leaving;
 static struct quality events[MAX_EV];
 static int n_events;
-static int n_closed, n_expected_closed;
 static uint64_t receiver; /* B's session */
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
-    (void)ud;
     if (ev->session > 3)
         return;
-    if (ev->type == OKNO_SFU_EV_OFFER) {
-        g_free(last_sdp[ev->session]);
-        last_sdp[ev->session] = g_strdup(ev->sdp);
-    } else if (ev->type == OKNO_SFU_EV_ANSWER) {
-        g_free(last_answer[ev->session]);
-        last_answer[ev->session] = g_strdup(ev->sdp);
-    } else if (ev->type == OKNO_SFU_EV_QUALITY) {
+    if (ev->type == OKNO_SFU_EV_QUALITY) {
         assert_int_equal(ev->session, receiver); /* only B receives video */
         if (n_events < MAX_EV) {
             struct quality *q = &events[n_events++];
@@ -175,36 +152,14 @@ static void on_event(void *ud, const struct okno_sfu_event *ev)
             g_strlcpy(q->track, ev->track, sizeof q->track);
             g_strlcpy(q->publisher, ev->participant, sizeof q->publisher);
         }
-    } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !leaving)) {
-        fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
-                 ev->code ? ev->code : "closed", ev->message);
+    } else {
+        sfuh_on_event(ud, ev);
     }
 }
 
-static void on_cand(void *owner, const char *c)
+static void on_rtp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    g_ptr_array_add(((struct client *)owner)->cands, g_strdup(c));
-}
-
-static void on_done(void *owner)
-{
-    ((struct client *)owner)->gathered = true;
-}
-
-static void on_connected(void *owner)
-{
-    ((struct client *)owner)->connected = true;
-}
-
-static void on_failed(void *owner, int err, const char *reason)
-{
-    (void)owner;
-    fail_msg("client transport failed: %s (%d)", reason, err);
-}
-
-static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    struct client *c = owner;
+    struct client *c = (struct client *)h;
     struct okno_rtp_pkt rtp;
     struct okno_vp8_packet vp8;
     if (c->n_rx >= MAX_RX || okno_rtp_parse(pkt, len, &rtp) != 0 ||
@@ -215,9 +170,9 @@ static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 }
 
 /* Counts the PLIs in a compound packet and keeps the REMB. */
-static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct client *c = owner;
+    struct client *c = (struct client *)h;
     (void)now_us;
     struct okno_rtcp_iter it;
     struct okno_rtcp_pkt rp;
@@ -235,128 +190,19 @@ static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     }
 }
 
-static const struct okno_peer_listener listener = {
-    .on_local_candidate = on_cand,
-    .on_local_candidates_done = on_done,
-    .on_connected = on_connected,
-    .on_failed = on_failed,
-    .on_rtp = on_rtp,
-    .on_rtcp = on_rtcp,
-};
-
-static bool run_until(bool (*cond)(void *), void *arg)
-{
-    int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!cond(arg) && g_get_monotonic_time() < deadline) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(500);
-    }
-    return cond(arg);
-}
-
-static bool is_true(void *arg)
-{
-    return *(bool *)arg;
-}
-
-static bool has_sdp(void *arg)
-{
-    return last_sdp[GPOINTER_TO_INT(arg)] != NULL;
-}
-
-static bool has_answer(void *arg)
-{
-    return last_answer[GPOINTER_TO_INT(arg)] != NULL;
-}
+static const struct sfuh_hooks hooks = {.on_rtp = on_rtp, .on_rtcp = on_rtcp};
 
 static void open_client(struct client *c, bool controlling)
 {
     memset(c, 0, sizeof *c);
-    c->cands = g_ptr_array_new_with_free_func(g_free);
-    struct okno_ice_config ice;
-    okno_ice_config_init(&ice);
-    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
-    ice.tcp = OKNO_ICE_TCP_OFF;
-    ice.controlling = controlling;
-    struct okno_peer_config pc = {.ice = &ice, .cert = cert};
-    assert_int_equal(okno_peer_create(g_main_context_default(), &pc, &listener, c, &c->peer), 0);
-    assert_int_equal(okno_peer_gather(c->peer), 0);
-    assert_true(run_until(is_true, &c->gathered));
-}
-
-static void append_transport(GString *s, struct client *c, const char *setup)
-{
-    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    okno_peer_local_credentials(c->peer, ufrag, pwd);
-    g_string_append_printf(s,
-                           "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n",
-                           ufrag, pwd, okno_cert_fingerprint_sdp(cert), setup);
-    for (guint i = 0; i < c->cands->len; i++)
-        g_string_append_printf(s, "a=%s\r\n", (char *)c->cands->pdata[i]);
-    g_string_append(s, "a=end-of-candidates\r\n");
-}
-
-static void take_remote(struct client *c, const char *sdp, enum okno_dtls_role role)
-{
-    char **lines = g_strsplit(sdp, "\r\n", -1);
-    const char *ufrag = NULL, *pwd = NULL, *fp = NULL;
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=ice-ufrag:") && !ufrag)
-            ufrag = *l + 12;
-        else if (g_str_has_prefix(*l, "a=ice-pwd:") && !pwd)
-            pwd = *l + 10;
-        else if (g_str_has_prefix(*l, "a=fingerprint:") && !fp)
-            fp = *l + 14;
-    }
-    assert_non_null(ufrag);
-    assert_non_null(pwd);
-    assert_non_null(fp);
-    struct okno_fingerprint f;
-    assert_int_equal(okno_cert_fingerprint_parse(fp, &f), 0);
-    assert_int_equal(okno_peer_set_remote(c->peer, ufrag, pwd, &f, role), 0);
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=candidate:"))
-            okno_peer_add_remote_candidate(c->peer, *l + 2);
-    }
-    g_strfreev(lines);
-}
-
-/* The answer to okno's subscriber offer, receiving every section. */
-static char *answer_offer(struct client *c, const char *offer)
-{
-    GString *s = g_string_new(NULL);
-    char **lines = g_strsplit(offer, "\r\n", -1);
-    for (char **l = lines; *l; l++) {
-        if (!**l || g_str_has_prefix(*l, "a=ice-") || g_str_has_prefix(*l, "a=fingerprint:") ||
-            g_str_has_prefix(*l, "a=setup:") || g_str_has_prefix(*l, "a=candidate:") ||
-            g_str_has_prefix(*l, "a=end-of-candidates") || g_str_has_prefix(*l, "a=ssrc") ||
-            g_str_has_prefix(*l, "a=msid:"))
-            continue;
-        if (strcmp(*l, "a=sendonly") == 0) {
-            g_string_append(s, "a=recvonly\r\n");
-            continue;
-        }
-        g_string_append_printf(s, "%s\r\n", *l);
-        if (g_str_has_prefix(*l, "a=mid:"))
-            append_transport(s, c, "active");
-    }
-    g_strfreev(lines);
-    return g_string_free(s, FALSE);
+    sfuh_open(&c->h, controlling, &hooks);
 }
 
 /* Answers okno's subscriber offer for session; returns okno's SSRC for the client. */
 static uint32_t subscribe(struct client *c, int session)
 {
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(session)));
-    const char *offer = last_sdp[session];
-    const char *g = strstr(offer, "a=ssrc-group:FID ");
-    assert_non_null(g);
-    unsigned ssrc, rtx;
-    assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &ssrc, &rtx), 2);
-    take_remote(c, offer, OKNO_DTLS_CLIENT);
-    char *answer = answer_offer(c, offer);
-    okno_sfu_answer(sfu, (uint64_t)session, 3, OKNO_SFU_PC_SUBSCRIBER, answer);
-    g_free(answer);
+    uint32_t ssrc;
+    sfuh_subscribe(&c->h, session, 3, NULL, &ssrc, NULL);
     return ssrc;
 }
 
@@ -367,7 +213,8 @@ static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
     int n = okno_rtcp_rr_build(&empty, buf, sizeof buf);
     assert_true(n > 0 && fb_len > 0);
     memcpy(buf + n, fb, (size_t)fb_len);
-    assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n + (size_t)fb_len, sizeof buf), 0);
+    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n + (size_t)fb_len, sizeof buf),
+                     0);
 }
 
 struct remb_wait {
@@ -385,18 +232,6 @@ static bool remb_at_least(void *arg)
 {
     const struct remb_wait *w = arg;
     return w->c->remb_bps >= w->bps;
-}
-
-static void on_closed(void *arg)
-{
-    (void)arg;
-    n_closed++;
-}
-
-static bool all_closed(void *arg)
-{
-    (void)arg;
-    return n_closed == n_expected_closed;
 }
 
 /* --- a publisher's stream: L1T3 (TL0, TL2, TL1, TL2, ...), one 300-byte packet a frame -------- */
@@ -443,7 +278,7 @@ static void send_frame(struct publisher *pub)
     len += key ? sizeof key_hdr : sizeof delta_hdr;
     memset(buf + len, 0x5a, 300 - len);
     len = 300;
-    assert_int_equal(okno_peer_send_rtp(pub->c->peer, buf, len, sizeof buf), 0);
+    assert_int_equal(okno_peer_send_rtp(pub->c->h.peer, buf, len, sizeof buf), 0);
 }
 
 static gboolean send_frames(gpointer data)
@@ -461,7 +296,7 @@ static void publish(struct client *c, int session, uint32_t ssrc)
                                   "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
                                   "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
                                   "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    append_transport(offer, c, "actpass");
+    sfuh_append_transport(offer, &c->h, "actpass");
     g_string_append_printf(offer,
                            "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
@@ -469,10 +304,10 @@ static void publish(struct client *c, int session, uint32_t ssrc)
                            "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID %u %u\r\n"
                            "a=ssrc:%u cname:c\r\na=ssrc:%u cname:c\r\n",
                            ssrc, ssrc + 1, ssrc, ssrc + 1);
-    okno_sfu_publish(sfu, (uint64_t)session, 2, offer->str);
+    okno_sfu_publish(sfuh.sfu, (uint64_t)session, 2, offer->str);
     g_string_free(offer, TRUE);
-    assert_true(run_until(has_answer, GINT_TO_POINTER(session)));
-    take_remote(c, last_answer[session], OKNO_DTLS_CLIENT);
+    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(session)));
+    sfuh_take_remote(&c->h, sfuh.answer[session], OKNO_DTLS_CLIENT);
     pubs[n_pubs++] = (struct publisher){.c = c, .ssrc = ssrc, .key_wanted = true};
 }
 
@@ -487,18 +322,10 @@ static GSource *start_frames(void)
 static void setup_sfu(void)
 {
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
-    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
-                                            conf, strlen(conf), &cfg, NULL),
-                     0);
-    assert_int_equal(okno_workers_start(1, &workers), 0);
-    static const struct okno_sfu_listener sl = {.on_event = on_event};
-    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
-    assert_int_equal(okno_sfu_set_bwe(sfu, &est_ops, NULL), 0);
-    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    sfuh_start(conf, on_event);
+    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &est_ops, NULL), 0);
     n_events = 0;
     n_pubs = 0;
-    n_closed = 0;
-    leaving = false;
     g_mutex_lock(&est_lock);
     n_est = 0;
     g_mutex_unlock(&est_lock);
@@ -506,24 +333,11 @@ static void setup_sfu(void)
 
 static void teardown_sfu(struct client **clients, int n)
 {
-    leaving = true;
+    struct sfuh_client *h[4];
+    assert_true(n <= 4);
     for (int i = 0; i < n; i++)
-        okno_sfu_leave(sfu, (uint64_t)i + 1, 0);
-    for (int i = 0; i < n; i++)
-        okno_peer_close(clients[i]->peer, on_closed, NULL);
-    n_expected_closed = n;
-    assert_true(run_until(all_closed, NULL));
-    okno_sfu_destroy(sfu);
-    okno_workers_stop(workers);
-    okno_config_free(cfg);
-    okno_cert_free(cert);
-    for (int i = 0; i < n; i++)
-        g_ptr_array_free(clients[i]->cands, TRUE);
-    for (int i = 0; i < 4; i++) {
-        g_free(last_sdp[i]);
-        g_free(last_answer[i]);
-        last_sdp[i] = last_answer[i] = NULL;
-    }
+        h[i] = &clients[i]->h;
+    sfuh_stop(h, n);
 }
 
 /* Runs the loop (A's frames go on) for ms milliseconds. */
@@ -572,13 +386,13 @@ static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events
     static struct client a, b;
     open_client(&a, true);
     open_client(&b, false);
-    okno_sfu_join(sfu, 1, 1, "alloc", "A", "kiosk");
-    okno_sfu_join(sfu, 2, 1, "alloc", "B", "specialist");
+    okno_sfu_join(sfuh.sfu, 1, 1, "alloc", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "alloc", "B", "specialist");
     publish(&a, 1, A_SSRC);
     receiver = 2;
     uint32_t b_ssrc = subscribe(&b, 2);
-    assert_true(run_until(is_true, &a.connected));
-    assert_true(run_until(is_true, &b.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
 
     /* A sends 30 frames a second, keyframe first: 72 kbit/s, a quarter TL0, a quarter TL1, half
      * TL2. B can take 2 Mbit/s: everything, no event. */
@@ -671,19 +485,19 @@ static void test_allocation_serves_the_other_party_before_an_observer(void **sta
     open_client(&a, true);
     open_client(&o, true);
     open_client(&b, false);
-    okno_sfu_join(sfu, 1, 1, "prio", "A", "kiosk");
-    okno_sfu_join(sfu, 2, 1, "prio", "O", "observer");
+    okno_sfu_join(sfuh.sfu, 1, 1, "prio", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "prio", "O", "observer");
     publish(&a, 1, A_SSRC);
     publish(&o, 2, 3333u);
-    okno_sfu_join(sfu, 3, 1, "prio", "B", "specialist");
+    okno_sfu_join(sfuh.sfu, 3, 1, "prio", "B", "specialist");
     /* B joins after both publications: one offer with both videos. */
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(3)));
-    assert_non_null(strstr(last_sdp[3], "a=mid:1\r\n"));
+    assert_true(sfuh_run_until(sfuh_has_offer, GINT_TO_POINTER(3)));
+    assert_non_null(strstr(sfuh.offer[3], "a=mid:1\r\n"));
     receiver = 3;
     uint32_t b_ssrc = subscribe(&b, 3);
-    assert_true(run_until(is_true, &a.connected));
-    assert_true(run_until(is_true, &o.connected));
-    assert_true(run_until(is_true, &b.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &o.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
     send_remb(&b, b_ssrc, 2000000);
     GSource *frames = start_frames();
     pump(1500);
@@ -711,9 +525,9 @@ static void test_allocation_serves_the_other_party_before_an_observer(void **sta
      * kiosk's video follows all of B's 60 kbit/s (plus the kiosk's own audio allowance), not
      * half of it. */
     struct remb_wait w = {&o, OKNO_PUB_FB_UNWATCHED_BPS};
-    assert_true(run_until(remb_at_least, &w));
+    assert_true(sfuh_run_until(remb_at_least, &w));
     w = (struct remb_wait){&a, 60000 + OKNO_ALLOC_AUDIO_BPS};
-    assert_true(run_until(remb_is, &w));
+    assert_true(sfuh_run_until(remb_is, &w));
 
     /* 200 kbit/s: both fit; the observer's video resumes after the hold ("recovered"; on a
      * machine slow enough that the waits above outlasted OKNO_ALLOC_TRIAL_WAIT_US, a "probe"

@@ -1,17 +1,12 @@
 /* Bandwidth estimation through an in-process SFU, with okno's own peers as clients on loopback
- * (the harness of test_sfu_media.c): okno's subscriber offer announces transport-wide-cc and
+ * (sfu_harness.h): okno's subscriber offer announces transport-wide-cc and
  * abs-send-time and transport-cc/goog-remb feedback; B, which accepts them, gets every packet
  * (media and RTX) numbered from one counter; C, whose answer drops them, gets no number; B's
  * transport-cc feedback, REMB and receiver reports reach the bwe estimator given to the SFU, the
  * feedback matched with okno's send history. Every wait has a deadline. */
-#include "testutil.h"
+#include "sfu_harness.h"
 
-#include <glib.h>
-
-#include "core/config.h"
 #include "core/log.h"
-#include "core/worker.h"
-#include "net/peer.h"
 #include "okno/bwe.h"
 #include "okno/err.h"
 #include "sfu/sfu.h"
@@ -139,59 +134,15 @@ static const struct okno_bwe_ops rec_ops = {
 /* --- clients (as test_sfu_media.c) ------------------------------------------------------------ */
 
 struct client {
-    struct okno_peer *peer;
-    GPtrArray *cands;
-    bool gathered, connected;
+    struct sfuh_client h; /* first: the harness's hooks cast back */
     uint8_t rtp[32][256];
     size_t rtp_len[32];
     int n_rtp;
 };
 
-static struct okno_workers *workers;
-static struct okno_config *cfg;
-static struct okno_sfu *sfu;
-static struct okno_cert *cert;
-static char *last_sdp[4];
-static bool leaving;
-
-static void on_event(void *ud, const struct okno_sfu_event *ev)
+static void on_rtp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    (void)ud;
-    if (ev->session > 3)
-        return;
-    if (ev->type == OKNO_SFU_EV_ANSWER || ev->type == OKNO_SFU_EV_OFFER) {
-        g_free(last_sdp[ev->session]);
-        last_sdp[ev->session] = g_strdup(ev->sdp);
-    } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !leaving)) {
-        fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
-                 ev->code ? ev->code : "closed", ev->message);
-    }
-}
-
-static void on_cand(void *owner, const char *c)
-{
-    g_ptr_array_add(((struct client *)owner)->cands, g_strdup(c));
-}
-
-static void on_done(void *owner)
-{
-    ((struct client *)owner)->gathered = true;
-}
-
-static void on_connected(void *owner)
-{
-    ((struct client *)owner)->connected = true;
-}
-
-static void on_failed(void *owner, int err, const char *reason)
-{
-    (void)owner;
-    fail_msg("client transport failed: %s (%d)", reason, err);
-}
-
-static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    struct client *c = owner;
+    struct client *c = (struct client *)h;
     (void)now_us;
     if (c->n_rtp < 32 && len <= 256) {
         memcpy(c->rtp[c->n_rtp], pkt, len);
@@ -199,41 +150,12 @@ static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     }
 }
 
-static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    (void)owner;
-    (void)pkt;
-    (void)len;
-    (void)now_us;
-}
+static const struct sfuh_hooks hooks = {.on_rtp = on_rtp};
 
-static const struct okno_peer_listener listener = {
-    .on_local_candidate = on_cand,
-    .on_local_candidates_done = on_done,
-    .on_connected = on_connected,
-    .on_failed = on_failed,
-    .on_rtp = on_rtp,
-    .on_rtcp = on_rtcp,
-};
-
-static bool run_until(bool (*cond)(void *), void *arg)
+static void open_client(struct client *c, bool controlling)
 {
-    int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!cond(arg) && g_get_monotonic_time() < deadline) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(500);
-    }
-    return cond(arg);
-}
-
-static bool is_true(void *arg)
-{
-    return *(bool *)arg;
-}
-
-static bool has_sdp(void *arg)
-{
-    return last_sdp[GPOINTER_TO_INT(arg)] != NULL;
+    memset(c, 0, sizeof *c);
+    sfuh_open(&c->h, controlling, &hooks);
 }
 
 static bool has_rtp(void *arg)
@@ -242,103 +164,26 @@ static bool has_rtp(void *arg)
     return c->n_rtp >= 3;
 }
 
-static void open_client(struct client *c, bool controlling)
+/* Drops the stamped extensions and the transport-cc feedback from an answer, as a client without
+ * send-side estimation would. */
+static bool without_cc(const char *line)
 {
-    memset(c, 0, sizeof *c);
-    c->cands = g_ptr_array_new_with_free_func(g_free);
-    struct okno_ice_config ice;
-    okno_ice_config_init(&ice);
-    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
-    ice.tcp = OKNO_ICE_TCP_OFF;
-    ice.controlling = controlling;
-    struct okno_peer_config pc = {.ice = &ice, .cert = cert};
-    assert_int_equal(okno_peer_create(g_main_context_default(), &pc, &listener, c, &c->peer), 0);
-    assert_int_equal(okno_peer_gather(c->peer), 0);
-    assert_true(run_until(is_true, &c->gathered));
-}
-
-static void append_transport(GString *s, struct client *c, const char *setup)
-{
-    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    okno_peer_local_credentials(c->peer, ufrag, pwd);
-    g_string_append_printf(s,
-                           "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n",
-                           ufrag, pwd, okno_cert_fingerprint_sdp(cert), setup);
-    for (guint i = 0; i < c->cands->len; i++)
-        g_string_append_printf(s, "a=%s\r\n", (char *)c->cands->pdata[i]);
-    g_string_append(s, "a=end-of-candidates\r\n");
-}
-
-static void take_remote(struct client *c, const char *sdp, enum okno_dtls_role role)
-{
-    char **lines = g_strsplit(sdp, "\r\n", -1);
-    const char *ufrag = NULL, *pwd = NULL, *fp = NULL;
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=ice-ufrag:") && !ufrag)
-            ufrag = *l + 12;
-        else if (g_str_has_prefix(*l, "a=ice-pwd:") && !pwd)
-            pwd = *l + 10;
-        else if (g_str_has_prefix(*l, "a=fingerprint:") && !fp)
-            fp = *l + 14;
-    }
-    assert_non_null(ufrag);
-    assert_non_null(pwd);
-    assert_non_null(fp);
-    struct okno_fingerprint f;
-    assert_int_equal(okno_cert_fingerprint_parse(fp, &f), 0);
-    assert_int_equal(okno_peer_set_remote(c->peer, ufrag, pwd, &f, role), 0);
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=candidate:"))
-            okno_peer_add_remote_candidate(c->peer, *l + 2);
-    }
-    g_strfreev(lines);
-}
-
-/* The answer to okno's subscriber offer, receiving every section; without_cc drops the stamped
- * extensions and the transport-cc feedback, as a client without send-side estimation would. */
-static char *answer_offer(struct client *c, const char *offer, bool without_cc)
-{
-    GString *s = g_string_new(NULL);
-    char **lines = g_strsplit(offer, "\r\n", -1);
-    for (char **l = lines; *l; l++) {
-        if (!**l || g_str_has_prefix(*l, "a=ice-") || g_str_has_prefix(*l, "a=fingerprint:") ||
-            g_str_has_prefix(*l, "a=setup:") || g_str_has_prefix(*l, "a=candidate:") ||
-            g_str_has_prefix(*l, "a=end-of-candidates") || g_str_has_prefix(*l, "a=ssrc") ||
-            g_str_has_prefix(*l, "a=msid:"))
-            continue;
-        if (without_cc &&
-            (strstr(*l, TWCC_URI) || strstr(*l, AST_URI) || g_str_has_suffix(*l, " transport-cc")))
-            continue;
-        if (strcmp(*l, "a=sendonly") == 0) {
-            g_string_append(s, "a=recvonly\r\n");
-            continue;
-        }
-        g_string_append_printf(s, "%s\r\n", *l);
-        if (g_str_has_prefix(*l, "a=mid:"))
-            append_transport(s, c, "active");
-    }
-    g_strfreev(lines);
-    return g_string_free(s, FALSE);
+    return strstr(line, TWCC_URI) || strstr(line, AST_URI) ||
+           g_str_has_suffix(line, " transport-cc");
 }
 
 /* Answers okno's subscriber offer for session; returns okno's SSRC for the client. */
-static uint32_t subscribe(struct client *c, int session, bool without_cc)
+static uint32_t subscribe(struct client *c, int session, bool drop_cc)
 {
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(session)));
-    const char *offer = last_sdp[session];
+    assert_true(sfuh_run_until(sfuh_has_offer, GINT_TO_POINTER(session)));
+    const char *offer = sfuh.offer[session];
     /* Every section offers both extensions and both kinds of feedback. */
     assert_non_null(strstr(offer, "a=extmap:3 " TWCC_URI "\r\n"));
     assert_non_null(strstr(offer, "a=extmap:2 " AST_URI "\r\n"));
     assert_non_null(strstr(offer, "a=rtcp-fb:96 transport-cc\r\n"));
     assert_non_null(strstr(offer, "a=rtcp-fb:96 goog-remb\r\n"));
-    const char *g = strstr(offer, "a=ssrc-group:FID ");
-    assert_non_null(g);
-    unsigned ssrc, rtx;
-    assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &ssrc, &rtx), 2);
-    take_remote(c, offer, OKNO_DTLS_CLIENT);
-    char *answer = answer_offer(c, offer, without_cc);
-    okno_sfu_answer(sfu, (uint64_t)session, 3, OKNO_SFU_PC_SUBSCRIBER, answer);
-    g_free(answer);
+    uint32_t ssrc;
+    sfuh_subscribe(&c->h, session, 3, drop_cc ? without_cc : NULL, &ssrc, NULL);
     return ssrc;
 }
 
@@ -361,7 +206,7 @@ static void send_rtp(struct client *c, const uint8_t *pkt, size_t len)
 {
     _Alignas(8) uint8_t buf[512];
     memcpy(buf, pkt, len);
-    assert_int_equal(okno_peer_send_rtp(c->peer, buf, len, sizeof buf), 0);
+    assert_int_equal(okno_peer_send_rtp(c->h.peer, buf, len, sizeof buf), 0);
 }
 
 /* A compound RTCP packet: rr (or an empty RR) then fb. */
@@ -375,21 +220,7 @@ static void send_rtcp(struct client *c, const struct okno_rtcp_rr *rr, const uin
     if (fb_len > 0)
         memcpy(buf + n, fb, (size_t)fb_len);
     n += fb_len > 0 ? fb_len : 0;
-    assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n, sizeof buf), 0);
-}
-
-static int n_closed;
-
-static void on_closed(void *arg)
-{
-    (void)arg;
-    n_closed++;
-}
-
-static bool all_closed(void *arg)
-{
-    (void)arg;
-    return n_closed == 3;
+    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n, sizeof buf), 0);
 }
 
 static bool feedback_in(void *arg)
@@ -417,44 +248,38 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     assert_non_null(log);
     okno_log_set_output(log);
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
-    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
-                                            conf, strlen(conf), &cfg, NULL),
-                     0);
-    assert_int_equal(okno_workers_start(1, &workers), 0);
-    static const struct okno_sfu_listener sl = {.on_event = on_event};
-    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
+    sfuh_start(conf, NULL);
     struct okno_bwe_ops lacking = rec_ops;
     lacking.estimate = NULL;
-    assert_int_equal(okno_sfu_set_bwe(sfu, &lacking, NULL), OKNO_E_INVAL);
-    assert_int_equal(okno_sfu_set_bwe(sfu, &rec_ops, NULL), 0);
-    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &lacking, NULL), OKNO_E_INVAL);
+    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &rec_ops, NULL), 0);
 
     struct client a, b, c;
     open_client(&a, true);
     open_client(&b, false);
     open_client(&c, false);
-    okno_sfu_join(sfu, 1, 1, "bwe", "A", "kiosk");
-    okno_sfu_join(sfu, 2, 1, "bwe", "B", "kiosk");
-    okno_sfu_join(sfu, 3, 1, "bwe", "C", "kiosk");
+    okno_sfu_join(sfuh.sfu, 1, 1, "bwe", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "bwe", "B", "kiosk");
+    okno_sfu_join(sfuh.sfu, 3, 1, "bwe", "C", "kiosk");
     GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                                   "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
                                   "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
                                   "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    append_transport(offer, &a, "actpass");
+    sfuh_append_transport(offer, &a.h, "actpass");
     g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
                            "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\n"
                            "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\n"
                            "a=ssrc:1111 cname:c\r\na=ssrc:2222 cname:c\r\n");
-    okno_sfu_publish(sfu, 1, 2, offer->str);
+    okno_sfu_publish(sfuh.sfu, 1, 2, offer->str);
     g_string_free(offer, TRUE);
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
-    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
+    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(1)));
+    sfuh_take_remote(&a.h, sfuh.answer[1], OKNO_DTLS_CLIENT);
     uint32_t b_ssrc = subscribe(&b, 2, false);
     subscribe(&c, 3, true);
-    assert_true(run_until(is_true, &a.connected));
-    assert_true(run_until(is_true, &b.connected));
-    assert_true(run_until(is_true, &c.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &c.h.connected));
 
     /* Three packets of A's: each subscriber gets them from its own transport. */
     uint8_t pkt[128];
@@ -462,8 +287,8 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
         size_t len = vp8_packet(pkt, (uint16_t)(100 + i), i == 0);
         send_rtp(&a, pkt, len);
     }
-    assert_true(run_until(has_rtp, &b));
-    assert_true(run_until(has_rtp, &c));
+    assert_true(sfuh_run_until(has_rtp, &b));
+    assert_true(sfuh_run_until(has_rtp, &c));
     for (int i = 0; i < 3; i++) {
         assert_int_equal(twcc_seq(b.rtp[i], b.rtp_len[i]), i);
         assert_int_equal(twcc_seq(c.rtp[i], c.rtp_len[i]), -1); /* C did not accept it */
@@ -508,7 +333,7 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     rr.blocks[0].ext_highest_seq += 10;
     rr.blocks[0].fraction_lost = 26;
     send_rtcp(&b, &rr, NULL, 0);
-    assert_true(run_until(feedback_in, GSIZE_TO_POINTER(5)));
+    assert_true(sfuh_run_until(feedback_in, GSIZE_TO_POINTER(5)));
 
     g_mutex_lock(&rec_lock);
     assert_int_equal(rec.created, 2);
@@ -537,16 +362,8 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     assert_int_equal(rec.packets, 10);
     g_mutex_unlock(&rec_lock);
 
-    leaving = true;
-    okno_sfu_leave(sfu, 1, 0);
-    okno_sfu_leave(sfu, 2, 0);
-    okno_sfu_leave(sfu, 3, 0);
-    okno_peer_close(a.peer, on_closed, NULL);
-    okno_peer_close(b.peer, on_closed, NULL);
-    okno_peer_close(c.peer, on_closed, NULL);
-    assert_true(run_until(all_closed, NULL));
-    okno_sfu_destroy(sfu);
-    okno_workers_stop(workers);
+    struct sfuh_client *clients[] = {&a.h, &b.h, &c.h};
+    sfuh_stop(clients, 3);
     g_mutex_lock(&rec_lock);
     assert_int_equal(rec.destroyed, 2);
     g_mutex_unlock(&rec_lock);
@@ -567,15 +384,6 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     assert_non_null(strstr(text, "p3 subscriber bwe: estimate 0 kbit/s; stamped 0 (unstamped 0), "
                                  "feedback 0"));
     g_free(text);
-    okno_config_free(cfg);
-    okno_cert_free(cert);
-    g_ptr_array_free(a.cands, TRUE);
-    g_ptr_array_free(b.cands, TRUE);
-    g_ptr_array_free(c.cands, TRUE);
-    for (int i = 0; i < 4; i++) {
-        g_free(last_sdp[i]);
-        last_sdp[i] = NULL;
-    }
 }
 
 int main(void)

@@ -4,13 +4,8 @@
  * (okno's own SSRC with continuous sequence numbers and timestamps from a keyframe on, RTX from A
  * unwrapped into its place, B's NACK answered as RTX, sender reports for okno's SSRC) and what A
  * receives (B's and C's PLIs as one PLI for A's stream). Every wait has a deadline. */
-#include "testutil.h"
+#include "sfu_harness.h"
 
-#include <glib.h>
-
-#include "core/config.h"
-#include "core/worker.h"
-#include "net/peer.h"
 #include "okno/err.h"
 #include "sfu/sfu.h"
 #include "wire/rtcp.h"
@@ -23,9 +18,8 @@
 #define A_RTX_SSRC 2222u
 
 struct client {
-    struct okno_peer *peer;
-    GPtrArray *cands;
-    bool gathered, connected, vanish;
+    struct sfuh_client h; /* first: the harness's hooks cast back */
+    bool vanish;
     uint8_t rtp[32][256];
     size_t rtp_len[32];
     int n_rtp;
@@ -34,67 +28,38 @@ struct client {
     struct okno_rtcp_sr sr; /* the last sender report */
 };
 
-static struct okno_workers *workers;
-static struct okno_config *cfg;
-static struct okno_sfu *sfu;
-static struct okno_cert *cert;
-static char *last_sdp[4];
 static int n_acks[4];
-static bool leaving;     /* our peers' close_notify may beat the leave to the worker */
 static bool expect_drop; /* the grace test waits for okno to drop session 1 */
 static int64_t dropped_at[4], left_seen[4];
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
-    (void)ud;
     if (ev->session > 3)
         return;
-    if (ev->type == OKNO_SFU_EV_ANSWER || ev->type == OKNO_SFU_EV_OFFER) {
-        g_free(last_sdp[ev->session]);
-        last_sdp[ev->session] = g_strdup(ev->sdp);
-    } else if (ev->type == OKNO_SFU_EV_ACK) {
+    if (ev->type == OKNO_SFU_EV_ACK)
         n_acks[ev->session]++;
-    } else if (ev->type == OKNO_SFU_EV_CLOSED && expect_drop) {
+    else if (ev->type == OKNO_SFU_EV_CLOSED && expect_drop)
         dropped_at[ev->session] = g_get_monotonic_time();
-    } else if (ev->type == OKNO_SFU_EV_PARTICIPANT_LEFT) {
+    else if (ev->type == OKNO_SFU_EV_PARTICIPANT_LEFT)
         left_seen[ev->session]++;
-    } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !leaving)) {
-        fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
-                 ev->code ? ev->code : "closed", ev->message);
-    }
+    else
+        sfuh_on_event(ud, ev);
 }
 
-static void on_cand(void *owner, const char *c)
+static void on_connected(struct sfuh_client *h)
 {
-    g_ptr_array_add(((struct client *)owner)->cands, g_strdup(c));
-}
-
-static void on_done(void *owner)
-{
-    ((struct client *)owner)->gathered = true;
-}
-
-static void on_connected(void *owner)
-{
-    struct client *c = owner;
-    c->connected = true;
+    struct client *c = (struct client *)h;
     if (c->vanish) {
         /* From inside the handshake no close_notify can go out: to okno the client just went
          * silent, as when its network is gone. */
-        okno_peer_close(c->peer, NULL, NULL);
-        c->peer = NULL;
+        okno_peer_close(c->h.peer, NULL, NULL);
+        c->h.peer = NULL;
     }
 }
 
-static void on_failed(void *owner, int err, const char *reason)
+static void on_rtp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    (void)owner;
-    fail_msg("client transport failed: %s (%d)", reason, err);
-}
-
-static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    struct client *c = owner;
+    struct client *c = (struct client *)h;
     (void)now_us;
     if (c->n_rtp < 32 && len <= 256) {
         memcpy(c->rtp[c->n_rtp], pkt, len);
@@ -102,9 +67,9 @@ static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     }
 }
 
-static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct client *c = owner;
+    struct client *c = (struct client *)h;
     (void)now_us;
     struct okno_rtcp_iter it;
     struct okno_rtcp_pkt rp;
@@ -119,116 +84,19 @@ static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
     }
 }
 
-static const struct okno_peer_listener listener = {
-    .on_local_candidate = on_cand,
-    .on_local_candidates_done = on_done,
-    .on_connected = on_connected,
-    .on_failed = on_failed,
-    .on_rtp = on_rtp,
-    .on_rtcp = on_rtcp,
-};
+static const struct sfuh_hooks hooks = {
+    .on_connected = on_connected, .on_rtp = on_rtp, .on_rtcp = on_rtcp};
 
-static bool run_until(bool (*cond)(void *), void *arg)
+static void open_client(struct client *c, bool controlling)
 {
-    int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!cond(arg) && g_get_monotonic_time() < deadline) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(500);
-    }
-    return cond(arg);
-}
-
-static bool is_true(void *arg)
-{
-    return *(bool *)arg;
-}
-
-static bool has_sdp(void *arg)
-{
-    return last_sdp[GPOINTER_TO_INT(arg)] != NULL;
+    memset(c, 0, sizeof *c);
+    sfuh_open(&c->h, controlling, &hooks);
 }
 
 static bool got_rtp(void *arg)
 {
     struct client *c = arg;
     return c->n_rtp > 0;
-}
-
-static void open_client(struct client *c, bool controlling)
-{
-    memset(c, 0, sizeof *c);
-    c->cands = g_ptr_array_new_with_free_func(g_free);
-    struct okno_ice_config ice;
-    okno_ice_config_init(&ice);
-    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
-    ice.tcp = OKNO_ICE_TCP_OFF;
-    ice.controlling = controlling;
-    struct okno_peer_config pc = {.ice = &ice, .cert = cert};
-    assert_int_equal(okno_peer_create(g_main_context_default(), &pc, &listener, c, &c->peer), 0);
-    assert_int_equal(okno_peer_gather(c->peer), 0);
-    assert_true(run_until(is_true, &c->gathered));
-}
-
-/* Our ICE and DTLS lines for a description of ours. */
-static void append_transport(GString *s, struct client *c, const char *setup)
-{
-    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-    okno_peer_local_credentials(c->peer, ufrag, pwd);
-    g_string_append_printf(s,
-                           "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n",
-                           ufrag, pwd, okno_cert_fingerprint_sdp(cert), setup);
-    for (guint i = 0; i < c->cands->len; i++)
-        g_string_append_printf(s, "a=%s\r\n", (char *)c->cands->pdata[i]);
-    g_string_append(s, "a=end-of-candidates\r\n");
-}
-
-/* Takes okno's transport out of its description: credentials, fingerprint, candidates. */
-static void take_remote(struct client *c, const char *sdp, enum okno_dtls_role role)
-{
-    char **lines = g_strsplit(sdp, "\r\n", -1);
-    const char *ufrag = NULL, *pwd = NULL, *fp = NULL;
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=ice-ufrag:") && !ufrag)
-            ufrag = *l + 12;
-        else if (g_str_has_prefix(*l, "a=ice-pwd:") && !pwd)
-            pwd = *l + 10;
-        else if (g_str_has_prefix(*l, "a=fingerprint:") && !fp)
-            fp = *l + 14;
-    }
-    assert_non_null(ufrag);
-    assert_non_null(pwd);
-    assert_non_null(fp);
-    struct okno_fingerprint f;
-    assert_int_equal(okno_cert_fingerprint_parse(fp, &f), 0);
-    assert_int_equal(okno_peer_set_remote(c->peer, ufrag, pwd, &f, role), 0);
-    for (char **l = lines; *l; l++) {
-        if (g_str_has_prefix(*l, "a=candidate:"))
-            okno_peer_add_remote_candidate(c->peer, *l + 2);
-    }
-    g_strfreev(lines);
-}
-
-/* The answer to okno's subscriber offer: its media sections, receiving, with our transport. */
-static char *answer_offer(struct client *c, const char *offer)
-{
-    GString *s = g_string_new(NULL);
-    char **lines = g_strsplit(offer, "\r\n", -1);
-    for (char **l = lines; *l; l++) {
-        if (!**l || g_str_has_prefix(*l, "a=ice-") || g_str_has_prefix(*l, "a=fingerprint:") ||
-            g_str_has_prefix(*l, "a=setup:") || g_str_has_prefix(*l, "a=candidate:") ||
-            g_str_has_prefix(*l, "a=end-of-candidates") || g_str_has_prefix(*l, "a=ssrc") ||
-            g_str_has_prefix(*l, "a=msid:"))
-            continue;
-        if (strcmp(*l, "a=sendonly") == 0) {
-            g_string_append(s, "a=recvonly\r\n");
-            continue;
-        }
-        g_string_append_printf(s, "%s\r\n", *l);
-        if (g_str_has_prefix(*l, "a=mid:"))
-            append_transport(s, c, "active");
-    }
-    g_strfreev(lines);
-    return g_string_free(s, FALSE);
 }
 
 /* okno's SSRC and RTX SSRC in its offer: its own, not A's. */
@@ -249,15 +117,10 @@ static void offered_ssrcs(const char *offer, uint32_t *ssrc, uint32_t *rtx_ssrc)
 static void subscribe(struct client *c, int session, uint64_t req, uint32_t *ssrc,
                       uint32_t *rtx_ssrc)
 {
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(session)));
-    char *sub_offer = g_strdup(last_sdp[session]);
-    assert_non_null(strstr(sub_offer, "a=msid-semantic: WMS *\r\n"));
-    offered_ssrcs(sub_offer, ssrc, rtx_ssrc);
-    take_remote(c, sub_offer, OKNO_DTLS_CLIENT);
-    char *answer = answer_offer(c, sub_offer);
-    okno_sfu_answer(sfu, (uint64_t)session, req, OKNO_SFU_PC_SUBSCRIBER, answer);
-    g_free(answer);
-    g_free(sub_offer);
+    assert_true(sfuh_run_until(sfuh_has_offer, GINT_TO_POINTER(session)));
+    assert_non_null(strstr(sfuh.offer[session], "a=msid-semantic: WMS *\r\n"));
+    offered_ssrcs(sfuh.offer[session], ssrc, rtx_ssrc);
+    sfuh_subscribe(&c->h, session, req, NULL, NULL, NULL);
 }
 
 /* A VP8 packet: keyframes carry the payload header with the start code and 320x240. */
@@ -280,7 +143,7 @@ static void send_rtp(struct client *c, const uint8_t *pkt, size_t len)
 {
     _Alignas(8) uint8_t buf[512];
     memcpy(buf, pkt, len);
-    assert_int_equal(okno_peer_send_rtp(c->peer, buf, len, sizeof buf), 0);
+    assert_int_equal(okno_peer_send_rtp(c->h.peer, buf, len, sizeof buf), 0);
 }
 
 static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
@@ -290,21 +153,8 @@ static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
     int n = okno_rtcp_rr_build(&rr, buf, sizeof buf);
     assert_true(n > 0);
     memcpy(buf + n, fb, (size_t)fb_len);
-    assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n + (size_t)fb_len, sizeof buf), 0);
-}
-
-static int n_closed;
-
-static void on_closed(void *arg)
-{
-    (void)arg;
-    n_closed++;
-}
-
-static bool all_closed(void *arg)
-{
-    (void)arg;
-    return n_closed == 3;
+    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n + (size_t)fb_len, sizeof buf),
+                     0);
 }
 
 static bool a_got_pli(void *arg)
@@ -317,60 +167,44 @@ static bool got_sr(void *arg)
     return ((struct client *)arg)->n_sr > 0;
 }
 
-/* Runs the main context for us microseconds. */
-static void run_for(int64_t us)
-{
-    int64_t until = g_get_monotonic_time() + us;
-    while (g_get_monotonic_time() < until) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(500);
-    }
-}
-
 static void
 test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(void **state)
 {
     (void)state;
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
-    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
-                                            conf, strlen(conf), &cfg, NULL),
-                     0);
-    assert_int_equal(okno_workers_start(1, &workers), 0);
-    static const struct okno_sfu_listener sl = {.on_event = on_event};
-    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
-    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    sfuh_start(conf, on_event);
 
     struct client a, b, c;
     open_client(&a, true);  /* the publisher connection's offerer controls */
     open_client(&b, false); /* okno offers the subscriber connection */
     open_client(&c, false);
-    okno_sfu_join(sfu, 1, 1, "media", "A", "kiosk");
-    okno_sfu_join(sfu, 2, 1, "media", "B", "kiosk");
-    okno_sfu_join(sfu, 3, 1, "media", "C", "kiosk");
+    okno_sfu_join(sfuh.sfu, 1, 1, "media", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "media", "B", "kiosk");
+    okno_sfu_join(sfuh.sfu, 3, 1, "media", "C", "kiosk");
 
     GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                                   "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
                                   "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
                                   "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    append_transport(offer, &a, "actpass");
+    sfuh_append_transport(offer, &a.h, "actpass");
     g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
                            "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\n"
                            "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\n"
                            "a=ssrc:1111 cname:c\r\na=ssrc:2222 cname:c\r\n");
-    okno_sfu_publish(sfu, 1, 2, offer->str);
+    okno_sfu_publish(sfuh.sfu, 1, 2, offer->str);
     g_string_free(offer, TRUE);
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
-    assert_non_null(strstr(last_sdp[1], "a=setup:passive"));
-    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
+    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(1)));
+    assert_non_null(strstr(sfuh.answer[1], "a=setup:passive"));
+    sfuh_take_remote(&a.h, sfuh.answer[1], OKNO_DTLS_CLIENT);
 
     uint32_t b_ssrc, rtx_ssrc, c_ssrc, c_rtx_ssrc;
     subscribe(&b, 2, 3, &b_ssrc, &rtx_ssrc);
     subscribe(&c, 3, 3, &c_ssrc, &c_rtx_ssrc);
     assert_int_not_equal(b_ssrc, c_ssrc);
-    assert_true(run_until(is_true, &a.connected));
-    assert_true(run_until(is_true, &b.connected));
-    assert_true(run_until(is_true, &c.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &c.h.connected));
     assert_int_equal(n_acks[2], 1);
     assert_int_equal(n_acks[3], 1);
 
@@ -393,7 +227,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     bool three = false;
     int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (!(three = b.n_rtp >= 3) && g_get_monotonic_time() < deadline)
-        assert_true(run_until(got_rtp, &b));
+        assert_true(sfuh_run_until(got_rtp, &b));
     assert_true(three);
     /* B gets 100, 102, then 101 (A's RTX, unwrapped into its place): rewritten onto okno's SSRC
      * with sequence numbers and timestamps shifted by the same amount each, the payload as sent. */
@@ -431,7 +265,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     assert_int_equal(okno_rtx_osn(&r), lost);
 
     /* Sender reports of okno's stream reach B, counting what it was sent. */
-    assert_true(run_until(got_sr, &b));
+    assert_true(sfuh_run_until(got_sr, &b));
     assert_int_equal(b.sr.ssrc, b_ssrc);
     assert_true(b.sr.packet_count >= 3);
 
@@ -439,40 +273,19 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
      * requests at the start are answered by a keyframe first, and the throttle has run out. */
     size_t key_len = vp8_packet(pkt, 103, true);
     send_rtp(&a, pkt, key_len);
-    run_for(600000);
+    sfuh_run_for(600000);
     a.n_pli = 0;
     fb_len = okno_rtcp_pli_build(0x5555, b_ssrc, fb, sizeof fb);
     send_rtcp(&b, fb, fb_len);
-    run_for(50000);
+    sfuh_run_for(50000);
     fb_len = okno_rtcp_pli_build(0x5555, c_ssrc, fb, sizeof fb);
     send_rtcp(&c, fb, fb_len);
-    assert_true(run_until(a_got_pli, &a));
-    run_for(400000);
+    assert_true(sfuh_run_until(a_got_pli, &a));
+    sfuh_run_for(400000);
     assert_int_equal(a.n_pli, 1);
 
-    leaving = true;
-    okno_sfu_leave(sfu, 1, 0);
-    okno_sfu_leave(sfu, 2, 0);
-    okno_sfu_leave(sfu, 3, 0);
-    okno_peer_close(a.peer, on_closed, NULL);
-    okno_peer_close(b.peer, on_closed, NULL);
-    okno_peer_close(c.peer, on_closed, NULL);
-    assert_true(run_until(all_closed, NULL));
-    okno_sfu_destroy(sfu);
-    okno_workers_stop(workers);
-    okno_config_free(cfg);
-    okno_cert_free(cert);
-    g_ptr_array_free(a.cands, TRUE);
-    g_ptr_array_free(b.cands, TRUE);
-    g_ptr_array_free(c.cands, TRUE);
-    for (int i = 0; i < 4; i++) {
-        g_free(last_sdp[i]);
-        last_sdp[i] = NULL;
-    }
-    int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-    while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until)
-        g_usleep(1000);
-    assert_int_equal(okno_ice_live_count(), 0);
+    struct sfuh_client *clients[] = {&a.h, &b.h, &c.h};
+    sfuh_stop(clients, 3);
 }
 
 /* A client whose network goes away keeps its seat until okno's ICE reports consent lost ([media]
@@ -484,13 +297,7 @@ static void test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_
     static const char conf[] =
         "[media]\naddresses = 127.0.0.1\nice_tcp = false\nice_restart_grace_s = 2\n"
         "consent_timeout_s = 10\n";
-    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
-                                            conf, strlen(conf), &cfg, NULL),
-                     0);
-    assert_int_equal(okno_workers_start(1, &workers), 0);
-    static const struct okno_sfu_listener sl = {.on_event = on_event};
-    assert_int_equal(okno_sfu_create(workers, cfg, NULL, NULL, &sl, &sfu), 0);
-    assert_int_equal(okno_cert_generate("client", &cert), 0);
+    sfuh_start(conf, on_event);
     expect_drop = true;
     memset(left_seen, 0, sizeof left_seen);
     memset(dropped_at, 0, sizeof dropped_at);
@@ -498,21 +305,21 @@ static void test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_
     struct client a;
     open_client(&a, true);
     a.vanish = true;
-    okno_sfu_join(sfu, 1, 1, "grace", "A", "kiosk");
-    okno_sfu_join(sfu, 2, 1, "grace", "B", "kiosk");
+    okno_sfu_join(sfuh.sfu, 1, 1, "grace", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "grace", "B", "kiosk");
     GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                                   "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
                                   "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n");
-    append_transport(offer, &a, "actpass");
+    sfuh_append_transport(offer, &a.h, "actpass");
     g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=ssrc:1111 cname:c\r\n");
-    okno_sfu_publish(sfu, 1, 2, offer->str);
+    okno_sfu_publish(sfuh.sfu, 1, 2, offer->str);
     g_string_free(offer, TRUE);
-    assert_true(run_until(has_sdp, GINT_TO_POINTER(1)));
-    take_remote(&a, last_sdp[1], OKNO_DTLS_CLIENT);
-    assert_true(run_until(is_true, &a.connected));
+    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(1)));
+    sfuh_take_remote(&a.h, sfuh.answer[1], OKNO_DTLS_CLIENT);
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
     int64_t gone = g_get_monotonic_time();
-    assert_null(a.peer);
+    assert_null(a.h.peer);
 
     int64_t deadline = gone + 20 * G_USEC_PER_SEC;
     while (!dropped_at[1] && g_get_monotonic_time() < deadline) {
@@ -525,27 +332,15 @@ static void test_sfu_keeps_a_silent_participant_for_the_grace_period_then_drops_
     /* Consent lost at about 10 s, then 2 s of grace; a drop at consent loss would be ~10 s. */
     assert_true(after_ms >= 11000);
     assert_true(after_ms <= 16000);
-    run_for(200000);
+    sfuh_run_for(200000);
     assert_int_equal(left_seen[2], 1);
 
-    leaving = true;
-    okno_sfu_leave(sfu, 1, 0);
-    okno_sfu_leave(sfu, 2, 0);
-    okno_sfu_destroy(sfu);
-    okno_workers_stop(workers);
-    okno_config_free(cfg);
-    okno_cert_free(cert);
-    g_ptr_array_free(a.cands, TRUE);
-    for (int i = 0; i < 4; i++) {
-        g_free(last_sdp[i]);
-        last_sdp[i] = NULL;
-    }
-    int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-    while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until) {
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(1000);
-    }
-    assert_int_equal(okno_ice_live_count(), 0);
+    /* Session 1 is gone already; session 2 has no client. */
+    sfuh.leaving = true;
+    okno_sfu_leave(sfuh.sfu, 2, 0);
+    struct sfuh_client *clients[] = {&a.h};
+    sfuh_stop(clients, 1);
+    expect_drop = false;
 }
 
 int main(void)

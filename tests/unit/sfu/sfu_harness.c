@@ -1,0 +1,263 @@
+/* The in-process SFU test harness (sfu_harness.h). Failures are cmocka assertions: the harness
+ * only runs inside a test. */
+#include "sfu_harness.h"
+
+#include "net/ice.h"
+
+struct sfuh sfuh;
+
+static int n_closed;
+
+void sfuh_on_event(void *ud, const struct okno_sfu_event *ev)
+{
+    (void)ud;
+    if (ev->session >= SFUH_SESSIONS)
+        return;
+    if (ev->type == OKNO_SFU_EV_OFFER) {
+        g_free(sfuh.offer[ev->session]);
+        sfuh.offer[ev->session] = g_strdup(ev->sdp);
+    } else if (ev->type == OKNO_SFU_EV_ANSWER) {
+        g_free(sfuh.answer[ev->session]);
+        sfuh.answer[ev->session] = g_strdup(ev->sdp);
+    } else if (ev->type == OKNO_SFU_EV_ERROR || (ev->type == OKNO_SFU_EV_CLOSED && !sfuh.leaving)) {
+        fail_msg("session %llu: %s %s", (unsigned long long)ev->session,
+                 ev->code ? ev->code : "closed", ev->message);
+    }
+}
+
+void sfuh_start(const char *conf, void (*on_event)(void *ud, const struct okno_sfu_event *ev))
+{
+    memset(&sfuh, 0, sizeof sfuh);
+    n_closed = 0;
+    assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
+                                            conf, strlen(conf), &sfuh.cfg, NULL),
+                     0);
+    assert_int_equal(okno_workers_start(1, &sfuh.workers), 0);
+    /* The listener must outlive the SFU; one harness per process keeps it here. */
+    static struct okno_sfu_listener sl;
+    sl.on_event = on_event ? on_event : sfuh_on_event;
+    assert_int_equal(okno_sfu_create(sfuh.workers, sfuh.cfg, NULL, NULL, &sl, &sfuh.sfu), 0);
+    assert_int_equal(okno_cert_generate("client", &sfuh.cert), 0);
+}
+
+static void on_closed(void *arg)
+{
+    (void)arg;
+    n_closed++;
+}
+
+static bool all_closed(void *arg)
+{
+    return n_closed >= GPOINTER_TO_INT(arg);
+}
+
+void sfuh_stop(struct sfuh_client **clients, int n)
+{
+    sfuh.leaving = true;
+    for (int i = 0; i < n; i++)
+        okno_sfu_leave(sfuh.sfu, (uint64_t)i + 1, 0);
+    int closing = 0;
+    for (int i = 0; i < n; i++) {
+        if (!clients[i]->peer)
+            continue;
+        okno_peer_close(clients[i]->peer, on_closed, NULL);
+        clients[i]->peer = NULL;
+        closing++;
+    }
+    assert_true(sfuh_run_until(all_closed, GINT_TO_POINTER(closing)));
+    okno_sfu_destroy(sfuh.sfu);
+    okno_workers_stop(sfuh.workers);
+    okno_config_free(sfuh.cfg);
+    okno_cert_free(sfuh.cert);
+    for (int i = 0; i < n; i++) {
+        g_ptr_array_free(clients[i]->cands, TRUE);
+        clients[i]->cands = NULL;
+    }
+    for (int i = 0; i < SFUH_SESSIONS; i++) {
+        g_free(sfuh.offer[i]);
+        g_free(sfuh.answer[i]);
+    }
+    memset(&sfuh, 0, sizeof sfuh);
+    int64_t until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (okno_ice_live_count() > 0 && g_get_monotonic_time() < until) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    assert_int_equal(okno_ice_live_count(), 0);
+}
+
+static void on_cand(void *owner, const char *line)
+{
+    g_ptr_array_add(((struct sfuh_client *)owner)->cands, g_strdup(line));
+}
+
+static void on_done(void *owner)
+{
+    ((struct sfuh_client *)owner)->gathered = true;
+}
+
+static void on_connected(void *owner)
+{
+    struct sfuh_client *c = owner;
+    c->connected = true;
+    if (c->hooks && c->hooks->on_connected)
+        c->hooks->on_connected(c);
+}
+
+static void on_failed(void *owner, int err, const char *reason)
+{
+    (void)owner;
+    fail_msg("client transport failed: %s (%d)", reason, err);
+}
+
+static void on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct sfuh_client *c = owner;
+    if (c->hooks && c->hooks->on_rtp)
+        c->hooks->on_rtp(c, pkt, len, now_us);
+}
+
+static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
+{
+    struct sfuh_client *c = owner;
+    if (c->hooks && c->hooks->on_rtcp)
+        c->hooks->on_rtcp(c, pkt, len, now_us);
+}
+
+static const struct okno_peer_listener listener = {
+    .on_local_candidate = on_cand,
+    .on_local_candidates_done = on_done,
+    .on_connected = on_connected,
+    .on_failed = on_failed,
+    .on_rtp = on_rtp,
+    .on_rtcp = on_rtcp,
+};
+
+bool sfuh_run_until(bool (*cond)(void *), void *arg)
+{
+    int64_t deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!cond(arg) && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    return cond(arg);
+}
+
+void sfuh_run_for(int64_t us)
+{
+    int64_t until = g_get_monotonic_time() + us;
+    while (g_get_monotonic_time() < until) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+}
+
+bool sfuh_is_true(void *arg)
+{
+    return *(bool *)arg;
+}
+
+bool sfuh_has_offer(void *arg)
+{
+    return sfuh.offer[GPOINTER_TO_INT(arg)] != NULL;
+}
+
+bool sfuh_has_answer(void *arg)
+{
+    return sfuh.answer[GPOINTER_TO_INT(arg)] != NULL;
+}
+
+void sfuh_open(struct sfuh_client *c, bool controlling, const struct sfuh_hooks *hooks)
+{
+    memset(c, 0, sizeof *c);
+    c->hooks = hooks;
+    c->cands = g_ptr_array_new_with_free_func(g_free);
+    struct okno_ice_config ice;
+    okno_ice_config_init(&ice);
+    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
+    ice.tcp = OKNO_ICE_TCP_OFF;
+    ice.controlling = controlling;
+    struct okno_peer_config pc = {.ice = &ice, .cert = sfuh.cert};
+    assert_int_equal(okno_peer_create(g_main_context_default(), &pc, &listener, c, &c->peer), 0);
+    assert_int_equal(okno_peer_gather(c->peer), 0);
+    assert_true(sfuh_run_until(sfuh_is_true, &c->gathered));
+}
+
+void sfuh_append_transport(GString *s, struct sfuh_client *c, const char *setup)
+{
+    char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
+    okno_peer_local_credentials(c->peer, ufrag, pwd);
+    g_string_append_printf(s,
+                           "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:%s\r\n",
+                           ufrag, pwd, okno_cert_fingerprint_sdp(sfuh.cert), setup);
+    for (guint i = 0; i < c->cands->len; i++)
+        g_string_append_printf(s, "a=%s\r\n", (char *)c->cands->pdata[i]);
+    g_string_append(s, "a=end-of-candidates\r\n");
+}
+
+void sfuh_take_remote(struct sfuh_client *c, const char *sdp, enum okno_dtls_role role)
+{
+    char **lines = g_strsplit(sdp, "\r\n", -1);
+    const char *ufrag = NULL, *pwd = NULL, *fp = NULL;
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "a=ice-ufrag:") && !ufrag)
+            ufrag = *l + 12;
+        else if (g_str_has_prefix(*l, "a=ice-pwd:") && !pwd)
+            pwd = *l + 10;
+        else if (g_str_has_prefix(*l, "a=fingerprint:") && !fp)
+            fp = *l + 14;
+    }
+    assert_non_null(ufrag);
+    assert_non_null(pwd);
+    assert_non_null(fp);
+    struct okno_fingerprint f;
+    assert_int_equal(okno_cert_fingerprint_parse(fp, &f), 0);
+    assert_int_equal(okno_peer_set_remote(c->peer, ufrag, pwd, &f, role), 0);
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "a=candidate:"))
+            okno_peer_add_remote_candidate(c->peer, *l + 2);
+    }
+    g_strfreev(lines);
+}
+
+char *sfuh_answer_offer(struct sfuh_client *c, const char *offer, bool (*drop)(const char *line))
+{
+    GString *s = g_string_new(NULL);
+    char **lines = g_strsplit(offer, "\r\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (!**l || g_str_has_prefix(*l, "a=ice-") || g_str_has_prefix(*l, "a=fingerprint:") ||
+            g_str_has_prefix(*l, "a=setup:") || g_str_has_prefix(*l, "a=candidate:") ||
+            g_str_has_prefix(*l, "a=end-of-candidates") || g_str_has_prefix(*l, "a=ssrc") ||
+            g_str_has_prefix(*l, "a=msid:") || (drop && drop(*l)))
+            continue;
+        if (strcmp(*l, "a=sendonly") == 0) {
+            g_string_append(s, "a=recvonly\r\n");
+            continue;
+        }
+        g_string_append_printf(s, "%s\r\n", *l);
+        if (g_str_has_prefix(*l, "a=mid:"))
+            sfuh_append_transport(s, c, "active");
+    }
+    g_strfreev(lines);
+    return g_string_free(s, FALSE);
+}
+
+void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
+                    bool (*drop)(const char *line), uint32_t *ssrc, uint32_t *rtx_ssrc)
+{
+    assert_true(sfuh_run_until(sfuh_has_offer, GINT_TO_POINTER(session)));
+    char *offer = g_strdup(sfuh.offer[session]);
+    const char *g = strstr(offer, "a=ssrc-group:FID ");
+    assert_non_null(g);
+    unsigned a, b;
+    assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &a, &b), 2);
+    if (ssrc)
+        *ssrc = a;
+    if (rtx_ssrc)
+        *rtx_ssrc = b;
+    sfuh_take_remote(c, offer, OKNO_DTLS_CLIENT);
+    char *answer = sfuh_answer_offer(c, offer, drop);
+    okno_sfu_answer(sfuh.sfu, (uint64_t)session, req, OKNO_SFU_PC_SUBSCRIBER, answer);
+    g_free(answer);
+    g_free(offer);
+}
