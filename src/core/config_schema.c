@@ -89,6 +89,10 @@ const struct okno_config_key okno__config_schema[] = {
         "seconds without any datagram from a client before its connection counts as lost"),
     INT("media", "max_publisher_kbps", "2500", 30, 100000,
         "the most a publisher may send, kbit/s, announced to it by REMB"),
+    BOOL("media", "pacing", "true",
+         "pace what each subscriber receives at 2.5 x its bandwidth estimate, audio first"),
+    INT("media", "pacer_max_delay_ms", "400", 50, 5000,
+        "video and retransmissions waiting longer in a subscriber's pacer are dropped"),
 };
 
 const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

@@ -11,6 +11,7 @@
 #include "okno/err.h"
 #include "sfu/participant.h"
 #include "sfu/room.h"
+#include "sfu/sfu_core.h"
 #include "sfu/send_stats.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
@@ -46,7 +47,7 @@ static int send_paced(void *ud, enum okno_pacer_class cls, void *tag, uint8_t *p
 static void run(struct okno_participant *p, int64_t now_us)
 {
     struct okno_bwe_estimate est;
-    bool have = okno_participant_bwe_estimate(p, &est) == 0;
+    bool have = p->room->sfu->pacing && okno_participant_bwe_estimate(p, &est) == 0;
     okno_pacer_set_estimate(p->pacer, have ? est.target_bps : 0);
     okno_pacer_process(p->pacer, now_us, send_paced, p);
     bool waiting = okno_pacer_queued(p->pacer) > 0;
@@ -83,6 +84,7 @@ void okno__participant_pacer_open(struct okno_participant *p)
     if (p->pacer)
         return;
     p->pacer = okno_pacer_new(OKNO_PACER_DEFAULT_SLOTS);
+    okno_pacer_set_max_delay(p->pacer, 1000 * (int64_t)p->room->sfu->pacer_max_delay_ms);
     p->pace_due_us = -1;
     p->pace_timer = g_source_new(&pace_funcs, sizeof(GSource));
     g_source_set_callback(p->pace_timer, on_pace, p, NULL);

@@ -2,7 +2,8 @@
  * sfu/pacer.h): made with the connection, every RTP packet to the subscriber (forwarded media as
  * audio or video, answers to NACKs as retransmissions) goes through it, and a timer source on the
  * room's GMainContext, armed only while something waits, steps it every OKNO_PACER_INTERVAL_US.
- * Each step reads the connection's bandwidth estimate for the pacing rate (unpaced without one).
+ * Each step reads the connection's bandwidth estimate for the pacing rate (unpaced without one,
+ * and with [media] pacing = false: packets then leave as they come, in class order).
  * A packet is numbered (transport-wide sequence, abs-send-time: sfu/sub_bwe.h), counted in its
  * subscription's sender statistics, protected and sent when it leaves the pacer, so the estimator
  * sees the paced departures.

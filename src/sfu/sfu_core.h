@@ -30,6 +30,8 @@ struct okno_sfu {
     struct okno_ice_config ice;
     unsigned ice_restart_grace_s; /* [media] ice_restart_grace_s */
     unsigned max_publisher_kbps;  /* [media] max_publisher_kbps: the REMB cap on publishers */
+    bool pacing;                  /* [media] pacing */
+    unsigned pacer_max_delay_ms;  /* [media] pacer_max_delay_ms */
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */
