@@ -138,6 +138,57 @@ static void test_pacer_rate_over_a_second_is_the_estimate_times_2_5(void **state
     okno_pacer_free(p);
 }
 
+static void test_pacer_keeps_the_rate_when_stepped_at_every_packet_too(void **state)
+{
+    (void)state;
+    struct okno_pacer *p = okno_pacer_new(2048);
+    static struct sent_log l;
+    memset(&l, 0, sizeof l);
+    okno_pacer_set_estimate(p, 400000); /* 1 Mbit/s */
+    okno_pacer_set_max_delay(p, 10 * 1000 * MS);
+    /* As the glue does: a step at every packet (1,000-byte packets every 1.7-3 ms, about 3.4
+     * Mbit/s) besides the 5 ms timer. */
+    int64_t t1 = -1, t2 = -1, next_timer = 0;
+    uint64_t b1 = 0, b2 = 0;
+    for (int64_t t = 0; t2 < 0; t += 1700 + t % 1300) {
+        enqueue(p, OKNO_PACER_VIDEO, 3, 1000, t);
+        okno_pacer_process(p, t, record, &l);
+        if (t >= next_timer) {
+            okno_pacer_process(p, t, record, &l);
+            next_timer = t + OKNO_PACER_INTERVAL_US;
+        }
+        if (t1 < 0 && t >= 500 * MS) {
+            t1 = t;
+            b1 = l.bytes;
+        } else if (t >= 1500 * MS) {
+            t2 = t;
+            b2 = l.bytes;
+        }
+    }
+    double bps = (double)(b2 - b1) * 8e6 / (double)(t2 - t1);
+    print_message("# stepped at every packet: %.0f bit/s (want 1000000)\n", bps);
+    assert_true(bps >= 1000000 * 0.95 && bps <= 1000000 * 1.05);
+    okno_pacer_free(p);
+}
+
+static void test_pacer_turns_a_stalled_timer_into_50_ms_of_data_at_most(void **state)
+{
+    (void)state;
+    struct okno_pacer *p = okno_pacer_new(512);
+    static struct sent_log l;
+    memset(&l, 0, sizeof l);
+    okno_pacer_set_estimate(p, 400000); /* 1 Mbit/s: 125 bytes a ms */
+    okno_pacer_process(p, 0, record, &l);
+    for (int i = 0; i < 100; i++)
+        enqueue(p, OKNO_PACER_VIDEO, 3, 1000, 0);
+    /* The worker was busy for 300 ms: the step sends 50 ms worth (6,250 bytes), plus the packet
+     * that crosses the line. */
+    size_t n = okno_pacer_process(p, 300 * MS, record, &l);
+    print_message("# after a 300 ms stall: %zu packets of 1,000 bytes at once\n", n);
+    assert_true(n >= 6 && n <= 8);
+    okno_pacer_free(p);
+}
+
 static void test_pacer_spreads_a_keyframe_over_the_time_the_rate_allows(void **state)
 {
     (void)state;
@@ -308,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_pacer_sends_audio_then_rtx_then_video_then_padding),
         cmocka_unit_test(test_pacer_never_holds_audio_behind_a_spent_budget),
         cmocka_unit_test(test_pacer_rate_over_a_second_is_the_estimate_times_2_5),
+        cmocka_unit_test(test_pacer_keeps_the_rate_when_stepped_at_every_packet_too),
+        cmocka_unit_test(test_pacer_turns_a_stalled_timer_into_50_ms_of_data_at_most),
         cmocka_unit_test(test_pacer_spreads_a_keyframe_over_the_time_the_rate_allows),
         cmocka_unit_test(test_pacer_drops_video_and_rtx_older_than_the_limit),
         cmocka_unit_test(test_pacer_full_slots_evict_the_lowest_class_first),
