@@ -4,7 +4,13 @@
 #include "sfu/allocator.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
+
+static uint32_t to_u32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
 
 static unsigned clamp_dim(uint8_t v, unsigned max)
 {
@@ -64,6 +70,8 @@ static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okn
     v->changed = true;
     v->reason = why;
     v->up_since_us = 0;
+    v->room_since_us = 0;
+    v->spatial_trial = false;
 }
 
 static int lowest_available(const struct okno_alloc_video *v, unsigned ns, unsigned nt)
@@ -91,6 +99,49 @@ static void maybe_trial(const struct okno_alloc_input *in, struct okno_alloc_vid
         return;
     set_rung(v, nt, lowest, OKNO_ALLOC_REASON_PROBE, now_us);
     v->trial_until_us = now_us + OKNO_ALLOC_TRIAL_US;
+}
+
+/* A video with room at its layer for the trial wait, without loss: tried at the next spatial
+ * layer's lowest temporal layer (allocator.h). */
+static void maybe_spatial_trial(const struct okno_alloc_input *in, struct okno_alloc_video *v,
+                                unsigned ns, unsigned nt, int cur, uint64_t budget, int64_t now_us)
+{
+    unsigned s = (unsigned)cur / nt;
+    int next = (int)((s + 1) * nt);
+    uint64_t cost = rung_bps(v, nt, cur);
+    if (in->hard_limit || in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO || s + 1 >= ns ||
+        rung_bps(v, nt, next) == 0 || cost * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u > budget) {
+        v->room_since_us = 0;
+        return;
+    }
+    if (v->room_since_us == 0) {
+        v->room_since_us = now_us == 0 ? 1 : now_us;
+        return;
+    }
+    /* The up hold first, as any up move; after a trial that found no room, the paused trials'
+     * doubled waits. */
+    if (now_us - v->room_since_us <
+        (v->trial_wait_us > 0 ? v->trial_wait_us : OKNO_ALLOC_UP_HOLD_US))
+        return;
+    set_rung(v, nt, next, OKNO_ALLOC_REASON_PROBE, now_us);
+    v->spatial_trial = true;
+    v->trial_peak_bps = to_u32(budget);
+    v->trial_until_us = now_us + OKNO_ALLOC_SPATIAL_TRIAL_US;
+}
+
+/* Whether a running trial goes on: a paused video's runs its course unless loss comes; a spatial
+ * one ends early once the estimate fits it or falls from its peak (congestion). */
+static bool trial_goes_on(const struct okno_alloc_input *in, struct okno_alloc_video *v,
+                          bool cur_available, int cur, int fits, uint64_t budget, int64_t now_us)
+{
+    if (now_us >= v->trial_until_us || !cur_available || in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO)
+        return false;
+    if (!v->spatial_trial)
+        return true;
+    if (budget > v->trial_peak_bps)
+        v->trial_peak_bps = to_u32(budget);
+    return fits < cur && budget * 100u >= (uint64_t)v->trial_peak_bps *
+                                              (100u - OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT);
 }
 
 /* One video against what is left of the budget; returns what its choice costs. */
@@ -121,9 +172,10 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
     bool cur_available = cur >= 0 && rung_bps(v, nt, cur) != 0;
     int fits = highest_fitting(v, ns, nt, budget, 0);
     if (v->trial_until_us != 0) {
-        if (now_us < v->trial_until_us && cur_available && in->loss_ratio < OKNO_ALLOC_LOSS_RATIO)
+        if (trial_goes_on(in, v, cur_available, cur, fits, budget, now_us))
             return rung_bps(v, nt, cur); /* the trial runs its course */
         v->trial_until_us = 0;
+        v->spatial_trial = false;
         int64_t wait = trial_wait(v);
         /* Room found: the next pause starts afresh; none: wait twice as long next time. */
         v->trial_wait_us = cur >= 0 && fits >= cur                   ? 0
@@ -144,6 +196,8 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
             v->up_since_us = 0;
             if (cur < 0)
                 maybe_trial(in, v, ns, nt, now_us);
+            else
+                maybe_spatial_trial(in, v, ns, nt, cur, budget, now_us);
         } else if (v->up_since_us == 0) {
             v->up_since_us = now_us == 0 ? 1 : now_us;
         } else if (now_us - v->up_since_us >= OKNO_ALLOC_UP_HOLD_US) {

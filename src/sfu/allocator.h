@@ -9,6 +9,15 @@
  * exceed the higher layer's rate by OKNO_ALLOC_UP_MARGIN_PCT for OKNO_ALLOC_UP_HOLD_US, so a
  * noisy estimate does not flap layers. Every change carries a reason for the client.
  *
+ * A send-side estimate cannot grow far above what is sent (GCC holds it under 1.5 x what was
+ * acknowledged), so a video held at a low spatial layer would never see room for the next: the
+ * video itself probes. One with room at its layer (the budget exceeds it by the up margin, no
+ * loss) for OKNO_ALLOC_UP_HOLD_US (after a trial that found no room: the doubled trial wait) tries the next spatial layer's lowest temporal layer ("probe"), kept
+ * until the estimate has grown to fit it (then it stays), congestion shows (loss, or the budget
+ * falls OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial) or
+ * OKNO_ALLOC_SPATIAL_TRIAL_US pass; a trial that found no room doubles the wait before the next.
+ * A budget the client set (okno_alloc_input.hard_limit) is never probed above.
+ *
  * It is a pure function of its inputs and now_us: no I/O, no allocation, no clock. It deliberately
  * does not apply choices (the subscription's downtrack does: spatial switches at keyframes,
  * temporal at once), measure rates (the track does) or estimate bandwidth (the bwe plugin does).
@@ -37,6 +46,10 @@
 #define OKNO_ALLOC_TRIAL_WAIT_US     5000000
 #define OKNO_ALLOC_TRIAL_MAX_WAIT_US 60000000
 #define OKNO_ALLOC_TRIAL_US          3000000
+/* A trial of the next spatial layer (header comment) runs at most this long: GCC's estimate grows
+ * about 8 % a second once more is sent, so it takes ~9 s to double. */
+#define OKNO_ALLOC_SPATIAL_TRIAL_US       15000000
+#define OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT 15u
 
 enum okno_alloc_reason {
     OKNO_ALLOC_REASON_NONE = 0,  /* no change */
@@ -70,6 +83,9 @@ struct okno_alloc_video {
     int64_t paused_since_us; /* when it was paused (0: not paused by the allocator) */
     int64_t trial_until_us;  /* a trial at the lowest layer runs until then; 0: none */
     int64_t trial_wait_us;   /* the pause before the next trial; 0: OKNO_ALLOC_TRIAL_WAIT_US */
+    int64_t room_since_us;   /* since when the layer has had room, the next spatial not; 0: no */
+    uint32_t trial_peak_bps; /* a spatial trial runs (trial_until_us): the highest budget in it */
+    bool spatial_trial;      /* the trial running is one of the next spatial layer */
     /* Out of each okno_alloc_run. */
     bool changed;
     enum okno_alloc_reason reason;
@@ -81,6 +97,7 @@ struct okno_alloc_input {
     double loss_ratio;   /* smoothed, 0..1 */
     bool congestive_loss;
     unsigned n_audio; /* audio streams the subscriber receives */
+    bool hard_limit;  /* target_bps is a limit the client set, not an estimate: no spatial trial */
 };
 
 /* Starts v at its top layer (what a subscriber gets before any estimate). */

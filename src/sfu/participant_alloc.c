@@ -27,6 +27,13 @@ uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s
     return e->last_bps ? e->last_bps : nominal_bps[s < OKNO_TRACK_MAX_ENC ? s : 0];
 }
 
+uint32_t okno__participant_alloc_enc_room(const struct okno_track *t, unsigned s)
+{
+    uint32_t cost = okno__participant_alloc_enc_cost(t, s);
+    uint32_t nominal = nominal_bps[s < OKNO_TRACK_MAX_ENC ? s : 0];
+    return cost > nominal ? cost : nominal;
+}
+
 /* A simulcast track: each encoding costs what it is measured at (its own temporal layers as
  * measured, cumulative); one not sent now costs its last measured total, or a nominal one, as a
  * single layer repeated up the temporal ladder. */
@@ -179,6 +186,8 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         .loss_ratio = est.loss_ratio,
         .congestive_loss = est.congestive_loss,
         .n_audio = n_audio,
+        /* The client's receive limit is not an estimate to probe above. */
+        .hard_limit = p->receive_limit_bps != 0 && est.target_bps >= p->receive_limit_bps,
     };
     okno_alloc_run(&in, videos, n, now_us);
     for (size_t i = 0; i < n; i++) {

@@ -46,4 +46,8 @@ uint32_t okno__participant_alloc_source(const struct okno_subscription *s);
  * last measured, else nominal. */
 uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s);
 
+/* The room the publisher's cap leaves encoding s of t: its cost, at least its nominal rate (what
+ * okno.js asks of it), so an encoder that sends less now can still reach its own target. */
+uint32_t okno__participant_alloc_enc_room(const struct okno_track *t, unsigned s);
+
 #endif

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "core/log.h"
+
 #include "sfu/participant.h"
 #include "sfu/participant_alloc.h"
 #include "sfu/pub_fb.h"
@@ -101,6 +103,9 @@ static struct okno_track *learn(struct okno_participant *p, const struct okno_rt
     }
     if (!*enc)
         return NULL;
+    if ((*enc)->rid[0])
+        okno_log(OKNO_LOG_INFO, "sfu", "%s: encoding %s of %s %s on ssrc %u (rid extension)", p->id,
+                 (*enc)->rid, t->id, rtx ? "RTX" : "media", rtp->ssrc);
     if (okno_track_learn_ssrc(t, *enc, rtp->ssrc, rtx))
         announce(t);
     return t;

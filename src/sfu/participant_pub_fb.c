@@ -51,7 +51,8 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
 }
 
 /* What a simulcast track needs to send: every encoding up to the highest any subscriber's
- * allocation chose (the encoder fills lower ones first, so they go anyway), each at its cost with
+ * allocation chose (the encoder fills lower ones first, so they go anyway), each at its cost (at
+ * least its nominal rate: okno__participant_alloc_enc_room) with
  * OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT on top; with nobody receiving it, its lowest encoding's.
  * Layers above the highest chosen are left no room, so the
  * publisher's encoder stops them. */
@@ -68,7 +69,7 @@ static uint64_t simulcast_need_bps(const struct okno_track *t)
     }
     uint64_t need = 0;
     for (int i = 0; i <= MAX(top, 0) && i < t->n_enc; i++)
-        need += okno__participant_alloc_enc_cost(t, (unsigned)i);
+        need += okno__participant_alloc_enc_room(t, (unsigned)i);
     return need * (100u + OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT) / 100u;
 }
 

@@ -6,7 +6,10 @@
  * encodings apart on the wire (participant_media.c finds the encoding of each packet). */
 #include "sfu/track.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "core/log.h"
 
 #include "net/peer.h"
 #include "okno/err.h"
@@ -105,10 +108,29 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
     return 0;
 }
 
+/* "pN-vM encodings received: q ssrc S P packets, h ...": what came of each encoding, for the log
+ * (tests read it to see every simulcast layer arrived). */
+static void log_encodings(const struct okno_track *t)
+{
+    char line[256];
+    size_t at = 0;
+    for (unsigned i = 0; i < t->n_enc && at < sizeof line; i++) {
+        const struct okno_track_enc *e = &t->enc[i];
+        int n = snprintf(line + at, sizeof line - at, "%s%s ssrc %u %llu packets", i ? ", " : "",
+                         e->rid[0] ? e->rid : "-", e->ssrc, (unsigned long long)e->packets);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+    okno_log(OKNO_LOG_INFO, "sfu", "%s encodings received: %s", t->id, at ? line : "none");
+}
+
 void okno_track_free(struct okno_track *t)
 {
     if (!t)
         return;
+    if (t->video)
+        log_encodings(t);
     for (unsigned i = 0; i < t->n_enc; i++)
         enc_free(&t->enc[i]);
     g_ptr_array_free(t->subs, TRUE);

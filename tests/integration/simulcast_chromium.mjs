@@ -1,0 +1,185 @@
+// Driver of simulcast_chromium.sh: a Chromium publisher sends its 1280x720 fake camera as three
+// simulcast encodings (okno.js's q, h, f: 320x180, 640x360, 1280x720), a second Chromium page
+// receives it. The subscriber must decode the video and be moved up to the top encoding; then it
+// asks okno to send it at most a few tens of kbit/s (the receive_limit message), and the frameWidth it
+// decodes must drop to the lowest encoding, the publisher's higher encodings must stop (okno's REMB
+// cap leaves them no room, so Chromium's encoder turns them off), and when the limit is lifted the
+// width must come back up.
+// The times from each limit change to the new width are printed as figures; the checks' bounds are
+// wide and never depend on machine speed beyond them.
+//
+// Deliberately not here: starting okno or reading its log (the shell script does).
+//
+// usage: node simulcast_chromium.mjs BASE_URL ROOM
+
+import {launchChromium, openParticipant, readStats, note, sleep, Plan, runBounded} from './browser_lib.mjs';
+
+const [baseUrl, room] = process.argv.slice(2);
+const FIRST_VIDEO_MS = 15000;
+const UP_MS = 20000;
+const TOP_MS = 20000;
+const DOWN_MS = 10000;
+const STOP_MS = 12000;
+const BACK_MS = 20000;
+
+export const CHECKS = [
+    'a simulcast Chromium publisher (1280x720, rids q/h/f) and a Chromium subscriber join okno',
+    'the subscriber decodes the publisher\'s video (framesDecoded grows)',
+    'the subscriber is moved up to an encoding above the lowest (frameWidth > 320)',
+    'the subscriber is moved up to the top encoding (frameWidth 1280)',
+    'with a receive_limit under the higher encodings\' base layers the frameWidth drops to the lowest encoding',
+    'the publisher\'s higher encodings stop while nobody receives them (bytesSent rate < 30 kbit/s)',
+    'with the limit lifted the frameWidth comes back up',
+    'the video kept decoding through the switches (framesDecoded grew in every phase)',
+];
+
+// The subscriber's view of the publisher's video: frames decoded and the size of the last one.
+async function inbound(page, from) {
+    const s = await readStats(page);
+    const v = s.inbound.filter((x) => x.kind === 'video' && x.participant === from);
+    return v.length ? v[0] : null;
+}
+
+// Bytes sent per rid on the publisher connection, and when.
+async function outbound(page) {
+    return page.evaluate(async () => {
+        const report = (await window.okno.client.getStats()).publisher;
+        const out = {at: Date.now(), rid: {}};
+        if (report)
+            report.forEach((s) => {
+                if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid)
+                    out.rid[s.rid] = {bytes: s.bytesSent || 0, width: s.frameWidth || 0,
+                                      fps: s.framesPerSecond || 0, active: s.active};
+            });
+        return out;
+    });
+}
+
+function ridKbps(a, b, rid) {
+    if (!a.rid[rid] || !b.rid[rid] || b.at <= a.at)
+        return 0;
+    return (b.rid[rid].bytes - a.rid[rid].bytes) * 8 / (b.at - a.at);
+}
+
+async function describeOutbound(page, ms = 1000) {
+    const a = await outbound(page);
+    await sleep(ms);
+    const b = await outbound(page);
+    return Object.keys(b.rid).sort()
+        .map((r) => `${r} ${b.rid[r].width}px ${Math.round(ridKbps(a, b, r))} kbit/s`).join(', ');
+}
+
+// Polls the subscriber until pred(video) holds; returns ms taken or -1, and the last video seen.
+async function waitVideo(page, from, pred, timeoutMs) {
+    const t0 = Date.now();
+    let last = null;
+    while (Date.now() - t0 < timeoutMs) {
+        last = await inbound(page, from);
+        if (last && pred(last))
+            return {ms: Date.now() - t0, last};
+        await sleep(200);
+    }
+    return {ms: -1, last};
+}
+
+async function qualityEvents(page) {
+    return page.evaluate(() => window.__quality || []);
+}
+
+async function main() {
+    const plan = new Plan(CHECKS);
+    const browser = await launchChromium();
+    try {
+        let pub, sub;
+        try {
+            pub = await openParticipant(browser, baseUrl,
+                {room, name: 'sim-pub', role: 'kiosk', extra: '&simulcast=1&width=1280&height=720'});
+            sub = await openParticipant(browser, baseUrl,
+                {room, name: 'sim-sub', role: 'specialist', extra: '&width=320&height=180'});
+            plan.report(true);
+        } catch (e) {
+            plan.report(false, e.message);
+            plan.failRest('not reached');
+            return;
+        }
+        await sub.page.evaluate(() => {
+            window.__quality = [];
+            window.okno.client.addEventListener('quality', (e) => window.__quality.push(
+                Object.assign({at: Date.now()}, e.detail)));
+        });
+        const from = await pub.page.evaluate(() => window.okno.client.participant);
+        const frames = [];
+
+        const first = await waitVideo(sub.page, from, (v) => v.framesDecoded >= 10, FIRST_VIDEO_MS);
+        plan.report(first.ms >= 0, first.ms >= 0 ? `first 10 frames after ${first.ms} ms` : 'no video');
+        if (first.ms < 0) {
+            plan.failRest('no video');
+            return;
+        }
+        const tStart = Date.now() - first.ms;
+        frames.push(first.last.framesDecoded);
+        note(`publisher sends: ${await describeOutbound(pub.page)}`);
+
+        const mid = await waitVideo(sub.page, from, (v) => v.frameWidth > 320, UP_MS);
+        plan.report(mid.ms >= 0, `frameWidth ${mid.last ? mid.last.frameWidth : 0} ${((Date.now() - tStart) / 1000).toFixed(1)} s after the first frame`);
+        const top = await waitVideo(sub.page, from, (v) => v.frameWidth >= 1280, TOP_MS);
+        plan.report(top.ms >= 0, `frameWidth ${top.last ? top.last.frameWidth : 0} ${((Date.now() - tStart) / 1000).toFixed(1)} s after the first frame`);
+        note(`publisher sends: ${await describeOutbound(pub.page)}`);
+        frames.push((await inbound(sub.page, from)).framesDecoded);
+
+        // Limit: under the base temporal layer of the higher encodings, so only the lowest fits (the
+        // allocator steps down temporal layers before encodings). Chosen from what the publisher
+        // sends of q now: half of it (its base layer is about 40 %) plus the audio okno reserves.
+        const a = await outbound(pub.page);
+        await sleep(2000);
+        const b = await outbound(pub.page);
+        const active = Object.keys(b.rid).filter((r) => ridKbps(a, b, r) >= 30).sort();
+        const qKbps = ridKbps(a, b, 'q');
+        const limit = Math.max(75, Math.round(50 + qKbps / 2));
+        const before = (await inbound(sub.page, from)).frameWidth;
+        const t0 = Date.now();
+        await sub.page.evaluate((k) => window.okno.client.receiveLimit(k), limit);
+        const down = await waitVideo(sub.page, from, (v) => v.frameWidth > 0 && v.frameWidth <= 320, DOWN_MS);
+        const downS = (Date.now() - t0) / 1000;
+        plan.report(down.ms >= 0, `limit ${limit} kbit/s (q sent at ${Math.round(qKbps)}): ${before} -> ${down.last ? down.last.frameWidth : '?'} px in ${downS.toFixed(1)} s`);
+        note(`switch down: ${down.ms >= 0 ? downS.toFixed(2) : 'none in ' + downS.toFixed(0)} s from receive_limit ${limit} to frameWidth ${down.last ? down.last.frameWidth : '?'}`);
+        frames.push((await inbound(sub.page, from)).framesDecoded);
+
+        // The encodings above q stop at the publisher: okno's cap no longer leaves them room.
+        const higher = active.filter((r) => r !== 'q');
+        let stopped = -1, rates = '';
+        while (Date.now() - t0 < STOP_MS) {
+            const x = await outbound(pub.page);
+            await sleep(1000);
+            const y = await outbound(pub.page);
+            rates = higher.map((r) => `${r} ${Math.round(ridKbps(x, y, r))}`).join(', ');
+            if (higher.length > 0 && higher.every((r) => ridKbps(x, y, r) < 30)) {
+                stopped = Date.now() - t0;
+                break;
+            }
+        }
+        plan.report(stopped >= 0, `${higher.join(', ') || 'none was active'}: ${rates} kbit/s, ${(stopped / 1000).toFixed(1)} s after the limit`);
+        note(`publisher sends while limited: ${await describeOutbound(pub.page)}`);
+        frames.push((await inbound(sub.page, from)).framesDecoded);
+
+        // Lifted: back up after the allocator's hold (and the publisher restarting the encoding).
+        const low = (await inbound(sub.page, from)).frameWidth;
+        const t1 = Date.now();
+        await sub.page.evaluate(() => window.okno.client.receiveLimit(0));
+        const back = await waitVideo(sub.page, from, (v) => v.frameWidth > low, BACK_MS);
+        const backS = (Date.now() - t1) / 1000;
+        plan.report(back.ms >= 0, `${low} -> ${back.last ? back.last.frameWidth : '?'} px in ${backS.toFixed(1)} s`);
+        note(`switch up: ${back.ms >= 0 ? backS.toFixed(2) : 'none in ' + backS.toFixed(0)} s from lifting the limit to frameWidth ${back.last ? back.last.frameWidth : '?'}`);
+        note(`publisher sends: ${await describeOutbound(pub.page)}`);
+        frames.push((await inbound(sub.page, from)).framesDecoded);
+
+        const grew = frames.every((f, i) => i === 0 || f > frames[i - 1]);
+        plan.report(grew, `framesDecoded ${frames.join(' -> ')}`);
+        for (const q of await qualityEvents(sub.page))
+            note(`quality +${((q.at - t0) / 1000).toFixed(1)} s: ${JSON.stringify(q.layer)} ${q.reason} ${q.estimate_kbps} kbit/s`);
+    } finally {
+        await browser.close().catch(() => {});
+    }
+}
+
+runBounded(main, 110000);
