@@ -85,8 +85,9 @@ const struct okno_config_key okno__config_schema[] = {
     STRING("media", "key", "", NULL, "PEM private key (EC) of the certificate"),
     INT("media", "ice_restart_grace_s", "20", 1, 3600,
         "seconds a participant whose media connection was lost keeps its seat for an ICE restart"),
-    INT("media", "consent_timeout_s", "30", 5, 300,
-        "seconds without any datagram from a client before its connection counts as lost"),
+    INT("media", "consent_timeout_s", "30", 3, 300,
+        "seconds without any datagram from a client before its connection counts as lost (under 5"
+        " only for tests: a browser's audio-only RTCP comes about every 5 s)"),
     INT("media", "max_publisher_kbps", "2500", 30, 100000,
         "the most a publisher may send, kbit/s, announced to it by REMB"),
     BOOL("media", "pacing", "true",

@@ -43,6 +43,7 @@ struct okno_ice {
     /* other */
     guint stream_id;
     bool has_announced, gathered, has_pair, closing;
+    bool consent_held; /* okno_ice_hold_consent: the owner expects nothing from the peer */
     enum okno_ice_state state;
     int64_t last_heard_us; /* last datagram from the peer, or when the state became connected */
     int64_t last_sent_us;  /* last datagram okno_ice_send handed to libnice */
@@ -88,6 +89,13 @@ enum okno_ice_state okno_ice_state(const struct okno_ice *ice)
     return ice->state;
 }
 
+void okno_ice_hold_consent(struct okno_ice *ice, bool hold)
+{
+    if (ice->consent_held && !hold)
+        ice->last_heard_us = g_get_monotonic_time(); /* the peer gets a whole timeout from now */
+    ice->consent_held = hold;
+}
+
 static void stop_consent_tick(struct okno_ice *ice)
 {
     if (ice->consent_tick) {
@@ -129,6 +137,8 @@ static gboolean on_consent_tick(gpointer data)
         return G_SOURCE_CONTINUE; /* close or set_state removes us */
     if (ice->state == OKNO_ICE_CONNECTED || ice->state == OKNO_ICE_DISCONNECTED) {
         int64_t now_us = g_source_get_time(ice->consent_tick);
+        if (ice->consent_held)
+            ice->last_heard_us = now_us; /* silence is what the owner expects */
         if (consent_expired(ice->last_heard_us, now_us, ice->cfg.consent_timeout_ms)) {
             ice->has_pair = false;
             set_state(ice, OKNO_ICE_FAILED); /* destroys this source: nothing of it is used after */

@@ -17,7 +17,9 @@
  * once nothing (no datagram of any kind) has come from its peer for cfg.consent_timeout_ms, 30 s by
  * default as in RFC 7675 and browsers. An idle agent pings its peer every 2.5 s (a datagram okno
  * agents swallow and browsers drop, net/ice.c), so two okno agents never time out while both live;
- * a browser peer is heard through its RTCP (every few seconds while any RTP stream exists). */
+ * a browser peer is heard through its RTCP (every few seconds while any RTP stream exists). With no
+ * stream at all a browser sends okno nothing it sees (its STUN checks end in libnice, which tells
+ * nobody), so the owner holds consent then (okno_ice_hold_consent). */
 #ifndef OKNO_NET_ICE_H
 #define OKNO_NET_ICE_H
 
@@ -125,6 +127,13 @@ int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len);
 int okno_ice_restart(struct okno_ice *ice);
 
 enum okno_ice_state okno_ice_state(const struct okno_ice *ice);
+
+/* hold: the owner expects nothing from the peer for now (a connection with no active media section
+ * either way: a browser then sends no RTCP, and its STUN checks end in libnice), so silence does
+ * not cost consent; liveness is the owner's business meanwhile (the participant's WebSocket).
+ * Releasing gives the peer a whole consent timeout from then. Held or not, the idle ping goes on.
+ */
+void okno_ice_hold_consent(struct okno_ice *ice, bool hold);
 
 /* Starts closing: the listener is never called again, the agent closes asynchronously and is freed
  * on ctx afterwards; then on_closed(arg) runs on ctx (on_closed may be NULL). Invalidates ice at

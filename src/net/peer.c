@@ -419,6 +419,12 @@ bool okno_peer_connected(const struct okno_peer *peer)
     return peer->connected && !peer->closing;
 }
 
+void okno_peer_hold_consent(struct okno_peer *peer, bool hold)
+{
+    if (peer->ice)
+        okno_ice_hold_consent(peer->ice, hold);
+}
+
 static int send_protected(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
 {
     if (!peer->connected || peer->closing)

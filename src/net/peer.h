@@ -111,6 +111,10 @@ int okno_peer_remote_candidates_done(struct okno_peer *peer);
 /* True between on_connected and the end of the transport. */
 bool okno_peer_connected(const struct okno_peer *peer);
 
+/* okno_ice_hold_consent on the peer's agent: hold while the connection has no active media
+ * section in either direction, so an idle but live client is not taken for a lost one. */
+void okno_peer_hold_consent(struct okno_peer *peer, bool hold);
+
 /* Protects the RTP packet (RTCP compound datagram) pkt[0..len) in place and sends it. cap is the
  * buffer's size and must leave OKNO_SRTP_MAX_TRAILER bytes after the packet; pkt should be 4-byte
  * aligned. Allocates nothing. Returns 0, OKNO_E_STATE before on_connected, okno_srtp_protect_*'s

@@ -439,6 +439,9 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
     p->pub_mline = pub->n_tracks ? pub->tracks[0].mline : 0;
     p->pub_mid_ext = pub->n_tracks ? pub->tracks[0].ext_ids[OKNO_EXT_MID] : 0;
     update_tracks(p, pub, added);
+    /* A publication of nothing (every track stopped) leaves the client nothing to send here:
+     * its silence is then no sign of loss (net/ice.h). */
+    okno_peer_hold_consent(p->pub_peer, p->tracks->len == 0);
     okno__participant_pub_fb_negotiated(p, pub);
 
     struct okno_sfu_event ev = {.type = OKNO_SFU_EV_ANSWER, .req = req, .sdp = answer};

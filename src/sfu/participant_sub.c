@@ -27,6 +27,19 @@
  * ------------------------------------------------------------------------
  */
 
+/* With no active section the client sends nothing on the subscriber connection (no RTCP without a
+ * stream; its STUN checks end in libnice), so its silence is no sign of loss then: consent is held
+ * (net/ice.h) and the participant's WebSocket tells whether it lives. */
+static void update_sub_hold(struct okno_participant *p)
+{
+    if (!p->sub_peer)
+        return;
+    bool active = false;
+    for (guint i = 0; i < p->subs->len && !active; i++)
+        active = ((struct okno_subscription *)p->subs->pdata[i])->track != NULL;
+    okno_peer_hold_consent(p->sub_peer, !active);
+}
+
 struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
                                                      struct okno_track *track)
 {
@@ -50,6 +63,7 @@ struct okno_subscription *okno_participant_subscribe(struct okno_participant *p,
     okno_subscription_attach(sub, track);
     g_ptr_array_add(track->subs, sub);
     p->offer_dirty = true;
+    update_sub_hold(p);
     return sub;
 }
 
@@ -57,6 +71,7 @@ void okno_participant_unsubscribe(struct okno_participant *p, struct okno_subscr
 {
     okno_subscription_detach(sub);
     p->offer_dirty = true;
+    update_sub_hold(p);
 }
 
 /* The slots of the offer being made (snapshot = false: from the subscriptions now, recorded in
@@ -119,6 +134,7 @@ void okno_participant_renegotiate(struct okno_participant *p)
         p->sub_bwe = okno_sub_bwe_new(p->id);
         okno_sub_bwe_attach(p->sub_bwe, sfu->bwe, sfu->bwe_state, &t, g_get_monotonic_time());
         okno__participant_pacer_open(p);
+        update_sub_hold(p);
     }
     if (p->sub_restart) {
         p->sub_restart = false;

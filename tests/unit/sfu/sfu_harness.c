@@ -248,9 +248,13 @@ void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
     assert_true(sfuh_run_until(sfuh_has_offer, GINT_TO_POINTER(session)));
     char *offer = g_strdup(sfuh.offer[session]);
     const char *g = strstr(offer, "a=ssrc-group:FID ");
-    assert_non_null(g);
-    unsigned a, b;
-    assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &a, &b), 2);
+    const char *l = strstr(offer, "a=ssrc:");
+    unsigned a = 0, b = 0;
+    if (g)
+        assert_int_equal(sscanf(g, "a=ssrc-group:FID %u %u", &a, &b), 2);
+    else if (l) /* no RTX */
+        assert_int_equal(sscanf(l, "a=ssrc:%u", &a), 1);
+    assert_true(a != 0 || (!ssrc && !rtx_ssrc));
     if (ssrc)
         *ssrc = a;
     if (rtx_ssrc)

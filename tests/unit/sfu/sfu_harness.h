@@ -87,7 +87,7 @@ char *sfuh_answer_offer(struct sfuh_client *c, const char *offer, bool (*drop)(c
 
 /* Waits for okno's subscriber offer for session, takes its transport and answers it (request
  * req, drop as for sfuh_answer_offer); stores okno's SSRC and RTX SSRC (either may be NULL) from
- * its first FID group. */
+ * its first FID group, or its first SSRC and 0 without one. */
 void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
                     bool (*drop)(const char *line), uint32_t *ssrc, uint32_t *rtx_ssrc);
 
