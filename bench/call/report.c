@@ -88,6 +88,11 @@ void okno_report_add_second(json_t *dir, const struct okno_report_second *s)
     json_object_set_new(o, "fps", json_integer(s->fps));
     json_object_set_new(o, "freezes", json_integer(s->freezes));
     json_object_set_new(o, "latency_ms", num(s->latency_ms));
+    json_object_set_new(o, "video_kbps", num(s->video_kbps));
+    json_object_set_new(o, "width", s->height ? json_integer(s->width) : json_null());
+    json_object_set_new(o, "height", s->height ? json_integer(s->height) : json_null());
+    json_object_set_new(o, "spatial",
+                        s->height && s->spatial >= 0 ? json_integer(s->spatial) : json_null());
     json_array_append_new(json_object_get(dir, "timeline"), o);
 }
 
@@ -122,6 +127,22 @@ double okno_report_set_rates(json_t *dir)
         json_object_set_new(dir, "fps", num(frames / t_last));
     if (n_recv)
         json_object_set_new(dir, "bitrate_kbps", num(recv / (double)n_recv));
+    /* the received resolution, second by second: how long each size was shown */
+    json_t *layers = json_object_get(dir, "layers");
+    if (json_is_object(layers)) {
+        json_t *by = json_object();
+        json_array_foreach(tl, i, s)
+        {
+            double h = get_num(s, "height");
+            if (!isfinite(h))
+                continue;
+            char key[16];
+            g_snprintf(key, sizeof(key), "%.0f", h);
+            json_t *c = json_object_get(by, key);
+            json_object_set_new(by, key, json_integer(c ? json_integer_value(c) + 1 : 1));
+        }
+        json_object_set_new(layers, "seconds_by_height", by);
+    }
     double u = limited && cap > 0 ? recv / cap : NAN;
     json_object_set_new(dir, "utilization", num(u));
     json_t *v = json_object_get(dir, "video");
@@ -176,6 +197,7 @@ void okno_report_audio_delay(json_t *audio, const struct okno_receiver_stats *s)
                         num(s->audio_jb_delay_ms >= 0 ? s->audio_jb_delay_ms : NAN));
     json_object_set_new(audio, "inserted_slots", json_integer((json_int_t)s->audio_inserted_slots));
     json_object_set_new(audio, "removed_slots", json_integer((json_int_t)s->audio_removed_slots));
+    json_object_set_new(audio, "red_recovered", json_integer((json_int_t)s->audio_red_recovered));
 }
 
 static json_t *link_dir_json(const struct okno_link_stats *l)
@@ -214,6 +236,24 @@ static void fmt(char *buf, size_t n, const char *f, double v)
 static double sub_num(const json_t *o, const char *obj, const char *key)
 {
     return get_num(json_object_get(o, obj), key);
+}
+
+/* evidence.h's figures, when the report has them. */
+static void print_evidence(FILE *f, const json_t *d)
+{
+    const json_t *q = json_object_get(d, "queue_delay_ms");
+    if (!json_is_object(q))
+        return;
+    char a[32], b[32], c[32], r[32];
+    fmt(a, sizeof(a), "%.0f", get_num(q, "p50"));
+    fmt(b, sizeof(b), "%.0f", get_num(q, "p95"));
+    fmt(c, sizeof(c), "%.0f", get_num(q, "max"));
+    fmt(r, sizeof(r), "%.0f ms", get_num(d, "recovery_ms_max"));
+    fprintf(f,
+            "  evidence   queue delay p50 %s p95 %s max %s ms; longest freeze after 5 s %.0f ms; "
+            "recovery max %s of %zu capacity changes, %.0f not recovered\n",
+            a, b, c, get_num(d, "freeze_ms_max_after_5s"), r,
+            json_array_size(json_object_get(d, "recovery")), get_num(d, "recovery_unrecovered"));
 }
 
 static void print_direction(FILE *f, const char *title, const json_t *d)
@@ -260,10 +300,13 @@ static void print_direction(FILE *f, const char *title, const json_t *d)
     const json_t *layers = json_object_get(d, "layers");
     char *tids = json_dumps(json_object_get(layers, "tids"), JSON_COMPACT | JSON_ENCODE_ANY);
     char *heights = json_dumps(json_object_get(layers, "heights"), JSON_COMPACT | JSON_ENCODE_ANY);
-    fprintf(f, "  layers     temporal %s, heights %s\n", tids ? tids : "-",
-            heights ? heights : "-");
+    char *secs = json_dumps(json_object_get(layers, "seconds_by_height"), JSON_COMPACT);
+    fprintf(f, "  layers     temporal %s, heights %s, seconds by height %s\n", tids ? tids : "-",
+            heights ? heights : "-", secs ? secs : "-");
     free(tids);
     free(heights);
+    free(secs);
+    print_evidence(f, d);
     const json_t *rv = json_object_get(json_object_get(d, "receiver"), "video");
     const json_t *s = json_object_get(d, "sender");
     fprintf(f,

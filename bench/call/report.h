@@ -40,6 +40,10 @@ struct okno_report_second {
     double loss_pct;      /* packets the emulated link dropped that second, of those offered */
     double latency_ms;    /* mean capture-to-decode latency of that second's frames */
     unsigned fps, freezes;
+    /* added after the first version */
+    double video_kbps;      /* RTP bytes of video received that second */
+    unsigned width, height; /* of the second's last decoded frame; 0: none */
+    int spatial;            /* which encoding that size is (0 /4, 1 /2, 2 full); -1 none */
 };
 
 /* A direction object from the received streams' metrics as of now_us (either may be NULL when
