@@ -96,6 +96,13 @@ int64_t okno_gcc_delivery_on_received(struct okno_gcc_delivery *d, int64_t send_
         d->qmax[qi] = q;
     }
 
+    size_t ri = (d->recent_head + d->recent_n) % OKNO_GCC_RECENT_Q;
+    if (d->recent_n == OKNO_GCC_RECENT_Q)
+        d->recent_head = (d->recent_head + 1) % OKNO_GCC_RECENT_Q;
+    else
+        d->recent_n++;
+    d->recent[ri] = (struct okno_gcc_recent_q){.send_us = send_us, .q = q};
+
     d->fb_any = true;
     if (owd < d->fb_min_owd)
         d->fb_min_owd = owd;
@@ -173,6 +180,7 @@ void okno_gcc_delivery_rebase(struct okno_gcc_delivery *d)
         d->base_slot[i] = INT64_MIN;
     d->base_us = INT64_MAX;
     d->queue_delay_us = 0;
+    d->recent_n = 0; /* measured from the old base */
 }
 
 int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_send_us)
@@ -183,6 +191,21 @@ int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_se
         int64_t s = d->qmax_slot[i];
         if (s != INT64_MIN && s > now - OKNO_GCC_QMAX_BUCKETS && d->qmax[i] > m)
             m = d->qmax[i];
+    }
+    return m;
+}
+
+int64_t okno_gcc_delivery_qmin_since(const struct okno_gcc_delivery *d, int64_t from_send_us)
+{
+    int64_t m = INT64_MAX;
+    /* Newest first; reported in sequence order, so send times fall going back. */
+    for (size_t k = d->recent_n; k > 0; k--) {
+        const struct okno_gcc_recent_q *r =
+            &d->recent[(d->recent_head + k - 1) % OKNO_GCC_RECENT_Q];
+        if (r->send_us < from_send_us)
+            break;
+        if (r->q < m)
+            m = r->q;
     }
     return m;
 }

@@ -5,7 +5,9 @@
  * one-way delay, send clock to receive clock, above its minimum over the last 30 s: clock offsets
  * cancel out, skew over 30 s is negligible), both the per-packet value and a per-feedback minimum
  * that filters jitter, plus the largest queuing delay of the last 5 s, against which a delay is
- * judged "the queue is full". It deliberately makes no decision. */
+ * judged "the queue is full", and the queuing delays of the last packets received, whose minimum
+ * over a stretch tells a queue that stayed filled from jitter. It deliberately makes no decision.
+ */
 #ifndef OKNO_PLUGINS_GCC_DELIVERY_H
 #define OKNO_PLUGINS_GCC_DELIVERY_H
 
@@ -14,9 +16,10 @@
 #include <stdint.h>
 
 #define OKNO_GCC_ACK_WINDOW_US 500000
-#define OKNO_GCC_ACK_RECORDS   64 /* feedbacks remembered: 3.2 s at one per 50 ms */
-#define OKNO_GCC_BASE_BUCKETS  30 /* of 1 s */
-#define OKNO_GCC_QMAX_BUCKETS  5  /* of 1 s */
+#define OKNO_GCC_ACK_RECORDS   64  /* feedbacks remembered: 3.2 s at one per 50 ms */
+#define OKNO_GCC_BASE_BUCKETS  30  /* of 1 s */
+#define OKNO_GCC_QMAX_BUCKETS  5   /* of 1 s */
+#define OKNO_GCC_RECENT_Q      256 /* received packets remembered: 100 ms at 25 Mbit/s */
 
 struct okno_gcc_delivery {
     /* per feedback: the arrival time it covers and the bytes received in it */
@@ -34,6 +37,11 @@ struct okno_gcc_delivery {
     /* largest per-packet queuing delay by 1 s slot of send time */
     int64_t qmax_slot[OKNO_GCC_QMAX_BUCKETS];
     int64_t qmax[OKNO_GCC_QMAX_BUCKETS];
+    /* the last packets received, in the order they were reported */
+    struct okno_gcc_recent_q {
+        int64_t send_us, q;
+    } recent[OKNO_GCC_RECENT_Q];
+    size_t recent_head, recent_n;
     /* this feedback */
     bool fb_any;
     int64_t fb_min_owd;
@@ -70,5 +78,9 @@ void okno_gcc_delivery_rebase(struct okno_gcc_delivery *d);
 
 /* The largest per-packet queuing delay of the last 5 s of sending, as of send time now_us. */
 int64_t okno_gcc_delivery_qmax(const struct okno_gcc_delivery *d, int64_t now_send_us);
+
+/* The smallest queuing delay of the remembered packets received that were sent at from_send_us or
+ * later (the newest OKNO_GCC_RECENT_Q at most); INT64_MAX when there is none. */
+int64_t okno_gcc_delivery_qmin_since(const struct okno_gcc_delivery *d, int64_t from_send_us);
 
 #endif

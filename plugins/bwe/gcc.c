@@ -25,10 +25,13 @@
 #define OUTAGE_CUT          0.8
 /* Feedback counts as flowing while the last one is this recent. */
 #define FB_ACTIVE_US 1000000
-/* A lost packet next to one queued this long (and this share of the largest lately) is
- * congestive. */
+/* A lost packet is congestive when every packet received from LOSS_WINDOW_US before it was sent
+ * to the first one after it met a queue this long (and this share of the largest lately): a full
+ * queue stays full, while jitter lets some packets through fast, and a delay spike next to a
+ * random loss must not read as congestion. */
 #define CONGESTED_MIN_US 10000
 #define CONGESTED_SHARE  0.6
+#define LOSS_WINDOW_US   100000
 /* After a capacity drop, the acked rate of this last stretch tells the new capacity. */
 #define RECENT_ACK_US 200000
 /* A run of losses sent over this long is an outage (the radio link was gone), not a loss rate:
@@ -164,8 +167,9 @@ static void begin_feedback(struct okno_gcc *g)
     g->q_congested = th > CONGESTED_MIN_US ? th : CONGESTED_MIN_US;
 }
 
-/* Lost packets waiting for a received neighbour are congestive when the packets either side both
- * met a filled queue (the lower of their delays: one jitter spike next to a loss is not enough). */
+/* Lost packets waiting for a received neighbour are congestive when the packets around them met
+ * a filled queue: the one after them and all received over LOSS_WINDOW_US before (the lowest of
+ * their delays). */
 static void judge_pending(struct okno_gcc *g, int64_t q_next)
 {
     if (g->pending_lost == 0)
@@ -177,6 +181,10 @@ static void judge_pending(struct okno_gcc *g, int64_t q_next)
         return;
     }
     int64_t q = g->have_prev_q && g->prev_q < q_next ? g->prev_q : q_next;
+    int64_t before =
+        okno_gcc_delivery_qmin_since(&g->dl, g->pending_first_send_us - LOSS_WINDOW_US);
+    if (before < q)
+        q = before;
     if (q >= g->q_congested)
         g->fb_lost_cong += g->pending_lost;
     g->pending_lost = 0;

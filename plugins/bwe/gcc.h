@@ -7,7 +7,8 @@
  * faster than AIMD lets it.
  *
  * Unlike libwebrtc's loss-based v1, loss is judged congestive only when it comes with a filled
- * queue (the packets either side of a loss met a queuing delay near the largest seen lately):
+ * queue (the packet after a loss and every one received over the 100 ms before it met a queuing
+ * delay near the largest seen lately, so a jitter spike next to a loss is not one):
  * random loss on a radio link only slows increases and trims the rate by at most 20 %, congestive
  * loss backs off as GCC says. Two more departures from plain GCC: a standing queue the trend
  * cannot see (filled by a probe or a capacity drop, no longer growing) is drained once by going

@@ -1,14 +1,14 @@
 /* The loss-based part of the estimate. It smooths the fraction of packets lost and, from
  * transport-cc feedback, which share of the losses was congestive: a lost packet is congestive
- * when the packets either side of it met a filled queue (queuing delay near the largest lately,
- * and at least 10 ms). Congestive loss acts as GCC says (draft-ietf-rmcat-gcc-02 section 6): above
- * 10 % the rate drops by half the loss, from 2 % no increase, and (okno's addition, because such
- * loss means the queue overflows) between 2 and 10 % a decrease of half the loss once per round
- * trip. Random loss, as on radio links, only slows the delay-based increase and trims the rate by
- * at most 20 % (1.5 x the loss above 2 %), so a lossy but uncongested link keeps most of its rate.
- * Without transport-cc (receiver reports only) every loss is taken as congestive, as libwebrtc's v1
- * does, and the rate grows by 8 %/s while loss stays under 2 %. It deliberately does not measure
- * delay.
+ * when the packets around it met a filled queue (the one after it and all received over the
+ * 100 ms before: queuing delay near the largest lately, and at least 10 ms; plugins/bwe/gcc.c).
+ * Congestive loss acts as GCC says (draft-ietf-rmcat-gcc-02 section 6): above 10 % the rate drops
+ * by half the loss, from 2 % no increase, and (okno's addition, because such loss means the queue
+ * overflows) between 2 and 10 % a decrease of half the loss once per round trip. Random loss, as on
+ * radio links, only slows the delay-based increase and trims the rate by at most 20 % (1.5 x the
+ * loss above 2 %), so a lossy but uncongested link keeps most of its rate. Without transport-cc
+ * (receiver reports only) every loss is taken as congestive, as libwebrtc's v1 does, and the rate
+ * grows by 8 %/s while loss stays under 2 %. It deliberately does not measure delay.
  */
 #ifndef OKNO_PLUGINS_GCC_LOSS_BASED_H
 #define OKNO_PLUGINS_GCC_LOSS_BASED_H

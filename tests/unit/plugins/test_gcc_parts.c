@@ -93,8 +93,15 @@ static void test_delivery(void **state)
     assert_int_equal(d.queue_delay_us, 40 * MS);
     assert_int_equal(okno_gcc_delivery_qmax(&d, t), 40 * MS);
     assert_int_equal(okno_gcc_delivery_qmax(&d, t + 10 * S), 0);
-    /* Rebased, the current delay is the new base. */
+    /* The lowest delay over a stretch of sending: the queued packets alone, or with the ones
+     * before them, or none. */
+    assert_int_equal(okno_gcc_delivery_qmin_since(&d, t - 48 * MS), 40 * MS);
+    assert_int_equal(okno_gcc_delivery_qmin_since(&d, t - 52 * MS), 0);
+    assert_int_equal(okno_gcc_delivery_qmin_since(&d, t), INT64_MAX);
+    /* Rebased, the current delay is the new base (and the delays remembered, from the old one,
+     * are forgotten). */
     okno_gcc_delivery_rebase(&d);
+    assert_int_equal(okno_gcc_delivery_qmin_since(&d, 0), INT64_MAX);
     okno_gcc_delivery_begin(&d);
     okno_gcc_delivery_on_received(&d, t, t + 70 * MS + 7 * S, 1000);
     okno_gcc_delivery_end(&d, true);
