@@ -6,8 +6,8 @@
  * starts video at a keyframe and answers the client's NACKs from the track's cache, and send
  * statistics (sfu/send_stats.h) give the sender reports with the rewritten stream's RTP/NTP
  * mapping and the RTT from the client's receiver reports. Every packet it sends, retransmissions
- * too, is numbered by the subscriber connection's transport-wide counter (sfu/sub_bwe.h) just
- * before protection.
+ * too, waits in the subscriber connection's pacer (sfu/participant_pacer.h) and is numbered by its
+ * transport-wide counter (sfu/sub_bwe.h) when it leaves, just before protection.
  *
  * It deliberately does not choose layers (participant_alloc.c aims the downtrack at what the
  * allocator chose; until then it follows the track's stream with every temporal layer),
@@ -93,7 +93,8 @@ void okno_subscription_detach(struct okno_subscription *sub);
 int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us);
 
 /* One packet of the track, parsed into *rtp (pointing into pkt[0..len), not modified): rewritten
- * for the subscriber in its send scratch, protected and sent. Allocates nothing. */
+ * for the subscriber in its send scratch and queued in the subscriber's pacer (audio or video
+ * class), which protects and sends it. Allocates nothing. */
 void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
                             const uint8_t *pkt, size_t len, int64_t now_us);
 
