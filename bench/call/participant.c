@@ -201,6 +201,7 @@ static void on_publishing(void *owner)
         .ext_repaired_rid = c->session.simulcast ? OKNO_CLIENT_EXT_RRID : -1,
         .ext_abs_send_time = OKNO_CLIENT_EXT_ABS_SEND_TIME,
         .ext_twcc = OKNO_CLIENT_EXT_TWCC,
+        .audio_red_pt = okno_bench_session_sends_red(p->session) ? OKNO_CLIENT_PT_RED : 0,
         .send_rtp = send_rtp,
         .send_rtcp = send_rtcp,
         .arg = p,
@@ -253,6 +254,7 @@ static void on_track(void *owner, unsigned slot, const struct okno_client_sub_tr
         .rtx_ssrc = track->rtx_ssrc,
         .pt = track->pt,
         .rtx_pt = track->rtx_pt,
+        .red_pt = track->red_pt,
         .src_width = track->video ? c->remote_width : 0,
         .src_height = track->video ? c->remote_height : 0,
         .src_seed = c->remote_seed,
@@ -325,7 +327,9 @@ int okno_participant_start(GMainContext *ctx, const struct okno_participant_conf
         .on_rtcp = on_rtcp,
         .on_failed = on_session_failed,
     };
-    int rc = okno_bench_session_start(ctx, &cfg->session, cert, &sl, p, &p->session);
+    struct okno_bench_session_config scfg = cfg->session;
+    scfg.audio_red = !cfg->audio_red_off;
+    int rc = okno_bench_session_start(ctx, &scfg, cert, &sl, p, &p->session);
     if (rc < 0) {
         g_source_destroy(p->timer);
         g_source_unref(p->timer);

@@ -40,6 +40,9 @@ struct okno_participant_config {
      * receiver.h's defaults); the call sets them from the emulated link's round trip and
      * jitter, as a browser's jitter buffer would adapt to them. */
     int64_t nack_wait_us, audio_delay_us;
+    /* RFC 2198 RED for audio is on unless set (as in Chromium): offered and sent when the server
+     * keeps it, taken in subscriber offers; overrides session.audio_red. */
+    bool audio_red_off;
 };
 
 struct okno_participant;

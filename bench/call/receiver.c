@@ -7,7 +7,10 @@
 
 #include "call/receiver_internal.h"
 #include "okno/err.h"
+#include "sfu/red_adapter.h"
+#include "wire/red.h"
 #include "wire/rtx.h"
+#include "wire/seq.h"
 #include "wire/vp8.h"
 
 /* Latency samples kept for the percentiles. */
@@ -181,9 +184,52 @@ static void on_video(struct okno_receiver *r, const struct okno_rtp_pkt *pkt, bo
         okno__receiver_send_pli(r, now_us);
 }
 
+static bool is_red(const struct okno_receiver *r, uint8_t pt)
+{
+    return !r->cfg.video && r->cfg.red_pt > 0 && r->cfg.red_pt <= 127 && pt == r->cfg.red_pt;
+}
+
+/* RFC 2198: the redundant blocks that cover packets missing just before this one go into the
+ * jitter buffer first (a block too late for its slot is dropped there as late), then the primary.
+ * Returns the primary in *primary, or false for a payload that is not RED around Opus. */
+static bool on_red(struct okno_receiver *r, const struct okno_rtp_pkt *pkt,
+                   struct okno_red_block *primary, int64_t now_us)
+{
+    struct okno_red_block blocks[4];
+    int nb = okno_red_parse(pkt->payload, pkt->payload_len, blocks, 4, primary);
+    if (nb == OKNO_E_NOSPC)
+        nb = okno_red_primary(pkt->payload, pkt->payload_len, primary) == 0 ? 0 : OKNO_E_MALFORMED;
+    if (nb < 0 || primary->pt != r->pt)
+        return false;
+    if (!r->audio_have_last || !okno_seq_newer(pkt->seq, r->audio_last_seq))
+        return true;
+    unsigned gap = (unsigned)okno_seq_diff(pkt->seq, r->audio_last_seq) - 1, prev = gap + 1;
+    for (int i = 0; i < nb; i++) {
+        unsigned d = okno_red_block_distance(pkt->ts, r->audio_last_ts, gap, r->pt, &blocks[i],
+                                             (size_t)i, (size_t)nb);
+        if (d == 0 || d >= prev)
+            continue;
+        prev = d;
+        if (okno_audio_rx_push(r->arx, (uint16_t)(pkt->seq - d), pkt->ts - blocks[i].ts_offset,
+                               blocks[i].data, blocks[i].len, now_us) == 0)
+            r->st.audio_red_recovered++;
+    }
+    return true;
+}
+
 static void on_audio(struct okno_receiver *r, const struct okno_rtp_pkt *pkt, int64_t now_us)
 {
-    if (okno_audio_rx_push(r->arx, pkt->seq, pkt->ts, pkt->payload, pkt->payload_len, now_us) < 0)
+    struct okno_red_block primary = {.data = pkt->payload, .len = pkt->payload_len};
+    if (is_red(r, pkt->pt) && !on_red(r, pkt, &primary, now_us)) {
+        r->st.garbage++;
+        return;
+    }
+    if (!r->audio_have_last || okno_seq_newer(pkt->seq, r->audio_last_seq)) {
+        r->audio_have_last = true;
+        r->audio_last_seq = pkt->seq;
+        r->audio_last_ts = pkt->ts;
+    }
+    if (okno_audio_rx_push(r->arx, pkt->seq, pkt->ts, primary.data, primary.len, now_us) < 0)
         r->st.garbage++;
     if (r->next_audio_us == INT64_MAX)
         r->next_audio_us = now_us;
@@ -204,12 +250,15 @@ void okno_receiver_on_rtp(struct okno_receiver *r, uint8_t *buf, size_t len, int
             return;
         }
     } else {
-        if ((r->have_ssrc && pkt.ssrc != r->ssrc) || (r->have_pt && pkt.pt != r->pt)) {
+        bool red = is_red(r, pkt.pt);
+        if ((r->have_ssrc && pkt.ssrc != r->ssrc) || (r->have_pt && pkt.pt != r->pt && !red) ||
+            (red && !r->have_pt)) {
             r->st.garbage++; /* another stream, or a payload type this track does not take */
             return;
         }
         r->ssrc = pkt.ssrc;
-        r->pt = pkt.pt;
+        if (!red)
+            r->pt = pkt.pt;
         r->have_ssrc = r->have_pt = true;
     }
     if (r->first_pkt_us < 0) {

@@ -43,6 +43,9 @@ struct okno_receiver_config {
     /* true: the audio jitter buffer keeps audio_delay_us (comparable runs); false (default): it
      * adapts its delay to the arrivals like a browser's NetEq (media/audio_receiver.h) */
     bool audio_fixed;
+    /* Audio: the payload type of RFC 2198 RED around pt (what the answer kept); -1 or 0: none.
+     * RED packets are unpacked and their redundant blocks fill the gaps they cover. */
+    int red_pt;
 };
 
 struct okno_receiver;
@@ -92,6 +95,7 @@ struct okno_receiver_stats {
      * -1 / 0 for video. */
     double audio_delay_ms, audio_delay_last_ms, audio_target_ms, audio_jb_delay_ms;
     uint64_t audio_inserted_slots, audio_removed_slots;
+    uint64_t audio_red_recovered; /* lost packets taken from a later RED packet's blocks in time */
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 

@@ -61,7 +61,10 @@ struct okno_receiver {
     int64_t next_frame_poll_us;
     int64_t next_audio_us;
     uint64_t audio_concealed_prev; /* concealed + missing slots already given to the metrics */
-    unsigned ignored_run;          /* packets in a row the depacketizer ignored as late */
+    bool audio_have_last;          /* audio_last_*: the newest packet so far, for RED recovery */
+    uint16_t audio_last_seq;
+    uint32_t audio_last_ts;
+    unsigned ignored_run; /* packets in a row the depacketizer ignored as late */
     /* video frame facts for the load mode (no decode) */
     unsigned last_width, last_height;
     /* counters not kept by a stage, and those of replaced depacketizers */

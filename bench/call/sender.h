@@ -49,6 +49,9 @@ struct okno_sender_config {
         OKNO_SENDER_SCALING_ON,
         OKNO_SENDER_SCALING_OFF
     } scaling;
+    /* > 0: audio goes as RFC 2198 RED with this payload type (what the server's answer kept), each
+     * packet carrying the previous one's Opus payload too, as Chromium sends it. */
+    int audio_red_pt;
 };
 
 struct okno_sender;

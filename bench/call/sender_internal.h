@@ -8,6 +8,7 @@
 #include "call/rtx_history.h"
 #include "call/sender_scaling.h"
 #include "call/sender.h"
+#include "wire/red.h"
 #include "media/image.h"
 #include "media/opus_codec.h"
 #include "media/video_source.h"
@@ -108,6 +109,10 @@ struct okno_sender {
     struct okno_rtcp_remb remb; /* the last REMB parsed (too large for the stack of a callback) */
     uint8_t probe_buf[OKNO_PACER_PKT_MAX];
     uint8_t opus_buf[OKNO_AUDIO_MAX_PACKET];
+    /* RED: the previous Opus payload sent, repeated in the next packet */
+    uint8_t red_prev[OKNO_RED_MAX_BLOCK_LEN];
+    size_t red_prev_len; /* 0: none */
+    uint32_t red_prev_ts;
 
     struct okno_sender_stats stats;
 };

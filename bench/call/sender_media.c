@@ -275,6 +275,26 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
     scale_capture(s, s->stats.frames_dropped != dropped, now_us);
 }
 
+/* The RED payload for the Opus packet in opus_buf[0..n) at timestamp ts: the previous payload as a
+ * redundant block when the fields can say it (14-bit offset, 10-bit length), then the primary.
+ * Returns the payload length or a negative code. */
+static int red_payload(struct okno_sender *s, uint32_t ts, uint8_t *out, size_t cap, int n)
+{
+    struct okno_red_block prev = {.pt = OKNO_SENDER_PT_OPUS,
+                                  .ts_offset = (uint16_t)(ts - s->red_prev_ts),
+                                  .data = s->red_prev,
+                                  .len = s->red_prev_len};
+    uint32_t back = ts - s->red_prev_ts;
+    bool with_prev = s->red_prev_len > 0 && back > 0 && back <= OKNO_RED_MAX_TS_OFFSET;
+    const struct okno_red_block primary = {
+        .pt = OKNO_SENDER_PT_OPUS, .data = s->opus_buf, .len = (size_t)n};
+    int len = okno_red_build(out, cap, &prev, with_prev ? 1 : 0, &primary);
+    s->red_prev_len = (size_t)n <= sizeof s->red_prev ? (size_t)n : 0;
+    memcpy(s->red_prev, s->opus_buf, s->red_prev_len);
+    s->red_prev_ts = ts;
+    return len;
+}
+
 void okno__sender_audio(struct okno_sender *s, int64_t now_us)
 {
     if (!s->opus)
@@ -294,9 +314,10 @@ void okno__sender_audio(struct okno_sender *s, int64_t now_us)
         struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
         if (!pkt)
             continue;
+        bool red = s->cfg.audio_red_pt > 0 && s->cfg.audio_red_pt <= 127;
         struct okno_rtp_pkt h = {.extension = st->ext_len > 0,
                                  .marker = first_after_pause,
-                                 .pt = OKNO_SENDER_PT_OPUS,
+                                 .pt = red ? (uint8_t)s->cfg.audio_red_pt : OKNO_SENDER_PT_OPUS,
                                  .seq = st->seq,
                                  .ts = st->ts_base + (uint32_t)(uint64_t)(t * 48 / 1000),
                                  .ssrc = st->ssrc,
@@ -304,11 +325,14 @@ void okno__sender_audio(struct okno_sender *s, int64_t now_us)
                                  .ext = st->ext,
                                  .ext_len = st->ext_len};
         int hl = okno_rtp_write_header(pkt->buf, sizeof pkt->buf, &h);
-        if (hl < 0 || (size_t)hl + (size_t)n > sizeof pkt->buf) {
+        if (hl >= 0 && red)
+            n = red_payload(s, h.ts, pkt->buf + hl, sizeof pkt->buf - (size_t)hl, n);
+        if (hl < 0 || n < 0 || (size_t)hl + (size_t)n > sizeof pkt->buf) {
             okno_pacer_release(&s->pacer, pkt);
             continue;
         }
-        memcpy(pkt->buf + hl, s->opus_buf, (size_t)n);
+        if (!red)
+            memcpy(pkt->buf + hl, s->opus_buf, (size_t)n);
         st->seq++;
         st->last_ts = h.ts;
         pkt->len = (size_t)hl + (size_t)n;

@@ -36,7 +36,11 @@ static void transport_lines(GString *out, const char *mid, const char *ufrag, co
 
 static void offer_audio(GString *out, const struct okno_client_offer *o, const char *mid)
 {
-    g_string_append_printf(out, "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\n", OKNO_CLIENT_PT_OPUS);
+    if (o->audio_red)
+        g_string_append_printf(out, "m=audio 9 UDP/TLS/RTP/SAVPF %d %d\r\n", OKNO_CLIENT_PT_RED,
+                               OKNO_CLIENT_PT_OPUS);
+    else
+        g_string_append_printf(out, "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\n", OKNO_CLIENT_PT_OPUS);
     transport_lines(out, mid, o->ufrag, o->pwd, o->fingerprint, "actpass");
     g_string_append_printf(out,
                            "a=extmap:%d " URI_MID "\r\na=extmap:%d " URI_ABS_SEND
@@ -49,6 +53,10 @@ static void offer_audio(GString *out, const struct okno_client_offer *o, const c
                            "a=rtpmap:%d opus/48000/2\r\na=rtcp-fb:%d transport-cc\r\n"
                            "a=fmtp:%d minptime=10;useinbandfec=1\r\n",
                            OKNO_CLIENT_PT_OPUS, OKNO_CLIENT_PT_OPUS, OKNO_CLIENT_PT_OPUS);
+    if (o->audio_red)
+        g_string_append_printf(out, "a=rtpmap:%d red/48000/2\r\na=fmtp:%d %d/%d\r\n",
+                               OKNO_CLIENT_PT_RED, OKNO_CLIENT_PT_RED, OKNO_CLIENT_PT_OPUS,
+                               OKNO_CLIENT_PT_OPUS);
     g_string_append_printf(out, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s-audio\r\n",
                            o->audio_ssrc, o->cname, o->audio_ssrc, o->stream, o->stream);
 }
@@ -182,15 +190,16 @@ int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *
         return rc;
     }
     rc = read_remote(sdp, &out->remote);
-    out->audio_accepted = out->video_accepted = false;
+    out->audio_accepted = out->video_accepted = out->audio_red = false;
     for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++) {
         const struct okno_sdp_media *m = &sdp->media[i];
         if (m->port == 0 || m->n_codecs == 0 ||
             okno_sdp_media_direction(sdp, m) == OKNO_SDP_DIR_INACTIVE)
             continue;
-        if (okno_sdp_str_eq(m->media, "audio"))
+        if (okno_sdp_str_eq(m->media, "audio")) {
             out->audio_accepted = true;
-        else if (okno_sdp_str_eq(m->media, "video"))
+            out->audio_red = okno_sdp_str_eqi(m->codecs[0].name, "red");
+        } else if (okno_sdp_str_eq(m->media, "video"))
             out->video_accepted = true;
     }
     if (rc == 0 && !out->audio_accepted && !out->video_accepted)
@@ -233,11 +242,25 @@ static void read_fbs(const struct okno_sdp_media *m, struct okno_client_sub_trac
     }
 }
 
+/* The offer's red/48000 whose fmtp names only Opus (pt), or -1. */
+static int red_pt(const struct okno_sdp_media *m, int pt)
+{
+    char want[16];
+    int n = snprintf(want, sizeof want, "%d/%d", pt, pt);
+    for (unsigned i = 0; i < m->n_codecs; i++) {
+        const struct okno_sdp_codec *c = &m->codecs[i];
+        if (okno_sdp_str_eqi(c->name, "red") && c->clock == 48000 && c->fmtp.len == (size_t)n &&
+            memcmp(c->fmtp.p, want, (size_t)n) == 0)
+            return c->pt;
+    }
+    return -1;
+}
+
 static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_media *m,
                            struct okno_client_sub_track *t)
 {
     memset(t, 0, sizeof(*t));
-    t->pt = t->rtx_pt = t->mid_ext = t->twcc_ext = t->abs_send_time_ext = -1;
+    t->pt = t->rtx_pt = t->red_pt = t->mid_ext = t->twcc_ext = t->abs_send_time_ext = -1;
     copy_view(t->mid, sizeof(t->mid), m->mid);
     t->video = okno_sdp_str_eq(m->media, "video");
     if (m->n_msids) {
@@ -255,6 +278,8 @@ static void read_sub_track(const struct okno_sdp *sdp, const struct okno_sdp_med
     t->pt = m->codecs[c].pt;
     if (t->video)
         t->rtx_pt = okno_sdp_rtx_pt(m, t->pt);
+    else
+        t->red_pt = red_pt(m, t->pt);
     read_ssrcs(m, t);
     int ext = okno_sdp_extmap_find(sdp, m, URI_MID);
     t->mid_ext = ext > 0 ? ext : -1;
@@ -301,6 +326,8 @@ static void answer_section(GString *out, const struct okno_client_sub_track *t, 
     g_string_append_printf(out, "m=%s 9 UDP/TLS/RTP/SAVPF %d", kind, t->pt);
     if (t->rtx_pt >= 0)
         g_string_append_printf(out, " %d", t->rtx_pt);
+    if (t->red_pt >= 0)
+        g_string_append_printf(out, " %d", t->red_pt);
     g_string_append(out, "\r\n");
     transport_lines(out, t->mid, ufrag, pwd, fingerprint, "active");
     /* An answer may only take extensions the offer has: the mid one, which names the section, and
@@ -329,6 +356,9 @@ static void answer_section(GString *out, const struct okno_client_sub_track *t, 
     if (t->rtx_pt >= 0)
         g_string_append_printf(out, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", t->rtx_pt,
                                t->rtx_pt, t->pt);
+    if (t->red_pt >= 0)
+        g_string_append_printf(out, "a=rtpmap:%d red/48000/2\r\na=fmtp:%d %d/%d\r\n", t->red_pt,
+                               t->red_pt, t->pt, t->pt);
 }
 
 int okno_client_sdp_sub_answer(const struct okno_client_sub_offer *offer, const char *ufrag,

@@ -23,6 +23,7 @@
 #define OKNO_CLIENT_PT_OPUS   111
 #define OKNO_CLIENT_PT_VP8    96
 #define OKNO_CLIENT_PT_RTX    97
+#define OKNO_CLIENT_PT_RED    63 /* RFC 2198 around Opus, as Chromium numbers it */
 #define OKNO_CLIENT_ID_LEN    65 /* mids, participant and track ids, with the NUL */
 #define OKNO_CLIENT_MAX_CANDS 16 /* remote candidates kept from one description */
 
@@ -40,6 +41,9 @@ enum {
  * simulcast is on, where the rids name the streams instead. Strings are borrowed for the call. */
 struct okno_client_offer {
     bool audio, video, simulcast;
+    /* RED (red/48000/2 around Opus) listed before Opus, which is how a client says it sends RED:
+     * okno keeps that order in its answer. */
+    bool audio_red;
     uint32_t audio_ssrc, video_ssrc, rtx_ssrc;
     const char *ufrag, *pwd; /* local ICE credentials */
     const char *fingerprint; /* "sha-256 AB:..." as okno_cert_fingerprint_sdp gives it */
@@ -60,6 +64,7 @@ struct okno_client_remote {
 struct okno_client_answer {
     struct okno_client_remote remote;
     bool audio_accepted, video_accepted;
+    bool audio_red; /* the answer's audio section lists RED first: send Opus inside RED */
 };
 
 /* One section of a subscriber offer, in m= order. */
@@ -68,9 +73,10 @@ struct okno_client_sub_track {
     char participant[OKNO_CLIENT_ID_LEN]; /* a=msid stream id: who publishes it */
     char track[OKNO_CLIENT_ID_LEN];       /* a=msid track id */
     bool video;
-    bool active;             /* sendonly from the server with a codec the client takes */
-    bool rejected;           /* port 0 or no codec the client takes: answered with port 0 */
-    int pt, rtx_pt;          /* the accepted codec's payload type, its RTX's or -1 */
+    bool active;    /* sendonly from the server with a codec the client takes */
+    bool rejected;  /* port 0 or no codec the client takes: answered with port 0 */
+    int pt, rtx_pt; /* the accepted codec's payload type, its RTX's or -1 */
+    int red_pt; /* audio: the offer's RED around pt, or -1; the answer keeps it unless cleared */
     uint32_t ssrc, rtx_ssrc; /* 0: not signalled */
     int mid_ext;             /* the offer's id for the sdes:mid extension, or -1 */
     /* Congestion control feedback the offer proposes; the answer takes what is set here, so a

@@ -35,6 +35,8 @@ struct okno_bench_session {
     void *filter_arg;
     unsigned timeout_ms;
     bool audio, video, simulcast;
+    bool audio_red; /* offer RED and take it in subscriber offers */
+    bool red_send;  /* the server's answer kept RED first: audio goes as RED */
     bool failed, closed;
     uint32_t audio_ssrc, video_ssrc, rtx_ssrc;
     char participant[OKNO_CLIENT_ID_LEN];
@@ -144,8 +146,10 @@ static void on_published(void *arg, int err, json_t *reply, const char *message)
     const char *sdp = json_string_value(json_object_get(reply, "sdp"));
     struct okno_client_answer answer;
     int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), NULL, &answer) : OKNO_E_MALFORMED;
-    if (rc == 0)
+    if (rc == 0) {
+        s->red_send = answer.audio_red;
         rc = okno_client_peer_apply_remote(s->pub, &answer.remote);
+    }
     if (rc < 0)
         fail(s, rc, "the server's answer is not usable: %s", okno_strerror(rc));
 }
@@ -166,6 +170,7 @@ static int publish(struct okno_bench_session *s)
     struct okno_client_offer o = {.audio = s->audio,
                                   .video = s->video,
                                   .simulcast = s->simulcast,
+                                  .audio_red = s->audio_red,
                                   .audio_ssrc = s->audio_ssrc,
                                   .video_ssrc = s->video_ssrc,
                                   .rtx_ssrc = s->rtx_ssrc,
@@ -271,6 +276,8 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp, json_t *
     int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), NULL, o);
     if (rc == 0 && streams)
         okno_janus_room_label(streams, o);
+    for (unsigned i = 0; rc == 0 && !s->audio_red && i < o->n_tracks; i++)
+        o->tracks[i].red_pt = -1; /* refused: the answer leaves it out */
     bool fresh = !s->sub;
     if (rc == 0 && fresh)
         rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);
@@ -434,6 +441,7 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
     s->audio = cfg->audio;
     s->video = cfg->video;
     s->simulcast = cfg->simulcast;
+    s->audio_red = cfg->audio_red;
     s->audio_ssrc = cfg->audio ? nonzero_random() : 0;
     s->video_ssrc = cfg->video ? nonzero_random() : 0;
     s->rtx_ssrc = cfg->video ? nonzero_random() : 0;
@@ -449,6 +457,11 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
     }
     *out = s;
     return 0;
+}
+
+bool okno_bench_session_sends_red(const struct okno_bench_session *s)
+{
+    return s->red_send;
 }
 
 void okno_bench_session_ssrcs(const struct okno_bench_session *s, uint32_t *audio, uint32_t *video,

@@ -40,6 +40,9 @@ struct okno_bench_session_config {
     const char *address; /* local host candidate address; NULL: every address */
     unsigned timeout_ms; /* bounds the connection, each request and each transport's set-up */
     bool audio, video, simulcast;
+    /* RFC 2198 RED for audio, both ways: offered before Opus (sent when the answer keeps it) and
+     * accepted in subscriber offers. */
+    bool audio_red;
     /* Applied to the server's candidates (both transports) and to ours before they are
      * signalled; NULL: none. See client_peer.h. */
     okno_client_candidate_filter candidate_filter;
@@ -83,6 +86,9 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
                              struct okno_bench_session **out);
 
 /* The SSRCs the offer announced (0 for a kind not published; rtx for video's RTX). */
+/* Whether the server's answer kept RED first for audio: the sender then wraps Opus in RED. */
+bool okno_bench_session_sends_red(const struct okno_bench_session *s);
+
 void okno_bench_session_ssrcs(const struct okno_bench_session *s, uint32_t *audio, uint32_t *video,
                               uint32_t *rtx);
 

@@ -217,16 +217,13 @@ static int on_opus(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
     return n;
 }
 
-/* Which lost packet a redundant block stands for: its distance back from the RED packet, from the
- * timestamps when the source's packets since the last one seen are evenly spaced, else from its
- * place (the newest block is the packet just before). 0: none in the gap. */
-static unsigned block_distance(const struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
-                               const struct okno_red_block *b, size_t pos, size_t n, unsigned gap)
+unsigned okno_red_block_distance(uint32_t ts, uint32_t last_ts, unsigned gap, uint8_t opus_pt,
+                                 const struct okno_red_block *b, size_t pos, size_t n)
 {
-    if (b->pt != a->p.opus_pt || b->len == 0 || b->ts_offset == 0 ||
-        okno_ts_diff(in->ts - b->ts_offset, a->last_ts) <= 0)
+    if (gap == 0 || pos >= n || b->pt != opus_pt || b->len == 0 || b->ts_offset == 0 ||
+        okno_ts_diff(ts - b->ts_offset, last_ts) <= 0)
         return 0;
-    uint32_t span = in->ts - a->last_ts;
+    uint32_t span = ts - last_ts;
     unsigned d = (unsigned)(n - pos);
     if (span % (gap + 1) == 0 && span / (gap + 1) > 0) {
         uint32_t frame = span / (gap + 1);
@@ -263,7 +260,8 @@ static int on_red(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
         unsigned gap = (unsigned)okno_seq_diff(in->seq, a->last_seq) - 1;
         unsigned prev = gap + 1; /* distances must fall: blocks come oldest first */
         for (size_t i = 0; gap > 0 && i < (size_t)nb && k < OKNO_RED_ADAPTER_DEPTH; i++) {
-            unsigned d = block_distance(a, in, &blocks[i], i, (size_t)nb, gap);
+            unsigned d = okno_red_block_distance(in->ts, a->last_ts, gap, a->p.opus_pt, &blocks[i],
+                                                 i, (size_t)nb);
             if (d == 0 || d >= prev)
                 continue;
             prev = d;

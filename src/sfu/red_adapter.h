@@ -118,4 +118,13 @@ unsigned okno_red_adapter_on_loss(struct okno_red_adapter *a, uint8_t fraction_l
 int okno_red_adapter_process(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
                              struct okno_red_adapter_pkt *out);
 
+/* Which lost packet a redundant block stands for, for a receiver that saw last_ts as the timestamp
+ * of its newest packet before a RED packet at ts, with gap packets missing in between: the block's
+ * distance back from the RED packet (1: the packet just before), from the timestamps when the
+ * missing packets are evenly spaced, else from its place pos among the packet's n blocks (senders
+ * put the previous packets in order, the newest last). 0: the block is not Opus (opus_pt), empty,
+ * or covers nothing in the gap. Pure. */
+unsigned okno_red_block_distance(uint32_t ts, uint32_t last_ts, unsigned gap, uint8_t opus_pt,
+                                 const struct okno_red_block *b, size_t pos, size_t n);
+
 #endif

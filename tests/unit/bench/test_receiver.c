@@ -178,6 +178,44 @@ static void test_receiver_reports_temporal_layers(void **state)
     sim_free(&s);
 }
 
+/* 10 % random loss with RED around Opus (one packet of redundancy, as Chromium sends it): the
+ * receiver takes most lost packets from the next packet's block before their slots play, and
+ * conceals less than the same stream and losses without RED. */
+static void test_receiver_audio_red_fills_lost_packets(void **state)
+{
+    (void)state;
+    double ratio[2];
+    uint64_t recovered[2], dropped[2];
+    for (int red = 0; red < 2; red++) {
+        struct sim s;
+        sim_init_audio(&s, 30000, 0.10, 10);
+        s.red_pt = red ? 63 : 0;
+        struct okno_receiver_config c = sim_rx_config(&s, 0, 0);
+        c.red_pt = 63;
+        assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+        sim_run(&s, 10000000);
+        struct okno_receiver_stats st;
+        okno_receiver_stats(s.rx, &st);
+        struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+        ratio[red] = (double)m->audio_concealed / (double)m->audio_slots;
+        recovered[red] = st.audio_red_recovered;
+        dropped[red] = s.down.dropped;
+        printf("# audio 10%% loss, RED %s: %llu dropped, %llu from RED, from FEC %llu, concealed "
+               "%.2f %%, garbage %llu\n",
+               red ? "on" : "off", (unsigned long long)s.down.dropped,
+               (unsigned long long)st.audio_red_recovered, (unsigned long long)st.audio_fec_slots,
+               100 * ratio[red], (unsigned long long)st.garbage);
+        assert_int_equal(st.garbage, 0);
+        assert_true(m->audio_slots >= 900);
+        sim_free(&s);
+    }
+    assert_int_equal(recovered[0], 0);
+    assert_true(dropped[1] > 30);
+    /* Isolated losses (most of them at 10 %) come back; a run of two loses its first. */
+    assert_true(recovered[1] >= dropped[1] / 2);
+    assert_true(ratio[1] < ratio[0]);
+}
+
 static void test_receiver_audio_fec_keeps_concealment_small(void **state)
 {
     (void)state;
@@ -417,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
         cmocka_unit_test(test_receiver_reports_temporal_layers),
         cmocka_unit_test(test_receiver_audio_fec_keeps_concealment_small),
+        cmocka_unit_test(test_receiver_audio_red_fills_lost_packets),
         cmocka_unit_test(test_receiver_rr_carries_loss_jitter_lsr_and_dlsr),
         cmocka_unit_test(test_receiver_counts_garbage_without_crashing),
         cmocka_unit_test(test_receiver_audio_counts_garbage_without_crashing),

@@ -18,6 +18,7 @@
 #include "media/vp8_encoder.h"
 #include "media/vp8_packetizer.h"
 #include "okno/err.h"
+#include "wire/red.h"
 #include "wire/vp8.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
@@ -121,6 +122,9 @@ struct sim {
     struct okno_opusenc *oenc;
     struct okno_asrc asrc;
     uint16_t audio_seq;
+    int red_pt;             /* > 0: audio goes as RED with the previous packet's payload too */
+    uint8_t red_prev[1023]; /* that payload */
+    size_t red_prev_len;
     uint32_t frame_no;
     struct {
         uint8_t buf[1300];
@@ -290,7 +294,20 @@ static inline void sim_capture_audio(struct sim *s)
     uint8_t pkt[1300];
     int len = okno_opusenc_encode(s->oenc, pcm, pkt + 12, sizeof pkt - 12);
     assert_true(len > 0);
-    struct okno_rtp_pkt h = {.pt = SIM_OPUS_PT,
+    if (s->red_pt > 0) {
+        uint8_t opus[1300];
+        memcpy(opus, pkt + 12, (size_t)len);
+        struct okno_red_block prev = {.pt = SIM_OPUS_PT,
+                                      .ts_offset = OKNO_AUDIO_FRAME_SAMPLES,
+                                      .data = s->red_prev,
+                                      .len = s->red_prev_len};
+        struct okno_red_block primary = {.pt = SIM_OPUS_PT, .data = opus, .len = (size_t)len};
+        len = okno_red_build(pkt + 12, sizeof pkt - 12, &prev, s->red_prev_len ? 1 : 0, &primary);
+        assert_true(len > 0);
+        s->red_prev_len = primary.len <= sizeof s->red_prev ? primary.len : 0;
+        memcpy(s->red_prev, opus, s->red_prev_len);
+    }
+    struct okno_rtp_pkt h = {.pt = s->red_pt > 0 ? (uint8_t)s->red_pt : SIM_OPUS_PT,
                              .seq = s->audio_seq++,
                              .ts = 1000 + n * OKNO_AUDIO_FRAME_SAMPLES,
                              .ssrc = SIM_SSRC,

@@ -292,6 +292,91 @@ static void test_allocator_tries_a_paused_video_again_with_growing_waits(void **
     assert_true(v.cur.paused);
 }
 
+/* Held at q with room but no room shown for h (a send-side estimate stays under 1.5 x what is
+ * sent): after the up hold the video tries h's base layer ("probe"), kept while the estimate
+ * grows; it stays once h fits. */
+static void
+test_allocator_tries_the_next_spatial_layer_and_keeps_it_when_the_estimate_follows(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(170, 1); /* 120 for video: q (80) with room, h (150) not */
+    int64_t t = 0;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 0, 2);
+    t += 100 * MS;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 0); /* room from now */
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t + OKNO_ALLOC_UP_HOLD_US - 1), 0);
+    t += OKNO_ALLOC_UP_HOLD_US;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 1, 0);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+    assert_int_equal(v.allocated_bps, 150 * KBPS);
+    /* The estimate climbs as h is sent; the trial holds h though it does not fit yet. */
+    for (unsigned kbps = 180; kbps < 200; kbps += 5) {
+        t += 1000 * MS;
+        in = est(kbps, 1);
+        assert_int_equal(okno_alloc_run(&in, &v, 1, t), 0);
+        assert_choice(&v, 1, 0);
+    }
+    /* 200 - 50 audio = 150: h's base layer fits, the trial is over and h stays. */
+    t += 1000 * MS;
+    in = est(200, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 0);
+    assert_choice(&v, 1, 0);
+    assert_int_equal(v.trial_until_us, 0);
+    t += OKNO_ALLOC_SPATIAL_TRIAL_US;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 0);
+    assert_choice(&v, 1, 0);
+}
+
+/* A trial the estimate does not follow ends after OKNO_ALLOC_SPATIAL_TRIAL_US (back to q,
+ * "bandwidth"); the next waits longer. One where the estimate falls from its peak (queuing) ends at
+ * once. Under a limit the client set there is no trial. */
+static void test_allocator_spatial_trial_ends_without_room_or_with_congestion(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(170, 1);
+    int64_t t = 0;
+    okno_alloc_run(&in, &v, 1, t);
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += OKNO_ALLOC_UP_HOLD_US), 1);
+    assert_choice(&v, 1, 0);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t + OKNO_ALLOC_SPATIAL_TRIAL_US - 1), 0);
+    t += OKNO_ALLOC_SPATIAL_TRIAL_US;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 0, 2);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+    /* Not again after the up hold: the wait doubled (from the paused trials' 5 s). */
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t + OKNO_ALLOC_UP_HOLD_US), 0);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t + 2 * OKNO_ALLOC_TRIAL_WAIT_US - 1), 0);
+    t += 2 * OKNO_ALLOC_TRIAL_WAIT_US;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 1, 0);
+    /* The estimate peaks then falls by more than OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT: over. */
+    in = est(190, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += 500 * MS), 0);
+    in = est(155, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += 500 * MS), 1);
+    assert_choice(&v, 0, 2);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+
+    /* The client's own limit: room at q, never a trial above it. */
+    simulcast(&v, 1);
+    in = est(170, 1);
+    in.hard_limit = true;
+    t = 0;
+    okno_alloc_run(&in, &v, 1, t);
+    assert_choice(&v, 0, 2);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(okno_alloc_run(&in, &v, 1, t += 1000 * MS), 0);
+    assert_choice(&v, 0, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +390,9 @@ int main(void)
         cmocka_unit_test(test_allocator_follows_layers_that_vanish),
         cmocka_unit_test(test_allocator_single_layer_track_pauses_and_resumes),
         cmocka_unit_test(test_allocator_tries_a_paused_video_again_with_growing_waits),
+        cmocka_unit_test(
+            test_allocator_tries_the_next_spatial_layer_and_keeps_it_when_the_estimate_follows),
+        cmocka_unit_test(test_allocator_spatial_trial_ends_without_room_or_with_congestion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

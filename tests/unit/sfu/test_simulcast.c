@@ -1,0 +1,313 @@
+/* Simulcast reception: a publisher's packets reach the right encoding of its track, by the SSRCs of
+ * its SIM group, or learned from the rid and repaired-rid extensions of the first packets (as
+ * Chromium sends them) and by SSRC after; RTX is unwrapped into its encoding's cache; keyframe
+ * requests are per encoding and coalesce until that encoding's keyframe; a subscriber's downtrack
+ * switched to another encoding keeps forwarding the old one until the new one's keyframe. Runs in
+ * simulated time on a publisher with no connection (nothing is sent: what the track decides is read
+ * from its state). */
+#include "downtrack_fixtures.h"
+
+#include <glib.h>
+
+#include "sfu/participant.h"
+#include "sfu/participant_media.h"
+#include "sfu/track.h"
+#include "wire/rtx.h"
+
+#define MID_EXT  4
+#define RID_EXT  10
+#define RRID_EXT 11
+#define PT       96
+#define RTX_PT   97
+
+static struct okno_participant *publisher(void)
+{
+    struct okno_participant *p = g_new0(struct okno_participant, 1);
+    g_strlcpy(p->id, "p1", sizeof p->id);
+    p->tracks = g_ptr_array_new();
+    p->subs = g_ptr_array_new();
+    p->pub_mid_ext = MID_EXT;
+    return p;
+}
+
+static void publisher_free(struct okno_participant *p)
+{
+    for (guint i = 0; i < p->tracks->len; i++)
+        okno_track_free(p->tracks->pdata[i]);
+    g_ptr_array_free(p->tracks, TRUE);
+    g_ptr_array_free(p->subs, TRUE);
+    g_free(p);
+}
+
+/* A VP8 section with rids q, h, f (and more when n_rids says so), RTX, the mid and rid extensions;
+ * with the SIM group 111/222/333 and FID pairs to 1111/2222/3333 when sim. */
+static struct okno_track *video_track(struct okno_participant *p, bool sim, unsigned n_rids)
+{
+    struct okno_pub_track neg = {.kind = OKNO_MEDIA_VIDEO, .rtx_pt = RTX_PT, .red_pt = -1};
+    g_strlcpy(neg.mid, "1", sizeof neg.mid);
+    neg.codec = (struct okno_neg_codec){.pt = PT, .clock = 90000};
+    g_strlcpy(neg.codec.name, "VP8", sizeof neg.codec.name);
+    neg.ext_ids[OKNO_EXT_MID] = MID_EXT;
+    neg.ext_ids[OKNO_EXT_RID] = RID_EXT;
+    neg.ext_ids[OKNO_EXT_RRID] = RRID_EXT;
+    static const char *const rids[] = {"q", "h", "f", "x"};
+    for (unsigned i = 0; i < n_rids && i < 4; i++)
+        g_strlcpy(neg.rids[neg.n_rids++].id, rids[i], sizeof neg.rids[0].id);
+    if (sim) {
+        for (unsigned i = 0; i < 3; i++) {
+            neg.sim[neg.n_sim++] = 111 * (i + 1);
+            neg.fids[neg.n_fids++] = (struct okno_pub_fid){111 * (i + 1), 1111 * (i + 1)};
+        }
+    }
+    struct okno_track *t;
+    assert_int_equal(okno_track_new(p, "p1-v1", &neg, &t), 0);
+    g_ptr_array_add(p->tracks, t);
+    return t;
+}
+
+/* A VP8 packet of one frame (key or delta, temporal layer 0) with, when given, the mid "1" and
+ * the rid (or, rtx, the repaired rid) extension. As RTX (rtx_ssrc not 0) it is wrapped with OSN
+ * seq on rtx_ssrc. */
+struct pkt_spec {
+    uint32_t ssrc;
+    uint16_t seq;
+    bool key;
+    bool mid;
+    const char *rid;
+    uint32_t rtx_ssrc;
+    uint16_t rtx_seq;
+};
+
+static size_t build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
+{
+    struct okno_rtp_ext elems[2];
+    size_t n = 0;
+    if (s->mid)
+        elems[n++] = (struct okno_rtp_ext){.id = MID_EXT, .len = 1, .data = (const uint8_t *)"1"};
+    if (s->rid)
+        elems[n++] = (struct okno_rtp_ext){.id = s->rtx_ssrc ? RRID_EXT : RID_EXT,
+                                           .len = (uint8_t)strlen(s->rid),
+                                           .data = (const uint8_t *)s->rid};
+    uint8_t ext[32];
+    uint16_t profile = 0;
+    int ext_len = n ? okno_rtp_ext_build(ext, sizeof ext, elems, n, &profile) : 0;
+    assert_true(ext_len >= 0);
+    struct okno_rtp_pkt h = {.marker = true,
+                             .pt = PT,
+                             .seq = s->seq,
+                             .ts = 3000u * s->seq,
+                             .ssrc = s->ssrc,
+                             .extension = n > 0,
+                             .ext_profile = profile,
+                             .ext = ext,
+                             .ext_len = (size_t)ext_len};
+    uint8_t pkt[1600];
+    int hl = okno_rtp_write_header(pkt, sizeof pkt, &h);
+    assert_true(hl > 0);
+    struct okno_vp8_desc d = {.s = true,
+                              .has_picture_id = true,
+                              .picture_id_bits = 15,
+                              .picture_id = s->seq,
+                              .has_tl0picidx = true,
+                              .tl0picidx = (uint8_t)s->seq,
+                              .has_tid = true};
+    int dl = okno_vp8_write_descriptor(pkt + hl, sizeof pkt - (size_t)hl, &d);
+    assert_true(dl > 0);
+    const struct okno_vp8_packet *src = s->key ? &fx_key_vp8 : &fx_delta_vp8;
+    memcpy(pkt + hl + dl, src->payload, src->payload_len);
+    size_t len = (size_t)hl + (size_t)dl + src->payload_len;
+    if (!s->rtx_ssrc) {
+        assert_true(len <= cap);
+        memcpy(buf, pkt, len);
+        return len;
+    }
+    int n_rtx = okno_rtx_wrap(pkt, len, buf, cap, s->rtx_ssrc, RTX_PT, s->rtx_seq);
+    assert_true(n_rtx > 0);
+    return (size_t)n_rtx;
+}
+
+static void receive(struct okno_participant *p, const struct pkt_spec *s, int64_t now_us)
+{
+    uint8_t buf[1600];
+    size_t len = build(s, buf, sizeof buf);
+    okno__participant_on_pub_rtp(p, buf, len, now_us);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    fx_load_frames();
+    return 0;
+}
+
+/* Chromium without a SIM group: each encoding's SSRC from the rid extension of its first packet,
+ * then by SSRC alone; a packet without rid from an unknown SSRC, or naming no rid of the track, is
+ * not taken; RTX learned from the repaired rid and unwrapped into its encoding. */
+static void test_simulcast_learns_encodings_from_rid_then_demuxes_by_ssrc(void **state)
+{
+    (void)state;
+    struct okno_participant *p = publisher();
+    struct okno_track *t = video_track(p, false, 3);
+    assert_int_equal(t->n_enc, 3);
+    assert_true(okno_track_simulcast(t));
+    assert_int_equal(t->ssrc, 0);
+    int64_t now = 1000000;
+
+    receive(p, &(struct pkt_spec){.ssrc = 0xA1, .seq = 100, .key = true, .mid = true, .rid = "h"},
+            now);
+    assert_int_equal(t->enc[1].ssrc, 0xA1);
+    assert_int_equal(t->enc[1].packets, 1);
+    assert_int_equal(t->ssrc, 0xA1); /* the first known: where a subscriber starts */
+    receive(p, &(struct pkt_spec){.ssrc = 0xA1, .seq = 101}, now + 1000);
+    assert_int_equal(t->enc[1].packets, 2);
+
+    /* Unknown SSRC, mid but no rid: not guessed. An unknown rid: not taken. */
+    receive(p, &(struct pkt_spec){.ssrc = 0xB2, .seq = 7, .mid = true}, now + 2000);
+    receive(p, &(struct pkt_spec){.ssrc = 0xC3, .seq = 9, .mid = true, .rid = "z"}, now + 2000);
+    assert_int_equal(t->enc[0].ssrc, 0);
+    assert_int_equal(t->enc[0].packets + t->enc[2].packets, 0);
+    receive(p, &(struct pkt_spec){.ssrc = 0xB2, .seq = 8, .key = true, .mid = true, .rid = "q"},
+            now + 3000);
+    assert_int_equal(t->enc[0].ssrc, 0xB2);
+    assert_int_equal(t->enc[0].packets, 1);
+    assert_int_equal(t->ssrc, 0xA1);
+    /* Without the mid extension a rid still names the simulcast track's encoding. */
+    receive(p, &(struct pkt_spec){.ssrc = 0xD4, .seq = 1, .key = true, .rid = "f"}, now + 4000);
+    assert_int_equal(t->enc[2].ssrc, 0xD4);
+
+    /* h's RTX: learned from the repaired rid, unwrapped into h's cache, not counted as new. */
+    receive(p,
+            &(struct pkt_spec){
+                .ssrc = 0xA1, .seq = 103, .mid = true, .rid = "h", .rtx_ssrc = 0xA2, .rtx_seq = 5},
+            now + 5000);
+    assert_int_equal(t->enc[1].rtx_ssrc, 0xA2);
+    receive(p, &(struct pkt_spec){.ssrc = 0xA1, .seq = 102, .rtx_ssrc = 0xA2, .rtx_seq = 6},
+            now + 6000);
+    struct okno_cached_packet c;
+    assert_int_equal(okno_track_cache_get(t, 0xA1, 102, &c), 0);
+    assert_int_equal(okno_track_cache_get(t, 0xA1, 103, &c), 0);
+    assert_int_equal(t->enc[1].packets, 2);
+    assert_int_equal(t->enc[1].rs.received, 4);
+    /* Each encoding has its own cache and numbering. */
+    assert_int_equal(okno_track_cache_get(t, 0xB2, 102, &c), OKNO_E_NOTFOUND);
+    assert_int_equal(okno_track_cache_get(t, 0xB2, 8, &c), 0);
+    assert_int_equal(okno_track_cache_get(t, 0, 8, &c), OKNO_E_NOTFOUND);
+    publisher_free(p);
+}
+
+/* A SIM group announces the encodings and their RTX: demuxed by SSRC from the first packet, rid
+ * extension or not. A fourth rid is more than okno takes. */
+static void test_simulcast_takes_the_sim_group(void **state)
+{
+    (void)state;
+    struct okno_participant *p = publisher();
+    struct okno_track *t = video_track(p, true, 4);
+    assert_int_equal(t->n_enc, OKNO_TRACK_MAX_ENC);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(t->enc[i].ssrc, 111 * (i + 1));
+        assert_int_equal(t->enc[i].rtx_ssrc, 1111 * (i + 1));
+    }
+    assert_string_equal(t->enc[2].rid, "f");
+    assert_int_equal(t->ssrc, 111);
+    receive(p, &(struct pkt_spec){.ssrc = 333, .seq = 1, .key = true}, 1000);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 1, .key = true}, 1000);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 2}, 2000);
+    assert_int_equal(t->enc[0].packets, 0);
+    assert_int_equal(t->enc[1].packets, 2);
+    assert_int_equal(t->enc[2].packets, 1);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 3, .rtx_ssrc = 2222, .rtx_seq = 1}, 3000);
+    struct okno_cached_packet c;
+    assert_int_equal(okno_track_cache_get(t, 222, 3, &c), 0);
+    assert_int_equal(t->enc[1].packets, 2);
+    publisher_free(p);
+}
+
+/* Keyframe requests name an encoding: requests for h coalesce in h's requester until h's
+ * keyframe, q's keyframe answers only q's; an SSRC of no encoding asks nothing. */
+static void test_simulcast_keyframe_requests_are_per_encoding(void **state)
+{
+    (void)state;
+    struct okno_participant *p = publisher();
+    struct okno_track *t = video_track(p, true, 3);
+    int64_t now = 1000000;
+    for (int i = 0; i < 5; i++)
+        okno_track_request_keyframe(t, 222, now + i * 1000);
+    okno_track_request_keyframe(t, 999, now);
+    okno_track_request_keyframe(t, 0, now);
+    assert_int_equal(t->enc[1].kr.requests_in, 5);
+    assert_true(t->enc[1].kr.wanted);
+    assert_int_equal(t->enc[0].kr.requests_in + t->enc[2].kr.requests_in, 0);
+    /* With no publisher connection nothing is let out: the requests wait, coalesced. */
+    assert_int_equal(t->enc[1].kr.requests_out, 0);
+    okno_track_request_keyframe(t, 111, now);
+    receive(p, &(struct pkt_spec){.ssrc = 111, .seq = 1, .key = true}, now + 10000);
+    assert_false(t->enc[0].kr.wanted);
+    assert_true(t->enc[1].kr.wanted);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 1, .key = false}, now + 20000);
+    assert_true(t->enc[1].kr.wanted);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 2, .key = true}, now + 30000);
+    assert_false(t->enc[1].kr.wanted);
+    assert_int_equal(t->enc[1].kr.keyframes, 1);
+    publisher_free(p);
+}
+
+/* A subscriber's downtrack moved from q to h asks for h's keyframe (the on_keyframe_needed the
+ * subscription turns into okno_track_request_keyframe of h) and keeps forwarding q until h's
+ * keyframe arrives; then q is no longer forwarded and the output numbering runs on. */
+static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
+{
+    (void)state;
+    struct okno_downtrack_params params = fx_params(false);
+    struct okno_downtrack *dt;
+    assert_int_equal(okno_downtrack_create(&params, &fx_listener, &dt), 0);
+    fx_keyframe_calls = 0;
+    uint8_t buf[1600];
+    struct fx_packet out;
+    struct okno_rtp_pkt in;
+    int64_t now = 1000000;
+    uint16_t q = 10, h = 500;
+#define FORWARD(ssrc_, seq_, key_)                                                                 \
+    (okno_rtp_parse(buf,                                                                           \
+                    build(&(struct pkt_spec){.ssrc = (ssrc_), .seq = (seq_), .key = (key_)}, buf,  \
+                          sizeof buf),                                                             \
+                    &in),                                                                          \
+     okno_downtrack_forward(dt, &in, buf, in.raw_len, now += 33000, out.buf, sizeof out.buf))
+    okno_downtrack_set_target(dt, 111, 3, now);
+    assert_true(FORWARD(111, q++, true) > 0);
+    assert_true(FORWARD(111, q++, false) > 0);
+    /* To h: a keyframe of h is asked for; q goes on meanwhile, h's delta frames do not. */
+    unsigned calls = fx_keyframe_calls;
+    assert_int_equal(okno_downtrack_set_target(dt, 222, 3, now), 1);
+    assert_int_equal(fx_keyframe_calls, calls + 1);
+    assert_int_equal(fx_keyframe_ssrc, 222);
+    assert_int_equal(okno_downtrack_awaited_keyframe(dt), 222);
+    assert_int_equal(FORWARD(222, h++, false), 0);
+    assert_true(FORWARD(111, q++, false) > 0);
+    assert_int_equal(FORWARD(222, h++, false), 0);
+    int n = FORWARD(111, q++, false);
+    assert_true(n > 0);
+    assert_int_equal(okno_rtp_parse(out.buf, (size_t)n, &out.rtp), 0);
+    uint16_t last = out.rtp.seq;
+    /* h's keyframe: switched, numbering continuous; q dropped from now on. */
+    n = FORWARD(222, h++, true);
+    assert_true(n > 0);
+    assert_int_equal(okno_rtp_parse(out.buf, (size_t)n, &out.rtp), 0);
+    assert_int_equal(out.rtp.seq, (uint16_t)(last + 1));
+    assert_int_equal(out.rtp.ssrc, FX_OUT_SSRC);
+    assert_int_equal(okno_downtrack_awaited_keyframe(dt), 0);
+    assert_int_equal(FORWARD(111, q++, false), 0);
+    assert_true(FORWARD(222, h++, false) > 0);
+#undef FORWARD
+    okno_downtrack_destroy(dt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simulcast_learns_encodings_from_rid_then_demuxes_by_ssrc),
+        cmocka_unit_test(test_simulcast_takes_the_sim_group),
+        cmocka_unit_test(test_simulcast_keyframe_requests_are_per_encoding),
+        cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
