@@ -157,6 +157,7 @@ static int start_participant(struct okno_call *c, bool kiosk, struct okno_partic
         .remote_seed = remote_seed,
         .nack_wait_us = nack_wait,
         .audio_delay_us = 60000 + 2 * jitter,
+        .audio_red_off = o->audio_red && strcmp(o->audio_red, "off") == 0,
         .timeline_s = (size_t)o->duration_s + SETUP_SLACK_S + (size_t)o->timeout_ms / 1000 * 3,
     };
     return okno_participant_start(c->ctx, &pc, c->cert, &listener, c, out);

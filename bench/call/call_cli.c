@@ -56,6 +56,8 @@ int okno__call_parse_args(struct okno_call_options *o, int argc, char **argv)
          "the specialist's role [specialist]", "ROLE"},
         {"timeout", 't', 0, G_OPTION_ARG_INT, &o->timeout_ms,
          "connect, request and transport set-up timeout [10000]", "MS"},
+        {"audio-red", 0, 0, G_OPTION_ARG_STRING, &o->audio_red,
+         "RFC 2198 redundant audio, offered, sent and received as Chromium does [on]", "on|off"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "no per-second lines", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *oc =
@@ -84,6 +86,8 @@ int okno__call_parse_args(struct okno_call_options *o, int argc, char **argv)
         why = "a size, rate, timeout or seed is negative or absurd";
     else if (o->target && strcmp(o->target, "okno") != 0 && strcmp(o->target, "janus") != 0)
         why = "--target must be okno or janus";
+    else if (o->audio_red && strcmp(o->audio_red, "on") != 0 && strcmp(o->audio_red, "off") != 0)
+        why = "--audio-red must be on or off";
     if (why) {
         fprintf(stderr, "okno-bench call: %s (see --help)\n", why);
         return -1;
@@ -118,5 +122,6 @@ void okno__call_free_options(struct okno_call_options *o)
     g_free(o->target);
     g_free(o->token);
     g_free(o->kiosk_role);
+    g_free(o->audio_red);
     g_free(o->specialist_role);
 }

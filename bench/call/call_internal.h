@@ -20,6 +20,7 @@
 struct okno_call_options {
     char *server, *room, *profile, *json, *plot, *address, *target, *token;
     char *kiosk_role, *specialist_role;
+    char *audio_red; /* "on" (default) or "off" */
     int duration_s, seed, temporal_layers, width, height, fps, max_kbps, start_kbps, timeout_ms;
     gint64 janus_room;
     gboolean simulcast, quiet;
