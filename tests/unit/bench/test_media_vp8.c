@@ -374,6 +374,55 @@ static void test_vp8_simulcast_allocation_follows_libwebrtc_order(void **state)
     assert_int_equal(cum[2], 1000);
 }
 
+/* Three encodings of three temporal layers, started low enough that the top one is paused and
+ * swept through low, paused and capped rates: libvpx wants strictly increasing layer rates, so a
+ * paused encoding must idle at a rate it accepts (it refused 1 kbit/s split 40/60/100). The
+ * encodings capped like web/okno.js's maxBitrate keep below 150/500/1500 kbit/s. */
+static void test_vp8_simulcast_three_temporal_layers_survives_paused_and_capped_rates(void **state)
+{
+    (void)state;
+    struct okno_vp8enc_config cfg = {.width = 640,
+                                     .height = 360,
+                                     .fps = 30,
+                                     .encodings = 3,
+                                     .temporal_layers = 3,
+                                     .start_kbps = 240,
+                                     .max_kbps = {150, 500, 1500}};
+    struct okno_vp8enc *enc;
+    assert_int_equal(okno_vp8enc_create(&cfg, &enc), 0);
+    unsigned kbps[3];
+    okno_vp8enc_allocation(enc, kbps);
+    assert_int_equal(kbps[0], 150);
+    assert_int_equal(kbps[1], 90);
+    assert_int_equal(kbps[2], 0);
+    struct okno_image img;
+    assert_int_equal(okno_image_alloc(&img, 640, 360), 0);
+    struct okno_vsrc src;
+    struct okno_vsrc_config scfg = {.width = 640, .height = 360, .seed = 1};
+    assert_int_equal(okno_vsrc_init(&src, &scfg), 0);
+    static const unsigned rates[] = {1, 5, 9, 10, 11, 30, 160, 400, 2000, 3000, 20, 700, 1};
+    unsigned n = 0;
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+        assert_int_equal(okno_vp8enc_set_bitrate(enc, rates[r]), 0);
+        okno_vp8enc_allocation(enc, kbps);
+        assert_true(kbps[0] <= 150 && kbps[1] <= 500 && kbps[2] <= 1500);
+        for (unsigned f = 0; f < 5; f++, n++) {
+            assert_int_equal(okno_vsrc_render(&src, n, (int64_t)n * 33333, &img), 0);
+            struct okno_vp8enc_frame out[3];
+            assert_true(okno_vp8enc_encode(enc, &img, (int64_t)n * 33333, out) >= 0);
+        }
+    }
+    /* at 3000 the caps hold: 150 + 150 (h's target) + 1500 */
+    assert_int_equal(okno_vp8enc_set_bitrate(enc, 3000), 0);
+    okno_vp8enc_allocation(enc, kbps);
+    assert_int_equal(kbps[0], 150);
+    assert_int_equal(kbps[1], 150);
+    assert_int_equal(kbps[2], 1500);
+    okno_vsrc_deinit(&src);
+    okno_image_free(&img);
+    okno_vp8enc_destroy(enc);
+}
+
 static void test_vp8_bitrate_change_shrinks_encoded_frames(void **state)
 {
     (void)state;
@@ -422,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_vp8_simulcast_gives_three_streams_at_quarter_half_and_full_size),
         cmocka_unit_test(test_vp8_simulcast_allocation_follows_libwebrtc_order),
         cmocka_unit_test(test_vp8_bitrate_change_shrinks_encoded_frames),
+        cmocka_unit_test(test_vp8_simulcast_three_temporal_layers_survives_paused_and_capped_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
