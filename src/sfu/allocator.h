@@ -12,11 +12,12 @@
  * A send-side estimate cannot grow far above what is sent (GCC holds it under 1.5 x what was
  * acknowledged), so a video held at a low spatial layer would never see room for the next: the
  * video itself probes. One with room at its layer (the budget exceeds it by the up margin, no
- * loss) for OKNO_ALLOC_UP_HOLD_US (after a trial that found no room: the doubled trial wait) tries the next spatial layer's lowest temporal layer ("probe"), kept
- * until the estimate has grown to fit it (then it stays), congestion shows (loss, or the budget
- * falls OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial) or
- * OKNO_ALLOC_SPATIAL_TRIAL_US pass; a trial that found no room doubles the wait before the next.
- * A budget the client set (okno_alloc_input.hard_limit) is never probed above.
+ * loss) for OKNO_ALLOC_UP_HOLD_US (after a trial that found no room: the doubled trial wait) tries
+ * the next spatial layer's lowest temporal layer ("probe"), kept until the estimate has grown to
+ * fit it (then it stays), congestion shows (loss, or the budget falls
+ * OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial) or OKNO_ALLOC_SPATIAL_TRIAL_US
+ * pass; a trial that found no room doubles the wait before the next. A budget the client set
+ * (okno_alloc_input.hard_limit) is never probed above.
  *
  * It is a pure function of its inputs and now_us: no I/O, no allocation, no clock. It deliberately
  * does not apply choices (the subscription's downtrack does: spatial switches at keyframes,
