@@ -18,6 +18,7 @@
 #include "client/session.h"
 #include "core/log.h"
 #include "okno/err.h"
+#include "wire/red.h"
 #include "wire/rtp.h"
 
 enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 };
@@ -39,7 +40,7 @@ struct probe {
     enum okno_bench_target target_kind;
     guint64 janus_room;
     int duration_s, timeout_ms;
-    gboolean receive_only, debug;
+    gboolean receive_only, debug, audio_red;
     /* owned */
     GMainLoop *loop;
     struct okno_cert *cert;
@@ -102,7 +103,10 @@ static void send_one(struct probe *p)
 {
     /* The mid extension (one-byte form, id 1, "0") names the section as browsers do. */
     static const uint8_t ext[4] = {(OKNO_CLIENT_EXT_MID << 4) | 0, '0', 0, 0};
-    struct okno_rtp_pkt h = {.pt = OKNO_CLIENT_PT_OPUS,
+    /* RED (when the server's answer kept it): the same silence once more as the redundant block,
+     * 20 ms back, as Chromium would repeat the previous packet. */
+    bool red = okno_bench_session_sends_red(p->session);
+    struct okno_rtp_pkt h = {.pt = red ? OKNO_CLIENT_PT_RED : OKNO_CLIENT_PT_OPUS,
                              .seq = p->seq++,
                              .ts = p->ts,
                              .ssrc = p->ssrc,
@@ -110,13 +114,22 @@ static void send_one(struct probe *p)
                              .ext_profile = 0xBEDE,
                              .ext = ext,
                              .ext_len = sizeof(ext)};
-    uint8_t pkt[12 + 4 + sizeof(ext) + OPUS_MAX];
+    uint8_t pkt[12 + 4 + sizeof(ext) + OKNO_RED_HEADER_LEN + 1 + 2 * OPUS_MAX];
     p->ts += 960;
     int n = okno_rtp_write_header(pkt, sizeof(pkt), &h);
     if (n < 0)
         return;
-    memcpy(pkt + n, p->opus, (size_t)p->opus_len);
-    (void)okno_bench_session_send_rtp(p->session, pkt, (size_t)n + (size_t)p->opus_len);
+    const struct okno_red_block block = {
+        .pt = OKNO_CLIENT_PT_OPUS, .ts_offset = 960, .data = p->opus, .len = (size_t)p->opus_len};
+    const struct okno_red_block primary = {
+        .pt = OKNO_CLIENT_PT_OPUS, .data = p->opus, .len = (size_t)p->opus_len};
+    int len = red ? okno_red_build(pkt + n, sizeof(pkt) - (size_t)n, &block, p->sent > 0, &primary)
+                  : p->opus_len;
+    if (len < 0)
+        return;
+    if (!red)
+        memcpy(pkt + n, p->opus, (size_t)p->opus_len);
+    (void)okno_bench_session_send_rtp(p->session, pkt, (size_t)n + (size_t)len);
 }
 
 /* Sends every packet due since the start, so timer slack does not lower the rate. */
@@ -272,6 +285,9 @@ static int parse_args(struct probe *p, int argc, char **argv)
         {"receive-only", 0, 0, G_OPTION_ARG_NONE, &p->receive_only, "publish nothing, only receive",
          NULL},
         {"duration", 'd', 0, G_OPTION_ARG_INT, &p->duration_s, "seconds to run (0: forever)", "S"},
+        {"audio-red", 0, 0, G_OPTION_ARG_NONE, &p->audio_red,
+         "offer RFC 2198 RED before Opus (sent when the server keeps it) and take it when offered",
+         NULL},
         {"timeout", 't', 0, G_OPTION_ARG_INT, &p->timeout_ms, "connect/request timeout", "MS"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *oc = g_option_context_new("- okno-bench probe client");
@@ -340,7 +356,8 @@ int main(int argc, char **argv)
                                             .token = p.token,
                                             .address = p.address,
                                             .timeout_ms = (unsigned)p.timeout_ms,
-                                            .audio = !p.receive_only};
+                                            .audio = !p.receive_only,
+                                            .audio_red = p.audio_red};
     p.start_us = g_get_monotonic_time();
     int rc = okno_bench_session_start(ctx, &cfg, p.cert, &listener, &p, &p.session);
     bool closed = false;
