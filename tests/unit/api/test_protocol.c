@@ -178,6 +178,31 @@ static void test_protocol_parses_restart_of_the_subscriber_connection(void **sta
     okno_protocol_msg_clear(&m);
 }
 
+static void test_protocol_parses_receive_limit(void **state)
+{
+    (void)state;
+    struct okno_protocol_msg m;
+    parse_ok("{\"type\":\"receive_limit\",\"id\":8,\"kbps\":300}", &m);
+    assert_int_equal(m.type, OKNO_PROTOCOL_RECEIVE_LIMIT);
+    assert_int_equal(m.kbps, 300);
+    assert_string_equal(okno_protocol_type_name(m.type), "receive_limit");
+    okno_protocol_msg_clear(&m);
+    parse_ok("{\"type\":\"receive_limit\",\"kbps\":0}", &m);
+    assert_int_equal(m.kbps, 0);
+    okno_protocol_msg_clear(&m);
+    const char *bad[] = {"{\"type\":\"receive_limit\"}", "{\"type\":\"receive_limit\",\"kbps\":-1}",
+                         "{\"type\":\"receive_limit\",\"kbps\":\"300\"}",
+                         "{\"type\":\"receive_limit\",\"kbps\":1.5}",
+                         "{\"type\":\"receive_limit\",\"kbps\":1000001}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct okno_protocol_error err;
+        assert_int_equal(okno_protocol_parse(bad[i], strlen(bad[i]), &m, &err), OKNO_E_MALFORMED);
+        assert_int_equal(err.code, OKNO_PROTOCOL_BAD_REQUEST);
+        assert_non_null(strstr(err.message, "kbps: must be an integer from 0"));
+        okno_protocol_msg_clear(&m);
+    }
+}
+
 static void test_protocol_refuses_restart_without_subscriber_pc(void **state)
 {
     (void)state;
@@ -645,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_protocol_build_refuses_invalid_utf8_from_the_sfu),
         cmocka_unit_test(test_protocol_code_and_type_names),
         cmocka_unit_test(test_protocol_parses_restart_of_the_subscriber_connection),
+        cmocka_unit_test(test_protocol_parses_receive_limit),
         cmocka_unit_test(test_protocol_refuses_restart_without_subscriber_pc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
