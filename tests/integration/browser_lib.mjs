@@ -25,7 +25,19 @@ export function note(text) {
 
 // A fresh browser (playwright gives launch() its own new user-data-dir under TMPDIR, removed on close).
 export async function launchChromium() {
-    return chromium.launch({
+    return chromium.launch(chromiumOptions());
+}
+
+// A Chromium of its own behind a BrowserServer, whose process() a test may kill (a browser that
+// vanishes): returns {server, browser}.
+export async function launchChromiumServer() {
+    const server = await chromium.launchServer(chromiumOptions());
+    const browser = await chromium.connect(server.wsEndpoint());
+    return {server, browser};
+}
+
+function chromiumOptions() {
+    return {
         executablePath: CHROMIUM,
         headless: true,
         timeout: 30000,
@@ -43,7 +55,7 @@ export async function launchChromium() {
             // okno cannot resolve mDNS host names; offer plain loopback addresses.
             '--disable-features=WebRtcHideLocalIpsWithMdns',
         ],
-    });
+    };
 }
 
 // Opens the demo page for one participant in its own browser context and waits (bounded) until it has
