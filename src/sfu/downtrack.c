@@ -23,7 +23,7 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     const struct okno_downtrack_params *p = params;
     if (p->pt > 127 || (p->rtx && p->rtx_pt > 127) || p->n_ext_map > OKNO_DOWNTRACK_MAX_EXT ||
         (p->n_ext_map > 0 && !p->ext_map) || p->nack_interval_us < 0 || p->nack_max_age_us < 0 ||
-        p->keyframe_interval_us < 0)
+        p->keyframe_interval_us < 0 || p->playout_budget_us < 0)
         return OKNO_E_INVAL;
     size_t mid_len = 0;
     if (p->mid_id != 0) {
@@ -59,6 +59,8 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     dt->abs_send_time_id = p->abs_send_time_id;
     dt->nack_interval_us = p->nack_interval_us ? p->nack_interval_us : DEFAULT_NACK_INTERVAL_US;
     dt->nack_max_age_us = p->nack_max_age_us ? p->nack_max_age_us : DEFAULT_NACK_MAX_AGE_US;
+    dt->playout_budget_us = p->playout_budget_us;
+    dt->budget_adds_rtt = p->budget_adds_rtt;
     dt->keyframe_interval_us =
         p->keyframe_interval_us ? p->keyframe_interval_us : DEFAULT_KEYFRAME_INTERVAL_US;
     if (listener)
@@ -108,6 +110,7 @@ uint32_t okno_downtrack_awaited_keyframe(const struct okno_downtrack *dt)
 
 void okno_downtrack_set_rtt(struct okno_downtrack *dt, int64_t rtt_us)
 {
+    dt->rtt_us = rtt_us < 0 ? 0 : rtt_us > 1000000 ? 1000000 : rtt_us;
     if (rtt_us < 10000)
         rtt_us = 10000;
     if (rtt_us > 1000000)

@@ -56,6 +56,12 @@ struct okno_downtrack_params {
      * more than nack_max_age_us ago are not resent, the subscriber's jitter buffer has moved on. */
     int64_t nack_interval_us; /* default 100 ms */
     int64_t nack_max_age_us;  /* default 1 s */
+    /* Playout deadline of a packet: one whose age (since it arrived, or, recovered from the
+     * publisher, since it was expected) plus half the subscriber's RTT exceeds the budget can no
+     * longer be played and is not sent again. With budget_adds_rtt the budget grows by the RTT
+     * (a receiver that NACKs holds video about an RTT longer). 0: only nack_max_age_us applies. */
+    int64_t playout_budget_us;
+    bool budget_adds_rtt;
     /* How often, at most, a missing key frame is asked for again; default 500 ms. */
     int64_t keyframe_interval_us;
 };
@@ -91,9 +97,11 @@ struct okno_downtrack_stats {
     uint64_t nacked;            /* sequence numbers asked for */
     uint64_t retransmitted;
     uint64_t retransmitted_bytes;
-    uint64_t nack_not_found; /* never sent, or no longer in the ring or the cache */
-    uint64_t nack_too_old;
+    uint64_t nack_not_found;  /* never sent, or no longer in the ring or the cache */
+    uint64_t nack_too_old;    /* past nack_max_age_us or the playout deadline: not resent */
     uint64_t nack_suppressed; /* resent less than an interval ago */
+    uint64_t forwarded_late;  /* recovered from the publisher, sent (okno_downtrack_forward_late) */
+    uint64_t late_too_late;   /* recovered from the publisher past the playout deadline: not sent */
 };
 
 struct okno_downtrack;
@@ -134,6 +142,23 @@ int okno_downtrack_forward(struct okno_downtrack *dt, const struct okno_rtp_pkt 
                            const uint8_t *pkt, size_t len, int64_t now_us, uint8_t *out,
                            size_t cap);
 
+/* Forwards a packet that okno recovered from the publisher (it came as RTX after okno's NACK) and
+ * that its subscribers never had: the numbering kept a gap for it (sfu/rtp_munger.h), so it goes
+ * out under the number that gap left. expected_us is when it should have arrived (when its gap
+ * was seen). Past the playout deadline it is not sent (late_too_late); else it takes the same
+ * decisions as okno_downtrack_forward, and when RTX was negotiated it is written RTX-wrapped (a
+ * retransmission to the subscriber, with the downtrack's RTX sequence number) and counts as
+ * resent, so a NACK for it crossing on the way is not answered twice. Writes into out[0..cap)
+ * (not overlapping pkt) and returns the length, 0 when not sent, or the codes of
+ * okno_downtrack_forward. */
+int okno_downtrack_forward_late(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
+                                const uint8_t *pkt, size_t len, int64_t expected_us, int64_t now_us,
+                                uint8_t *out, size_t cap);
+
+/* Whether a packet that arrived (or was expected) at arrival_us can still be played by the
+ * subscriber at now_us (see playout_budget_us). */
+bool okno_downtrack_in_time(const struct okno_downtrack *dt, int64_t arrival_us, int64_t now_us);
+
 /* Finds the cached original of the packet with sequence number seq of encoding source_ssrc
  * (okno_packet_cache_get on that encoding's cache). Returns 0 and fills *out, or a negative code.
  */
@@ -152,7 +177,8 @@ int okno_downtrack_on_nack(struct okno_downtrack *dt, const uint16_t *seqs, size
                            okno_downtrack_cache_fn lookup, void *lookup_ctx, int64_t now_us,
                            okno_downtrack_emit_fn emit, void *emit_ctx);
 
-/* Sets the retransmission interval from a measured round-trip time (clamped to 10 ms - 1 s). */
+/* Sets the retransmission interval from a measured round-trip time (clamped to 10 ms - 1 s), and
+ * the RTT the playout deadline counts with (clamped to 0 - 1 s). */
 void okno_downtrack_set_rtt(struct okno_downtrack *dt, int64_t rtt_us);
 
 /* Copies the counters into *out. */

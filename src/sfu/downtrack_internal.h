@@ -48,6 +48,9 @@ struct okno_downtrack {
     uint8_t twcc_id, abs_send_time_id; /* reserved for the sender to stamp; 0: none */
     int64_t nack_interval_us;
     int64_t nack_max_age_us;
+    int64_t playout_budget_us; /* 0: no deadline */
+    bool budget_adds_rtt;
+    int64_t rtt_us; /* the subscriber's, for the deadline; 0 while unknown */
     int64_t keyframe_interval_us;
 
     /* Borrowed: the owner's callbacks. */

@@ -1,6 +1,10 @@
 /* Answering a subscriber's NACKs: output sequence number -> what was sent under it (the rtp
  * munger's ring) -> the original in the publisher's packet cache -> the same rewrite as the first
- * time -> RTX (RFC 4588) or a plain repeat. A sequence number is resent at most once per
+ * time -> RTX (RFC 4588) or a plain repeat. Packets okno itself recovered from the publisher go the
+ * same way to the subscriber, into the gap the numbering kept for them. Nothing is resent past its
+ * playout deadline: the age since the packet arrived (or was expected) plus half the leg's RTT
+ * against the budget; a frame that cannot be played is only bandwidth on a link that is probably
+ * congested already. A sequence number is resent at most once per
  * interval: a subscriber NACKs again after its own RTT estimate, and two copies in flight on a
  * lossy link only add to the congestion that lost the first. It deliberately does not parse RTCP
  * (the caller expands the NACK's FCIs) nor pace what it emits (the pacer orders retransmissions
@@ -10,6 +14,31 @@
 #include "wire/rtx.h"
 
 #define RESENT_MASK (OKNO_RTP_MUNGER_HISTORY - 1)
+
+bool okno_downtrack_in_time(const struct okno_downtrack *dt, int64_t arrival_us, int64_t now_us)
+{
+    if (dt->playout_budget_us <= 0)
+        return true;
+    int64_t budget = dt->playout_budget_us + (dt->budget_adds_rtt ? dt->rtt_us : 0);
+    return now_us - arrival_us + dt->rtt_us / 2 <= budget;
+}
+
+static void mark_resent(struct okno_downtrack *dt, uint16_t out_seq, int64_t now_us)
+{
+    const size_t slot = out_seq & RESENT_MASK;
+    dt->resent[slot].used = true;
+    dt->resent[slot].out_seq = out_seq;
+    dt->resent[slot].at_us = now_us;
+}
+
+/* RTX-wraps the packet in dt->resend[0..n) into out, with the next RTX sequence number. */
+static int wrap(struct okno_downtrack *dt, size_t n, uint8_t *out, size_t cap)
+{
+    int r = okno_rtx_wrap(dt->resend, n, out, cap, dt->rtx_ssrc, dt->rtx_pt, dt->rtx_seq);
+    if (r >= 0)
+        dt->rtx_seq++;
+    return r;
+}
 
 enum outcome { RESENT, NOT_FOUND, TOO_OLD, SUPPRESSED };
 
@@ -32,7 +61,8 @@ static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
     struct okno_cached_packet cp;
     if (lookup(lookup_ctx, e.source, e.in_seq, &cp) < 0 || !cp.data)
         return NOT_FOUND;
-    if (now_us - cp.arrival_us > dt->nack_max_age_us)
+    if (now_us - cp.arrival_us > dt->nack_max_age_us ||
+        !okno_downtrack_in_time(dt, cp.arrival_us, now_us))
         return TOO_OLD;
     struct okno_rtp_pkt orig;
     /* The cache may have moved on to another stream under the same number. */
@@ -47,17 +77,12 @@ static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
         return NOT_FOUND;
     const uint8_t *pkt = dt->resend;
     if (dt->rtx) {
-        n = okno_rtx_wrap(dt->resend, (size_t)n, dt->resend_rtx, sizeof dt->resend_rtx,
-                          dt->rtx_ssrc, dt->rtx_pt, dt->rtx_seq);
+        n = wrap(dt, (size_t)n, dt->resend_rtx, sizeof dt->resend_rtx);
         if (n < 0)
             return NOT_FOUND;
-        dt->rtx_seq++;
         pkt = dt->resend_rtx;
     }
-    const size_t slot = out_seq & RESENT_MASK;
-    dt->resent[slot].used = true;
-    dt->resent[slot].out_seq = out_seq;
-    dt->resent[slot].at_us = now_us;
+    mark_resent(dt, out_seq, now_us);
     dt->stats.retransmitted++;
     dt->stats.retransmitted_bytes += (uint64_t)n;
     emit(emit_ctx, pkt, (size_t)n);
@@ -87,4 +112,40 @@ int okno_downtrack_on_nack(struct okno_downtrack *dt, const uint16_t *seqs, size
         }
     }
     return emitted;
+}
+
+int okno_downtrack_forward_late(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
+                                const uint8_t *pkt, size_t len, int64_t expected_us, int64_t now_us,
+                                uint8_t *out, size_t cap)
+{
+    if (in->raw != pkt || in->raw_len != len)
+        return OKNO_E_INVAL;
+    /* Not the encoding this subscriber follows: no gap was kept for it here, it is any packet. */
+    if (in->ssrc != dt->cur_ssrc)
+        return okno_downtrack_forward(dt, in, pkt, len, now_us, out, cap);
+    if (!okno_downtrack_in_time(dt, expected_us, now_us)) {
+        /* Its gap stays: the subscriber's own NACKs for it find nothing and it gives up. */
+        dt->stats.late_too_late++;
+        return 0;
+    }
+    if (!dt->rtx) {
+        int n = okno_downtrack_forward(dt, in, pkt, len, now_us, out, cap);
+        if (n > 0)
+            dt->stats.forwarded_late++;
+        return n;
+    }
+    /* Written first into the resend scratch with room for the OSN the wrap adds. */
+    size_t room = cap < 2 ? 0 : cap - 2;
+    if (room > sizeof dt->resend)
+        room = sizeof dt->resend;
+    int n = okno_downtrack_forward(dt, in, pkt, len, now_us, dt->resend, room);
+    if (n <= 0)
+        return n;
+    uint16_t out_seq = (uint16_t)(dt->resend[2] << 8 | dt->resend[3]);
+    n = wrap(dt, (size_t)n, out, cap);
+    if (n < 0)
+        return n;
+    mark_resent(dt, out_seq, now_us);
+    dt->stats.forwarded_late++;
+    return n;
 }

@@ -22,6 +22,7 @@ struct entry {
     int64_t missing_us; /* when the gap was seen */
     int64_t sent_us;    /* last NACK; meaningless while retries is 0 */
     uint32_t retries;   /* NACKs sent */
+    bool too_late;      /* past the deadline: tracked, never NACKed again */
 };
 
 struct okno_nack_generator {
@@ -31,7 +32,8 @@ struct okno_nack_generator {
     size_t head, count;
     /* the stream */
     bool started;
-    int64_t newest; /* unwrapped */
+    int64_t newest;          /* unwrapped */
+    int64_t last_missing_us; /* of the gap the last on_packet filled; -1: none */
     struct okno_nack_stats stats;
 };
 
@@ -39,7 +41,8 @@ int okno_nack_generator_create(const struct okno_nack_config *cfg, struct okno_n
 {
     struct okno_nack_config c = cfg ? *cfg : (struct okno_nack_config){0};
     if (c.capacity > LIMIT_SEQ || c.max_seq_age > LIMIT_SEQ || c.max_retries > 255 ||
-        c.reorder_wait_us < 0 || c.min_interval_us < 0 || c.default_rtt_us < 0 || c.max_age_us < 0)
+        c.reorder_wait_us < 0 || c.min_interval_us < 0 || c.default_rtt_us < 0 ||
+        c.max_age_us < 0 || c.deadline_us < 0)
         return OKNO_E_INVAL;
     if (!c.capacity)
         c.capacity = 1000;
@@ -64,6 +67,7 @@ int okno_nack_generator_create(const struct okno_nack_config *cfg, struct okno_n
         return OKNO_E_NOMEM;
     }
     ng->cfg = c;
+    ng->last_missing_us = -1;
     *out = ng;
     return 0;
 }
@@ -175,6 +179,7 @@ static unsigned fill_gap(struct okno_nack_generator *ng, int64_t seq)
     size_t i = lower_bound(ng, seq);
     if (i == ng->count || at(ng, i)->seq != seq)
         return OKNO_NACK_DUPLICATE;
+    ng->last_missing_us = at(ng, i)->missing_us;
     unsigned res;
     if (at(ng, i)->retries > 0) {
         ng->stats.recovered++;
@@ -198,6 +203,7 @@ unsigned okno_nack_generator_on_packet(struct okno_nack_generator *ng, uint16_t 
     unsigned res;
     if (pkt_flags & OKNO_NACK_PKT_RETRANSMISSION)
         ng->stats.retransmissions++;
+    ng->last_missing_us = -1;
     if (!ng->started) {
         restart(ng, seq16);
         res = OKNO_NACK_NEW;
@@ -229,7 +235,8 @@ unsigned okno_nack_generator_on_packet(struct okno_nack_generator *ng, uint16_t 
 size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, int64_t rtt_us,
                                 uint16_t *out, size_t cap)
 {
-    int64_t interval = rtt_us > 0 ? rtt_us : ng->cfg.default_rtt_us;
+    int64_t rtt = rtt_us > 0 ? rtt_us : ng->cfg.default_rtt_us;
+    int64_t interval = rtt;
     if (interval < ng->cfg.min_interval_us)
         interval = ng->cfg.min_interval_us;
     give_up_expired(ng, now_us);
@@ -237,8 +244,14 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
     size_t n = 0;
     for (size_t i = 0; i < ng->count && n < cap; i++) {
         struct entry *e = at(ng, i);
-        if (e->retries >= ng->cfg.max_retries)
+        if (e->retries >= ng->cfg.max_retries || e->too_late)
             continue; /* kept until it expires, so a late arrival still counts as recovered */
+        if (ng->cfg.deadline_us > 0 &&
+            now_us - e->missing_us + rtt / 2 > ng->cfg.deadline_us + rtt) {
+            e->too_late = true;
+            ng->stats.too_late++;
+            continue;
+        }
         bool due = e->retries == 0 ? now_us - e->missing_us >= ng->cfg.reorder_wait_us
                                    : now_us - e->sent_us >= interval;
         if (!due)
@@ -259,7 +272,7 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng)
         int64_t t;
         if (e->retries == 0)
             t = e->missing_us + ng->cfg.reorder_wait_us;
-        else if (e->retries < ng->cfg.max_retries)
+        else if (e->retries < ng->cfg.max_retries && !e->too_late)
             t = e->sent_us + ng->cfg.min_interval_us;
         else
             t = e->missing_us + ng->cfg.max_age_us;
@@ -267,6 +280,11 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng)
             next = t;
     }
     return next;
+}
+
+int64_t okno_nack_generator_last_missing_us(const struct okno_nack_generator *ng)
+{
+    return ng->last_missing_us;
 }
 
 size_t okno_nack_generator_missing_count(const struct okno_nack_generator *ng)

@@ -29,6 +29,11 @@ struct okno_nack_config {
     int64_t max_age_us;      /* a number missing longer than this is given up [1 s] */
     uint32_t max_seq_age; /* ... and so is one this far behind the newest, at most 16384 [1000] */
     uint32_t max_retries; /* NACKs per number, at most 255 [10] */
+    /* Playout budget: a number is not NACKed (again) once its age plus half the RTT exceeds the
+     * budget plus the RTT (a receiver that NACKs holds video about an RTT longer): it could no
+     * longer be played. It stays tracked until max_age_us, so a retransmission already in flight
+     * still counts as recovered. [0: none] */
+    int64_t deadline_us;
 };
 
 /* What okno_nack_generator_on_packet reports, as bits. */
@@ -57,6 +62,7 @@ struct okno_nack_stats {
     uint64_t cleared_by_keyframe; /* removed unrecovered because a keyframe made them useless */
     uint64_t retransmissions;     /* packets received with OKNO_NACK_PKT_RETRANSMISSION */
     uint64_t keyframe_requests;   /* times OKNO_NACK_KEYFRAME was returned */
+    uint64_t too_late; /* numbers no longer NACKed because deadline_us had passed (each once) */
 };
 
 struct okno_nack_generator;
@@ -80,11 +86,17 @@ void okno_nack_generator_destroy(struct okno_nack_generator *ng);
 unsigned okno_nack_generator_on_packet(struct okno_nack_generator *ng, uint16_t seq,
                                        unsigned pkt_flags, int64_t now_us);
 
+/* When the number the last okno_nack_generator_on_packet call took out of the missing list
+ * (OKNO_NACK_RECOVERED or OKNO_NACK_REORDERED) went missing: the time it was expected. -1 when
+ * that call filled no gap. */
+int64_t okno_nack_generator_last_missing_us(const struct okno_nack_generator *ng);
+
 /* Writes into out[0..cap) the numbers to NACK at now_us, ascending in RTP order (ready for
  * okno_rtcp_nack_build), and marks them sent; rtt_us <= 0 means unknown. Numbers past max_age_us,
- * max_seq_age or max_retries are given up on the way. When more are due than cap, the oldest go
- * first and the rest stay due for the next poll. Returns the count written (0 when nothing is due
- * or cap is 0); never fails. */
+ * max_seq_age or max_retries are given up on the way, and numbers past deadline_us with this RTT
+ * (default_rtt_us while unknown) are no longer NACKed (counted too_late). When more are due than
+ * cap, the oldest go first and the rest stay due for the next poll. Returns the count written (0
+ * when nothing is due or cap is 0); never fails. */
 size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, int64_t rtt_us,
                                 uint16_t *out, size_t cap);
 

@@ -137,6 +137,8 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
     ice->consent_timeout_ms = 1000u * (unsigned)okno_config_int(cfg, "media", "consent_timeout_s");
     sfu->ice_restart_grace_s = (unsigned)okno_config_int(cfg, "media", "ice_restart_grace_s");
     sfu->max_publisher_kbps = (unsigned)okno_config_int(cfg, "media", "max_publisher_kbps");
+    sfu->video_budget_ms = (unsigned)okno_config_int(cfg, "media", "video_playout_budget_ms");
+    sfu->audio_budget_ms = (unsigned)okno_config_int(cfg, "media", "audio_playout_budget_ms");
     sfu->pacing = okno_config_bool(cfg, "media", "pacing");
     sfu->pacer_max_delay_ms = (unsigned)okno_config_int(cfg, "media", "pacer_max_delay_ms");
     const char *cert = okno_config_string(cfg, "media", "certificate");

@@ -32,6 +32,8 @@ struct okno_sfu {
     unsigned max_publisher_kbps;  /* [media] max_publisher_kbps: the REMB cap on publishers */
     bool pacing;                  /* [media] pacing */
     unsigned pacer_max_delay_ms;  /* [media] pacer_max_delay_ms */
+    unsigned video_budget_ms;     /* [media] video_playout_budget_ms: retransmission deadline */
+    unsigned audio_budget_ms;     /* [media] audio_playout_budget_ms */
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */

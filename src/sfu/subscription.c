@@ -14,8 +14,11 @@
 #include "sfu/packet_cache.h"
 #include "sfu/participant.h"
 #include "sfu/participant_pacer.h"
+#include "sfu/room.h"
+#include "sfu/sfu_core.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/track.h"
+#include "sfu/track_rtx.h"
 #include "wire/rtcp.h"
 #include "wire/rtp.h"
 
@@ -86,6 +89,8 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
 
 void okno_subscription_detach(struct okno_subscription *sub)
 {
+    if (sub->dt)
+        okno_subscription_log_rtx(sub);
     okno__participant_pacer_forget(sub->subscriber, sub);
     log_red(sub);
     okno_downtrack_destroy(sub->dt);
@@ -99,6 +104,15 @@ static void on_keyframe_needed(void *ud, uint32_t source_ssrc)
     struct okno_subscription *sub = ud;
     if (sub->track)
         okno_track_request_keyframe(sub->track, source_ssrc, sub->now_us);
+}
+
+/* [media] video_playout_budget_ms / audio_playout_budget_ms. */
+static int64_t playout_budget_us(const struct okno_subscription *sub)
+{
+    const struct okno_room *room = sub->subscriber->room;
+    if (!room || !room->sfu)
+        return 0;
+    return 1000 * (int64_t)(sub->video ? room->sfu->video_budget_ms : room->sfu->audio_budget_ms);
 }
 
 int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now_us)
@@ -116,6 +130,8 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
         .vp8 = g_ascii_strcasecmp(sub->codec.name, "VP8") == 0,
         .twcc_id = bwe ? bwe->twcc_id : 0,
         .abs_send_time_id = bwe ? bwe->abs_send_time_id : 0,
+        .playout_budget_us = playout_budget_us(sub),
+        .budget_adds_rtt = sub->video,
     };
     const struct okno_downtrack_listener listener = {.on_keyframe_needed = on_keyframe_needed,
                                                      .ud = sub};
@@ -189,6 +205,28 @@ void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp
         forward_one(sub, &out[i].rtp, out[i].pkt, out[i].len, out[i].pt, now_us);
 }
 
+void okno_subscription_send_late(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                                 const uint8_t *pkt, size_t len, int64_t expected_us,
+                                 int64_t now_us)
+{
+    if (!sub->video) {
+        okno_subscription_send(sub, rtp, pkt, len, now_us);
+        return;
+    }
+    struct okno_peer *peer = ready_peer(sub);
+    if (!peer || !sub->targeted)
+        return; /* nothing forwarded yet: no gap kept for it */
+    struct okno_participant *p = sub->subscriber;
+    sub->now_us = now_us;
+    int n =
+        okno_downtrack_forward_late(sub->dt, rtp, pkt, len, expected_us, now_us, p->tx, OKNO_MTU);
+    if (n <= 0)
+        return;
+    /* RTX is a retransmission to the pacer; without it the packet is the media stream's own. */
+    okno__participant_pace(p, sub, sub->rtx_ok ? OKNO_PACER_RTX : OKNO_PACER_VIDEO, p->tx,
+                           (size_t)n, now_us);
+}
+
 static int cache_lookup(void *ctx, uint32_t source_ssrc, uint16_t seq,
                         struct okno_cached_packet *out)
 {
@@ -201,8 +239,8 @@ static void emit(void *ctx, const uint8_t *pkt, size_t len)
     struct okno_peer *peer = ready_peer(sub);
     if (!peer)
         return;
-    /* Ahead of video, behind audio: sfu/pacer.h. */
-    okno__participant_pace(sub->subscriber, sub, OKNO_PACER_RTX, pkt, len, sub->now_us);
+    okno__participant_pace(sub->subscriber, sub, okno_rtx_pacer_class(sub->video), pkt, len,
+                           sub->now_us);
 }
 
 void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *seqs, size_t n,

@@ -98,6 +98,14 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
 void okno_subscription_send(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
                             const uint8_t *pkt, size_t len, int64_t now_us);
 
+/* A packet of the track that okno recovered from the publisher (RTX after its NACK), expected at
+ * expected_us: video goes into the gap its downtrack kept for it, as RTX when the subscriber
+ * negotiated it, unless past the playout deadline (okno_downtrack_forward_late); audio is sent as
+ * any packet. */
+void okno_subscription_send_late(struct okno_subscription *sub, const struct okno_rtp_pkt *rtp,
+                                 const uint8_t *pkt, size_t len, int64_t expected_us,
+                                 int64_t now_us);
+
 /* The client's NACK for output sequence numbers seqs[0..n): resent from the track's cache, as RTX
  * when the answer kept it. */
 void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *seqs, size_t n,

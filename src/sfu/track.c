@@ -17,6 +17,7 @@
 #include "sfu/packet_cache.h"
 #include "sfu/participant.h"
 #include "sfu/subscription.h"
+#include "sfu/track_rtx.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
 #include "wire/rtcp_report.h"
@@ -75,11 +76,13 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
 {
     bool video = neg->kind == OKNO_MEDIA_VIDEO;
     struct okno_track *t = g_new0(struct okno_track, 1);
+    /* Not asked again of the publisher once it could no longer be played (sfu/track_rtx.h). */
+    const struct okno_nack_config nack_cfg = {.deadline_us = okno_track_rtx_deadline_us(owner)};
     take_encodings(t, neg);
     for (unsigned i = 0; i < t->n_enc; i++) {
         struct okno_track_enc *e = &t->enc[i];
         if (okno_packet_cache_create(video ? 1024 : 128, &e->cache) != 0 ||
-            (video && okno_nack_generator_create(NULL, &e->nack) != 0)) {
+            (video && okno_nack_generator_create(&nack_cfg, &e->nack) != 0)) {
             for (unsigned j = 0; j <= i; j++)
                 enc_free(&t->enc[j]);
             g_free(t);
@@ -129,8 +132,10 @@ void okno_track_free(struct okno_track *t)
 {
     if (!t)
         return;
-    if (t->video)
+    if (t->video) {
         log_encodings(t);
+        okno_track_log_rtx(t);
+    }
     for (unsigned i = 0; i < t->n_enc; i++)
         enc_free(&t->enc[i]);
     g_ptr_array_free(t->subs, TRUE);
@@ -189,6 +194,7 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
     struct okno_vp8_packet vp8;
     bool parsed = t->video && okno_vp8_parse(rtp->payload, rtp->payload_len, &vp8) == 0;
     bool keyframe = parsed && okno_vp8_is_keyframe(&vp8);
+    int64_t expected_us = -1; /* a retransmission that filled a gap: when it was expected */
     if (e->nack) {
         unsigned flags = (keyframe ? OKNO_NACK_PKT_KEYFRAME : 0) |
                          (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
@@ -197,8 +203,13 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
             okno_track_request_keyframe(t, e->ssrc, now_us);
         if (r & OKNO_NACK_DUPLICATE)
             return; /* every subscription has it already */
+        if (retransmission && (r & (OKNO_NACK_RECOVERED | OKNO_NACK_REORDERED)))
+            expected_us = okno_nack_generator_last_missing_us(e->nack);
     }
-    if (okno_packet_cache_store(e->cache, pkt, len, now_us) == OKNO_E_EXISTS)
+    /* A recovered packet is as old as when it was expected: subscribers' NACKs for it are
+     * answered by its playout deadline, not by when okno finally got it. */
+    if (okno_packet_cache_store(e->cache, pkt, len, expected_us >= 0 ? expected_us : now_us) ==
+        OKNO_E_EXISTS)
         return;
     if (!e->rs_ready)
         e->rs_ready = okno_recv_stats_init(&e->rs, rtp->ssrc, t->clock ? t->clock : 90000) == 0;
@@ -209,8 +220,12 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
         okno_layer_meter_on_packet(&e->meter, vp8.desc.has_tid ? vp8.desc.tid : 0, len, now_us);
     if (keyframe)
         okno_keyframe_requester_on_keyframe(&e->kr, now_us);
-    for (guint i = 0; i < t->subs->len; i++)
-        okno_subscription_send(t->subs->pdata[i], rtp, pkt, len, now_us);
+    for (guint i = 0; i < t->subs->len; i++) {
+        if (expected_us >= 0)
+            okno_subscription_send_late(t->subs->pdata[i], rtp, pkt, len, expected_us, now_us);
+        else
+            okno_subscription_send(t->subs->pdata[i], rtp, pkt, len, now_us);
+    }
 }
 
 int okno_track_cache_get(const struct okno_track *t, uint32_t ssrc, uint16_t seq,
