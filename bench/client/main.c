@@ -114,7 +114,7 @@ static void send_one(struct probe *p)
                              .ext_profile = 0xBEDE,
                              .ext = ext,
                              .ext_len = sizeof(ext)};
-    uint8_t pkt[12 + 4 + sizeof(ext) + OKNO_RED_HEADER_LEN + 1 + 2 * OPUS_MAX];
+    uint8_t pkt[12 + 4 + sizeof(ext) + OKNO_RED_HEADER_LEN + 1 + (size_t)2 * OPUS_MAX];
     p->ts += 960;
     int n = okno_rtp_write_header(pkt, sizeof(pkt), &h);
     if (n < 0)
