@@ -62,9 +62,8 @@ static void log_red(const struct okno_subscription *sub)
         !(s->red_forwarded | s->red_stripped | s->red_added | s->malformed))
         return;
     okno_log(OKNO_LOG_INFO, "sfu",
-             "%s: %s red: %" PRIu64 " forwarded, %" PRIu64 " stripped, %" PRIu64
-             " added, %" PRIu64 " blocks recovered, %" PRIu64 " late dropped, %" PRIu64
-             " malformed",
+             "%s: %s red: %" PRIu64 " forwarded, %" PRIu64 " stripped, %" PRIu64 " added, %" PRIu64
+             " blocks recovered, %" PRIu64 " late dropped, %" PRIu64 " malformed",
              sub->subscriber->id, sub->track_id, s->red_forwarded, s->red_stripped, s->red_added,
              s->blocks_recovered, s->late_dropped, s->malformed);
 }
