@@ -115,6 +115,11 @@ int okno_client_peer_send_rtcp(struct okno_client_peer *cp, const uint8_t *pkt, 
     return okno_peer_send_rtcp(cp->peer, cp->scratch, len, sizeof(cp->scratch));
 }
 
+void okno_client_peer_set_rtp_unverified(struct okno_client_peer *cp, bool on)
+{
+    okno_peer_set_rtp_unverified(cp->peer, on);
+}
+
 bool okno_client_peer_connected(const struct okno_client_peer *cp)
 {
     return okno_peer_connected(cp->peer);

@@ -63,6 +63,10 @@ int okno_client_peer_send_rtp(struct okno_client_peer *cp, const uint8_t *pkt, s
 /* The same for one compound RTCP datagram. */
 int okno_client_peer_send_rtcp(struct okno_client_peer *cp, const uint8_t *pkt, size_t len);
 
+/* okno_peer_set_rtp_unverified: RTP reaches on_rtp still protected (header readable, len without
+ * the tag), for receivers that only count. */
+void okno_client_peer_set_rtp_unverified(struct okno_client_peer *cp, bool on);
+
 bool okno_client_peer_connected(const struct okno_client_peer *cp);
 void okno_client_peer_stats(const struct okno_client_peer *cp, struct okno_peer_stats *out);
 

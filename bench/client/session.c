@@ -26,6 +26,7 @@ struct okno_bench_session {
     struct okno_signal_client *sc; /* target okno */
     struct okno_janus_room *jr;    /* target Janus (sc is NULL then) */
     struct okno_client_peer *pub, *sub;
+    bool rtp_unverified;                 /* okno_bench_session_set_rtp_unverified */
     GSource *deadline, *sub_deadline;    /* until each transport connects */
     struct okno_client_sub_offer *offer; /* the latest subscriber offer */
     /* other */
@@ -283,6 +284,7 @@ static void on_sub_offer(struct okno_bench_session *s, const char *sdp, json_t *
         rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);
     if (rc == 0 && fresh) {
         okno_client_peer_set_candidate_filter(s->sub, s->filter, s->filter_arg);
+        okno_client_peer_set_rtp_unverified(s->sub, s->rtp_unverified);
         rc = okno_client_peer_apply_remote(s->sub, &o->remote);
     }
     if (rc < 0) {
@@ -462,6 +464,13 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
 bool okno_bench_session_sends_red(const struct okno_bench_session *s)
 {
     return s->red_send;
+}
+
+void okno_bench_session_set_rtp_unverified(struct okno_bench_session *s, bool on)
+{
+    s->rtp_unverified = on;
+    if (s->sub)
+        okno_client_peer_set_rtp_unverified(s->sub, on);
 }
 
 void okno_bench_session_ssrcs(const struct okno_bench_session *s, uint32_t *audio, uint32_t *video,

@@ -89,6 +89,11 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
 /* Whether the server's answer kept RED first for audio: the sender then wraps Opus in RED. */
 bool okno_bench_session_sends_red(const struct okno_bench_session *s);
 
+/* The subscriber transport hands RTP to the sinks still protected, neither authenticated nor
+ * decrypted (okno_client_peer_set_rtp_unverified): for receivers that only count sequence numbers
+ * and bytes. Applies to the subscriber transport now or when it is created. */
+void okno_bench_session_set_rtp_unverified(struct okno_bench_session *s, bool on);
+
 void okno_bench_session_ssrcs(const struct okno_bench_session *s, uint32_t *audio, uint32_t *video,
                               uint32_t *rtx);
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "load/clients_internal.h"
@@ -99,6 +100,41 @@ static int64_t thread_cpu_ns(void)
 
 /* ---- workers --------------------------------------------------------------------------------- */
 
+/* The process's user + system CPU, us (getrusage: the same counters as /proc/self/stat's utime and
+ * stime, at microsecond resolution instead of clock ticks). */
+static int64_t process_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
+}
+
+/* A batched worker's poll: when the last poll returned less than batch_us ago, sleep out the
+ * rest first (never past the loop's own timeout), so datagrams gather in the sockets and one
+ * iteration (whose cost grows with the sources of every client on the worker) serves many. */
+static _Thread_local int64_t batch_us, last_wake_us;
+
+static gint batched_poll(GPollFD *fds, guint nfds, gint timeout_ms)
+{
+    int64_t now = g_get_monotonic_time();
+    int64_t wait = batch_us - (now - last_wake_us);
+    if (timeout_ms != 0 && wait > 0) {
+        if (timeout_ms > 0 && wait > (int64_t)timeout_ms * 1000)
+            wait = (int64_t)timeout_ms * 1000;
+        g_usleep((gulong)wait);
+        if (timeout_ms > 0) {
+            timeout_ms -= (gint)((wait + 999) / 1000);
+            if (timeout_ms < 0)
+                timeout_ms = 0;
+        }
+    }
+    gint n = g_poll(fds, nfds, timeout_ms);
+    last_wake_us = g_get_monotonic_time();
+    return n;
+}
+
 static gboolean on_tick(gpointer data)
 {
     struct load_worker *w = data;
@@ -107,6 +143,8 @@ static gboolean on_tick(gpointer data)
         struct load_pub *p = g_ptr_array_index(w->pubs, i);
         okno__load_pub_pump(p, now);
     }
+    for (guint i = 0; i < w->subs->len; i++)
+        okno__load_sub_tick(g_ptr_array_index(w->subs, i), now);
     if (now >= w->next_probe_us && w->probe_to) {
         w->next_probe_us = now + PROBE_EVERY_US;
         uint64_t msg[2] = {PROBE_MAGIC, (uint64_t)g_get_monotonic_time()};
@@ -123,7 +161,9 @@ static gboolean on_probe(GSocket *sock, GIOCondition cond, gpointer data)
     gssize n;
     while ((n = g_socket_receive(sock, (gchar *)msg, sizeof(msg), NULL, NULL)) > 0) {
         int64_t d = g_get_monotonic_time() - (int64_t)msg[1];
-        if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring)
+        /* A batched worker's datagrams wait for its next wake-up, which the latency probes'
+         * worker does not: only unbatched workers measure the baseline. */
+        if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring && !w->batched)
             okno_reservoir_add(&w->baseline, (double)d / 1000.0);
     }
     return G_SOURCE_CONTINUE;
@@ -133,6 +173,10 @@ static gpointer worker_main(gpointer data)
 {
     struct load_worker *w = data;
     g_main_context_push_thread_default(w->ctx);
+    if (w->batched) {
+        batch_us = w->c->cfg.batch_us;
+        g_main_context_set_poll_func(w->ctx, batched_poll);
+    }
     g_main_loop_run(w->loop);
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
@@ -219,8 +263,12 @@ int okno_load_clients_create(const struct okno_load_clients_config *cfg,
         g_free(c);
         return err;
     }
-    for (unsigned i = 0; i < c->n_workers; i++)
+    for (unsigned i = 0; i < OKNO_LOAD_MAX_ROOMS; i++)
+        c->counting[i] = g_ptr_array_new();
+    for (unsigned i = 0; i < c->n_workers; i++) {
+        c->workers[i].batched = cfg->latency_probes > 0 && cfg->batch_us > 0 && i < cfg->threads;
         c->workers[i].thread = g_thread_new("okno-load", worker_main, &c->workers[i]);
+    }
     *out = c;
     return 0;
 }
@@ -276,6 +324,8 @@ void okno_load_clients_destroy(struct okno_load_clients *c)
         worker_deinit(w);
     }
     g_free(c->workers);
+    for (unsigned i = 0; i < OKNO_LOAD_MAX_ROOMS; i++)
+        g_ptr_array_free(c->counting[i], TRUE);
     g_hash_table_destroy(c->participants);
     g_free(c->fail_message);
     g_mutex_clear(&c->lock);
@@ -285,9 +335,10 @@ void okno_load_clients_destroy(struct okno_load_clients *c)
 /* ---- adding clients -------------------------------------------------------------------------- */
 
 struct add {
-    unsigned room, index;
-    bool publisher, decode, probe;
+    unsigned room, index, serial;
+    bool publisher, decode, probe, count_only;
     int err;
+    struct load_sub *sub; /* the subscriber started */
 };
 
 static void add_on_worker(struct load_worker *w, void *arg)
@@ -295,9 +346,12 @@ static void add_on_worker(struct load_worker *w, void *arg)
     struct add *a = arg;
     if (!a->publisher) {
         struct load_sub *s;
-        a->err = okno__load_sub_start(w, a->room, a->decode, a->probe, a->index, &s);
-        if (a->err == 0)
+        a->err =
+            okno__load_sub_start(w, a->room, a->decode, a->probe, a->count_only, a->serial, &s);
+        if (a->err == 0) {
             g_ptr_array_add(w->subs, s);
+            a->sub = s;
+        }
         return;
     }
     struct load_pub *p;
@@ -322,10 +376,16 @@ static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, b
             a.decode = index >= probes && index < probes + c->cfg.decoders;
             if (probes > 0 && index < probes)
                 w = &c->workers[c->cfg.threads];
+            unsigned plain = index - (probes + c->cfg.decoders);
+            a.serial = c->next_sub_index++; /* names stay unique when a ramp steps down */
+            a.count_only = !a.probe && !a.decode && c->cfg.verify_every > 1 &&
+                           plain % c->cfg.verify_every != 0;
         }
         okno__load_run_on(w, add_on_worker, &a);
         if (a.err < 0)
             return a.err;
+        if (a.sub && !a.probe && !a.decode)
+            g_ptr_array_add(c->counting[room], a.sub);
         c->n_clients++;
         /* Subscribers read pubs_in_room on their threads only after wait_ready, which orders it. */
         if (publisher)
@@ -344,6 +404,30 @@ int okno_load_clients_add_publishers(struct okno_load_clients *c, unsigned room,
 int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n)
 {
     return add_clients(c, room, n, false);
+}
+
+static void remove_on_worker(struct load_worker *w, void *arg)
+{
+    struct load_sub *s = arg;
+    bool ready = s->ready_counted;
+    if (g_ptr_array_remove_fast(w->subs, s)) {
+        okno__load_sub_free(s);
+        if (ready)
+            atomic_fetch_sub(&w->c->n_ready, 1);
+    }
+}
+
+int okno_load_clients_remove_subscribers(struct okno_load_clients *c, unsigned room, unsigned n)
+{
+    if (room >= OKNO_LOAD_MAX_ROOMS || n > c->counting[room]->len)
+        return OKNO_E_RANGE;
+    for (unsigned i = 0; i < n; i++) {
+        struct load_sub *s = g_ptr_array_steal_index(c->counting[room], c->counting[room]->len - 1);
+        okno__load_run_on(s->w, remove_on_worker, s);
+        c->n_clients--;
+        c->subs_in_room[room]--;
+    }
+    return 0;
 }
 
 int okno_load_clients_failed(struct okno_load_clients *c, char **message)
@@ -389,7 +473,7 @@ static void window_start_on(struct load_worker *w, void *arg)
 {
     (void)arg;
     w->measuring = true;
-    w->sent = w->rx_pkts = w->rx_bytes = w->matched = w->unmatched = 0;
+    w->sent = w->rx_pkts = w->rx_bytes = w->matched = w->unmatched = w->rx_unverified = 0;
     w->send_lag_max_us = 0;
     reservoir_reset(&w->latency);
     reservoir_reset(&w->baseline);
@@ -410,6 +494,7 @@ static void window_end_on(struct load_worker *w, void *arg)
     out->sent_pkts += w->sent;
     out->rx_pkts += w->rx_pkts;
     out->rx_bytes += w->rx_bytes;
+    out->rx_unverified += w->rx_unverified;
     out->matched += w->matched;
     out->unmatched += w->unmatched;
     if (w->send_lag_max_us > out->send_lag_max_us)
@@ -427,6 +512,7 @@ void okno_load_clients_window_start(struct okno_load_clients *c)
     for (unsigned i = 0; i < c->n_workers; i++)
         okno__load_run_on(&c->workers[i], window_start_on, NULL);
     c->window_started_us = g_get_monotonic_time();
+    c->window_cpu_us = process_cpu_us();
 }
 
 /* Pools the workers' samples (each is exact until it holds its cap, which a window of a few
@@ -463,6 +549,7 @@ void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_
     for (unsigned i = 0; i < c->n_workers; i++)
         okno__load_run_on(&c->workers[i], window_end_on, out);
     out->seconds = (double)(g_get_monotonic_time() - c->window_started_us) / 1e6;
+    out->process_cpu_s = (double)(process_cpu_us() - c->window_cpu_us) / 1e6;
     for (unsigned i = 0; i < c->n_workers; i++) {
         double pct = out->seconds > 0 ? (double)c->workers[i].cpu_ns / 1e7 / out->seconds : 0;
         out->worker_cpu_sum_pct += pct;

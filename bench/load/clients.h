@@ -40,6 +40,14 @@ struct okno_load_clients_config {
     /* Per room: subscribers that measure latency, on a worker of their own so their packets do
      * not queue behind the other subscribers' (0: every subscriber measures, no extra worker). */
     unsigned latency_probes;
+    /* Per room: of the subscribers that neither measure latency nor decode, one in verify_every
+     * still authenticates and decrypts every packet (so corruption would show as client_rx_drops);
+     * the others only read the clear RTP header (0 or 1: all verify). */
+    unsigned verify_every;
+    /* With latency probes: the other workers wake at most every batch_us (0: on every datagram),
+     * so one GLib iteration serves many sockets; the probes' worker always wakes at once. */
+    unsigned batch_us;
+    unsigned remb_kbps;                  /* every subscriber's REMB, sent once a second (0: none) */
     const struct okno_media_loop *media; /* borrowed; outlives the clients */
     const struct okno_cert *cert;        /* borrowed; outlives the clients */
 };
@@ -62,6 +70,8 @@ struct okno_load_window {
      * did not unprotect or came garbled, and sends the socket refused. Loss the generator caused,
      * not the server. */
     uint64_t client_rx_drops, client_send_drops;
+    double process_cpu_s;   /* the whole generator process's user + system CPU in the window */
+    uint64_t rx_unverified; /* of rx_pkts: counted from the clear header only */
 };
 
 struct okno_load_clients;
@@ -77,6 +87,10 @@ void okno_load_clients_destroy(struct okno_load_clients *c);
  * Returns 0 or the session's start error. */
 int okno_load_clients_add_publishers(struct okno_load_clients *c, unsigned room, unsigned n);
 int okno_load_clients_add_subscribers(struct okno_load_clients *c, unsigned room, unsigned n);
+
+/* Closes the n counting subscribers (neither latency probes nor decoders) last added to room, so a
+ * ramp can step back down. Returns 0, or OKNO_E_RANGE when the room has fewer of them. */
+int okno_load_clients_remove_subscribers(struct okno_load_clients *c, unsigned room, unsigned n);
 
 /* Waits until every publisher publishes and every subscriber receives packets on audio and video
  * of every publisher of its room, or until a client failed or timeout_ms passed. Returns 0; the

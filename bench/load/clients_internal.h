@@ -49,6 +49,7 @@ struct load_slot {
     struct load_pub *pub; /* borrowed; NULL: not one of ours */
     enum okno_media_kind kind;
     int rtx_pt;
+    uint32_t ssrc; /* the track's media SSRC */
     bool started;
     int64_t ext_max; /* highest extended sequence number */
     uint64_t rx;
@@ -63,8 +64,11 @@ struct load_sub {
     struct okno_bench_session *session; /* owned */
     unsigned room;
     bool decode, probe, ready_counted;
+    bool count_only; /* RTP comes still protected: only sequence numbers and bytes are read */
     unsigned live_tracks;
     uint64_t win_drops; /* its transport's drops at the window's start */
+    int64_t next_remb_us;
+    uint32_t remb_ssrc; /* the sender SSRC of its REMBs */
     struct load_slot slots[OKNO_SDP_MAX_MEDIA];
 };
 
@@ -83,8 +87,9 @@ struct load_worker {
     unsigned closing;       /* sessions closed and not yet gone */
     bool stopping;          /* the last close quits the loop */
     /* window */
+    bool batched; /* wakes at most every BATCH_US: many datagrams per GLib iteration */
     bool measuring;
-    uint64_t sent, rx_pkts, rx_bytes, matched, unmatched;
+    uint64_t sent, rx_pkts, rx_bytes, matched, unmatched, rx_unverified;
     int64_t send_lag_max_us;
     struct okno_reservoir latency, baseline;
     int64_t cpu_start_ns, cpu_ns;
@@ -100,6 +105,10 @@ struct okno_load_clients {
     unsigned n_clients;
     unsigned next_sub_index;
     int64_t window_started_us;
+    int64_t window_cpu_us; /* the process's user + system CPU at the window's start */
+    /* per room, in the order they were added: the subscribers that only count (the ones
+     * okno_load_clients_remove_subscribers takes away, newest first); borrowed */
+    GPtrArray *counting[OKNO_LOAD_MAX_ROOMS];
     atomic_uint n_ready;
     GMutex lock;              /* guards what follows */
     GHashTable *participants; /* participant id -> struct load_pub (borrowed) */
@@ -124,16 +133,20 @@ void okno__load_pub_free(struct load_pub *p);
 uint64_t okno__load_pub_drops(const struct load_pub *p);
 
 /* subscriber.c */
-/* Starts a subscriber on w's thread (which this must run on). Returns 0 with *out, or the
- * session's start error. */
+/* Starts a subscriber on w's thread (which this must run on); serial makes its name unique.
+ * count_only: its RTP is not unprotected (okno_bench_session_set_rtp_unverified). Returns 0 with
+ * *out, or the session's start error. */
 int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool probe,
-                         unsigned index, struct load_sub **out);
+                         bool count_only, unsigned serial, struct load_sub **out);
 /* Closes its session (w->closing counts it until the session is gone) and frees it. */
 void okno__load_sub_free(struct load_sub *s);
 /* The name a client joins with and the room it joins: "sub-3-17", "load-3". */
 void okno__load_room_config(const struct okno_load_clients *c, unsigned room,
                             struct okno_bench_session_config *cfg, char *room_buf, size_t cap);
 void okno__load_session_closed(void *worker);
+/* On the worker's tick: a REMB of cfg.remb_kbps once a second, as a browser's receiver sends one,
+ * so the server's estimate for this subscriber (and its pacer) does not stay at its start value. */
+void okno__load_sub_tick(struct load_sub *s, int64_t now);
 void okno__load_sub_window_start(struct load_sub *s);
 void okno__load_sub_window_end(struct load_sub *s, struct okno_load_window *out);
 

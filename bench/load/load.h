@@ -16,6 +16,7 @@ struct okno_load_criteria {
     double max_added_p99_ms;  /* p99 added latency must stay below */
     double min_delivered_pct; /* received / (sent x subscribers) must reach */
     double max_worker_cpu;    /* above: the generator is saturated, the step says nothing */
+    double max_host_busy;     /* above: a failing step is flagged host-limited */
 };
 
 struct okno_load_step {
@@ -30,10 +31,13 @@ struct okno_load_step {
     /* derived */
     double fwd_pps, fwd_mbps, loss_pct, delivered_pct, mib_per_stream;
     double added_p50, added_p95, added_p99;
-    double dec_fps; /* per decoded track */
+    double dec_fps;                        /* per decoded track */
+    double gen_cpu_pct, cpu_us_per_packet; /* the generator process, per received packet */
     bool saturated, pass;
-    int attempt;      /* 0: the first measurement of this load; n: its n-th retry */
-    char reason[160]; /* why it failed (empty when it passed) */
+    bool host_limited; /* failed with the machine busier than max_host_busy: not the server's limit
+                        */
+    int attempt;       /* 0: the first measurement of this load; n: its n-th retry */
+    char reason[160];  /* why it failed (empty when it passed) */
 };
 
 /* `okno-bench load ...` (argv[0] is "load"); returns the exit code (see its --help). */

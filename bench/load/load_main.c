@@ -17,6 +17,7 @@ struct opts {
     char *server, *target, *json, *address, *room_prefix, *pub_role, *sub_role, *token;
     int rooms, publishers, subscribers, duration, warmup, decoders, threads, timeout_ms, probes;
     int server_pid, max_subscribers, step_pct, max_steps, video_kbps, janus_room, retries;
+    int verify_every, batch_us, bisect, remb_kbps;
     gboolean ramp, quiet;
     double max_loss, max_p99;
 };
@@ -62,6 +63,22 @@ static int parse(struct opts *o, int argc, char **argv)
          "N"},
         {"retries", 0, 0, G_OPTION_ARG_INT, &o->retries,
          "--ramp: times a failing step is measured again before the ramp stops (default 1)", "N"},
+        {"bisect", 0, 0, G_OPTION_ARG_INT, &o->bisect,
+         "--ramp: after the first failing step, measure up to N loads between it and the last "
+         "passing one (default 3)",
+         "N"},
+        {"verify-every", 0, 0, G_OPTION_ARG_INT, &o->verify_every,
+         "of the subscribers that neither measure latency nor decode, one in N authenticates and "
+         "decrypts every packet, the others read the clear RTP header only (default 8; 1: all)",
+         "N"},
+        {"batch-us", 0, 0, G_OPTION_ARG_INT, &o->batch_us,
+         "client workers other than the latency probes' wake at most every US microseconds "
+         "(default 2000; 0: on every datagram)",
+         "US"},
+        {"remb-kbps", 0, 0, G_OPTION_ARG_INT, &o->remb_kbps,
+         "every subscriber sends a REMB of this many kbit/s once a second, as a browser's "
+         "receiver does (default 10000; 0: none, the server's estimate keeps its start value)",
+         "K"},
         {"max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "--ramp: loss limit, % (0.5)", "PCT"},
         {"max-p99", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_p99,
          "--ramp: p99 added latency limit, ms (20)", "MS"},
@@ -119,9 +136,10 @@ static int parse(struct opts *o, int argc, char **argv)
     if (o->rooms < 1 || o->rooms > OKNO_LOAD_MAX_ROOMS || o->publishers < 1 || o->publishers > 64 ||
         o->subscribers < 1 || o->duration < 1 || o->warmup < 0 || o->decoders < 0 ||
         o->probes < 0 || o->threads < 1 || o->threads > 16 || o->max_subscribers < 1 ||
-        o->step_pct < 1 || o->max_steps < 1 || o->retries < 0 || o->video_kbps < 100 ||
-        o->video_kbps > 20000 || o->janus_room < 1 || o->max_loss <= 0 || o->max_p99 <= 0 ||
-        o->timeout_ms < 100) {
+        o->step_pct < 1 || o->max_steps < 1 || o->retries < 0 || o->bisect < 0 ||
+        o->remb_kbps < 0 || o->verify_every < 0 || o->batch_us < 0 || o->batch_us > 20000 ||
+        o->video_kbps < 100 || o->video_kbps > 20000 || o->janus_room < 1 || o->max_loss <= 0 ||
+        o->max_p99 <= 0 || o->timeout_ms < 100) {
         fprintf(stderr, "okno-bench load: a count or time is out of range (see --help)\n");
         return -1;
     }
@@ -193,7 +211,10 @@ static int step(struct run *r, unsigned subs, struct okno_load_step *out, char *
     struct opts *o = r->o;
     memset(out, 0, sizeof(*out));
     for (int room = 0; room < o->rooms; room++) {
-        int err = okno_load_clients_add_subscribers(r->clients, (unsigned)room, subs - r->subs);
+        int err =
+            subs >= r->subs
+                ? okno_load_clients_add_subscribers(r->clients, (unsigned)room, subs - r->subs)
+                : okno_load_clients_remove_subscribers(r->clients, (unsigned)room, r->subs - subs);
         if (err < 0) {
             *message = g_strdup_printf("cannot start a subscriber: %s", okno_strerror(err));
             return err;
@@ -249,15 +270,53 @@ static void raise_fd_limit(void)
     }
 }
 
-static int write_json(const struct opts *o, json_t *steps, int best, const char *error,
-                      const struct okno_media_loop *m, const struct run *r)
+/* Holds subs subscribers per room, judges and prints the step; a failing step of a ramp is
+ * measured again (--retries) so one burst of someone else's work on the shared machine does not
+ * decide the capacity. Returns 0 or a client's error (with *message). */
+static int measure(struct run *r, unsigned subs, const struct okno_load_criteria *crit, bool header,
+                   struct okno_load_step *s, char **message)
+{
+    const struct opts *o = r->o;
+    int err = step(r, subs, s, message);
+    if (err)
+        return err;
+    okno_load_step_judge(s, crit);
+    if (header)
+        okno_load_print_header(stdout);
+    okno_load_print_step(stdout, s);
+    for (int a = 0; o->ramp && !s->pass && !s->saturated && a < o->retries; a++) {
+        err = step(r, subs, s, message);
+        if (err)
+            return err;
+        okno_load_step_judge(s, crit);
+        s->attempt = a + 1;
+        okno_load_print_step(stdout, s);
+    }
+    return 0;
+}
+
+/* A later step whose clients did not come up (or failed) ends the ramp there. */
+static void end_ramp(const struct opts *o, unsigned subs, json_t *steps, char **message)
+{
+    printf("%5d %4d %5u  FAIL: %s\n", o->rooms, o->publishers, subs, *message);
+    json_array_append_new(steps,
+                          json_pack("{s:I, s:I, s:I, s:b, s:s}", "rooms", (json_int_t)o->rooms,
+                                    "publishers", (json_int_t)o->publishers, "subscribers",
+                                    (json_int_t)subs, "pass", 0, "reason", *message));
+    g_clear_pointer(message, g_free);
+}
+
+static int write_json(const struct opts *o, json_t *steps, int best, int first_fail,
+                      const char *error, const struct okno_media_loop *m, const struct run *r)
 {
     json_t *root = json_pack(
-        "{s:s, s:s, s:b, s:o, s:O, s:o, s:{s:I, s:I, s:o, s:o}, s:o, s:o}", "target",
+        "{s:s, s:s, s:b, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:o, s:o}, s:o, s:o}", "target",
         o->target ? o->target : "okno", "server", o->server, "ramp", o->ramp, "server_pid",
         r->server_known ? json_integer(r->pid) : json_null(), "steps", steps, "result",
-        best >= 0 ? json_deep_copy(json_array_get(steps, (size_t)best)) : json_null(), "media",
-        "video_kbps", (json_int_t)o->video_kbps, "audio_kbps", (json_int_t)32,
+        best >= 0 ? json_deep_copy(json_array_get(steps, (size_t)best)) : json_null(),
+        "first_failure",
+        first_fail >= 0 ? json_deep_copy(json_array_get(steps, (size_t)first_fail)) : json_null(),
+        "media", "video_kbps", (json_int_t)o->video_kbps, "audio_kbps", (json_int_t)32,
         "video_kbps_measured",
         m ? json_real((double)m->track[OKNO_MEDIA_VIDEO].bytes * 8 /
                       (m->track[OKNO_MEDIA_VIDEO].n_units / (double)m->fps) / 1000)
@@ -323,6 +382,9 @@ static int run(struct opts *o)
                                             .threads = (unsigned)o->threads,
                                             .decoders = (unsigned)o->decoders,
                                             .latency_probes = (unsigned)o->probes,
+                                            .verify_every = (unsigned)o->verify_every,
+                                            .batch_us = (unsigned)o->batch_us,
+                                            .remb_kbps = (unsigned)o->remb_kbps,
                                             .media = media,
                                             .cert = cert};
     err = okno_load_clients_create(&ccfg, &r.clients);
@@ -351,50 +413,54 @@ static int run(struct opts *o)
     struct okno_load_criteria crit = {.max_loss_pct = o->max_loss,
                                       .max_added_p99_ms = o->max_p99,
                                       .min_delivered_pct = 99.0,
-                                      .max_worker_cpu = 90.0};
+                                      .max_worker_cpu = 90.0,
+                                      .max_host_busy = 95.0};
     unsigned subs = (unsigned)o->subscribers;
+    int first_fail = -1;                   /* the smallest failing load's step */
+    unsigned pass_subs = 0, fail_subs = 0; /* per room; 0: none yet */
     for (int n = 0; !code && n < (o->ramp ? o->max_steps : 1); n++) {
         struct okno_load_step s;
-        err = step(&r, subs, &s, &message);
+        err = measure(&r, subs, &crit, n == 0, &s, &message);
         if (err) {
             if (n == 0) {
                 code = exit_code_of(err);
                 break;
             }
-            /* A later step whose clients did not come up (or failed) ends the ramp there. */
-            printf("%5d %4d %5u  FAIL: %s\n", o->rooms, o->publishers, subs, message);
-            json_array_append_new(steps, json_pack("{s:I, s:I, s:I, s:b, s:s}", "rooms",
-                                                   (json_int_t)o->rooms, "publishers",
-                                                   (json_int_t)o->publishers, "subscribers",
-                                                   (json_int_t)subs, "pass", 0, "reason", message));
-            g_clear_pointer(&message, g_free);
-            break;
-        }
-        okno_load_step_judge(&s, &crit);
-        if (n == 0)
-            okno_load_print_header(stdout);
-        okno_load_print_step(stdout, &s);
-        /* The machine is shared: a step that fails is measured again (--retries) before it ends
-         * the ramp, so one burst of someone else's work does not decide the capacity. */
-        for (int a = 0; o->ramp && !s.pass && !s.saturated && a < o->retries && !err; a++) {
-            err = step(&r, subs, &s, &message);
-            if (!err) {
-                okno_load_step_judge(&s, &crit);
-                s.attempt = a + 1;
-                okno_load_print_step(stdout, &s);
-            }
-        }
-        if (err) {
-            printf("%5d %4d %5u  FAIL: %s\n", o->rooms, o->publishers, subs, message);
-            g_clear_pointer(&message, g_free);
+            end_ramp(o, subs, steps, &message);
             break;
         }
         json_array_append_new(steps, okno_load_step_json(&s));
-        if (s.pass || !o->ramp)
+        if (s.pass || !o->ramp) {
             best = (int)json_array_size(steps) - 1;
+            pass_subs = subs;
+        } else {
+            first_fail = (int)json_array_size(steps) - 1;
+            fail_subs = subs;
+        }
         if (!s.pass || subs >= (unsigned)o->max_subscribers)
             break;
         subs = next_subs(o, subs);
+    }
+    /* Bisection between the last passing load and the first failing one: the coarse steps only
+     * bracket the limit. */
+    for (int n = 0;
+         !code && o->ramp && pass_subs && fail_subs && n < o->bisect && fail_subs - pass_subs > 1;
+         n++) {
+        subs = pass_subs + (fail_subs - pass_subs) / 2;
+        struct okno_load_step s;
+        err = measure(&r, subs, &crit, false, &s, &message);
+        if (err) {
+            end_ramp(o, subs, steps, &message);
+            break;
+        }
+        json_array_append_new(steps, okno_load_step_json(&s));
+        if (s.pass) {
+            best = (int)json_array_size(steps) - 1;
+            pass_subs = subs;
+        } else {
+            first_fail = (int)json_array_size(steps) - 1;
+            fail_subs = subs;
+        }
     }
     if (code) {
         fprintf(stderr, "okno-bench load: %s\n", message ? message : "failed");
@@ -418,11 +484,18 @@ static int run(struct opts *o)
         } else {
             printf("largest passing load: none (the first step failed)\n");
         }
+        if (first_fail >= 0) {
+            json_t *f = json_array_get(steps, (size_t)first_fail);
+            printf("first failing load: %lld streams: %s\n",
+                   (long long)json_integer_value(json_object_get(f, "streams")),
+                   json_string_value(json_object_get(f, "reason")));
+        }
     }
     if (!o->quiet && !code)
         printf("latency: publisher send call to subscriber receive callback, matched per packet; "
                "added = that minus the median of the same path without a server\n");
-    if (o->json && write_json(o, steps, best, code ? message : NULL, media, &r) < 0 && !code)
+    if (o->json && write_json(o, steps, best, first_fail, code ? message : NULL, media, &r) < 0 &&
+        !code)
         code = EXIT_ERROR;
     json_decref(steps);
     g_free(message);
@@ -445,6 +518,10 @@ int okno_bench_load_main(int argc, char **argv)
                      .step_pct = 25,
                      .max_steps = 30,
                      .retries = 1,
+                     .bisect = 3,
+                     .verify_every = 8,
+                     .batch_us = 2000,
+                     .remb_kbps = 10000,
                      .video_kbps = 1500,
                      .janus_room = 1234,
                      .max_loss = 0.5,

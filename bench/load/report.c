@@ -1,6 +1,7 @@
 /* okno-bench load's figures, verdict, human line and JSON for one step. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "load/load.h"
 
@@ -30,6 +31,8 @@ void okno_load_step_judge(struct okno_load_step *s, const struct okno_load_crite
     s->added_p95 = added(w->lat_p95, w->base_p50);
     s->added_p99 = added(w->lat_p99, w->base_p50);
     s->dec_fps = w->decoding_tracks ? (double)w->frames_decoded / w->decoding_tracks / secs : NAN;
+    s->gen_cpu_pct = 100.0 * w->process_cpu_s / secs;
+    s->cpu_us_per_packet = w->rx_pkts ? w->process_cpu_s * 1e6 / (double)w->rx_pkts : NAN;
     s->saturated = w->worker_cpu_max_pct >= c->max_worker_cpu;
     s->reason[0] = 0;
     if (isnan(s->loss_pct) || w->rx_pkts == 0)
@@ -49,14 +52,20 @@ void okno_load_step_judge(struct okno_load_step *s, const struct okno_load_crite
                  "measured is the generator's",
                  w->worker_cpu_max_pct);
     s->pass = s->reason[0] == 0;
+    s->host_limited = !s->pass && s->host_busy_pct > c->max_host_busy;
+    if (s->host_limited) {
+        size_t n = strlen(s->reason);
+        snprintf(s->reason + n, sizeof(s->reason) - n, " [host-limited: %.0f %% busy]",
+                 s->host_busy_pct);
+    }
 }
 
 void okno_load_print_header(FILE *f)
 {
-    fprintf(f, "%5s %4s %5s %7s %8s %7s %7s %7s %7s %8s %7s %15s %15s %11s %9s %s\n", "rooms",
+    fprintf(f, "%5s %4s %5s %7s %8s %7s %7s %7s %7s %8s %7s %15s %15s %11s %9s %6s %s\n", "rooms",
             "pubs", "subs", "streams", "fwd pps", "Mbit/s", "srv CPU", "RSS MB", "MiB/str",
             "loss %", "deliv%", "lat p50/p99 ms", "added p50/p99", "dec fps/frz", "gen/host%",
-            "verdict");
+            "us/pkt", "verdict");
 }
 
 void okno_load_print_step(FILE *f, const struct okno_load_step *s)
@@ -72,12 +81,13 @@ void okno_load_print_step(FILE *f, const struct okno_load_step *s)
         snprintf(per, sizeof(per), "%.3f", s->mib_per_stream);
     }
     char lat[32], add[32], cpus[24];
-    snprintf(cpus, sizeof(cpus), "%.0f/%.0f", w->worker_cpu_sum_pct, s->host_busy_pct);
+    snprintf(cpus, sizeof(cpus), "%.0f/%.0f", s->gen_cpu_pct, s->host_busy_pct);
     snprintf(lat, sizeof(lat), "%.2f/%.2f", w->lat_p50, w->lat_p99);
     snprintf(add, sizeof(add), "%.2f/%.2f", s->added_p50, s->added_p99);
-    fprintf(f, "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %9s %s%s%s\n",
+    fprintf(f,
+            "%5u %4u %5u %7u %8.0f %7.1f %7s %7s %7s %8.3f %7.2f %15s %15s %11s %9s %6.2f %s%s%s\n",
             s->rooms, s->publishers, s->subscribers, s->streams, s->fwd_pps, s->fwd_mbps, cpu, rss,
-            per, s->loss_pct, s->delivered_pct, lat, add, dec, cpus,
+            per, s->loss_pct, s->delivered_pct, lat, add, dec, cpus, s->cpu_us_per_packet,
             s->pass ? "pass" : "FAIL: ", s->reason, s->attempt ? " (measured again)" : "");
     fflush(f);
 }
@@ -107,11 +117,14 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
                   num(s->dec_fps), "frames", (json_int_t)w->frames_decoded, "freezes",
                   (json_int_t)w->freezes, "errors", (json_int_t)w->decode_errors);
     json_t *gen = json_pack(
-        "{s:I, s:I, s:o, s:o, s:b, s:o, s:o}", "client_rx_drops", (json_int_t)w->client_rx_drops,
-        "client_send_drops", (json_int_t)w->client_send_drops, "worker_cpu_max_pct",
-        num(w->worker_cpu_max_pct), "worker_cpu_sum_pct", num(w->worker_cpu_sum_pct), "saturated",
-        s->saturated, "send_lag_max_ms", num((double)w->send_lag_max_us / 1000.0), "host_busy_pct",
-        num(s->host_busy_pct));
+        "{s:I, s:I, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:b}", "client_rx_drops",
+        (json_int_t)w->client_rx_drops, "client_send_drops", (json_int_t)w->client_send_drops,
+        "worker_cpu_max_pct", num(w->worker_cpu_max_pct), "worker_cpu_sum_pct",
+        num(w->worker_cpu_sum_pct), "saturated", s->saturated, "send_lag_max_ms",
+        num((double)w->send_lag_max_us / 1000.0), "host_busy_pct", num(s->host_busy_pct),
+        "host_idle_pct", num(100.0 - s->host_busy_pct), "cpu_pct", num(s->gen_cpu_pct),
+        "cpu_us_per_packet", num(s->cpu_us_per_packet), "rx_unverified",
+        (json_int_t)w->rx_unverified, "host_limited", s->host_limited);
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, "
         "s:I, s:o, s:o, s:o, s:b, s:s, s:I}",

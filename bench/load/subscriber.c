@@ -8,7 +8,10 @@
 
 #include "load/clients_internal.h"
 #include "okno/err.h"
+#include "wire/rtcp_fb.h"
 #include "wire/rtp.h"
+
+#define REMB_EVERY_US 1000000
 
 static void decoder_free(struct load_decoder *d)
 {
@@ -47,6 +50,31 @@ static void decode(struct load_decoder *d, const struct okno_rtp_pkt *r, int64_t
     }
 }
 
+/* Sequence numbers (loss) and counters of one received packet. */
+static void count(struct load_slot *sl, uint16_t seq, size_t len)
+{
+    struct load_sub *s = sl->sub;
+    struct load_worker *w = s->w;
+    if (!sl->started) {
+        sl->started = true;
+        sl->ext_max = seq;
+        sl->win_base = seq - 1;
+        sl->win_rx = sl->rx;
+        if (++s->live_tracks >= 2 * s->c->pubs_in_room[s->room] && !s->ready_counted) {
+            s->ready_counted = true;
+            okno__load_ready(s->c);
+        }
+    } else {
+        int16_t d = (int16_t)(seq - (uint16_t)sl->ext_max);
+        if (d > 0)
+            sl->ext_max += d;
+    }
+    sl->rx++;
+    w->rx_pkts++;
+    w->rx_unverified += s->count_only;
+    w->rx_bytes += len;
+}
+
 static void on_rtp(void *arg, const struct okno_client_sub_track *track, uint8_t *pkt, size_t len,
                    int64_t now_us)
 {
@@ -55,27 +83,18 @@ static void on_rtp(void *arg, const struct okno_client_sub_track *track, uint8_t
     struct load_slot *sl = arg;
     struct load_sub *s = sl->sub;
     struct load_worker *w = s->w;
+    if (s->count_only) {
+        /* Still protected: the fixed header is in the clear, the rest is not read. */
+        if (len < 12 || (pkt[0] >> 6) != 2 || (sl->rtx_pt >= 0 && (pkt[1] & 0x7f) == sl->rtx_pt))
+            return;
+        count(sl, (uint16_t)(pkt[2] << 8 | pkt[3]), len);
+        return;
+    }
     int64_t now = g_get_monotonic_time();
     struct okno_rtp_pkt r;
     if (okno_rtp_parse(pkt, len, &r) < 0 || (sl->rtx_pt >= 0 && r.pt == sl->rtx_pt))
         return;
-    if (!sl->started) {
-        sl->started = true;
-        sl->ext_max = r.seq;
-        sl->win_base = r.seq - 1;
-        sl->win_rx = sl->rx;
-        if (++s->live_tracks >= 2 * s->c->pubs_in_room[s->room] && !s->ready_counted) {
-            s->ready_counted = true;
-            okno__load_ready(s->c);
-        }
-    } else {
-        int16_t d = (int16_t)(r.seq - (uint16_t)sl->ext_max);
-        if (d > 0)
-            sl->ext_max += d;
-    }
-    sl->rx++;
-    w->rx_pkts++;
-    w->rx_bytes += len;
+    count(sl, r.seq, len);
     if (w->measuring && s->probe && sl->pub) {
         const struct okno_media_loop *m = s->c->cfg.media;
         int32_t pos = okno_media_loop_find(m, sl->kind, r.payload, r.payload_len);
@@ -111,6 +130,7 @@ static void on_track(void *owner, unsigned slot, const struct okno_client_sub_tr
     sl->sub = s;
     sl->kind = track->video ? OKNO_MEDIA_VIDEO : OKNO_MEDIA_AUDIO;
     sl->rtx_pt = track->rtx_pt;
+    sl->ssrc = track->ssrc;
     g_mutex_lock(&s->c->lock);
     sl->pub = g_hash_table_lookup(s->c->participants, track->participant);
     g_mutex_unlock(&s->c->lock);
@@ -133,7 +153,7 @@ static const struct okno_bench_session_listener listener = {.on_track = on_track
                                                             .on_failed = on_failed};
 
 int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool probe,
-                         unsigned index, struct load_sub **out)
+                         bool count_only, unsigned serial, struct load_sub **out)
 {
     struct load_sub *s = g_new0(struct load_sub, 1);
     s->c = w->c;
@@ -141,10 +161,14 @@ int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool
     s->room = room;
     s->decode = decode;
     s->probe = probe;
+    s->count_only = count_only;
+    s->remb_ssrc = g_random_int();
+    /* Spread over the second so a worker's subscribers do not all send in one tick. */
+    s->next_remb_us = g_get_monotonic_time() + g_random_int_range(0, REMB_EVERY_US);
     struct okno_bench_session_config cfg;
     char room_buf[128], name[64];
     okno__load_room_config(w->c, room, &cfg, room_buf, sizeof(room_buf));
-    snprintf(name, sizeof(name), "sub-%u-%u", room, index);
+    snprintf(name, sizeof(name), "sub-%u-%u", room, serial);
     cfg.name = name;
     cfg.role = w->c->cfg.sub_role;
     int err = okno_bench_session_start(w->ctx, &cfg, w->c->cfg.cert, &listener, s, &s->session);
@@ -152,6 +176,7 @@ int okno__load_sub_start(struct load_worker *w, unsigned room, bool decode, bool
         g_free(s);
         return err;
     }
+    okno_bench_session_set_rtp_unverified(s->session, count_only);
     *out = s;
     return 0;
 }
@@ -163,6 +188,22 @@ void okno__load_sub_free(struct load_sub *s)
     for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA; i++)
         decoder_free(s->slots[i].decoder);
     g_free(s);
+}
+
+void okno__load_sub_tick(struct load_sub *s, int64_t now)
+{
+    unsigned kbps = s->c->cfg.remb_kbps;
+    if (!kbps || now < s->next_remb_us || !s->live_tracks)
+        return;
+    s->next_remb_us = now + REMB_EVERY_US;
+    struct okno_rtcp_remb remb = {.bitrate = (uint64_t)kbps * 1000};
+    for (unsigned i = 0; i < OKNO_SDP_MAX_MEDIA && remb.ssrc_count < OKNO_RTCP_REMB_MAX_SSRCS; i++)
+        if (s->slots[i].started)
+            remb.ssrcs[remb.ssrc_count++] = s->slots[i].ssrc;
+    uint8_t buf[128];
+    int len = okno_rtcp_remb_build(s->remb_ssrc, &remb, buf, sizeof(buf));
+    if (len > 0)
+        (void)okno_bench_session_send_sub_rtcp(s->session, buf, (size_t)len);
 }
 
 static uint64_t rx_drops(const struct load_sub *s)

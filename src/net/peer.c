@@ -35,7 +35,9 @@ struct okno_peer {
     struct held_datagram *held;
     unsigned n_held;
     bool remote_set, dtls_started, connected, closing, failed, gathering_done;
-    bool ice_restarting; /* restarted: the next okno_peer_set_remote brings new credentials */
+    bool ice_restarting;  /* restarted: the next okno_peer_set_remote brings new credentials */
+    bool rtp_unverified;  /* okno_peer_set_rtp_unverified */
+    unsigned rtp_tag_len; /* the keyed profile's RTP authentication tag */
     char remote_ufrag[OKNO_ICE_CRED_LEN], remote_pwd[OKNO_ICE_CRED_LEN];
     int in_dtls; /* depth of calls into the endpoint: it must not be closed from its callbacks */
     void (*on_closed)(void *arg);
@@ -151,6 +153,7 @@ static void dtls_connected(void *user, const struct okno_dtls_keys *keys)
         fail(peer, rc, "cannot create the SRTP sessions");
         return;
     }
+    peer->rtp_tag_len = keys->profile == OKNO_SRTP_AEAD_AES_128_GCM ? 16 : 10;
     peer->connected = true;
     okno_log(OKNO_LOG_DEBUG, "peer", "DTLS connected, %s", okno_srtp_profile_name(keys->profile));
     if (peer->listener.on_connected)
@@ -275,7 +278,15 @@ static void ice_recv(void *owner, const uint8_t *data, size_t len, int64_t now_u
     }
     memcpy(peer->rx, data, len);
     size_t n = len;
-    if (kind == OKNO_DEMUX_RTP) {
+    if (kind == OKNO_DEMUX_RTP && peer->rtp_unverified) {
+        if (len < 12 + peer->rtp_tag_len) {
+            peer->stats.drop_garbage++;
+            return;
+        }
+        peer->stats.rx_rtp++;
+        if (peer->listener.on_rtp)
+            peer->listener.on_rtp(peer->owner, peer->rx, len - peer->rtp_tag_len, now_us);
+    } else if (kind == OKNO_DEMUX_RTP) {
         int rc = okno_srtp_unprotect_rtp(peer->srtp_in, peer->rx, &n);
         if (rc != 0) {
             count_unprotect_error(peer, rc);
@@ -454,6 +465,11 @@ int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t 
 int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap)
 {
     return send_protected(peer, pkt, len, cap, true);
+}
+
+void okno_peer_set_rtp_unverified(struct okno_peer *peer, bool on)
+{
+    peer->rtp_unverified = on;
 }
 
 void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)

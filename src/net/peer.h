@@ -123,6 +123,14 @@ void okno_peer_hold_consent(struct okno_peer *peer, bool hold);
 int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
 int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
 
+/* For load generators only, never a server: from now on RTP is handed to on_rtp as it came, still
+ * protected (the header is in the clear, the payload encrypted), neither authenticated nor
+ * decrypted, with len excluding the authentication tag. A receiver that only counts sequence
+ * numbers and bytes skips the cipher that is most of its cost per packet. RTCP is unprotected as
+ * before. False again: unprotected as usual (libsrtp's replay window restarts from what follows).
+ */
+void okno_peer_set_rtp_unverified(struct okno_peer *peer, bool on);
+
 /* Copies the counters. Cannot fail. */
 void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out);
 
