@@ -76,7 +76,7 @@ void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *
     sub->codec = track->codec;
     sub->rtx_pt = track->rtx_pt;
     sub->rtx_ok = false;
-    sub->red_pt = track->video ? -1 : red_pt_for(track);
+    sub->red_pt = (int16_t)(track->video ? -1 : red_pt_for(track));
     sub->red_ok = false;
     sub->alloc_on = false;
     /* New SSRCs for every track put on the section: a client never sees one SSRC change tracks. */
