@@ -101,6 +101,73 @@ static void test_client_offer_has_opus_fec_vp8_rtx_and_fid_group(void **state)
     g_string_free(text, TRUE);
 }
 
+/* text with the first occurrence of from replaced by to (g_free it). */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    return g_strdup_printf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* RFC 2198 RED: offered before Opus (what the client sends), read back from okno's answer when it
+ * kept it first, and taken in a subscriber offer unless the caller clears it. */
+static void test_client_red_offered_first_answered_and_taken(void **state)
+{
+    (void)state;
+    struct okno_client_offer o = base_offer;
+    o.audio_red = true;
+    GString *text = g_string_new(NULL);
+    assert_int_equal(okno_client_sdp_offer(&o, text), 0);
+    struct okno_sdp *sdp = parse_text(text->str);
+    const struct okno_sdp_media *a = &sdp->media[0];
+    assert_true(okno_sdp_str_eqi(a->codecs[0].name, "red"));
+    assert_int_equal(a->codecs[0].pt, OKNO_CLIENT_PT_RED);
+    assert_int_equal(a->codecs[0].clock, 48000);
+    assert_true(okno_sdp_str_eq(a->codecs[0].fmtp, "111/111"));
+    assert_true(okno_sdp_codec_find(a, "opus", 48000) > 0);
+    g_free(sdp);
+    g_string_free(text, TRUE);
+
+    struct okno_client_answer ans;
+    assert_int_equal(okno_client_sdp_parse_answer(server_answer, strlen(server_answer), NULL, &ans),
+                     0);
+    assert_false(ans.audio_red);
+    char *red_first = replace_once(server_answer, "SAVPF 111\r\nc=", "SAVPF 63 111\r\nc=");
+    char *with_map = replace_once(red_first, "a=rtpmap:111 opus/48000/2\r\n",
+                                  "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"
+                                  "a=rtpmap:111 opus/48000/2\r\n");
+    assert_int_equal(okno_client_sdp_parse_answer(with_map, strlen(with_map), NULL, &ans), 0);
+    assert_true(ans.audio_red);
+    g_free(red_first);
+    g_free(with_map);
+
+    char *sub1 = replace_once(server_sub_offer, "SAVPF 111\r\nc=", "SAVPF 111 63\r\nc=");
+    char *sub = replace_once(sub1, "a=fmtp:111 minptime=10;useinbandfec=1\r\n",
+                             "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n"
+                             "a=fmtp:63 111/111\r\n");
+    struct okno_client_sub_offer *so = g_new(struct okno_client_sub_offer, 1);
+    assert_int_equal(okno_client_sdp_parse_sub_offer(sub, strlen(sub), NULL, so), 0);
+    assert_int_equal(so->tracks[0].red_pt, 63);
+    assert_int_equal(so->tracks[1].red_pt, -1);
+    GString *answer = g_string_new(NULL);
+    assert_int_equal(okno_client_sdp_sub_answer(so, "wxyz", "0123456789abcdefghijkl", FP, answer),
+                     0);
+    sdp = parse_text(answer->str);
+    assert_int_equal(okno_sdp_codec_find(&sdp->media[0], "red", 48000), 1);
+    g_free(sdp);
+    so->tracks[0].red_pt = -1; /* refused */
+    g_string_truncate(answer, 0);
+    assert_int_equal(okno_client_sdp_sub_answer(so, "wxyz", "0123456789abcdefghijkl", FP, answer),
+                     0);
+    sdp = parse_text(answer->str);
+    assert_true(okno_sdp_codec_find(&sdp->media[0], "red", 48000) < 0);
+    g_free(sdp);
+    g_string_free(answer, TRUE);
+    g_free(so);
+    g_free(sub1);
+    g_free(sub);
+}
+
 static void test_client_offer_simulcast_uses_rids_instead_of_ssrcs(void **state)
 {
     (void)state;
@@ -256,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_offer_has_opus_fec_vp8_rtx_and_fid_group),
         cmocka_unit_test(test_client_offer_simulcast_uses_rids_instead_of_ssrcs),
+        cmocka_unit_test(test_client_red_offered_first_answered_and_taken),
         cmocka_unit_test(test_client_offer_refuses_missing_credentials_or_no_media),
         cmocka_unit_test(test_client_reads_passive_answer_as_dtls_client_with_candidates),
         cmocka_unit_test(test_client_answer_without_fingerprint_is_malformed),
