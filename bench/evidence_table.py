@@ -41,6 +41,9 @@ def recovery(d):
         return "no change"
     worst = f(d.get("recovery_ms_max"))
     lost = d.get("recovery_unrecovered") or 0
+    cut = sum(1 for c in changes if c.get("recovered") is None)
+    if cut == len(changes):
+        return "run ended < 10 s after each change"
     if lost:
         return f"{worst}; {lost} of {len(changes)} not in 10 s"
     return worst
