@@ -44,8 +44,10 @@ def recovery(d):
     cut = sum(1 for c in changes if c.get("recovered") is None)
     if cut == len(changes):
         return "run ended < 10 s after each change"
+    if lost and worst == "-":
+        return f"not within 10 s ({lost} of {len(changes)})"
     if lost:
-        return f"{worst}; {lost} of {len(changes)} not in 10 s"
+        return f"{worst}; {lost} of {len(changes)} not within 10 s"
     return worst
 
 
