@@ -12,13 +12,14 @@
 # so and the script goes on. Every run is bounded (its duration plus 90 s).
 #
 # usage: bench/evidence.sh [--targets okno,janus] [--profiles a,b,...] [--duration-scale X]
-#                          [--out DIR] [--build DIR] [--simulcast]
+#                          [--out DIR] [--build DIR] [--simulcast] [-- CALL-OPTIONS...]
 #   --profiles a,b       names in bench/profiles or paths of profile files [all of bench/profiles]
 #   --duration-scale X   each profile runs X times its duration_s (30 s when it has none),
 #                        at least 1 s [1]
 #   --out DIR            where reports and table.md go [a new /tmp/okno-evidence.XXXXXX]
 #   --build DIR          the build with src/okno, bench/okno-bench and the plugins
 #                        [$OKNO_BUILD, else ./build]
+#   -- CALL-OPTIONS      passed on to every okno-bench call (e.g. --width 320 --height 180)
 # Exit status: 0 the table was made (whatever the runs did), 2 bad usage, 1 okno did not start or
 # no run produced a report.
 set -uo pipefail
@@ -31,6 +32,7 @@ scale=1
 out=
 build=${OKNO_BUILD:-$src/build}
 simulcast=()
+extra=()
 python=/usr/bin/python3
 
 usage() {
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:-}; shift 2 || usage ;;
     --build) build=${2:-}; shift 2 || usage ;;
     --simulcast) simulcast=(--simulcast); shift ;;
+    --) shift; extra=("$@"); break ;;
     -h | --help) usage ;;
     *) echo "evidence.sh: unknown argument $1" >&2; usage ;;
     esac
@@ -212,7 +215,7 @@ run() {
     echo "evidence.sh: $target $p, ${d} s" >&2
     timeout --kill-after=5 $((d + 90)) "$bench" call "${args[@]}" --profile "${profile_file[$p]}" \
         --duration "$d" \
-        --quiet ${simulcast[@]+"${simulcast[@]}"} --json "$out/$target-$p.json" --plot "$out/$target-$p.svg" \
+        --quiet ${simulcast[@]+"${simulcast[@]}"} ${extra[@]+"${extra[@]}"} --json "$out/$target-$p.json" --plot "$out/$target-$p.svg" \
         >"$out/$target-$p.txt" 2>&1
     echo $? >"$out/$target-$p.status"
 }

@@ -51,7 +51,7 @@ queue_ms = 300
 PROFILE
 start=$SECONDS
 run_bounded 55 "$tmp/ev.out" bash "$evidence" --targets okno --profiles "clean,$tmp/step.profile" \
-    --duration-scale 0.1 --build "$OKNO_BUILD" --out "$tmp/ev"
+    --duration-scale 0.1 --build "$OKNO_BUILD" --out "$tmp/ev" -- ${size[@]+"${size[@]}"}
 st=$?
 check "$st" "evidence.sh --targets okno runs clean and a step profile (exit $st, $((SECONDS - start)) s)" \
     "$tmp/ev.out"
