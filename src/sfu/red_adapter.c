@@ -81,10 +81,14 @@ static void note_newest(struct okno_red_adapter *a, const struct okno_rtp_pkt *i
     a->last_ts = in->ts;
 }
 
-static bool was_recovered(const struct okno_red_adapter *a, uint16_t seq)
+/* A late original of a packet already delivered from a block. Only a packet older than the newest
+ * can be one: a newer one with the same number is the stream 65536 packets on. */
+static bool was_recovered(const struct okno_red_adapter *a, const struct okno_rtp_pkt *in)
 {
+    if (!a->have_last || okno_seq_newer(in->seq, a->last_seq))
+        return false;
     for (unsigned i = 0; i < a->n_recovered; i++)
-        if (a->recovered[i] == seq)
+        if (a->recovered[i] == in->seq)
             return true;
     return false;
 }
@@ -202,7 +206,7 @@ static int add_redundancy(struct okno_red_adapter *a, const struct okno_rtp_pkt 
 static int on_opus(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
                    struct okno_red_adapter_pkt *out)
 {
-    if (was_recovered(a, in->seq)) {
+    if (was_recovered(a, in)) {
         a->stats.late_dropped++;
         return 0;
     }
@@ -251,7 +255,7 @@ static int on_red(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
         a->stats.red_forwarded++;
         return 1;
     }
-    if (was_recovered(a, in->seq)) {
+    if (was_recovered(a, in)) {
         a->stats.late_dropped++;
         return 0;
     }

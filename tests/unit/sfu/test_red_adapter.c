@@ -176,6 +176,12 @@ static void test_red_adapter_recovers_lost_packets_for_plain_subscriber(void **s
     red_pkt(&p, 1, 2, 50);
     assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
     check_opus(&out[0], 1, 50);
+    /* A whole turn of the sequence numbers later, 2 and 3 are new packets, not late ones. */
+    for (uint32_t seq = 5; seq <= 65536u + 3; seq++) {
+        red_pkt(&p, (uint16_t)seq, 2, 50);
+        assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    }
+    assert_int_equal(a->stats.late_dropped, 1);
     free(a);
 }
 
