@@ -1,66 +1,28 @@
-/* okno-bench's Janus API client: libsoup-3 WebSocket with the "janus-protocol" subprotocol, one
- * session, a table of pending requests keyed by transaction, each with its own timer, and a
- * keepalive timer. Reference counted only so that libsoup's pending connect callback and the
- * deferred free after okno_janus_close never touch freed memory. Not here: any plugin logic. */
+/* okno-bench's Janus API client: Janus's JSON over the shared JSON WebSocket (json_ws.h) with the
+ * "janus-protocol" subprotocol, framed by "janus", one session, requests matched with their
+ * replies by transaction, and a keepalive timer. Not here: any plugin logic. */
 #include "client/janus_signal.h"
 
-#include <libsoup/soup.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "client/json_ws.h"
 #include "okno/err.h"
 
-struct pending {
-    struct okno_janus *j; /* borrowed */
-    char tid[24];
-    bool plugin_message; /* its "ack" is not the answer */
-    okno_janus_done_fn done;
-    void *arg;
-    GSource *timer; /* owned */
-};
+/* The tag of a pending plugin message: its "ack" is not the answer. */
+#define PLUGIN_MESSAGE 1
 
 struct okno_janus {
-    /* borrowed */
-    GMainContext *ctx;
-    /* owned */
-    SoupSession *soup;
-    SoupWebsocketConnection *ws; /* NULL until open */
-    GCancellable *cancel;
-    GSource *connect_timer, *keepalive;
-    GHashTable *pending; /* transaction -> struct pending */
-    char *url;
-    /* other */
+    struct okno_json_ws ws; /* first: json_ws's callbacks cast back */
+    GSource *keepalive;     /* owned; while the session lives */
     struct okno_janus_listener listener;
     void *owner;
     okno_janus_done_fn on_open;
     void *open_arg;
-    guint timeout_ms;
     uint64_t session;
     unsigned next_tid;
-    int refs;
-    bool closed; /* by the owner: no callback may run any more */
-    bool ended;  /* the socket is gone (closed, failed to open) */
 };
-
-static void unref(struct okno_janus *j)
-{
-    if (--j->refs > 0)
-        return;
-    g_hash_table_destroy(j->pending);
-    g_clear_object(&j->cancel);
-    g_clear_object(&j->soup);
-    g_free(j->url);
-    g_free(j);
-}
-
-static GSource *timer_new(struct okno_janus *j, guint ms, GSourceFunc fn, void *data)
-{
-    GSource *t = g_timeout_source_new(ms);
-    g_source_set_callback(t, fn, data, NULL);
-    g_source_attach(t, j->ctx);
-    return t;
-}
 
 static void timer_clear(GSource **t)
 {
@@ -69,13 +31,6 @@ static void timer_clear(GSource **t)
         g_source_unref(*t);
         *t = NULL;
     }
-}
-
-static void pending_free(void *p)
-{
-    struct pending *pd = p;
-    timer_clear(&pd->timer);
-    g_free(pd);
 }
 
 int okno_janus_error_code(long code, int plugin)
@@ -98,51 +53,16 @@ int okno_janus_error_code(long code, int plugin)
     return code == 458 || code == 459 || code == 460 ? OKNO_E_STATE : OKNO_E_MALFORMED;
 }
 
-/* Removes the request from the table and completes it (unless the owner has closed). */
-static void pending_finish(struct pending *pd, int err, json_t *reply, const char *message)
-{
-    struct okno_janus *j = pd->j;
-    okno_janus_done_fn done = pd->done;
-    void *arg = pd->arg;
-    g_hash_table_remove(j->pending, pd->tid);
-    if (!j->closed)
-        done(arg, err, reply, message);
-}
-
-static void fail_all_pending(struct okno_janus *j, int err, const char *message)
-{
-    GHashTableIter it;
-    gpointer value;
-    while (!j->closed && g_hash_table_size(j->pending) > 0) {
-        g_hash_table_iter_init(&it, j->pending);
-        if (!g_hash_table_iter_next(&it, NULL, &value))
-            break;
-        pending_finish(value, err, NULL, message);
-    }
-}
-
-static void end(struct okno_janus *j, int err, const char *reason)
-{
-    if (j->ended)
-        return;
-    j->ended = true;
-    j->refs++;
-    timer_clear(&j->keepalive);
-    fail_all_pending(j, err, reason);
-    if (!j->closed && j->listener.on_closed)
-        j->listener.on_closed(j->owner, err, reason);
-    unref(j);
-}
-
-/* A reply to pd: a core error, a plugin event with error_code, or the answer itself. */
-static void answer(struct pending *pd, const char *kind, json_t *msg)
+/* A reply to the pending transaction tid: a core error, a plugin event with error_code, or the
+ * answer itself. */
+static void answer(struct okno_janus *j, const char *tid, const char *kind, json_t *msg)
 {
     if (!strcmp(kind, "error")) {
         json_t *e = json_object_get(msg, "error");
         long code = (long)json_integer_value(json_object_get(e, "code"));
         const char *reason = json_string_value(json_object_get(e, "reason"));
         char *m = g_strdup_printf("Janus error %ld: %s", code, reason ? reason : "");
-        pending_finish(pd, okno_janus_error_code(code, 0), msg, m);
+        okno_json_ws_finish(&j->ws, tid, okno_janus_error_code(code, 0), msg, m);
         g_free(m);
         return;
     }
@@ -152,23 +72,26 @@ static void answer(struct pending *pd, const char *kind, json_t *msg)
         const char *reason = json_string_value(json_object_get(data, "error"));
         char *m = g_strdup_printf("Janus plugin error %" JSON_INTEGER_FORMAT ": %s",
                                   json_integer_value(code), reason ? reason : "");
-        pending_finish(pd, okno_janus_error_code((long)json_integer_value(code), 1), msg, m);
+        okno_json_ws_finish(&j->ws, tid, okno_janus_error_code((long)json_integer_value(code), 1),
+                            msg, m);
         g_free(m);
         return;
     }
-    pending_finish(pd, 0, msg, NULL);
+    okno_json_ws_finish(&j->ws, tid, 0, msg, NULL);
 }
 
-static void dispatch(struct okno_janus *j, json_t *msg)
+static void on_message(struct okno_json_ws *ws, json_t *msg)
 {
+    struct okno_janus *j = (struct okno_janus *)ws;
     const char *kind = json_string_value(json_object_get(msg, "janus"));
     const char *tid = json_string_value(json_object_get(msg, "transaction"));
-    struct pending *pd = tid ? g_hash_table_lookup(j->pending, tid) : NULL;
-    if (pd && !(pd->plugin_message && !strcmp(kind, "ack"))) {
-        answer(pd, kind, msg);
+    int tag = 0;
+    bool pending = okno_json_ws_pending(ws, tid, &tag);
+    if (pending && !(tag == PLUGIN_MESSAGE && !strcmp(kind, "ack"))) {
+        answer(j, tid, kind, msg);
         return;
     }
-    if (pd || !strcmp(kind, "ack"))
+    if (pending || !strcmp(kind, "ack"))
         return; /* a plugin message's ack, or a fire-and-forget request's */
     json_t *sender = json_object_get(msg, "sender");
     uint64_t handle = json_is_integer(sender) ? (uint64_t)json_integer_value(sender) : 0;
@@ -176,67 +99,12 @@ static void dispatch(struct okno_janus *j, json_t *msg)
         j->listener.on_event(j->owner, handle, kind, msg);
 }
 
-static void on_message(SoupWebsocketConnection *ws, gint kind, GBytes *bytes, gpointer data)
+static void on_closed(struct okno_json_ws *ws, int err, const char *reason)
 {
-    struct okno_janus *j = data;
-    gsize len;
-    const char *text = g_bytes_get_data(bytes, &len);
-    json_t *msg = kind == SOUP_WEBSOCKET_DATA_TEXT ? json_loadb(text, len, 0, NULL) : NULL;
-    j->refs++;
-    if (j->ended) {
-        /* After a protocol error nothing more is believed, while the close completes. */
-    } else if (!json_is_object(msg) || !json_is_string(json_object_get(msg, "janus"))) {
-        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "not Janus");
-        end(j, OKNO_E_MALFORMED, "the server sent a frame that is not a Janus message");
-    } else
-        dispatch(j, msg);
-    json_decref(msg);
-    unref(j);
-}
-
-static void on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
-{
-    struct okno_janus *j = data;
-    const char *why = soup_websocket_connection_get_close_data(ws);
-    char *m = g_strdup_printf("Janus closed the connection (code %u%s%s)",
-                              soup_websocket_connection_get_close_code(ws), why && *why ? ": " : "",
-                              why ? why : "");
-    end(j, OKNO_E_CLOSED, m);
-    g_free(m);
-}
-
-static void open_done(struct okno_janus *j, int err, json_t *reply, const char *message)
-{
-    timer_clear(&j->connect_timer);
-    if (err < 0)
-        j->ended = true;
-    if (!j->closed && j->on_open)
-        j->on_open(j->open_arg, err, reply, message);
-}
-
-static int send_json(struct okno_janus *j, json_t *msg)
-{
-    if (!j->ws || j->ended || j->closed ||
-        soup_websocket_connection_get_state(j->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
-        json_decref(msg);
-        return OKNO_E_STATE;
-    }
-    char *text = json_dumps(msg, JSON_COMPACT);
-    json_decref(msg);
-    if (!text)
-        return OKNO_E_NOMEM;
-    soup_websocket_connection_send_text(j->ws, text);
-    free(text);
-    return 0;
-}
-
-static gboolean on_request_timeout(gpointer data)
-{
-    struct pending *pd = data;
-    g_source_unref(pd->timer);
-    pd->timer = NULL;
-    pending_finish(pd, OKNO_E_TIMEOUT, NULL, "no reply from Janus within the timeout");
-    return G_SOURCE_REMOVE;
+    struct okno_janus *j = (struct okno_janus *)ws;
+    timer_clear(&j->keepalive);
+    if (j->listener.on_closed)
+        j->listener.on_closed(j->owner, err, reason);
 }
 
 /* Adds transaction, session and handle (when not 0) to msg (stolen) and sends it; with done, the
@@ -255,17 +123,10 @@ static int request(struct okno_janus *j, json_t *msg, uint64_t handle, okno_janu
         json_object_set_new(msg, "handle_id", json_integer((json_int_t)handle));
     const char *verb = json_string_value(json_object_get(msg, "janus"));
     bool plugin_message = verb && !strcmp(verb, "message");
-    int rc = send_json(j, msg);
+    int rc = okno_json_ws_send(&j->ws, msg);
     if (rc < 0 || !done)
         return rc;
-    struct pending *pd = g_new0(struct pending, 1);
-    pd->j = j;
-    g_strlcpy(pd->tid, tid, sizeof(pd->tid));
-    pd->plugin_message = plugin_message;
-    pd->done = done;
-    pd->arg = arg;
-    pd->timer = timer_new(j, j->timeout_ms, on_request_timeout, pd);
-    g_hash_table_insert(j->pending, pd->tid, pd);
+    okno_json_ws_expect(&j->ws, tid, plugin_message ? PLUGIN_MESSAGE : 0, done, arg);
     return 0;
 }
 
@@ -286,77 +147,56 @@ static void on_created(void *arg, int err, json_t *reply, const char *message)
             message = "Janus's create reply has no session id";
         }
     }
-    if (err == 0)
-        j->keepalive = timer_new(j, OKNO_JANUS_KEEPALIVE_MS, on_keepalive, j);
-    open_done(j, err, reply, message);
-}
-
-static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
-{
-    struct okno_janus *j = data;
-    GError *error = NULL;
-    SoupWebsocketConnection *ws =
-        soup_session_websocket_connect_finish(SOUP_SESSION(source), res, &error);
-    if (!ws) {
-        if (!j->closed && !j->ended) {
-            char *m = g_strdup_printf("cannot open the WebSocket: %s", error->message);
-            open_done(j, OKNO_E_IO, NULL, m);
-            g_free(m);
-        }
-        g_error_free(error);
-    } else if (j->closed || j->ended) {
-        g_object_unref(ws);
-    } else {
-        j->ws = ws;
-        soup_websocket_connection_set_max_incoming_payload_size(ws, (guint64)256 * 1024);
-        g_signal_connect(ws, "message", G_CALLBACK(on_message), j);
-        g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), j);
-        int rc = request(j, json_pack("{s:s}", "janus", "create"), 0, on_created, j);
-        if (rc < 0)
-            open_done(j, rc, NULL, "cannot send create");
+    if (err == 0) {
+        j->keepalive = g_timeout_source_new(OKNO_JANUS_KEEPALIVE_MS);
+        g_source_set_callback(j->keepalive, on_keepalive, j, NULL);
+        g_source_attach(j->keepalive, j->ws.ctx);
     }
-    unref(j);
+    j->on_open(j->open_arg, err, reply, message);
 }
 
-static gboolean on_connect_timeout(gpointer data)
+/* The WebSocket is open: the session is created before the owner hears of it. */
+static void on_open(struct okno_json_ws *ws, int err, const char *message)
 {
-    struct okno_janus *j = data;
-    g_source_unref(j->connect_timer);
-    j->connect_timer = NULL;
-    g_cancellable_cancel(j->cancel);
-    open_done(j, OKNO_E_TIMEOUT, NULL, "no WebSocket connection within the timeout");
-    return G_SOURCE_REMOVE;
+    struct okno_janus *j = (struct okno_janus *)ws;
+    if (err == 0)
+        err = request(j, json_pack("{s:s}", "janus", "create"), 0, on_created, j);
+    if (err < 0)
+        j->on_open(j->open_arg, err, NULL, message ? message : "cannot send create");
 }
+
+static void destroy(struct okno_json_ws *ws)
+{
+    g_free(ws);
+}
+
+static const struct okno_json_ws_ops ops = {
+    .frame_key = "janus",
+    .subprotocol = "janus-protocol",
+    .peer = "Janus",
+    .on_open = on_open,
+    .on_message = on_message,
+    .on_closed = on_closed,
+    .destroy = destroy,
+};
 
 int okno_janus_connect(GMainContext *ctx, const char *url, guint timeout_ms,
                        const struct okno_janus_listener *listener, void *owner,
-                       okno_janus_done_fn on_open, void *arg, struct okno_janus **out)
+                       okno_janus_done_fn on_open_fn, void *arg, struct okno_janus **out)
 {
-    if (!ctx || !url || !listener || !on_open || !out || timeout_ms == 0)
-        return OKNO_E_INVAL;
-    SoupMessage *msg = soup_message_new("GET", url);
-    if (!msg)
+    if (!ctx || !url || !listener || !on_open_fn || !out || timeout_ms == 0)
         return OKNO_E_INVAL;
     struct okno_janus *j = g_new0(struct okno_janus, 1);
-    j->ctx = ctx;
-    j->url = g_strdup(url);
     j->listener = *listener;
     j->owner = owner;
-    j->on_open = on_open;
+    j->on_open = on_open_fn;
     j->open_arg = arg;
-    j->timeout_ms = timeout_ms;
     j->next_tid = 1;
-    j->refs = 2; /* the owner's, and the pending connect's */
-    j->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, pending_free);
-    j->cancel = g_cancellable_new();
-    char *protocols[] = {"janus-protocol", NULL};
-    g_main_context_push_thread_default(ctx);
-    j->soup = soup_session_new_with_options("timeout", (timeout_ms + 999) / 1000, NULL);
-    soup_session_websocket_connect_async(j->soup, msg, NULL, protocols, G_PRIORITY_DEFAULT,
-                                         j->cancel, on_connected, j);
-    g_main_context_pop_thread_default(ctx);
-    g_object_unref(msg);
-    j->connect_timer = timer_new(j, timeout_ms, on_connect_timeout, j);
+    int rc = okno_json_ws_open(&j->ws, ctx, url, timeout_ms, &ops);
+    if (rc < 0) {
+        g_free(j);
+        return rc;
+    }
     *out = j;
     return 0;
 }
@@ -403,33 +243,14 @@ uint64_t okno_janus_reply_id(json_t *reply)
     return json_is_integer(id) && json_integer_value(id) > 0 ? (uint64_t)json_integer_value(id) : 0;
 }
 
-static gboolean deferred_unref(gpointer data)
-{
-    unref(data);
-    return G_SOURCE_REMOVE;
-}
-
 void okno_janus_close(struct okno_janus *j)
 {
-    if (!j || j->closed)
+    if (!j || j->ws.closed)
         return;
     /* Destroying the session ends its handles and PeerConnections on Janus's side at once,
      * instead of after the session timeout. */
     if (j->session)
         (void)request(j, json_pack("{s:s}", "janus", "destroy"), 0, NULL, NULL);
-    j->closed = true;
-    timer_clear(&j->connect_timer);
     timer_clear(&j->keepalive);
-    g_cancellable_cancel(j->cancel);
-    g_hash_table_remove_all(j->pending);
-    if (j->ws) {
-        g_signal_handlers_disconnect_by_data(j->ws, j);
-        if (soup_websocket_connection_get_state(j->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-            soup_websocket_connection_close(j->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-        g_clear_object(&j->ws);
-    }
-    GSource *idle = g_idle_source_new();
-    g_source_set_callback(idle, deferred_unref, j, NULL);
-    g_source_attach(idle, j->ctx);
-    g_source_unref(idle);
+    okno_json_ws_close(&j->ws);
 }
