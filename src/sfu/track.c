@@ -301,10 +301,13 @@ static int64_t owner_rtt(const struct okno_track *t)
 static void tick_enc(struct okno_track *t, struct okno_track_enc *e, int64_t rtt, int64_t now_us)
 {
     okno_layer_meter_update(&e->meter, now_us); /* a layer that stopped reads as stopped */
-    if (e->meter.n_temporal > 0) {
+    /* A peak that decays by an eighth a second while the encoding is sent: the last, partial
+     * second of an encoding the publisher stops does not make it look cheap. */
+    if (e->meter.n_temporal > 0 && e->meter.window_start_us != e->last_window_us) {
+        e->last_window_us = e->meter.window_start_us;
         uint32_t bps = okno_layer_meter_bps(&e->meter, (uint8_t)(e->meter.n_temporal - 1));
-        if (bps > 0)
-            e->last_bps = bps;
+        uint32_t decayed = e->last_bps - e->last_bps / 8;
+        e->last_bps = bps > decayed ? bps : decayed;
     }
     if (publisher_reachable(t, e)) {
         okno_keyframe_requester_set_rtt(&e->kr, rtt);

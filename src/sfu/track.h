@@ -56,11 +56,12 @@ struct okno_track_enc {
     bool rs_ready; /* rs started on the SSRC (known at the first packet at the latest) */
     struct okno_keyframe_requester kr;
     /* What each VP8 temporal layer of the encoding costs, for the allocator (video only), and
-     * the highest total it was last measured at (an encoding the publisher stopped keeps its cost,
-     * for the allocator and the publisher's cap to bring it back). */
+     * its recent peak total (decaying an eighth per measured second): an encoding the publisher
+     * stopped keeps that cost, for the allocator and the publisher's cap to bring it back. */
     struct okno_layer_meter meter;
     uint32_t last_bps;
-    uint64_t packets; /* first-time packets received (retransmissions not counted) */
+    int64_t last_window_us; /* the meter window last_bps was updated at */
+    uint64_t packets;       /* first-time packets received (retransmissions not counted) */
 };
 
 struct okno_track {

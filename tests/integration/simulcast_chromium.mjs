@@ -1,7 +1,7 @@
 // Driver of simulcast_chromium.sh: a Chromium publisher sends its 1280x720 fake camera as three
 // simulcast encodings (okno.js's q, h, f: 320x180, 640x360, 1280x720), a second Chromium page
 // receives it. The subscriber must decode the video and be moved up to the top encoding; then it
-// asks okno to send it at most a few tens of kbit/s (the receive_limit message), and the frameWidth it
+// asks okno to send it at most 200 kbit/s or less (the receive_limit message), and the frameWidth it
 // decodes must drop to the lowest encoding, the publisher's higher encodings must stop (okno's REMB
 // cap leaves them no room, so Chromium's encoder turns them off), and when the limit is lifted the
 // width must come back up.
@@ -27,7 +27,7 @@ export const CHECKS = [
     'the subscriber decodes the publisher\'s video (framesDecoded grows)',
     'the subscriber is moved up to an encoding above the lowest (frameWidth > 320)',
     'the subscriber is moved up to the top encoding (frameWidth 1280)',
-    'with a receive_limit under the higher encodings\' base layers the frameWidth drops to the lowest encoding',
+    'with a receive_limit under the higher encodings\' base layers okno moves the subscriber to encoding 0 and its frameWidth drops to 320',
     'the publisher\'s higher encodings stop while nobody receives them (bytesSent rate < 30 kbit/s)',
     'with the limit lifted the frameWidth comes back up',
     'the video kept decoding through the switches (framesDecoded grew in every phase)',
@@ -86,6 +86,25 @@ async function qualityEvents(page) {
     return page.evaluate(() => window.__quality || []);
 }
 
+// Waits for a quality event received after since that satisfies pred; true when one came.
+async function waitQuality(page, since, pred, timeoutMs) {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+        if ((await qualityEvents(page)).some((q) => q.at >= since && pred(q)))
+            return true;
+        await sleep(100);
+    }
+    return false;
+}
+
+// The rids the publisher sends now (at least 30 kbit/s over half a second).
+async function activeRids(page) {
+    const a = await outbound(page);
+    await sleep(500);
+    const b = await outbound(page);
+    return Object.keys(b.rid).filter((r) => ridKbps(a, b, r) >= 30).sort();
+}
+
 async function main() {
     const plan = new Plan(CHECKS);
     const browser = await launchChromium();
@@ -127,21 +146,24 @@ async function main() {
         note(`publisher sends: ${await describeOutbound(pub.page)}`);
         frames.push((await inbound(sub.page, from)).framesDecoded);
 
-        // Limit: under the base temporal layer of the higher encodings, so only the lowest fits (the
-        // allocator steps down temporal layers before encodings). Chosen from what the publisher
-        // sends of q now: half of it (its base layer is about 40 %) plus the audio okno reserves.
-        const a = await outbound(pub.page);
-        await sleep(2000);
-        const b = await outbound(pub.page);
-        const active = Object.keys(b.rid).filter((r) => ridKbps(a, b, r) >= 30).sort();
-        const qKbps = ridKbps(a, b, 'q');
-        const limit = Math.max(75, Math.round(50 + qKbps / 2));
+        // Limit: low enough that only the lowest encoding fits (the allocator steps down temporal
+        // layers before encodings, so a limit between an encoding's base layer and its full rate
+        // keeps it). What the encodings cost depends on the content and the encoder: the limit is
+        // lowered step by step until okno's quality event says encoding 0.
+        const active = await activeRids(pub.page);
         const before = (await inbound(sub.page, from)).frameWidth;
-        const t0 = Date.now();
-        await sub.page.evaluate((k) => window.okno.client.receiveLimit(k), limit);
+        let limit = 0, t0 = 0, lowest = false;
+        for (const k of [200, 150, 110, 80]) {
+            limit = k;
+            t0 = Date.now();
+            await sub.page.evaluate((x) => window.okno.client.receiveLimit(x), k);
+            lowest = await waitQuality(sub.page, t0, (q) => q.layer && q.layer.spatial === 0, 2500);
+            if (lowest)
+                break;
+        }
         const down = await waitVideo(sub.page, from, (v) => v.frameWidth > 0 && v.frameWidth <= 320, DOWN_MS);
         const downS = (Date.now() - t0) / 1000;
-        plan.report(down.ms >= 0, `limit ${limit} kbit/s (q sent at ${Math.round(qKbps)}): ${before} -> ${down.last ? down.last.frameWidth : '?'} px in ${downS.toFixed(1)} s`);
+        plan.report(lowest && down.ms >= 0, `limit ${limit} kbit/s: ${before} -> ${down.last ? down.last.frameWidth : '?'} px in ${downS.toFixed(1)} s`);
         note(`switch down: ${down.ms >= 0 ? downS.toFixed(2) : 'none in ' + downS.toFixed(0)} s from receive_limit ${limit} to frameWidth ${down.last ? down.last.frameWidth : '?'}`);
         frames.push((await inbound(sub.page, from)).framesDecoded);
 
