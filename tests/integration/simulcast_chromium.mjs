@@ -17,7 +17,7 @@ import {launchChromium, openParticipant, readStats, note, sleep, Plan, runBounde
 const [baseUrl, room] = process.argv.slice(2);
 const FIRST_VIDEO_MS = 15000;
 const UP_MS = 20000;
-const TOP_MS = 20000;
+const TOP_MS = 30000;
 const DOWN_MS = 10000;
 const STOP_MS = 12000;
 const BACK_MS = 20000;
