@@ -11,6 +11,10 @@
 
 #include "sfu/participant.h"
 #include "sfu/participant_media.h"
+#include "sfu/participant_pub_fb.h"
+#include "sfu/room.h"
+#include "sfu/sfu_core.h"
+#include "sfu/subscription.h"
 #include "sfu/track.h"
 #include "wire/rtx.h"
 
@@ -301,6 +305,42 @@ static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
     okno_downtrack_destroy(dt);
 }
 
+/* The publisher's REMB cap with a simulcast video: what the encodings up to the highest any
+ * subscriber's allocation chose need (each at least its nominal rate), with 25 % headroom, plus
+ * audio; nobody receiving it (or the one subscriber paused): only the lowest encoding's. */
+static void test_simulcast_publisher_cap_follows_the_encodings_received(void **state)
+{
+    (void)state;
+    struct okno_sfu sfu = {.max_publisher_kbps = 2500};
+    struct okno_room room = {.sfu = &sfu};
+    struct okno_participant *p = publisher();
+    p->room = &room;
+    struct okno_track *t = video_track(p, true, 3);
+    const uint64_t audio = OKNO_ALLOC_AUDIO_BPS, pct = 100 + OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT;
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 150000 * pct / 100 + audio);
+
+    struct okno_participant *viewer = publisher();
+    struct okno_subscription sub = {.subscriber = viewer, .track = t, .video = true};
+    struct okno_downtrack_params params = fx_params(false);
+    assert_int_equal(okno_downtrack_create(&params, NULL, &sub.dt), 0);
+    g_ptr_array_add(t->subs, &sub);
+    /* Answered, not allocated yet: it starts on the lowest. */
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 150000 * pct / 100 + audio);
+    okno_alloc_video_init(&sub.alloc, 3, 1, 1);
+    sub.alloc_on = true;
+    sub.alloc.cur.spatial = 1;
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 650000 * pct / 100 + audio);
+    sub.alloc.cur.spatial = 2; /* 2.74 Mbit/s: held to max_publisher_kbps */
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 2500000);
+    sub.alloc.cur.paused = true;
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 150000 * pct / 100 + audio);
+
+    g_ptr_array_remove(t->subs, &sub);
+    okno_downtrack_destroy(sub.dt);
+    publisher_free(viewer);
+    publisher_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_simulcast_takes_the_sim_group),
         cmocka_unit_test(test_simulcast_keyframe_requests_are_per_encoding),
         cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
+        cmocka_unit_test(test_simulcast_publisher_cap_follows_the_encodings_received),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
