@@ -73,7 +73,7 @@ static int parse(struct opts *o, int argc, char **argv)
          "N"},
         {"batch-us", 0, 0, G_OPTION_ARG_INT, &o->batch_us,
          "client workers other than the latency probes' wake at most every US microseconds "
-         "(default 2000; 0: on every datagram)",
+         "(default 5000; 0: on every datagram)",
          "US"},
         {"remb-kbps", 0, 0, G_OPTION_ARG_INT, &o->remb_kbps,
          "every subscriber sends a REMB of this many kbit/s once a second, as a browser's "
@@ -520,7 +520,7 @@ int okno_bench_load_main(int argc, char **argv)
                      .retries = 1,
                      .bisect = 3,
                      .verify_every = 8,
-                     .batch_us = 2000,
+                     .batch_us = 5000,
                      .remb_kbps = 10000,
                      .video_kbps = 1500,
                      .janus_room = 1234,

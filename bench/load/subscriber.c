@@ -1,7 +1,9 @@
 /* okno-bench load's receive-only subscriber: a session that publishes nothing, with a sink per
  * subscribed track that counts packets, follows sequence numbers for loss, matches each packet to
- * its send time, and (on a decoding subscriber's video) depacketizes and decodes. Runs on its
- * worker's thread; allocates nothing per packet. */
+ * its send time, and (on a decoding subscriber's video) depacketizes and decodes. A count-only
+ * subscriber reads just the clear RTP header of still-protected packets (no SRTP work). Every
+ * subscriber sends a REMB once a second, as a browser's receiver does. Runs on its worker's thread;
+ * allocates nothing per packet. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
