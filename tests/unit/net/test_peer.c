@@ -272,6 +272,46 @@ static void test_peer_handshake_then_srtp_carries_rtp_and_rtcp_both_ways(void **
     close_pair(s);
 }
 
+static bool got_one_rtp(void *arg)
+{
+    struct side *s = arg;
+    return s[1].n_rtp == 1;
+}
+
+/* A load generator's counting receiver: the packet as it came, header in the clear, payload still
+ * encrypted, the tag left off the length; turned off again, packets are unprotected as before. */
+static void test_peer_unverified_rtp_comes_still_protected_without_its_tag(void **state)
+{
+    (void)state;
+    struct side s[2];
+    make_pair(s, false);
+    assert_true(run_until(both_connected, s, 10));
+    okno_peer_set_rtp_unverified(s[1].peer, true);
+    uint8_t buf[128 + OKNO_SRTP_MAX_TRAILER];
+    uint8_t rtp[] = {0x80, 0x60, 0x12, 0x34, 0, 0, 0x10, 0, 0xca, 0xfe, 0xba, 0xbe,
+                     1,    2,    3,    4,    5, 6, 7,    8, 9,    10,   11,   12};
+    memcpy(buf, rtp, sizeof rtp);
+    assert_int_equal(okno_peer_send_rtp(s[0].peer, buf, sizeof rtp, sizeof buf), 0);
+    assert_true(run_until(got_one_rtp, s, 5));
+    assert_int_equal(s[1].rtp_len, sizeof rtp);
+    assert_memory_equal(s[1].rtp, rtp, 12);
+    assert_memory_not_equal(s[1].rtp + 12, rtp + 12, sizeof rtp - 12);
+
+    okno_peer_set_rtp_unverified(s[1].peer, false);
+    s[1].n_rtp = 0;
+    rtp[3]++; /* the next sequence number */
+    memcpy(buf, rtp, sizeof rtp);
+    assert_int_equal(okno_peer_send_rtp(s[0].peer, buf, sizeof rtp, sizeof buf), 0);
+    assert_true(run_until(got_one_rtp, s, 5));
+    assert_int_equal(s[1].rtp_len, sizeof rtp);
+    assert_memory_equal(s[1].rtp, rtp, sizeof rtp);
+    struct okno_peer_stats st;
+    okno_peer_stats(s[1].peer, &st);
+    assert_int_equal(st.rx_rtp, 2);
+    assert_int_equal(st.drop_srtp_auth + st.drop_replay + st.drop_unknown + st.drop_garbage, 0);
+    close_pair(s);
+}
+
 static void test_peer_fails_when_the_certificate_does_not_match_the_fingerprint(void **state)
 {
     (void)state;
@@ -400,6 +440,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_peer_handshake_then_srtp_carries_rtp_and_rtcp_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_peer_unverified_rtp_comes_still_protected_without_its_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_peer_fails_when_the_certificate_does_not_match_the_fingerprint, setup, teardown),
         cmocka_unit_test_setup_teardown(
