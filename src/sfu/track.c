@@ -100,7 +100,9 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
     t->rrid_ext = neg->ext_ids[OKNO_EXT_RRID];
     t->pt = neg->codec.pt;
     t->rtx_pt = neg->rtx_pt;
-    t->red_pt = neg->kind == OKNO_MEDIA_AUDIO ? neg->red_pt : -1;
+    t->red_pt = -1; /* RED is taken for audio only */
+    if (neg->kind == OKNO_MEDIA_AUDIO)
+        t->red_pt = neg->red_pt;
     t->clock = neg->codec.clock;
     t->codec = neg->codec;
     /* Seeded with the track's address: tracks made together do not report in lockstep. */
