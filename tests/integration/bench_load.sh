@@ -72,7 +72,7 @@ check $? "the JSON parses and has the keys" "$tmp/json.out"
 
 jq_py() { "$python" -c "import json, sys; r = json.load(open(sys.argv[1]))['result']; print($1)" "$tmp/run.json" 2>/dev/null; }
 [ "$(jq_py '1 if r["fwd_pps"] > 100 and r["packets_received"] > 0 else 0')" = 1 ]
-check $? "packets are forwarded ($(jq_py 'round(r["fwd_pps"])') packets/s to 3 subscribers)" "$tmp/run.out"
+check $? "packets are forwarded ($(jq_py 'round(r["fwd_pps"])') packets/s to 5 subscribers)" "$tmp/run.out"
 [ "$(jq_py '1 if r["latency_matched"] > 0.9 * (r["latency_matched"] + r["latency_unmatched"]) else 0')" = 1 ]
 check $? "latency is matched for most packets ($(jq_py 'r["latency_matched"]') of $(jq_py 'r["latency_matched"] + r["latency_unmatched"]'))" "$tmp/json.out"
 [ "$(jq_py '1 if r["loss_pct"] is not None and 0 <= r["loss_pct"] <= 100 else 0')" = 1 ] &&
