@@ -164,8 +164,9 @@ static void apply_temporal_target(struct okno_downtrack *dt, const struct okno_v
 }
 
 /* Whether the packet's frame is sent. A packet of a frame older than the newest was decided with
- * its frame (or its frame was never seen, and it fills a gap): the VP8 munger remembers dropped
- * frames and refuses their late packets. */
+ * its frame (the VP8 munger remembers dropped frames and refuses their late packets), or its frame
+ * was never seen (lost before okno, recovered late): it fills its gap when its temporal layer is
+ * one the subscriber gets now, as it would have come in time. */
 static bool frame_decision(struct okno_downtrack *dt, const struct okno_rtp_pkt *in,
                            const struct okno_vp8_packet *vp)
 {
@@ -178,7 +179,9 @@ static bool frame_decision(struct okno_downtrack *dt, const struct okno_rtp_pkt 
         dt->frame_forward = tid <= dt->cur_tid;
         return dt->frame_forward;
     }
-    return in->ts == dt->frame_ts ? dt->frame_forward : true;
+    if (in->ts == dt->frame_ts)
+        return dt->frame_forward;
+    return (vp->desc.has_tid ? vp->desc.tid : 0) <= dt->cur_tid;
 }
 
 /* Chooses the encoding: returns 1 to go on with the packet, else the drop's 0. */

@@ -36,17 +36,23 @@ static void record_emit(void *ctx, const uint8_t *pkt, size_t len)
     assert_int_equal(okno_rtp_parse(emitted.buf, len, &emitted.rtp), 0);
 }
 
-/* Packet i of encoding A: one frame each, i == 0 the key frame; seq 1000 + i. */
-static void frame(unsigned i, struct fx_packet *p)
+/* Packet i of encoding A, temporal layer tid: one frame each, i == 0 the key frame; seq 1000 + i.
+ */
+static void frame_tid(unsigned i, uint8_t tid, struct fx_packet *p)
 {
     const struct fx_vp8 f = {.ssrc = FX_SSRC_A,
                              .seq = (uint16_t)(1000 + i),
                              .ts = 90000 + 3000 * i,
                              .pic = (uint16_t)(100 + i),
                              .tl0 = (uint8_t)(10 + i),
-                             .tid = 0,
+                             .tid = tid,
                              .key = i == 0};
     fx_build(&f, p);
+}
+
+static void frame(unsigned i, struct fx_packet *p)
+{
+    frame_tid(i, 0, p);
 }
 
 /* The track's part: stored at arrival (a recovered packet as of when it was expected), then
@@ -60,11 +66,13 @@ static uint16_t arrive(unsigned i, int64_t now_us)
     return out.rtp.seq;
 }
 
-/* Packet i recovered at now_us, expected at expected_us: forward_late's result, *out parsed. */
-static int recover(unsigned i, int64_t expected_us, int64_t now_us, struct fx_packet *out)
+/* Packet i (layer tid) recovered at now_us, expected at expected_us: forward_late's result, *out
+ * parsed. */
+static int recover_tid(unsigned i, uint8_t tid, int64_t expected_us, int64_t now_us,
+                       struct fx_packet *out)
 {
     struct fx_packet p;
-    frame(i, &p);
+    frame_tid(i, tid, &p);
     assert_int_equal(okno_packet_cache_store(cache, p.buf, p.len, expected_us), 0);
     int n = okno_downtrack_forward_late(dt, &p.rtp, p.buf, p.len, expected_us, now_us, out->buf,
                                         sizeof out->buf);
@@ -73,6 +81,11 @@ static int recover(unsigned i, int64_t expected_us, int64_t now_us, struct fx_pa
         assert_int_equal(okno_rtp_parse(out->buf, out->len, &out->rtp), 0);
     }
     return n;
+}
+
+static int recover(unsigned i, int64_t expected_us, int64_t now_us, struct fx_packet *out)
+{
+    return recover_tid(i, 0, expected_us, now_us, out);
 }
 
 static struct okno_downtrack_stats stats(void)
@@ -148,6 +161,25 @@ static void test_late_recovery_without_rtx_is_the_original_number(void **state)
     assert_int_equal(out.rtp.ssrc, FX_OUT_SSRC);
     assert_int_equal(out.rtp.pt, FX_OUT_PT);
     assert_int_equal(out.rtp.seq, 1002);
+    assert_int_equal(stats().forwarded_late, 1);
+}
+
+static void test_late_recovery_keeps_the_layer_rules(void **state)
+{
+    (void)state;
+    start(true, 400 * MS, true);
+    /* Down to TL0 from the next frame on. */
+    okno_downtrack_set_target(dt, FX_SSRC_A, 0, 110 * MS);
+    assert_int_equal(arrive(4, 133 * MS), 1004);
+    /* 1002 was a TL2 frame: the subscriber would not have had it. Its gap stays. */
+    struct fx_packet out;
+    assert_int_equal(recover_tid(2, 2, 100 * MS, 200 * MS, &out), 0);
+    assert_int_equal(stats().forwarded_late, 0);
+    assert_int_equal(stats().dropped[OKNO_DOWNTRACK_DROP_TEMPORAL], 1);
+    /* A TL0 frame lost and recovered goes into its gap. */
+    assert_int_equal(arrive(6, 200 * MS), 1006);
+    assert_true(recover(5, 200 * MS, 300 * MS, &out) > 0);
+    assert_int_equal(okno_rtx_osn(&out.rtp), 1005);
     assert_int_equal(stats().forwarded_late, 1);
 }
 
@@ -290,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_late_recovery_is_forwarded_as_rtx_into_the_gap, teardown),
         cmocka_unit_test_teardown(test_late_recovery_without_rtx_is_the_original_number, teardown),
+        cmocka_unit_test_teardown(test_late_recovery_keeps_the_layer_rules, teardown),
         cmocka_unit_test_teardown(test_late_recovery_past_the_deadline_is_not_sent, teardown),
         cmocka_unit_test_teardown(test_nack_answer_respects_the_deadline, teardown),
         cmocka_unit_test(test_nack_generator_renacks_until_the_deadline),
