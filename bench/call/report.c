@@ -198,7 +198,6 @@ void okno_report_audio_delay(json_t *audio, const struct okno_receiver_stats *s)
     json_object_set_new(audio, "inserted_slots", json_integer((json_int_t)s->audio_inserted_slots));
     json_object_set_new(audio, "removed_slots", json_integer((json_int_t)s->audio_removed_slots));
     json_object_set_new(audio, "red_recovered", json_integer((json_int_t)s->audio_red_recovered));
-    json_object_set_new(audio, "red_recovered", json_integer((json_int_t)s->audio_red_recovered));
 }
 
 static json_t *link_dir_json(const struct okno_link_stats *l)
