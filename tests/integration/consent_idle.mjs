@@ -65,8 +65,9 @@ async function main() {
         if (first < 0)
             throw new Error('no video from the specialist');
 
-        await spec.context.close();
+        // Read the log's length first: okno may log the specialist's leave before close() returns.
         const idleFrom = log().length;
+        await spec.context.close();
         const t0 = Date.now();
         await sleep(IDLE_MS);
         const bad = linesAbout(kioskId, idleFrom).filter((l) =>
