@@ -148,10 +148,10 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
                              sub->video ? OKNO_RTCP_VIDEO_INTERVAL_US : OKNO_RTCP_AUDIO_INTERVAL_US,
                              0, sub->ssrc, now_us);
     if (!sub->video) {
-        const struct okno_red_adapter_params rp = {
-            .opus_pt = sub->codec.pt,
-            .red_in = sub->track->red_pt,
-            .red_out = (int16_t)(sub->red_ok ? sub->red_pt : -1)};
+        const struct okno_red_adapter_params rp = {.opus_pt = sub->codec.pt,
+                                                   .red_in = sub->track->red_pt,
+                                                   .red_out =
+                                                       (int16_t)(sub->red_ok ? sub->red_pt : -1)};
         if (okno_red_adapter_init(&sub->red, &rp) != 0) {
             /* Payload types checked at negotiation: RED in and out then goes unused. */
             const struct okno_red_adapter_params plain = {
