@@ -199,6 +199,16 @@ static bool any_after(const struct okno_audio_rx *rx, int64_t ts)
     return false;
 }
 
+/* The earliest buffered timestamp after ts, INT64_MAX when none. */
+static int64_t first_after(const struct okno_audio_rx *rx, int64_t ts)
+{
+    int64_t best = INT64_MAX;
+    for (unsigned i = 0; i < OKNO_AUDIO_RX_SLOTS; i++)
+        if (rx->ring[i].used && rx->ring[i].ts > ts && rx->ring[i].ts < best)
+            best = rx->ring[i].ts;
+    return best;
+}
+
 static struct pkt *find_seq(struct okno_audio_rx *rx, int64_t seq)
 {
     struct pkt *p = &rx->ring[(uint64_t)seq % OKNO_AUDIO_RX_SLOTS];
@@ -233,7 +243,14 @@ static bool next_frame(struct okno_audio_rx *rx)
     if (!p && (rx->in_dtx || (after && after->ts > rx->next_ts)))
         return false;
     unsigned samples = rx->last_samples;
-    struct pkt *fec = find_ts(rx, rx->next_ts + samples);
+    /* Concealment ends where the next buffered packet starts: playout that left an underrun
+     * between two frames (an odd number of 10 ms slots skipped) lands on the packet grid again,
+     * instead of concealing a whole frame across it and missing every later packet by 10 ms. */
+    int64_t next = first_after(rx, rx->next_ts);
+    bool aligned = next == INT64_MAX || next - rx->next_ts >= (int64_t)samples;
+    if (!aligned)
+        samples = (unsigned)(next - rx->next_ts);
+    struct pkt *fec = aligned ? find_ts(rx, rx->next_ts + samples) : NULL;
     if (fec && okno_opus_has_fec(fec->data, fec->len) &&
         okno_opusdec_decode_fec(rx->dec, fec->data, fec->len, rx->pcm, samples) > 0) {
         rx->pending_kind = K_FEC;

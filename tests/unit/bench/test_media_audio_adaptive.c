@@ -411,6 +411,33 @@ static void test_bursts_of_three_lose_two_packets_with_fec_three_without(void **
     free(r);
 }
 
+/* Two packets lost and the one after them late by 0..100 ms (those behind it queue after it): the
+ * buffer underruns for some 10 ms slots and then learns of the loss. Whatever the number of slots
+ * waited (odd ones left playout between two frames), only the gap and the wait are concealed:
+ * playout gets back onto the packets' 20 ms grid instead of missing every later one by 10 ms. */
+static void test_loss_after_an_odd_underrun_stays_on_the_packet_grid(void **state)
+{
+    (void)state;
+    struct run *r = new_run();
+    for (int64_t extra = 0; extra <= 100000; extra += 10000) {
+        for (unsigned i = 0; i < N; i++) {
+            set_delay(r, i, 50000);
+            r->lost[i] = i == 300 || i == 301;
+        }
+        r->arrival[302] += extra;
+        for (unsigned i = 303; i < N && r->arrival[i] < r->arrival[i - 1]; i++)
+            r->arrival[i] = r->arrival[i - 1];
+        play(r, without_fec, true);
+        uint64_t bad = r->st.slots_concealed + r->st.slots_missing;
+        printf("# 302 late by %lld ms: %llu slots concealed\n", (long long)(extra / 1000),
+               (unsigned long long)bad);
+        assert_true(bad >= 4);
+        assert_true(bad <= 4 + (uint64_t)(extra / 10000) + 4);
+        assert_int_equal(r->st.late, 0);
+    }
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_wait_beyond_the_maximum_delay_is_capped),
         cmocka_unit_test(test_random_loss_is_concealed_without_fec_and_mostly_recovered_with_it),
         cmocka_unit_test(test_bursts_of_three_lose_two_packets_with_fec_three_without),
+        cmocka_unit_test(test_loss_after_an_odd_underrun_stays_on_the_packet_grid),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
