@@ -160,22 +160,32 @@ void okno_sender_destroy(struct okno_sender *s)
     free(s);
 }
 
-static void count_rate(struct okno_sender *s, size_t bytes, int64_t now_us)
+/* A packet of bytes left, other of them not the encoder's (audio, RTX) and hdr of them the headers
+ * of a video packet. */
+static void count_rate(struct okno_sender *s, size_t bytes, size_t other, size_t hdr,
+                       int64_t now_us)
 {
     int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
     if (idx > s->rate_bin_index) {
         int64_t from = s->rate_bin_index + 1;
         if (idx - from >= OKNO_SENDER_RATE_BINS)
             from = idx - OKNO_SENDER_RATE_BINS + 1;
-        for (int64_t i = from; i <= idx; i++)
+        for (int64_t i = from; i <= idx; i++) {
             s->rate_bins[i % OKNO_SENDER_RATE_BINS] = 0;
+            s->other_bins[i % OKNO_SENDER_RATE_BINS] = 0;
+            s->video_hdr_bins[i % OKNO_SENDER_RATE_BINS] = 0;
+        }
         s->rate_bin_index = idx;
     }
-    if (idx >= 0 && idx > s->rate_bin_index - OKNO_SENDER_RATE_BINS)
+    if (idx >= 0 && idx > s->rate_bin_index - OKNO_SENDER_RATE_BINS) {
         s->rate_bins[idx % OKNO_SENDER_RATE_BINS] += bytes;
+        s->other_bins[idx % OKNO_SENDER_RATE_BINS] += other;
+        s->video_hdr_bins[idx % OKNO_SENDER_RATE_BINS] += hdr;
+    }
 }
 
-static uint32_t sent_kbps(const struct okno_sender *s, int64_t now_us)
+/* bins' bit/s over the window (the last second, or since the start). */
+static uint64_t window_bps(const struct okno_sender *s, const uint64_t *bins, int64_t now_us)
 {
     int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
     if (s->rate_bin_index < 0 || idx < 0)
@@ -183,19 +193,25 @@ static uint32_t sent_kbps(const struct okno_sender *s, int64_t now_us)
     uint64_t bytes = 0;
     for (int64_t i = idx - OKNO_SENDER_RATE_BINS + 1; i <= idx; i++)
         if (i >= 0 && i <= s->rate_bin_index && i > s->rate_bin_index - OKNO_SENDER_RATE_BINS)
-            bytes += s->rate_bins[i % OKNO_SENDER_RATE_BINS];
+            bytes += bins[i % OKNO_SENDER_RATE_BINS];
     int64_t from = (idx - OKNO_SENDER_RATE_BINS + 1) * RATE_BIN_US;
     if (from < 0)
         from = 0;
     int64_t span = now_us - s->start_us - from;
     if (span < RATE_BIN_US)
         span = RATE_BIN_US;
-    return (uint32_t)(bytes * 8 * 1000 / (uint64_t)span);
+    return bytes * 8 * 1000000 / (uint64_t)span;
 }
 
-/* Stamps the transport-wide values, sends, reports to the estimator and keeps the count. */
-static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, enum okno_pacer_class cls,
-                     bool probe, int64_t now_us)
+static uint32_t sent_kbps(const struct okno_sender *s, int64_t now_us)
+{
+    return (uint32_t)(window_bps(s, s->rate_bins, now_us) / 1000);
+}
+
+/* Stamps the transport-wide values, sends, reports to the estimator and keeps the count (of a
+ * video packet, payload_len is what is not header). */
+static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, size_t payload_len,
+                     enum okno_pacer_class cls, bool probe, int64_t now_us)
 {
     if (okno__sender_ext_on(s->cfg.ext_twcc))
         okno_rtp_ext_set_twcc(buf, len, (uint8_t)s->cfg.ext_twcc, s->twcc_seq);
@@ -212,7 +228,8 @@ static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, enum okno_
     }
     s->stats.rtp_packets++;
     s->stats.rtp_bytes += len;
-    count_rate(s, len, now_us);
+    count_rate(s, len, cls == OKNO_PACER_AUDIO || cls == OKNO_PACER_RTX ? len : 0,
+               cls == OKNO_PACER_VIDEO ? len - payload_len : 0, now_us);
     if (cls == OKNO_PACER_RTX)
         s->stats.rtx_packets++;
     else if (cls == OKNO_PACER_PADDING)
@@ -223,7 +240,7 @@ static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, enum okno_
 static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_t now_us)
 {
     enum okno_pacer_class cls = (enum okno_pacer_class)pkt->cls;
-    if (!send_rtp(s, pkt->buf, pkt->len, cls, false, now_us))
+    if (!send_rtp(s, pkt->buf, pkt->len, pkt->payload_len, cls, false, now_us))
         return;
     struct okno_sender_stream *st = &s->st[pkt->stream];
     if (cls != OKNO_PACER_AUDIO && cls != OKNO_PACER_VIDEO)
@@ -236,6 +253,25 @@ static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_
         okno_rtx_history_put(&s->hist[pkt->stream - OKNO_SENDER_VIDEO(0)], seq, pkt->buf, pkt->len,
                              now_us);
     }
+}
+
+/* The encoder's share of target t, as libwebrtc's encoder target is the estimate less audio,
+ * packet overhead and protection: t less what the last second sent of audio (RED doubles it) and
+ * RTX answers, and less the headers of the video packets (a large share at low rates: a 400-byte
+ * frame in one packet carries some 40 bytes of RTP header and extensions); before a second of
+ * sending, the nominal audio rate and OKNO_SENDER_VIDEO_PAYLOAD_PCT. Otherwise the sender sends
+ * above its estimate whenever audio or loss take a real share, and on a slow link that is a queue
+ * that never drains. At least 20 kbit/s. */
+static uint64_t encoder_bps(const struct okno_sender *s, uint64_t t, int64_t now_us)
+{
+    uint64_t other = (uint64_t)s->audio_kbps * 1000, hdr = 0;
+    bool measured = now_us - s->start_us >= (int64_t)OKNO_SENDER_RATE_BINS * RATE_BIN_US;
+    if (measured) {
+        other = window_bps(s, s->other_bins, now_us);
+        hdr = window_bps(s, s->video_hdr_bins, now_us);
+    }
+    uint64_t v = t > other + hdr + 20000 ? t - other - hdr : 20000;
+    return measured ? v : v * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100;
 }
 
 /* Follows the estimate: the target (capped by REMB), the pacing rate, the encoder's share. */
@@ -253,9 +289,7 @@ static void follow_estimate(struct okno_sender *s, int64_t now_us)
     s->target_bps = (uint32_t)t;
     if (!s->enc)
         return;
-    uint64_t audio_bps = (uint64_t)s->audio_kbps * 1000;
-    uint64_t video_bps = t > audio_bps + 20000 ? t - audio_bps : 20000;
-    unsigned kbps = (unsigned)(video_bps * OKNO_SENDER_VIDEO_PAYLOAD_PCT / 100 / 1000);
+    unsigned kbps = (unsigned)(encoder_bps(s, t, now_us) / 1000);
     okno__sender_scale(s, kbps, now_us);
     unsigned diff = kbps > s->encoder_kbps ? kbps - s->encoder_kbps : s->encoder_kbps - kbps;
     if (now_us - s->encoder_set_us < ENCODER_HOLD_US ||
@@ -293,7 +327,7 @@ static int64_t probe(struct okno_sender *s, int64_t now_us)
         if (len < 0)
             return INT64_MAX;
         st->rtx_seq++;
-        send_rtp(s, s->probe_buf, (size_t)len, OKNO_PACER_PADDING, true, now_us);
+        send_rtp(s, s->probe_buf, (size_t)len, 0, OKNO_PACER_PADDING, true, now_us);
         s->next_probe_us += (int64_t)((uint64_t)len * 8 * 1000000 / s->est.probe_bps);
         okno_gcc_estimate(s->gcc, now_us, &s->est);
     }

@@ -10,10 +10,11 @@
  * and FIR make a key frame (at most one per 300 ms per encoding); RTCP carries a sender report
  * with CNAME per media SSRC each second; receiver reports (RTT, loss), transport-cc feedback and
  * REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB,
- * drives the encoder (at most every 200 ms, on changes over 5 %) and, with one encoding, the
- * resolution it encodes at (scaling below). Everything is driven with now_us by the owner: no
- * GLib sources, no threads, nothing allocated per packet. It deliberately does not encrypt (the
- * owner's transport protects), receive media or negotiate anything. */
+ * less what the last second sent of audio, RTX and video packet headers, drives the encoder (at
+ * most every 200 ms, on changes over 5 %; key frames count against it too) and, with one
+ * encoding, the resolution it encodes at (scaling below). Everything is driven with now_us by the
+ * owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
+ * encrypt (the owner's transport protects), receive media or negotiate anything. */
 #ifndef OKNO_BENCH_CALL_SENDER_H
 #define OKNO_BENCH_CALL_SENDER_H
 

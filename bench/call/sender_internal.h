@@ -29,8 +29,8 @@
 #define OKNO_SENDER_EXT_MAX    40   /* mid, rid, abs-send-time, transport-cc, padded */
 #define OKNO_SENDER_RATE_BINS  10   /* sent-rate window: 10 bins of 100 ms */
 #define OKNO_SENDER_OPUS_KBPS  32
-/* What goes to the encoder out of the video share: RTP headers, extensions and the VP8 payload
- * descriptor take about 4 % of a 1200-byte packet. */
+/* What goes to the encoder out of the video share until the sent packets tell (the first second):
+ * RTP headers, extensions and the VP8 payload descriptor take about 4 % of a 1200-byte packet. */
 #define OKNO_SENDER_VIDEO_PAYLOAD_PCT 96
 
 /* Stream 0 is audio, 1..3 the video encodings (lowest first). */
@@ -104,6 +104,9 @@ struct okno_sender {
     int64_t rtt_us;
     double loss_fraction;
     uint64_t rate_bins[OKNO_SENDER_RATE_BINS];
+    /* the same window split by what the encoder's share is not: audio (RED included) and RTX
+     * answers, and the headers of video packets (RTP, extensions: all but the VP8 payload) */
+    uint64_t other_bins[OKNO_SENDER_RATE_BINS], video_hdr_bins[OKNO_SENDER_RATE_BINS];
     int64_t rate_bin_index; /* of the newest bin */
     uint8_t rtcp_buf[1500];
     struct okno_rtcp_remb remb; /* the last REMB parsed (too large for the stack of a callback) */

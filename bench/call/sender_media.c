@@ -246,10 +246,10 @@ static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
     if ((unsigned)n < active)
         s->stats.frames_dropped += active - (unsigned)n;
     for (int i = 0; i < n; i++) {
-        /* Key frames are rare (PLI-limited) and expected to be large: only delta frames that
-         * overshoot count against the allocation. */
-        if (!frames[i].keyframe)
-            s->video_debt_bits += (int64_t)frames[i].len * 8;
+        /* Key frames count too: on a slow link the repeated key frames of a lossy call are a
+         * large share of the rate, and a key frame's burst is paid for with the next captures,
+         * as libwebrtc's frame dropper does, so the average stays under the allocation. */
+        s->video_debt_bits += (int64_t)frames[i].len * 8;
         packetize(s, &frames[i], now_us);
     }
 }

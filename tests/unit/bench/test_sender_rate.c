@@ -62,6 +62,32 @@ static void test_sender_bitrate_follows_the_target(void **state)
     }
 }
 
+/* An edge-like target of 150 kbit/s with audio as RED (about 75 kbit/s with its headers, twice the
+ * nominal Opus rate): what goes out, audio, video headers and all, stays under the target, as a
+ * browser's encoder target is the estimate less audio and overhead. */
+static void test_sender_with_red_audio_stays_under_a_low_target(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 150;
+    c.audio_red_pt = 63;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(12));
+    struct okno_sender_stats st;
+    okno_sender_stats(l.s, l.now, &st);
+    assert_int_equal(st.target_kbps, 150);
+    double kbps = (double)bytes_between(&l, LOOP_T0 + S(4), LOOP_T0 + S(12)) * 8 / 8000.0;
+    printf("# target 150 kbit/s, audio as RED: sent %.0f kbit/s over 4-12 s (encoder %u)\n", kbps,
+           st.encoder_kbps);
+    assert_true(kbps <= 150 * 1.05);
+    assert_true(kbps >= 150 * 0.7);
+    assert_true(st.encoder_kbps < 150 - 60);
+    loop_free(&l);
+}
+
 static void test_sender_remb_caps_the_target(void **state)
 {
     (void)state;
@@ -241,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sender_bitrate_follows_the_target),
+        cmocka_unit_test(test_sender_with_red_audio_stays_under_a_low_target),
         cmocka_unit_test(test_sender_remb_caps_the_target),
         cmocka_unit_test(test_sender_twcc_feedback_moves_the_target),
         cmocka_unit_test(test_sender_paces_and_audio_never_waits),
