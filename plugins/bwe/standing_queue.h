@@ -1,11 +1,13 @@
 /* Standing queues: a queuing delay above 50 ms for a second without overuse (or above 150 ms at
  * once) is a queue the trendline cannot see, because it no longer grows (filled by a probe, a
- * capacity drop, or the slow sawtooth of low rates). It is drained once: the rate goes below the
+ * capacity drop, or the slow sawtooth of low rates; or a drop-tail queue pegged at its limit on a
+ * lossy link, where the losses hide that it is full). It is drained: the rate goes below the
  * acknowledged one by the share that empties it in about a second (at most half), and does not
  * climb until the delay is under 25 ms. If the delay has not fallen 2 s later although we sent
  * less, and nothing was lost meanwhile (an overflowing queue is real, filled by other flows), the
- * path got longer: the base delay is to be measured anew. It deliberately only decides; gcc.c
- * applies the decisions to aimd.h and delivery.h. */
+ * path got longer: the base delay is to be measured anew. Otherwise, while the delay stays above
+ * 50 ms, it is drained again every 2 s, each time below what then gets through, until it is gone.
+ * It deliberately only decides; gcc.c applies the decisions to aimd.h and delivery.h. */
 #ifndef OKNO_PLUGINS_GCC_STANDING_QUEUE_H
 #define OKNO_PLUGINS_GCC_STANDING_QUEUE_H
 

@@ -305,13 +305,31 @@ static void test_standing_queue(void **state)
     now += 2 * S;
     assert_int_equal(okno_gcc_standing_check(&s, 850 * MS, 1000000, false, 0, now, &bps),
                      OKNO_GCC_STANDING_REBASE);
-    /* With losses meanwhile it is a real queue: no rebase. */
+    /* With losses meanwhile it is a real queue: no rebase, but drained again, below what gets
+     * through now, every 2 s while it stays. */
     okno_gcc_standing_init(&s);
     now += 100 * MS;
     assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 1000000, false, 5, now, &bps),
                      OKNO_GCC_STANDING_DRAIN);
+    assert_true(fabs(bps - 800000) < 1);
     now += 2 * S;
-    assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 1000000, false, 9, now, &bps), 0);
+    assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 800000, false, 9, now, &bps), 0);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 200 * MS, 800000, false, 9, now, &bps),
+                     OKNO_GCC_STANDING_DRAIN);
+    assert_true(fabs(bps - 640000) < 1);
+    /* Not again before 2 s; a queue that shrank a lot without loss is also drained again. */
+    now += 1 * S;
+    assert_int_equal(okno_gcc_standing_check(&s, 120 * MS, 700000, false, 9, now, &bps), 0);
+    now += 1 * S;
+    assert_int_equal(okno_gcc_standing_check(&s, 120 * MS, 700000, false, 9, now, &bps), 0);
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 120 * MS, 700000, false, 9, now, &bps),
+                     OKNO_GCC_STANDING_DRAIN);
+    /* Once it is gone (under 25 ms), nothing more. */
+    now += 2 * S;
+    assert_int_equal(okno_gcc_standing_check(&s, 20 * MS, 700000, false, 9, now, &bps), 0);
+    assert_false(okno_gcc_standing_draining(&s));
     /* No acked rate known: no drain. */
     okno_gcc_standing_init(&s);
     assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 0, false, 0, now, &bps), 0);

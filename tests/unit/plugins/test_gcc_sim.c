@@ -574,6 +574,50 @@ static void test_long_rtt_lossy_feedback(void **state)
     sim_free(s);
 }
 
+/* The edge profile's uplink: 200 kbit/s, 440 ms each way, a 1 s drop-tail queue, 1.7 % bursty
+ * loss, and 40 kbit/s the estimator does not steer into the same queue (what a sender's audio and
+ * overhead add). From a 300 kbit/s start the queue fills to its limit at once and, its losses
+ * hiding that it is full, never reads as growth: the standing-queue drain, repeated while the
+ * queue stays, must take the rate under what gets through until it empties. */
+static void test_pegged_lossy_queue_drains(void **state)
+{
+    (void)state;
+    struct okno_link_params lp = {.capacity_bps = 200000,
+                                  .delay_us = 440 * MS,
+                                  .queue_us = 1000 * MS,
+                                  .ge_p = 0.0058,
+                                  .ge_r = 0.333,
+                                  .ge_loss_bad = 1.0};
+    struct sim *s = sim_new(NULL, &lp, 31);
+    s->pkt_bytes = 500;
+    s->rev_delay_us = 400 * MS;
+    sim_set_cross(s, 40000);
+    double qsum = 0;
+    int n = 0, under = 0;
+    struct okno_gcc_estimate e;
+    while (s->now_us < 40 * S) {
+        e = sim_step(s, 100 * MS);
+        trace("pegged", s, &e);
+        if (s->now_us > 20 * S && s->max_owd_us > 0) {
+            double q = (double)(s->max_owd_us - 440 * MS);
+            qsum += q;
+            n++;
+            under += q < 300 * MS;
+        }
+    }
+    struct okno_gcc_stats st;
+    okno_gcc_stats(s->g, &st);
+    printf("# edge uplink (200 kbit/s, 1 s queue, bursty loss, 40 kbit/s unsteered): queue mean "
+           "20-40 s %.0f ms, under 300 ms %.0f %% of the time, target %u, drains %llu, rebases "
+           "%llu\n",
+           qsum / n / 1e3, 100.0 * under / n, e.target_bps, (unsigned long long)st.drains,
+           (unsigned long long)st.rebases);
+    assert_true(n > 100);
+    assert_true(qsum / n < 400 * MS);
+    assert_true(e.target_bps >= 60000);
+    sim_free(s);
+}
+
 /* A sender that never probes (a server that cannot pad): the estimate still climbs from 0.6 to
  * 2.5 Mbit/s by itself, multiplicatively once the acked rate leaves the old capacity behind; and
  * a jittery link that reorders packets. */
@@ -645,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_long_rtt_lossy_feedback),
         cmocka_unit_test(test_no_probe_and_reordering),
+        cmocka_unit_test(test_pegged_lossy_queue_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
