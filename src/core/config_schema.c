@@ -90,8 +90,10 @@ const struct okno_config_key okno__config_schema[] = {
         " only for tests: a browser's audio-only RTCP comes about every 5 s)"),
     INT("media", "max_publisher_kbps", "2500", 30, 100000,
         "the most a publisher may send, kbit/s, announced to it by REMB"),
-    INT("media", "video_playout_budget_ms", "400", 20, 5000,
-        "how old (plus half the leg's RTT, plus its RTT) lost video may be and still be resent"),
+    INT("media", "video_playout_budget_ms", "3000", 20, 5000,
+        "how old (plus half the leg's RTT, plus its RTT) lost video may be and still be resent,"
+        " unless a key frame went to the subscriber since (3000: libwebrtc waits about 3 s for a"
+        " decodable frame before it asks for a key frame)"),
     INT("media", "audio_playout_budget_ms", "150", 20, 5000,
         "how old (plus half the leg's RTT) lost audio may be and still be resent"),
     BOOL("media", "pacing", "true",

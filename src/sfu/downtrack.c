@@ -61,6 +61,7 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     dt->nack_max_age_us = p->nack_max_age_us ? p->nack_max_age_us : DEFAULT_NACK_MAX_AGE_US;
     dt->playout_budget_us = p->playout_budget_us;
     dt->budget_adds_rtt = p->budget_adds_rtt;
+    dt->keyframe_sent_us = INT64_MIN;
     dt->keyframe_interval_us =
         p->keyframe_interval_us ? p->keyframe_interval_us : DEFAULT_KEYFRAME_INTERVAL_US;
     if (listener)
@@ -263,7 +264,9 @@ int okno_downtrack_forward(struct okno_downtrack *dt, const struct okno_rtp_pkt 
         return n;
     dt->stats.packets_sent++;
     dt->stats.bytes_sent += (uint64_t)n;
-    if (dt->vp8 && keyframe)
+    if (dt->vp8 && keyframe) {
         dt->stats.keyframes_forwarded++;
+        dt->keyframe_sent_us = now_us;
+    }
     return n;
 }

@@ -59,7 +59,9 @@ struct okno_downtrack_params {
     /* Playout deadline of a packet: one whose age (since it arrived, or, recovered from the
      * publisher, since it was expected) plus half the subscriber's RTT exceeds the budget can no
      * longer be played and is not sent again. With budget_adds_rtt the budget grows by the RTT
-     * (a receiver that NACKs holds video about an RTT longer). 0: only nack_max_age_us applies. */
+     * (a receiver that NACKs holds video about an RTT longer). 0: only nack_max_age_us applies.
+     * Whatever the budget, a packet from before a key frame sent to the subscriber since is not
+     * sent either: the subscriber's decoder started again at the key frame. */
     int64_t playout_budget_us;
     bool budget_adds_rtt;
     /* How often, at most, a missing key frame is asked for again; default 500 ms. */
@@ -98,10 +100,12 @@ struct okno_downtrack_stats {
     uint64_t retransmitted;
     uint64_t retransmitted_bytes;
     uint64_t nack_not_found;  /* never sent, or no longer in the ring or the cache */
-    uint64_t nack_too_old;    /* past nack_max_age_us or the playout deadline: not resent */
+    uint64_t nack_too_old;    /* past nack_max_age_us or the playout deadline, or from before a
+                                 key frame sent since: not resent */
     uint64_t nack_suppressed; /* resent less than an interval ago */
     uint64_t forwarded_late;  /* recovered from the publisher, sent (okno_downtrack_forward_late) */
-    uint64_t late_too_late;   /* recovered from the publisher past the playout deadline: not sent */
+    uint64_t late_too_late;   /* recovered from the publisher past the playout deadline, or from
+                                 before a key frame sent since: not sent */
 };
 
 struct okno_downtrack;
@@ -145,7 +149,8 @@ int okno_downtrack_forward(struct okno_downtrack *dt, const struct okno_rtp_pkt 
 /* Forwards a packet that okno recovered from the publisher (it came as RTX after okno's NACK) and
  * that its subscribers never had: the numbering kept a gap for it (sfu/rtp_munger.h), so it goes
  * out under the number that gap left. expected_us is when it should have arrived (when its gap
- * was seen). Past the playout deadline it is not sent (late_too_late); else it takes the same
+ * was seen). Past the playout deadline, or when the subscriber has been sent a key frame since
+ * expected_us, it is not sent (late_too_late); else it takes the same
  * decisions as okno_downtrack_forward, and when RTX was negotiated it is written RTX-wrapped (a
  * retransmission to the subscriber, with the downtrack's RTX sequence number) and counts as
  * resent, so a NACK for it crossing on the way is not answered twice. Writes into out[0..cap)

@@ -131,6 +131,9 @@ int okno_subscription_start(struct okno_subscription *sub, bool rtx, int64_t now
         .abs_send_time_id = bwe ? bwe->abs_send_time_id : 0,
         .playout_budget_us = playout_budget_us(sub),
         .budget_adds_rtt = sub->video,
+        /* The budget decides (plus the RTT of at most 1 s the downtrack counts with), not the
+         * downtrack's default age of 1 s. */
+        .nack_max_age_us = playout_budget_us(sub) + 1000000,
     };
     const struct okno_downtrack_listener listener = {.on_keyframe_needed = on_keyframe_needed,
                                                      .ud = sub};

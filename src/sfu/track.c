@@ -77,7 +77,7 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
     bool video = neg->kind == OKNO_MEDIA_VIDEO;
     struct okno_track *t = g_new0(struct okno_track, 1);
     /* Not asked again of the publisher once it could no longer be played (sfu/track_rtx.h). */
-    const struct okno_nack_config nack_cfg = {.deadline_us = okno_track_rtx_deadline_us(owner)};
+    const struct okno_nack_config nack_cfg = okno_track_rtx_nack_config(owner);
     take_encodings(t, neg);
     for (unsigned i = 0; i < t->n_enc; i++) {
         struct okno_track_enc *e = &t->enc[i];

@@ -24,6 +24,12 @@ int64_t okno_track_rtx_deadline_us(const struct okno_participant *owner)
     return 1000 * (int64_t)owner->room->sfu->video_budget_ms;
 }
 
+struct okno_nack_config okno_track_rtx_nack_config(const struct okno_participant *owner)
+{
+    int64_t deadline = okno_track_rtx_deadline_us(owner);
+    return (struct okno_nack_config){.deadline_us = deadline, .max_age_us = 2 * deadline};
+}
+
 void okno_subscription_rtx_stats(const struct okno_subscription *sub,
                                  struct okno_track_rtx_stats *out)
 {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sfu/nack_generator.h"
 #include "sfu/pacer.h"
 
 struct okno_participant;
@@ -39,6 +40,13 @@ enum okno_pacer_class okno_rtx_pacer_class(bool video);
 /* The video playout budget in microseconds of the owner's SFU ([media] video_playout_budget_ms),
  * the NACK generator's deadline_us; 0 (no deadline) without one. */
 int64_t okno_track_rtx_deadline_us(const struct okno_participant *owner);
+
+/* The publisher-side NACK generator's configuration for a video track of owner: NACKs until the
+ * playout deadline, and missing numbers remembered for twice that (at least the generator's 1 s),
+ * so that a retransmission asked for near the deadline over a long publisher path (RTT of a second
+ * or more on a 2G uplink with a full queue) is still recognised as recovered and forwarded, not
+ * dropped as a duplicate. */
+struct okno_nack_config okno_track_rtx_nack_config(const struct okno_participant *owner);
 
 /* Adds one subscription's counters (its downtrack's) to *out; nothing without a downtrack. */
 void okno_subscription_rtx_stats(const struct okno_subscription *sub,

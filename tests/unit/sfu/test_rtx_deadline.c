@@ -1,9 +1,11 @@
 /* Unit tests of deadline-aware retransmission, in simulated time: a packet okno recovers late from
  * the publisher goes into the gap the subscriber's numbering kept for it (RTX-wrapped when RTX was
  * negotiated, plain otherwise) and a NACK crossing it is not answered twice; past the playout
- * deadline it is not sent, nor is a NACK answered; the NACK generator asks the publisher again
- * after each RTT while the deadline allows and then stops, still recognising a late arrival and
- * when it was expected; an audio NACK answer leaves the pacer before video retransmissions queued
+ * deadline it is not sent, nor is a NACK answered; with video's 3 s budget a recovery over a long
+ * publisher path still is, but nothing from before a key frame the subscriber was sent since; the
+ * NACK generator asks the publisher again after each RTT while the deadline allows and then stops,
+ * still recognising a late arrival and when it was expected (for twice the deadline, as the track
+ * configures it); an audio NACK answer leaves the pacer before video retransmissions queued
  * earlier. */
 #include "downtrack_fixtures.h"
 #include "sfu/nack_generator.h"
@@ -55,6 +57,22 @@ static void frame(unsigned i, struct fx_packet *p)
     frame_tid(i, 0, p);
 }
 
+/* Packet i as a key frame of its own, arriving at now_us. Returns the output sequence number. */
+static uint16_t arrive_key(unsigned i, int64_t now_us)
+{
+    const struct fx_vp8 f = {.ssrc = FX_SSRC_A,
+                             .seq = (uint16_t)(1000 + i),
+                             .ts = 90000 + 3000 * i,
+                             .pic = (uint16_t)(100 + i),
+                             .tl0 = (uint8_t)(10 + i),
+                             .key = true};
+    struct fx_packet p, out;
+    fx_build(&f, &p);
+    assert_int_equal(okno_packet_cache_store(cache, p.buf, p.len, now_us), 0);
+    assert_true(fx_forward(dt, &p, now_us, &out) > 0);
+    return out.rtp.seq;
+}
+
 /* The track's part: stored at arrival (a recovered packet as of when it was expected), then
  * forwarded. Returns the output sequence number. */
 static uint16_t arrive(unsigned i, int64_t now_us)
@@ -104,6 +122,7 @@ static void start(bool rtx, int64_t budget_us, bool adds_rtt)
     struct okno_downtrack_params p = fx_params(rtx);
     p.playout_budget_us = budget_us;
     p.budget_adds_rtt = adds_rtt;
+    p.nack_max_age_us = budget_us + 1000 * MS; /* as sfu/subscription.c sets it */
     assert_int_equal(okno_downtrack_create(&p, NULL, &dt), 0);
     okno_downtrack_set_target(dt, FX_SSRC_A, 3, 0);
     assert_int_equal(arrive(0, 0), 1000);
@@ -200,6 +219,94 @@ static void test_late_recovery_past_the_deadline_is_not_sent(void **state)
     assert_int_equal(
         okno_downtrack_on_nack(dt, lost, 1, cache_lookup, NULL, 620 * MS, record_emit, NULL), 0);
     assert_int_equal(stats().nack_not_found, 1);
+}
+
+/* A publisher 1.9 s of round trip away (a 2G uplink with a full queue): what okno recovers from it
+ * comes about 2 s after the gap, and with video's default budget (3 s, what a browser waits for a
+ * decodable frame) it still goes into the subscriber's gap; so is a NACK answered at 2.5 s. */
+static void test_late_recovery_over_a_long_publisher_path_is_sent(void **state)
+{
+    (void)state;
+    start(true, 3000 * MS, true);
+    okno_downtrack_set_rtt(dt, 20 * MS);
+    struct fx_packet out;
+    assert_true(recover(2, 100 * MS, 2100 * MS, &out) > 0);
+    assert_int_equal(okno_rtx_osn(&out.rtp), 1002);
+    assert_int_equal(stats().forwarded_late, 1);
+    const uint16_t first[] = {1001}; /* arrived at 33 ms */
+    assert_int_equal(
+        okno_downtrack_on_nack(dt, first, 1, cache_lookup, NULL, 2500 * MS, record_emit, NULL), 1);
+    /* Past the budget (3 s plus the RTT, against the age plus half the RTT) it is not. */
+    assert_int_equal(
+        okno_downtrack_on_nack(dt, first, 1, cache_lookup, NULL, 3044 * MS, record_emit, NULL), 0);
+    assert_int_equal(stats().nack_too_old, 1);
+}
+
+/* Once the subscriber has been sent a key frame, what was lost before it is no use to it: a late
+ * recovery from before it is not sent, nor is a NACK for an older packet answered; a lost packet
+ * of the key frame itself (missing after its first packet went) still is. */
+static void test_nothing_from_before_a_key_frame_sent_is_resent(void **state)
+{
+    (void)state;
+    start(true, 3000 * MS, true);
+    okno_downtrack_set_rtt(dt, 20 * MS);
+    assert_int_equal(arrive_key(4, 133 * MS), 1004);
+    struct fx_packet out;
+    assert_int_equal(recover(2, 100 * MS, 1500 * MS, &out), 0);
+    assert_int_equal(stats().late_too_late, 1);
+    assert_int_equal(stats().forwarded_late, 0);
+    const uint16_t older[] = {1001}, key[] = {1004};
+    assert_int_equal(
+        okno_downtrack_on_nack(dt, older, 1, cache_lookup, NULL, 200 * MS, record_emit, NULL), 0);
+    assert_int_equal(stats().nack_too_old, 1);
+    assert_int_equal(
+        okno_downtrack_on_nack(dt, key, 1, cache_lookup, NULL, 200 * MS, record_emit, NULL), 1);
+    assert_int_equal(okno_rtx_osn(&emitted.rtp), 1004);
+    /* 1006 lost after the key frame, its gap seen at 200 ms: recovered late, it is sent. */
+    assert_int_equal(arrive(7, 200 * MS), 1007);
+    assert_true(recover(6, 200 * MS, 1800 * MS, &out) > 0);
+    assert_int_equal(okno_rtx_osn(&out.rtp), 1006);
+    assert_int_equal(stats().forwarded_late, 1);
+}
+
+/* The publisher-side generator of a video track asks until the deadline and remembers a number
+ * for twice that, so a retransmission from a slow path still counts as recovered (and is
+ * forwarded) rather than being taken for a duplicate. */
+/* Packet 2 of 1..3 lost at 0, NACKed over a 1.9 s round trip, its retransmission in at 3.9 s:
+ * what the generator says of it then. */
+static unsigned slow_recovery(const struct okno_nack_config *cfg, uint64_t *nacked)
+{
+    struct okno_nack_generator *ng;
+    assert_int_equal(okno_nack_generator_create(cfg, &ng), 0);
+    okno_nack_generator_on_packet(ng, 1, 0, 0);
+    okno_nack_generator_on_packet(ng, 3, 0, 0);
+    uint16_t out[4];
+    for (int64_t t = 0; t < 3900 * MS; t += 10 * MS)
+        okno_nack_generator_poll(ng, t, 1900 * MS, out, 4);
+    unsigned r = okno_nack_generator_on_packet(ng, 2, OKNO_NACK_PKT_RETRANSMISSION, 3900 * MS);
+    struct okno_nack_stats s;
+    okno_nack_generator_stats(ng, &s);
+    *nacked = s.nacked;
+    okno_nack_generator_destroy(ng);
+    return r;
+}
+
+static void test_track_nack_config_remembers_past_the_deadline(void **state)
+{
+    (void)state;
+    struct okno_nack_config cfg = okno_track_rtx_nack_config(NULL);
+    assert_int_equal(cfg.deadline_us, 0); /* no SFU: no deadline, the generator's defaults */
+    assert_int_equal(cfg.max_age_us, 0);
+    /* What the track asks with a 3 s budget: at 10 ms, 1.91 s and 3.81 s; the answer counts. */
+    cfg.deadline_us = 3000 * MS;
+    cfg.max_age_us = 2 * cfg.deadline_us;
+    uint64_t nacked;
+    assert_int_equal(slow_recovery(&cfg, &nacked), OKNO_NACK_RECOVERED);
+    assert_int_equal(nacked, 3);
+    /* With the generator's own 1 s memory the same retransmission is taken for a duplicate (and
+     * the track drops it): nothing recovered over such a path. */
+    cfg.max_age_us = 0;
+    assert_int_equal(slow_recovery(&cfg, &nacked), OKNO_NACK_DUPLICATE);
 }
 
 static void test_nack_answer_respects_the_deadline(void **state)
@@ -325,6 +432,9 @@ int main(void)
         cmocka_unit_test_teardown(test_late_recovery_keeps_the_layer_rules, teardown),
         cmocka_unit_test_teardown(test_late_recovery_past_the_deadline_is_not_sent, teardown),
         cmocka_unit_test_teardown(test_nack_answer_respects_the_deadline, teardown),
+        cmocka_unit_test_teardown(test_late_recovery_over_a_long_publisher_path_is_sent, teardown),
+        cmocka_unit_test_teardown(test_nothing_from_before_a_key_frame_sent_is_resent, teardown),
+        cmocka_unit_test(test_track_nack_config_remembers_past_the_deadline),
         cmocka_unit_test(test_nack_generator_renacks_until_the_deadline),
         cmocka_unit_test(test_nack_generator_without_deadline_keeps_asking),
         cmocka_unit_test(test_audio_answer_leaves_before_video_retransmissions),
