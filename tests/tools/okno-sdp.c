@@ -16,6 +16,7 @@
 #include "okno/err.h"
 #include "sfu/negotiate.h"
 #include "sfu/sub_offer.h"
+#include "sub_slots.h"
 
 static const char *const cands[] = {"candidate:1 1 udp 2122260223 127.0.0.1 9 typ host"};
 
@@ -33,50 +34,6 @@ static void make_local(struct okno_neg_local *l)
     l->candidates_done = true;
     l->sess_id = 7001;
     l->sess_version = 1;
-}
-
-/* The two tracks of the subscriber offer, as a publication of p3 would give them. */
-static void make_slots(struct okno_sub_slot s[2])
-{
-    memset(s, 0, 2 * sizeof s[0]);
-    s[0].mid = "0";
-    s[0].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-a0",
-        .kind = OKNO_MEDIA_AUDIO,
-        .codec = {.pt = 111,
-                  .channels = 2,
-                  .clock = 48000,
-                  .name = "opus",
-                  .fmtp = "minptime=10;useinbandfec=1"},
-        .rtx_pt = -1,
-        .red_pt = 63,
-        .ssrc = 0x11111111,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1,
-                    [OKNO_EXT_ABS_SEND_TIME] = 2,
-                    [OKNO_EXT_TWCC] = 3,
-                    [OKNO_EXT_AUDIO_LEVEL] = 4},
-        .fb = OKNO_FB_TRANSPORT_CC,
-    };
-    s[1].mid = "1";
-    s[1].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-v1",
-        .kind = OKNO_MEDIA_VIDEO,
-        .codec = {.pt = 96, .clock = 90000, .name = "VP8"},
-        .rtx_pt = 97,
-        .red_pt = -1,
-        .ssrc = 0x22222222,
-        .rtx_ssrc = 0x33333333,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1,
-                    [OKNO_EXT_ABS_SEND_TIME] = 2,
-                    [OKNO_EXT_TWCC] = 3,
-                    [OKNO_EXT_TOFFSET] = 5},
-        .fb = OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR | OKNO_FB_TRANSPORT_CC |
-              OKNO_FB_GOOG_REMB,
-    };
 }
 
 static char *read_stdin(size_t *len)
@@ -128,7 +85,7 @@ int main(int argc, char **argv)
     struct okno_neg_local local;
     make_local(&local);
     struct okno_sub_slot slots[2];
-    make_slots(slots);
+    okno_test_sub_slots(slots);
     if (strcmp(cmd, "sub-offer") == 0) {
         int rc = okno_sub_offer_build(slots, 2, &local, out, sizeof out, reason, sizeof reason);
         if (rc < 0)

@@ -9,6 +9,8 @@
 #include "sfu/sub_offer.h"
 #include "wire/sdp.h"
 
+#include "../../tools/sub_slots.h"
+
 static const char *const local_cands[] = {"candidate:1 1 udp 2122260223 192.0.2.10 40000 typ host"};
 
 struct fixture {
@@ -34,45 +36,7 @@ static int setup(void **state)
     f->local.n_candidates = 1;
     f->local.sess_id = 99;
     f->local.sess_version = 5;
-    struct okno_sub_slot *s = f->slots;
-    s[0].mid = "0";
-    s[0].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-a0",
-        .kind = OKNO_MEDIA_AUDIO,
-        .codec = {.pt = 111,
-                  .channels = 2,
-                  .clock = 48000,
-                  .name = "opus",
-                  .fmtp = "minptime=10;useinbandfec=1"},
-        .rtx_pt = -1,
-        .red_pt = 63,
-        .ssrc = 0x11111111,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1,
-                    [OKNO_EXT_ABS_SEND_TIME] = 2,
-                    [OKNO_EXT_TWCC] = 3,
-                    [OKNO_EXT_AUDIO_LEVEL] = 4},
-        .fb = OKNO_FB_TRANSPORT_CC,
-    };
-    s[1].mid = "1";
-    s[1].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-v1",
-        .kind = OKNO_MEDIA_VIDEO,
-        .codec = {.pt = 96, .clock = 90000, .name = "VP8"},
-        .rtx_pt = 97,
-        .red_pt = -1,
-        .ssrc = 0x22222222,
-        .rtx_ssrc = 0x33333333,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1,
-                    [OKNO_EXT_ABS_SEND_TIME] = 2,
-                    [OKNO_EXT_TWCC] = 3,
-                    [OKNO_EXT_TOFFSET] = 5},
-        .fb = OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR | OKNO_FB_TRANSPORT_CC |
-              OKNO_FB_GOOG_REMB,
-    };
+    okno_test_sub_slots(f->slots);
     *state = f;
     return 0;
 }
