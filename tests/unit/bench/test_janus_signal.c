@@ -15,6 +15,7 @@
 #include "client/janus_room.h"
 #include "client/janus_signal.h"
 #include "okno/err.h"
+#include "ws_script.h"
 
 struct result {
     bool done;
@@ -24,10 +25,7 @@ struct result {
 };
 
 struct fixture {
-    GMainContext *ctx;
-    SoupServer *server;
-    SoupWebsocketConnection *conn; /* server side */
-    char *url;
+    struct ws_script ws; /* the scripted peer */
     uint64_t next_handle;
     json_t *gone;    /* feed ids the scripted Janus answers 428 for */
     GString *log;    /* "verb:feeds;" of each subscription request, in order */
@@ -44,14 +42,6 @@ struct fixture {
     bool closed;
     int closed_err;
 };
-
-static void send_obj(SoupWebsocketConnection *c, json_t *o)
-{
-    char *t = json_dumps(o, JSON_COMPACT);
-    soup_websocket_connection_send_text(c, t);
-    free(t);
-    json_decref(o);
-}
 
 static json_t *plugin_event(json_t *tid, json_t *handle, json_t *data)
 {
@@ -97,12 +87,12 @@ static void subscription(struct fixture *f, SoupWebsocketConnection *c, json_t *
             out, json_pack("{s:s, s:I, s:s}", "mid", mid, "feed_id", ids[i], "feed_mid", "0"));
     }
     g_string_append(f->log, ";");
-    send_obj(c, json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid));
+    ws_script_send(c, json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid));
     if (gone) {
         json_decref(out);
-        send_obj(c, plugin_event(tid, h,
-                                 json_pack("{s:s, s:i, s:s}", "videoroom", "event", "error_code",
-                                           428, "error", "No such feed")));
+        ws_script_send(c, plugin_event(tid, h,
+                                       json_pack("{s:s, s:i, s:s}", "videoroom", "event",
+                                                 "error_code", 428, "error", "No such feed")));
         return;
     }
     json_t *e =
@@ -110,7 +100,7 @@ static void subscription(struct fixture *f, SoupWebsocketConnection *c, json_t *
                      json_pack("{s:s, s:o}", "videoroom",
                                !strcmp(verb, "join") ? "attached" : "updated", "streams", out));
     json_object_set_new(e, "jsep", json_pack("{s:s, s:s}", "type", "offer", "sdp", "v=0\r\n"));
-    send_obj(c, e);
+    ws_script_send(c, e);
 }
 
 static void plugin_message(struct fixture *f, SoupWebsocketConnection *c, json_t *m, json_t *tid)
@@ -122,18 +112,20 @@ static void plugin_message(struct fixture *f, SoupWebsocketConnection *c, json_t
     json_t *ack = json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid);
     if (!strcmp(req, "join") && ptype && !strcmp(ptype, "publisher")) {
         if (json_integer_value(json_object_get(body, "room")) == 999) {
-            send_obj(c, ack);
-            send_obj(c, plugin_event(tid, h,
-                                     json_pack("{s:s, s:i, s:s}", "videoroom", "event",
-                                               "error_code", 426, "error", "No such room (999)")));
+            ws_script_send(c, ack);
+            ws_script_send(
+                c, plugin_event(tid, h,
+                                json_pack("{s:s, s:i, s:s}", "videoroom", "event", "error_code",
+                                          426, "error", "No such room (999)")));
             return;
         }
         /* The event before its ack, as Janus may send them. */
-        send_obj(c, plugin_event(tid, h,
-                                 json_pack("{s:s, s:i, s:[{s:i, s:s}, {s:i, s:s}]}", "videoroom",
-                                           "joined", "id", 11, "publishers", "id", 12, "display",
-                                           "B", "id", 13, "display", "C")));
-        send_obj(c, ack);
+        ws_script_send(c,
+                       plugin_event(tid, h,
+                                    json_pack("{s:s, s:i, s:[{s:i, s:s}, {s:i, s:s}]}", "videoroom",
+                                              "joined", "id", 11, "publishers", "id", 12, "display",
+                                              "B", "id", 13, "display", "C")));
+        ws_script_send(c, ack);
     } else if (!strcmp(req, "join") || !strcmp(req, "subscribe") || !strcmp(req, "unsubscribe")) {
         json_decref(ack);
         subscription(f, c, tid, h, req, json_object_get(body, "streams"));
@@ -141,25 +133,26 @@ static void plugin_message(struct fixture *f, SoupWebsocketConnection *c, json_t
         /* Answers only an offer that says its rids come low to high, as client_sdp writes them. */
         json_t *jsep = json_object_get(m, "jsep");
         const char *order = json_string_value(json_object_get(jsep, "rid_order"));
-        send_obj(c, ack);
+        ws_script_send(c, ack);
         json_t *e =
             plugin_event(tid, h, json_pack("{s:s, s:s}", "videoroom", "event", "configured", "ok"));
         if (order && !strcmp(order, "lmh"))
             json_object_set_new(e, "jsep",
                                 json_pack("{s:s, s:s}", "type", "answer", "sdp", "v=0 answer\r\n"));
-        send_obj(c, e);
+        ws_script_send(c, e);
     } else if (!strcmp(req, "start")) {
-        send_obj(c, ack);
-        send_obj(c, plugin_event(tid, h,
-                                 json_pack("{s:s, s:s}", "videoroom", "event", "started", "ok")));
+        ws_script_send(c, ack);
+        ws_script_send(
+            c,
+            plugin_event(tid, h, json_pack("{s:s, s:s}", "videoroom", "event", "started", "ok")));
     } else if (!strcmp(req, "nohandle")) {
         json_decref(ack);
-        send_obj(c, json_pack("{s:s, s:O, s:{s:i, s:s}}", "janus", "error", "transaction", tid,
-                              "error", "code", 460, "reason", "No such handle"));
+        ws_script_send(c, json_pack("{s:s, s:O, s:{s:i, s:s}}", "janus", "error", "transaction",
+                                    tid, "error", "code", 460, "reason", "No such handle"));
     } else if (!strcmp(req, "poke")) {
-        send_obj(c, ack);
-        send_obj(c, json_pack("{s:s, s:I, s:O}", "janus", "webrtcup", "session_id", (json_int_t)777,
-                              "sender", h));
+        ws_script_send(c, ack);
+        ws_script_send(c, json_pack("{s:s, s:I, s:O}", "janus", "webrtcup", "session_id",
+                                    (json_int_t)777, "sender", h));
     } else if (!strcmp(req, "garbage")) {
         json_decref(ack);
         soup_websocket_connection_send_text(c, "this is not json");
@@ -178,43 +171,23 @@ static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
     const char *verb = json_string_value(json_object_get(m, "janus"));
     json_t *tid = json_object_get(m, "transaction");
     if (!strcmp(verb, "create")) {
-        send_obj(c, json_pack("{s:s, s:O, s:{s:I}}", "janus", "success", "transaction", tid, "data",
-                              "id", (json_int_t)777));
+        ws_script_send(c, json_pack("{s:s, s:O, s:{s:I}}", "janus", "success", "transaction", tid,
+                                    "data", "id", (json_int_t)777));
     } else if (!strcmp(verb, "attach")) {
-        send_obj(c, json_pack("{s:s, s:O, s:{s:I}}", "janus", "success", "transaction", tid, "data",
-                              "id", (json_int_t)f->next_handle++));
+        ws_script_send(c, json_pack("{s:s, s:O, s:{s:I}}", "janus", "success", "transaction", tid,
+                                    "data", "id", (json_int_t)f->next_handle++));
     } else if (!strcmp(verb, "message")) {
         plugin_message(f, c, m, tid);
     } else {
-        send_obj(c, json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid));
+        ws_script_send(c, json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid));
     }
     json_decref(m);
-}
-
-static void server_ws(SoupServer *s, SoupServerMessage *msg, const char *path,
-                      SoupWebsocketConnection *c, gpointer data)
-{
-    (void)s;
-    (void)msg;
-    (void)path;
-    struct fixture *f = data;
-    f->conn = g_object_ref(c);
-    g_signal_connect(c, "message", G_CALLBACK(server_message), f);
 }
 
 static int setup(void **state)
 {
     struct fixture *f = g_new0(struct fixture, 1);
-    f->ctx = g_main_context_new();
-    g_main_context_push_thread_default(f->ctx);
-    f->server = soup_server_new(NULL, NULL);
-    char *protocols[] = {"janus-protocol", NULL};
-    soup_server_add_websocket_handler(f->server, "/", NULL, protocols, server_ws, f, NULL);
-    GError *error = NULL;
-    assert_true(soup_server_listen_local(f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    GSList *uris = soup_server_get_uris(f->server);
-    f->url = g_strdup_printf("ws://127.0.0.1:%d/", g_uri_get_port(uris->data));
-    g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+    ws_script_start(&f->ws, "/", "janus-protocol", server_message, f);
     f->next_handle = 100;
     f->gone = json_array();
     f->log = g_string_new(NULL);
@@ -222,29 +195,14 @@ static int setup(void **state)
     return 0;
 }
 
-static void spin_until(struct fixture *f, const bool *flag, int ms)
-{
-    gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
-    while (!*flag && g_get_monotonic_time() < until)
-        g_main_context_iteration(f->ctx, FALSE);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     okno_janus_close(f->j);
     okno_janus_room_close(f->room);
-    bool never = false;
-    spin_until(f, &never, 100);
-    if (f->conn)
-        g_object_unref(f->conn);
-    g_object_unref(f->server);
-    spin_until(f, &never, 20);
-    g_main_context_pop_thread_default(f->ctx);
-    g_main_context_unref(f->ctx);
+    ws_script_stop(&f->ws);
     json_decref(f->gone);
     g_string_free(f->log, TRUE);
-    g_free(f->url);
     g_free(f->event_kind);
     g_free(f->open.message);
     g_free(f);
@@ -284,8 +242,9 @@ static const struct okno_janus_listener listener = {.on_event = on_event, .on_cl
 static void connect_ok(struct fixture *f, guint timeout_ms)
 {
     assert_int_equal(
-        okno_janus_connect(f->ctx, f->url, timeout_ms, &listener, f, record, &f->open, &f->j), 0);
-    spin_until(f, &f->open.done, 5000);
+        okno_janus_connect(f->ws.ctx, f->ws.url, timeout_ms, &listener, f, record, &f->open, &f->j),
+        0);
+    ws_script_spin(&f->ws, &f->open.done, 5000);
     assert_true(f->open.done);
     assert_int_equal(f->open.err, 0);
     assert_int_equal(f->open.id, 777); /* the session */
@@ -297,7 +256,7 @@ static void message(struct fixture *f, uint64_t handle, json_t *body, int ms, st
     g_free(r->message);
     memset(r, 0, sizeof(*r));
     assert_int_equal(okno_janus_message(f->j, handle, body, NULL, record, r), 0);
-    spin_until(f, &r->done, ms);
+    ws_script_spin(&f->ws, &r->done, ms);
 }
 
 static void test_janus_signal_attach_and_event_before_ack(void **state)
@@ -306,7 +265,7 @@ static void test_janus_signal_attach_and_event_before_ack(void **state)
     connect_ok(f, 2000);
     struct result a = {0};
     assert_int_equal(okno_janus_attach(f->j, "janus.plugin.videoroom", record, &a), 0);
-    spin_until(f, &a.done, 2000);
+    ws_script_spin(&f->ws, &a.done, 2000);
     assert_int_equal(a.err, 0);
     assert_int_equal(a.id, 100);
     struct result r = {0};
@@ -350,13 +309,14 @@ static void test_janus_signal_unsolicited_event_and_timeout(void **state)
     bool seen = false;
     gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
     while (!seen && g_get_monotonic_time() < until) {
-        g_main_context_iteration(f->ctx, FALSE);
+        g_main_context_iteration(f->ws.ctx, FALSE);
         seen = f->events > 0;
     }
     assert_int_equal(f->events, 1);
     assert_string_equal(f->event_kind, "webrtcup");
     assert_int_equal(f->event_handle, 100);
-    spin_until(f, &r.done, 2000); /* the poke itself is never answered: its timer ends it */
+    ws_script_spin(&f->ws, &r.done,
+                   2000); /* the poke itself is never answered: its timer ends it */
     assert_true(r.done);
     assert_int_equal(r.err, OKNO_E_TIMEOUT);
     g_free(r.message);
@@ -368,7 +328,7 @@ static void test_janus_signal_garbage_and_unreachable(void **state)
     connect_ok(f, 2000);
     struct result r = {0};
     message(f, 100, json_pack("{s:s}", "request", "garbage"), 2000, &r);
-    spin_until(f, &f->closed, 2000);
+    ws_script_spin(&f->ws, &f->closed, 2000);
     assert_true(r.done);
     assert_int_equal(r.err, OKNO_E_MALFORMED);
     assert_true(f->closed);
@@ -385,13 +345,14 @@ static void test_janus_signal_garbage_and_unreachable(void **state)
                                 g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
     struct okno_janus *dead = NULL;
     struct result open = {0};
-    assert_int_equal(okno_janus_connect(f->ctx, url, 2000, &listener, f, record, &open, &dead), 0);
-    spin_until(f, &open.done, 3000);
+    assert_int_equal(okno_janus_connect(f->ws.ctx, url, 2000, &listener, f, record, &open, &dead),
+                     0);
+    ws_script_spin(&f->ws, &open.done, 3000);
     assert_true(open.done);
     assert_int_equal(open.err, OKNO_E_IO);
     okno_janus_close(dead);
     assert_int_equal(
-        okno_janus_connect(f->ctx, "not a url", 1000, &listener, f, record, &open, &dead),
+        okno_janus_connect(f->ws.ctx, "not a url", 1000, &listener, f, record, &open, &dead),
         OKNO_E_INVAL);
     g_free(open.message);
     g_free(url);
@@ -433,11 +394,11 @@ static void answer_offer(struct fixture *f, unsigned n)
 {
     gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
     while (f->offers < n && g_get_monotonic_time() < until)
-        g_main_context_iteration(f->ctx, FALSE);
+        g_main_context_iteration(f->ws.ctx, FALSE);
     assert_int_equal(f->offers, n);
     struct result r = {0};
     assert_int_equal(okno_janus_room_answer(f->room, "v=0\r\n", record, &r), 0);
-    spin_until(f, &r.done, 2000);
+    ws_script_spin(&f->ws, &r.done, 2000);
     assert_int_equal(r.err, 0);
     g_free(r.message);
 }
@@ -445,7 +406,7 @@ static void answer_offer(struct fixture *f, unsigned n)
 static void push_event(struct fixture *f, json_t *data)
 {
     json_t *h = json_integer(100); /* the publisher handle */
-    send_obj(f->conn, plugin_event(NULL, h, data));
+    ws_script_send(f->ws.conn, plugin_event(NULL, h, data));
     json_decref(h);
 }
 
@@ -453,7 +414,7 @@ static void spin_log(struct fixture *f, const char *want)
 {
     gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
     while (!strstr(f->log->str, want) && g_get_monotonic_time() < until)
-        g_main_context_iteration(f->ctx, FALSE);
+        g_main_context_iteration(f->ws.ctx, FALSE);
     if (!strstr(f->log->str, want))
         fail_msg("no '%s' in '%s'", want, f->log->str);
 }
@@ -462,13 +423,13 @@ static void test_janus_room_subscribes_batches_and_retries(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ctx, f->url, 0, 2000, &room_listener, f, record,
-                                             &open, &f->room),
+    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 0, 2000, &room_listener, f,
+                                             record, &open, &f->room),
                      0);
-    spin_until(f, &open.done, 3000);
+    ws_script_spin(&f->ws, &open.done, 3000);
     assert_int_equal(open.err, 0);
     assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    spin_until(f, &joined.done, 3000);
+    ws_script_spin(&f->ws, &joined.done, 3000);
     assert_int_equal(joined.err, 0);
     /* Feeds 12 and 13 were there at the join: one subscriber join for both. */
     answer_offer(f, 1);
@@ -522,20 +483,20 @@ static void test_janus_room_publish_gives_the_answer(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ctx, f->url, 0, 2000, &room_listener, f, record,
-                                             &open, &f->room),
+    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 0, 2000, &room_listener, f,
+                                             record, &open, &f->room),
                      0);
-    spin_until(f, &open.done, 3000);
+    ws_script_spin(&f->ws, &open.done, 3000);
     /* Publishing needs the publisher handle: refused before the join. */
     assert_int_equal(okno_janus_room_publish(f->room, "v=0\r\n", record_sdp, NULL), OKNO_E_INVAL);
     assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    spin_until(f, &joined.done, 3000);
+    ws_script_spin(&f->ws, &joined.done, 3000);
     assert_int_equal(joined.err, 0);
     char *answer = NULL;
     assert_int_equal(okno_janus_room_publish(f->room, "v=0 offer\r\n", record_sdp, &answer), 0);
     gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
     while (!answer && g_get_monotonic_time() < until)
-        g_main_context_iteration(f->ctx, FALSE);
+        g_main_context_iteration(f->ws.ctx, FALSE);
     assert_non_null(answer);
     assert_string_equal(answer, "v=0 answer\r\n");
     g_free(answer);
@@ -547,13 +508,13 @@ static void test_janus_room_unknown_room_is_denied(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ctx, f->url, 999, 2000, &room_listener, f, record,
-                                             &open, &f->room),
+    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 999, 2000, &room_listener, f,
+                                             record, &open, &f->room),
                      0);
-    spin_until(f, &open.done, 3000);
+    ws_script_spin(&f->ws, &open.done, 3000);
     assert_int_equal(open.err, 0);
     assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    spin_until(f, &joined.done, 3000);
+    ws_script_spin(&f->ws, &joined.done, 3000);
     assert_int_equal(joined.err, OKNO_E_DENIED);
     g_free(open.message);
     g_free(joined.message);

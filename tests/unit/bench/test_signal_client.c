@@ -11,6 +11,7 @@
 
 #include "client/signal_client.h"
 #include "okno/err.h"
+#include "ws_script.h"
 
 struct result {
     bool done;
@@ -21,11 +22,8 @@ struct result {
 };
 
 struct fixture {
-    GMainContext *ctx;
-    SoupServer *server;
-    SoupWebsocketConnection *conn; /* server side */
-    json_t *held;                  /* request held back for "release" */
-    char *url;
+    struct ws_script ws; /* the scripted peer */
+    json_t *held;        /* request held back for "release" */
     struct okno_signal_client *sc;
     struct result open;
     int events;
@@ -33,14 +31,6 @@ struct fixture {
     bool closed;
     int closed_err;
 };
-
-static void send_obj(SoupWebsocketConnection *c, json_t *o)
-{
-    char *t = json_dumps(o, JSON_COMPACT);
-    soup_websocket_connection_send_text(c, t);
-    free(t);
-    json_decref(o);
-}
 
 /* The script: join (room "deny" refused, else an event then joined), hold (no reply until
  * release, which is answered first), silent (never answered), close, garbage. */
@@ -55,18 +45,19 @@ static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
     json_t *id = json_object_get(m, "id");
     if (!strcmp(type, "join")) {
         if (!strcmp(json_string_value(json_object_get(m, "room")), "deny")) {
-            send_obj(c, json_pack("{s:s, s:O, s:s, s:s}", "type", "error", "id", id, "code",
-                                  "denied", "message", "role not allowed"));
+            ws_script_send(c, json_pack("{s:s, s:O, s:s, s:s}", "type", "error", "id", id, "code",
+                                        "denied", "message", "role not allowed"));
         } else {
-            send_obj(c, json_pack("{s:s, s:s}", "type", "participant_joined", "participant", "p9"));
-            send_obj(c,
-                     json_pack("{s:s, s:O, s:s}", "type", "joined", "id", id, "participant", "p1"));
+            ws_script_send(
+                c, json_pack("{s:s, s:s}", "type", "participant_joined", "participant", "p9"));
+            ws_script_send(
+                c, json_pack("{s:s, s:O, s:s}", "type", "joined", "id", id, "participant", "p1"));
         }
     } else if (!strcmp(type, "hold")) {
         f->held = json_incref(id);
     } else if (!strcmp(type, "release")) {
-        send_obj(c, json_pack("{s:s, s:O}", "type", "ack", "id", id));
-        send_obj(c, json_pack("{s:s, s:O}", "type", "ack", "id", f->held));
+        ws_script_send(c, json_pack("{s:s, s:O}", "type", "ack", "id", id));
+        ws_script_send(c, json_pack("{s:s, s:O}", "type", "ack", "id", f->held));
         json_decref(f->held);
         f->held = NULL;
     } else if (!strcmp(type, "close")) {
@@ -77,55 +68,20 @@ static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
     json_decref(m);
 }
 
-static void server_ws(SoupServer *s, SoupServerMessage *msg, const char *path,
-                      SoupWebsocketConnection *c, gpointer data)
-{
-    (void)s;
-    (void)msg;
-    (void)path;
-    struct fixture *f = data;
-    f->conn = g_object_ref(c);
-    g_signal_connect(c, "message", G_CALLBACK(server_message), f);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = g_new0(struct fixture, 1);
-    f->ctx = g_main_context_new();
-    g_main_context_push_thread_default(f->ctx);
-    f->server = soup_server_new(NULL, NULL);
-    soup_server_add_websocket_handler(f->server, "/ws", NULL, NULL, server_ws, f, NULL);
-    GError *error = NULL;
-    assert_true(soup_server_listen_local(f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-    GSList *uris = soup_server_get_uris(f->server);
-    f->url = g_strdup_printf("ws://127.0.0.1:%d/ws", g_uri_get_port(uris->data));
-    g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+    ws_script_start(&f->ws, "/ws", NULL, server_message, f);
     *state = f;
     return 0;
-}
-
-static void spin_until(struct fixture *f, const bool *flag, int ms)
-{
-    gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
-    while (!*flag && g_get_monotonic_time() < until)
-        g_main_context_iteration(f->ctx, FALSE);
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     okno_signal_close(f->sc);
-    /* Let the deferred free and the close frames run. */
-    bool never = false;
-    spin_until(f, &never, 100);
-    if (f->conn)
-        g_object_unref(f->conn);
+    ws_script_stop(&f->ws);
     json_decref(f->held);
-    g_object_unref(f->server);
-    spin_until(f, &never, 20);
-    g_main_context_pop_thread_default(f->ctx);
-    g_main_context_unref(f->ctx);
-    g_free(f->url);
     g_free(f->last_event);
     g_free(f->open.type);
     g_free(f->open.message);
@@ -174,8 +130,8 @@ static const struct okno_signal_listener listener = {.on_event = on_event, .on_c
 static void connect_ok(struct fixture *f, const char *url, guint timeout_ms)
 {
     assert_int_equal(
-        okno_signal_connect(f->ctx, url, timeout_ms, &listener, f, record, &f->open, &f->sc), 0);
-    spin_until(f, &f->open.done, 5000);
+        okno_signal_connect(f->ws.ctx, url, timeout_ms, &listener, f, record, &f->open, &f->sc), 0);
+    ws_script_spin(&f->ws, &f->open.done, 5000);
     assert_true(f->open.done);
 }
 
@@ -187,11 +143,11 @@ static int request(struct fixture *f, const char *type, struct result *r)
 static void test_signal_client_join_reply_and_event_before_it(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 2000);
+    connect_ok(f, f->ws.url, 2000);
     assert_int_equal(f->open.err, 0);
     struct result r = {0};
     assert_int_equal(okno_signal_join(f->sc, "room1", "kiosk", "A", NULL, record, &r), 0);
-    spin_until(f, &r.done, 2000);
+    ws_script_spin(&f->ws, &r.done, 2000);
     assert_int_equal(r.err, 0);
     assert_string_equal(r.type, "joined");
     assert_int_equal(f->events, 1);
@@ -202,11 +158,11 @@ static void test_signal_client_join_reply_and_event_before_it(void **state)
 static void test_signal_client_matches_replies_out_of_order(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 2000);
+    connect_ok(f, f->ws.url, 2000);
     struct result held = {0}, release = {0};
     assert_int_equal(request(f, "hold", &held), 0);
     assert_int_equal(request(f, "release", &release), 0);
-    spin_until(f, &held.done, 2000);
+    ws_script_spin(&f->ws, &held.done, 2000);
     assert_true(release.done);
     assert_int_equal(held.err, 0);
     assert_int_equal(release.err, 0);
@@ -219,10 +175,10 @@ static void test_signal_client_matches_replies_out_of_order(void **state)
 static void test_signal_client_maps_denied_with_server_message(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 2000);
+    connect_ok(f, f->ws.url, 2000);
     struct result r = {0};
     assert_int_equal(okno_signal_join(f->sc, "deny", "janitor", "A", "tok", record, &r), 0);
-    spin_until(f, &r.done, 2000);
+    ws_script_spin(&f->ws, &r.done, 2000);
     assert_int_equal(r.err, OKNO_E_DENIED);
     assert_string_equal(r.message, "denied: role not allowed");
     result_clear(&r);
@@ -231,11 +187,11 @@ static void test_signal_client_maps_denied_with_server_message(void **state)
 static void test_signal_client_times_out_unanswered_request(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 300);
+    connect_ok(f, f->ws.url, 300);
     struct result r = {0};
     gint64 start = g_get_monotonic_time();
     assert_int_equal(request(f, "silent", &r), 0);
-    spin_until(f, &r.done, 3000);
+    ws_script_spin(&f->ws, &r.done, 3000);
     assert_int_equal(r.err, OKNO_E_TIMEOUT);
     assert_true(g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC);
     assert_false(f->closed);
@@ -245,11 +201,11 @@ static void test_signal_client_times_out_unanswered_request(void **state)
 static void test_signal_client_server_close_fails_pending_then_reports(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 2000);
+    connect_ok(f, f->ws.url, 2000);
     struct result held = {0}, closer = {0};
     assert_int_equal(request(f, "hold", &held), 0);
     assert_int_equal(request(f, "close", &closer), 0);
-    spin_until(f, &f->closed, 3000);
+    ws_script_spin(&f->ws, &f->closed, 3000);
     assert_true(held.done && closer.done);
     assert_int_equal(held.err, OKNO_E_CLOSED);
     assert_int_equal(f->closed_err, OKNO_E_CLOSED);
@@ -262,10 +218,10 @@ static void test_signal_client_server_close_fails_pending_then_reports(void **st
 static void test_signal_client_frame_that_is_not_json_ends_the_session(void **state)
 {
     struct fixture *f = *state;
-    connect_ok(f, f->url, 2000);
+    connect_ok(f, f->ws.url, 2000);
     struct result r = {0};
     assert_int_equal(request(f, "garbage", &r), 0);
-    spin_until(f, &f->closed, 2000);
+    ws_script_spin(&f->ws, &f->closed, 2000);
     assert_int_equal(f->closed_err, OKNO_E_MALFORMED);
     assert_int_equal(r.err, OKNO_E_MALFORMED);
     result_clear(&r);
@@ -275,7 +231,7 @@ static void test_signal_client_unreachable_server_fails_open_quickly(void **stat
 {
     struct fixture *f = *state;
     /* The fixture's own port with a path nobody serves: an HTTP 404, not a WebSocket. */
-    char *url = g_strndup(f->url, strlen(f->url) - 3);
+    char *url = g_strndup(f->ws.url, strlen(f->ws.url) - 3);
     char *other = g_strconcat(url, "/nothing", NULL);
     g_free(url);
     url = other;
@@ -295,10 +251,11 @@ static void test_signal_client_rejects_bad_url_and_missing_arguments(void **stat
     struct fixture *f = *state;
     struct okno_signal_client *sc = NULL;
     assert_int_equal(
-        okno_signal_connect(f->ctx, "not a url", 1000, &listener, f, record, &f->open, &sc),
+        okno_signal_connect(f->ws.ctx, "not a url", 1000, &listener, f, record, &f->open, &sc),
         OKNO_E_INVAL);
-    assert_int_equal(okno_signal_connect(f->ctx, f->url, 0, &listener, f, record, &f->open, &sc),
-                     OKNO_E_INVAL);
+    assert_int_equal(
+        okno_signal_connect(f->ws.ctx, f->ws.url, 0, &listener, f, record, &f->open, &sc),
+        OKNO_E_INVAL);
     assert_null(sc);
 }
 
