@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "net/ice.h"
 #include "okno/err.h"
+#include "run_until.h"
 
 #define MAX_CANDS 32
 
@@ -78,26 +79,9 @@ static const struct okno_ice_listener listener = {
     .on_recv = on_recv,
 };
 
-static gboolean wake(gpointer data)
-{
-    (void)data;
-    return G_SOURCE_CONTINUE;
-}
-
-/* Iterates ctx until cond(arg) holds; false when seconds pass first. A 50 ms ticker keeps the
- * blocking iteration from sleeping past the deadline. */
 static bool run_until(bool (*cond)(void *arg), void *arg, int seconds)
 {
-    GSource *tick = g_timeout_source_new(50);
-    g_source_set_callback(tick, wake, NULL, NULL);
-    g_source_attach(tick, ctx);
-    int64_t deadline = g_get_monotonic_time() + (int64_t)seconds * G_USEC_PER_SEC;
-    bool ok;
-    while (!(ok = cond(arg)) && g_get_monotonic_time() < deadline)
-        g_main_context_iteration(ctx, TRUE);
-    g_source_destroy(tick);
-    g_source_unref(tick);
-    return ok;
+    return okno_test_run_until(ctx, cond, arg, seconds);
 }
 
 static bool both_connected(void *arg)
