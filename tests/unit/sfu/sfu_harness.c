@@ -3,6 +3,9 @@
 #include "sfu_harness.h"
 
 #include "net/ice.h"
+#include "net/srtp.h"
+#include "okno/err.h"
+#include "wire/rtp.h"
 
 struct sfuh sfuh;
 
@@ -28,6 +31,9 @@ void sfuh_on_event(void *ud, const struct okno_sfu_event *ev)
 void sfuh_start(const char *conf, void (*on_event)(void *ud, const struct okno_sfu_event *ev))
 {
     memset(&sfuh, 0, sizeof sfuh);
+    g_mutex_lock(&sfuh_est_lock);
+    memset(&sfuh_est, 0, sizeof sfuh_est);
+    g_mutex_unlock(&sfuh_est_lock);
     n_closed = 0;
     assert_int_equal(okno__config_load_data(okno__config_schema, okno__config_schema_len, "t.conf",
                                             conf, strlen(conf), &sfuh.cfg, NULL),
@@ -265,3 +271,135 @@ void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
     g_free(answer);
     g_free(offer);
 }
+
+size_t sfuh_vp8_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, bool key)
+{
+    struct okno_rtp_pkt h = {.pt = 96, .seq = seq, .ts = 9000u * seq, .ssrc = ssrc};
+    int n = okno_rtp_write_header(buf, 64, &h);
+    assert_int_equal(n, OKNO_RTP_HEADER_LEN);
+    const uint8_t key_payload[] = {0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a,
+                                   0x40, 0x01, 0xf0, 0x00, 0xaa, 0xbb, 0xcc};
+    const uint8_t delta_payload[] = {0x10, 0x51, 0x02, 0x00, 0x11, 0x22, 0x33, 0x44};
+    const uint8_t *p = key ? key_payload : delta_payload;
+    size_t len = key ? sizeof key_payload : sizeof delta_payload;
+    memcpy(buf + n, p, len);
+    buf[n + len] = (uint8_t)seq;
+    return (size_t)n + len + 1;
+}
+
+void sfuh_send_rtp(struct sfuh_client *c, const uint8_t *pkt, size_t len)
+{
+    _Alignas(8) uint8_t buf[512];
+    assert_true(len <= sizeof buf - OKNO_SRTP_MAX_TRAILER);
+    memcpy(buf, pkt, len);
+    assert_int_equal(okno_peer_send_rtp(c->peer, buf, len, sizeof buf), 0);
+}
+
+void sfuh_send_rtcp(struct sfuh_client *c, const struct okno_rtcp_rr *rr, const uint8_t *fb,
+                    int fb_len)
+{
+    _Alignas(8) uint8_t buf[512];
+    struct okno_rtcp_rr empty = {.ssrc = 0x5555};
+    int n = okno_rtcp_rr_build(rr ? rr : &empty, buf, sizeof buf);
+    assert_true(n > 0);
+    if (fb_len > 0) {
+        assert_true((size_t)n + (size_t)fb_len <= sizeof buf - OKNO_SRTP_MAX_TRAILER);
+        memcpy(buf + n, fb, (size_t)fb_len);
+        n += fb_len;
+    }
+    assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n, sizeof buf), 0);
+}
+
+/* --- the recording estimator (called on the worker's thread) ---------------------------------- */
+
+GMutex sfuh_est_lock;
+struct sfuh_est_record sfuh_est;
+
+static int est_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
+{
+    (void)state;
+    (void)now_us;
+    g_mutex_lock(&sfuh_est_lock);
+    int i = sfuh_est.created++;
+    if (i < SFUH_ESTS) {
+        g_strlcpy(sfuh_est.participants[i], t->participant, sizeof sfuh_est.participants[i]);
+        *est = &sfuh_est.est_remb[i];
+    }
+    g_mutex_unlock(&sfuh_est_lock);
+    return i < SFUH_ESTS ? 0 : OKNO_E_NOMEM;
+}
+
+static void est_destroy(void *state, void *est)
+{
+    (void)state;
+    (void)est;
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.destroyed++;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static void est_sent(void *est, const struct okno_bwe_sent *p)
+{
+    (void)est;
+    (void)p;
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.sent++;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static void est_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t now_us)
+{
+    (void)est;
+    (void)now_us;
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.feedbacks++;
+    for (size_t i = 0; i < fb->n && sfuh_est.n_entries < G_N_ELEMENTS(sfuh_est.entries); i++)
+        sfuh_est.entries[sfuh_est.n_entries++] = fb->entries[i];
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static void est_remb(void *est, uint64_t bps, int64_t now_us)
+{
+    (void)now_us;
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.remb = bps;
+    *(uint64_t *)est = bps;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static void est_rtt(void *est, int64_t rtt_us, int64_t now_us)
+{
+    (void)est;
+    (void)rtt_us;
+    (void)now_us;
+}
+
+static void est_loss(void *est, uint8_t fraction, uint32_t packets, int64_t now_us)
+{
+    (void)est;
+    (void)now_us;
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.fraction = fraction;
+    sfuh_est.packets = packets;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static void est_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *out)
+{
+    (void)now_us;
+    g_mutex_lock(&sfuh_est_lock);
+    out->target_bps = (uint32_t) * (const uint64_t *)est;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+const struct okno_bwe_ops sfuh_est_ops = {
+    .size = sizeof(struct okno_bwe_ops),
+    .create = est_create,
+    .destroy = est_destroy,
+    .on_packet_sent = est_sent,
+    .on_feedback = est_feedback,
+    .on_remb = est_remb,
+    .on_rtt = est_rtt,
+    .on_loss_report = est_loss,
+    .estimate = est_estimate,
+};

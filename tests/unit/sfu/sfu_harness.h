@@ -2,9 +2,11 @@
  * test_sfu_pub_fb: one SFU on a real worker behind the sfu.h facade, and clients made of okno's
  * own peers (net/peer) on the test's main context, on loopback. It gathers, writes and reads the
  * transport lines of descriptions (credentials, fingerprint, candidates), answers okno's subscriber
- * offers and keeps okno's latest offer and answer per session. It does not build publisher offers
- * or media: each test knows what it publishes and checks. Every wait has a deadline. Main thread
- * only; one harness per process (sfuh). */
+ * offers and keeps okno's latest offer and answer per session; it sends a client's RTP and RTCP
+ * (with a simple VP8 packet to send) and offers a bwe estimator that records what reaches it. It
+ * does not build publisher offers or media streams: each test knows what it publishes and checks.
+ * Every wait has a deadline. Main thread only, but for the estimator (the worker's thread, under
+ * sfuh_est_lock); one harness per process (sfuh). */
 #ifndef OKNO_TEST_SFU_HARNESS_H
 #define OKNO_TEST_SFU_HARNESS_H
 
@@ -18,7 +20,9 @@
 #include "core/worker.h"
 #include "net/dtls.h"
 #include "net/peer.h"
+#include "okno/bwe.h"
 #include "sfu/sfu.h"
+#include "wire/rtcp_report.h"
 
 #define SFUH_SESSIONS 8 /* sessions 0..7 are recorded; events of others are ignored */
 
@@ -90,5 +94,35 @@ char *sfuh_answer_offer(struct sfuh_client *c, const char *offer, bool (*drop)(c
  * its first FID group, or its first SSRC and 0 without one. */
 void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
                     bool (*drop)(const char *line), uint32_t *ssrc, uint32_t *rtx_ssrc);
+
+/* A VP8 packet of ssrc (payload type 96, timestamp 9000 x seq): keyframes carry the payload header
+ * with the start code and 320x240; the last byte, seq's low one, tells the packets apart. buf holds
+ * 64 bytes at least; returns the length. */
+size_t sfuh_vp8_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, bool key);
+
+/* Sends pkt (copied: protection works in place) as RTP on c's peer. */
+void sfuh_send_rtp(struct sfuh_client *c, const uint8_t *pkt, size_t len);
+
+/* Sends a compound RTCP packet on c's peer: rr (NULL: an empty RR from SSRC 0x5555), then fb_len
+ * bytes of fb when fb_len > 0. */
+void sfuh_send_rtcp(struct sfuh_client *c, const struct okno_rtcp_rr *rr, const uint8_t *fb,
+                    int fb_len);
+
+/* The estimator sfuh_est_ops gives each transport (up to SFUH_ESTS): it records what reaches it,
+ * and its estimate is its transport's last REMB. sfuh_start clears the record. */
+#define SFUH_ESTS 8
+struct sfuh_est_record {
+    int created, destroyed, sent, feedbacks;
+    struct okno_bwe_fb_entry entries[64]; /* the first feedback entries, in order */
+    size_t n_entries;
+    uint64_t remb;                    /* the last REMB of any transport */
+    uint8_t fraction;                 /* the last loss report's */
+    uint32_t packets;                 /* the last loss report's */
+    char participants[SFUH_ESTS][16]; /* by creation order */
+    uint64_t est_remb[SFUH_ESTS];     /* by creation order: each transport's last REMB */
+};
+extern GMutex sfuh_est_lock;
+extern struct sfuh_est_record sfuh_est; /* under sfuh_est_lock */
+extern const struct okno_bwe_ops sfuh_est_ops;
 
 #endif

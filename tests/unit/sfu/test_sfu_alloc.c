@@ -1,10 +1,10 @@
 /* Layer allocation through an in-process SFU, with okno's own peers as clients on loopback
  * (sfu_harness.h): A publishes VP8 with three temporal layers (L1T3, 30 frames a second) and
- * answers okno's PLIs with a keyframe; B receives it, and its estimate is the REMB it sends (a bwe
- * estimator of the test's). As B's REMB falls, okno first drops A's top temporal layer, then pauses
- * the video, telling B each step with a quality event and its reason; when the REMB climbs back,
- * the video resumes after the hold time at a keyframe asked of A, with every temporal layer. B's
- * sequence numbers stay continuous throughout. Every wait has a deadline. */
+ * answers okno's PLIs with a keyframe; B receives it, and its estimate is the REMB it sends (the
+ * harness's recording estimator). As B's REMB falls, okno first drops A's top temporal layer, then
+ * pauses the video, telling B each step with a quality event and its reason; when the REMB climbs
+ * back, the video resumes after the hold time at a keyframe asked of A, with every temporal layer.
+ * B's sequence numbers stay continuous throughout. Every wait has a deadline. */
 #include "sfu_harness.h"
 
 #include "core/log.h"
@@ -24,88 +24,6 @@
 #define AST_URI  "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define MAX_RX   4000
 #define MAX_EV   16
-
-/* --- the estimator: a transport's estimate is its receiver's last REMB ------------------------ */
-
-static GMutex est_lock;
-static uint64_t est_remb[8];
-static int n_est;
-
-static int est_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
-{
-    (void)state;
-    (void)t;
-    (void)now_us;
-    g_mutex_lock(&est_lock);
-    int i = n_est++;
-    g_mutex_unlock(&est_lock);
-    if (i >= 8)
-        return OKNO_E_NOMEM;
-    *est = &est_remb[i];
-    return 0;
-}
-
-static void est_destroy(void *state, void *est)
-{
-    (void)state;
-    (void)est;
-}
-
-static void est_sent(void *est, const struct okno_bwe_sent *p)
-{
-    (void)est;
-    (void)p;
-}
-
-static void est_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t now_us)
-{
-    (void)est;
-    (void)fb;
-    (void)now_us;
-}
-
-static void est_on_remb(void *est, uint64_t bps, int64_t now_us)
-{
-    (void)now_us;
-    g_mutex_lock(&est_lock);
-    *(uint64_t *)est = bps;
-    g_mutex_unlock(&est_lock);
-}
-
-static void est_rtt(void *est, int64_t rtt_us, int64_t now_us)
-{
-    (void)est;
-    (void)rtt_us;
-    (void)now_us;
-}
-
-static void est_loss(void *est, uint8_t fraction, uint32_t packets, int64_t now_us)
-{
-    (void)est;
-    (void)fraction;
-    (void)packets;
-    (void)now_us;
-}
-
-static void est_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *out)
-{
-    (void)now_us;
-    g_mutex_lock(&est_lock);
-    out->target_bps = (uint32_t) * (uint64_t *)est;
-    g_mutex_unlock(&est_lock);
-}
-
-static const struct okno_bwe_ops est_ops = {
-    .size = sizeof(struct okno_bwe_ops),
-    .create = est_create,
-    .destroy = est_destroy,
-    .on_packet_sent = est_sent,
-    .on_feedback = est_feedback,
-    .on_remb = est_on_remb,
-    .on_rtt = est_rtt,
-    .on_loss_report = est_loss,
-    .estimate = est_estimate,
-};
 
 /* --- clients ---------------------------------------------------------------------------------- */
 
@@ -204,17 +122,6 @@ static uint32_t subscribe(struct client *c, int session)
     uint32_t ssrc;
     sfuh_subscribe(&c->h, session, 3, NULL, &ssrc, NULL);
     return ssrc;
-}
-
-static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
-{
-    _Alignas(8) uint8_t buf[512];
-    struct okno_rtcp_rr empty = {.ssrc = 0x5555};
-    int n = okno_rtcp_rr_build(&empty, buf, sizeof buf);
-    assert_true(n > 0 && fb_len > 0);
-    memcpy(buf + n, fb, (size_t)fb_len);
-    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n + (size_t)fb_len, sizeof buf),
-                     0);
 }
 
 struct remb_wait {
@@ -323,12 +230,9 @@ static void setup_sfu(void)
 {
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
     sfuh_start(conf, on_event);
-    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &est_ops, NULL), 0);
+    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &sfuh_est_ops, NULL), 0);
     n_events = 0;
-    n_pubs = 0;
-    g_mutex_lock(&est_lock);
-    n_est = 0;
-    g_mutex_unlock(&est_lock);
+    n_pubs = 0; /* sfuh_start cleared the estimators */
 }
 
 static void teardown_sfu(struct client **clients, int n)
@@ -354,7 +258,9 @@ static void send_remb(struct client *b, uint32_t b_ssrc, uint64_t bps)
 {
     uint8_t fb[64];
     struct okno_rtcp_remb remb = {.bitrate = bps, .ssrc_count = 1, .ssrcs = {b_ssrc}};
-    send_rtcp(b, fb, okno_rtcp_remb_build(0x5555, &remb, fb, sizeof fb));
+    int len = okno_rtcp_remb_build(0x5555, &remb, fb, sizeof fb);
+    assert_true(len > 0);
+    sfuh_send_rtcp(&b->h, NULL, fb, len);
 }
 
 /* Runs the loop until the n-th quality event came, at most timeout_ms. */

@@ -23,114 +23,6 @@
 #define TWCC_URI   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define AST_URI    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
-/* --- the estimator the SFU gets: records what reaches it, from the worker thread ---------------
- */
-
-static GMutex rec_lock;
-static struct {
-    int created, destroyed, sent, feedbacks;
-    struct okno_bwe_fb_entry entries[64];
-    size_t n_entries;
-    uint64_t remb;
-    uint8_t fraction;
-    uint32_t packets;
-    char participants[2][16];
-} rec;
-/* Each transport's estimator: its own REMB is its estimate. */
-static struct est {
-    uint64_t remb;
-} ests[2];
-
-static int rec_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **est)
-{
-    (void)state;
-    (void)now_us;
-    g_mutex_lock(&rec_lock);
-    int i = rec.created++;
-    if (i < 2)
-        g_strlcpy(rec.participants[i], t->participant, sizeof rec.participants[i]);
-    g_mutex_unlock(&rec_lock);
-    if (i >= 2)
-        return OKNO_E_NOMEM;
-    *est = &ests[i];
-    return 0;
-}
-
-static void rec_destroy(void *state, void *est)
-{
-    (void)state;
-    (void)est;
-    g_mutex_lock(&rec_lock);
-    rec.destroyed++;
-    g_mutex_unlock(&rec_lock);
-}
-
-static void rec_sent(void *est, const struct okno_bwe_sent *p)
-{
-    (void)est;
-    (void)p;
-    g_mutex_lock(&rec_lock);
-    rec.sent++;
-    g_mutex_unlock(&rec_lock);
-}
-
-static void rec_feedback(void *est, const struct okno_bwe_feedback *fb, int64_t now_us)
-{
-    (void)est;
-    (void)now_us;
-    g_mutex_lock(&rec_lock);
-    rec.feedbacks++;
-    for (size_t i = 0; i < fb->n && rec.n_entries < G_N_ELEMENTS(rec.entries); i++)
-        rec.entries[rec.n_entries++] = fb->entries[i];
-    g_mutex_unlock(&rec_lock);
-}
-
-static void rec_remb(void *est, uint64_t bps, int64_t now_us)
-{
-    (void)now_us;
-    g_mutex_lock(&rec_lock);
-    rec.remb = bps;
-    ((struct est *)est)->remb = bps;
-    g_mutex_unlock(&rec_lock);
-}
-
-static void rec_rtt(void *est, int64_t rtt_us, int64_t now_us)
-{
-    (void)est;
-    (void)rtt_us;
-    (void)now_us;
-}
-
-static void rec_loss(void *est, uint8_t fraction, uint32_t packets, int64_t now_us)
-{
-    (void)est;
-    (void)now_us;
-    g_mutex_lock(&rec_lock);
-    rec.fraction = fraction;
-    rec.packets = packets;
-    g_mutex_unlock(&rec_lock);
-}
-
-static void rec_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *out)
-{
-    (void)now_us;
-    g_mutex_lock(&rec_lock);
-    out->target_bps = (uint32_t)((struct est *)est)->remb;
-    g_mutex_unlock(&rec_lock);
-}
-
-static const struct okno_bwe_ops rec_ops = {
-    .size = sizeof(struct okno_bwe_ops),
-    .create = rec_create,
-    .destroy = rec_destroy,
-    .on_packet_sent = rec_sent,
-    .on_feedback = rec_feedback,
-    .on_remb = rec_remb,
-    .on_rtt = rec_rtt,
-    .on_loss_report = rec_loss,
-    .estimate = rec_estimate,
-};
-
 /* --- clients (as test_sfu_media.c) ------------------------------------------------------------ */
 
 struct client {
@@ -187,48 +79,12 @@ static uint32_t subscribe(struct client *c, int session, bool drop_cc)
     return ssrc;
 }
 
-static size_t vp8_packet(uint8_t *buf, uint16_t seq, bool key)
-{
-    struct okno_rtp_pkt h = {.pt = 96, .seq = seq, .ts = 9000u * seq, .ssrc = A_SSRC};
-    int n = okno_rtp_write_header(buf, 64, &h);
-    assert_int_equal(n, OKNO_RTP_HEADER_LEN);
-    const uint8_t key_payload[] = {0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a,
-                                   0x40, 0x01, 0xf0, 0x00, 0xaa, 0xbb, 0xcc};
-    const uint8_t delta_payload[] = {0x10, 0x51, 0x02, 0x00, 0x11, 0x22, 0x33, 0x44};
-    const uint8_t *p = key ? key_payload : delta_payload;
-    size_t len = key ? sizeof key_payload : sizeof delta_payload;
-    memcpy(buf + n, p, len);
-    buf[n + len] = (uint8_t)seq;
-    return (size_t)n + len + 1;
-}
-
-static void send_rtp(struct client *c, const uint8_t *pkt, size_t len)
-{
-    _Alignas(8) uint8_t buf[512];
-    memcpy(buf, pkt, len);
-    assert_int_equal(okno_peer_send_rtp(c->h.peer, buf, len, sizeof buf), 0);
-}
-
-/* A compound RTCP packet: rr (or an empty RR) then fb. */
-static void send_rtcp(struct client *c, const struct okno_rtcp_rr *rr, const uint8_t *fb,
-                      int fb_len)
-{
-    _Alignas(8) uint8_t buf[512];
-    struct okno_rtcp_rr empty = {.ssrc = 0x5555};
-    int n = okno_rtcp_rr_build(rr ? rr : &empty, buf, sizeof buf);
-    assert_true(n > 0);
-    if (fb_len > 0)
-        memcpy(buf + n, fb, (size_t)fb_len);
-    n += fb_len > 0 ? fb_len : 0;
-    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n, sizeof buf), 0);
-}
-
 static bool feedback_in(void *arg)
 {
     size_t want = GPOINTER_TO_SIZE(arg);
-    g_mutex_lock(&rec_lock);
-    bool done = rec.n_entries >= want && rec.remb != 0 && rec.packets != 0;
-    g_mutex_unlock(&rec_lock);
+    g_mutex_lock(&sfuh_est_lock);
+    bool done = sfuh_est.n_entries >= want && sfuh_est.remb != 0 && sfuh_est.packets != 0;
+    g_mutex_unlock(&sfuh_est_lock);
     return done;
 }
 
@@ -249,10 +105,10 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     okno_log_set_output(log);
     static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
     sfuh_start(conf, NULL);
-    struct okno_bwe_ops lacking = rec_ops;
+    struct okno_bwe_ops lacking = sfuh_est_ops;
     lacking.estimate = NULL;
     assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &lacking, NULL), OKNO_E_INVAL);
-    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &rec_ops, NULL), 0);
+    assert_int_equal(okno_sfu_set_bwe(sfuh.sfu, &sfuh_est_ops, NULL), 0);
 
     struct client a, b, c;
     open_client(&a, true);
@@ -284,8 +140,8 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     /* Three packets of A's: each subscriber gets them from its own transport. */
     uint8_t pkt[128];
     for (int i = 0; i < 3; i++) {
-        size_t len = vp8_packet(pkt, (uint16_t)(100 + i), i == 0);
-        send_rtp(&a, pkt, len);
+        size_t len = sfuh_vp8_packet(pkt, A_SSRC, (uint16_t)(100 + i), i == 0);
+        sfuh_send_rtp(&a.h, pkt, len);
     }
     assert_true(sfuh_run_until(has_rtp, &b));
     assert_true(sfuh_run_until(has_rtp, &c));
@@ -298,7 +154,7 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     assert_int_equal(okno_rtp_parse(b.rtp[1], b.rtp_len[1], &second), 0);
     uint8_t fb[512];
     int fb_len = okno_rtcp_nack_build(0x5555, b_ssrc, &second.seq, 1, fb, sizeof fb);
-    send_rtcp(&b, NULL, fb, fb_len);
+    sfuh_send_rtcp(&b.h, NULL, fb, fb_len);
     bool four = false;
     int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (!(four = b.n_rtp >= 4) && g_get_monotonic_time() < deadline) {
@@ -329,22 +185,23 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
     struct okno_rtcp_rr rr = {.ssrc = 0x5555, .report_count = 1};
     rr.blocks[0] =
         (struct okno_rtcp_report_block){.ssrc = b_ssrc, .ext_highest_seq = 65536u + second.seq + 1};
-    send_rtcp(&b, &rr, fb, fb_len + remb_len);
+    sfuh_send_rtcp(&b.h, &rr, fb, fb_len + remb_len);
     rr.blocks[0].ext_highest_seq += 10;
     rr.blocks[0].fraction_lost = 26;
-    send_rtcp(&b, &rr, NULL, 0);
+    sfuh_send_rtcp(&b.h, &rr, NULL, 0);
     assert_true(sfuh_run_until(feedback_in, GSIZE_TO_POINTER(5)));
 
-    g_mutex_lock(&rec_lock);
-    assert_int_equal(rec.created, 2);
-    assert_true(
-        (strcmp(rec.participants[0], "p2") == 0 && strcmp(rec.participants[1], "p3") == 0) ||
-        (strcmp(rec.participants[0], "p3") == 0 && strcmp(rec.participants[1], "p2") == 0));
-    assert_int_equal(rec.sent, 4); /* B's four; C's packets carry no number */
-    assert_int_equal(rec.feedbacks, 1);
-    assert_int_equal(rec.n_entries, 5);
+    g_mutex_lock(&sfuh_est_lock);
+    assert_int_equal(sfuh_est.created, 2);
+    assert_true((strcmp(sfuh_est.participants[0], "p2") == 0 &&
+                 strcmp(sfuh_est.participants[1], "p3") == 0) ||
+                (strcmp(sfuh_est.participants[0], "p3") == 0 &&
+                 strcmp(sfuh_est.participants[1], "p2") == 0));
+    assert_int_equal(sfuh_est.sent, 4); /* B's four; C's packets carry no number */
+    assert_int_equal(sfuh_est.feedbacks, 1);
+    assert_int_equal(sfuh_est.n_entries, 5);
     for (int i = 0; i < 5; i++) {
-        const struct okno_bwe_fb_entry *x = &rec.entries[i];
+        const struct okno_bwe_fb_entry *x = &sfuh_est.entries[i];
         assert_int_equal(x->seq, i);
         assert_int_equal(x->received, i != 2);
         if (i != 2)
@@ -356,17 +213,17 @@ static void test_subscriber_packets_are_numbered_and_feedback_reaches_the_estima
             assert_int_equal(x->send_us, -1);
         }
     }
-    assert_true(rec.entries[1].send_us >= rec.entries[0].send_us);
-    assert_int_equal(rec.remb, 480000);
-    assert_int_equal(rec.fraction, 26);
-    assert_int_equal(rec.packets, 10);
-    g_mutex_unlock(&rec_lock);
+    assert_true(sfuh_est.entries[1].send_us >= sfuh_est.entries[0].send_us);
+    assert_int_equal(sfuh_est.remb, 480000);
+    assert_int_equal(sfuh_est.fraction, 26);
+    assert_int_equal(sfuh_est.packets, 10);
+    g_mutex_unlock(&sfuh_est_lock);
 
     struct sfuh_client *clients[] = {&a.h, &b.h, &c.h};
     sfuh_stop(clients, 3);
-    g_mutex_lock(&rec_lock);
-    assert_int_equal(rec.destroyed, 2);
-    g_mutex_unlock(&rec_lock);
+    g_mutex_lock(&sfuh_est_lock);
+    assert_int_equal(sfuh_est.destroyed, 2);
+    g_mutex_unlock(&sfuh_est_lock);
     /* The estimate (here the REMB) is logged when it first comes, and what each connection's
      * numbering and feedback came to when its participant goes. */
     fflush(log);

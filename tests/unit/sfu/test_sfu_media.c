@@ -123,40 +123,6 @@ static void subscribe(struct client *c, int session, uint64_t req, uint32_t *ssr
     sfuh_subscribe(&c->h, session, req, NULL, NULL, NULL);
 }
 
-/* A VP8 packet: keyframes carry the payload header with the start code and 320x240. */
-static size_t vp8_packet(uint8_t *buf, uint16_t seq, bool key)
-{
-    struct okno_rtp_pkt h = {.pt = 96, .seq = seq, .ts = 9000u * seq, .ssrc = A_SSRC};
-    int n = okno_rtp_write_header(buf, 64, &h);
-    assert_int_equal(n, OKNO_RTP_HEADER_LEN);
-    const uint8_t key_payload[] = {0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a,
-                                   0x40, 0x01, 0xf0, 0x00, 0xaa, 0xbb, 0xcc};
-    const uint8_t delta_payload[] = {0x10, 0x51, 0x02, 0x00, 0x11, 0x22, 0x33, 0x44};
-    const uint8_t *p = key ? key_payload : delta_payload;
-    size_t len = key ? sizeof key_payload : sizeof delta_payload;
-    memcpy(buf + n, p, len);
-    buf[n + len] = (uint8_t)seq; /* tells the packets apart */
-    return (size_t)n + len + 1;
-}
-
-static void send_rtp(struct client *c, const uint8_t *pkt, size_t len)
-{
-    _Alignas(8) uint8_t buf[512];
-    memcpy(buf, pkt, len);
-    assert_int_equal(okno_peer_send_rtp(c->h.peer, buf, len, sizeof buf), 0);
-}
-
-static void send_rtcp(struct client *c, const uint8_t *fb, int fb_len)
-{
-    _Alignas(8) uint8_t buf[256];
-    struct okno_rtcp_rr rr = {.ssrc = 0x5555};
-    int n = okno_rtcp_rr_build(&rr, buf, sizeof buf);
-    assert_true(n > 0);
-    memcpy(buf + n, fb, (size_t)fb_len);
-    assert_int_equal(okno_peer_send_rtcp(c->h.peer, buf, (size_t)n + (size_t)fb_len, sizeof buf),
-                     0);
-}
-
 static bool a_got_pli(void *arg)
 {
     return ((struct client *)arg)->n_pli > 0;
@@ -210,20 +176,20 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
 
     /* A delta frame before any keyframe is held back; the keyframe and what follows pass. */
     uint8_t pkt[128];
-    size_t len = vp8_packet(pkt, 99, false);
-    send_rtp(&a, pkt, len);
+    size_t len = sfuh_vp8_packet(pkt, A_SSRC, 99, false);
+    sfuh_send_rtp(&a.h, pkt, len);
     g_usleep(20000);
     uint8_t sent[3][128];
     size_t sent_len[3];
     for (int i = 0; i < 3; i++) {
-        sent_len[i] = vp8_packet(sent[i], (uint16_t)(100 + i), i == 0);
+        sent_len[i] = sfuh_vp8_packet(sent[i], A_SSRC, (uint16_t)(100 + i), i == 0);
         if (i != 1) /* 101 is "lost" on the way in: it comes later as RTX */
-            send_rtp(&a, sent[i], sent_len[i]);
+            sfuh_send_rtp(&a.h, sent[i], sent_len[i]);
     }
     uint8_t rtx[160];
     int rtx_len = okno_rtx_wrap(sent[1], sent_len[1], rtx, sizeof rtx, A_RTX_SSRC, 97, 7);
     assert_true(rtx_len > 0);
-    send_rtp(&a, rtx, (size_t)rtx_len);
+    sfuh_send_rtp(&a.h, rtx, (size_t)rtx_len);
     bool three = false;
     int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (!(three = b.n_rtp >= 3) && g_get_monotonic_time() < deadline)
@@ -260,7 +226,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     uint16_t lost = out[1].seq;
     uint8_t fb[64];
     int fb_len = okno_rtcp_nack_build(0x5555, b_ssrc, &lost, 1, fb, sizeof fb);
-    send_rtcp(&b, fb, fb_len);
+    sfuh_send_rtcp(&b.h, NULL, fb, fb_len);
     int before = b.n_rtp;
     deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (b.n_rtp == before && g_get_monotonic_time() < deadline) {
@@ -282,15 +248,15 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
 
     /* B's and C's PLIs for okno's streams, 50 ms apart, reach A as one PLI for A's stream. The
      * requests at the start are answered by a keyframe first, and the throttle has run out. */
-    size_t key_len = vp8_packet(pkt, 103, true);
-    send_rtp(&a, pkt, key_len);
+    size_t key_len = sfuh_vp8_packet(pkt, A_SSRC, 103, true);
+    sfuh_send_rtp(&a.h, pkt, key_len);
     sfuh_run_for(600000);
     a.n_pli = 0;
     fb_len = okno_rtcp_pli_build(0x5555, b_ssrc, fb, sizeof fb);
-    send_rtcp(&b, fb, fb_len);
+    sfuh_send_rtcp(&b.h, NULL, fb, fb_len);
     sfuh_run_for(50000);
     fb_len = okno_rtcp_pli_build(0x5555, c_ssrc, fb, sizeof fb);
-    send_rtcp(&c, fb, fb_len);
+    sfuh_send_rtcp(&c.h, NULL, fb, fb_len);
     assert_true(sfuh_run_until(a_got_pli, &a));
     sfuh_run_for(400000);
     assert_int_equal(a.n_pli, 1);
