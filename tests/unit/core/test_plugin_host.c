@@ -5,9 +5,7 @@
 #include <glib.h>
 #include <gmodule.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/plugin_host.h"
+#include "host_fixture.h"
 #include "okno/bwe.h"
 
 #define PLUGIN_DIR OKNO_BUILDDIR "/tests/plugins/.libs"
@@ -23,50 +21,30 @@ static void on_event(void *user, const char *plugin, const char *type, const cha
 }
 
 struct fixture {
-    struct okno_config *cfg;
-    struct okno_plugin_host *host;
+    struct okno_test_host h;
     struct events events;
-    FILE *log;
 };
 
 /* A host over PLUGIN_DIR with extra config text appended; the log goes to a temporary file. */
 static struct fixture *fixture_new(const char *extra)
 {
     struct fixture *f = g_new0(struct fixture, 1);
-    char *text = g_strdup_printf("[plugins]\ndir = %s\n%s", PLUGIN_DIR, extra);
-    char *errors = NULL;
-    int rc = okno__config_load_data(okno__config_schema, okno__config_schema_len, "host.conf", text,
-                                    strlen(text), &f->cfg, &errors);
-    if (rc != 0)
-        fail_msg("config: %s", errors);
-    g_free(text);
     f->events.lines = g_ptr_array_new_with_free_func(g_free);
     struct okno_plugin_host_listener listener = {.on_event = on_event, .user = &f->events};
-    assert_int_equal(okno_plugin_host_new(f->cfg, &listener, &f->host), 0);
-    f->log = tmpfile();
-    assert_non_null(f->log);
-    okno_log_set_output(f->log);
+    okno_test_host_new(&f->h, "host.conf", PLUGIN_DIR, extra, &listener);
     return f;
 }
 
 /* Everything logged so far (g_free it). */
 static char *fixture_log(struct fixture *f)
 {
-    fflush(f->log);
-    long size = ftell(f->log);
-    char *text = g_malloc0((gsize)size + 1);
-    rewind(f->log);
-    assert_int_equal(fread(text, 1, (size_t)size, f->log), (size_t)size);
-    return text;
+    return okno_test_host_log(&f->h);
 }
 
 static void fixture_free(struct fixture *f)
 {
-    okno_plugin_host_free(f->host);
-    okno_log_set_output(NULL);
-    fclose(f->log);
+    okno_test_host_free(&f->h);
     g_ptr_array_free(f->events.lines, TRUE);
-    okno_config_free(f->cfg);
     g_free(f);
 }
 
@@ -101,21 +79,21 @@ static void test_good_plugin_gets_config_logs_emits_and_is_destroyed(void **stat
     good_counts(&inits0, &destroys0);
     struct fixture *f = fixture_new("[plugin.test_good]\nlimit = 5\ngreeting = hi there\n");
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", &why), 0);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", &why), 0);
     assert_null(why);
     good_counts(&inits, &destroys);
     assert_int_equal(inits, inits0 + 1);
     assert_int_equal(destroys, destroys0);
-    assert_int_equal(okno_plugin_host_count(f->host), 1);
-    const struct okno_plugin_descriptor *d = okno_plugin_host_find(f->host, "test_good");
+    assert_int_equal(okno_plugin_host_count(f->h.host), 1);
+    const struct okno_plugin_descriptor *d = okno_plugin_host_find(f->h.host, "test_good");
     assert_non_null(d);
     assert_string_equal(d->kind, "rooms");
     assert_string_equal(d->version, "1.0.0-test");
-    assert_null(okno_plugin_host_find(f->host, "test_bad_abi"));
+    assert_null(okno_plugin_host_find(f->h.host, "test_bad_abi"));
     void *plugin_state = NULL;
-    assert_ptr_equal(okno_plugin_host_find_kind(f->host, "rooms", &plugin_state), d);
+    assert_ptr_equal(okno_plugin_host_find_kind(f->h.host, "rooms", &plugin_state), d);
     assert_non_null(plugin_state);
-    assert_null(okno_plugin_host_find_kind(f->host, "bwe", NULL));
+    assert_null(okno_plugin_host_find_kind(f->h.host, "bwe", NULL));
     assert_int_equal(f->events.lines->len, 1);
     char *expected = g_strdup_printf("test_good test.init {\"inits\":%d,\"limit\":5}", inits);
     assert_string_equal(f->events.lines->pdata[0], expected);
@@ -125,8 +103,8 @@ static void test_good_plugin_gets_config_logs_emits_and_is_destroyed(void **stat
         strstr(log, "info  [plugin.test_good] hello from test_good: hi there, limit 5"));
     g_free(log);
 
-    okno_plugin_host_free(f->host);
-    f->host = NULL;
+    okno_plugin_host_free(f->h.host);
+    f->h.host = NULL;
     good_counts(&inits, &destroys);
     assert_int_equal(destroys, destroys0 + 1);
     assert_int_equal(f->events.lines->len, 2);
@@ -141,7 +119,7 @@ static void test_good_plugin_gets_config_logs_emits_and_is_destroyed(void **stat
 static void assert_refused(struct fixture *f, const char *name, int rc, const char *reason)
 {
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_load(f->host, name, &why), rc);
+    assert_int_equal(okno_plugin_host_load(f->h.host, name, &why), rc);
     assert_non_null(why);
     char *file =
         g_strdup_printf("plugin %s (%s/okno_%s.%s): ", name, PLUGIN_DIR, name, G_MODULE_SUFFIX);
@@ -149,7 +127,7 @@ static void assert_refused(struct fixture *f, const char *name, int rc, const ch
         fail_msg("reason '%s' lacks '%s' or '%s'", why, file, reason);
     g_free(file);
     g_free(why);
-    assert_int_equal(okno_plugin_host_count(f->host), 0);
+    assert_int_equal(okno_plugin_host_count(f->h.host), 0);
 }
 
 static void test_plugin_with_wrong_abi_version_is_refused(void **state)
@@ -202,7 +180,7 @@ static void test_plugin_name_that_is_a_path_is_refused(void **state)
     (void)state;
     struct fixture *f = fixture_new("");
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_load(f->host, "../good", &why), OKNO_E_INVAL);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "../good", &why), OKNO_E_INVAL);
     assert_string_equal(why, "plugin name '../good' must be made of a-z, 0-9 and _");
     g_free(why);
     fixture_free(f);
@@ -212,12 +190,12 @@ static void test_plugin_loaded_twice_is_refused(void **state)
 {
     (void)state;
     struct fixture *f = fixture_new("");
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", NULL), 0);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", NULL), 0);
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", &why), OKNO_E_EXISTS);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", &why), OKNO_E_EXISTS);
     assert_string_equal(why, "plugin test_good: already loaded");
     g_free(why);
-    assert_int_equal(okno_plugin_host_count(f->host), 1);
+    assert_int_equal(okno_plugin_host_count(f->h.host), 1);
     fixture_free(f);
 }
 
@@ -225,14 +203,14 @@ static void test_plugin_config_errors_name_file_group_and_key(void **state)
 {
     (void)state;
     struct fixture *f = fixture_new("[plugin.test_good]\nlimit = 99\ncolour = red\n");
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", NULL), OKNO_E_CONFIG);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", NULL), OKNO_E_CONFIG);
     char *log = fixture_log(f);
     assert_non_null(strstr(log, "host.conf: [plugin.test_good] colour: unknown key"));
     g_free(log);
     fixture_free(f);
 
     f = fixture_new("[plugin.test_good]\nlimit = 99\n");
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", NULL), OKNO_E_CONFIG);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", NULL), OKNO_E_CONFIG);
     log = fixture_log(f);
     assert_non_null(strstr(log, "host.conf: [plugin.test_good] limit: must be between 0 and 10, "
                                 "got 99"));
@@ -240,7 +218,7 @@ static void test_plugin_config_errors_name_file_group_and_key(void **state)
     fixture_free(f);
 
     f = fixture_new("[plugin.test_good]\nloud = perhaps\n");
-    assert_int_equal(okno_plugin_host_load(f->host, "test_good", NULL), OKNO_E_CONFIG);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_good", NULL), OKNO_E_CONFIG);
     log = fixture_log(f);
     assert_non_null(strstr(log, "[plugin.test_good] loud: must be true or false, got 'perhaps'"));
     g_free(log);
@@ -252,10 +230,10 @@ static void test_configured_plugins_load_in_order_and_stop_at_first_failure(void
     (void)state;
     struct fixture *f = fixture_new("load = test_good, test_bad_abi\n[plugin.test_other]\nx = 1\n");
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_load_configured(f->host, &why), OKNO_E_ABI);
+    assert_int_equal(okno_plugin_host_load_configured(f->h.host, &why), OKNO_E_ABI);
     assert_non_null(strstr(why, "plugin test_bad_abi ("));
     g_free(why);
-    assert_int_equal(okno_plugin_host_count(f->host), 1);
+    assert_int_equal(okno_plugin_host_count(f->h.host), 1);
     char *log = fixture_log(f);
     assert_non_null(strstr(log, "[plugin.test_other] is ignored"));
     g_free(log);
@@ -268,14 +246,14 @@ static void test_check_opens_plugin_without_running_it(void **state)
     int inits0, destroys0, inits, destroys;
     good_counts(&inits0, &destroys0);
     struct fixture *f = fixture_new("");
-    assert_int_equal(okno_plugin_host_check(f->host, "test_good", NULL), 0);
-    assert_int_equal(okno_plugin_host_check(f->host, "test_failing_init", NULL), 0);
+    assert_int_equal(okno_plugin_host_check(f->h.host, "test_good", NULL), 0);
+    assert_int_equal(okno_plugin_host_check(f->h.host, "test_failing_init", NULL), 0);
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_check(f->host, "test_bad_abi", &why), OKNO_E_ABI);
+    assert_int_equal(okno_plugin_host_check(f->h.host, "test_bad_abi", &why), OKNO_E_ABI);
     g_free(why);
     good_counts(&inits, &destroys);
     assert_int_equal(inits, inits0);
-    assert_int_equal(okno_plugin_host_count(f->host), 0);
+    assert_int_equal(okno_plugin_host_count(f->h.host), 0);
     fixture_free(f);
 }
 
@@ -295,10 +273,10 @@ static void test_bwe_plugin_loads_and_its_ops_make_estimators(void **state)
 {
     (void)state;
     struct fixture *f = fixture_new("");
-    assert_int_equal(okno_plugin_host_load(f->host, "test_bwe", NULL), 0);
+    assert_int_equal(okno_plugin_host_load(f->h.host, "test_bwe", NULL), 0);
     void *plugin_state = (void *)1;
     const struct okno_plugin_descriptor *d =
-        okno_plugin_host_find_kind(f->host, OKNO_BWE_KIND, &plugin_state);
+        okno_plugin_host_find_kind(f->h.host, OKNO_BWE_KIND, &plugin_state);
     assert_non_null(d);
     assert_string_equal(d->name, "test_bwe");
     const struct okno_bwe_ops *ops = d->ops;
@@ -333,7 +311,7 @@ static void test_bwe_plugin_whose_ops_lack_an_entry_is_refused_before_init(void 
     assert_refused(f, "test_bwe_lacking", OKNO_E_MALFORMED,
                    "a bwe plugin's ops must be a struct okno_bwe_ops");
     char *why = NULL;
-    assert_int_equal(okno_plugin_host_check(f->host, "test_bwe_lacking", &why), OKNO_E_MALFORMED);
+    assert_int_equal(okno_plugin_host_check(f->h.host, "test_bwe_lacking", &why), OKNO_E_MALFORMED);
     g_free(why);
     fixture_free(f);
 }

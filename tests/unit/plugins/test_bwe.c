@@ -8,9 +8,7 @@
 
 #include <glib.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/plugin_host.h"
+#include "host_fixture.h"
 #include "okno/bwe.h"
 #include "plugins/bwe/gcc.h"
 #include "wire/twcc.h"
@@ -18,9 +16,7 @@
 #define PLUGIN_DIR OKNO_BUILDDIR "/plugins/.libs"
 
 struct fixture {
-    struct okno_config *cfg;
-    struct okno_plugin_host *host;
-    FILE *log;
+    struct okno_test_host h;
     const struct okno_bwe_ops *ops;
     void *state;
 };
@@ -28,21 +24,13 @@ struct fixture {
 static int fixture_load(struct fixture *f, const char *group, char **why)
 {
     memset(f, 0, sizeof *f);
-    char *text = g_strdup_printf("[plugins]\ndir = %s\n[plugin.bwe]\n%s", PLUGIN_DIR, group);
-    char *errors = NULL;
-    int rc = okno__config_load_data(okno__config_schema, okno__config_schema_len, "bwe.conf", text,
-                                    strlen(text), &f->cfg, &errors);
-    if (rc != 0)
-        fail_msg("config: %s", errors);
+    char *text = g_strconcat("[plugin.bwe]\n", group, NULL);
+    okno_test_host_new(&f->h, "bwe.conf", PLUGIN_DIR, text, NULL);
     g_free(text);
-    assert_int_equal(okno_plugin_host_new(f->cfg, NULL, &f->host), 0);
-    f->log = tmpfile();
-    assert_non_null(f->log);
-    okno_log_set_output(f->log);
-    rc = okno_plugin_host_load(f->host, "bwe", why);
+    int rc = okno_plugin_host_load(f->h.host, "bwe", why);
     if (rc == 0) {
         const struct okno_plugin_descriptor *d =
-            okno_plugin_host_find_kind(f->host, OKNO_BWE_KIND, &f->state);
+            okno_plugin_host_find_kind(f->h.host, OKNO_BWE_KIND, &f->state);
         assert_non_null(d);
         assert_string_equal(d->name, "bwe");
         f->ops = d->ops;
@@ -54,20 +42,12 @@ static int fixture_load(struct fixture *f, const char *group, char **why)
 
 static char *fixture_log(struct fixture *f)
 {
-    fflush(f->log);
-    long size = ftell(f->log);
-    char *text = g_malloc0((gsize)size + 1);
-    rewind(f->log);
-    assert_int_equal(fread(text, 1, (size_t)size, f->log), (size_t)size);
-    return text;
+    return okno_test_host_log(&f->h);
 }
 
 static void fixture_free(struct fixture *f)
 {
-    okno_plugin_host_free(f->host);
-    okno_log_set_output(NULL);
-    fclose(f->log);
-    okno_config_free(f->cfg);
+    okno_test_host_free(&f->h);
 }
 
 static void test_loads_with_its_settings_and_refuses_bad_ones(void **state)

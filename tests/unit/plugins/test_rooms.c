@@ -5,17 +5,13 @@
 
 #include <glib.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/plugin_host.h"
+#include "host_fixture.h"
 #include "okno/rooms.h"
 
 #define PLUGIN_DIR OKNO_BUILDDIR "/plugins/.libs"
 
 struct fixture {
-    struct okno_config *cfg;
-    struct okno_plugin_host *host;
-    FILE *log;
+    struct okno_test_host h;
     const struct okno_rooms_ops *ops;
     void *state;
 };
@@ -23,21 +19,13 @@ struct fixture {
 /* Loads the rooms plugin with [plugin.rooms] group text; returns its rc, the reason in *why. */
 static int fixture_load(struct fixture *f, const char *group, char **why)
 {
-    char *text = g_strdup_printf("[plugins]\ndir = %s\n[plugin.rooms]\n%s", PLUGIN_DIR, group);
-    char *errors = NULL;
-    int rc = okno__config_load_data(okno__config_schema, okno__config_schema_len, "rooms.conf",
-                                    text, strlen(text), &f->cfg, &errors);
-    if (rc != 0)
-        fail_msg("config: %s", errors);
+    char *text = g_strconcat("[plugin.rooms]\n", group, NULL);
+    okno_test_host_new(&f->h, "rooms.conf", PLUGIN_DIR, text, NULL);
     g_free(text);
-    assert_int_equal(okno_plugin_host_new(f->cfg, NULL, &f->host), 0);
-    f->log = tmpfile();
-    assert_non_null(f->log);
-    okno_log_set_output(f->log);
-    rc = okno_plugin_host_load(f->host, "rooms", why);
+    int rc = okno_plugin_host_load(f->h.host, "rooms", why);
     if (rc == 0) {
         const struct okno_plugin_descriptor *d =
-            okno_plugin_host_find_kind(f->host, "rooms", &f->state);
+            okno_plugin_host_find_kind(f->h.host, "rooms", &f->state);
         assert_non_null(d);
         assert_string_equal(d->name, "rooms");
         f->ops = d->ops;
@@ -49,20 +37,12 @@ static int fixture_load(struct fixture *f, const char *group, char **why)
 
 static char *fixture_log(struct fixture *f)
 {
-    fflush(f->log);
-    long size = ftell(f->log);
-    char *text = g_malloc0((gsize)size + 1);
-    rewind(f->log);
-    assert_int_equal(fread(text, 1, (size_t)size, f->log), (size_t)size);
-    return text;
+    return okno_test_host_log(&f->h);
 }
 
 static void fixture_clear(struct fixture *f)
 {
-    okno_plugin_host_free(f->host);
-    okno_log_set_output(NULL);
-    fclose(f->log);
-    okno_config_free(f->cfg);
+    okno_test_host_free(&f->h);
     memset(f, 0, sizeof *f);
 }
 
@@ -166,7 +146,7 @@ static void test_rooms_bad_config_stops_it_loading(void **state)
         char *log = fixture_log(&f);
         if (!strstr(log, logged[i]))
             fail_msg("%s: log lacks '%s':\n%s", groups[i], logged[i], log);
-        assert_int_equal(okno_plugin_host_count(f.host), 0);
+        assert_int_equal(okno_plugin_host_count(f.h.host), 0);
         g_free(log);
         g_free(why);
         fixture_clear(&f);
