@@ -145,20 +145,29 @@ static void test_srtp_rtcp_round_trips_with_cm_sha1_80(void **state)
     rtcp_round_trip(OKNO_SRTP_AES128_CM_SHA1_80);
 }
 
+typedef int (*unprotect_fn)(struct okno_srtp *, uint8_t *, size_t *);
+
+/* A pair for profile and the captured RTP packet (rtcp: the RTCP one) protected by its outbound
+ * side into orig; returns the unprotect function of that kind. */
+static unprotect_fn protected_capture(enum okno_srtp_profile profile, int rtcp, struct pair *s,
+                                      struct pkt *orig)
+{
+    make_pair(profile, s);
+    if (rtcp)
+        load_rtcp(orig);
+    else
+        load_rtp(orig);
+    int (*prot)(struct okno_srtp *, uint8_t *, size_t *, size_t) =
+        rtcp ? okno_srtp_protect_rtcp : okno_srtp_protect_rtp;
+    assert_int_equal(prot(s->out, bytes(orig), &orig->len, sizeof orig->words), 0);
+    return rtcp ? okno_srtp_unprotect_rtcp : okno_srtp_unprotect_rtp;
+}
+
 static void tamper(enum okno_srtp_profile profile, int rtcp)
 {
     struct pair s;
-    make_pair(profile, &s);
     struct pkt orig;
-    if (rtcp)
-        load_rtcp(&orig);
-    else
-        load_rtp(&orig);
-    int (*prot)(struct okno_srtp *, uint8_t *, size_t *, size_t) =
-        rtcp ? okno_srtp_protect_rtcp : okno_srtp_protect_rtp;
-    int (*unprot)(struct okno_srtp *, uint8_t *, size_t *) =
-        rtcp ? okno_srtp_unprotect_rtcp : okno_srtp_unprotect_rtp;
-    assert_int_equal(prot(s.out, bytes(&orig), &orig.len, sizeof orig.words), 0);
+    unprotect_fn unprot = protected_capture(profile, rtcp, &s, &orig);
     /* one bit flipped in the payload, in the clear header, in the tag: each must fail alone */
     size_t where[] = {orig.len / 2, 5, orig.len - 1};
     for (size_t i = 0; i < 3; i++) {
@@ -190,17 +199,8 @@ static void test_srtp_tampered_rtcp_fails_authentication(void **state)
 static void replay(enum okno_srtp_profile profile, int rtcp)
 {
     struct pair s;
-    make_pair(profile, &s);
     struct pkt orig;
-    if (rtcp)
-        load_rtcp(&orig);
-    else
-        load_rtp(&orig);
-    int (*prot)(struct okno_srtp *, uint8_t *, size_t *, size_t) =
-        rtcp ? okno_srtp_protect_rtcp : okno_srtp_protect_rtp;
-    int (*unprot)(struct okno_srtp *, uint8_t *, size_t *) =
-        rtcp ? okno_srtp_unprotect_rtcp : okno_srtp_unprotect_rtp;
-    assert_int_equal(prot(s.out, bytes(&orig), &orig.len, sizeof orig.words), 0);
+    unprotect_fn unprot = protected_capture(profile, rtcp, &s, &orig);
     struct pkt p = orig;
     assert_int_equal(unprot(s.in, bytes(&p), &p.len), 0);
     p = orig;
