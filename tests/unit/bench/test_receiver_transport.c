@@ -56,19 +56,36 @@ static size_t make_pkt(uint8_t *buf, uint32_t ssrc, uint16_t seq, int twcc, size
     return (size_t)n + payload;
 }
 
+/* The config of a transport sending its RTCP to rec from T0: ext_twcc (0: none), remb, and a
+ * timeline of timeline_s seconds. */
+static struct okno_rx_transport_config config(struct rec *rec, int ext_twcc, bool remb,
+                                              size_t timeline_s)
+{
+    return (struct okno_rx_transport_config){.ext_twcc = ext_twcc,
+                                             .remb = remb,
+                                             .local_ssrc = LOCAL,
+                                             .send_rtcp = record,
+                                             .arg = rec,
+                                             .start_us = T0,
+                                             .timeline_s = timeline_s};
+}
+
+/* A transport made from config(...). */
+static struct okno_rx_transport *transport(struct rec *rec, int ext_twcc, bool remb,
+                                           size_t timeline_s)
+{
+    struct okno_rx_transport_config c = config(rec, ext_twcc, remb, timeline_s);
+    struct okno_rx_transport *t;
+    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    return t;
+}
+
 static void test_rx_transport_twcc_feedback_names_seqs_and_arrivals(void **state)
 {
     (void)state;
     struct rec rec = {0};
-    struct okno_rx_transport_config c = {.ext_twcc = EXT_TWCC,
-                                         .remb = true, /* ignored with transport-cc */
-                                         .local_ssrc = LOCAL,
-                                         .send_rtcp = record,
-                                         .arg = &rec,
-                                         .start_us = T0,
-                                         .timeline_s = 10};
-    struct okno_rx_transport *t;
-    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    struct okno_rx_transport *t =
+        transport(&rec, EXT_TWCC, true /* ignored with transport-cc */, 10);
     assert_int_equal(okno_rx_transport_poll(t, T0), INT64_MAX);
     /* twcc 65530..65545 across the wrap, 65533 and 65540 missing, 65537 and 65538 swapped;
      * arrivals 3.3 ms apart */
@@ -172,15 +189,7 @@ static void test_rx_transport_remb_from_received_rate_and_loss(void **state)
 {
     (void)state;
     struct rec rec = {.now = T0};
-    struct okno_rx_transport_config c = {.ext_twcc = 0,
-                                         .remb = true,
-                                         .local_ssrc = LOCAL,
-                                         .send_rtcp = record,
-                                         .arg = &rec,
-                                         .start_us = T0,
-                                         .timeline_s = 10};
-    struct okno_rx_transport *t;
-    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    struct okno_rx_transport *t = transport(&rec, 0, true, 10);
     uint16_t seq[2] = {65500, 7};
     one_second(t, &rec, seq, 0);
     one_second(t, &rec, seq, 0);
@@ -218,14 +227,7 @@ static void test_rx_transport_twcc_feedback_every_100_ms_and_timeline_loss(void 
     static struct rec rec;
     memset(&rec, 0, sizeof rec);
     rec.now = T0;
-    struct okno_rx_transport_config c = {.ext_twcc = EXT_TWCC,
-                                         .local_ssrc = LOCAL,
-                                         .send_rtcp = record,
-                                         .arg = &rec,
-                                         .start_us = T0,
-                                         .timeline_s = 10};
-    struct okno_rx_transport *t;
-    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    struct okno_rx_transport *t = transport(&rec, EXT_TWCC, false, 10);
     uint8_t buf[1500];
     int64_t next = INT64_MAX;
     for (int i = 0; i < 400; i++) {
@@ -277,8 +279,7 @@ static void test_rx_transport_without_feedback_only_counts(void **state)
 {
     (void)state;
     struct rec rec = {.now = T0};
-    struct okno_rx_transport_config c = {
-        .local_ssrc = LOCAL, .send_rtcp = record, .arg = &rec, .start_us = T0, .timeline_s = 4};
+    struct okno_rx_transport_config c = config(&rec, 0, false, 4);
     struct okno_rx_transport *t;
     assert_int_equal(okno_rx_transport_create(&c, &t), 0);
     uint16_t seq[2] = {1, 1};
@@ -315,15 +316,7 @@ static void test_rx_transport_survives_random_packets(void **state)
     (void)state;
     static struct rec rec;
     memset(&rec, 0, sizeof rec);
-    struct okno_rx_transport_config c = {.ext_twcc = EXT_TWCC,
-                                         .remb = true,
-                                         .local_ssrc = LOCAL,
-                                         .send_rtcp = record,
-                                         .arg = &rec,
-                                         .start_us = T0,
-                                         .timeline_s = 3};
-    struct okno_rx_transport *t;
-    assert_int_equal(okno_rx_transport_create(&c, &t), 0);
+    struct okno_rx_transport *t = transport(&rec, EXT_TWCC, true, 3);
     uint64_t rng = 0x1234567;
     uint8_t buf[1500];
     for (int i = 0; i < 3000; i++) {
