@@ -89,29 +89,34 @@ static void sig_candidate(struct okno_bench_session *s, const char *pc, const ch
 /* ---- publisher ----------------------------------------------------------------------------------
  */
 
-/* Our candidate through the owner's filter before it is signalled; false: dropped. */
-static bool local_candidate(struct okno_bench_session *s, const char *in, char *out, size_t outlen)
+/* Our candidate of pc ("publisher" or "subscriber") goes through the owner's filter, and is
+ * signalled unless the filter drops it. */
+static void local_candidate(struct okno_bench_session *s, const char *pc, const char *candidate)
 {
-    if (!s->filter) {
-        g_strlcpy(out, in, outlen);
-        return true;
-    }
-    return s->filter(s->filter_arg, false, in, out, outlen);
+    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
+    if (!s->filter)
+        g_strlcpy(line, candidate, sizeof(line));
+    else if (!s->filter(s->filter_arg, false, candidate, line, sizeof(line)))
+        return;
+    sig_candidate(s, pc, line);
+}
+
+/* RTCP that came on either transport goes to the owner (sub: on the subscriber one). */
+static void relay_rtcp(struct okno_bench_session *s, bool sub, uint8_t *pkt, size_t len,
+                       int64_t now_us)
+{
+    if (s->listener.on_rtcp)
+        s->listener.on_rtcp(s->owner, sub, pkt, len, now_us);
 }
 
 static void pub_on_candidate(void *owner, const char *candidate)
 {
-    struct okno_bench_session *s = owner;
-    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
-    if (local_candidate(s, candidate, line, sizeof(line)))
-        sig_candidate(s, "publisher", line);
+    local_candidate(owner, "publisher", candidate);
 }
 
 static void pub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct okno_bench_session *s = owner;
-    if (s->listener.on_rtcp)
-        s->listener.on_rtcp(s->owner, false, pkt, len, now_us);
+    relay_rtcp(owner, false, pkt, len, now_us);
 }
 
 static void pub_on_candidates_done(void *owner)
@@ -194,17 +199,12 @@ static int publish(struct okno_bench_session *s)
 
 static void sub_on_candidate(void *owner, const char *candidate)
 {
-    struct okno_bench_session *s = owner;
-    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
-    if (local_candidate(s, candidate, line, sizeof(line)))
-        sig_candidate(s, "subscriber", line);
+    local_candidate(owner, "subscriber", candidate);
 }
 
 static void sub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct okno_bench_session *s = owner;
-    if (s->listener.on_rtcp)
-        s->listener.on_rtcp(s->owner, true, pkt, len, now_us);
+    relay_rtcp(owner, true, pkt, len, now_us);
 }
 
 static void sub_on_candidates_done(void *owner)
