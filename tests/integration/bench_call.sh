@@ -7,8 +7,7 @@
 # Figures are printed as TAP comments; only wide functional thresholds are judged (the ASan build
 # is several times slower). Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=19
-echo "1..$plan"
+tap_plan 19
 bench=$OKNO_BUILD/bench/okno-bench
 duration=8
 # The sanitizer build encodes and decodes several times slower: a quarter of the pixels keeps the
@@ -18,25 +17,10 @@ if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
     size=(--width 320 --height 180)
 fi
 
-fail_rest() {
-    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
-    exit 0
-}
+[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
 
-if [ ! -x "$bench" ]; then
-    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
-    exit 0
-fi
-
-make_conf "$tmp/okno.conf"
-ini_set "$tmp/okno.conf" media ice_tcp false
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    fail_rest "okno did not start"
-fi
-ok "okno starts on 127.0.0.1:$http_port"
-ws="ws://127.0.0.1:$http_port/ws"
+okno_conf media ice_tcp false
+okno_up "okno starts on 127.0.0.1:$http_port"
 
 # figures JSON LABEL: one comment line per direction with the report's main figures, then
 # "DIRECTION FPS PSNR" lines for the checks (one Python start: they are slow on a loaded machine).
@@ -181,14 +165,7 @@ check $? "a refused join exits 3 with the server's reason (got $st)" "$tmp/refus
 
 # Silent: a socket that accepts and never speaks; the connect timeout must end the run.
 silent=$(free_port)
-spawn "$tmp/silent.log" "$python" -c 'import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("up", flush=True)
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)' "$silent"
-disown "$spawned" # cleanup kills it; bash need not report that
-for _ in $(seq 50); do grep -q up "$tmp/silent.log" && break; sleep 0.1; done
+silent_server "$silent"
 start=$SECONDS
 run_bounded 20 "$tmp/silent.out" "$bench" call --server "ws://127.0.0.1:$silent/ws" --profile clean \
     --duration 2 --timeout 2000
@@ -203,13 +180,6 @@ st=$?
 check $? "a missing --profile exits 2 with a message (got $st)" "$tmp/usage.out"
 
 echo "# okno-bench runs took $SECONDS s so far"
-stop_okno 10
-[ "${okno_status:-1}" -eq 0 ]
-check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
-reports=$(sanitizer_reports "$log")
-[ -z "$reports" ]
-check $? "no sanitizer report in okno's log" "$log"
-cat "$tmp"/{clean,edge,int,bad,dead,refused,silent,usage}.out >"$tmp/bench.out" 2>/dev/null
-reports=$(sanitizer_reports "$tmp/bench.out")
-[ -z "$reports" ]
-check $? "no sanitizer report in okno-bench's output" "$tmp/bench.out"
+check_okno_stopped
+check_no_reports "no sanitizer report in okno's log" "$log"
+check_no_reports "no sanitizer report in okno-bench's output" "$tmp"/{clean,edge,int,bad,dead,refused,silent,usage}.out

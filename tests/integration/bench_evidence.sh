@@ -8,8 +8,7 @@
 # through okno, with the received heights per second. Figures are printed, not judged (only wide
 # functional thresholds). Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=9
-echo "1..$plan"
+tap_plan 9
 bench=$OKNO_BUILD/bench/okno-bench
 evidence=$OKNO_SRCDIR/bench/evidence.sh
 size=()
@@ -17,8 +16,7 @@ if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
     size=(--width 320 --height 180)
 fi
 if [ ! -x "$bench" ] || [ ! -x "$OKNO_BUILD/src/okno" ]; then
-    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
-    exit 0
+    skip_rest "okno-bench" "not built in $OKNO_BUILD"
 fi
 
 # --- usage ------------------------------------------------------------------------------------
@@ -100,17 +98,10 @@ check $st "step: one capacity change measured per direction, queue delay within 
     "$tmp/step.out"
 
 # --- simulcast with three temporal layers -------------------------------------------------------
-make_conf "$tmp/okno.conf"
-ini_set "$tmp/okno.conf" media ice_tcp false
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: okno did not start"; done
-    exit 0
-fi
-ok "okno starts on 127.0.0.1:$http_port"
+okno_conf media ice_tcp false
+okno_up "okno starts on 127.0.0.1:$http_port"
 start=$SECONDS
-run_bounded 40 "$tmp/sim.out" "$bench" call --server "ws://127.0.0.1:$http_port/ws" --room sim \
+run_bounded 40 "$tmp/sim.out" "$bench" call --server "$ws" --room sim \
     --profile clean --duration 5 --simulcast --temporal-layers 3 --quiet --json "$tmp/sim.json" \
     ${size[@]+"${size[@]}"}
 st=$?
@@ -133,10 +124,5 @@ PY
     ! grep -q Error "$tmp/simk.out"
 check $? "okno-bench call --simulcast --temporal-layers 3 runs and both sides decode it (exit $st, $((SECONDS - start)) s)" \
     "$tmp/simk.out"
-stop_okno 10
-[ "${okno_status:-1}" -eq 0 ]
-check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
-cat "$tmp"/ev/*.txt "$tmp/sim.out" "$tmp/ev/okno.log" "$log" >"$tmp/all.out" 2>/dev/null
-reports=$(sanitizer_reports "$tmp/all.out")
-[ -z "$reports" ]
-check $? "no sanitizer report from okno or okno-bench" "$tmp/all.out"
+check_okno_stopped
+check_no_reports "no sanitizer report from okno or okno-bench" "$tmp"/ev/*.txt "$tmp/sim.out" "$tmp/ev/okno.log" "$log"

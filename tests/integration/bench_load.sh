@@ -8,29 +8,13 @@
 # OKNO_BUILD and OKNO_SRCDIR. Of the five subscribers of the first run two measure latency, one
 # decodes, one unprotects and counts, one (--verify-every 2) counts from the clear RTP header only.
 . "$(dirname "$0")/browser_lib.bash"
-plan=13
-echo "1..$plan"
+tap_plan 13
 bench=$OKNO_BUILD/bench/okno-bench
 
-fail_rest() {
-    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
-    exit 0
-}
+[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
 
-if [ ! -x "$bench" ]; then
-    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
-    exit 0
-fi
-
-make_conf "$tmp/okno.conf"
-ini_set "$tmp/okno.conf" media ice_tcp false
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    fail_rest "okno did not start"
-fi
-ok "okno starts on 127.0.0.1:$http_port"
-ws="ws://127.0.0.1:$http_port/ws"
+okno_conf media ice_tcp false
+okno_up "okno starts on 127.0.0.1:$http_port"
 
 run_bounded 50 "$tmp/run.out" "$bench" load --server "$ws" --rooms 1 --publishers 1 \
     --subscribers 5 --duration 3 --warmup 1 --decoders 1 --verify-every 2 --json "$tmp/run.json"

@@ -6,30 +6,14 @@
 # Config, temp dir, process groups and cleanup come from browser_lib.bash; every wait is bounded.
 # Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=11
-echo "1..$plan"
+tap_plan 11
 probe=$OKNO_BUILD/bench/okno-bench-probe
 duration=6
 
-fail_rest() {
-    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
-    exit 0
-}
+[ -x "$probe" ] || skip_rest "okno-bench-probe" "not built in $OKNO_BUILD"
 
-if [ ! -x "$probe" ]; then
-    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench-probe" "not built in $OKNO_BUILD"; done
-    exit 0
-fi
-
-make_conf "$tmp/okno.conf"
-ini_set "$tmp/okno.conf" media ice_tcp false
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    fail_rest "okno did not start"
-fi
-ok "okno starts on 127.0.0.1:$http_port"
-ws="ws://127.0.0.1:$http_port/ws"
+okno_conf media ice_tcp false
+okno_up "okno starts on 127.0.0.1:$http_port"
 
 # Two probes in one room, started together; each runs $duration seconds.
 spawn "$tmp/a.out" timeout --kill-after=5 30 "$probe" --server "$ws" --room bench --name A \
@@ -80,14 +64,7 @@ check $? "a refused join exits 3 with the server's reason (got $st)" "$tmp/refus
 
 # Silent: a socket that accepts and never speaks; the connect timeout must end the probe.
 silent=$(free_port)
-spawn "$tmp/silent.log" "$python" -c 'import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("up", flush=True)
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)' "$silent"
-disown "$spawned" # cleanup kills it; bash need not report that
-for _ in $(seq 50); do grep -q up "$tmp/silent.log" && break; sleep 0.1; done
+silent_server "$silent"
 start=$SECONDS
 run_bounded 20 "$tmp/silent.out" "$probe" --server "ws://127.0.0.1:$silent/ws" --room bench \
     --name E --timeout 2000
@@ -95,13 +72,6 @@ st=$?
 [ "$st" -eq 4 ] && [ $((SECONDS - start)) -le 6 ]
 check $? "a server that never answers exits 4 within the timeout (got $st)" "$tmp/silent.out"
 
-stop_okno 10
-[ "${okno_status:-1}" -eq 0 ]
-check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
-reports=$(sanitizer_reports "$log")
-[ -z "$reports" ]
-check $? "no sanitizer report in okno's log" "$log"
-cat "$tmp"/{a,b,dead,refused,silent}.out >"$tmp/probes.out"
-reports=$(sanitizer_reports "$tmp/probes.out")
-[ -z "$reports" ]
-check $? "no sanitizer report in the probes' output" "$tmp/probes.out"
+check_okno_stopped
+check_no_reports "no sanitizer report in okno's log" "$log"
+check_no_reports "no sanitizer report in the probes' output" "$tmp"/{a,b,dead,refused,silent}.out

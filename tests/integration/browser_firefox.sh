@@ -8,18 +8,13 @@
 OKNO_NETNS=0
 . "$(dirname "$0")/browser_lib.bash"
 driver_checks=6
-echo "1..$((driver_checks + 3))"
+tap_plan $((driver_checks + 3))
 firefox=${OKNO_FIREFOX:-/usr/bin/firefox-esr}
 
 missing=""
 [ -x "$firefox" ] || missing="firefox-esr is not installed"
 [ -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ] || missing="chromium is not installed"
-if [ -n "$missing" ]; then
-    for _ in $(seq $((driver_checks + 3))); do
-        skip "Firefox and Chromium exchange media through okno" "$missing"
-    done
-    exit 0
-fi
+[ -z "$missing" ] || skip_rest "Firefox and Chromium exchange media through okno" "$missing"
 
 # A fresh profile: fake devices without a permission prompt, loopback ICE, plain host candidates
 # (okno cannot resolve mDNS names), audible autoplay, and no first-run, update or telemetry traffic.
@@ -57,37 +52,9 @@ user_pref("browser.tabs.warnOnClose", false);
 user_pref("browser.sessionstore.resume_from_crash", false);
 PREFS
 
-make_conf "$tmp/okno.conf"
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts and serves the demo page on 127.0.0.1:$http_port" "$log"
-    for _ in $(seq $((driver_checks + 2))); do not_ok "not reached: okno did not start"; done
-    exit 0
-fi
-ok "okno starts and serves the demo page on 127.0.0.1:$http_port"
+okno_conf
+okno_up "okno starts and serves the demo page on 127.0.0.1:$http_port"
+HOME=$tmp run_driver "$driver_checks" 110 browser_firefox.mjs "$base_url" "firefox-chromium" "$profile" "$firefox"
 
-if need_node_modules; then
-    TMPDIR=$tmp HOME=$tmp run_bounded 110 "$tmp/driver.out" \
-        node "$integ/browser_firefox.mjs" "$base_url" "firefox-chromium" "$profile" "$firefox"
-    cp "$tmp/driver.out" "$tmp/driver.out.err"
-    relay_results "$tmp/driver.out" "$driver_checks"
-else
-    for _ in $(seq $driver_checks); do
-        not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
-    done
-fi
-
-if ! kill -0 "$okno_pid" 2>/dev/null; then
-    not_ok "okno still runs after the call and stops on SIGTERM (it had died)" "$log"
-elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
-    ok "okno still runs after the call and stops on SIGTERM with exit 0"
-else
-    not_ok "okno still runs after the call and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
-fi
-reports=$(sanitizer_reports "$log")
-if [ -z "$reports" ]; then
-    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-else
-    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-    echo "$reports" | head -20 | sed 's/^/#   /'
-fi
+check_okno_stops "okno still runs after the call"
+check_okno_stderr

@@ -1,10 +1,13 @@
-# Shared by tests/integration/browser_*.sh and hostile_*.sh (sourced, not run: it is not *.sh, so
-# tests/run leaves it alone). Gives TAP helpers with renumbering of results that the Node and Python
-# drivers print, a temp dir, a private network namespace with only loopback (when we are root), a
-# throwaway okno config derived from conf/okno.conf, and a trap that stops every process group the
-# script started (by id, nothing else) and removes the temp dir.
+# Shared by the tests/integration scripts that start an okno of their own (browsers, hostile input,
+# okno-bench) (sourced, not run: it is not *.sh, so tests/run leaves it alone). Gives TAP helpers with
+# renumbering of results that the Node and Python drivers print and with the rest of a plan failed or
+# skipped, a temp dir, a private network namespace with only loopback (when we are root), a throwaway
+# okno config derived from conf/okno.conf, okno's start (the first result) and its clean stop and
+# sanitizer checks (the last ones), and a trap that stops every process group the script started
+# (by id, nothing else) and removes the temp dir.
 #
-# Deliberately not here: anything about a particular browser or attack; the drivers do that.
+# Deliberately not here: anything about a particular browser, attack or bench mode; the scripts and
+# their drivers do that.
 # Needs OKNO_BUILD (build dir) and OKNO_SRCDIR, as tests/run sets them.
 set -uo pipefail
 : "${OKNO_BUILD:?set OKNO_BUILD to a build directory}" "${OKNO_SRCDIR:?set OKNO_SRCDIR}"
@@ -172,4 +175,131 @@ run_bounded() {
     shift 2
     spawn "$log" timeout --kill-after=5 "$limit" "$@"
     wait "$spawned"
+}
+
+# tap_plan N: prints the plan; fail_rest and skip_rest fill it up to N.
+tap_plan() {
+    plan=$1
+    echo "1..$plan"
+}
+
+# fail_rest WHY: every result of the plan not yet given fails ("not reached: WHY"); the script ends.
+fail_rest() {
+    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
+    exit 0
+}
+
+# skip_rest WHAT WHY: every result of the plan not yet given is skipped; the script ends.
+skip_rest() {
+    while [ "$tap_n" -lt "$plan" ]; do skip "$1" "$2"; done
+    exit 0
+}
+
+# need_chromium WHAT: without Chromium the whole plan is skipped (as WHAT) and the script ends.
+need_chromium() {
+    [ -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ] || skip_rest "$1" "chromium is not installed"
+}
+
+# okno_conf [GROUP KEY VALUE]...: $conf ($tmp/okno.conf) from make_conf with these settings on top;
+# $log ($tmp/okno.log) is where okno_up sends okno's output.
+okno_conf() {
+    conf=$tmp/okno.conf
+    log=$tmp/okno.log
+    make_conf "$conf"
+    while [ $# -ge 3 ]; do
+        ini_set "$conf" "$1" "$2" "$3"
+        shift 3
+    done
+}
+
+# okno_up DESCRIPTION [CMD...]: starts okno on $conf (okno_conf) and gives the result DESCRIPTION: ok
+# once it serves (and CMD, when given, succeeds). When okno does not start, DESCRIPTION and the rest
+# of the plan fail and the script ends. Sets $ws, the signalling WebSocket's URL.
+okno_up() {
+    local what=$1
+    shift
+    if ! start_okno "$conf" "$log"; then
+        not_ok "$what" "$log"
+        fail_rest "okno did not start"
+    fi
+    ws="ws://127.0.0.1:$http_port/ws"
+    if [ $# -gt 0 ]; then
+        "$@"
+        check $? "$what" "$log"
+    else
+        ok "$what"
+    fi
+}
+
+# run_driver CHECKS SECONDS SCRIPT ARGS...: node runs tests/integration/SCRIPT with ARGS (bounded to
+# SECONDS, temp files in $tmp) and its CHECKS results are relayed; without playwright-core each fails.
+run_driver() {
+    local checks=$1 limit=$2 script=$3
+    shift 3
+    if ! need_node_modules; then
+        for _ in $(seq "$checks"); do
+            not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
+        done
+        return
+    fi
+    TMPDIR=$tmp run_bounded "$limit" "$tmp/driver.out" node "$integ/$script" "$@"
+    cp "$tmp/driver.out" "$tmp/driver.out.err"
+    relay_results "$tmp/driver.out" "$checks"
+}
+
+# check_okno_stops WHO: one result, "WHO and stops on SIGTERM with exit 0" (WHO: "okno still runs
+# after the call"): okno must still run, and end within 10 s of a SIGTERM with status 0.
+check_okno_stops() {
+    if ! kill -0 "$okno_pid" 2>/dev/null; then
+        not_ok "$1 and stops on SIGTERM (it had died)" "$log"
+    elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
+        ok "$1 and stops on SIGTERM with exit 0"
+    else
+        not_ok "$1 and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
+    fi
+}
+
+# check_okno_stopped: one result, "okno stops cleanly (status S)": a SIGTERM ends okno within 10 s
+# with status 0.
+check_okno_stopped() {
+    stop_okno 10
+    [ "${okno_status:-1}" -eq 0 ]
+    check $? "okno stops cleanly (status ${okno_status:-?})" "$log"
+}
+
+# check_no_reports DESCRIPTION FILE...: one result, ok when no FILE holds a sanitizer report; the
+# reports found are printed as TAP comments.
+check_no_reports() {
+    local what=$1 reports f
+    shift
+    reports=$(for f in "$@"; do sanitizer_reports "$f" 2>/dev/null; done)
+    if [ -z "$reports" ]; then
+        ok "$what"
+    else
+        not_ok "$what"
+        echo "$reports" | head -20 | sed 's/^/#   /'
+    fi
+}
+
+# check_okno_stderr [LOG...]: check_no_reports on okno's output ($log unless named), as the browser
+# tests word it.
+check_okno_stderr() {
+    [ $# -gt 0 ] || set -- "$log"
+    check_no_reports "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report" "$@"
+}
+
+# silent_server PORT: a socket on 127.0.0.1:PORT that accepts connections and never speaks (a client's
+# connect timeout must end it); returns once it listens (5 s at most). cleanup ends it.
+silent_server() {
+    spawn "$tmp/silent.log" "$python" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); print("up", flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$1"
+    disown "$spawned" # cleanup kills it; bash need not report that
+    for _ in $(seq 50); do
+        grep -q up "$tmp/silent.log" && break
+        sleep 0.1
+    done
 }

@@ -10,43 +10,26 @@
 . "$(dirname "$0")/browser_lib.bash"
 driver_checks=5
 cap_kbps=80
-echo "1..$((driver_checks + 7))"
-
-if [ ! -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ]; then
-    for _ in $(seq $((driver_checks + 7))); do
-        skip "okno's transport-cc feedback and REMB steer Chromium publishers" "chromium is not installed"
-    done
-    exit 0
-fi
+tap_plan $((driver_checks + 7))
+need_chromium "okno's transport-cc feedback and REMB steer Chromium publishers"
 
 # Two servers: each make_conf picks a free HTTP port; media ports are any free ones.
 make_conf "$tmp/free.conf"
 if ! start_okno "$tmp/free.conf" "$tmp/free.log"; then
     not_ok "okno with the default publisher cap starts" "$tmp/free.log"
-    for _ in $(seq $((driver_checks + 6))); do not_ok "not reached: okno did not start"; done
-    exit 0
+    fail_rest "okno did not start"
 fi
 free_pid=$okno_pid free_url=$base_url
 make_conf "$tmp/capped.conf"
 ini_set "$tmp/capped.conf" media max_publisher_kbps "$cap_kbps"
 if ! start_okno "$tmp/capped.conf" "$tmp/capped.log"; then
     not_ok "okno with max_publisher_kbps = $cap_kbps starts" "$tmp/capped.log"
-    for _ in $(seq $((driver_checks + 6))); do not_ok "not reached: okno did not start"; done
-    exit 0
+    fail_rest "okno did not start"
 fi
 capped_pid=$okno_pid capped_url=$base_url
 ok "two okno servers start (default publisher cap, and max_publisher_kbps = $cap_kbps)"
 
-if need_node_modules; then
-    TMPDIR=$tmp run_bounded 70 "$tmp/driver.out" node "$integ/publisher_feedback.mjs" "$free_url" \
-        "$capped_url" "$cap_kbps"
-    cp "$tmp/driver.out" "$tmp/driver.out.err"
-    relay_results "$tmp/driver.out" "$driver_checks"
-else
-    for _ in $(seq $driver_checks); do
-        not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
-    done
-fi
+run_driver "$driver_checks" 70 publisher_feedback.mjs "$free_url" "$capped_url" "$cap_kbps"
 
 # Each participant's summary is logged when it leaves: "pN publisher feedback: recorded R (...),
 # transport-cc sent F (...), REMB sent B (cap C kbit/s), incoming I kbit/s".
@@ -106,10 +89,4 @@ if stop_both; then
 else
     not_ok "both okno servers still run after the calls and stop on SIGTERM with exit 0" "$tmp/free.log"
 fi
-reports=$(sanitizer_reports "$tmp/free.log"; sanitizer_reports "$tmp/capped.log")
-if [ -z "$reports" ]; then
-    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-else
-    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-    echo "$reports" | head -20 | sed 's/^/#   /'
-fi
+check_okno_stderr "$tmp/free.log" "$tmp/capped.log"

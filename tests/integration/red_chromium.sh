@@ -6,27 +6,18 @@
 # line when the subscription ends), and that okno stops cleanly with no sanitizer report.
 . "$(dirname "$0")/browser_lib.bash"
 driver_checks=4
-echo "1..$((driver_checks + 5))"
+tap_plan $((driver_checks + 5))
 probe=$OKNO_BUILD/bench/okno-bench-probe
 
 if [ ! -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ] || [ ! -x "$probe" ]; then
-    for _ in $(seq $((driver_checks + 5))); do
-        skip "Chromium receives RED from okno" "chromium or okno-bench-probe is not available"
-    done
-    exit 0
+    skip_rest "Chromium receives RED from okno" "chromium or okno-bench-probe is not available"
 fi
 
-make_conf "$tmp/okno.conf"
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    for _ in $(seq $((driver_checks + 4))); do not_ok "not reached: okno did not start"; done
-    exit 0
-fi
-ok "okno starts on 127.0.0.1:$http_port"
+okno_conf
+okno_up "okno starts on 127.0.0.1:$http_port"
 
 room=red-$$
-spawn "$tmp/probe.out" "$probe" --server "ws://127.0.0.1:$http_port/ws" --room "$room" --role kiosk \
+spawn "$tmp/probe.out" "$probe" --server "$ws" --room "$room" --role kiosk \
     --name probe-red --audio-red --duration 40
 probe_pid=$spawned
 deadline=$((SECONDS + 15))
@@ -34,15 +25,7 @@ while [ $SECONDS -lt $deadline ] && ! grep -qE " publishes .*audio" "$log" 2>/de
 kill -0 "$probe_pid" 2>/dev/null
 check $? "okno-bench-probe joins and publishes Opus in RED" "$tmp/probe.out"
 
-if need_node_modules; then
-    TMPDIR=$tmp run_bounded 60 "$tmp/driver.out" node "$integ/red_chromium.mjs" "$base_url" "$room" probe-red
-    cp "$tmp/driver.out" "$tmp/driver.out.err"
-    relay_results "$tmp/driver.out" "$driver_checks"
-else
-    for _ in $(seq $driver_checks); do
-        not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
-    done
-fi
+run_driver "$driver_checks" 60 red_chromium.mjs "$base_url" "$room" probe-red
 
 # Chromium left: its subscription's RED counters are logged as it goes.
 deadline=$((SECONDS + 10))
@@ -53,17 +36,5 @@ echo "# ${line:-no red line in the okno log}"
 check $? "okno forwarded the probe's RED packets to Chromium as RED (more than 50)" "$log"
 
 kill -TERM "$probe_pid" 2>/dev/null
-if ! kill -0 "$okno_pid" 2>/dev/null; then
-    not_ok "okno still runs and stops on SIGTERM (it had died)" "$log"
-elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
-    ok "okno still runs and stops on SIGTERM with exit 0"
-else
-    not_ok "okno still runs and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
-fi
-reports=$(sanitizer_reports "$log")
-if [ -z "$reports" ]; then
-    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-else
-    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-    echo "$reports" | head -20 | sed 's/^/#   /'
-fi
+check_okno_stops "okno still runs"
+check_okno_stderr

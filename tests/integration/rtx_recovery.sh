@@ -7,8 +7,7 @@
 # late). Figures are printed as TAP comments; only "more than zero" is judged, with 3 % loss over
 # the run there are tens of holes. Needs OKNO_BUILD and OKNO_SRCDIR (tests/run sets them).
 . "$(dirname "$0")/browser_lib.bash"
-plan=7
-echo "1..$plan"
+tap_plan 7
 bench=$OKNO_BUILD/bench/okno-bench
 duration=12
 # The sanitizer build encodes and decodes several times slower: a quarter of the pixels.
@@ -17,31 +16,17 @@ if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
     size=(--width 320 --height 180)
 fi
 
-fail_rest() {
-    while [ "$tap_n" -lt "$plan" ]; do not_ok "not reached: $1"; done
-    exit 0
-}
+[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
 
-if [ ! -x "$bench" ]; then
-    while [ "$tap_n" -lt "$plan" ]; do skip "okno-bench" "not built in $OKNO_BUILD"; done
-    exit 0
-fi
-
-make_conf "$tmp/okno.conf"
-ini_set "$tmp/okno.conf" media ice_tcp false
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts on 127.0.0.1:$http_port" "$log"
-    fail_rest "okno did not start"
-fi
-ok "okno starts on 127.0.0.1:$http_port"
-ws="ws://127.0.0.1:$http_port/ws"
+okno_conf media ice_tcp false
+okno_up "okno starts on 127.0.0.1:$http_port"
 
 start=$SECONDS
 run_bounded 45 "$tmp/call.out" "$bench" call --server "$ws" --room rtx --profile random-loss \
     --duration "$duration" --json "$tmp/call.json" --quiet "${size[@]}"
 st=$?
-check $([ "$st" -eq 0 ] && [ -s "$tmp/call.json" ] && echo 0 || echo 1) \
+[ "$st" -eq 0 ] && [ -s "$tmp/call.json" ]
+check $? \
     "okno-bench call --profile random-loss --duration $duration runs and reports (got $st, $((SECONDS - start)) s)" \
     "$tmp/call.out"
 
@@ -73,6 +58,4 @@ up=$(grep -o "retransmission: publisher nacked [0-9]* recovered [0-9]*" "$log" |
 late=$(grep -o "forwarded-late [0-9]*" "$log" | awk '{ if ($2 > m) m = $2 } END { print m + 0 }')
 [ "$up" -gt 0 ] && [ "$late" -gt 0 ]
 check $? "okno counts packets recovered from the kiosk ($up) and forwarded late to the specialist ($late)" "$log"
-reports=$(sanitizer_reports "$log")
-[ -z "$reports" ]
-check $? "no sanitizer report in okno's log" "$log"
+check_no_reports "no sanitizer report in okno's log" "$log"

@@ -8,49 +8,19 @@
 # estimates are printed, not judged beyond > 0. okno must stop cleanly with no sanitizer report.
 . "$(dirname "$0")/browser_lib.bash"
 driver_checks=8
-echo "1..$((driver_checks + 6))"
+tap_plan $((driver_checks + 6))
+need_chromium "Chromium subscribers' transport-cc feedback gives okno an estimate"
 
-if [ ! -x "${OKNO_CHROMIUM:-/usr/bin/chromium}" ]; then
-    for _ in $(seq $((driver_checks + 6))); do
-        skip "Chromium subscribers' transport-cc feedback gives okno an estimate" "chromium is not installed"
-    done
-    exit 0
-fi
-
-make_conf "$tmp/okno.conf"
+okno_conf
 # Whatever conf/okno.conf loads, this test needs the bwe plugin (after the rooms policy).
-if ! grep -qE '^load *=.*\bbwe\b' "$tmp/okno.conf"; then
-    load=$(sed -n 's/^load *= *//p' "$tmp/okno.conf" | head -1)
-    ini_set "$tmp/okno.conf" plugins load "${load:+$load, }bwe"
+if ! grep -qE '^load *=.*\bbwe\b' "$conf"; then
+    load=$(sed -n 's/^load *= *//p' "$conf" | head -1)
+    ini_set "$conf" plugins load "${load:+$load, }bwe"
 fi
-log=$tmp/okno.log
-if ! start_okno "$tmp/okno.conf" "$log"; then
-    not_ok "okno starts with the bwe plugin loaded" "$log"
-    for _ in $(seq $((driver_checks + 5))); do not_ok "not reached: okno did not start"; done
-    exit 0
-fi
-if grep -q "loaded bwe " "$log"; then
-    ok "okno starts with the bwe plugin loaded"
-else
-    not_ok "okno starts with the bwe plugin loaded" "$log"
-fi
+okno_up "okno starts with the bwe plugin loaded" grep -q "loaded bwe " "$log"
+run_driver "$driver_checks" 100 browser_chromium.mjs "$base_url" "bwe-pair"
 
-if need_node_modules; then
-    TMPDIR=$tmp run_bounded 100 "$tmp/driver.out" node "$integ/browser_chromium.mjs" "$base_url" "bwe-pair"
-    relay_results "$tmp/driver.out" "$driver_checks"
-else
-    for _ in $(seq $driver_checks); do
-        not_ok "playwright-core is missing: run npm ci --prefix tests/integration --no-audit --no-fund"
-    done
-fi
-
-if ! kill -0 "$okno_pid" 2>/dev/null; then
-    not_ok "okno still runs after the call and stops on SIGTERM (it had died)" "$log"
-elif stop_okno 10 && [ "$okno_status" -eq 0 ]; then
-    ok "okno still runs after the call and stops on SIGTERM with exit 0"
-else
-    not_ok "okno still runs after the call and stops on SIGTERM with exit 0 (status $okno_status)" "$log"
-fi
+check_okno_stops "okno still runs after the call"
 
 # "pN subscriber bwe: estimate X kbit/s; stamped S (unstamped U), feedback F (E statuses, K unknown, ..."
 # is logged when a participant goes; the estimates themselves as they change.
@@ -89,10 +59,4 @@ else
     not_ok "the bwe plugin gave each subscriber connection an estimate above 0 ($good_est of $n)" "$log"
 fi
 
-reports=$(sanitizer_reports "$log")
-if [ -z "$reports" ]; then
-    ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-else
-    not_ok "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report"
-    echo "$reports" | head -20 | sed 's/^/#   /'
-fi
+check_okno_stderr
