@@ -60,8 +60,8 @@ struct okno_downtrack_params {
      * publisher, since it was expected) plus half the subscriber's RTT exceeds the budget can no
      * longer be played and is not sent again. With budget_adds_rtt the budget grows by the RTT
      * (a receiver that NACKs holds video about an RTT longer). 0: only nack_max_age_us applies.
-     * Whatever the budget, a packet from before a key frame sent to the subscriber since is not
-     * sent either: the subscriber's decoder started again at the key frame. */
+     * Whatever the budget, a packet recovered late from before a key frame sent to the
+     * subscriber since is not forwarded either: its decoder started again at the key frame. */
     int64_t playout_budget_us;
     bool budget_adds_rtt;
     /* How often, at most, a missing key frame is asked for again; default 500 ms. */
@@ -100,8 +100,7 @@ struct okno_downtrack_stats {
     uint64_t retransmitted;
     uint64_t retransmitted_bytes;
     uint64_t nack_not_found;  /* never sent, or no longer in the ring or the cache */
-    uint64_t nack_too_old;    /* past nack_max_age_us or the playout deadline, or from before a
-                                 key frame sent since: not resent */
+    uint64_t nack_too_old;    /* past nack_max_age_us or the playout deadline: not resent */
     uint64_t nack_suppressed; /* resent less than an interval ago */
     uint64_t forwarded_late;  /* recovered from the publisher, sent (okno_downtrack_forward_late) */
     uint64_t late_too_late;   /* recovered from the publisher past the playout deadline, or from

@@ -52,7 +52,7 @@ struct okno_downtrack {
     bool budget_adds_rtt;
     int64_t rtt_us; /* the subscriber's, for the deadline; 0 while unknown */
     /* When the first packet of a key frame was last sent (INT64_MIN: never): the subscriber's
-     * decoder starts again there, so a lost packet from before it is no use to it any more. */
+     * decoder starts again there, so a late recovery from before it is not forwarded. */
     int64_t keyframe_sent_us;
     int64_t keyframe_interval_us;
 

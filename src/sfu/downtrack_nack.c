@@ -5,17 +5,18 @@
  * sending as long as the subscriber's receiver still waits for it, which is how browsers behave:
  * libwebrtc keeps NACKing and holds the frames behind a missing packet, and only gives them up when
  * a key frame comes (or after about 3 s without a decodable frame, when it asks for one). So
- * nothing is resent (1) once the subscriber has been sent a key frame after the packet arrived or
- * was expected (its decoder starts again there) or (2) past the playout budget: the age since the
- * packet arrived (or was expected) plus half the leg's RTT against the budget (plus the leg's RTT
- * for video, whose default budget is those 3 s). On a long publisher path a recovered packet comes
- * a publisher round trip late, and it is still the only way to unfreeze the subscriber short of a
- * key frame that costs another round trip; a packet that cannot be played is only bandwidth on a
- * link that is probably congested already. A sequence number is resent at most once per
- * interval: a subscriber NACKs again after its own RTT estimate, and two copies in flight on a
- * lossy link only add to the congestion that lost the first. It deliberately does not parse RTCP
- * (the caller expands the NACK's FCIs) nor pace what it emits (the pacer orders retransmissions
- * after audio). */
+ * nothing is resent past the playout budget: the age since the packet arrived (or was expected)
+ * plus half the leg's RTT against the budget (plus the leg's RTT for video, whose default budget
+ * is those 3 s). On a long publisher path a recovered packet comes a publisher round trip late, and
+ * it is still the only way to unfreeze the subscriber short of a key frame that costs another
+ * round trip. A recovered packet okno would send unasked is not sent either once the subscriber
+ * has been sent a key frame after it was expected (its decoder starts again there); a NACK is the
+ * subscriber saying it still wants the packet, and is answered within the budget. A packet that
+ * cannot be played is only bandwidth on a link that is probably congested already. A sequence
+ * number is resent at most once per interval: a subscriber NACKs again after its own RTT estimate,
+ * and two copies in flight on a lossy link only add to the congestion that lost the first. It
+ * deliberately does not parse RTCP (the caller expands the NACK's FCIs) nor pace what it emits (the
+ * pacer orders retransmissions after audio). */
 #include "okno/err.h"
 #include "sfu/downtrack_internal.h"
 #include "wire/rtx.h"
@@ -30,8 +31,8 @@ bool okno_downtrack_in_time(const struct okno_downtrack *dt, int64_t arrival_us,
     return now_us - arrival_us + dt->rtt_us / 2 <= budget;
 }
 
-/* A key frame was sent to the subscriber after the packet arrived (or was expected). A lost packet
- * of that very key frame went missing after its first packet was sent, so it still counts. */
+/* A key frame was sent to the subscriber after the packet was expected. A lost packet of that very
+ * key frame went missing after its first packet was sent, so it still counts. */
 static bool superseded(const struct okno_downtrack *dt, int64_t arrival_us)
 {
     return dt->keyframe_sent_us != INT64_MIN && dt->keyframe_sent_us > arrival_us;
@@ -76,7 +77,7 @@ static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
     if (lookup(lookup_ctx, e.source, e.in_seq, &cp) < 0 || !cp.data)
         return NOT_FOUND;
     if (now_us - cp.arrival_us > dt->nack_max_age_us ||
-        !okno_downtrack_in_time(dt, cp.arrival_us, now_us) || superseded(dt, cp.arrival_us))
+        !okno_downtrack_in_time(dt, cp.arrival_us, now_us))
         return TOO_OLD;
     struct okno_rtp_pkt orig;
     /* The cache may have moved on to another stream under the same number. */
