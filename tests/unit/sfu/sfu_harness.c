@@ -2,6 +2,7 @@
  * only runs inside a test. */
 #include "sfu_harness.h"
 
+#include "core/log.h"
 #include "net/ice.h"
 #include "net/srtp.h"
 #include "okno/err.h"
@@ -270,6 +271,50 @@ void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
     okno_sfu_answer(sfuh.sfu, (uint64_t)session, req, OKNO_SFU_PC_SUBSCRIBER, answer);
     g_free(answer);
     g_free(offer);
+}
+
+void sfuh_publish_vp8(struct sfuh_client *c, int session, uint32_t ssrc, uint32_t rtx_ssrc,
+                      const char *extmap, const char *fb)
+{
+    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
+                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
+                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
+    sfuh_append_transport(offer, c, "actpass");
+    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
+    g_string_append(offer, extmap ? extmap : "");
+    g_string_append(offer,
+                    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n");
+    g_string_append(offer, fb ? fb : "");
+    g_string_append_printf(offer,
+                           "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID %u %u\r\n"
+                           "a=ssrc:%u cname:c\r\na=ssrc:%u cname:c\r\n",
+                           ssrc, rtx_ssrc, ssrc, rtx_ssrc);
+    okno_sfu_publish(sfuh.sfu, (uint64_t)session, 2, offer->str);
+    g_string_free(offer, TRUE);
+    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(session)));
+}
+
+FILE *sfuh_log_capture(void)
+{
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    okno_log_set_output(log);
+    return log;
+}
+
+char *sfuh_log_text(FILE *log)
+{
+    fflush(log);
+    long size = ftell(log);
+    assert_true(size >= 0);
+    char *text = g_malloc0((gsize)size + 1);
+    rewind(log);
+    assert_int_equal(fread(text, 1, (size_t)size, log), (size_t)size);
+    okno_log_set_output(NULL);
+    fclose(log);
+    fputs(text, stderr);
+    return text;
 }
 
 size_t sfuh_vp8_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, bool key)

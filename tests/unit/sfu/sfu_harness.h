@@ -2,9 +2,10 @@
  * test_sfu_pub_fb: one SFU on a real worker behind the sfu.h facade, and clients made of okno's
  * own peers (net/peer) on the test's main context, on loopback. It gathers, writes and reads the
  * transport lines of descriptions (credentials, fingerprint, candidates), answers okno's subscriber
- * offers and keeps okno's latest offer and answer per session; it sends a client's RTP and RTCP
- * (with a simple VP8 packet to send) and offers a bwe estimator that records what reaches it. It
- * does not build publisher offers or media streams: each test knows what it publishes and checks.
+ * offers and keeps okno's latest offer and answer per session; it publishes a VP8 video with RTX,
+ * sends a client's RTP and RTCP (with a simple VP8 packet to send), captures okno's log and offers
+ * a bwe estimator that records what reaches it. It does not make media streams or audio offers:
+ * each test knows what it sends and checks.
  * Every wait has a deadline. Main thread only, but for the estimator (the worker's thread, under
  * sfuh_est_lock); one harness per process (sfuh). */
 #ifndef OKNO_TEST_SFU_HARNESS_H
@@ -94,6 +95,19 @@ char *sfuh_answer_offer(struct sfuh_client *c, const char *offer, bool (*drop)(c
  * its first FID group, or its first SSRC and 0 without one. */
 void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
                     bool (*drop)(const char *line), uint32_t *ssrc, uint32_t *rtx_ssrc);
+
+/* c publishes one VP8 video with RTX (SSRCs ssrc and rtx_ssrc) for session as request 2: extmap
+ * (a=extmap lines, may be NULL) after the section's attributes, fb (a=rtcp-fb lines for 96, may
+ * be NULL) after NACK and PLI. Waits for okno's answer (sfuh.answer[session]). */
+void sfuh_publish_vp8(struct sfuh_client *c, int session, uint32_t ssrc, uint32_t rtx_ssrc,
+                      const char *extmap, const char *fb);
+
+/* okno's log goes to a temporary file from here on; returns it for sfuh_log_text. */
+FILE *sfuh_log_capture(void);
+
+/* Ends the capture: okno's log goes to stderr again, log is closed; returns what it held (g_free
+ * it), also echoed to stderr. */
+char *sfuh_log_text(FILE *log);
 
 /* A VP8 packet of ssrc (payload type 96, timestamp 9000 x seq): keyframes carry the payload header
  * with the start code and 320x240; the last byte, seq's low one, tells the packets apart. buf holds

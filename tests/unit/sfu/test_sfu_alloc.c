@@ -199,21 +199,7 @@ static gboolean send_frames(gpointer data)
 /* c publishes one VP8 track (ssrc, RTX ssrc + 1) for session; waits for okno's answer. */
 static void publish(struct client *c, int session, uint32_t ssrc)
 {
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
-                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    sfuh_append_transport(offer, &c->h, "actpass");
-    g_string_append_printf(offer,
-                           "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
-                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
-                           "a=rtcp-fb:96 goog-remb\r\n"
-                           "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID %u %u\r\n"
-                           "a=ssrc:%u cname:c\r\na=ssrc:%u cname:c\r\n",
-                           ssrc, ssrc + 1, ssrc, ssrc + 1);
-    okno_sfu_publish(sfuh.sfu, (uint64_t)session, 2, offer->str);
-    g_string_free(offer, TRUE);
-    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(session)));
+    sfuh_publish_vp8(&c->h, session, ssrc, ssrc + 1, NULL, "a=rtcp-fb:96 goog-remb\r\n");
     sfuh_take_remote(&c->h, sfuh.answer[session], OKNO_DTLS_CLIENT);
     pubs[n_pubs++] = (struct publisher){.c = c, .ssrc = ssrc, .key_wanted = true};
 }
@@ -285,9 +271,7 @@ static void count_tids(const struct client *b, int from, int counts[4])
 static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events(void **state)
 {
     (void)state;
-    FILE *log = tmpfile();
-    assert_non_null(log);
-    okno_log_set_output(log);
+    FILE *log = sfuh_log_capture();
     setup_sfu();
     static struct client a, b;
     open_client(&a, true);
@@ -368,14 +352,7 @@ static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events
     g_source_unref(frames);
     struct client *all[] = {&a, &b};
     teardown_sfu(all, 2);
-    fflush(log);
-    long size = ftell(log);
-    char *text = g_malloc0((gsize)size + 1);
-    rewind(log);
-    assert_int_equal(fread(text, 1, (size_t)size, log), (size_t)size);
-    okno_log_set_output(NULL);
-    fclose(log);
-    fputs(text, stderr);
+    char *text = sfuh_log_text(log);
     assert_non_null(strstr(text, "p2: p1-v0 paused (bandwidth, estimate 10 kbit/s)"));
     g_free(text);
 }

@@ -148,19 +148,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     okno_sfu_join(sfuh.sfu, 2, 1, "media", "B", "kiosk");
     okno_sfu_join(sfuh.sfu, 3, 1, "media", "C", "kiosk");
 
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
-                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    sfuh_append_transport(offer, &a.h, "actpass");
-    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
-                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                           "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\n"
-                           "a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\n"
-                           "a=ssrc:1111 cname:c\r\na=ssrc:2222 cname:c\r\n");
-    okno_sfu_publish(sfuh.sfu, 1, 2, offer->str);
-    g_string_free(offer, TRUE);
-    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(1)));
+    sfuh_publish_vp8(&a.h, 1, A_SSRC, A_RTX_SSRC, NULL, NULL);
     assert_non_null(strstr(sfuh.answer[1], "a=setup:passive"));
     sfuh_take_remote(&a.h, sfuh.answer[1], OKNO_DTLS_CLIENT);
 

@@ -92,24 +92,9 @@ static void open_client(struct client *c, bool controlling)
 /* A publisher offer of VP8 with RTX; with_cc adds transport-wide-cc, transport-cc and goog-remb. */
 static void publish(struct client *c, int session, bool with_cc)
 {
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
-                                  "a=rtcp:9 IN IP4 0.0.0.0\r\n");
-    sfuh_append_transport(offer, &c->h, "actpass");
-    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
-    if (with_cc)
-        g_string_append_printf(offer, "a=extmap:%d %s\r\n", TWCC_ID, TWCC_URI);
-    g_string_append(offer, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                           "a=rtcp-fb:96 nack pli\r\n");
-    if (with_cc)
-        g_string_append(offer, "a=rtcp-fb:96 transport-cc\r\na=rtcp-fb:96 goog-remb\r\n");
-    g_string_append(offer, "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
-                           "a=ssrc-group:FID 1111 2222\r\na=ssrc:1111 cname:c\r\n"
-                           "a=ssrc:2222 cname:c\r\n");
-    okno_sfu_publish(sfuh.sfu, (uint64_t)session, 2, offer->str);
-    g_string_free(offer, TRUE);
-    assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(session)));
+    sfuh_publish_vp8(&c->h, session, A_SSRC, A_RTX_SSRC,
+                     with_cc ? "a=extmap:" G_STRINGIFY(TWCC_ID) " " TWCC_URI "\r\n" : NULL,
+                     with_cc ? "a=rtcp-fb:96 transport-cc\r\na=rtcp-fb:96 goog-remb\r\n" : NULL);
     sfuh_take_remote(&c->h, sfuh.answer[session], OKNO_DTLS_CLIENT);
     g_free(sfuh.answer[session]);
     sfuh.answer[session] = NULL;
