@@ -25,7 +25,7 @@ struct result {
 };
 
 struct fixture {
-    struct ws_script ws; /* the scripted peer */
+    struct ws_script ws; /* first (ws_script_on_closed): the scripted peer */
     uint64_t next_handle;
     json_t *gone;    /* feed ids the scripted Janus answers 428 for */
     GString *log;    /* "verb:feeds;" of each subscription request, in order */
@@ -39,8 +39,6 @@ struct fixture {
     unsigned events;
     uint64_t event_handle;
     char *event_kind;
-    bool closed;
-    int closed_err;
 };
 
 static json_t *plugin_event(json_t *tid, json_t *handle, json_t *data)
@@ -229,15 +227,8 @@ static void on_event(void *owner, uint64_t handle, const char *kind, json_t *msg
     f->event_kind = g_strdup(kind);
 }
 
-static void on_closed(void *owner, int err, const char *reason)
-{
-    (void)reason;
-    struct fixture *f = owner;
-    f->closed = true;
-    f->closed_err = err;
-}
-
-static const struct okno_janus_listener listener = {.on_event = on_event, .on_closed = on_closed};
+static const struct okno_janus_listener listener = {.on_event = on_event,
+                                                    .on_closed = ws_script_on_closed};
 
 static void connect_ok(struct fixture *f, guint timeout_ms)
 {
@@ -328,11 +319,11 @@ static void test_janus_signal_garbage_and_unreachable(void **state)
     connect_ok(f, 2000);
     struct result r = {0};
     message(f, 100, json_pack("{s:s}", "request", "garbage"), 2000, &r);
-    ws_script_spin(&f->ws, &f->closed, 2000);
+    ws_script_spin(&f->ws, &f->ws.closed, 2000);
     assert_true(r.done);
     assert_int_equal(r.err, OKNO_E_MALFORMED);
-    assert_true(f->closed);
-    assert_int_equal(f->closed_err, OKNO_E_MALFORMED);
+    assert_true(f->ws.closed);
+    assert_int_equal(f->ws.closed_err, OKNO_E_MALFORMED);
     g_free(r.message);
 
     /* A port nothing listens on: the open fails at once with OKNO_E_IO. */

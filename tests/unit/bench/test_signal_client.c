@@ -22,14 +22,12 @@ struct result {
 };
 
 struct fixture {
-    struct ws_script ws; /* the scripted peer */
+    struct ws_script ws; /* first (ws_script_on_closed): the scripted peer */
     json_t *held;        /* request held back for "release" */
     struct okno_signal_client *sc;
     struct result open;
     int events;
     char *last_event;
-    bool closed;
-    int closed_err;
 };
 
 /* The script: join (room "deny" refused, else an event then joined), hold (no reply until
@@ -117,15 +115,8 @@ static void on_event(void *owner, const char *type, json_t *msg)
     f->last_event = g_strdup(type);
 }
 
-static void on_closed(void *owner, int err, const char *reason)
-{
-    (void)reason;
-    struct fixture *f = owner;
-    f->closed = true;
-    f->closed_err = err;
-}
-
-static const struct okno_signal_listener listener = {.on_event = on_event, .on_closed = on_closed};
+static const struct okno_signal_listener listener = {.on_event = on_event,
+                                                     .on_closed = ws_script_on_closed};
 
 static void connect_ok(struct fixture *f, const char *url, guint timeout_ms)
 {
@@ -194,7 +185,7 @@ static void test_signal_client_times_out_unanswered_request(void **state)
     ws_script_spin(&f->ws, &r.done, 3000);
     assert_int_equal(r.err, OKNO_E_TIMEOUT);
     assert_true(g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC);
-    assert_false(f->closed);
+    assert_false(f->ws.closed);
     result_clear(&r);
 }
 
@@ -205,10 +196,10 @@ static void test_signal_client_server_close_fails_pending_then_reports(void **st
     struct result held = {0}, closer = {0};
     assert_int_equal(request(f, "hold", &held), 0);
     assert_int_equal(request(f, "close", &closer), 0);
-    ws_script_spin(&f->ws, &f->closed, 3000);
+    ws_script_spin(&f->ws, &f->ws.closed, 3000);
     assert_true(held.done && closer.done);
     assert_int_equal(held.err, OKNO_E_CLOSED);
-    assert_int_equal(f->closed_err, OKNO_E_CLOSED);
+    assert_int_equal(f->ws.closed_err, OKNO_E_CLOSED);
     struct result late = {0};
     assert_int_equal(request(f, "silent", &late), OKNO_E_STATE);
     result_clear(&held);
@@ -221,8 +212,8 @@ static void test_signal_client_frame_that_is_not_json_ends_the_session(void **st
     connect_ok(f, f->ws.url, 2000);
     struct result r = {0};
     assert_int_equal(request(f, "garbage", &r), 0);
-    ws_script_spin(&f->ws, &f->closed, 2000);
-    assert_int_equal(f->closed_err, OKNO_E_MALFORMED);
+    ws_script_spin(&f->ws, &f->ws.closed, 2000);
+    assert_int_equal(f->ws.closed_err, OKNO_E_MALFORMED);
     assert_int_equal(r.err, OKNO_E_MALFORMED);
     result_clear(&r);
 }

@@ -20,7 +20,20 @@ struct ws_script {
     /* the script: each text frame the client sends, with the user data given to start */
     void (*on_message)(SoupWebsocketConnection *c, gint kind, GBytes *bytes, gpointer data);
     void *data; /* borrowed */
+    /* set by ws_script_on_closed */
+    bool closed;
+    int closed_err;
 };
+
+/* An on_closed for the client's listener whose owner starts with its struct ws_script: records
+ * that the client's connection ended, and why. */
+static inline void ws_script_on_closed(void *owner, int err, const char *reason)
+{
+    (void)reason;
+    struct ws_script *w = owner;
+    w->closed = true;
+    w->closed_err = err;
+}
 
 /* Sends o as one compact text frame; takes o. */
 static inline void ws_script_send(SoupWebsocketConnection *c, json_t *o)
