@@ -159,13 +159,9 @@ static void plugin_message(struct fixture *f, SoupWebsocketConnection *c, json_t
     }
 }
 
-static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes, gpointer data)
+static void server_message(SoupWebsocketConnection *c, json_t *m, void *data)
 {
-    (void)kind;
     struct fixture *f = data;
-    gsize len;
-    const char *text = g_bytes_get_data(bytes, &len);
-    json_t *m = json_loadb(text, len, 0, NULL);
     const char *verb = json_string_value(json_object_get(m, "janus"));
     json_t *tid = json_object_get(m, "transaction");
     if (!strcmp(verb, "create")) {
@@ -179,7 +175,6 @@ static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
     } else {
         ws_script_send(c, json_pack("{s:s, s:O}", "janus", "ack", "transaction", tid));
     }
-    json_decref(m);
 }
 
 static int setup(void **state)

@@ -32,13 +32,9 @@ struct fixture {
 
 /* The script: join (room "deny" refused, else an event then joined), hold (no reply until
  * release, which is answered first), silent (never answered), close, garbage. */
-static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes, gpointer data)
+static void server_message(SoupWebsocketConnection *c, json_t *m, void *data)
 {
-    (void)kind;
     struct fixture *f = data;
-    gsize len;
-    const char *text = g_bytes_get_data(bytes, &len);
-    json_t *m = json_loadb(text, len, 0, NULL);
     const char *type = json_string_value(json_object_get(m, "type"));
     json_t *id = json_object_get(m, "id");
     if (!strcmp(type, "join")) {
@@ -63,7 +59,6 @@ static void server_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
     } else if (!strcmp(type, "garbage")) {
         soup_websocket_connection_send_text(c, "this is not json");
     }
-    json_decref(m);
 }
 
 static int setup(void **state)

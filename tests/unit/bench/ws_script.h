@@ -17,8 +17,9 @@ struct ws_script {
     SoupServer *server;            /* owned */
     SoupWebsocketConnection *conn; /* owned: the server side of the latest connection */
     char *url;                     /* owned: ws://127.0.0.1:PORT/PATH */
-    /* the script: each text frame the client sends, with the user data given to start */
-    void (*on_message)(SoupWebsocketConnection *c, gint kind, GBytes *bytes, gpointer data);
+    /* the script: each frame the client sends, parsed as JSON (NULL when it is not), with the user
+     * data given to start; m is borrowed */
+    void (*on_json)(SoupWebsocketConnection *c, json_t *m, void *data);
     void *data; /* borrowed */
     /* set by ws_script_on_closed */
     bool closed;
@@ -44,6 +45,18 @@ static inline void ws_script_send(SoupWebsocketConnection *c, json_t *o)
     json_decref(o);
 }
 
+static inline void ws_script_message(SoupWebsocketConnection *c, gint kind, GBytes *bytes,
+                                     gpointer data)
+{
+    (void)kind;
+    struct ws_script *w = data;
+    gsize len;
+    const char *text = g_bytes_get_data(bytes, &len);
+    json_t *m = json_loadb(text, len, 0, NULL);
+    w->on_json(c, m, w->data);
+    json_decref(m);
+}
+
 static inline void ws_script_accept(SoupServer *s, SoupServerMessage *msg, const char *path,
                                     SoupWebsocketConnection *c, gpointer data)
 {
@@ -54,16 +67,16 @@ static inline void ws_script_accept(SoupServer *s, SoupServerMessage *msg, const
     if (w->conn)
         g_object_unref(w->conn);
     w->conn = g_object_ref(c);
-    g_signal_connect(c, "message", G_CALLBACK(w->on_message), w->data);
+    g_signal_connect(c, "message", G_CALLBACK(ws_script_message), w);
 }
 
 /* Listens on a free loopback port for WebSocket connections to path (with protocol, or any when
- * NULL), each text frame going to on_message(..., data). */
-static inline void
-ws_script_start(struct ws_script *w, const char *path, const char *protocol,
-                void (*on_message)(SoupWebsocketConnection *, gint, GBytes *, gpointer), void *data)
+ * NULL), each frame going to on_json(c, parsed frame, data). */
+static inline void ws_script_start(struct ws_script *w, const char *path, const char *protocol,
+                                   void (*on_json)(SoupWebsocketConnection *, json_t *, void *),
+                                   void *data)
 {
-    w->on_message = on_message;
+    w->on_json = on_json;
     w->data = data;
     w->ctx = g_main_context_new();
     g_main_context_push_thread_default(w->ctx);
