@@ -60,11 +60,13 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
             s->armed = true;
             return OKNO_GCC_STANDING_REBASE;
         }
-        /* Still a queue, and a real one (it lost packets, or it shrank): drain again, below
+        /* Still a long queue, and a real one (it lost packets, or it shrank): drain again, below
          * what now gets through. A full drop-tail queue on a lossy link stays pegged at its
          * limit and never reads as growth; only going under the acknowledged rate empties it
-         * (libwebrtc backs off on a long RTT for the same reason). */
-        if (q_us > STANDING_Q_US)
+         * (libwebrtc backs off on a long RTT for the same reason). Only a long one: the tens of
+         * milliseconds a jittery radio link keeps above its fastest packet are no queue to
+         * drain, and draining them again and again would ratchet the rate down to nothing. */
+        if (q_us > STANDING_MAX_US)
             s->armed = true;
     }
     return OKNO_GCC_STANDING_NONE;

@@ -6,7 +6,8 @@
  * climb until the delay is under 25 ms. If the delay has not fallen 2 s later although we sent
  * less, and nothing was lost meanwhile (an overflowing queue is real, filled by other flows), the
  * path got longer: the base delay is to be measured anew. Otherwise, while the delay stays above
- * 50 ms, it is drained again every 2 s, each time below what then gets through, until it is gone.
+ * 150 ms, it is drained again every 2 s, each time below what then gets through (below that it is
+ * left to the trendline: a jittery radio link keeps tens of ms above its fastest packet).
  * It deliberately only decides; gcc.c applies the decisions to aimd.h and delivery.h. */
 #ifndef OKNO_PLUGINS_GCC_STANDING_QUEUE_H
 #define OKNO_PLUGINS_GCC_STANDING_QUEUE_H
