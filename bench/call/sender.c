@@ -119,7 +119,11 @@ int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
     pick_ids(s);
     /* Audio's share of the target: Opus plus 50 packets/s of headers. */
     size_t audio_hdr = OKNO_RTP_HEADER_LEN + OKNO_RTP_EXT_HEADER_LEN + OKNO_SENDER_EXT_MAX / 2;
-    s->audio_kbps = c->audio ? OKNO_SENDER_OPUS_KBPS + (uint32_t)(audio_hdr * 8 * 50 / 1000) : 0;
+    /* RED repeats each payload in the next packet (and adds its block headers). */
+    bool red = c->audio_red_pt > 0 && c->audio_red_pt <= 127;
+    uint32_t opus_kbps = OKNO_SENDER_OPUS_KBPS * (red ? 2 : 1);
+    audio_hdr += red ? 5 : 0;
+    s->audio_kbps = c->audio ? opus_kbps + (uint32_t)(audio_hdr * 8 * 50 / 1000) : 0;
 
     uint64_t start_bps = (uint64_t)c->start_kbps * 1000;
     struct okno_gcc_config gc = {.min_bps = c->min_kbps * 1000,

@@ -91,7 +91,7 @@ struct okno_sender {
     int16_t pcm[OKNO_AUDIO_FRAME_SAMPLES];
     int64_t next_audio_us;
     bool in_dtx;
-    uint32_t audio_kbps; /* the Opus bitrate plus packet overhead */
+    uint32_t audio_kbps; /* the Opus bitrate (twice with RED) plus packet overhead, nominal */
 
     /* transport */
     struct okno_pacer pacer;
