@@ -269,6 +269,11 @@ unsigned okno_pacer_queued(const struct okno_pacer *p)
     return p->st.queued_packets;
 }
 
+uint64_t okno_pacer_queued_bytes(const struct okno_pacer *p)
+{
+    return p->st.queued_bytes;
+}
+
 void okno_pacer_stats(const struct okno_pacer *p, struct okno_pacer_stats *out)
 {
     *out = p->st;

@@ -110,6 +110,9 @@ void okno_pacer_forget(struct okno_pacer *p, const void *tag);
 /* Queued packets of every class. */
 unsigned okno_pacer_queued(const struct okno_pacer *p);
 
+/* Bytes queued in every class. */
+uint64_t okno_pacer_queued_bytes(const struct okno_pacer *p);
+
 /* The counters and the current queue. */
 void okno_pacer_stats(const struct okno_pacer *p, struct okno_pacer_stats *out);
 

@@ -21,6 +21,7 @@ struct okno_track;
 struct okno_subscription;
 struct okno_sub_bwe;
 struct okno_pacer;
+struct okno_participant_probe;
 struct okno_pub_fb;
 struct okno_bwe_estimate;
 
@@ -38,6 +39,7 @@ struct okno_participant {
      * pace_timer (armed at pace_due_us while packets wait, else -1). sfu/participant_pacer.h */
     struct okno_pacer *pacer;
     GSource *pace_timer;
+    struct okno_participant_probe *probe; /* with pacer: sfu/participant_probe.h */
     GPtrArray *tracks; /* struct okno_track *, published, in publication order */
     GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
     GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */

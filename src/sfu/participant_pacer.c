@@ -10,6 +10,7 @@
 #include "okno/bwe.h"
 #include "okno/err.h"
 #include "sfu/participant.h"
+#include "sfu/participant_probe.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 #include "sfu/send_stats.h"
@@ -34,8 +35,13 @@ static int send_paced(void *ud, enum okno_pacer_class cls, void *tag, uint8_t *p
     if (media && okno_rtp_parse(pkt, len, &rtp) != 0)
         return OKNO_E_MALFORMED;
     uint32_t ts = media ? rtp.ts : 0, payload_len = media ? (uint32_t)rtp.payload_len : 0;
-    if (p->sub_bwe)
-        okno_sub_bwe_on_send(p->sub_bwe, pkt, len, now_us, cls == OKNO_PACER_PADDING);
+    bool done;
+    bool probe = okno__participant_probe_on_sent(p, len, cls == OKNO_PACER_PADDING, now_us, &done);
+    if (p->sub_bwe) {
+        okno_sub_bwe_on_send(p->sub_bwe, pkt, len, now_us, probe);
+        if (done) /* the estimator counted the cluster: its next request, if any, shows now */
+            okno_sub_bwe_update(p->sub_bwe, now_us);
+    }
     int rc = okno_peer_send_rtp(peer, pkt, len, cap);
     if (rc == 0 && media)
         okno_send_stats_on_packet(&sub->stats, ts, payload_len, now_us);
@@ -47,10 +53,12 @@ static int send_paced(void *ud, enum okno_pacer_class cls, void *tag, uint8_t *p
 static void run(struct okno_participant *p, int64_t now_us)
 {
     struct okno_bwe_estimate est;
-    bool have = p->room->sfu->pacing && okno_participant_bwe_estimate(p, &est) == 0;
-    okno_pacer_set_estimate(p->pacer, have ? est.target_bps : 0);
+    bool have = okno_participant_bwe_estimate(p, &est) == 0;
+    uint32_t rate = okno__participant_probe_plan(p, have ? &est : NULL, now_us);
+    okno_pacer_set_estimate(p->pacer, p->room->sfu->pacing ? rate : 0);
+    okno__participant_probe_pad(p, okno_pacer_queued_bytes(p->pacer), now_us);
     okno_pacer_process(p->pacer, now_us, send_paced, p);
-    bool waiting = okno_pacer_queued(p->pacer) > 0;
+    bool waiting = okno_pacer_queued(p->pacer) > 0 || okno__participant_probe_busy(p);
     /* Armed when packets start to wait, disarmed when none do: not touched once a packet. */
     if (waiting && p->pace_due_us < 0) {
         p->pace_due_us = now_us + OKNO_PACER_INTERVAL_US;
@@ -84,6 +92,7 @@ void okno__participant_pacer_open(struct okno_participant *p)
     if (p->pacer)
         return;
     p->pacer = okno_pacer_new(OKNO_PACER_DEFAULT_SLOTS);
+    okno__participant_probe_open(p);
     okno_pacer_set_max_delay(p->pacer, 1000 * (int64_t)p->room->sfu->pacer_max_delay_ms);
     p->pace_due_us = -1;
     p->pace_timer = g_source_new(&pace_funcs, sizeof(GSource));
@@ -104,20 +113,27 @@ void okno__participant_pacer_close(struct okno_participant *p)
         full += s.dropped_full[c] + s.dropped_big[c];
         failed += s.dropped_send[c];
     }
+    struct okno_prober_counters pc;
+    okno_participant_probe_stats(p, &pc);
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s pacer: sent audio %llu, rtx %llu, video %llu, padding %llu; dropped late %llu, "
-             "full %llu, unsent %llu; queue delay p95 %lld ms, max %lld ms",
+             "full %llu, unsent %llu; queue delay p95 %lld ms, max %lld ms; probes %llu clusters "
+             "(%llu given up), %llu packets, %llu bytes; padding made %llu packets, %llu bytes",
              p->id, (unsigned long long)s.sent[OKNO_PACER_AUDIO],
              (unsigned long long)s.sent[OKNO_PACER_RTX],
              (unsigned long long)s.sent[OKNO_PACER_VIDEO],
              (unsigned long long)s.sent[OKNO_PACER_PADDING], (unsigned long long)late,
              (unsigned long long)full, (unsigned long long)failed,
-             (long long)(s.delay_p95_us / 1000), (long long)(s.delay_max_us / 1000));
+             (long long)(s.delay_p95_us / 1000), (long long)(s.delay_max_us / 1000),
+             (unsigned long long)pc.clusters, (unsigned long long)pc.given_up,
+             (unsigned long long)pc.cluster_pkts, (unsigned long long)pc.cluster_bytes,
+             (unsigned long long)pc.padding_pkts, (unsigned long long)pc.padding_bytes);
     g_source_destroy(p->pace_timer);
     g_source_unref(p->pace_timer);
     p->pace_timer = NULL;
     okno_pacer_free(p->pacer);
     p->pacer = NULL;
+    okno__participant_probe_close(p);
 }
 
 int okno__participant_pace(struct okno_participant *p, struct okno_subscription *sub,

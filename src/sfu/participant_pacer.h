@@ -6,7 +6,9 @@
  * and with [media] pacing = false: packets then leave as they come, in class order).
  * A packet is numbered (transport-wide sequence, abs-send-time: sfu/sub_bwe.h), counted in its
  * subscription's sender statistics, protected and sent when it leaves the pacer, so the estimator
- * sees the paced departures.
+ * sees the paced departures. Each step also lets the connection's prober (sfu/participant_probe.h)
+ * add its padding and raise the rate to a running probe cluster's; the timer keeps stepping while
+ * a cluster runs or padding fills.
  *
  * It deliberately does not choose what to send (the downtracks and the allocator do) nor ask for
  * keyframes when the pacer drops video (the client's NACK or PLI does, through the downtrack). */

@@ -178,6 +178,16 @@ void okno_sub_bwe_update(struct okno_sub_bwe *b, int64_t now_us)
     log_estimate(b, &e);
 }
 
+void okno_sub_bwe_set_wanted_bps(struct okno_sub_bwe *b, uint32_t wanted_bps)
+{
+    b->wanted_bps = wanted_bps;
+}
+
+uint32_t okno_sub_bwe_wanted_bps(const struct okno_sub_bwe *b)
+{
+    return b->wanted_bps;
+}
+
 int okno_sub_bwe_estimate(const struct okno_sub_bwe *b, struct okno_bwe_estimate *out)
 {
     if (!b->have_estimate)

@@ -12,7 +12,8 @@
  * is always a parameter. Without a plugin the numbering and the history still work (the client's
  * own congestion control needs neither), there is just no estimate.
  *
- * It deliberately does not send anything, choose layers, pace or probe: those read the estimate. It
+ * It deliberately does not send anything, choose layers, pace or probe: those read the estimate
+ * (and what the allocator wants, which it only keeps for the prober). It
  * does not parse anything but the feedback it is handed; participant_media.c finds that. */
 #ifndef OKNO_SFU_SUB_BWE_H
 #define OKNO_SFU_SUB_BWE_H
@@ -64,8 +65,9 @@ struct okno_sub_bwe {
     uint16_t next_seq;
     bool have_estimate;
     struct okno_bwe_estimate estimate;
-    uint32_t info_bps;  /* the target last logged at info level */
-    uint32_t debug_bps; /* the target last logged at either level */
+    uint32_t info_bps;   /* the target last logged at info level */
+    uint32_t debug_bps;  /* the target last logged at either level */
+    uint32_t wanted_bps; /* what the allocator would send (okno_sub_bwe_set_wanted_bps); 0: none */
     struct okno_sub_bwe_counters counters;
     struct okno_sub_bwe_slot history[OKNO_SUB_BWE_HISTORY];
     struct okno_bwe_fb_entry part[OKNO_SUB_BWE_FB_PART];
@@ -123,6 +125,17 @@ void okno_sub_bwe_on_loss(struct okno_sub_bwe *b, uint8_t fraction_lost, uint32_
 /* Asks the estimator for its estimate as of now_us (its timers move on), keeps and logs it. The
  * room timer calls it so an estimate also moves between feedback packets. */
 void okno_sub_bwe_update(struct okno_sub_bwe *b, int64_t now_us);
+
+/* What the allocator would like to send on the transport now, in bits per second: the rate of its
+ * videos' next layers when the estimate keeps them below (allocator.h want_bps summed with what
+ * is sent), 0 when it wants nothing more. The transport's prober (sfu/participant_probe.h) pads
+ * what is sent up to it, never above the estimate, so a send-side estimate held under what is
+ * acknowledged can grow to show room for the next layer (libwebrtc pads up to the next layer's
+ * minimum the same way). Kept until set again. */
+void okno_sub_bwe_set_wanted_bps(struct okno_sub_bwe *b, uint32_t wanted_bps);
+
+/* What okno_sub_bwe_set_wanted_bps set; 0: nothing. */
+uint32_t okno_sub_bwe_wanted_bps(const struct okno_sub_bwe *b);
 
 /* The latest estimate. Returns 0 and fills *out; OKNO_E_NOTFOUND when there is none (no plugin,
  * or no target yet). */
