@@ -150,6 +150,28 @@ static void loopback_config(struct okno_ice_config *cfg, bool controlling)
     cfg->controlling = controlling;
 }
 
+/* What a test sets in an agent's loopback_config. */
+struct agent {
+    bool no_udp;
+    enum okno_ice_tcp tcp;
+    unsigned consent_ms; /* 0: the default */
+};
+
+/* p[0] (controlling: the kiosk's part) and p[1] (okno's) on loopback, as client and server say. */
+static void create_pair(struct peer *p, struct agent client, struct agent server)
+{
+    const struct agent *a[2] = {&client, &server};
+    for (int i = 0; i < 2; i++) {
+        struct okno_ice_config cfg;
+        loopback_config(&cfg, i == 0);
+        cfg.udp = !a[i]->no_udp;
+        cfg.tcp = a[i]->tcp;
+        if (a[i]->consent_ms)
+            cfg.consent_timeout_ms = a[i]->consent_ms;
+        assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[i], &p[i].ice), 0);
+    }
+}
+
 static void exchange_credentials(struct peer *a, struct peer *b)
 {
     char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
@@ -208,12 +230,8 @@ static void test_ice_connects_over_udp_loopback_and_exchanges_datagrams(void **s
 {
     (void)state;
     struct peer p[2] = {0};
-    struct okno_ice_config cfg;
-    loopback_config(&cfg, true);
-    cfg.tcp = OKNO_ICE_TCP_OFF;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
-    loopback_config(&cfg, false);
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
+    create_pair(p, (struct agent){.tcp = OKNO_ICE_TCP_OFF},
+                (struct agent){.tcp = OKNO_ICE_TCP_PASSIVE});
     assert_int_equal(okno_ice_state(p[1].ice), OKNO_ICE_NEW);
     assert_int_equal(okno_ice_send(p[1].ice, (const uint8_t *)"x", 1), OKNO_E_STATE);
 
@@ -233,13 +251,9 @@ static void test_ice_connects_over_tcp_when_client_has_udp_off(void **state)
 {
     (void)state;
     struct peer p[2] = {0};
-    struct okno_ice_config cfg;
-    loopback_config(&cfg, true);
-    cfg.udp = false;
-    cfg.tcp = OKNO_ICE_TCP_ACTIVE;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
-    loopback_config(&cfg, false); /* okno's defaults: UDP and passive TCP */
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
+    /* okno's defaults: UDP and passive TCP */
+    create_pair(p, (struct agent){.no_udp = true, .tcp = OKNO_ICE_TCP_ACTIVE},
+                (struct agent){.tcp = OKNO_ICE_TCP_PASSIVE});
 
     connect_pair(p);
     for (size_t i = 0; i < p[0].n_cands; i++) {
@@ -327,11 +341,8 @@ static void test_ice_restart_reconnects_with_new_credentials_on_the_same_agent(v
 {
     (void)state;
     struct peer p[2] = {0};
-    struct okno_ice_config cfg;
-    loopback_config(&cfg, true);
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
-    loopback_config(&cfg, false);
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
+    create_pair(p, (struct agent){.tcp = OKNO_ICE_TCP_PASSIVE},
+                (struct agent){.tcp = OKNO_ICE_TCP_PASSIVE});
     connect_pair(p);
     send_and_expect(&p[0], &p[1], "before restart");
 
@@ -379,14 +390,8 @@ static void test_ice_reports_failed_when_peer_consent_expires(void **state)
 {
     (void)state;
     struct peer p[2] = {0};
-    struct okno_ice_config cfg;
-    loopback_config(&cfg, true);
-    cfg.tcp = OKNO_ICE_TCP_OFF;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
-    loopback_config(&cfg, false);
-    cfg.tcp = OKNO_ICE_TCP_OFF;
-    cfg.consent_timeout_ms = 15000;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
+    create_pair(p, (struct agent){.tcp = OKNO_ICE_TCP_OFF},
+                (struct agent){.tcp = OKNO_ICE_TCP_OFF, .consent_ms = 15000});
     connect_pair(p);
     send_and_expect(&p[0], &p[1], "last words");
 
@@ -411,15 +416,8 @@ static void test_ice_datagrams_and_idle_pings_keep_consent(void **state)
 {
     (void)state;
     struct peer p[2] = {0};
-    struct okno_ice_config cfg;
-    loopback_config(&cfg, true);
-    cfg.tcp = OKNO_ICE_TCP_OFF;
-    cfg.consent_timeout_ms = 4000;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[0], &p[0].ice), 0);
-    loopback_config(&cfg, false);
-    cfg.tcp = OKNO_ICE_TCP_OFF;
-    cfg.consent_timeout_ms = 4000;
-    assert_int_equal(okno_ice_create(ctx, &cfg, &listener, &p[1], &p[1].ice), 0);
+    create_pair(p, (struct agent){.tcp = OKNO_ICE_TCP_OFF, .consent_ms = 4000},
+                (struct agent){.tcp = OKNO_ICE_TCP_OFF, .consent_ms = 4000});
     connect_pair(p);
     for (int i = 0; i < 3; i++) {
         send_and_expect(&p[0], &p[1], "still here");
