@@ -10,12 +10,7 @@
 tap_plan 19
 bench=$OKNO_BUILD/bench/okno-bench
 duration=8
-# The sanitizer build encodes and decodes several times slower: a quarter of the pixels keeps the
-# two encoders and decoders within a shared core's reach there (the figures say which size ran).
-size=()
-if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
-    size=(--width 320 --height 180)
-fi
+bench_size
 
 [ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
 

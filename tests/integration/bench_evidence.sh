@@ -11,10 +11,7 @@
 tap_plan 9
 bench=$OKNO_BUILD/bench/okno-bench
 evidence=$OKNO_SRCDIR/bench/evidence.sh
-size=()
-if [ "${OKNO_SANITIZERS:-0}" = 1 ]; then
-    size=(--width 320 --height 180)
-fi
+bench_size
 if [ ! -x "$bench" ] || [ ! -x "$OKNO_BUILD/src/okno" ]; then
     skip_rest "okno-bench" "not built in $OKNO_BUILD"
 fi

@@ -288,6 +288,16 @@ check_okno_stderr() {
     check_no_reports "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report" "$@"
 }
 
+# bench_size: $size, okno-bench call's picture size arguments. The sanitizer build encodes and
+# decodes several times slower: a quarter of the pixels keeps the two encoders and decoders within a
+# shared core's reach there (the figures say which size ran); the normal build uses the default.
+bench_size() {
+    size=()
+    if [ "$OKNO_SANITIZERS" = 1 ]; then
+        size=(--width 320 --height 180)
+    fi
+}
+
 # silent_server PORT: a socket on 127.0.0.1:PORT that accepts connections and never speaks (a client's
 # connect timeout must end it); returns once it listens (5 s at most). cleanup ends it.
 silent_server() {
