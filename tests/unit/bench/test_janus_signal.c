@@ -405,17 +405,29 @@ static void spin_log(struct fixture *f, const char *want)
         fail_msg("no '%s' in '%s'", want, f->log->str);
 }
 
+/* The room client connects to VideoRoom room (its session and handle ready in *open). */
+static void room_open(struct fixture *f, uint64_t room, struct result *open)
+{
+    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, room, 2000, &room_listener, f,
+                                             record, open, &f->room),
+                     0);
+    ws_script_spin(&f->ws, &open->done, 3000);
+    assert_int_equal(open->err, 0);
+}
+
+/* The room client joins as "A"; its result in *joined (within 3 s). */
+static void room_join(struct fixture *f, struct result *joined)
+{
+    assert_int_equal(okno_janus_room_join(f->room, "A", record, joined), 0);
+    ws_script_spin(&f->ws, &joined->done, 3000);
+}
+
 static void test_janus_room_subscribes_batches_and_retries(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 0, 2000, &room_listener, f,
-                                             record, &open, &f->room),
-                     0);
-    ws_script_spin(&f->ws, &open.done, 3000);
-    assert_int_equal(open.err, 0);
-    assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    ws_script_spin(&f->ws, &joined.done, 3000);
+    room_open(f, 0, &open);
+    room_join(f, &joined);
     assert_int_equal(joined.err, 0);
     /* Feeds 12 and 13 were there at the join: one subscriber join for both. */
     answer_offer(f, 1);
@@ -469,14 +481,10 @@ static void test_janus_room_publish_gives_the_answer(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 0, 2000, &room_listener, f,
-                                             record, &open, &f->room),
-                     0);
-    ws_script_spin(&f->ws, &open.done, 3000);
+    room_open(f, 0, &open);
     /* Publishing needs the publisher handle: refused before the join. */
     assert_int_equal(okno_janus_room_publish(f->room, "v=0\r\n", record_sdp, NULL), OKNO_E_INVAL);
-    assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    ws_script_spin(&f->ws, &joined.done, 3000);
+    room_join(f, &joined);
     assert_int_equal(joined.err, 0);
     char *answer = NULL;
     assert_int_equal(okno_janus_room_publish(f->room, "v=0 offer\r\n", record_sdp, &answer), 0);
@@ -494,13 +502,8 @@ static void test_janus_room_unknown_room_is_denied(void **state)
 {
     struct fixture *f = *state;
     struct result open = {0}, joined = {0};
-    assert_int_equal(okno_janus_room_connect(f->ws.ctx, f->ws.url, 999, 2000, &room_listener, f,
-                                             record, &open, &f->room),
-                     0);
-    ws_script_spin(&f->ws, &open.done, 3000);
-    assert_int_equal(open.err, 0);
-    assert_int_equal(okno_janus_room_join(f->room, "A", record, &joined), 0);
-    ws_script_spin(&f->ws, &joined.done, 3000);
+    room_open(f, 999, &open);
+    room_join(f, &joined);
     assert_int_equal(joined.err, OKNO_E_DENIED);
     g_free(open.message);
     g_free(joined.message);
