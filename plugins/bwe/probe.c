@@ -9,6 +9,9 @@
 #define REQUEST_TIMEOUT_US 1000000
 #define REPORT_TIMEOUT_US  2000000
 #define PERIOD_US          5000000
+#define AFTER_DROP_US      1000000 /* the period while below the recent high */
+#define HIGH_KEEP_US       30000000
+#define BELOW_HIGH         0.66
 #define QUIET_US           2000000
 #define FIRST_SCALE        3
 #define SECOND_SCALE       6
@@ -169,10 +172,23 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         p->recovery_bps = 0;
         return;
     }
+    if (target_bps >= p->high_bps || now_us - p->high_us > HIGH_KEEP_US) {
+        p->high_bps = target_bps;
+        p->high_us = now_us;
+    }
+    bool below = target_bps < BELOW_HIGH * p->high_bps;
+    if (below && !p->below)
+        p->drop_period_us = AFTER_DROP_US;
+    p->below = below;
+    int64_t period = below ? p->drop_period_us : PERIOD_US;
     bool quiet = last_overuse_us < 0 || now_us - last_overuse_us >= QUIET_US;
     if (quiet && target_bps < p->max_bps &&
-        (p->last_request_us < 0 || now_us - p->last_request_us >= PERIOD_US))
+        (p->last_request_us < 0 || now_us - p->last_request_us >= period)) {
         request(p, (uint64_t)target_bps * 2, now_us);
+        if (below && p->drop_period_us < PERIOD_US)
+            p->drop_period_us =
+                p->drop_period_us * 2 < PERIOD_US ? p->drop_period_us * 2 : PERIOD_US;
+    }
 }
 
 void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps)

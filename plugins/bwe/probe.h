@@ -3,11 +3,16 @@
  * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
  * again at twice a result that came back at 70 % or more of its rate (exponential search); every
  * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
- * browser would probe in ALR); and at the earlier rate once feedback resumes after an outage cut
- * the estimate. A cluster is a run of probe packets each sent within 20 ms of the previous one;
- * its result is min(send rate, receive rate), or 95 % of the receive rate when the link limited
- * it, computed once feedback reported all its packets (or 2 s after it). It deliberately does not
- * send anything or set the rate (gcc.c applies a result). */
+ * browser would probe in ALR), more often while the target is below 66 % of the highest it
+ * reached in the last 30 s (libwebrtc's large drop: the capacity may come back, RFC 8867 5.1, and
+ * should be found within a couple of seconds; a cluster costs 15 ms at twice the target): 1 s
+ * after the drop, then at doubling intervals up to the 5 s (each probe at a capacity that did not
+ * come back is a little queue); and at the earlier
+ * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
+ * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
+ * of the receive rate when the link limited it, computed once feedback reported all its packets (or
+ * 2 s after it). It deliberately does not send anything or set the rate (gcc.c applies a result).
+ */
 #ifndef OKNO_PLUGINS_GCC_PROBE_H
 #define OKNO_PLUGINS_GCC_PROBE_H
 
@@ -38,6 +43,10 @@ struct okno_gcc_probe {
     int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
     int64_t last_request_us; /* -1: never */
     uint32_t recovery_bps;   /* asked once feedback resumes after an outage, 0: none */
+    uint32_t high_bps;       /* the highest target lately, 0: none yet */
+    int64_t high_us;         /* when the target was last at it */
+    bool below;              /* the target is below the high (a large drop) */
+    int64_t drop_period_us;  /* the interval of probes while below */
     /* clusters */
     struct okno_gcc_cluster c[OKNO_GCC_PROBE_CLUSTERS];
     uint8_t next_id;
