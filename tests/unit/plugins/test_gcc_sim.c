@@ -156,19 +156,20 @@ static void test_step_up(void **state)
     sim_free(s);
 }
 
-/* Mean target over [from, to) of a 5 Mbit/s run with the given random loss, and the share of
- * samples flagged congestive while loss was seen. */
-static double lossy_run(double loss, double *cong_share, const char *name)
+/* Runs s (and frees it) in 100 ms steps until end_us, with cross_bps of unresponsive cross
+ * traffic from cross_at_us (none when 0); returns the mean target after from_us and, in
+ * *cong_share, the share of the lossy samples after from_us flagged congestive. */
+static double mean_run(struct sim *s, int64_t from_us, int64_t end_us, uint64_t cross_bps,
+                       int64_t cross_at_us, double *cong_share, const char *name)
 {
-    struct okno_link_params lp = link_at(5000000);
-    lp.loss = loss;
-    struct sim *s = sim_new(NULL, &lp, 11);
     double sum = 0;
     int n = 0, cong = 0, lossy = 0;
-    while (s->now_us < 30 * S) {
+    while (s->now_us < end_us) {
+        if (cross_bps && s->now_us == cross_at_us)
+            sim_set_cross(s, cross_bps);
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
         trace(name, s, &e);
-        if (s->now_us > 15 * S) {
+        if (s->now_us > from_us) {
             sum += e.target_bps;
             n++;
             if (e.loss_ratio > 0.005) {
@@ -180,6 +181,15 @@ static double lossy_run(double loss, double *cong_share, const char *name)
     *cong_share = lossy ? (double)cong / lossy : 0;
     sim_free(s);
     return sum / n;
+}
+
+/* Mean target over [from, to) of a 5 Mbit/s run with the given random loss, and the share of
+ * samples flagged congestive while loss was seen. */
+static double lossy_run(double loss, double *cong_share, const char *name)
+{
+    struct okno_link_params lp = link_at(5000000);
+    lp.loss = loss;
+    return mean_run(sim_new(NULL, &lp, 11), 15 * S, 30 * S, 0, 0, cong_share, name);
 }
 
 /* Random loss on an uncongested link keeps most of the rate and is not called congestive. */
@@ -254,26 +264,7 @@ static double jittery_run(double loss, uint64_t cross_bps, double *cong_share, c
     lp.jitter_us = 20 * MS;
     lp.jitter_dist = OKNO_LINK_JITTER_UNIFORM;
     lp.loss = loss;
-    struct sim *s = sim_new(NULL, &lp, 11);
-    double sum = 0;
-    int n = 0, cong = 0, lossy = 0;
-    while (s->now_us < 40 * S) {
-        if (cross_bps && s->now_us == 10 * S)
-            sim_set_cross(s, cross_bps);
-        struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace(name, s, &e);
-        if (s->now_us > 20 * S) {
-            sum += e.target_bps;
-            n++;
-            if (e.loss_ratio > 0.005) {
-                lossy++;
-                cong += e.congestive_loss;
-            }
-        }
-    }
-    *cong_share = lossy ? (double)cong / lossy : 0;
-    sim_free(s);
-    return sum / n;
+    return mean_run(sim_new(NULL, &lp, 11), 20 * S, 40 * S, cross_bps, 10 * S, cong_share, name);
 }
 
 /* Jitter next to random loss is no congestion: a lost packet whose neighbours were held up by a
