@@ -2,10 +2,17 @@
  * copy of the video sent last when the probe wants more than padding carries (the original sequence
  * number is the one the subscriber got, the transport-wide element is there to stamp), older ones
  * after it, padding-only RTX when the cache has nothing or a small packet is wanted, nothing at all
- * without RTX or transport-wide-cc, and the media numbering and NACK answers untouched. */
+ * without RTX or transport-wide-cc, and the media numbering and NACK answers untouched; and the
+ * parts together as the participant's glue drives them (sfu/participant_probe.h): a 2 Mbit/s
+ * cluster leaves through the pacer's padding class at about its rate over some 15 ms, audio and
+ * video leave in the step they came whatever the cluster does, and sub_bwe's history marks
+ * exactly the cluster's packets (media among them) as probes. */
 #include "downtrack_fixtures.h"
 #include "sfu/downtrack_probe.h"
+#include "sfu/pacer.h"
 #include "sfu/packet_cache.h"
+#include "sfu/prober.h"
+#include "sfu/sub_bwe.h"
 #include "wire/rtx.h"
 
 #define TWCC_ID 5
@@ -158,6 +165,126 @@ static void test_downtrack_probe_needs_rtx_and_transport_cc(void **state)
     okno_downtrack_destroy(remb);
 }
 
+struct run {
+    struct okno_prober pr;
+    struct okno_sub_bwe *b;
+    int64_t media_wait_max; /* the longest an audio or video packet waited in the pacer */
+    int64_t enq_at[4];      /* when the packet of each class now queued came, by class */
+    unsigned probes, padding, unmarked_padding;
+    int64_t first_us, last_us;
+    uint64_t bytes, last_bytes;
+    int marked_seq[64], unmarked_seq[64];
+    unsigned n_marked, n_unmarked;
+};
+
+static int run_send(void *ud, enum okno_pacer_class cls, void *tag, uint8_t *pkt, size_t len,
+                    size_t cap, int64_t now_us)
+{
+    (void)tag;
+    (void)cap;
+    struct run *r = ud;
+    if (cls == OKNO_PACER_AUDIO || cls == OKNO_PACER_VIDEO) {
+        int64_t w = now_us - r->enq_at[cls];
+        if (w > r->media_wait_max)
+            r->media_wait_max = w;
+    }
+    bool done;
+    bool mark = okno_prober_on_sent(&r->pr, len, cls == OKNO_PACER_PADDING, now_us, &done);
+    int seq = okno_sub_bwe_on_send(r->b, pkt, len, now_us, mark);
+    if (cls == OKNO_PACER_PADDING) {
+        struct okno_rtp_pkt rtp;
+        assert_int_equal(okno_rtp_parse(pkt, len, &rtp), 0);
+        assert_int_equal(rtp.ssrc, FX_RTX_SSRC); /* never on the media SSRC */
+        r->padding++;
+        r->unmarked_padding += !mark;
+    }
+    if (mark) {
+        if (r->probes == 0)
+            r->first_us = now_us;
+        r->probes++;
+        r->last_us = now_us;
+        r->bytes += len;
+        r->last_bytes = len;
+        if (seq >= 0 && r->n_marked < 64)
+            r->marked_seq[r->n_marked++] = seq;
+    } else if (seq >= 0 && r->n_unmarked < 64) {
+        r->unmarked_seq[r->n_unmarked++] = seq;
+    }
+    return 0;
+}
+
+static void test_probe_cluster_paced_at_its_rate_without_delaying_media(void **state)
+{
+    (void)state;
+    struct okno_downtrack *dt = make(true, TWCC_ID);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    okno_prober_init(&r.pr);
+    r.b = okno_sub_bwe_new("t");
+    okno_sub_bwe_set_ids(r.b, TWCC_ID, 0);
+    struct okno_pacer *pacer = okno_pacer_new(64);
+    uint16_t back = 0;
+    uint8_t buf[OKNO_MTU];
+    const uint32_t estimate = 500000, probe_bps = 2000000;
+    unsigned frame = 0;
+    for (int64_t t = 0; t <= 200000; t += OKNO_PACER_INTERVAL_US) {
+        if (t % 20000 == 0) { /* audio: a small packet of its own every 20 ms */
+            memset(buf, 0, 60);
+            buf[0] = 0x80;
+            buf[1] = 111;
+            r.enq_at[OKNO_PACER_AUDIO] = t;
+            assert_int_equal(okno_pacer_enqueue(pacer, OKNO_PACER_AUDIO, NULL, buf, 60, t), 0);
+        }
+        if (t >= 33000 * (int64_t)frame) { /* video: a frame every 33 ms */
+            struct fx_packet sent;
+            send_frame(dt, frame++, &sent);
+            r.enq_at[OKNO_PACER_VIDEO] = t;
+            assert_int_equal(
+                okno_pacer_enqueue(pacer, OKNO_PACER_VIDEO, NULL, sent.buf, sent.len, t), 0);
+        }
+        if (t == 50000)
+            assert_true(okno_prober_start(&r.pr, probe_bps, t));
+        size_t due = okno_prober_cluster_deficit(&r.pr, okno_pacer_queued_bytes(pacer), t);
+        while (due > 0) {
+            int n = okno_downtrack_write_probe(dt, lookup, NULL, &back, due, t, buf, sizeof buf);
+            assert_true(n > 0);
+            assert_int_equal(okno_pacer_enqueue(pacer, OKNO_PACER_PADDING, NULL, buf, (size_t)n, t),
+                             0);
+            due = (size_t)n >= due ? 0 : due - (size_t)n;
+        }
+        okno_pacer_set_estimate(pacer, okno_prober_active(&r.pr) ? probe_bps : estimate);
+        okno_pacer_process(pacer, t, run_send, &r);
+    }
+    double rate = (double)(r.bytes - r.last_bytes) * 8e6 / (double)(r.last_us - r.first_us);
+    printf("# cluster: %u packets (%u padding), %llu bytes over %lld ms at %.0f kbit/s "
+           "(asked %u); media waited at most %lld ms\n",
+           r.probes, r.padding, (unsigned long long)r.bytes,
+           (long long)((r.last_us - r.first_us) / 1000), rate / 1000, probe_bps / 1000,
+           (long long)(r.media_wait_max / 1000));
+    assert_int_equal(r.pr.c.clusters, 1);
+    assert_false(okno_prober_active(&r.pr));
+    assert_true(r.probes >= OKNO_PROBER_CLUSTER_MIN_PKTS);
+    assert_true(r.bytes >= (uint64_t)probe_bps * OKNO_PROBER_CLUSTER_US / 8000000);
+    assert_true(r.last_us - r.first_us >= 10000 && r.last_us - r.first_us <= 25000);
+    assert_true(rate >= 0.6 * probe_bps && rate <= 1.6 * probe_bps);
+    assert_int_equal(r.media_wait_max, 0);
+    assert_int_equal(r.unmarked_padding, 0);
+    /* sub_bwe's history: the cluster's packets are probes, the rest are not. */
+    struct okno_sub_bwe_slot slot;
+    assert_true(r.n_marked >= OKNO_PROBER_CLUSTER_MIN_PKTS && r.n_unmarked > 5);
+    for (unsigned i = 0; i < r.n_marked; i++) {
+        assert_int_equal(okno_sub_bwe_sent(r.b, (uint16_t)r.marked_seq[i], &slot), 0);
+        assert_true(slot.probe);
+    }
+    for (unsigned i = 0; i < r.n_unmarked; i++) {
+        assert_int_equal(okno_sub_bwe_sent(r.b, (uint16_t)r.unmarked_seq[i], &slot), 0);
+        assert_false(slot.probe);
+    }
+    okno_pacer_free(pacer);
+    okno_sub_bwe_free(r.b);
+    okno_downtrack_destroy(dt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +294,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_downtrack_probe_needs_rtx_and_transport_cc, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_probe_cluster_paced_at_its_rate_without_delaying_media,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
