@@ -2,23 +2,25 @@
 
 #include <string.h>
 
-#define CLUSTER_GAP_US     20000
-#define CLUSTER_MAX_PKTS   200
-#define CLUSTER_US         15000 /* the length asked for */
-#define CLUSTER_MIN_PKTS   5
-#define REQUEST_TIMEOUT_US 1000000
-#define REPORT_TIMEOUT_US  2000000
-#define PERIOD_US          5000000
-#define AFTER_DROP_US      1000000 /* the period while below the recent high */
-#define HIGH_KEEP_US       30000000
-#define BELOW_HIGH         0.66
-#define QUIET_US           2000000
-#define FIRST_SCALE        3
-#define SECOND_SCALE       6
-#define GROW_IF            0.7 /* a result this close to the rate asked: search higher */
-#define LINK_LIMITED       0.9 /* received slower than this share of sent: the link limited it */
-#define LINK_SHARE         0.95
-#define MAX_SEND_SPAN_US   1000000
+#define CLUSTER_GAP_US      20000
+#define CLUSTER_MAX_PKTS    200
+#define CLUSTER_US          15000 /* the length asked for */
+#define CLUSTER_MIN_PKTS    5
+#define REQUEST_TIMEOUT_US  1000000
+#define REPORT_TIMEOUT_US   2000000
+#define PERIOD_US           5000000
+#define AFTER_DROP_US       1000000 /* the first period while below the recent high */
+#define AFTER_DROP_MAX_US   2000000 /* and the period after that */
+#define AFTER_DROP_QUIET_US 1000000 /* no overuse for this long while below */
+#define HIGH_KEEP_US        30000000
+#define BELOW_HIGH          0.66
+#define QUIET_US            2000000
+#define FIRST_SCALE         3
+#define SECOND_SCALE        6
+#define GROW_IF             0.7 /* a result this close to the rate asked: search higher */
+#define LINK_LIMITED        0.9 /* received slower than this share of sent: the link limited it */
+#define LINK_SHARE          0.95
+#define MAX_SEND_SPAN_US    1000000
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps)
@@ -181,13 +183,13 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         p->drop_period_us = AFTER_DROP_US;
     p->below = below;
     int64_t period = below ? p->drop_period_us : PERIOD_US;
-    bool quiet = last_overuse_us < 0 || now_us - last_overuse_us >= QUIET_US;
+    bool quiet =
+        last_overuse_us < 0 || now_us - last_overuse_us >= (below ? AFTER_DROP_QUIET_US : QUIET_US);
     if (quiet && target_bps < p->max_bps &&
         (p->last_request_us < 0 || now_us - p->last_request_us >= period)) {
         request(p, (uint64_t)target_bps * 2, now_us);
-        if (below && p->drop_period_us < PERIOD_US)
-            p->drop_period_us =
-                p->drop_period_us * 2 < PERIOD_US ? p->drop_period_us * 2 : PERIOD_US;
+        if (below)
+            p->drop_period_us = AFTER_DROP_MAX_US;
     }
 }
 

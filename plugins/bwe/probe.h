@@ -6,8 +6,9 @@
  * browser would probe in ALR), more often while the target is below 66 % of the highest it
  * reached in the last 30 s (libwebrtc's large drop: the capacity may come back, RFC 8867 5.1, and
  * should be found within a couple of seconds; a cluster costs 15 ms at twice the target): 1 s
- * after the drop, then at doubling intervals up to the 5 s (each probe at a capacity that did not
- * come back is a little queue); and at the earlier
+ * after the drop, then every 2 s, each after 1 s without overuse instead of 2 s (at a capacity
+ * that did not come back each probe is a little queue and often an overuse: probing every second
+ * found the rise later in simulation); and at the earlier
  * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
  * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
  * of the receive rate when the link limited it, computed once feedback reported all its packets (or
