@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define US_PER_S 1000000
+#define US_PER_S INT64_C(1000000)
 
 void okno_prober_init(struct okno_prober *pr)
 {
