@@ -47,7 +47,10 @@ struct okno_load_clients_config {
     /* With latency probes: the other workers wake at most every batch_us (0: on every datagram),
      * so one GLib iteration serves many sockets; the probes' worker always wakes at once. */
     unsigned batch_us;
-    unsigned remb_kbps;                  /* every subscriber's REMB, sent once a second (0: none) */
+    unsigned remb_kbps; /* every subscriber's REMB, sent once a second (0: none) */
+    /* Publishers pace as libwebrtc does: at pace_factor x the media's rate, in the worker's 5 ms
+     * ticks, a packet leaving while budget is left (0: every frame leaves as one burst). */
+    double pace_factor;
     const struct okno_media_loop *media; /* borrowed; outlives the clients */
     const struct okno_cert *cert;        /* borrowed; outlives the clients */
 };

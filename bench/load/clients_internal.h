@@ -31,6 +31,12 @@ struct load_pub {
     uint64_t win_drops; /* its transport's send drops at the window's start */
     uint32_t idx[2];    /* next template of each kind */
     uint64_t iter[2];   /* loop iteration of idx */
+    /* Browser-like pacing (cfg.pace_factor): bytes the publisher may still send now (negative:
+     * owed), refilled from pace_last_us on; held: a due packet waited for the budget, so its
+     * delay is pacing, not the generator's lag. */
+    double pace_budget;
+    int64_t pace_last_us;
+    bool pace_held;
     /* owned; written on the publisher's thread, read by subscribers anywhere */
     _Atomic int64_t *send_us[2];
 };

@@ -18,6 +18,7 @@ struct opts {
     int rooms, publishers, subscribers, duration, warmup, decoders, threads, timeout_ms, probes;
     int server_pid, max_subscribers, step_pct, max_steps, video_kbps, janus_room, retries;
     int verify_every, batch_us, bisect, remb_kbps;
+    double pacing;
     gboolean ramp, quiet;
     double max_loss, max_p99;
 };
@@ -75,6 +76,10 @@ static int parse(struct opts *o, int argc, char **argv)
          "client workers other than the latency probes' wake at most every US microseconds "
          "(default 5000; 0: on every datagram)",
          "US"},
+        {"pacing", 0, 0, G_OPTION_ARG_DOUBLE, &o->pacing,
+         "publishers pace video as libwebrtc does, at F x the media's rate in 5 ms steps (default "
+         "2.5; 0: every frame leaves as one burst, as no browser sends it)",
+         "F"},
         {"remb-kbps", 0, 0, G_OPTION_ARG_INT, &o->remb_kbps,
          "every subscriber sends a REMB of this many kbit/s once a second, as a browser's "
          "receiver does (default 10000; 0: none, the server's estimate keeps its start value)",
@@ -137,9 +142,10 @@ static int parse(struct opts *o, int argc, char **argv)
         o->subscribers < 1 || o->duration < 1 || o->warmup < 0 || o->decoders < 0 ||
         o->probes < 0 || o->threads < 1 || o->threads > 16 || o->max_subscribers < 1 ||
         o->step_pct < 1 || o->max_steps < 1 || o->retries < 0 || o->bisect < 0 ||
-        o->remb_kbps < 0 || o->verify_every < 0 || o->batch_us < 0 || o->batch_us > 20000 ||
-        o->video_kbps < 100 || o->video_kbps > 20000 || o->janus_room < 1 || o->max_loss <= 0 ||
-        o->max_p99 <= 0 || o->timeout_ms < 100) {
+        o->remb_kbps < 0 || o->verify_every < 0 ||
+        !(o->pacing == 0 || (o->pacing >= 1 && o->pacing <= 100)) || o->batch_us < 0 ||
+        o->batch_us > 20000 || o->video_kbps < 100 || o->video_kbps > 20000 || o->janus_room < 1 ||
+        o->max_loss <= 0 || o->max_p99 <= 0 || o->timeout_ms < 100) {
         fprintf(stderr, "okno-bench load: a count or time is out of range (see --help)\n");
         return -1;
     }
@@ -310,14 +316,14 @@ static int write_json(const struct opts *o, json_t *steps, int best, int first_f
                       const char *error, const struct okno_media_loop *m, const struct run *r)
 {
     json_t *root = json_pack(
-        "{s:s, s:s, s:b, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:o, s:o}, s:o, s:o}", "target",
+        "{s:s, s:s, s:b, s:o, s:O, s:o, s:o, s:{s:I, s:I, s:f, s:o, s:o}, s:o, s:o}", "target",
         o->target ? o->target : "okno", "server", o->server, "ramp", o->ramp, "server_pid",
         r->server_known ? json_integer(r->pid) : json_null(), "steps", steps, "result",
         best >= 0 ? json_deep_copy(json_array_get(steps, (size_t)best)) : json_null(),
         "first_failure",
         first_fail >= 0 ? json_deep_copy(json_array_get(steps, (size_t)first_fail)) : json_null(),
-        "media", "video_kbps", (json_int_t)o->video_kbps, "audio_kbps", (json_int_t)32,
-        "video_kbps_measured",
+        "media", "video_kbps", (json_int_t)o->video_kbps, "audio_kbps", (json_int_t)32, "pacing",
+        o->pacing, "video_kbps_measured",
         m ? json_real((double)m->track[OKNO_MEDIA_VIDEO].bytes * 8 /
                       (m->track[OKNO_MEDIA_VIDEO].n_units / (double)m->fps) / 1000)
           : json_null(),
@@ -385,6 +391,7 @@ static int run(struct opts *o)
                                             .verify_every = (unsigned)o->verify_every,
                                             .batch_us = (unsigned)o->batch_us,
                                             .remb_kbps = (unsigned)o->remb_kbps,
+                                            .pace_factor = o->pacing,
                                             .media = media,
                                             .cert = cert};
     err = okno_load_clients_create(&ccfg, &r.clients);
@@ -522,6 +529,7 @@ int okno_bench_load_main(int argc, char **argv)
                      .verify_every = 8,
                      .batch_us = 5000,
                      .remb_kbps = 10000,
+                     .pacing = 2.5,
                      .video_kbps = 1500,
                      .janus_room = 1234,
                      .max_loss = 0.5,

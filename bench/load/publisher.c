@@ -1,5 +1,6 @@
 /* okno-bench load's publisher: a session publishing audio and video whose packets are the media
- * loop's templates with this publisher's numbers, sent when due on the worker's tick; it records
+ * loop's templates with this publisher's numbers, sent when due on the worker's tick (video paced
+ * as a browser paces it, unless cfg.pace_factor is 0: then a frame leaves as one burst); it records
  * each template's last send time for the subscribers' latency matching. Runs on its worker's
  * thread; allocates nothing per packet. */
 #include <stdio.h>
@@ -11,18 +12,51 @@
  * instead of flooding (its lag is reported). */
 #define MAX_BURST 64
 
+/* libwebrtc's pacer (IntervalBudget without underuse build-up): every process interval adds the
+ * elapsed time's bytes at the pacing rate to a budget that does not carry a surplus over, and
+ * packets leave while the budget is positive, the last one taking it below zero. Elapsed time is
+ * capped so a stalled worker does not then send a burst. */
+#define PACE_MAX_ELAPSED_US 30000
+
+static void pace_refill(struct load_pub *p, int64_t now)
+{
+    const struct okno_media_loop *m = p->c->cfg.media;
+    int64_t dt = now - p->pace_last_us;
+    if (dt <= 0)
+        return;
+    if (dt > PACE_MAX_ELAPSED_US)
+        dt = PACE_MAX_ELAPSED_US;
+    p->pace_last_us = now;
+    /* The media's own rate (both kinds, over the loop), as a browser's target would be. */
+    double bytes_per_us = 0;
+    for (int k = 0; k < 2; k++)
+        bytes_per_us += (double)m->track[k].bytes * m->track[k].units_per_s /
+                        ((double)m->track[k].n_units * 1e6);
+    double add = (double)dt * bytes_per_us * p->c->cfg.pace_factor;
+    p->pace_budget = p->pace_budget < 0 ? p->pace_budget + add : add;
+}
+
 static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
 {
     const struct okno_media_loop *m = p->c->cfg.media;
     const struct okno_media_track *t = &m->track[k];
     struct load_worker *w = p->w;
+    /* Audio leaves at once (libwebrtc's pacer gives it priority) but spends the budget. */
+    bool paced = p->c->cfg.pace_factor > 0 && k == OKNO_MEDIA_VIDEO;
     uint8_t buf[1500];
     for (int n = 0; n < MAX_BURST; n++) {
         const struct okno_media_pkt *tp = &t->pkts[p->idx[k]];
         uint64_t unit = p->iter[k] * t->n_units + tp->unit;
         int64_t due = p->t0 + (int64_t)(unit * 1000000 / t->units_per_s);
-        if (due > now)
+        if (due > now) {
+            if (paced)
+                p->pace_held = false;
             return;
+        }
+        if (paced && p->pace_budget <= 0) {
+            p->pace_held = true;
+            return;
+        }
         struct okno_media_numbering num = {.ssrc = p->ssrc[k],
                                            .seq = p->seq[k]++,
                                            .ts_base = p->ts_base[k],
@@ -30,10 +64,12 @@ static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
         int len = okno_media_loop_write(m, k, p->idx[k], p->iter[k], &num, buf, sizeof(buf));
         int64_t sent = g_get_monotonic_time();
         atomic_store_explicit(&p->send_us[k][p->idx[k]], sent, memory_order_relaxed);
+        if (len > 0 && p->c->cfg.pace_factor > 0)
+            p->pace_budget -= len;
         if (len > 0 && okno_bench_session_send_rtp(p->session, buf, (size_t)len) == 0 &&
             w->measuring) {
             w->sent++;
-            if (sent - due > w->send_lag_max_us)
+            if (!(paced && p->pace_held) && sent - due > w->send_lag_max_us)
                 w->send_lag_max_us = sent - due;
         }
         if (++p->idx[k] == t->n_pkts) {
@@ -66,6 +102,8 @@ static void pub_on_publishing(void *owner)
     /* Publishers start at random points of a frame interval, as real ones do, so their frames
      * do not all reach the server in the same millisecond. */
     p->t0 = g_get_monotonic_time() + g_random_int_range(0, 33000);
+    p->pace_last_us = p->t0;
+    p->pace_budget = 0;
     p->publishing = true;
     if (!p->ready_counted) {
         p->ready_counted = true;
@@ -130,6 +168,8 @@ int okno__load_pub_start(struct load_worker *w, unsigned room, unsigned index,
 void okno__load_pub_pump(struct load_pub *p, int64_t now)
 {
     if (p->publishing) {
+        if (p->c->cfg.pace_factor > 0)
+            pace_refill(p, now);
         pump(p, OKNO_MEDIA_AUDIO, now);
         pump(p, OKNO_MEDIA_VIDEO, now);
     }
