@@ -12,10 +12,7 @@ bench=$OKNO_BUILD/bench/okno-bench
 duration=8
 bench_size
 
-[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
-
-okno_conf media ice_tcp false
-okno_up "okno starts on 127.0.0.1:$http_port"
+bench_up "$bench"
 
 # figures JSON LABEL: one comment line per direction with the report's main figures, then
 # "DIRECTION FPS PSNR" lines for the checks (one Python start: they are slow on a loaded machine).

@@ -11,10 +11,7 @@
 tap_plan 13
 bench=$OKNO_BUILD/bench/okno-bench
 
-[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
-
-okno_conf media ice_tcp false
-okno_up "okno starts on 127.0.0.1:$http_port"
+bench_up "$bench"
 
 run_bounded 50 "$tmp/run.out" "$bench" load --server "$ws" --rooms 1 --publishers 1 \
     --subscribers 5 --duration 3 --warmup 1 --decoders 1 --verify-every 2 --json "$tmp/run.json"

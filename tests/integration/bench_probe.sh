@@ -10,10 +10,7 @@ tap_plan 11
 probe=$OKNO_BUILD/bench/okno-bench-probe
 duration=6
 
-[ -x "$probe" ] || skip_rest "okno-bench-probe" "not built in $OKNO_BUILD"
-
-okno_conf media ice_tcp false
-okno_up "okno starts on 127.0.0.1:$http_port"
+bench_up "$probe"
 
 # Two probes in one room, started together; each runs $duration seconds.
 spawn "$tmp/a.out" timeout --kill-after=5 30 "$probe" --server "$ws" --room bench --name A \

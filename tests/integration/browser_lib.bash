@@ -288,6 +288,14 @@ check_okno_stderr() {
     check_no_reports "okno's stderr has no AddressSanitizer/UndefinedBehaviorSanitizer report" "$@"
 }
 
+# bench_up PROGRAM: the okno-bench scripts' start: without PROGRAM built every result is skipped
+# (as PROGRAM's name) and the script ends; else okno without ICE-TCP is up as the first result.
+bench_up() {
+    [ -x "$1" ] || skip_rest "$(basename "$1")" "not built in $OKNO_BUILD"
+    okno_conf media ice_tcp false
+    okno_up "okno starts on 127.0.0.1:$http_port"
+}
+
 # bench_size: $size, okno-bench call's picture size arguments. The sanitizer build encodes and
 # decodes several times slower: a quarter of the pixels keeps the two encoders and decoders within a
 # shared core's reach there (the figures say which size ran); the normal build uses the default.

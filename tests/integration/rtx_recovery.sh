@@ -12,10 +12,7 @@ bench=$OKNO_BUILD/bench/okno-bench
 duration=12
 bench_size
 
-[ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
-
-okno_conf media ice_tcp false
-okno_up "okno starts on 127.0.0.1:$http_port"
+bench_up "$bench"
 
 start=$SECONDS
 run_bounded 45 "$tmp/call.out" "$bench" call --server "$ws" --room rtx --profile random-loss \
