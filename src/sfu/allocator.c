@@ -26,6 +26,7 @@ void okno_alloc_video_init(struct okno_alloc_video *v, uint8_t n_spatial, uint8_
     v->priority = priority;
     v->cur.spatial = (uint8_t)(v->n_spatial - 1);
     v->cur.temporal = (uint8_t)(v->n_temporal - 1);
+    v->ahead_spatial = v->cur.spatial;
 }
 
 static uint32_t rung_bps(const struct okno_alloc_video *v, unsigned nt, int rung)
@@ -53,9 +54,44 @@ static bool any_available(const struct okno_alloc_video *v, unsigned ns, unsigne
     return false;
 }
 
+/* The hold of the next up move (allocator.h). */
+static int64_t up_hold(const struct okno_alloc_video *v)
+{
+    return (int64_t)OKNO_ALLOC_UP_HOLD_US << v->flaps;
+}
+
+#define MAX_FLAPS 4 /* OKNO_ALLOC_UP_HOLD_US << 4 == OKNO_ALLOC_UP_HOLD_MAX_US */
+
+/* An up move, or a down move that may undo one (a flap: the next hold doubles). */
+static void note_move(struct okno_alloc_video *v, enum okno_alloc_reason why, int64_t now_us)
+{
+    if (why == OKNO_ALLOC_REASON_RECOVERED || why == OKNO_ALLOC_REASON_PROBE) {
+        v->up_at_us = now_us == 0 ? 1 : now_us;
+    } else if (why == OKNO_ALLOC_REASON_BANDWIDTH || why == OKNO_ALLOC_REASON_LOSS) {
+        if (v->up_at_us != 0 && now_us - v->up_at_us < OKNO_ALLOC_STABLE_US) {
+            if (v->flaps < MAX_FLAPS)
+                v->flaps++;
+            v->flap_at_us = now_us;
+        }
+        v->up_at_us = 0;
+    }
+}
+
+/* A hold that grew comes back down, one halving for each OKNO_ALLOC_STABLE_US without a flap. */
+static void relax_hold(struct okno_alloc_video *v, int64_t now_us)
+{
+    while (v->flaps > 0 && now_us - v->flap_at_us >= OKNO_ALLOC_STABLE_US) {
+        v->flaps--;
+        v->flap_at_us += OKNO_ALLOC_STABLE_US;
+    }
+    if (v->up_at_us != 0 && now_us - v->up_at_us >= OKNO_ALLOC_STABLE_US)
+        v->up_at_us = 0;
+}
+
 static void set_rung(struct okno_alloc_video *v, unsigned nt, int rung, enum okno_alloc_reason why,
                      int64_t now_us)
 {
+    note_move(v, why, now_us);
     if (rung < 0) {
         v->cur.paused = true;
         v->paused_since_us = now_us == 0 ? 1 : now_us;
@@ -87,12 +123,17 @@ static int64_t trial_wait(const struct okno_alloc_video *v)
     return v->trial_wait_us > 0 ? v->trial_wait_us : OKNO_ALLOC_TRIAL_WAIT_US;
 }
 
-/* A paused video long enough, without loss: tried again at its lowest layer. */
+/* Loss, or a queue growing now: no time to send more. */
+static bool congested(const struct okno_alloc_input *in)
+{
+    return in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO || in->overuse;
+}
+
+/* A paused video long enough, without congestion: tried again at its lowest layer. */
 static void maybe_trial(const struct okno_alloc_input *in, struct okno_alloc_video *v, unsigned ns,
                         unsigned nt, int64_t now_us)
 {
-    if (in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO || v->paused_since_us == 0 ||
-        now_us - v->paused_since_us < trial_wait(v))
+    if (congested(in) || v->paused_since_us == 0 || now_us - v->paused_since_us < trial_wait(v))
         return;
     int lowest = lowest_available(v, ns, nt);
     if (lowest < 0)
@@ -101,27 +142,37 @@ static void maybe_trial(const struct okno_alloc_input *in, struct okno_alloc_vid
     v->trial_until_us = now_us + OKNO_ALLOC_TRIAL_US;
 }
 
-/* A video with room at its layer for the trial wait, without loss: tried at the next spatial
- * layer's lowest temporal layer (allocator.h). */
+/* The encoding s may move to soon: announced (ahead_spatial) until OKNO_ALLOC_AHEAD_US from now;
+ * a higher one announced before runs out first. */
+static void look_ahead(struct okno_alloc_video *v, unsigned s, int64_t now_us)
+{
+    if (s >= v->ahead_spatial || now_us >= v->ahead_until_us) {
+        v->ahead_spatial = (uint8_t)s;
+        v->ahead_until_us = now_us + OKNO_ALLOC_AHEAD_US;
+    }
+}
+
+/* A video with room at its layer for its hold, without congestion: tried at the next spatial
+ * layer's lowest temporal layer (allocator.h); announced ahead from OKNO_ALLOC_AHEAD_US before. */
 static void maybe_spatial_trial(const struct okno_alloc_input *in, struct okno_alloc_video *v,
                                 unsigned ns, unsigned nt, int cur, uint64_t budget, int64_t now_us)
 {
     unsigned s = (unsigned)cur / nt;
     int next = (int)((s + 1) * nt);
     uint64_t cost = rung_bps(v, nt, cur);
-    if (in->hard_limit || in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO || s + 1 >= ns ||
-        rung_bps(v, nt, next) == 0 || cost * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u > budget) {
+    if (in->hard_limit || congested(in) || s + 1 >= ns || rung_bps(v, nt, next) == 0 ||
+        cost * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u > budget) {
         v->room_since_us = 0;
         return;
     }
-    if (v->room_since_us == 0) {
+    if (v->room_since_us == 0)
         v->room_since_us = now_us == 0 ? 1 : now_us;
-        return;
-    }
     /* The up hold first, as any up move; after a trial that found no room, the paused trials'
      * doubled waits. */
-    if (now_us - v->room_since_us <
-        (v->trial_wait_us > 0 ? v->trial_wait_us : OKNO_ALLOC_UP_HOLD_US))
+    int64_t due = v->room_since_us + (v->trial_wait_us > 0 ? v->trial_wait_us : up_hold(v));
+    if (now_us >= due - OKNO_ALLOC_AHEAD_US)
+        look_ahead(v, s + 1, now_us);
+    if (now_us < due)
         return;
     set_rung(v, nt, next, OKNO_ALLOC_REASON_PROBE, now_us);
     v->spatial_trial = true;
@@ -134,7 +185,7 @@ static void maybe_spatial_trial(const struct okno_alloc_input *in, struct okno_a
 static bool trial_goes_on(const struct okno_alloc_input *in, struct okno_alloc_video *v,
                           bool cur_available, int cur, int fits, uint64_t budget, int64_t now_us)
 {
-    if (now_us >= v->trial_until_us || !cur_available || in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO)
+    if (now_us >= v->trial_until_us || !cur_available || congested(in))
         return false;
     if (!v->spatial_trial)
         return true;
@@ -142,6 +193,33 @@ static bool trial_goes_on(const struct okno_alloc_input *in, struct okno_alloc_v
         v->trial_peak_bps = to_u32(budget);
     return fits < cur && budget * 100u >= (uint64_t)v->trial_peak_bps *
                                               (100u - OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT);
+}
+
+/* After the round's choice: what v costs now (returned), what one step up would cost (want_bps),
+ * and ahead_spatial: the encoding received (kept OKNO_ALLOC_AHEAD_US after a move down) or one
+ * above it still announced; under a client's limit the one received alone. */
+static uint64_t look_up(const struct okno_alloc_input *in, struct okno_alloc_video *v, unsigned ns,
+                        unsigned nt, int64_t now_us)
+{
+    int cur = v->cur.paused ? -1 : (int)(v->cur.spatial * nt + v->cur.temporal);
+    unsigned at = v->cur.paused ? 0 : v->cur.spatial;
+    if (in->hard_limit) {
+        v->ahead_spatial = (uint8_t)at;
+        v->ahead_until_us = 0;
+    } else if (v->ahead_spatial <= at || now_us >= v->ahead_until_us) {
+        v->ahead_spatial = (uint8_t)at;
+        v->ahead_until_us = now_us + OKNO_ALLOC_AHEAD_US;
+    }
+    uint64_t cost = cur < 0 ? 0 : rung_bps(v, nt, cur);
+    v->want_bps = to_u32(cost);
+    for (int r = cur + 1; !in->hard_limit && r < (int)(ns * nt); r++) {
+        uint64_t next = rung_bps(v, nt, r);
+        if (next > cost) {
+            v->want_bps = to_u32(next * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u);
+            break;
+        }
+    }
+    return cost;
 }
 
 /* One video against what is left of the budget; returns what its choice costs. */
@@ -163,6 +241,7 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
         v->changed = true;
         v->reason = OKNO_ALLOC_REASON_LAYERS;
     }
+    relax_hold(v, now_us);
     if (!any_available(v, ns, nt)) {
         /* Nothing measured yet (or the publisher stopped): nothing to decide on. */
         v->up_since_us = 0;
@@ -173,7 +252,7 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
     int fits = highest_fitting(v, ns, nt, budget, 0);
     if (v->trial_until_us != 0) {
         if (trial_goes_on(in, v, cur_available, cur, fits, budget, now_us))
-            return rung_bps(v, nt, cur); /* the trial runs its course */
+            return look_up(in, v, ns, nt, now_us); /* the trial runs its course */
         v->trial_until_us = 0;
         v->spatial_trial = false;
         int64_t wait = trial_wait(v);
@@ -191,22 +270,24 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
         bool loss = in->loss_ratio >= OKNO_ALLOC_LOSS_RATIO && !in->congestive_loss;
         set_rung(v, nt, fits, loss ? OKNO_ALLOC_REASON_LOSS : OKNO_ALLOC_REASON_BANDWIDTH, now_us);
     } else {
-        int up = highest_fitting(v, ns, nt, budget, OKNO_ALLOC_UP_MARGIN_PCT);
+        /* No more while the queue grows: what fits now may be what filled it. */
+        int up = in->overuse ? cur : highest_fitting(v, ns, nt, budget, OKNO_ALLOC_UP_MARGIN_PCT);
         if (up <= cur) {
             v->up_since_us = 0;
             if (cur < 0)
                 maybe_trial(in, v, ns, nt, now_us);
             else
                 maybe_spatial_trial(in, v, ns, nt, cur, budget, now_us);
-        } else if (v->up_since_us == 0) {
-            v->up_since_us = now_us == 0 ? 1 : now_us;
-        } else if (now_us - v->up_since_us >= OKNO_ALLOC_UP_HOLD_US) {
-            set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED, now_us);
+        } else {
+            if ((unsigned)up / nt > (cur < 0 ? 0u : (unsigned)cur / nt))
+                look_ahead(v, (unsigned)up / nt, now_us);
+            if (v->up_since_us == 0)
+                v->up_since_us = now_us == 0 ? 1 : now_us;
+            else if (now_us - v->up_since_us >= up_hold(v))
+                set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED, now_us);
         }
     }
-    if (v->cur.paused)
-        return 0;
-    return rung_bps(v, nt, (int)(v->cur.spatial * nt + v->cur.temporal));
+    return look_up(in, v, ns, nt, now_us);
 }
 
 size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video *videos, size_t n,
@@ -216,6 +297,7 @@ size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video
         videos[i].changed = false;
         videos[i].reason = OKNO_ALLOC_REASON_NONE;
         videos[i].allocated_bps = 0;
+        videos[i].want_bps = 0;
     }
     if (in->target_bps == 0 || n == 0)
         return 0;

@@ -6,18 +6,28 @@
  * in priority order (the other party of a consultation before observers), each the highest layer
  * that fits what is left. Down moves happen at once when the current layer no longer fits (a
  * lower temporal layer, then a lower spatial layer, then paused); up moves need the budget to
- * exceed the higher layer's rate by OKNO_ALLOC_UP_MARGIN_PCT for OKNO_ALLOC_UP_HOLD_US, so a
- * noisy estimate does not flap layers. Every change carries a reason for the client.
+ * exceed the higher layer's rate by OKNO_ALLOC_UP_MARGIN_PCT for the video's hold, and none starts
+ * while the estimator sees the queue grow (okno_alloc_input.overuse). The hold is short
+ * (OKNO_ALLOC_UP_HOLD_US), so a capacity that came back is used within a second; a noisy estimate
+ * does not flap layers because each up move undone by a down move within OKNO_ALLOC_STABLE_US
+ * doubles the hold (up to OKNO_ALLOC_UP_HOLD_MAX_US), halved back for every OKNO_ALLOC_STABLE_US
+ * without another. Every change carries a reason for the client.
  *
  * A send-side estimate cannot grow far above what is sent (GCC holds it under 1.5 x what was
  * acknowledged), so a video held at a low spatial layer would never see room for the next: the
  * video itself probes. One with room at its layer (the budget exceeds it by the up margin, no
- * loss) for OKNO_ALLOC_UP_HOLD_US (after a trial that found no room: the doubled trial wait) tries
- * the next spatial layer's lowest temporal layer ("probe"), kept until the estimate has grown to
- * fit it (then it stays), congestion shows (loss, or the budget falls
- * OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial) or OKNO_ALLOC_SPATIAL_TRIAL_US
- * pass; a trial that found no room doubles the wait before the next. A budget the client set
- * (okno_alloc_input.hard_limit) is never probed above.
+ * loss, no queue growth) for its hold (after a trial that found no room: the doubled trial wait)
+ * tries the next spatial layer's lowest temporal layer ("probe"), kept until the estimate has grown
+ * to fit it (then it stays), congestion shows (loss, queue growth, or the budget falls
+ * OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial: back at once) or
+ * OKNO_ALLOC_SPATIAL_TRIAL_US pass; a trial that found no room doubles the wait before the next. A
+ * budget the client set (okno_alloc_input.hard_limit) is never probed above.
+ *
+ * For the publisher and the transport it also says where each video is heading: ahead_spatial,
+ * the encoding it may move to within OKNO_ALLOC_AHEAD_US (the publisher's cap keeps that encoding
+ * going, so that it has started, with a keyframe and a measured rate, by the time the subscriber
+ * is moved to it), and want_bps, what it would cost one step up (what the transport may pad or
+ * probe up to so the estimate can show room for it).
  *
  * It is a pure function of its inputs and now_us: no I/O, no allocation, no clock. It deliberately
  * does not apply choices (the subscription's downtrack does: spatial switches at keyframes,
@@ -34,16 +44,26 @@
 #define OKNO_ALLOC_MAX_TEMPORAL 4
 /* What one audio stream takes: Opus as browsers send it with RTP, SRTP, UDP and IP. */
 #define OKNO_ALLOC_AUDIO_BPS 50000u
-/* Up moves need budget >= rate * (100 + margin) / 100 held this long. */
-#define OKNO_ALLOC_UP_MARGIN_PCT 15u
-#define OKNO_ALLOC_UP_HOLD_US    2000000
+/* Up moves need budget >= rate * (100 + margin) / 100 held for the hold: OKNO_ALLOC_UP_HOLD_US,
+ * doubled for each up move a down move undid within OKNO_ALLOC_STABLE_US (at most
+ * OKNO_ALLOC_UP_HOLD_MAX_US), halved back for each OKNO_ALLOC_STABLE_US since the last such. Half a
+ * second: GCC's estimate moves in steps (a probe result, a cut) and one that grew to fit a layer
+ * has shown it for several feedback intervals by then; the spatial switch itself then waits for a
+ * keyframe (an RTT and a frame more). */
+#define OKNO_ALLOC_UP_MARGIN_PCT  15u
+#define OKNO_ALLOC_UP_HOLD_US     500000
+#define OKNO_ALLOC_UP_HOLD_MAX_US 8000000
+#define OKNO_ALLOC_STABLE_US      10000000
+/* The encoding a video may move to (ahead_spatial) is announced this long before its trial is due
+ * and kept this long after the room for it went: time for a publisher's encoder to start it. */
+#define OKNO_ALLOC_AHEAD_US 5000000
 /* A smoothed loss ratio from which a down move is put down to loss rather than bandwidth. */
 #define OKNO_ALLOC_LOSS_RATIO 0.05
 /* A paused video is tried again at its lowest layer after this long (doubling after each trial
  * that failed, up to OKNO_ALLOC_TRIAL_MAX_WAIT_US), and kept for OKNO_ALLOC_TRIAL_US whatever
- * the estimate says unless loss comes: with audio alone on the link, an estimator bounded by
- * what was acknowledged (GCC's 1.5 x acked) could never show room for video again, so the video
- * itself probes. */
+ * the estimate says unless loss or queue growth comes: with audio alone on the link, an estimator
+ * bounded by what was acknowledged (GCC's 1.5 x acked) could never show room for video again, so
+ * the video itself probes. */
 #define OKNO_ALLOC_TRIAL_WAIT_US     5000000
 #define OKNO_ALLOC_TRIAL_MAX_WAIT_US 60000000
 #define OKNO_ALLOC_TRIAL_US          3000000
@@ -87,10 +107,21 @@ struct okno_alloc_video {
     int64_t room_since_us;   /* since when the layer has had room, the next spatial not; 0: no */
     uint32_t trial_peak_bps; /* a spatial trial runs (trial_until_us): the highest budget in it */
     bool spatial_trial;      /* the trial running is one of the next spatial layer */
-    /* Out of each okno_alloc_run. */
+    uint8_t flaps; /* up moves undone soon after (the hold is OKNO_ALLOC_UP_HOLD_US << flaps) */
+    int64_t flap_at_us;     /* when flaps last grew, or last shrank since */
+    int64_t up_at_us;       /* the last up move while it may still be undone; 0: none */
+    int64_t ahead_until_us; /* ahead_spatial above the current encoding holds until then */
+    /* Out of each okno_alloc_run (ahead_spatial also carries over). */
     bool changed;
     enum okno_alloc_reason reason;
     uint32_t allocated_bps; /* what the choice costs (0 paused) */
+    /* The highest encoding the video receives, may move to soon or may move back to: its own, the
+     * next while its trial is due within OKNO_ALLOC_AHEAD_US or an up move to it is held, or one
+     * it left; each kept OKNO_ALLOC_AHEAD_US after. Under a client's limit its own alone. */
+    uint8_t ahead_spatial;
+    /* What the video would cost one step up (the next layer with the up margin), its allocation
+     * at the top or under a client's limit; 0 paused or unmeasured. */
+    uint32_t want_bps;
 };
 
 struct okno_alloc_input {
@@ -99,6 +130,7 @@ struct okno_alloc_input {
     bool congestive_loss;
     unsigned n_audio; /* audio streams the subscriber receives */
     bool hard_limit;  /* target_bps is a limit the client set, not an estimate: no spatial trial */
+    bool overuse;     /* the estimator sees queuing delay grow now: no up move, trials end */
 };
 
 /* Starts v at its top layer (what a subscriber gets before any estimate). */

@@ -9,6 +9,7 @@
 #include "sfu/downtrack.h"
 #include "sfu/participant.h"
 #include "sfu/participant_pub_fb.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 
@@ -188,8 +189,19 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         .n_audio = n_audio,
         /* The client's receive limit is not an estimate to probe above. */
         .hard_limit = p->receive_limit_bps != 0 && est.target_bps >= p->receive_limit_bps,
+        .overuse = est.usage == OKNO_BWE_OVERUSE,
     };
     okno_alloc_run(&in, videos, n, now_us);
+    /* What one step up of each video would take, padded up to by the transport's prober so that the
+     * estimate can show room for it; nothing once every video has all it could use. */
+    uint64_t wanted = (uint64_t)n_audio * OKNO_ALLOC_AUDIO_BPS;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        wanted += videos[i].want_bps;
+        more = more || videos[i].want_bps > videos[i].allocated_bps;
+    }
+    if (p->sub_bwe)
+        okno_sub_bwe_set_wanted_bps(p->sub_bwe, more ? (uint32_t)MIN(wanted, UINT32_MAX) : 0);
     for (size_t i = 0; i < n; i++) {
         of[i]->alloc = videos[i];
         /* A simulcast video starts on whatever encoding was known first, and a chosen encoding

@@ -51,7 +51,8 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
 }
 
 /* What a simulcast track needs to send: every encoding up to the highest any subscriber's
- * allocation chose (the encoder fills lower ones first, so they go anyway), each at its cost (at
+ * allocation chose or is heading to (the encoder fills lower ones first, so they go anyway), each
+ * at its cost (at
  * least its nominal rate: okno__participant_alloc_enc_room) with
  * OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT on top; with nobody receiving it, its lowest encoding's.
  * Layers above the highest chosen are left no room, so the
@@ -63,8 +64,10 @@ static uint64_t simulcast_need_bps(const struct okno_track *t)
         const struct okno_subscription *s = t->subs->pdata[j];
         if (!s->dt || paused(s))
             continue;
-        /* Not yet allocated: the subscriber starts on the first encoding known. */
-        int chosen = s->alloc_on ? s->alloc.cur.spatial : 0;
+        /* Not yet allocated: the subscriber starts on the first encoding known. Allocated: the
+         * encoding it receives, or the one it may move to soon (sfu/allocator.h ahead_spatial), so
+         * that the publisher has started that one by then. */
+        int chosen = s->alloc_on ? MAX(s->alloc.cur.spatial, s->alloc.ahead_spatial) : 0;
         top = MAX(top, chosen);
     }
     uint64_t need = 0;

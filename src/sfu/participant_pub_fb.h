@@ -32,12 +32,13 @@ struct okno_participant;
 #define OKNO_PUB_FB_MIN_VIDEO_BPS 50000u
 /* A simulcast track (two or more encodings) is not held to its weakest subscriber: each subscriber
  * is forwarded the encoding that fits it (participant_alloc.h), so its share of the cap is what
- * the encodings anybody receives cost (every encoding up to the highest chosen: the encoder fills
- * lower ones first), plus this much headroom for the encoder to follow its content; nobody
- * receiving it, its lowest encoding's. The encodings left no room are the ones the publisher's
- * encoder allocator stops (Chromium turns a layer off below its minimum rate). A publisher of only
- * simulcast video is capped at that sum plus its audio; mixed with single-encoding video, the
- * single-encoding rule above applies to the rest. */
+ * the encodings anybody receives cost (every encoding up to the highest chosen, or announced by
+ * a subscriber's allocation as the one it may move to soon, sfu/allocator.h ahead_spatial, so that
+ * the encoder has started it by then: the encoder fills lower ones first), plus this much headroom
+ * for the encoder to follow its content; nobody receiving it, its lowest encoding's. The encodings
+ * left no room are the ones the publisher's encoder allocator stops (Chromium turns a layer off
+ * below its minimum rate). A publisher of only simulcast video is capped at that sum plus its
+ * audio; mixed with single-encoding video, the single-encoding rule above applies to the rest. */
 #define OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT 25u
 uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p);
 

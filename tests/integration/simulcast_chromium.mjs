@@ -21,6 +21,8 @@ const TOP_MS = 30000;
 const DOWN_MS = 10000;
 const STOP_MS = 12000;
 const BACK_MS = 20000;
+const TOP_AGAIN_MS = 12000;
+const RUN_BUDGET_MS = 42000; // from the first frame: the extra wait for the top only within it
 
 export const CHECKS = [
     'a simulcast Chromium publisher (1280x720, rids q/h/f) and a Chromium subscriber join okno',
@@ -40,19 +42,42 @@ async function inbound(page, from) {
     return v.length ? v[0] : null;
 }
 
-// Bytes sent per rid on the publisher connection, and when.
+// Bytes sent per rid on the publisher connection, and when; the publisher's own estimate of its
+// uplink (the candidate pair's availableOutgoingBitrate, bit/s; 0 unknown).
 async function outbound(page) {
     return page.evaluate(async () => {
         const report = (await window.okno.client.getStats()).publisher;
-        const out = {at: Date.now(), rid: {}};
+        const out = {at: Date.now(), rid: {}, available: 0};
         if (report)
             report.forEach((s) => {
                 if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid)
                     out.rid[s.rid] = {bytes: s.bytesSent || 0, width: s.frameWidth || 0,
                                       fps: s.framesPerSecond || 0, active: s.active};
+                if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate)
+                    out.available = s.availableOutgoingBitrate;
             });
         return out;
     });
+}
+
+// The first climb's timeline, a line a second: what the subscriber decodes, what the publisher
+// sends per rid and its own uplink estimate, the quality events okno sent meanwhile.
+function climbTracer(pub, sub, from, t0) {
+    let last = null, lastAt = 0;
+    return async () => {
+        if (Date.now() - lastAt < 1000)
+            return;
+        lastAt = Date.now();
+        const out = await outbound(pub.page);
+        const v = await inbound(sub.page, from);
+        if (last) {
+            const rates = Object.keys(out.rid).sort()
+                .map((r) => `${r} ${Math.round(ridKbps(last, out, r))}`).join(', ');
+            note(`climb +${((out.at - t0) / 1000).toFixed(1)} s: subscriber ${v ? v.frameWidth : 0} px, ` +
+                 `publisher ${rates} kbit/s, its estimate ${Math.round(out.available / 1000)} kbit/s`);
+        }
+        last = out;
+    };
 }
 
 function ridKbps(a, b, rid) {
@@ -70,13 +95,16 @@ async function describeOutbound(page, ms = 1000) {
 }
 
 // Polls the subscriber until pred(video) holds; returns ms taken or -1, and the last video seen.
-async function waitVideo(page, from, pred, timeoutMs) {
+// tick, when given, runs at every poll.
+async function waitVideo(page, from, pred, timeoutMs, tick) {
     const t0 = Date.now();
     let last = null;
     while (Date.now() - t0 < timeoutMs) {
         last = await inbound(page, from);
         if (last && pred(last))
             return {ms: Date.now() - t0, last};
+        if (tick)
+            await tick();
         await sleep(200);
     }
     return {ms: -1, last};
@@ -139,10 +167,18 @@ async function main() {
         frames.push(first.last.framesDecoded);
         note(`publisher sends: ${await describeOutbound(pub.page)}`);
 
-        const mid = await waitVideo(sub.page, from, (v) => v.frameWidth > 320, UP_MS);
-        plan.report(mid.ms >= 0, `frameWidth ${mid.last ? mid.last.frameWidth : 0} ${((Date.now() - tStart) / 1000).toFixed(1)} s after the first frame`);
-        const top = await waitVideo(sub.page, from, (v) => v.frameWidth >= 1280, TOP_MS);
-        plan.report(top.ms >= 0, `frameWidth ${top.last ? top.last.frameWidth : 0} ${((Date.now() - tStart) / 1000).toFixed(1)} s after the first frame`);
+        const trace = climbTracer(pub, sub, from, tStart);
+        const mid = await waitVideo(sub.page, from, (v) => v.frameWidth > 320, UP_MS, trace);
+        const midS = (Date.now() - tStart) / 1000;
+        plan.report(mid.ms >= 0, `frameWidth ${mid.last ? mid.last.frameWidth : 0} ${midS.toFixed(1)} s after the first frame`);
+        const top = await waitVideo(sub.page, from, (v) => v.frameWidth >= 1280, TOP_MS, trace);
+        const topS = (Date.now() - tStart) / 1000;
+        plan.report(top.ms >= 0, `frameWidth ${top.last ? top.last.frameWidth : 0} ${topS.toFixed(1)} s after the first frame`);
+        note(`first climb: ${mid.ms >= 0 ? midS.toFixed(2) : 'none in ' + midS.toFixed(0)} s to above 320 px, ` +
+             `${top.ms >= 0 ? topS.toFixed(2) : 'none in ' + topS.toFixed(0)} s to 1280 px after the first frame`);
+        for (const q of await qualityEvents(sub.page))
+            note(`quality +${((q.at - tStart) / 1000).toFixed(1)} s after the first frame: ${JSON.stringify(q.layer)} ${q.reason} ${q.estimate_kbps} kbit/s`);
+        const climbEvents = (await qualityEvents(sub.page)).length;
         note(`publisher sends: ${await describeOutbound(pub.page)}`);
         frames.push((await inbound(sub.page, from)).framesDecoded);
 
@@ -188,17 +224,25 @@ async function main() {
         const low = (await inbound(sub.page, from)).frameWidth;
         const t1 = Date.now();
         await sub.page.evaluate(() => window.okno.client.receiveLimit(0));
-        const back = await waitVideo(sub.page, from, (v) => v.frameWidth > low, BACK_MS);
+        const retrace = climbTracer(pub, sub, from, t1);
+        const back = await waitVideo(sub.page, from, (v) => v.frameWidth > low, BACK_MS, retrace);
         const backS = (Date.now() - t1) / 1000;
         plan.report(back.ms >= 0, `${low} -> ${back.last ? back.last.frameWidth : '?'} px in ${backS.toFixed(1)} s`);
         note(`switch up: ${back.ms >= 0 ? backS.toFixed(2) : 'none in ' + backS.toFixed(0)} s from lifting the limit to frameWidth ${back.last ? back.last.frameWidth : '?'}`);
+        // A figure only: the top again, while the run has time to spare (under 60 s in all).
+        const spare = Math.min(TOP_AGAIN_MS, RUN_BUDGET_MS - (Date.now() - tStart));
+        if (back.ms >= 0 && back.last.frameWidth < 1280 && spare > 1000) {
+            const again = await waitVideo(sub.page, from, (v) => v.frameWidth >= 1280, spare, retrace);
+            const againS = (Date.now() - t1) / 1000;
+            note(`back to the top: ${again.ms >= 0 ? againS.toFixed(2) : 'not in ' + againS.toFixed(0)} s from lifting the limit to frameWidth ${again.last ? again.last.frameWidth : '?'}`);
+        }
         note(`publisher sends: ${await describeOutbound(pub.page)}`);
         frames.push((await inbound(sub.page, from)).framesDecoded);
 
         const grew = frames.every((f, i) => i === 0 || f > frames[i - 1]);
         plan.report(grew, `framesDecoded ${frames.join(' -> ')}`);
-        for (const q of await qualityEvents(sub.page))
-            note(`quality +${((q.at - t0) / 1000).toFixed(1)} s: ${JSON.stringify(q.layer)} ${q.reason} ${q.estimate_kbps} kbit/s`);
+        for (const q of (await qualityEvents(sub.page)).slice(climbEvents))
+            note(`quality +${((q.at - t0) / 1000).toFixed(1)} s after the first limit: ${JSON.stringify(q.layer)} ${q.reason} ${q.estimate_kbps} kbit/s`);
     } finally {
         await browser.close().catch(() => {});
     }

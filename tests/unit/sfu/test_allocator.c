@@ -124,18 +124,19 @@ static void test_allocator_steps_up_only_after_the_hold_time_with_margin(void **
     assert_string_equal(okno_alloc_reason_name(v.reason), "recovered");
 
     /* A dip during the hold restarts it. */
+    const int64_t hold = OKNO_ALLOC_UP_HOLD_US;
     struct okno_alloc_input high = est(2000, 1);
-    int64_t t = 10000 * MS;
+    int64_t t = 20000 * MS;
     assert_int_equal(okno_alloc_run(&high, &v, 1, t), 0);
-    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 1500 * MS), 0);
-    assert_int_equal(okno_alloc_run(&better, &v, 1, t + 1600 * MS), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + hold - 100 * MS), 0);
+    assert_int_equal(okno_alloc_run(&better, &v, 1, t + hold - 50 * MS), 0);
     assert_choice(&v, 0, 1);
-    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 1700 * MS), 0);
-    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 3600 * MS), 0);
-    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 3700 * MS), 1);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + hold), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 2 * hold - 1), 0);
+    assert_int_equal(okno_alloc_run(&high, &v, 1, t + 2 * hold), 1);
     assert_choice(&v, 2, 2);
     /* Down again at once. */
-    assert_int_equal(okno_alloc_run(&better, &v, 1, t + 3800 * MS), 1);
+    assert_int_equal(okno_alloc_run(&better, &v, 1, t + 2 * hold + 100 * MS), 1);
     assert_choice(&v, 0, 1);
 }
 
@@ -377,6 +378,162 @@ static void test_allocator_spatial_trial_ends_without_room_or_with_congestion(vo
     assert_choice(&v, 0, 2);
 }
 
+/* The estimate grows (a probe result, capacity back) from room for h to room for f's every layer:
+ * the video is at f's top within the hold and a round, and f was announced ahead (the publisher's
+ * cap keeps it going) from the first round that saw room for it. */
+static void test_allocator_climbs_within_the_hold_after_the_estimate_grows(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(400, 1); /* 350: h (300) with the margin (345), not f */
+    int64_t t = 0;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 1, 2);
+    assert_int_equal(v.want_bps, 500 * KBPS * 115 / 100); /* one step up: f's base layer */
+    in = est(1300, 1);                                    /* 1250: f (1000) with the margin */
+    int64_t grew = t += 100 * MS;
+    int rounds = 0;
+    while (v.cur.spatial != 2 && t - grew <= 10 * OKNO_ALLOC_UP_HOLD_US) {
+        okno_alloc_run(&in, &v, 1, t);
+        assert_int_equal(v.ahead_spatial, 2);
+        rounds++;
+        t += 100 * MS;
+    }
+    assert_choice(&v, 2, 2);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_RECOVERED);
+    assert_true(rounds <= OKNO_ALLOC_UP_HOLD_US / (100 * MS) + 1);
+    assert_int_equal(v.want_bps, 1000 * KBPS); /* at the top: what it costs */
+    fprintf(stderr, "# at f's top %d rounds (%lld ms) after the estimate grew\n", rounds,
+            (long long)((t - 100 * MS - grew) / MS));
+    /* Paused, it wants its lowest layer; under a client's limit no more than it gets. */
+    in = est(60, 1);
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_true(v.cur.paused);
+    assert_int_equal(v.want_bps, 40 * KBPS * 115 / 100);
+    in = est(170, 1);
+    in.hard_limit = true;
+    for (int i = 0; i < 20; i++)
+        okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 0, 2);
+    assert_int_equal(v.want_bps, 80 * KBPS);
+    assert_int_equal(v.ahead_spatial, 0);
+}
+
+/* The estimate jumps around f's base layer every round (the budget 480..720 kbit/s against f's
+ * 500, 575 with the margin): each up move (or trial) a down move undoes within
+ * OKNO_ALLOC_STABLE_US doubles the next hold, so after a few flips the layer moves at most once
+ * per OKNO_ALLOC_UP_HOLD_MAX_US. Once the estimate is steady the hold halves back every
+ * OKNO_ALLOC_STABLE_US. */
+static void test_allocator_does_not_flap_under_a_noisy_estimate(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    uint32_t seed = 12345;
+    int64_t t = 0, last_down = 0, shortest = INT64_MAX;
+    unsigned changes = 0;
+    for (int i = 0; i < 600; i++, t += 100 * MS) {
+        seed = seed * 1103515245u + 12345u;
+        struct okno_alloc_input in = est(50 + 480 + (seed >> 16) % 241, 1);
+        changes += okno_alloc_run(&in, &v, 1, t) != 0;
+        if (!v.changed)
+            continue;
+        bool up = v.reason == OKNO_ALLOC_REASON_RECOVERED || v.reason == OKNO_ALLOC_REASON_PROBE;
+        if (up && t >= 15000 * MS && t - last_down < shortest)
+            shortest = t - last_down;
+        if (!up)
+            last_down = t;
+    }
+    fprintf(stderr,
+            "# noisy minute: %u changes, hold now %lld ms, after 15 s up again %lld ms after a "
+            "down at the soonest\n",
+            changes, (long long)(((int64_t)OKNO_ALLOC_UP_HOLD_US << v.flaps) / MS),
+            (long long)(shortest / MS));
+    /* A handful of flaps raise the hold to its longest; from then on at most one up move per it. */
+    assert_int_equal(v.flaps, 4);
+    assert_true(shortest >= OKNO_ALLOC_UP_HOLD_MAX_US);
+    assert_true(changes <= 2 * (60000000 / OKNO_ALLOC_UP_HOLD_MAX_US + 6));
+    /* Steady at room for f: up within the longest hold, then the hold relaxes back. */
+    struct okno_alloc_input steady = est(1300, 1);
+    int64_t from = t;
+    while (!(v.cur.spatial == 2 && v.cur.temporal == 2) && t - from < 2 * OKNO_ALLOC_UP_HOLD_MAX_US)
+        okno_alloc_run(&steady, &v, 1, t += 100 * MS);
+    assert_choice(&v, 2, 2);
+    assert_true(t - from <= OKNO_ALLOC_UP_HOLD_MAX_US + 200 * MS);
+    for (int i = 0; i < 5; i++)
+        okno_alloc_run(&steady, &v, 1, t += OKNO_ALLOC_STABLE_US);
+    assert_int_equal(v.flaps, 0);
+    assert_choice(&v, 2, 2);
+}
+
+/* A spatial trial ends at once when the queue grows (GCC's overuse), with "bandwidth", and the
+ * next waits twice as long; none starts, and no up move is made, while it grows. The next encoding
+ * is announced ahead: from the first round with room (the first trial is due a hold later), not
+ * under the client's limit, kept OKNO_ALLOC_AHEAD_US after the trial failed, announced again
+ * OKNO_ALLOC_AHEAD_US before the next is due. */
+static void test_allocator_spatial_trial_backs_off_at_once_on_queue_growth(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    struct okno_alloc_input in = est(170, 1); /* q (80) with room, h (150) not */
+    struct okno_alloc_input limited = in;
+    limited.hard_limit = true;
+    int64_t t = 0;
+    okno_alloc_run(&limited, &v, 1, t);
+    assert_choice(&v, 0, 2);
+    okno_alloc_run(&limited, &v, 1, t += 100 * MS);
+    assert_int_equal(v.ahead_spatial, 0);
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_int_equal(v.ahead_spatial, 1);
+    /* Queue growth: no trial however long it lasts. */
+    struct okno_alloc_input queue = in;
+    queue.overuse = true;
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(okno_alloc_run(&queue, &v, 1, t += 100 * MS), 0);
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t + OKNO_ALLOC_UP_HOLD_US - 1), 0);
+    t += OKNO_ALLOC_UP_HOLD_US;
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t), 1);
+    assert_choice(&v, 1, 0);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+    /* The estimate grows a little, then the queue: back to q at once. */
+    in = est(180, 1);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 0);
+    queue = in;
+    queue.overuse = true;
+    assert_int_equal(okno_alloc_run(&queue, &v, 1, t += 100 * MS), 1);
+    assert_choice(&v, 0, 2);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+    int64_t failed = t;
+    /* h stays announced a while, then not until OKNO_ALLOC_AHEAD_US before the next trial. */
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    int64_t room = t;
+    assert_int_equal(v.ahead_spatial, 1);
+    while (t < failed + OKNO_ALLOC_AHEAD_US)
+        assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 0);
+    assert_int_equal(v.ahead_spatial, 0);
+    int64_t due = room + 2 * OKNO_ALLOC_TRIAL_WAIT_US;
+    while (t < due - OKNO_ALLOC_AHEAD_US - 100 * MS) {
+        assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 0);
+        assert_int_equal(v.ahead_spatial, 0);
+    }
+    while (t < due - 100 * MS) {
+        assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 0);
+        assert_int_equal(v.ahead_spatial, t >= due - OKNO_ALLOC_AHEAD_US ? 1 : 0);
+    }
+    assert_int_equal(okno_alloc_run(&in, &v, 1, due), 1);
+    assert_choice(&v, 1, 0);
+    /* No up move while the queue grows, however much room the estimate shows. */
+    struct okno_alloc_input wide = est(1300, 1);
+    wide.overuse = true;
+    t = due;
+    for (int i = 0; i < 30; i++)
+        okno_alloc_run(&wide, &v, 1, t += 100 * MS);
+    assert_false(v.cur.spatial == 2 && v.cur.temporal == 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +550,9 @@ int main(void)
         cmocka_unit_test(
             test_allocator_tries_the_next_spatial_layer_and_keeps_it_when_the_estimate_follows),
         cmocka_unit_test(test_allocator_spatial_trial_ends_without_room_or_with_congestion),
+        cmocka_unit_test(test_allocator_climbs_within_the_hold_after_the_estimate_grows),
+        cmocka_unit_test(test_allocator_does_not_flap_under_a_noisy_estimate),
+        cmocka_unit_test(test_allocator_spatial_trial_backs_off_at_once_on_queue_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

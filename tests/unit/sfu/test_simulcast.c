@@ -306,8 +306,9 @@ static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
 }
 
 /* The publisher's REMB cap with a simulcast video: what the encodings up to the highest any
- * subscriber's allocation chose need (each at least its nominal rate), with 25 % headroom, plus
- * audio; nobody receiving it (or the one subscriber paused): only the lowest encoding's. */
+ * subscriber's allocation chose (or is heading for) need (each at least its nominal rate), with 25
+ * % headroom, plus audio; nobody receiving it (or the one subscriber paused): only the lowest
+ * encoding's. */
 static void test_simulcast_publisher_cap_follows_the_encodings_received(void **state)
 {
     (void)state;
@@ -329,6 +330,12 @@ static void test_simulcast_publisher_cap_follows_the_encodings_received(void **s
     okno_alloc_video_init(&sub.alloc, 3, 1, 1);
     sub.alloc_on = true;
     sub.alloc.cur.spatial = 1;
+    sub.alloc.ahead_spatial = 1; /* the allocator's own round sets it so */
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 650000 * pct / 100 + audio);
+    /* Heading for f (its trial is due, or an up move to it is held): f is started ahead. */
+    sub.alloc.ahead_spatial = 2;
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 2500000);
+    sub.alloc.ahead_spatial = 1;
     assert_int_equal(okno_participant_publisher_cap_bps(p), 650000 * pct / 100 + audio);
     sub.alloc.cur.spatial = 2; /* 2.74 Mbit/s: held to max_publisher_kbps */
     assert_int_equal(okno_participant_publisher_cap_bps(p), 2500000);
