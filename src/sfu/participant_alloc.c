@@ -23,7 +23,10 @@ uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s
     const struct okno_track_enc *e = &t->enc[s];
     uint8_t nt = e->meter.n_temporal;
     uint32_t now = nt ? okno_layer_meter_bps(&e->meter, (uint8_t)(nt - 1)) : 0;
-    if (now)
+    /* Under half its recent peak: an encoding the publisher is stopping (a last partial second)
+     * or starting, not one that became that cheap; it costs its peak, or it would look cheap
+     * enough to be chosen the moment the cap has stopped it. */
+    if (now && now >= e->last_bps / 2)
         return now;
     return e->last_bps ? e->last_bps : nominal_bps[s < OKNO_TRACK_MAX_ENC ? s : 0];
 }

@@ -42,8 +42,9 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
  * the track ended. */
 uint32_t okno__participant_alloc_source(const struct okno_subscription *s);
 
-/* What encoding s of simulcast track t costs in all, bits per second: as measured now, else as
- * last measured, else nominal. */
+/* What encoding s of simulcast track t costs in all, bits per second: as measured now, else (not
+ * sent now, or sent at under half its recent peak: stopping or starting) its decaying recent peak,
+ * else nominal. */
 uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s);
 
 /* The room the publisher's cap leaves encoding s of t: its cost, at least its nominal rate (what
