@@ -16,7 +16,8 @@
  * A send-side estimate cannot grow far above what is sent (GCC holds it under 1.5 x what was
  * acknowledged), so a video held at a low spatial layer would never see room for the next: the
  * video itself probes. One with room at its layer (the budget exceeds it by the up margin, no
- * loss, no queue growth) for its hold (after a trial that found no room: the doubled trial wait)
+ * loss, no queue growth) and the next spatial layer's lowest within reach (at most 1.5 x the
+ * budget, GCC's own bound) for its hold (after a trial that found no room: the doubled trial wait)
  * tries the next spatial layer's lowest temporal layer ("probe"), kept until the estimate has grown
  * to fit it (then it stays), congestion shows (loss, queue growth, or the budget falls
  * OKNO_ALLOC_SPATIAL_TRIAL_DROP_PCT below its peak in the trial: back at once) or

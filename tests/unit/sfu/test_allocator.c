@@ -534,6 +534,28 @@ static void test_allocator_spatial_trial_backs_off_at_once_on_queue_growth(void 
     assert_false(v.cur.spatial == 2 && v.cur.temporal == 2);
 }
 
+/* A next encoding out of reach (its base layer above 1.5 x the budget, more than GCC's estimate
+ * can show over what is sent) is not tried: the transport pads up to want_bps instead. */
+static void test_allocator_does_not_try_an_encoding_out_of_reach(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    v.bps[1][0] = 181 * KBPS; /* the budget is 120: reach 180 */
+    struct okno_alloc_input in = est(170, 1);
+    int64_t t = 0;
+    for (int i = 0; i < 300; i++)
+        okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 0, 2);
+    assert_int_equal(v.ahead_spatial, 0);
+    assert_int_equal(v.want_bps, 181 * KBPS * 115 / 100);
+    v.bps[1][0] = 180 * KBPS; /* within reach: tried after the hold */
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += OKNO_ALLOC_UP_HOLD_US), 1);
+    assert_choice(&v, 1, 0);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_allocator_climbs_within_the_hold_after_the_estimate_grows),
         cmocka_unit_test(test_allocator_does_not_flap_under_a_noisy_estimate),
         cmocka_unit_test(test_allocator_spatial_trial_backs_off_at_once_on_queue_growth),
+        cmocka_unit_test(test_allocator_does_not_try_an_encoding_out_of_reach),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
