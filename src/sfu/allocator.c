@@ -162,7 +162,7 @@ static void maybe_spatial_trial(const struct okno_alloc_input *in, struct okno_a
     uint64_t cost = rung_bps(v, nt, cur);
     /* Within reach: no more than GCC's own bound over what is acknowledged (1.5 x) above the
      * budget; further up, the transport's padding (want_bps) lets the estimate grow first. */
-    uint64_t next_cost = rung_bps(v, nt, next);
+    uint64_t next_cost = s + 1 < ns ? rung_bps(v, nt, next) : 0;
     if (in->hard_limit || congested(in) || s + 1 >= ns || next_cost == 0 ||
         next_cost * 2u > budget * 3u || cost * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u > budget) {
         v->room_since_us = 0;
