@@ -56,8 +56,12 @@ static bool measure_simulcast(struct okno_alloc_video *v, const struct okno_trac
     for (unsigned s = 0; s < t->n_enc; s++) {
         const struct okno_layer_meter *m = &t->enc[s].meter;
         uint32_t top = okno__participant_alloc_enc_cost(t, s);
+        /* Costed above what it sends (stopping or starting): its layers' partial rates say
+         * nothing either. */
+        bool partial =
+            m->n_temporal == 0 || okno_layer_meter_bps(m, (uint8_t)(m->n_temporal - 1)) < top;
         for (uint8_t i = 0; i < nt; i++) {
-            uint32_t r = i < m->n_temporal ? okno_layer_meter_bps(m, i) : 0;
+            uint32_t r = !partial && i < m->n_temporal ? okno_layer_meter_bps(m, i) : 0;
             /* Lower temporal layers cost less, the top what the whole encoding costs. */
             v->bps[s][i] = r ? MIN(r, top) : top;
         }
