@@ -6,17 +6,12 @@
 #include <stdio.h>
 
 #include "load/clients_internal.h"
+#include "load/pace.h"
 #include "okno/err.h"
 
 /* Sends per kind per tick at most: a generator that fell behind catches up over a few ticks
  * instead of flooding (its lag is reported). */
 #define MAX_BURST 64
-
-/* libwebrtc's pacer (IntervalBudget without underuse build-up): every process interval adds the
- * elapsed time's bytes at the pacing rate to a budget that does not carry a surplus over, and
- * packets leave while the budget is positive, the last one taking it below zero. Elapsed time is
- * capped so a stalled worker does not then send a burst. */
-#define PACE_MAX_ELAPSED_US 30000
 
 static void pace_refill(struct load_pub *p, int64_t now)
 {
@@ -24,16 +19,14 @@ static void pace_refill(struct load_pub *p, int64_t now)
     int64_t dt = now - p->pace_last_us;
     if (dt <= 0)
         return;
-    if (dt > PACE_MAX_ELAPSED_US)
-        dt = PACE_MAX_ELAPSED_US;
     p->pace_last_us = now;
     /* The media's own rate (both kinds, over the loop), as a browser's target would be. */
     double bytes_per_us = 0;
     for (int k = 0; k < 2; k++)
         bytes_per_us += (double)m->track[k].bytes * m->track[k].units_per_s /
                         ((double)m->track[k].n_units * 1e6);
-    double add = (double)dt * bytes_per_us * p->c->cfg.pace_factor;
-    p->pace_budget = p->pace_budget < 0 ? p->pace_budget + add : add;
+    p->pace_budget =
+        okno_load_pace_refill(p->pace_budget, dt, bytes_per_us * p->c->cfg.pace_factor);
 }
 
 static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
@@ -53,7 +46,7 @@ static void pump(struct load_pub *p, enum okno_media_kind k, int64_t now)
                 p->pace_held = false;
             return;
         }
-        if (paced && p->pace_budget <= 0) {
+        if (paced && !okno_load_pace_may_send(p->pace_budget)) {
             p->pace_held = true;
             return;
         }

@@ -10,6 +10,7 @@
 
 #include "load/load.h"
 #include "load/media_loop.h"
+#include "load/pace.h"
 #include "load/server_proc.h"
 #include "okno/err.h"
 #include "wire/rtp.h"
@@ -239,6 +240,51 @@ static void test_step_verdict_names_the_first_broken_criterion(void **state)
     assert_non_null(strstr(s.reason, "nothing received"));
 }
 
+/* A browser's 2.5 x 1.5 Mbit/s in 5 ms steps: a 36 kB key frame of 1200-byte packets leaves over
+ * about 77 ms, two packets a step, at the pacing rate; idle time builds no surplus, a debt is
+ * paid off first, and a stalled worker's long step is counted as 30 ms at most. */
+static void test_pacing_spreads_a_key_frame_at_the_pacing_rate(void **state)
+{
+    (void)state;
+    const double rate = 2.5 * 1500e3 / 8 / 1e6; /* bytes per us */
+    double budget = 0;
+    int left = 30, steps = 0, most = 0;
+    int64_t sent_bytes = 0;
+    while (left > 0 && steps < 100) {
+        budget = okno_load_pace_refill(budget, 5000, rate);
+        steps++;
+        int n = 0;
+        while (left > 0 && okno_load_pace_may_send(budget)) {
+            budget -= 1200;
+            sent_bytes += 1200;
+            left--;
+            n++;
+        }
+        most = n > most ? n : most;
+    }
+    assert_int_equal(left, 0);
+    double ms = steps * 5.0;
+    print_message("# key frame of 30 x 1200 bytes: %d steps of 5 ms, at most %d packets a step, "
+                  "%.2f Mbit/s\n",
+                  steps, most, (double)sent_bytes * 8 / (ms * 1000));
+    assert_in_range(steps, 14, 17);
+    assert_in_range(most, 2, 3);
+    /* Idle: no surplus carries over, one step's worth at most. */
+    budget = 0;
+    for (int i = 0; i < 200; i++)
+        budget = okno_load_pace_refill(budget, 5000, rate);
+    assert_true(budget <= 5000 * rate + 1e-9);
+    /* A debt is paid off before anything leaves. */
+    budget = okno_load_pace_refill(-3000, 5000, rate);
+    assert_false(okno_load_pace_may_send(budget));
+    budget = okno_load_pace_refill(budget, 5000, rate);
+    assert_true(okno_load_pace_may_send(budget));
+    /* A stalled worker: a second counts as 30 ms; no time keeps the budget. */
+    budget = okno_load_pace_refill(0, 1000000, rate);
+    assert_true(fabs(budget - OKNO_LOAD_PACE_MAX_ELAPSED_US * rate) < 1e-6);
+    assert_true(okno_load_pace_refill(-5, 0, rate) == -5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_proc_parsers_read_stat_status_and_tcp),
         cmocka_unit_test(test_proc_finds_this_process_listening_and_samples_it),
         cmocka_unit_test(test_step_verdict_names_the_first_broken_criterion),
+        cmocka_unit_test(test_pacing_spreads_a_key_frame_at_the_pacing_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
