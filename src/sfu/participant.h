@@ -40,10 +40,10 @@ struct okno_participant {
     struct okno_pacer *pacer;
     GSource *pace_timer;
     struct okno_participant_probe *probe; /* with pacer: sfu/participant_probe.h */
-    GPtrArray *tracks; /* struct okno_track *, published, in publication order */
-    GPtrArray *subs;   /* struct okno_subscription *, index = subscriber mid */
-    GSource *grace;    /* running while a connection has lost ICE: the drop when it fires */
-    char *pub_mid;     /* first accepted mid of the publisher answer: our candidates' sdpMid */
+    GPtrArray *tracks;                    /* struct okno_track *, published, in publication order */
+    GPtrArray *subs;                      /* struct okno_subscription *, index = subscriber mid */
+    GSource *grace; /* running while a connection has lost ICE: the drop when it fires */
+    char *pub_mid;  /* first accepted mid of the publisher answer: our candidates' sdpMid */
     GPtrArray *pub_cands, *sub_cands; /* our local candidates, char *, for SDPs written later */
     /* Made at the first publisher answer: transport-cc feedback and REMB to the publisher. */
     struct okno_pub_fb *pub_fb;
