@@ -12,7 +12,8 @@
  * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
  * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
  * of the receive rate when the link limited it, computed once feedback reported all its packets (or
- * 2 s after it). It deliberately does not send anything or set the rate (gcc.c applies a result).
+ * 2 s after it), never above the rate the cluster was asked at. It deliberately does not send
+ * anything or set the rate (gcc.c applies a result).
  */
 #ifndef OKNO_PLUGINS_GCC_PROBE_H
 #define OKNO_PLUGINS_GCC_PROBE_H

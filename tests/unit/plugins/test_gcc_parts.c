@@ -14,6 +14,7 @@
 #include "plugins/bwe/delivery.h"
 #include "plugins/bwe/loss_based.h"
 #include "plugins/bwe/overuse.h"
+#include "plugins/bwe/probe.h"
 #include "plugins/bwe/send_history.h"
 #include "plugins/bwe/standing_queue.h"
 #include "plugins/bwe/trendline.h"
@@ -342,13 +343,42 @@ static void test_standing_queue(void **state)
     assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 0, false, 0, now, &bps), 0);
 }
 
+/* Five 1,200-byte probe packets sent within 1 ms and received within 1 ms read as 38 Mbit/s; the
+ * cluster was asked at 900 kbit/s (3 x the start), so that is its result. */
+static void test_probe_result_at_most_asked(void **state)
+{
+    (void)state;
+    struct okno_gcc_probe p;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_plan(&p, 300000, true, -1, 0);
+    uint8_t ids[5];
+    for (int i = 0; i < 5; i++)
+        ids[i] = okno_gcc_probe_on_sent(&p, 1200, i * 250, true);
+    assert_int_not_equal(ids[0], 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ids[i], ids[0]);
+        okno_gcc_probe_on_report(&p, ids[i], true, true, 100 * MS + i * 250, 1200);
+    }
+    uint32_t r = okno_gcc_probe_result(&p, 3 * S);
+    printf("# 5 packets in 1 ms asked at 900 kbit/s: result %u bit/s\n", r);
+    assert_int_equal(r, 900000);
+    /* A sender probing unasked has no rate to cap at: the measurement stands. */
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    for (int i = 0; i < 5; i++)
+        ids[i] = okno_gcc_probe_on_sent(&p, 1200, i * 1000, true);
+    for (int i = 0; i < 5; i++)
+        okno_gcc_probe_on_report(&p, ids[i], true, true, 100 * MS + i * 1000, 1200);
+    r = okno_gcc_probe_result(&p, 3 * S);
+    assert_int_equal(r, 9600000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_history),        cmocka_unit_test(test_delivery),
         cmocka_unit_test(test_trendline),      cmocka_unit_test(test_overuse),
         cmocka_unit_test(test_aimd),           cmocka_unit_test(test_loss_based),
-        cmocka_unit_test(test_standing_queue),
+        cmocka_unit_test(test_standing_queue), cmocka_unit_test(test_probe_result_at_most_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
