@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "sfu/sub_bwe.h"
 #include "wire/twcc.h"
+#include "../../tools/sub_slots.h"
 
 #define TWCC_ID 5
 #define AST_ID  6
@@ -610,41 +611,6 @@ static void test_mangled_feedback_is_refused_or_handed_over_whole(void **state)
     okno_sub_bwe_free(b);
 }
 
-/* okno's offer for an Opus and a VP8 track, as participant_sub.c writes the slots: the one the
- * browsers answered in tests/fixtures/sdp/{chromium,firefox}-sub-answer.sdp. */
-static void answer_slots(struct okno_sub_slot *s)
-{
-    memset(s, 0, 2 * sizeof *s);
-    s[0].mid = "0";
-    s[0].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-a0",
-        .kind = OKNO_MEDIA_AUDIO,
-        .codec = {.pt = 111, .channels = 2, .clock = 48000, .name = "opus"},
-        .rtx_pt = -1,
-        .red_pt = 63,
-        .ssrc = 0x11111111,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1, [OKNO_EXT_ABS_SEND_TIME] = 2, [OKNO_EXT_TWCC] = 3},
-        .fb = OKNO_FB_TRANSPORT_CC,
-    };
-    s[1].mid = "1";
-    s[1].track = (struct okno_sub_track){
-        .participant = "p3",
-        .track = "p3-v1",
-        .kind = OKNO_MEDIA_VIDEO,
-        .codec = {.pt = 96, .clock = 90000, .name = "VP8"},
-        .rtx_pt = 97,
-        .red_pt = -1,
-        .ssrc = 0x22222222,
-        .rtx_ssrc = 0x33333333,
-        .cname = "okno-p3",
-        .ext_ids = {[OKNO_EXT_MID] = 1, [OKNO_EXT_ABS_SEND_TIME] = 2, [OKNO_EXT_TWCC] = 3},
-        .fb = OKNO_FB_NACK | OKNO_FB_NACK_PLI | OKNO_FB_CCM_FIR | OKNO_FB_TRANSPORT_CC |
-              OKNO_FB_GOOG_REMB,
-    };
-}
-
 /* The ids the answer in file gives the transport, with every line containing one of drop[] cut. */
 static void ids_of(const char *file, const char *const *drop, uint8_t *twcc, uint8_t *ast)
 {
@@ -661,7 +627,7 @@ static void ids_of(const char *file, const char *const *drop, uint8_t *twcc, uin
     g_strfreev(lines);
     free(text);
     struct okno_sub_slot slots[2];
-    answer_slots(slots);
+    okno_test_sub_slots(slots); /* the offer those answers were made to */
     struct okno_sub_answer *ans = g_new0(struct okno_sub_answer, 1);
     char reason[OKNO_NEG_REASON_LEN];
     int rc =
