@@ -63,6 +63,8 @@ static int check_address(const char *item, char *why, size_t why_size)
 
 const struct okno_config_key okno__config_schema[] = {
     INT("general", "workers", "0", 0, 256, "media worker threads; 0 means one per CPU core"),
+    INT("general", "egress_workers", "1", 0, 255,
+        "other workers that protect and send a room's subscriber packets; 0: the room's own"),
     ENUM("general", "log_level", "info", "error|warn|info|debug", "least severe level logged"),
     STRING("plugins", "dir", OKNO_PLUGIN_DIR, NULL,
            "where plugins are; a relative path is taken from the config file's directory"),

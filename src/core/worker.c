@@ -1,8 +1,9 @@
-/* Media worker threads (see worker.h). Posting goes through g_main_context_invoke_full, whose idle
- * sources a context dispatches in the order they were attached; stop posts the quit the same way,
- * so everything accepted before the stop runs before the loop ends. One mutex guards the "stopping"
- * flag and the room counts: both are touched a few times a second at most, never per packet. It
- * deliberately has no work-stealing or migration: a room stays where it was placed. */
+/* Media worker threads (see worker.h). Posting attaches an idle source, which a context dispatches
+ * in the order attached (never g_main_context_invoke, which runs the work at once when the worker
+ * posts to itself: out of order, and under the lock, which deadlocked); stop posts the quit the
+ * same way, so everything accepted before the stop runs before the loop ends. One mutex guards the
+ * "stopping" flag and the room counts: both are touched a few times a second at most, never per
+ * packet. It deliberately has no work-stealing or migration: a room stays where it was placed. */
 #include "core/worker.h"
 
 #include "core/log.h"
@@ -25,6 +26,8 @@ struct okno_workers {
     bool stopping; /* under lock */
     unsigned count;
     struct okno_worker *workers;
+    struct okno_lane **lanes; /* owned; [from * count + to], made on first use under lock */
+    unsigned egress_rr;       /* under lock: the next egress placement's offset */
 };
 
 /* Which worker this thread is, for okno_workers_current(); NULL on threads that are not workers. */
@@ -40,6 +43,18 @@ static gboolean run_posted(gpointer user_data)
     struct posted *p = user_data;
     p->fn(p->data);
     return G_SOURCE_REMOVE;
+}
+
+static void attach_posted(GMainContext *ctx, okno_worker_fn fn, void *data)
+{
+    struct posted *p = g_new(struct posted, 1);
+    p->fn = fn;
+    p->data = data;
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, run_posted, p, g_free);
+    g_source_attach(src, ctx);
+    g_source_unref(src);
 }
 
 static gpointer worker_main(gpointer user_data)
@@ -65,15 +80,16 @@ static void stop_started(struct okno_workers *set, unsigned n)
     g_mutex_lock(&set->lock);
     set->stopping = true;
     for (unsigned i = 0; i < n; i++) {
-        struct posted *p = g_new(struct posted, 1);
-        p->fn = quit_loop;
-        p->data = &set->workers[i];
-        g_main_context_invoke_full(set->workers[i].context, G_PRIORITY_DEFAULT, run_posted, p,
-                                   g_free);
+        attach_posted(set->workers[i].context, quit_loop, &set->workers[i]);
     }
     g_mutex_unlock(&set->lock);
     for (unsigned i = 0; i < n; i++)
         g_thread_join(set->workers[i].thread);
+    /* Every thread has stopped: lanes run what was retired on them, then their sources go with the
+     * contexts. */
+    for (unsigned i = 0; i < set->count * set->count; i++)
+        okno_lane_free(set->lanes[i]);
+    g_free(set->lanes);
     for (unsigned i = 0; i < set->count; i++) {
         if (set->workers[i].loop)
             g_main_loop_unref(set->workers[i].loop);
@@ -96,6 +112,7 @@ int okno_workers_start(unsigned count, struct okno_workers **out)
     g_mutex_init(&set->lock);
     set->count = count;
     set->workers = g_new0(struct okno_worker, count);
+    set->lanes = g_new0(struct okno_lane *, (gsize)count * count);
     for (unsigned i = 0; i < count; i++) {
         struct okno_worker *w = &set->workers[i];
         w->set = set;
@@ -135,11 +152,7 @@ int okno_workers_post(struct okno_workers *workers, unsigned index, okno_worker_
     if (workers->stopping) {
         rc = OKNO_E_CLOSED;
     } else {
-        struct posted *p = g_new(struct posted, 1);
-        p->fn = fn;
-        p->data = data;
-        g_main_context_invoke_full(workers->workers[index].context, G_PRIORITY_DEFAULT, run_posted,
-                                   p, g_free);
+        attach_posted(workers->workers[index].context, fn, data);
     }
     g_mutex_unlock(&workers->lock);
     return rc;
@@ -187,6 +200,36 @@ unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index)
     unsigned n = workers->workers[index].rooms;
     g_mutex_unlock(&workers->lock);
     return n;
+}
+
+struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from, unsigned to)
+{
+    if (from >= workers->count || to >= workers->count || from == to)
+        return NULL;
+    g_mutex_lock(&workers->lock);
+    struct okno_lane **l = &workers->lanes[from * workers->count + to];
+    if (!*l) {
+        if (okno_lane_new(workers->workers[from].context, workers->workers[to].context,
+                          OKNO_WORKERS_LANE_SLOTS, l) == 0)
+            okno_log(OKNO_LOG_INFO, "worker", "lane from worker %u to worker %u (%u slots)", from,
+                     to, OKNO_WORKERS_LANE_SLOTS);
+        else
+            okno_log(OKNO_LOG_ERROR, "worker", "cannot make the lane from worker %u to %u", from,
+                     to);
+    }
+    struct okno_lane *lane = *l;
+    g_mutex_unlock(&workers->lock);
+    return lane;
+}
+
+unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread)
+{
+    if (workers->count < 2 || room >= workers->count || spread == 0)
+        return room;
+    g_mutex_lock(&workers->lock);
+    unsigned off = 1 + workers->egress_rr++ % MIN(spread, workers->count - 1);
+    g_mutex_unlock(&workers->lock);
+    return (room + off) % workers->count;
 }
 
 void okno_workers_stop(struct okno_workers *workers)

@@ -1,14 +1,22 @@
 /* Media workers: N threads, each running its own GMainContext and GMainLoop. A room is pinned to
  * one worker and everything of that room (peers, NiceAgents, timers) lives on that worker's
  * context, so the media path needs no locks; the main thread talks to a worker only by posting
- * work. Work posted to a worker runs on its thread in the order posted. This module deliberately
- * knows nothing of rooms beyond a count per worker used to place new ones. */
+ * work. Work posted to a worker runs on its thread in the order posted. The one exception to "a
+ * room's work is on its worker" is egress: a room's worker may hand finished packets to another
+ * worker over a lane (core/lane.h) for that worker to protect and send, so a room's fan-out is not
+ * serial on one core; the workers own those lanes and place each connection's egress. This module
+ * deliberately knows nothing of rooms beyond a count per worker used to place new ones. */
 #ifndef OKNO_CORE_WORKER_H
 #define OKNO_CORE_WORKER_H
 
 #include <glib.h>
 
+#include "core/lane.h"
 #include "okno/err.h"
+
+/* Slots of each lane between two workers: at 1.5 Mbit/s streams a few tens of milliseconds of a
+ * worker's whole output, far more than one pacer step's burst. */
+#define OKNO_WORKERS_LANE_SLOTS 2048
 
 struct okno_workers;
 
@@ -40,6 +48,18 @@ unsigned okno_workers_place_room(struct okno_workers *workers);
 void okno_workers_release_room(struct okno_workers *workers, unsigned index);
 /* Rooms counted on index (0 for a bad index). */
 unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index);
+
+/* The lane from worker from to worker to, made on first use (any thread; the producer is from's
+ * thread, the consumer to's context). Owned by the workers and freed after their threads stopped,
+ * so objects retired on it are freed even if to never runs again. NULL when from == to, for a bad
+ * index, or when the lane cannot be made (no eventfd). */
+struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from, unsigned to);
+
+/* Places the egress (protect and send) of a new connection of a room on worker room: round-robin
+ * over the spread workers after room (fewer when there are not that many others), since room's
+ * own worker already does everything else of the room; room itself when spread is 0 or there is
+ * one worker. Any thread. */
+unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread);
 
 /* Orderly stop from the thread that started them (from a worker it logs a GLib critical and does
  * nothing, rather than join its own thread): lets every worker run the
