@@ -19,6 +19,8 @@
  * loss). The only timer of our own is the 1 s consent tick, on the agent's context. */
 #include "net/ice.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <nice/agent.h>
 #include <string.h>
 
@@ -44,6 +46,9 @@ struct okno_ice {
     guint stream_id;
     bool has_announced, gathered, has_pair, closing;
     bool consent_held; /* okno_ice_hold_consent: the owner expects nothing from the peer */
+    bool pair_direct;  /* the selected pair is UDP on a host socket: okno_ice_direct_route */
+    struct sockaddr_storage pair_remote; /* the selected pair's remote address */
+    socklen_t pair_remote_len;
     enum okno_ice_state state;
     int64_t last_heard_us; /* last datagram from the peer, or when the state became connected */
     int64_t last_sent_us;  /* last datagram okno_ice_send handed to libnice */
@@ -259,6 +264,13 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
     /* The base is the socket's own address; for a host candidate it equals addr. */
     endpoint(&pair.local, local, &local->base_addr);
     endpoint(&pair.remote, remote, &remote->addr);
+    memset(&ice->pair_remote, 0, sizeof ice->pair_remote);
+    nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&ice->pair_remote);
+    ice->pair_remote_len = ice->pair_remote.ss_family == AF_INET6  ? sizeof(struct sockaddr_in6)
+                           : ice->pair_remote.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                   : 0;
+    ice->pair_direct = local->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
+                       local->type != NICE_CANDIDATE_TYPE_RELAYED && ice->pair_remote_len > 0;
     if (ice->listener.on_selected_pair)
         ice->listener.on_selected_pair(ice->owner, &pair);
 }
@@ -430,6 +442,24 @@ int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len)
         g_error_free(error);
     }
     return err;
+}
+
+int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, socklen_t *dest_len)
+{
+    if (!ice->has_pair || ice->closing)
+        return OKNO_E_STATE;
+    if (!ice->pair_direct)
+        return OKNO_E_UNSUPPORTED;
+    GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream_id, COMPONENT);
+    if (!sock)
+        return OKNO_E_UNSUPPORTED;
+    int fd = fcntl(g_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0);
+    g_object_unref(sock);
+    if (fd < 0)
+        return OKNO_E_IO;
+    *dest = ice->pair_remote;
+    *dest_len = ice->pair_remote_len;
+    return fd;
 }
 
 int okno_ice_restart(struct okno_ice *ice)

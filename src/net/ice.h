@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "net/ice_config.h"
 
@@ -119,6 +120,15 @@ int okno_ice_remote_candidates_done(struct okno_ice *ice);
  * is selected, OKNO_E_AGAIN when the socket is full (the datagram is dropped, as the network
  * would), or OKNO_E_IO. */
 int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len);
+
+/* The selected pair as a direct route: a new descriptor (a duplicate, owned by the caller,
+ * close-on-exec) of the pair's local UDP socket and the remote address, for sending without
+ * libnice. Returns the descriptor, OKNO_E_STATE without a selected pair, OKNO_E_UNSUPPORTED when
+ * the pair is not a UDP pair on a host socket (ICE-TCP needs libnice's framing, a relayed one its
+ * TURN wrapping), OKNO_E_IO when the descriptor cannot be duplicated. Datagrams sent on it do not
+ * count as sent for the idle ping (net/ice.c): at worst an active connection gets one 8-byte ping
+ * every 2.5 s. */
+int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, socklen_t *dest_len);
 
 /* ICE restart (RFC 8445 section 9): new local credentials, remote credentials and candidates
  * forgotten, the same sockets and agent. The local candidates are handed to the listener again,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "net/egress.h"
 #include "net/srtp.h"
 #include "okno/err.h"
 #include "wire/demux.h"
@@ -24,7 +25,8 @@ struct okno_peer {
     /* owned */
     struct okno_ice *ice;
     struct okno_dtls *dtls;
-    struct okno_srtp *srtp_in, *srtp_out;
+    struct okno_srtp *srtp_in;
+    struct okno_egress *egress; /* the outbound session and the route; released after the agent */
     GSource *dtls_timer;
     /* other */
     enum okno_dtls_role role;
@@ -37,6 +39,7 @@ struct okno_peer {
     bool remote_set, dtls_started, connected, closing, failed, gathering_done;
     bool ice_restarting;  /* restarted: the next okno_peer_set_remote brings new credentials */
     bool rtp_unverified;  /* okno_peer_set_rtp_unverified */
+    bool via_libnice;     /* okno_peer_config.via_libnice */
     unsigned rtp_tag_len; /* the keyed profile's RTP authentication tag */
     char remote_ufrag[OKNO_ICE_CRED_LEN], remote_pwd[OKNO_ICE_CRED_LEN];
     int in_dtls; /* depth of calls into the endpoint: it must not be closed from its callbacks */
@@ -146,9 +149,12 @@ static void send_held(struct okno_peer *peer)
 static void dtls_connected(void *user, const struct okno_dtls_keys *keys)
 {
     struct okno_peer *peer = user;
+    struct okno_srtp *out = NULL;
     int rc = okno_srtp_create(OKNO_SRTP_INBOUND, keys->profile, &keys->remote, &peer->srtp_in);
     if (rc == 0)
-        rc = okno_srtp_create(OKNO_SRTP_OUTBOUND, keys->profile, &keys->local, &peer->srtp_out);
+        rc = okno_srtp_create(OKNO_SRTP_OUTBOUND, keys->profile, &keys->local, &out);
+    if (rc == 0)
+        okno_egress_set_srtp(peer->egress, out);
     if (rc != 0) {
         fail(peer, rc, "cannot create the SRTP sessions");
         return;
@@ -197,10 +203,24 @@ static void ice_local_done(void *owner)
         peer->listener.on_local_candidates_done(peer->owner);
 }
 
+/* The egress's route follows the selected pair: a direct one for a UDP host pair, else none
+ * (libnice sends). */
+static void update_route(struct okno_peer *peer)
+{
+    struct sockaddr_storage dest;
+    socklen_t dest_len = 0;
+    int fd =
+        peer->ice && !peer->via_libnice ? okno_ice_direct_route(peer->ice, &dest, &dest_len) : -1;
+    okno_egress_set_route(peer->egress, fd >= 0 ? fd : -1, (const struct sockaddr *)&dest,
+                          dest_len);
+}
+
 static void ice_state(void *owner, enum okno_ice_state state)
 {
     struct okno_peer *peer = owner;
     okno_log(OKNO_LOG_DEBUG, "peer", "ICE %s", okno_ice_state_name(state));
+    if (state == OKNO_ICE_CONNECTED || state == OKNO_ICE_FAILED)
+        update_route(peer);
     if (state == OKNO_ICE_CONNECTED && peer->n_held > 0)
         send_held(peer);
     if (state == OKNO_ICE_CONNECTED && peer->remote_set && peer->role == OKNO_DTLS_CLIENT)
@@ -219,6 +239,7 @@ static void ice_selected_pair(void *owner, const struct okno_ice_pair *pair)
 {
     (void)pair;
     struct okno_peer *peer = owner;
+    update_route(peer);
     if (peer->n_held > 0)
         send_held(peer);
 }
@@ -336,6 +357,8 @@ int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
     /* The endpoint needs the remote fingerprint, so it is made in okno_peer_set_remote. */
     peer->cert = cfg->cert;
     peer->dtls_initial_rto_us = cfg->dtls_initial_rto_us;
+    peer->via_libnice = cfg->via_libnice;
+    peer->egress = okno_egress_new(cfg->egress_lane);
     *out = peer;
     return 0;
 }
@@ -440,21 +463,9 @@ static int send_protected(struct okno_peer *peer, uint8_t *pkt, size_t len, size
 {
     if (!peer->connected || peer->closing)
         return OKNO_E_STATE;
-    size_t n = len;
-    int rc = rtcp ? okno_srtp_protect_rtcp(peer->srtp_out, pkt, &n, cap)
-                  : okno_srtp_protect_rtp(peer->srtp_out, pkt, &n, cap);
-    if (rc == 0)
-        rc = okno_ice_send(peer->ice, pkt, n);
-    if (rc != 0) {
-        peer->stats.drop_send++;
-        return rc;
-    }
-    peer->stats.tx_bytes += n;
-    if (rtcp)
-        peer->stats.tx_rtcp++;
-    else
-        peer->stats.tx_rtp++;
-    return 0;
+    if (okno_egress_lane(peer->egress) && okno_egress_direct(peer->egress))
+        return okno_egress_queue(peer->egress, pkt, len, rtcp);
+    return okno_egress_send(peer->egress, pkt, len, cap, rtcp, peer->ice);
 }
 
 int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap)
@@ -475,6 +486,13 @@ void okno_peer_set_rtp_unverified(struct okno_peer *peer, bool on)
 void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)
 {
     *out = peer->stats;
+    struct okno_egress_stats e;
+    okno_egress_stats(peer->egress, &e);
+    out->tx_rtp = e.tx_rtp;
+    out->tx_rtcp = e.tx_rtcp;
+    out->tx_bytes = e.tx_bytes;
+    out->drop_send += e.drop_send; /* the DTLS datagrams' own are in peer->stats */
+    out->drop_queue = e.drop_queue;
 }
 
 static void ice_closed(void *arg)
@@ -484,7 +502,7 @@ static void ice_closed(void *arg)
     void *closed_arg = peer->closed_arg;
     okno_dtls_free(peer->dtls);
     okno_srtp_free(peer->srtp_in);
-    okno_srtp_free(peer->srtp_out);
+    okno_egress_release(peer->egress); /* on the egress worker after what is queued for it */
     g_free(peer->held);
     g_free(peer);
     if (on_closed)

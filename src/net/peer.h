@@ -2,12 +2,15 @@
  * that owns its room. It owns an ICE agent (net/ice), a DTLS endpoint (net/dtls) and the two SRTP
  * sessions (net/srtp) the handshake keys; it classifies every datagram ICE hands up (RFC 7983:
  * STUN stays in libnice, DTLS goes to the endpoint, RTP and RTCP are unprotected in place once the
- * keys exist) and hands clear RTP and RTCP to its listener. okno_peer_send_rtp/rtcp protect in
- * place and send on the selected pair. Every drop is counted by reason.
+ * keys exist) and hands clear RTP and RTCP to its listener. okno_peer_send_rtp/rtcp protect and
+ * send on the selected pair (net/egress): on a UDP host pair with one sendto on okno's own copy of
+ * the socket, else through libnice; and, given an egress lane, on the worker at the lane's other
+ * end. Every drop is counted by reason.
  *
  * Deliberately not here: SDP (the SFU reads and writes it and passes the values in), RTP or RTCP
  * parsing beyond the two bytes the demultiplexer reads, pacing, and data channels. All functions
- * must be called on the thread that runs the peer's context. */
+ * must be called on the thread that runs the peer's context (the egress worker only ever runs
+ * net/egress's part). */
 #ifndef OKNO_NET_PEER_H
 #define OKNO_NET_PEER_H
 
@@ -31,6 +34,12 @@ struct okno_peer_config {
      * that sends its ClientHello as soon as its own ICE check succeeds may find the other side not
      * yet listening; browsers start lower (50-100 ms) for that reason. */
     uint32_t dtls_initial_rto_us;
+    /* Borrowed, NULL: protect and send on the peer's own thread. Else the lane from the peer's
+     * worker to the worker that protects and sends its RTP and RTCP (while the pair is a direct
+     * UDP one); it must outlive the peer's close (core/worker's lanes do). */
+    struct okno_lane *egress_lane;
+    /* Send through libnice even on a UDP host pair (benchmarks compare the two paths). */
+    bool via_libnice;
 };
 
 /* Events up to the owner; any member may be NULL. The owner may call okno_peer_close from every one
@@ -59,11 +68,13 @@ struct okno_peer_listener {
 /* Counters since creation. Drops: garbage (not one of the bundle's protocols, or too long),
  * before_dtls (RTP/RTCP before the keys existed, or DTLS the endpoint refused), srtp_auth (the tag
  * did not verify), replay (seen before or older than the window), unknown (other unprotect
- * failures), send (ICE refused a datagram: no pair yet, socket full). */
+ * failures), send (ICE or the socket refused a datagram: no pair yet, socket full), queue (the
+ * lane to the egress worker was full). tx counts datagrams handed to the socket, wherever sent. */
 struct okno_peer_stats {
     uint64_t rx_rtp, rx_rtcp, rx_dtls, rx_bytes;
     uint64_t tx_rtp, tx_rtcp, tx_bytes;
     uint64_t drop_garbage, drop_before_dtls, drop_srtp_auth, drop_replay, drop_unknown, drop_send;
+    uint64_t drop_queue;
 };
 
 struct okno_peer;
@@ -115,11 +126,14 @@ bool okno_peer_connected(const struct okno_peer *peer);
  * section in either direction, so an idle but live client is not taken for a lost one. */
 void okno_peer_hold_consent(struct okno_peer *peer, bool hold);
 
-/* Protects the RTP packet (RTCP compound datagram) pkt[0..len) in place and sends it. cap is the
- * buffer's size and must leave OKNO_SRTP_MAX_TRAILER bytes after the packet; pkt should be 4-byte
- * aligned. Allocates nothing. Returns 0, OKNO_E_STATE before on_connected, okno_srtp_protect_*'s
- * errors (OKNO_E_NOSPC, OKNO_E_MALFORMED...) or okno_ice_send's (OKNO_E_AGAIN, OKNO_E_IO); those
- * sends are counted as drop_send. The buffer holds SRTP afterwards whatever the result. */
+/* Protects the RTP packet (RTCP compound datagram) pkt[0..len) and sends it. cap is the buffer's
+ * size and must leave OKNO_SRTP_MAX_TRAILER bytes after the packet; pkt should be 4-byte aligned.
+ * Allocates nothing. With an egress lane and a direct route the clear packet is copied onto the
+ * lane (0, or OKNO_E_AGAIN when it is full, counted as drop_queue) and the egress worker protects
+ * and sends it; its own failures are counted there as drop_send. Otherwise returns 0,
+ * OKNO_E_STATE before on_connected, okno_srtp_protect_*'s errors (OKNO_E_NOSPC,
+ * OKNO_E_MALFORMED...) or the send's (OKNO_E_AGAIN, OKNO_E_IO); those are counted as drop_send.
+ * The buffer's contents are unspecified afterwards whatever the result. */
 int okno_peer_send_rtp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
 int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t cap);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/worker.h"
 #include "okno/err.h"
 #include "sfu/participant_media.h"
 #include "sfu/negotiate.h"
@@ -51,12 +52,14 @@ static void log_stats(const struct okno_participant *p, const char *which,
     okno_peer_stats(peer, &st);
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s %s: rx %llu rtp %llu rtcp, tx %llu rtp %llu rtcp; drops: garbage %llu, "
-             "before DTLS %llu, SRTP auth %llu, replay %llu, unknown %llu, send %llu",
+             "before DTLS %llu, SRTP auth %llu, replay %llu, unknown %llu, send %llu, "
+             "egress queue %llu",
              p->id, which, (unsigned long long)st.rx_rtp, (unsigned long long)st.rx_rtcp,
              (unsigned long long)st.tx_rtp, (unsigned long long)st.tx_rtcp,
              (unsigned long long)st.drop_garbage, (unsigned long long)st.drop_before_dtls,
              (unsigned long long)st.drop_srtp_auth, (unsigned long long)st.drop_replay,
-             (unsigned long long)st.drop_unknown, (unsigned long long)st.drop_send);
+             (unsigned long long)st.drop_unknown, (unsigned long long)st.drop_send,
+             (unsigned long long)st.drop_queue);
 }
 
 /* What the subscriber connection's numbering, feedback and estimator came to. */
@@ -270,6 +273,12 @@ int okno__participant_open_peer(struct okno_participant *p, bool publisher, stru
     /* okno offers on the subscriber connection, and the offerer controls (RFC 8445 6.1.1). */
     ice.controlling = !publisher;
     struct okno_peer_config cfg = {.ice = &ice, .cert = sfu->cert};
+    /* A subscriber connection carries the room's fan-out: its protect and send may go to another
+     * worker. A publisher connection sends little (feedback) and stays here. */
+    if (!publisher) {
+        unsigned to = okno_workers_place_egress(sfu->workers, p->room->worker, sfu->egress_workers);
+        cfg.egress_lane = okno_workers_lane(sfu->workers, p->room->worker, to);
+    }
     int rc =
         okno_peer_create(p->room->ctx, &cfg, publisher ? &pub_listener : &sub_listener, p, out);
     if (rc == 0) {

@@ -31,6 +31,7 @@ struct okno_sfu {
     unsigned ice_restart_grace_s; /* [media] ice_restart_grace_s */
     unsigned max_publisher_kbps;  /* [media] max_publisher_kbps: the REMB cap on publishers */
     bool pacing;                  /* [media] pacing */
+    unsigned egress_workers;      /* [general] egress_workers */
     unsigned pacer_max_delay_ms;  /* [media] pacer_max_delay_ms */
     unsigned video_budget_ms;     /* [media] video_playout_budget_ms: retransmission deadline */
     unsigned audio_budget_ms;     /* [media] audio_playout_budget_ms */

@@ -1,0 +1,169 @@
+/* Protect + send of one peer, on its owner's worker or on another over a lane (egress.h). */
+#include "net/egress.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "okno/err.h"
+
+enum { KIND_RTP = 0, KIND_RTCP = 1 };
+
+struct okno_egress {
+    /* borrowed */
+    struct okno_lane *lane;
+    /* owner's thread only */
+    bool direct;
+    /* under lock */
+    GMutex lock;
+    struct okno_srtp *srtp; /* owned */
+    int fd;                 /* owned; -1: no direct route */
+    struct sockaddr_storage dest;
+    socklen_t dest_len;
+    struct okno_egress_stats stats;
+};
+
+struct okno_egress *okno_egress_new(struct okno_lane *lane)
+{
+    struct okno_egress *e = g_new0(struct okno_egress, 1);
+    e->lane = lane;
+    e->fd = -1;
+    g_mutex_init(&e->lock);
+    return e;
+}
+
+void okno_egress_set_srtp(struct okno_egress *e, struct okno_srtp *srtp)
+{
+    g_mutex_lock(&e->lock);
+    okno_srtp_free(e->srtp);
+    e->srtp = srtp;
+    g_mutex_unlock(&e->lock);
+}
+
+void okno_egress_set_route(struct okno_egress *e, int fd, const struct sockaddr *dest,
+                           socklen_t dest_len)
+{
+    if (fd >= 0 && (!dest || dest_len == 0 || dest_len > sizeof e->dest)) {
+        close(fd);
+        fd = -1;
+    }
+    g_mutex_lock(&e->lock);
+    if (e->fd >= 0)
+        close(e->fd);
+    e->fd = fd;
+    e->dest_len = fd >= 0 ? dest_len : 0;
+    if (fd >= 0)
+        memcpy(&e->dest, dest, dest_len);
+    g_mutex_unlock(&e->lock);
+    e->direct = fd >= 0;
+}
+
+bool okno_egress_direct(const struct okno_egress *e)
+{
+    return e->direct;
+}
+
+struct okno_lane *okno_egress_lane(const struct okno_egress *e)
+{
+    return e->lane;
+}
+
+static int send_direct(struct okno_egress *e, const uint8_t *pkt, size_t n)
+{
+    ssize_t r;
+    do {
+        r = sendto(e->fd, pkt, n, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&e->dest,
+                   e->dest_len);
+    } while (r < 0 && errno == EINTR);
+    if (r == (ssize_t)n)
+        return 0;
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) ? OKNO_E_AGAIN
+                                                                                  : OKNO_E_IO;
+}
+
+/* Under the lock: protect, then the direct route or ice (NULL on the egress worker). */
+static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
+                        struct okno_ice *ice)
+{
+    if (!e->srtp)
+        return OKNO_E_STATE;
+    size_t n = len;
+    int rc = rtcp ? okno_srtp_protect_rtcp(e->srtp, pkt, &n, cap)
+                  : okno_srtp_protect_rtp(e->srtp, pkt, &n, cap);
+    if (rc == 0) {
+        if (e->fd >= 0)
+            rc = send_direct(e, pkt, n);
+        else
+            rc = ice ? okno_ice_send(ice, pkt, n) : OKNO_E_STATE;
+    }
+    if (rc != 0) {
+        e->stats.drop_send++;
+        return rc;
+    }
+    e->stats.tx_bytes += n;
+    if (rtcp)
+        e->stats.tx_rtcp++;
+    else
+        e->stats.tx_rtp++;
+    return 0;
+}
+
+int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
+                     struct okno_ice *ice)
+{
+    g_mutex_lock(&e->lock);
+    int rc = protect_send(e, pkt, len, cap, rtcp, ice);
+    g_mutex_unlock(&e->lock);
+    return rc;
+}
+
+/* The lane's consumer: the slot leaves room for the trailer. Without a route by now (the pair was
+ * lost since the packet was queued) the packet is dropped and counted. */
+static void on_lane_packet(void *obj, unsigned kind, uint8_t *data, size_t len, size_t cap)
+{
+    struct okno_egress *e = obj;
+    g_mutex_lock(&e->lock);
+    (void)protect_send(e, data, len, cap, kind == KIND_RTCP, NULL);
+    g_mutex_unlock(&e->lock);
+}
+
+int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, bool rtcp)
+{
+    if (len + OKNO_SRTP_MAX_TRAILER > OKNO_LANE_SLOT_BYTES)
+        return OKNO_E_NOSPC;
+    int rc = okno_lane_push(e->lane, on_lane_packet, e, rtcp ? KIND_RTCP : KIND_RTP, pkt, len);
+    if (rc == OKNO_E_AGAIN) {
+        g_mutex_lock(&e->lock);
+        e->stats.drop_queue++;
+        g_mutex_unlock(&e->lock);
+    }
+    return rc;
+}
+
+void okno_egress_stats(struct okno_egress *e, struct okno_egress_stats *out)
+{
+    g_mutex_lock(&e->lock);
+    *out = e->stats;
+    g_mutex_unlock(&e->lock);
+}
+
+static void egress_free(void *obj)
+{
+    struct okno_egress *e = obj;
+    okno_srtp_free(e->srtp);
+    if (e->fd >= 0)
+        close(e->fd);
+    g_mutex_clear(&e->lock);
+    g_free(e);
+}
+
+void okno_egress_release(struct okno_egress *e)
+{
+    if (!e)
+        return;
+    if (e->lane)
+        okno_lane_retire(e->lane, egress_free, e);
+    else
+        egress_free(e);
+}
