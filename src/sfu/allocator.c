@@ -29,9 +29,28 @@ void okno_alloc_video_init(struct okno_alloc_video *v, uint8_t n_spatial, uint8_
     v->ahead_spatial = v->cur.spatial;
 }
 
+/* What a rung costs the budget in the choice: as measured, or an elastic encoding's (allocator.h)
+ * scaled down to its floor. */
 static uint32_t rung_bps(const struct okno_alloc_video *v, unsigned nt, int rung)
 {
-    return v->bps[(unsigned)rung / nt][(unsigned)rung % nt];
+    unsigned s = (unsigned)rung / nt;
+    uint32_t bps = v->bps[s][(unsigned)rung % nt];
+    uint32_t floor = v->elastic_floor_bps[s];
+    uint32_t top = v->bps[s][nt - 1];
+    if (floor == 0 || bps == 0 || top <= floor)
+        return bps;
+    uint64_t scaled = (uint64_t)bps * floor / top;
+    return scaled == 0 ? 1 : (uint32_t)scaled;
+}
+
+/* What the rung takes of a budget: an elastic encoding what it is measured at, up to the budget
+ * (the publisher's encoder fills it), at least its floor; any other what it is measured at. */
+static uint64_t rung_share(const struct okno_alloc_video *v, unsigned nt, int rung, uint64_t budget)
+{
+    uint64_t cost = rung_bps(v, nt, rung);
+    uint64_t measured = v->bps[(unsigned)rung / nt][(unsigned)rung % nt];
+    uint64_t fill = measured < budget ? measured : budget;
+    return fill > cost ? fill : cost;
 }
 
 /* The highest available rung whose rate, with margin_pct on top, fits budget; -1: none. */
@@ -202,7 +221,7 @@ static bool trial_goes_on(const struct okno_alloc_input *in, struct okno_alloc_v
  * and ahead_spatial: the encoding received (kept OKNO_ALLOC_AHEAD_US after a move down) or one
  * above it still announced; under a client's limit the one received alone. */
 static uint64_t look_up(const struct okno_alloc_input *in, struct okno_alloc_video *v, unsigned ns,
-                        unsigned nt, int64_t now_us)
+                        unsigned nt, uint64_t budget, int64_t now_us)
 {
     int cur = v->cur.paused ? -1 : (int)(v->cur.spatial * nt + v->cur.temporal);
     unsigned at = v->cur.paused ? 0 : v->cur.spatial;
@@ -222,7 +241,7 @@ static uint64_t look_up(const struct okno_alloc_input *in, struct okno_alloc_vid
             break;
         }
     }
-    return cost;
+    return cur < 0 ? 0 : rung_share(v, nt, cur, budget);
 }
 
 /* One video against what is left of the budget; returns what its choice costs. */
@@ -255,7 +274,7 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
     int fits = highest_fitting(v, ns, nt, budget, 0);
     if (v->trial_until_us != 0) {
         if (trial_goes_on(in, v, cur_available, cur, fits, budget, now_us))
-            return look_up(in, v, ns, nt, now_us); /* the trial runs its course */
+            return look_up(in, v, ns, nt, budget, now_us); /* the trial runs its course */
         v->trial_until_us = 0;
         v->spatial_trial = false;
         int64_t wait = trial_wait(v);
@@ -290,7 +309,7 @@ static uint64_t allocate_one(const struct okno_alloc_input *in, struct okno_allo
                 set_rung(v, nt, up, OKNO_ALLOC_REASON_RECOVERED, now_us);
         }
     }
-    return look_up(in, v, ns, nt, now_us);
+    return look_up(in, v, ns, nt, budget, now_us);
 }
 
 size_t okno_alloc_run(const struct okno_alloc_input *in, struct okno_alloc_video *videos, size_t n,

@@ -30,6 +30,11 @@
  * is moved to it), and want_bps, what it would cost one step up (what the transport may pad or
  * probe up to so the estimate can show room for it).
  *
+ * An encoding the publisher shapes to this subscriber's budget (elastic_floor_bps: the top one
+ * okno's cap leaves this subscriber's share) fits any budget down to its floor, and takes of the
+ * budget what it is measured at, up to all of it: the publisher's encoder, not a layer switch,
+ * follows the estimate, as for a single encoding.
+ *
  * It is a pure function of its inputs and now_us: no I/O, no allocation, no clock. It deliberately
  * does not apply choices (the subscription's downtrack does: spatial switches at keyframes,
  * temporal at once), measure rates (the track does) or estimate bandwidth (the bwe plugin does).
@@ -98,6 +103,12 @@ struct okno_alloc_video {
     uint8_t n_temporal;
     uint32_t bps[OKNO_ALLOC_MAX_SPATIAL][OKNO_ALLOC_MAX_TEMPORAL];
     int priority; /* higher is served first; equal keeps the array order */
+    /* In: an encoding whose rate follows this subscriber's budget (okno's cap leaves the top
+     * encoding sent the largest budget of those that receive it, and a publisher's encoder gives
+     * its top encoding all the room it has, as it does a single encoding): it fits any budget down
+     * to this floor, its temporal layers scaled alike, and costs what it is measured at up to the
+     * budget; 0: it costs what it is measured at. */
+    uint32_t elastic_floor_bps[OKNO_ALLOC_MAX_SPATIAL];
     /* In/out: the current choice and the hysteresis state; zero-initialise, then set cur to
      * where the subscriber starts (okno_alloc_video_init: the top). */
     struct okno_alloc_choice cur;

@@ -69,6 +69,36 @@ static bool measure_simulcast(struct okno_alloc_video *v, const struct okno_trac
     return true;
 }
 
+/* The least an encoding that follows a subscriber's share (okno__participant_pub_fb_shaped) is
+ * chosen at: half the nominal rate of the one below (libwebrtc's encoders keep a layer of that
+ * size going down to about that), for the lowest what okno's cap still asks video for. Under it
+ * the encoder may stop the encoding anyway: the allocator then follows it down at once. */
+static uint32_t elastic_floor(unsigned s)
+{
+    return s == 0 ? OKNO_PUB_FB_MIN_VIDEO_BPS : nominal_bps[MIN(s, OKNO_TRACK_MAX_ENC) - 1] / 2;
+}
+
+/* Which encodings of simulcast track t follow subscriber p's budget (allocator.h
+ * elastic_floor_bps): the ones sent now that the cap would leave p's share once p receives them,
+ * the top one shaped (okno__participant_pub_fb_shaped) when p's share is the largest there, any
+ * above it. None under a client's receive limit (a limit is not a rate to shape an encoder to). */
+static void set_elastic(struct okno_alloc_video *v, const struct okno_participant *p,
+                        const struct okno_track *t)
+{
+    memset(v->elastic_floor_bps, 0, sizeof v->elastic_floor_bps);
+    if (!okno_track_simulcast(t) || p->receive_limit_bps)
+        return;
+    uint64_t share = 0;
+    int top = okno__participant_pub_fb_shaped(t, &share);
+    uint64_t mine = okno__participant_pub_fb_video_share(p);
+    for (unsigned e = 0; e < t->n_enc && e < OKNO_ALLOC_MAX_SPATIAL; e++) {
+        const struct okno_layer_meter *m = &t->enc[e].meter;
+        bool sent = m->n_temporal > 0 && okno_layer_meter_bps(m, (uint8_t)(m->n_temporal - 1)) != 0;
+        if (sent && ((int)e > top || (share > 0 && (int)e == top && mine >= share)))
+            v->elastic_floor_bps[e] = elastic_floor(e);
+    }
+}
+
 /* Fills v's layers from the track's meters; false when nothing was measured (the publisher sends
  * nothing now, or has not started): then the video is left as it is. */
 static bool measure(struct okno_alloc_video *v, const struct okno_track *t)
@@ -184,6 +214,7 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         }
         if (!measure(&s->alloc, s->track))
             memset(s->alloc.bps, 0, sizeof s->alloc.bps); /* nothing to decide on */
+        set_elastic(&s->alloc, p, s->track);
         videos[n] = s->alloc;
         of[n++] = s;
     }

@@ -11,7 +11,11 @@
  * A simulcast track's encodings are costed at their measured rates; one the publisher does not
  * send now (its encoder stopped it because okno's cap left it no room: participant_pub_fb.h) at
  * its last measured rate, or a nominal one (okno.js's 150k/500k/1.5M) if it never came, so that a
- * subscriber with room can choose it and the cap then brings it back.
+ * subscriber with room can choose it and the cap then brings it back. The top encoding the cap
+ * shapes to this subscriber's share (participant_pub_fb.h okno__participant_pub_fb_shaped), or one
+ * above that it would be the only one to receive, follows its budget as a single encoding does:
+ * it costs a floor (sfu/allocator.h elastic_floor_bps), so an estimate that dips does not move the
+ * subscriber down an encoding the publisher is about to shrink anyway.
  *
  * A track okno receives as one encoding (no simulcast) is shaped by okno's own
  * REMB cap to fit its weakest subscriber (participant_pub_fb.h), so its measured rate is not what

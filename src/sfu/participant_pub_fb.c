@@ -30,9 +30,7 @@ static bool paused(const struct okno_subscription *s)
     return s->alloc_on && s->alloc.cur.paused;
 }
 
-/* What one subscriber can take of each video it receives: its estimate less what its audio
- * needs, split evenly over the videos it is sent. 0 while it has no estimate. */
-static uint64_t video_budget_bps(const struct okno_participant *sub)
+uint64_t okno__participant_pub_fb_video_share(const struct okno_participant *sub)
 {
     struct okno_bwe_estimate est;
     if (okno_participant_bwe_estimate(sub, &est) < 0 || est.target_bps == 0)
@@ -50,16 +48,10 @@ static uint64_t video_budget_bps(const struct okno_participant *sub)
     return MAX(left / videos, OKNO_PUB_FB_MIN_VIDEO_BPS);
 }
 
-/* What a simulcast track needs to send: every encoding up to the highest any subscriber's
- * allocation chose or is heading to (the encoder fills lower ones first, so they go anyway), each
- * at its cost (at
- * least its nominal rate: okno__participant_alloc_enc_room) with
- * OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT on top; with nobody receiving it, its lowest encoding's.
- * Layers above the highest chosen are left no room, so the
- * publisher's encoder stops them. */
-static uint64_t simulcast_need_bps(const struct okno_track *t)
+int okno__participant_pub_fb_shaped(const struct okno_track *t, uint64_t *share_bps)
 {
     int top = -1;
+    uint64_t share = 0;
     for (guint j = 0; j < t->subs->len; j++) {
         const struct okno_subscription *s = t->subs->pdata[j];
         if (!s->dt || paused(s))
@@ -68,9 +60,36 @@ static uint64_t simulcast_need_bps(const struct okno_track *t)
          * encoding it receives, or the one it may move to soon (sfu/allocator.h ahead_spatial), so
          * that the publisher has started that one by then. */
         int chosen = s->alloc_on ? MAX(s->alloc.cur.spatial, s->alloc.ahead_spatial) : 0;
-        top = MAX(top, chosen);
+        if (chosen > top) {
+            top = chosen;
+            share = 0;
+        }
+        /* A client's limit is what it wants, not a rate to shape an encoder to. */
+        if (chosen == top && s->alloc_on && s->subscriber && !s->subscriber->receive_limit_bps)
+            share = MAX(share, okno__participant_pub_fb_video_share(s->subscriber));
     }
+    *share_bps = share;
+    return top;
+}
+
+/* What a simulcast track needs to send: every encoding up to the highest any subscriber's
+ * allocation chose or is heading to (the encoder fills lower ones first, so they go anyway). With
+ * a share to follow (okno__participant_pub_fb_shaped) the lower ones at their cost (the encoder
+ * gives them their own targets) and the top one that share, which a publisher's encoder gives its
+ * top encoding whole; otherwise each at its cost (at least its nominal rate:
+ * okno__participant_alloc_enc_room) with OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT on top. With nobody
+ * receiving it, its lowest encoding's. Layers above the highest chosen are left no room, so the
+ * publisher's encoder stops them. */
+static uint64_t simulcast_need_bps(const struct okno_track *t)
+{
+    uint64_t share = 0;
+    int top = MIN(okno__participant_pub_fb_shaped(t, &share), (int)t->n_enc - 1);
     uint64_t need = 0;
+    if (top >= 0 && share > 0) {
+        for (int i = 0; i < top; i++)
+            need += okno__participant_alloc_enc_cost(t, (unsigned)i);
+        return need + share;
+    }
     for (int i = 0; i <= MAX(top, 0) && i < t->n_enc; i++)
         need += okno__participant_alloc_enc_room(t, (unsigned)i);
     return need * (100u + OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT) / 100u;
@@ -95,7 +114,7 @@ uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p)
             if (paused(s))
                 continue; /* resumes when its estimate fits the floor, whatever p sends */
             watched = true;
-            uint64_t budget = video_budget_bps(s->subscriber);
+            uint64_t budget = okno__participant_pub_fb_video_share(s->subscriber);
             if (budget > 0 && budget < weakest)
                 weakest = budget;
         }

@@ -15,6 +15,7 @@
 #include "sfu/negotiate.h"
 
 struct okno_participant;
+struct okno_track;
 
 /* What okno lets the publisher p send, bits per second, as its REMB says: while someone receives
  * one of p's video tracks (a subscriber whose video of it the allocator paused does not count:
@@ -35,12 +36,26 @@ struct okno_participant;
  * the encodings anybody receives cost (every encoding up to the highest chosen, or announced by
  * a subscriber's allocation as the one it may move to soon, sfu/allocator.h ahead_spatial, so that
  * the encoder has started it by then: the encoder fills lower ones first), plus this much headroom
- * for the encoder to follow its content; nobody receiving it, its lowest encoding's. The encodings
+ * for the encoder to follow its content (but with a subscriber's share to follow, the encodings
+ * below the top one at their cost and the top one that share: okno__participant_pub_fb_shaped);
+ * nobody receiving it, its lowest encoding's. The encodings
  * left no room are the ones the publisher's encoder allocator stops (Chromium turns a layer off
  * below its minimum rate). A publisher of only simulcast video is capped at that sum plus its
  * audio; mixed with single-encoding video, the single-encoding rule above applies to the rest. */
 #define OKNO_PUB_FB_SIMULCAST_HEADROOM_PCT 25u
 uint64_t okno_participant_publisher_cap_bps(const struct okno_participant *p);
+
+/* What subscriber sub can take of each video it receives: its estimate less OKNO_ALLOC_AUDIO_BPS
+ * per audio it receives, split evenly over the videos it is sent (not those paused), at least
+ * OKNO_PUB_FB_MIN_VIDEO_BPS; 0 while it has no estimate or receives no video. */
+uint64_t okno__participant_pub_fb_video_share(const struct okno_participant *sub);
+
+/* The encoding of simulcast track t whose rate okno's cap shapes: the highest any subscriber
+ * receives or heads to (sfu/allocator.h ahead_spatial), -1 when nobody does; *share_bps the
+ * largest share (okno__participant_pub_fb_video_share) of those subscribers, left out one under
+ * a client's receive limit; 0 when none has an estimate. The cap then leaves that encoding the
+ * share, so it follows that subscriber's link as a single encoding follows its weakest. */
+int okno__participant_pub_fb_shaped(const struct okno_track *t, uint64_t *share_bps);
 
 /* A publisher offer was answered with pub: makes p's publisher feedback on the first one (owned
  * by p, freed by okno__participant_pub_fb_free) and takes what was negotiated: transport-cc

@@ -556,6 +556,67 @@ static void test_allocator_does_not_try_an_encoding_out_of_reach(void **state)
     assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
 }
 
+/* The top encoding the publisher shapes to this subscriber (elastic_floor_bps, f at 300): a dip
+ * of the estimate that would move a measured f down to h keeps f, which takes all of the budget
+ * it is measured above; under the floor it steps down as a measured one (temporal layers scaled
+ * alike first). Coming back, f is chosen once its floor fits with the margin, where a measured f
+ * would have needed 1150. */
+static void test_allocator_keeps_an_elastic_encoding_down_to_its_floor(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    v.elastic_floor_bps[2] = 300 * KBPS;
+    struct okno_alloc_input in = est(2000, 1);
+    int64_t t = 0;
+    okno_alloc_run(&in, &v, 1, t);
+    assert_choice(&v, 2, 2);
+    assert_int_equal(v.allocated_bps, 1000 * KBPS); /* what it sends: less than the budget */
+    in = est(700, 1);                               /* 650 left for video */
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 0);
+    assert_choice(&v, 2, 2);
+    assert_int_equal(v.allocated_bps, 650 * KBPS); /* the encoder fills the budget */
+    assert_int_equal(v.want_bps, 300 * KBPS);      /* at the top: its floor */
+    in = est(320, 1);                              /* 270: under the floor, f's 225 fits */
+    assert_int_equal(okno_alloc_run(&in, &v, 1, t += 100 * MS), 1);
+    assert_choice(&v, 2, 1);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_BANDWIDTH);
+    in = est(150, 1); /* 100: q's 80 */
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 0, 2);
+    /* 400: f's floor with the margin is 345 (h's 300 too, f is higher); a measured f not yet. */
+    in = est(450, 1);
+    int64_t grew = t += 100 * MS;
+    while (v.cur.spatial != 2 && t - grew <= 2 * OKNO_ALLOC_UP_HOLD_US)
+        okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 2, 2);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_RECOVERED);
+    assert_true(t - grew <= OKNO_ALLOC_UP_HOLD_US + 200 * MS);
+    v.elastic_floor_bps[2] = 0; /* another subscriber's share shapes it now: measured again */
+    okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 1, 2);
+}
+
+/* What an elastic video takes of the budget (all of it, up to what it is measured at) is not
+ * left to the next video: an observer's video behind it gets what remains. */
+static void test_allocator_elastic_video_takes_its_fill_before_the_next(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v[2];
+    simulcast(&v[0], 1);
+    simulcast(&v[1], 0);
+    v[0].elastic_floor_bps[2] = 300 * KBPS;
+    struct okno_alloc_input in = est(1000, 0);
+    okno_alloc_run(&in, v, 2, 0);
+    assert_choice(&v[0], 2, 2);
+    assert_int_equal(v[0].allocated_bps, 1000 * KBPS);
+    assert_true(v[1].cur.paused); /* nothing left */
+    in = est(1200, 0);            /* 200 left: h's base layer (150) */
+    okno_alloc_run(&in, v, 2, 100 * MS);
+    assert_int_equal(v[0].allocated_bps, 1000 * KBPS);
+    assert_true(v[1].cur.paused || v[1].allocated_bps <= 200 * KBPS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +637,8 @@ int main(void)
         cmocka_unit_test(test_allocator_does_not_flap_under_a_noisy_estimate),
         cmocka_unit_test(test_allocator_spatial_trial_backs_off_at_once_on_queue_growth),
         cmocka_unit_test(test_allocator_does_not_try_an_encoding_out_of_reach),
+        cmocka_unit_test(test_allocator_keeps_an_elastic_encoding_down_to_its_floor),
+        cmocka_unit_test(test_allocator_elastic_video_takes_its_fill_before_the_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "sfu/participant_pub_fb.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
+#include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
 #include "sfu/track.h"
 #include "wire/rtx.h"
@@ -348,6 +349,58 @@ static void test_simulcast_publisher_cap_follows_the_encodings_received(void **s
     publisher_free(p);
 }
 
+/* With a subscriber's estimate to follow, the top encoding anybody receives gets the largest
+ * share of its subscribers and the ones below their cost (no headroom: the encoder gives them
+ * their own targets and its top encoding all the rest), so that encoding fits that subscriber's
+ * link; a subscriber under a client's receive limit shapes nothing (the headroom rule again). */
+static void test_simulcast_top_encoding_follows_the_largest_share(void **state)
+{
+    (void)state;
+    struct okno_sfu sfu = {.max_publisher_kbps = 2500};
+    struct okno_room room = {.sfu = &sfu};
+    struct okno_participant *p = publisher();
+    p->room = &room;
+    struct okno_track *t = video_track(p, true, 3);
+    const uint64_t audio = OKNO_ALLOC_AUDIO_BPS;
+    struct okno_participant *viewers[2];
+    struct okno_subscription subs[2];
+    struct okno_downtrack_params params = fx_params(false);
+    for (int i = 0; i < 2; i++) {
+        viewers[i] = publisher();
+        viewers[i]->sub_bwe = okno_sub_bwe_new("viewer");
+        viewers[i]->sub_bwe->have_estimate = true;
+        viewers[i]->sub_bwe->estimate.target_bps = i == 0 ? 900000 : 600000;
+        subs[i] = (struct okno_subscription){.subscriber = viewers[i], .track = t, .video = true};
+        assert_int_equal(okno_downtrack_create(&params, NULL, &subs[i].dt), 0);
+        okno_alloc_video_init(&subs[i].alloc, 3, 1, 1); /* on f, heading nowhere else */
+        subs[i].alloc_on = true;
+        g_ptr_array_add(t->subs, &subs[i]);
+        g_ptr_array_add(viewers[i]->subs, &subs[i]);
+    }
+    uint64_t share = 0;
+    assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 2);
+    assert_int_equal(share, 900000);
+    /* q and h never measured: their nominal cost. */
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 150000 + 500000 + 900000 + audio);
+    /* The richer one moves down to h: f follows the one left on it. */
+    subs[0].alloc.cur.spatial = subs[0].alloc.ahead_spatial = 1;
+    assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 2);
+    assert_int_equal(share, 600000);
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 150000 + 500000 + 600000 + audio);
+    /* Under a client's limit it shapes nothing: f at its nominal rate, all with headroom. */
+    viewers[1]->receive_limit_bps = 600000;
+    assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 2);
+    assert_int_equal(share, 0);
+    assert_int_equal(okno_participant_publisher_cap_bps(p), 2500000);
+    for (int i = 0; i < 2; i++) {
+        g_ptr_array_remove(t->subs, &subs[i]);
+        okno_downtrack_destroy(subs[i].dt);
+        okno_sub_bwe_free(viewers[i]->sub_bwe);
+        publisher_free(viewers[i]);
+    }
+    publisher_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_simulcast_keyframe_requests_are_per_encoding),
         cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
         cmocka_unit_test(test_simulcast_publisher_cap_follows_the_encodings_received),
+        cmocka_unit_test(test_simulcast_top_encoding_follows_the_largest_share),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
