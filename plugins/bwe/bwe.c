@@ -35,7 +35,7 @@ struct bwe_est {
     struct okno_gcc_fb_entry entries[CHUNK];
 };
 
-static const char *const known_keys[] = {"min_kbps", "start_kbps", "max_kbps", NULL};
+static const char *const known_keys[] = {"min_kbps", "start_kbps", "max_kbps", "probing", NULL};
 
 static int bwe_init(const struct okno_host_api *api, void **state)
 {
@@ -51,6 +51,9 @@ static int bwe_init(const struct okno_host_api *api, void **state)
         rc = api->config_int(api->ctx, "start_kbps", 300, 10, 1000000, &start_kbps);
     if (rc == 0)
         rc = api->config_int(api->ctx, "max_kbps", 10000, 10, 1000000, &max_kbps);
+    bool probing = true;
+    if (rc == 0)
+        rc = api->config_bool(api->ctx, "probing", true, &probing);
     if (rc == 0 && !(min_kbps <= start_kbps && start_kbps <= max_kbps)) {
         api->log(api->ctx, OKNO_LOG_ERROR,
                  "[plugin.bwe]: min_kbps (%lld) <= start_kbps (%lld) <= max_kbps (%lld) must hold",
@@ -63,9 +66,12 @@ static int bwe_init(const struct okno_host_api *api, void **state)
     }
     s->cfg = (struct okno_gcc_config){.min_bps = (uint32_t)min_kbps * 1000u,
                                       .start_bps = (uint32_t)start_kbps * 1000u,
-                                      .max_bps = (uint32_t)max_kbps * 1000u};
-    api->log(api->ctx, OKNO_LOG_INFO, "send-side GCC estimates within %lld..%lld kbit/s from %lld",
-             (long long)min_kbps, (long long)max_kbps, (long long)start_kbps);
+                                      .max_bps = (uint32_t)max_kbps * 1000u,
+                                      .no_probing = !probing};
+    api->log(api->ctx, OKNO_LOG_INFO,
+             "send-side GCC estimates within %lld..%lld kbit/s from %lld, probing %s",
+             (long long)min_kbps, (long long)max_kbps, (long long)start_kbps,
+             probing ? "on" : "off");
     *state = s;
     return 0;
 }

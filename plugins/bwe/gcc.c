@@ -34,6 +34,10 @@
 #define LOSS_WINDOW_US   100000
 /* After a capacity drop, the acked rate of this last stretch tells the new capacity. */
 #define RECENT_ACK_US 200000
+/* A probe cluster's first packet met at least the queue the packets sent from this long before it
+ * met; the link's share of a link-limited cluster as probe.h takes it. */
+#define QUEUE_BEFORE_US  100000
+#define PROBE_LINK_SHARE 0.95
 /* A run of losses sent over this long is an outage (the radio link was gone), not a loss rate:
  * it is counted, but the loss-based rate does not trim for it. */
 #define OUTAGE_RUN_US 500000
@@ -101,6 +105,7 @@ int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct ok
     okno_gcc_aimd_init(&g->aimd, min, start, max);
     okno_gcc_loss_init(&g->loss, min, start, max);
     okno_gcc_probe_init(&g->probe, min, start, max);
+    okno_gcc_probe_set_off(&g->probe, cfg && cfg->no_probing);
     g->usage = OKNO_GCC_NORMAL;
     g->target = start;
     g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
@@ -265,6 +270,30 @@ static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now
     }
 }
 
+/* A cluster the link limited reads as the link's rate from a few arrivals, which a jitter spike
+ * can bunch: it holds the first packet and the others queue behind it (in order), so they arrive
+ * together (edge's 240 kbit/s read as 707 from 4 packets). Such a first packet arrived later than
+ * the base delay and the queue the packets around it met allow: the rate over the span from that
+ * earliest arrival, or what arrived over the last 200 ms (the link was full while the cluster
+ * went through), whichever is more, is the most it shows. */
+static uint32_t link_checked(const struct okno_gcc *g, uint32_t r,
+                             const struct okno_gcc_probe_seen *seen)
+{
+    if (!seen->link_limited || g->dl.base_us == INT64_MAX)
+        return r;
+    int64_t q0 = okno_gcc_delivery_qmin_since(&g->dl, seen->first_send_us - QUEUE_BEFORE_US);
+    if (q0 == INT64_MAX)
+        q0 = 0;
+    int64_t earliest = seen->first_send_us + g->dl.base_us + q0;
+    int64_t span = seen->last_arrival_us - earliest;
+    if (earliest >= seen->first_arrival_us || span <= 0)
+        return r; /* its first packet was not held */
+    double spread = PROBE_LINK_SHARE * (double)seen->bytes_after_first * 8e6 / (double)span;
+    uint32_t acked = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_US);
+    double most = spread > acked ? spread : acked;
+    return (double)r > most ? (uint32_t)most : r;
+}
+
 static void end_feedback(struct okno_gcc *g, int64_t now_us)
 {
     judge_pending(g, g->have_prev_q ? g->prev_q : 0);
@@ -299,9 +328,11 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     check_standing_queue(g, acked, now_us);
     /* A probe that filled the queue says the link carries what arrived, but not while draining:
      * that would refill it. */
-    for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us)) != 0;)
+    struct okno_gcc_probe_seen seen;
+    for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us, &seen)) != 0;) {
         if (!okno_gcc_standing_draining(&g->standing))
-            okno_gcc_aimd_raise(&g->aimd, r, now_us);
+            okno_gcc_aimd_raise(&g->aimd, link_checked(g, r, &seen), now_us);
+    }
     okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
     okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);
     update_target(g);

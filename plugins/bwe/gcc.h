@@ -31,6 +31,7 @@ struct okno_twcc_fb; /* src/wire/twcc.h */
 
 struct okno_gcc_config {
     uint32_t min_bps, start_bps, max_bps; /* 0: 30 kbit/s, 300 kbit/s, 10 Mbit/s */
+    bool no_probing; /* never ask for probe clusters (A/B runs); false: probe (probe.h) */
 };
 
 enum okno_gcc_usage { OKNO_GCC_NORMAL, OKNO_GCC_UNDERUSE, OKNO_GCC_OVERUSE };

@@ -21,6 +21,8 @@
 #define LINK_LIMITED        0.9 /* received slower than this share of sent: the link limited it */
 #define LINK_SHARE          0.95
 #define MAX_SEND_SPAN_US    1000000
+#define MIN_RECV_SHARE      0.8 /* of the packets sent, and of the bytes asked for, received */
+#define BUNCHED_SPAN        0.5 /* received within this share of the send span: bunched */
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps)
@@ -31,6 +33,13 @@ void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t st
     p->max_bps = max_bps;
     p->last_request_us = -1;
     p->next_id = 1;
+}
+
+void okno_gcc_probe_set_off(struct okno_gcc_probe *p, bool off)
+{
+    p->off = off;
+    if (off)
+        p->wanted = false;
 }
 
 static void request(struct okno_gcc_probe *p, uint64_t bps, int64_t now_us)
@@ -112,30 +121,45 @@ void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_r
     c->recv_bytes += bytes;
 }
 
-static uint32_t judge(const struct okno_gcc_cluster *c)
+static uint32_t judge(const struct okno_gcc_cluster *c, bool *limited)
 {
-    if (c->received < CLUSTER_MIN_PKTS)
+    *limited = false;
+    if (c->received < CLUSTER_MIN_PKTS || c->received < MIN_RECV_SHARE * c->sent)
+        return 0;
+    /* Too few bytes arrived to say anything about the rate asked (libwebrtc's 80 %). */
+    double asked_bytes = (double)c->bps * CLUSTER_US / 8e6;
+    if (c->bps > 0 && (double)c->recv_bytes < MIN_RECV_SHARE * asked_bytes)
         return 0;
     int64_t send_span = c->last_send_us - c->first_send_us;
     int64_t recv_span = c->last_arrival_us - c->first_arrival_us;
     if (send_span <= 0 || recv_span <= 0 || send_span > MAX_SEND_SPAN_US)
         return 0;
-    double send_bps = (double)(c->sent_bytes - c->last_sent_bytes) * 8e6 / (double)send_span;
-    double recv_bps = (double)(c->recv_bytes - c->first_recv_bytes) * 8e6 / (double)recv_span;
+    /* The link delivers in order: arrivals much closer together than the sends were bunched by
+     * something else (a delayed packet the later ones queued behind), not spread by the link. */
+    if ((double)recv_span < BUNCHED_SPAN * (double)send_span)
+        return 0;
+    /* A cluster is judged over at least its intended 15 ms: a few packets leaving in one pacer
+     * step, or arriving together after a jitter spike, span a fraction of it and read as rates no
+     * link carried (edge's 240 kbit/s downlink "carried" 707). */
+    int64_t send_over = send_span > CLUSTER_US ? send_span : CLUSTER_US;
+    int64_t recv_over = recv_span > CLUSTER_US ? recv_span : CLUSTER_US;
+    double send_bps = (double)(c->sent_bytes - c->last_sent_bytes) * 8e6 / (double)send_over;
+    double recv_bps = (double)(c->recv_bytes - c->first_recv_bytes) * 8e6 / (double)recv_over;
     if (recv_bps > 2 * send_bps)
         return 0; /* arrivals bunched by something else than the link: not a measurement */
     double r = recv_bps < send_bps ? recv_bps : send_bps;
-    if (recv_bps < LINK_LIMITED * send_bps)
+    if (recv_bps < LINK_LIMITED * send_bps) {
         r = LINK_SHARE * recv_bps;
-    /* A few packets leave in one pacer step and jitter can bunch their arrivals: both spans are
-     * then a fraction of the cluster's intended 15 ms and read as rates the link never carried
-     * (edge's 240 kbit/s downlink "carried" 707). What was asked is the most a cluster shows. */
+        *limited = true;
+    }
+    /* What was asked is the most a cluster shows. */
     if (c->bps > 0 && r > c->bps)
         r = c->bps;
     return r > 4e9 ? 4000000000u : (uint32_t)r;
 }
 
-uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us)
+uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
+                               struct okno_gcc_probe_seen *seen)
 {
     for (size_t i = 0; i < OKNO_GCC_PROBE_CLUSTERS; i++) {
         struct okno_gcc_cluster *c = &p->c[i];
@@ -148,9 +172,18 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us)
         c->evaluated = true;
         if (c->id == p->open_id)
             p->open_id = 0;
-        uint32_t r = judge(c);
+        bool limited;
+        uint32_t r = judge(c, &limited);
         if (r == 0)
             continue;
+        if (seen)
+            *seen = (struct okno_gcc_probe_seen){.link_limited = limited,
+                                                 .first_send_us = c->first_send_us,
+                                                 .first_arrival_us = c->first_arrival_us,
+                                                 .last_arrival_us = c->last_arrival_us,
+                                                 .bytes_after_first =
+                                                     c->recv_bytes - c->first_recv_bytes};
+        /* The link limited it: that is the capacity, nothing to search above. */
         if (c->bps > 0 && r >= GROW_IF * c->bps && c->bps < p->max_bps && !p->wanted)
             request(p, (uint64_t)r * 2, now_us);
         return r;
@@ -161,6 +194,8 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us)
 void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
                          int64_t last_overuse_us, int64_t now_us)
 {
+    if (p->off)
+        return;
     if (p->wanted) {
         if (now_us - p->want_since_us > REQUEST_TIMEOUT_US)
             p->wanted = false; /* the sender did not probe: do not keep asking */

@@ -11,8 +11,13 @@
  * found the rise later in simulation); and at the earlier
  * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
  * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
- * of the receive rate when the link limited it, computed once feedback reported all its packets (or
- * 2 s after it), never above the rate the cluster was asked at. It deliberately does not send
+ * of the receive rate when the link limited it (then no higher rate is searched), computed once
+ * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
+ * at. Both rates are taken over at least the cluster's intended 15 ms (a few packets leave in one
+ * pacer step, and a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of
+ * its packets or of the bytes asked for arrived, or when its arrivals span under half its sends
+ * (bunched). Probing can be switched off (okno_gcc_probe_set_off, for A/B runs): then nothing is
+ * asked, and clusters a sender probes unasked are still judged. It deliberately does not send
  * anything or set the rate (gcc.c applies a result).
  */
 #ifndef OKNO_PLUGINS_GCC_PROBE_H
@@ -54,10 +59,14 @@ struct okno_gcc_probe {
     uint8_t next_id;
     uint8_t open_id;   /* the cluster probe packets now join, 0: none */
     uint64_t clusters; /* counted for stats */
+    bool off;          /* never ask for a probe */
 };
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps);
+
+/* off: never ask for a probe (a request pending is dropped); false: ask as described above. */
+void okno_gcc_probe_set_off(struct okno_gcc_probe *p, bool off);
 
 /* A packet was sent; returns the cluster id to remember with it (0: not a probe). */
 uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t send_us,
@@ -68,9 +77,20 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
 void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_report,
                               bool received, int64_t arrival_us, uint32_t bytes);
 
+/* How a result came about, for a caller that checks a link-limited one against other evidence. */
+struct okno_gcc_probe_seen {
+    bool link_limited; /* the result is the link's rate as the cluster's few arrivals showed it */
+    int64_t first_send_us, first_arrival_us, last_arrival_us; /* arrivals: receiver clock */
+    uint64_t bytes_after_first;                               /* received after the first arrival */
+};
+
 /* A cluster that can be judged at now_us: its result in bit/s, 0 when none is ready. Call until
- * it returns 0. */
-uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us);
+ * it returns 0. *seen (NULL: not wanted) says how the result came about. A link-limited result
+ * can still overstate the link: a jitter spike that holds the cluster's first packet bunches the
+ * others behind it (gcc.c checks it against the delay the cluster's first packet should have met
+ * and against what was acknowledged). */
+uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
+                               struct okno_gcc_probe_seen *seen);
 
 /* Decides whether to ask for a probe now. fb_active: transport-cc feedback keeps coming;
  * last_overuse_us: -1 never. */

@@ -64,7 +64,13 @@ static void test_loads_with_its_settings_and_refuses_bad_ones(void **state)
     assert_int_equal(fixture_load(&f, "min_kbps = 50\nstart_kbps = 500\nmax_kbps = 2500\n", NULL),
                      0);
     log = fixture_log(&f);
-    assert_non_null(strstr(log, "within 50..2500 kbit/s from 500"));
+    assert_non_null(strstr(log, "within 50..2500 kbit/s from 500, probing on"));
+    g_free(log);
+    fixture_free(&f);
+
+    assert_int_equal(fixture_load(&f, "probing = false\n", NULL), 0);
+    log = fixture_log(&f);
+    assert_non_null(strstr(log, "from 300, probing off"));
     g_free(log);
     fixture_free(&f);
 
@@ -76,6 +82,7 @@ static void test_loads_with_its_settings_and_refuses_bad_ones(void **state)
         {"max_kbps = lots\n", "max_kbps: must be an integer"},
         {"min_kbps = 5\n", "min_kbps: must be between 10 and 1000000"},
         {"start_bps = 300000\n", "start_bps: unknown key"},
+        {"probing = sometimes\n", "probing"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *why = NULL;
@@ -238,6 +245,31 @@ static void test_estimates_equal_the_librarys_on_the_same_feedback(void **state)
     fixture_free(&f);
 }
 
+/* probing = false reaches the estimator: it never asks for a cluster, where the default asks for
+ * one at once (3 x the start rate). */
+static void test_probing_switch(void **state)
+{
+    (void)state;
+    static const char *const groups[] = {"", "probing = false\n"};
+    for (size_t i = 0; i < G_N_ELEMENTS(groups); i++) {
+        struct fixture f;
+        assert_int_equal(fixture_load(&f, groups[i], NULL), 0);
+        const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+        void *est;
+        assert_int_equal(f.ops->create(f.state, &t, 0, &est), 0);
+        bool asked = false;
+        for (int64_t now = 0; now < 2 * G_USEC_PER_SEC; now += 20000) {
+            struct okno_bwe_estimate e;
+            memset(&e, 0, sizeof e);
+            f.ops->estimate(est, now, &e);
+            asked = asked || (e.probe_wanted && e.probe_bps == 900000);
+        }
+        assert_int_equal(asked, i == 0);
+        f.ops->destroy(f.state, est);
+        fixture_free(&f);
+    }
+}
+
 /* Statuses that skip numbers (the host never hands such a list, a plugin must still cope), and
  * feedback about nothing ever sent: no crash, the estimator stays usable. */
 static void test_odd_feedback_leaves_the_estimator_usable(void **state)
@@ -271,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_loads_with_its_settings_and_refuses_bad_ones),
         cmocka_unit_test(test_estimates_equal_the_librarys_on_the_same_feedback),
         cmocka_unit_test(test_odd_feedback_leaves_the_estimator_usable),
+        cmocka_unit_test(test_probing_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * reference time wraps, the entry API against the wire one, probe requests, the feedback timeout,
  * and a fuzz-style robustness run with random feedback. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -332,6 +333,58 @@ static void test_wraps(void **state)
 }
 
 /* The entry API and the wire API agree given the same reports. */
+/* Edge's downlink, 240 kbit/s with 40 ms of jitter: 200 kbit/s of media for 3 s, then a probe
+ * cluster of five 1,000-byte packets sent within 4 ms, which the link spaces 33 ms apart. bunched:
+ * a jitter spike holds the first and the next three queue behind it, so they arrive together and
+ * the cluster alone reads as 970 kbit/s. The link limited the cluster, so what arrived over the
+ * last 200 ms bounds its result. Probing is off, so the only cluster is this one. Returns the
+ * target after the cluster's feedback. */
+static uint32_t edge_cluster(bool bunched)
+{
+    struct okno_gcc_config cfg = {.start_bps = 200000, .no_probing = true};
+    struct okno_gcc *g;
+    assert_int_equal(okno_gcc_create(&cfg, 0, &g), 0);
+    uint16_t seq = 0;
+    struct okno_gcc_fb_entry f[64];
+    size_t n = 0;
+    struct okno_gcc_estimate e;
+    for (int64_t t = 0; t < 3 * S; t += 40 * MS) {
+        okno_gcc_on_packet_sent(g, seq, 1000, t, false);
+        f[n++] =
+            (struct okno_gcc_fb_entry){.seq = seq++, .received = true, .arrival_us = t + 400 * MS};
+        if (n == 3) { /* a feedback every 120 ms */
+            assert_int_equal(okno_gcc_on_feedback_entries(g, f, n, t + 420 * MS), 0);
+            okno_gcc_estimate(g, t + 420 * MS, &e);
+            assert_false(e.probe_wanted);
+            n = 0;
+        }
+    }
+    okno_gcc_estimate(g, 3 * S + 400 * MS, &e);
+    uint32_t before = e.target_bps;
+    for (int i = 0; i < 5; i++) {
+        int64_t t = 3 * S + i * MS;
+        okno_gcc_on_packet_sent(g, seq, 1000, t, true);
+        int64_t arr = 3 * S + 400 * MS + (i + 1) * 33333;
+        if (bunched)
+            arr = i < 4 ? 3 * S + 533 * MS : 3 * S + 566 * MS;
+        f[n++] = (struct okno_gcc_fb_entry){.seq = seq++, .received = true, .arrival_us = arr};
+    }
+    assert_int_equal(okno_gcc_on_feedback_entries(g, f, n, 3 * S + 600 * MS), 0);
+    okno_gcc_estimate(g, 3 * S + 600 * MS, &e);
+    printf("# edge cluster%s: target %u -> %u bit/s (acked %u)\n", bunched ? " bunched" : "",
+           before, e.target_bps, e.acked_bps);
+    okno_gcc_destroy(g);
+    return e.target_bps;
+}
+
+static void test_probe_bunched(void **state)
+{
+    (void)state;
+    /* 4,000 bytes in 33 ms read alone as 970 kbit/s; the link carried at most 240. */
+    assert_true(edge_cluster(true) <= 260000);
+    assert_true(edge_cluster(false) <= 260000);
+}
+
 static void test_entries_api(void **state)
 {
     (void)state;
@@ -503,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_unknown_duplicate_reordered),
         cmocka_unit_test(test_wraps),
         cmocka_unit_test(test_entries_api),
+        cmocka_unit_test(test_probe_bunched),
         cmocka_unit_test(test_feedback_timeout),
         cmocka_unit_test(test_fuzz),
     };
