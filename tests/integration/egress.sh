@@ -8,7 +8,7 @@
 # nothing for a full lane or a refused send. Then the same load with egress_workers 0 (the room's
 # worker sends everything), for the figures. Needs OKNO_BUILD and OKNO_SRCDIR.
 . "$(dirname "$0")/browser_lib.bash"
-tap_plan 9
+tap_plan 10
 bench=$OKNO_BUILD/bench/okno-bench
 
 [ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
@@ -52,10 +52,12 @@ stop_okno 10
 # Every connection's closing line: no send refused, no packet dropped for a full lane.
 bad=$(grep -E "subscriber: rx .* tx [0-9]+ rtp" "$log" | grep -vE "send 0, egress queue 0" | head -3)
 subs=$(grep -cE "subscriber: rx .* tx [1-9][0-9]* rtp" "$log")
-[ "${okno_status:-1}" -eq 0 ] && [ -z "$bad" ] && [ "$subs" -ge 14 ]
-check $? "okno stops cleanly; $subs subscriber connections sent RTP, none dropped a send or for a full lane ${bad:+($bad)}" "$log"
+reports=$(sanitizer_reports "$log")
+[ "${okno_status:-1}" -eq 0 ] && [ -z "$bad" ] && [ "$subs" -ge 14 ] && [ -z "$reports" ]
+check $? "okno stops cleanly without sanitizer report; $subs subscriber connections sent RTP, none dropped a send or for a full lane ${bad:+($bad)}" "$log"
 
 okno_conf media ice_tcp false general egress_workers 0
 okno_up "okno starts again with egress_workers 0"
 load_run serial
 check_okno_stopped
+check_okno_stderr
