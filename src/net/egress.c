@@ -2,6 +2,7 @@
 #include "net/egress.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <glib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ struct okno_egress {
     /* owner's thread only */
     bool direct;
     /* under lock */
-    GMutex lock;
+    pthread_mutex_t lock;   /* pthread, not GMutex: ThreadSanitizer sees it */
     struct okno_srtp *srtp; /* owned */
     int fd;                 /* owned; -1: no direct route */
     struct sockaddr_storage dest;
@@ -29,16 +30,16 @@ struct okno_egress *okno_egress_new(struct okno_lane *lane)
     struct okno_egress *e = g_new0(struct okno_egress, 1);
     e->lane = lane;
     e->fd = -1;
-    g_mutex_init(&e->lock);
+    pthread_mutex_init(&e->lock, NULL);
     return e;
 }
 
 void okno_egress_set_srtp(struct okno_egress *e, struct okno_srtp *srtp)
 {
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     okno_srtp_free(e->srtp);
     e->srtp = srtp;
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
 }
 
 void okno_egress_set_route(struct okno_egress *e, int fd, const struct sockaddr *dest,
@@ -48,14 +49,14 @@ void okno_egress_set_route(struct okno_egress *e, int fd, const struct sockaddr 
         close(fd);
         fd = -1;
     }
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     if (e->fd >= 0)
         close(e->fd);
     e->fd = fd;
     e->dest_len = fd >= 0 ? dest_len : 0;
     if (fd >= 0)
         memcpy(&e->dest, dest, dest_len);
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     e->direct = fd >= 0;
 }
 
@@ -112,9 +113,9 @@ static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t 
 int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
                      struct okno_ice *ice)
 {
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     int rc = protect_send(e, pkt, len, cap, rtcp, ice);
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
     return rc;
 }
 
@@ -123,9 +124,9 @@ int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap
 static void on_lane_packet(void *obj, unsigned kind, uint8_t *data, size_t len, size_t cap)
 {
     struct okno_egress *e = obj;
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     (void)protect_send(e, data, len, cap, kind == KIND_RTCP, NULL);
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
 }
 
 int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, bool rtcp)
@@ -134,18 +135,18 @@ int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, boo
         return OKNO_E_NOSPC;
     int rc = okno_lane_push(e->lane, on_lane_packet, e, rtcp ? KIND_RTCP : KIND_RTP, pkt, len);
     if (rc == OKNO_E_AGAIN) {
-        g_mutex_lock(&e->lock);
+        pthread_mutex_lock(&e->lock);
         e->stats.drop_queue++;
-        g_mutex_unlock(&e->lock);
+        pthread_mutex_unlock(&e->lock);
     }
     return rc;
 }
 
 void okno_egress_stats(struct okno_egress *e, struct okno_egress_stats *out)
 {
-    g_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->lock);
     *out = e->stats;
-    g_mutex_unlock(&e->lock);
+    pthread_mutex_unlock(&e->lock);
 }
 
 static void egress_free(void *obj)
@@ -154,7 +155,7 @@ static void egress_free(void *obj)
     okno_srtp_free(e->srtp);
     if (e->fd >= 0)
         close(e->fd);
-    g_mutex_clear(&e->lock);
+    pthread_mutex_destroy(&e->lock);
     g_free(e);
 }
 
