@@ -44,7 +44,8 @@ struct okno_lane {
     /* Written by the producer only. */
     _Alignas(64) _Atomic uint64_t tail;
     _Atomic uint64_t drops;
-    bool wake_pending; /* producer thread only */
+    bool wake_pending;    /* producer thread only */
+    uint64_t cached_head; /* producer thread only: head as last read, re-read when it looks full */
     /* Written by the consumer only. */
     _Alignas(64) _Atomic uint64_t head;
     /* Both. */
@@ -169,7 +170,10 @@ int okno_lane_push(struct okno_lane *lane, okno_lane_fn fn, void *obj, unsigned 
     if (len > OKNO_LANE_SLOT_BYTES)
         return OKNO_E_NOSPC;
     uint64_t t = atomic_load_explicit(&lane->tail, memory_order_relaxed);
-    if (t - atomic_load_explicit(&lane->head, memory_order_acquire) > lane->mask) {
+    /* head's line is the consumer's: read only when the ring looks full by the last reading. */
+    if (t - lane->cached_head > lane->mask)
+        lane->cached_head = atomic_load_explicit(&lane->head, memory_order_acquire);
+    if (t - lane->cached_head > lane->mask) {
         atomic_store_explicit(&lane->drops,
                               atomic_load_explicit(&lane->drops, memory_order_relaxed) + 1,
                               memory_order_relaxed);
@@ -209,7 +213,8 @@ int okno_lane_new(GMainContext *producer, GMainContext *consumer, unsigned slots
     int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0)
         return OKNO_E_IO;
-    struct okno_lane *lane = g_new0(struct okno_lane, 1);
+    /* 64-byte aligned: the two sides' counters are on cache lines of their own. */
+    struct okno_lane *lane = g_aligned_alloc0(1, sizeof *lane, 64);
     lane->slots = g_new(struct lane_slot, slots);
     lane->mask = slots - 1;
     lane->efd = efd;
@@ -265,5 +270,5 @@ void okno_lane_free(struct okno_lane *lane)
     pthread_mutex_destroy(&lane->lock);
     close(lane->efd);
     g_free(lane->slots);
-    g_free(lane);
+    g_aligned_free(lane);
 }

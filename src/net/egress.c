@@ -16,6 +16,10 @@ struct okno_egress {
     struct okno_lane *lane;
     /* owner's thread only */
     bool direct;
+    /* The owner reads the two fields above for every packet while the egress worker takes the
+     * lock and counts: 64 bytes apart they are never on one cache line, which would bounce between
+     * the two cores with every packet. */
+    char pad[64];
     /* under lock */
     pthread_mutex_t lock;   /* pthread, not GMutex: ThreadSanitizer sees it */
     struct okno_srtp *srtp; /* owned */
