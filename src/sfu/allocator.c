@@ -182,7 +182,10 @@ static void maybe_spatial_trial(const struct okno_alloc_input *in, struct okno_a
     /* Within reach: no more than GCC's own bound over what is acknowledged (1.5 x) above the
      * budget; further up, the transport's padding (want_bps) lets the estimate grow first. */
     uint64_t next_cost = s + 1 < ns ? rung_bps(v, nt, next) : 0;
-    if (in->hard_limit || congested(in) || s + 1 >= ns || next_cost == 0 ||
+    /* An elastic next encoding is not tried: it would shrink to the budget and show no more room
+     * than what is sent now (which fills the budget); the up move takes it once its floor fits. */
+    bool elastic_next = s + 1 < ns && v->elastic_floor_bps[s + 1] != 0;
+    if (in->hard_limit || congested(in) || s + 1 >= ns || next_cost == 0 || elastic_next ||
         next_cost * 2u > budget * 3u || cost * (100u + OKNO_ALLOC_UP_MARGIN_PCT) / 100u > budget) {
         v->room_since_us = 0;
         return;

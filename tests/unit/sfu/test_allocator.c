@@ -597,6 +597,28 @@ static void test_allocator_keeps_an_elastic_encoding_down_to_its_floor(void **st
     assert_choice(&v, 1, 2);
 }
 
+/* No spatial trial of an elastic next encoding (it would only shrink to the budget): at 350 with
+ * f's floor 900 (its base layer 450) the video stays on h however long; measured (f's base layer
+ * 500 within reach) it is tried after the hold. */
+static void test_allocator_does_not_try_an_elastic_encoding(void **state)
+{
+    (void)state;
+    struct okno_alloc_video v;
+    simulcast(&v, 1);
+    v.elastic_floor_bps[2] = 900 * KBPS;
+    struct okno_alloc_input in = est(400, 1); /* 350: h (300) with the margin, f's 450 not */
+    int64_t t = 0;
+    for (int i = 0; i < 300; i++)
+        okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 1, 2);
+    assert_int_equal(v.ahead_spatial, 1);
+    v.elastic_floor_bps[2] = 0;
+    for (int i = 0; i < 10 && v.cur.spatial == 1; i++)
+        okno_alloc_run(&in, &v, 1, t += 100 * MS);
+    assert_choice(&v, 2, 0);
+    assert_int_equal(v.reason, OKNO_ALLOC_REASON_PROBE);
+}
+
 /* What an elastic video takes of the budget (all of it, up to what it is measured at) is not
  * left to the next video: an observer's video behind it gets what remains. */
 static void test_allocator_elastic_video_takes_its_fill_before_the_next(void **state)
@@ -638,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_allocator_spatial_trial_backs_off_at_once_on_queue_growth),
         cmocka_unit_test(test_allocator_does_not_try_an_encoding_out_of_reach),
         cmocka_unit_test(test_allocator_keeps_an_elastic_encoding_down_to_its_floor),
+        cmocka_unit_test(test_allocator_does_not_try_an_elastic_encoding),
         cmocka_unit_test(test_allocator_elastic_video_takes_its_fill_before_the_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
