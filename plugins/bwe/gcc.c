@@ -340,6 +340,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         okno_gcc_probe_on_outage(&g->probe, g->prior_outage_bps);
         g->prior_outage_bps = 0;
     }
+    okno_gcc_probe_set_acked(&g->probe, acked);
     okno_gcc_probe_plan(&g->probe, g->target, true, g->last_overuse_us, now_us);
 }
 

@@ -35,6 +35,11 @@ void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t st
     p->next_id = 1;
 }
 
+void okno_gcc_probe_set_acked(struct okno_gcc_probe *p, uint32_t acked_bps)
+{
+    p->acked_bps = acked_bps;
+}
+
 void okno_gcc_probe_set_off(struct okno_gcc_probe *p, bool off)
 {
     p->off = off;
@@ -214,8 +219,11 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         p->recovery_bps = 0;
         return;
     }
-    if (target_bps >= p->high_bps || now_us - p->high_us > HIGH_KEEP_US) {
-        p->high_bps = target_bps;
+    /* The high is what the link carried, not a target it never did (a start rate above the
+     * link's capacity would otherwise read as a large drop and probe every 2 s for 30 s). */
+    uint32_t carried = p->acked_bps < target_bps ? p->acked_bps : target_bps;
+    if (carried > 0 && (carried >= p->high_bps || now_us - p->high_us > HIGH_KEEP_US)) {
+        p->high_bps = carried;
         p->high_us = now_us;
     }
     bool below = target_bps < BELOW_HIGH * p->high_bps;

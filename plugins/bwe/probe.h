@@ -3,12 +3,12 @@
  * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
  * again at twice a result that came back at 70 % or more of its rate (exponential search); every
  * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
- * browser would probe in ALR), more often while the target is below 66 % of the highest it
- * reached in the last 30 s (libwebrtc's large drop: the capacity may come back, RFC 8867 5.1, and
- * should be found within a couple of seconds; a cluster costs 15 ms at twice the target): 1 s
- * after the drop, then every 2 s, each after 1 s without overuse instead of 2 s (at a capacity
- * that did not come back each probe is a little queue and often an overuse: probing every second
- * found the rise later in simulation); and at the earlier
+ * browser would probe in ALR), more often while the target is below 66 % of the highest the link
+ * carried (the target, at most the acknowledged rate) in the last 30 s (libwebrtc's large drop: the
+ * capacity may come back, RFC 8867 5.1, and should be found within a couple of seconds; a cluster
+ * costs 15 ms at twice the target): 1 s after the drop, then every 2 s, each after 1 s without
+ * overuse instead of 2 s (at a capacity that did not come back each probe is a little queue and
+ * often an overuse: probing every second found the rise later in simulation); and at the earlier
  * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
  * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
  * of the receive rate when the link limited it (then no higher rate is searched), computed once
@@ -50,7 +50,8 @@ struct okno_gcc_probe {
     int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
     int64_t last_request_us; /* -1: never */
     uint32_t recovery_bps;   /* asked once feedback resumes after an outage, 0: none */
-    uint32_t high_bps;       /* the highest target lately, 0: none yet */
+    uint32_t acked_bps;      /* the acknowledged rate as of the last feedback, 0: unknown */
+    uint32_t high_bps;       /* the highest target lately, at most what was acked; 0: none */
     int64_t high_us;         /* when the target was last at it */
     bool below;              /* the target is below the high (a large drop) */
     int64_t drop_period_us;  /* the interval of probes while below */
@@ -64,6 +65,10 @@ struct okno_gcc_probe {
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps);
+
+/* The acknowledged rate as of a feedback (0: unknown): the high a large drop is judged from is
+ * at most what the link carried. */
+void okno_gcc_probe_set_acked(struct okno_gcc_probe *p, uint32_t acked_bps);
 
 /* off: never ask for a probe (a request pending is dropped); false: ask as described above. */
 void okno_gcc_probe_set_off(struct okno_gcc_probe *p, bool off);

@@ -469,6 +469,36 @@ static void test_probe_short_cluster(void **state)
     assert_int_equal(cluster_result(&p, 5, 200, send, arr, NULL), 0);
 }
 
+/* A large drop is judged from what the link carried: a start rate of 300 kbit/s on a link that
+ * acknowledged 200 is no high to have dropped from when the target settles at 180 (edge's
+ * downlink probed every 2 s for 30 s that way); 300 kbit/s acknowledged is. Returns when the
+ * first request after the settling came, -1: none within 4.9 s. */
+static int64_t drop_probe_at(uint32_t acked)
+{
+    struct okno_gcc_probe p;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_set_acked(&p, acked);
+    okno_gcc_probe_plan(&p, 300000, true, -1, 0);
+    assert_true(p.wanted); /* the start's request; served: */
+    p.wanted = false;
+    p.initial = 2;
+    okno_gcc_probe_plan(&p, 300000, true, -1, 100 * MS);
+    for (int64_t now = 200 * MS; now < 4900 * MS; now += 100 * MS) {
+        okno_gcc_probe_plan(&p, 180000, true, -1, now);
+        if (p.wanted)
+            return now;
+    }
+    return -1;
+}
+
+static void test_probe_drop_from_carried(void **state)
+{
+    (void)state;
+    assert_int_equal(drop_probe_at(200000), -1);
+    int64_t at = drop_probe_at(300000);
+    assert_in_range(at, 1 * S, 1100 * MS);
+}
+
 /* Probing off: nothing is ever asked (start, exponential search, periodic, recovery after an
  * outage), and a cluster a sender probes unasked is still judged. */
 static void test_probe_off(void **state)
@@ -518,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_probe_bunched_by_jitter),
         cmocka_unit_test(test_probe_short_cluster),
         cmocka_unit_test(test_probe_off),
+        cmocka_unit_test(test_probe_drop_from_carried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
