@@ -43,24 +43,24 @@ struct okno_gcc_cluster {
 struct okno_gcc_probe {
     uint32_t min_bps, start_bps, max_bps;
     /* the request */
-    bool wanted;
     uint32_t want_bps;
     int64_t want_since_us;
     uint32_t want_sent_bytes, want_sent_pkts;
-    int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
     int64_t last_request_us; /* -1: never */
+    int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
     uint32_t recovery_bps;   /* asked once feedback resumes after an outage, 0: none */
     uint32_t acked_bps;      /* the acknowledged rate as of the last feedback, 0: unknown */
     uint32_t high_bps;       /* the highest target lately, at most what was acked; 0: none */
     int64_t high_us;         /* when the target was last at it */
-    bool below;              /* the target is below the high (a large drop) */
     int64_t drop_period_us;  /* the interval of probes while below */
     /* clusters */
     struct okno_gcc_cluster c[OKNO_GCC_PROBE_CLUSTERS];
-    uint8_t next_id;
-    uint8_t open_id;   /* the cluster probe packets now join, 0: none */
     uint64_t clusters; /* counted for stats */
-    bool off;          /* never ask for a probe */
+    uint8_t next_id;
+    uint8_t open_id; /* the cluster probe packets now join, 0: none */
+    bool wanted;     /* a request is pending */
+    bool below;      /* the target is below the high (a large drop) */
+    bool off;        /* never ask for a probe */
 };
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
