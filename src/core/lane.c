@@ -187,6 +187,13 @@ int okno_lane_push(struct okno_lane *lane, okno_lane_fn fn, void *obj, unsigned 
     memcpy(s->data, data, len);
     atomic_store(&lane->tail, t + 1); /* seq_cst: before the flush's look at armed */
     lane->wake_pending = true;
+    /* An idle consumer is woken at once, so it sends while the producer is still fanning the rest
+     * out: waiting for the end of a worker's iteration held the first of a 100-subscriber fan-out
+     * for the whole of it. A busy one is not (armed is 0 until it has drained everything). The
+     * relaxed look may miss an arming that has just happened: the flush before the producer sleeps
+     * does not. */
+    if (atomic_load_explicit(&lane->armed, memory_order_relaxed))
+        okno_lane_flush(lane);
     return 0;
 }
 

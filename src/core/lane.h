@@ -3,9 +3,10 @@
  * packet into a slot with a handler and an object; the consumer's thread calls handler(obj, slot)
  * in push order. Nothing is allocated per packet; a full ring drops the packet and counts it.
  *
- * Wake-ups are batched: a push only marks the lane, and the producer's context wakes the consumer
- * (one eventfd write) before it next sleeps, and only when the consumer is idle. So a burst of
- * packets a worker's iteration produces costs one wake, not one per packet.
+ * Wake-ups are few: a push wakes the consumer (one eventfd write) only when the consumer is idle
+ * (it has drained everything and sleeps); while it is busy, pushes only mark the lane, and the
+ * producer's context wakes it, if need be, before the producer next sleeps. So a burst of packets
+ * costs a wake only each time the consumer has caught up with it, not one per packet.
  *
  * Objects named by queued slots must live until the consumer has handled them: okno_lane_retire
  * hands the consumer a free function that runs after every slot pushed before it. Deliberately
