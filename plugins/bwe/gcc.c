@@ -270,16 +270,18 @@ static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now
     }
 }
 
-/* A cluster the link limited reads as the link's rate from a few arrivals, which a jitter spike
- * can bunch: it holds the first packet and the others queue behind it (in order), so they arrive
- * together (edge's 240 kbit/s read as 707 from 4 packets). Such a first packet arrived later than
- * the base delay and the queue the packets around it met allow: the rate over the span from that
- * earliest arrival, or what arrived over the last 200 ms (the link was full while the cluster
- * went through), whichever is more, is the most it shows. */
-static uint32_t link_checked(const struct okno_gcc *g, uint32_t r,
-                             const struct okno_gcc_probe_seen *seen)
+/* A cluster's few arrivals can be bunched by jitter: a spike holds its first packet and the
+ * others queue behind it (in order), so they arrive together and read as a rate the link never
+ * carried, link-limited (edge's 240 kbit/s read as 707 from 4 packets) or not even that (a
+ * cluster asked at 434 kbit/s on edge's downlink read as 457 and was taken at 434). Such a first
+ * packet arrived later than the base delay and the queue the packets sent just before it met
+ * allow. When the rate over the span from that earliest arrival is lower, the result is at most
+ * that rate or what arrived over the last 200 ms (the link was busy while the cluster went
+ * through), whichever is more. */
+static uint32_t jitter_checked(const struct okno_gcc *g, uint32_t r,
+                               const struct okno_gcc_probe_seen *seen)
 {
-    if (!seen->link_limited || g->dl.base_us == INT64_MAX)
+    if (g->dl.base_us == INT64_MAX)
         return r;
     int64_t q0 = okno_gcc_delivery_qmin_since(&g->dl, seen->first_send_us - QUEUE_BEFORE_US);
     if (q0 == INT64_MAX)
@@ -289,6 +291,8 @@ static uint32_t link_checked(const struct okno_gcc *g, uint32_t r,
     if (earliest >= seen->first_arrival_us || span <= 0)
         return r; /* its first packet was not held */
     double spread = PROBE_LINK_SHARE * (double)seen->bytes_after_first * 8e6 / (double)span;
+    if (spread >= (double)r)
+        return r;
     uint32_t acked = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_US);
     double most = spread > acked ? spread : acked;
     return (double)r > most ? (uint32_t)most : r;
@@ -331,7 +335,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     struct okno_gcc_probe_seen seen;
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us, &seen)) != 0;) {
         if (!okno_gcc_standing_draining(&g->standing))
-            okno_gcc_aimd_raise(&g->aimd, link_checked(g, r, &seen), now_us);
+            okno_gcc_aimd_raise(&g->aimd, jitter_checked(g, r, &seen), now_us);
     }
     okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
     okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);

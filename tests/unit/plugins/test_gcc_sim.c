@@ -158,7 +158,8 @@ static void test_step_up(void **state)
 
 /* Runs s (and frees it) in 100 ms steps until end_us, with cross_bps of unresponsive cross
  * traffic from cross_at_us (none when 0); returns the mean target after from_us and, in
- * *cong_share, the share of the lossy samples after from_us flagged congestive. */
+ * *cong_share, the share of the lossy samples after from_us flagged congestive (-1: none was
+ * lossy). */
 static double mean_run(struct sim *s, int64_t from_us, int64_t end_us, uint64_t cross_bps,
                        int64_t cross_at_us, double *cong_share, const char *name)
 {
@@ -178,7 +179,7 @@ static double mean_run(struct sim *s, int64_t from_us, int64_t end_us, uint64_t 
             }
         }
     }
-    *cong_share = lossy ? (double)cong / lossy : 0;
+    *cong_share = lossy ? (double)cong / lossy : -1;
     sim_free(s);
     return sum / n;
 }
@@ -280,13 +281,15 @@ static void test_random_loss_with_jitter(void **state)
     double cross = jittery_run(0, 3000000, &cx, "jitter-cross");
     printf("# 5 Mbit/s, 20 ms uniform jitter, mean target 20-40 s: no loss %.0f, 3 %% random loss "
            "%.0f (%.0f %%, congestive %.0f %% of the lossy time); 3 Mbit/s cross traffic %.0f "
-           "(congestive %.0f %%)\n",
+           "(congestive %.0f %% of the lossy time, -100: the queue never overflowed)\n",
            clean, l3, 100 * l3 / clean, 100 * c3, cross, 100 * cx);
     assert_true(clean >= 3000000);
     assert_true(l3 >= 0.7 * clean);
     assert_true(c3 < 0.2);
     assert_true(cross <= 2300000);
-    assert_true(cx > 0.5);
+    /* Where the queue overflowed, it was judged congestion; backing off on delay alone before it
+     * did is as good. */
+    assert_true(cx > 0.5 || cx < 0);
 }
 
 /* A 1.6 s outage: never below the minimum, back within a few seconds (a recovery probe). */
