@@ -2,8 +2,9 @@
 #include "net/egress.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <glib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ struct okno_egress {
     struct sockaddr_storage dest;
     socklen_t dest_len;
     struct okno_egress_stats stats;
+    /* Written under the lock (so a plain store), read without it by the consent tick. */
+    _Atomic uint64_t sent;
 };
 
 struct okno_egress *okno_egress_new(struct okno_lane *lane)
@@ -107,6 +110,8 @@ static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t 
         return rc;
     }
     e->stats.tx_bytes += n;
+    atomic_store_explicit(&e->sent, atomic_load_explicit(&e->sent, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     if (rtcp)
         e->stats.tx_rtcp++;
     else
@@ -144,6 +149,11 @@ int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, boo
         pthread_mutex_unlock(&e->lock);
     }
     return rc;
+}
+
+uint64_t okno_egress_sent(const struct okno_egress *e)
+{
+    return atomic_load_explicit(&e->sent, memory_order_relaxed);
 }
 
 void okno_egress_stats(struct okno_egress *e, struct okno_egress_stats *out)

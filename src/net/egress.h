@@ -61,6 +61,10 @@ int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, boo
 /* The lane given at creation (NULL: none). */
 struct okno_lane *okno_egress_lane(const struct okno_egress *e);
 
+/* Any thread, lock-free: datagrams sent so far (direct or through ice), a count that only grows.
+ * net/ice's consent tick reads it to tell an active connection from an idle one. */
+uint64_t okno_egress_sent(const struct okno_egress *e);
+
 /* Any thread: a snapshot of the counters. */
 void okno_egress_stats(struct okno_egress *e, struct okno_egress_stats *out);
 

@@ -13,7 +13,9 @@
  * one, an agent that has sent nothing for OKNO_ICE_IDLE_PING_MS sends an 8-byte ping whose first
  * byte (0xe0) is in no range of RFC 7983/9443's demultiplexing (64-79 would be TURN channel
  * data): an okno agent counts and swallows it, a browser drops it unread. A browser peer's own
- * liveness is its RTCP (every few seconds).
+ * liveness is its RTCP (every few seconds). Most of what a connection sends leaves on the owner's
+ * direct route (net/egress), not here: the listener's sent_count, read once a tick, tells the agent
+ * that it was not idle, so an active connection sends no pings.
  *
  * Deliberately not here: any buffering or reordering of datagrams (DTLS and SRTP above cope with
  * loss). The only timer of our own is the 1 s consent tick, on the agent's context. */
@@ -51,8 +53,11 @@ struct okno_ice {
     socklen_t pair_remote_len;
     enum okno_ice_state state;
     int64_t last_heard_us; /* last datagram from the peer, or when the state became connected */
-    int64_t last_sent_us;  /* last datagram okno_ice_send handed to libnice */
-    GSource *consent_tick; /* owned; while connected */
+    int64_t last_sent_us;  /* last datagram okno_ice_send handed to libnice, or the consent tick
+                              that saw the listener's sent_count grow */
+    uint64_t sent_seen;    /* the listener's sent_count at the last consent tick */
+    uint64_t idle_pings;
+    GSource *consent_tick;                /* owned; while connected */
     char remote_ufrag[OKNO_ICE_CRED_LEN]; /* "" until set; rules out stale trickled candidates */
     void (*on_closed)(void *arg);
     void *closed_arg;
@@ -92,6 +97,11 @@ const char *okno_ice_state_name(enum okno_ice_state state)
 enum okno_ice_state okno_ice_state(const struct okno_ice *ice)
 {
     return ice->state;
+}
+
+uint64_t okno_ice_idle_pings(const struct okno_ice *ice)
+{
+    return ice->idle_pings;
 }
 
 void okno_ice_hold_consent(struct okno_ice *ice, bool hold)
@@ -149,8 +159,18 @@ static gboolean on_consent_tick(gpointer data)
             set_state(ice, OKNO_ICE_FAILED); /* destroys this source: nothing of it is used after */
             return G_SOURCE_CONTINUE;
         }
-        if (ice->has_pair && now_us - ice->last_sent_us >= OKNO_ICE_IDLE_PING_MS * 1000LL)
+        if (ice->listener.sent_count) {
+            /* Sends on the direct route bypass okno_ice_send: their count is the only sign. */
+            uint64_t sent = ice->listener.sent_count(ice->owner);
+            if (sent != ice->sent_seen) {
+                ice->sent_seen = sent;
+                ice->last_sent_us = now_us;
+            }
+        }
+        if (ice->has_pair && now_us - ice->last_sent_us >= OKNO_ICE_IDLE_PING_MS * 1000LL) {
+            ice->idle_pings++;
             (void)okno_ice_send(ice, idle_ping, sizeof idle_ping); /* lost or not: best effort */
+        }
     }
     return G_SOURCE_CONTINUE;
 }

@@ -78,6 +78,11 @@ struct okno_ice_listener {
     /* One datagram (DTLS, SRTP or SRTCP; STUN stays inside libnice). now_us is the monotonic time
      * of this wake-up of the loop, read once for all datagrams it delivers. */
     void (*on_recv)(void *owner, const uint8_t *data, size_t len, int64_t now_us);
+    /* Datagrams the owner has sent to the peer so far without okno_ice_send (its direct route,
+     * net/egress, possibly from another thread): a count that only grows. Read once per consent
+     * tick; when it has grown the agent counts as not idle and sends no idle ping. A query, not an
+     * event: it must not close the agent. */
+    uint64_t (*sent_count)(void *owner);
 };
 
 struct okno_ice;
@@ -125,9 +130,8 @@ int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len);
  * close-on-exec) of the pair's local UDP socket and the remote address, for sending without
  * libnice. Returns the descriptor, OKNO_E_STATE without a selected pair, OKNO_E_UNSUPPORTED when
  * the pair is not a UDP pair on a host socket (ICE-TCP needs libnice's framing, a relayed one its
- * TURN wrapping), OKNO_E_IO when the descriptor cannot be duplicated. Datagrams sent on it do not
- * count as sent for the idle ping (net/ice.c): at worst an active connection gets one 8-byte ping
- * every 2.5 s. */
+ * TURN wrapping), OKNO_E_IO when the descriptor cannot be duplicated. Datagrams sent on it count
+ * as sent for the idle ping only through the listener's sent_count. */
 int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, socklen_t *dest_len);
 
 /* ICE restart (RFC 8445 section 9): new local credentials, remote credentials and candidates
@@ -137,6 +141,10 @@ int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, s
 int okno_ice_restart(struct okno_ice *ice);
 
 enum okno_ice_state okno_ice_state(const struct okno_ice *ice);
+
+/* Idle pings sent since creation: one whenever 2.5 s passed without a datagram to the peer (sent
+ * through okno_ice_send or counted by the listener's sent_count). */
+uint64_t okno_ice_idle_pings(const struct okno_ice *ice);
 
 /* hold: the owner expects nothing from the peer for now (a connection with no active media section
  * either way: a browser then sends no RTCP, and its STUN checks end in libnice), so silence does

@@ -234,6 +234,13 @@ static void ice_state(void *owner, enum okno_ice_state state)
     }
 }
 
+/* What the egress sent on its direct route, which net/ice does not see (its idle ping). */
+static uint64_t ice_sent_count(void *owner)
+{
+    struct okno_peer *peer = owner;
+    return peer->egress ? okno_egress_sent(peer->egress) : 0;
+}
+
 /* libnice may report the pair after the state: whichever comes last can send what was held. */
 static void ice_selected_pair(void *owner, const struct okno_ice_pair *pair)
 {
@@ -348,6 +355,7 @@ int okno_peer_create(GMainContext *ctx, const struct okno_peer_config *cfg,
         .on_state = ice_state,
         .on_recv = ice_recv,
         .on_selected_pair = ice_selected_pair,
+        .sent_count = ice_sent_count,
     };
     int rc = okno_ice_create(ctx, cfg->ice, &ice_listener, peer, &peer->ice);
     if (rc != 0) {
@@ -493,6 +501,7 @@ void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)
     out->tx_bytes = e.tx_bytes;
     out->drop_send += e.drop_send; /* the DTLS datagrams' own are in peer->stats */
     out->drop_queue = e.drop_queue;
+    out->tx_idle_ping = peer->ice ? okno_ice_idle_pings(peer->ice) : 0;
 }
 
 static void ice_closed(void *arg)

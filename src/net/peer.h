@@ -69,10 +69,11 @@ struct okno_peer_listener {
  * before_dtls (RTP/RTCP before the keys existed, or DTLS the endpoint refused), srtp_auth (the tag
  * did not verify), replay (seen before or older than the window), unknown (other unprotect
  * failures), send (ICE or the socket refused a datagram: no pair yet, socket full), queue (the
- * lane to the egress worker was full). tx counts datagrams handed to the socket, wherever sent. */
+ * lane to the egress worker was full). tx counts datagrams handed to the socket, wherever sent;
+ * tx_idle_ping net/ice's 8-byte consent pings of an idle connection (none while media flows). */
 struct okno_peer_stats {
     uint64_t rx_rtp, rx_rtcp, rx_dtls, rx_bytes;
-    uint64_t tx_rtp, tx_rtcp, tx_bytes;
+    uint64_t tx_rtp, tx_rtcp, tx_bytes, tx_idle_ping;
     uint64_t drop_garbage, drop_before_dtls, drop_srtp_auth, drop_replay, drop_unknown, drop_send;
     uint64_t drop_queue;
 };

@@ -6,32 +6,33 @@
 
 #include <string.h>
 
+#include "../../tools/peer_pair.h"
 #include "client/client_peer.h"
 #include "okno/err.h"
 
 struct server {
-    struct okno_peer *peer;
-    int n_connected, n_rtp;
+    int n_rtp;
     uint8_t rtp[256];
     size_t rtp_len;
 };
 
+/* End 1 of the pair is okno's peer; the client in place of end 0 is not a net/peer. */
 static GMainContext *ctx;
-static struct okno_cert *cert;
+static struct okno_test_pair pair;
 static struct okno_client_peer *client;
 static struct server srv;
-static int n_client_connected, n_closed;
+static int n_client_connected;
 
 static void client_candidate(void *owner, const char *candidate)
 {
     (void)owner;
-    assert_int_equal(okno_peer_add_remote_candidate(srv.peer, candidate), 0);
+    assert_int_equal(okno_peer_add_remote_candidate(pair.peer[1], candidate), 0);
 }
 
 static void client_candidates_done(void *owner)
 {
     (void)owner;
-    okno_peer_remote_candidates_done(srv.peer);
+    okno_peer_remote_candidates_done(pair.peer[1]);
 }
 
 static void client_connected(void *owner)
@@ -58,11 +59,6 @@ static void server_candidates_done(void *owner)
     assert_int_equal(okno_client_peer_add_candidate(client, NULL), 0);
 }
 
-static void server_connected(void *owner)
-{
-    ((struct server *)owner)->n_connected++;
-}
-
 static void server_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 {
     (void)now_us;
@@ -82,78 +78,52 @@ static const struct okno_peer_listener client_listener = {
 static const struct okno_peer_listener server_listener = {
     .on_local_candidate = server_candidate,
     .on_local_candidates_done = server_candidates_done,
-    .on_connected = server_connected,
     .on_failed = any_failed,
     .on_rtp = server_rtp,
 };
 
-static gboolean wake(gpointer data)
+static bool run_until(bool (*cond)(void *arg), int seconds)
 {
-    (void)data;
-    return G_SOURCE_CONTINUE;
+    return okno_test_pair_run_until(&pair, cond, NULL, seconds);
 }
 
-static bool run_until(bool (*cond)(void), int seconds)
-{
-    GSource *tick = g_timeout_source_new(50);
-    g_source_set_callback(tick, wake, NULL, NULL);
-    g_source_attach(tick, ctx);
-    int64_t deadline = g_get_monotonic_time() + (int64_t)seconds * G_USEC_PER_SEC;
-    bool ok;
-    while (!(ok = cond()) && g_get_monotonic_time() < deadline)
-        g_main_context_iteration(ctx, TRUE);
-    g_source_destroy(tick);
-    g_source_unref(tick);
-    return ok;
-}
-
-static bool both_connected(void)
-{
-    return n_client_connected == 1 && srv.n_connected == 1;
-}
-
-static bool got_rtp(void)
-{
-    return srv.n_rtp > 0;
-}
-
-static bool none_alive(void)
-{
-    return n_closed == 2 && okno_ice_live_count() == 0;
-}
-
-static void on_closed(void *arg)
+static bool both_connected(void *arg)
 {
     (void)arg;
-    n_closed++;
+    return n_client_connected == 1 && pair.n_connected[1] == 1;
+}
+
+static bool got_rtp(void *arg)
+{
+    (void)arg;
+    return srv.n_rtp > 0;
 }
 
 static int setup(void **state)
 {
     (void)state;
     ctx = g_main_context_new();
-    n_client_connected = n_closed = 0;
+    okno_test_pair_init(&pair, ctx);
+    n_client_connected = 0;
     memset(&srv, 0, sizeof(srv));
-    assert_int_equal(okno_cert_generate(NULL, &cert), 0);
     assert_int_equal(
-        okno_client_peer_create(ctx, cert, "127.0.0.1", &client_listener, NULL, &client), 0);
+        okno_client_peer_create(ctx, pair.cert, "127.0.0.1", &client_listener, NULL, &client), 0);
     struct okno_ice_config ice;
     okno_ice_config_init(&ice);
     ice.tcp = OKNO_ICE_TCP_OFF;
-    assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
-    struct okno_peer_config cfg = {.ice = &ice, .cert = cert};
-    assert_int_equal(okno_peer_create(ctx, &cfg, &server_listener, &srv, &srv.peer), 0);
+    struct okno_peer_config cfg = {.ice = &ice};
+    okno_test_pair_create(&pair, 1, &cfg, &server_listener, &srv);
 
     /* What the client would read from okno's answer (a=setup:passive: we are the DTLS client). */
     struct okno_client_remote remote = {.our_role = OKNO_DTLS_CLIENT};
-    assert_int_equal(okno_peer_local_credentials(srv.peer, remote.ufrag, remote.pwd), 0);
-    assert_int_equal(okno_cert_fingerprint(cert, OKNO_FP_SHA256, &remote.fingerprint), 0);
+    assert_int_equal(okno_peer_local_credentials(pair.peer[1], remote.ufrag, remote.pwd), 0);
+    assert_int_equal(okno_cert_fingerprint(pair.cert, OKNO_FP_SHA256, &remote.fingerprint), 0);
     assert_int_equal(okno_client_peer_apply_remote(client, &remote), 0);
     assert_int_equal(okno_client_peer_apply_remote(client, &remote), OKNO_E_STATE);
 
     struct okno_fingerprint fp;
-    assert_int_equal(okno_cert_fingerprint(cert, OKNO_FP_SHA256, &fp), 0);
-    assert_int_equal(okno_peer_set_remote(srv.peer, okno_client_peer_ufrag(client),
+    assert_int_equal(okno_cert_fingerprint(pair.cert, OKNO_FP_SHA256, &fp), 0);
+    assert_int_equal(okno_peer_set_remote(pair.peer[1], okno_client_peer_ufrag(client),
                                           okno_client_peer_pwd(client), &fp, OKNO_DTLS_SERVER),
                      0);
     return 0;
@@ -162,12 +132,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    okno_client_peer_close(client, on_closed, NULL);
-    okno_peer_close(srv.peer, on_closed, NULL);
-    assert_true(run_until(none_alive, 5));
-    okno_cert_free(cert);
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
+    okno_test_pair_closing(&pair);
+    okno_client_peer_close(client, okno_test_pair_closed, &pair);
+    okno_test_pair_fini(&pair); /* closes okno's end, waits for both */
     g_main_context_unref(ctx);
     return 0;
 }
@@ -186,7 +153,7 @@ test_client_peer_connects_to_okno_peer_as_dtls_client_and_leaves_rtp_unmodified(
     memcpy(copy, pkt, n);
     assert_int_equal(okno_client_peer_send_rtp(client, pkt, n), OKNO_E_STATE);
     assert_int_equal(okno_client_peer_gather(client), 0);
-    assert_int_equal(okno_peer_gather(srv.peer), 0);
+    assert_int_equal(okno_peer_gather(pair.peer[1]), 0);
     assert_true(run_until(both_connected, 10));
     assert_true(okno_client_peer_connected(client));
 
@@ -212,8 +179,9 @@ static void test_client_peer_refuses_an_address_that_is_not_ip(void **state)
 {
     (void)state;
     struct okno_client_peer *cp = NULL;
-    assert_int_equal(okno_client_peer_create(ctx, cert, "not-an-ip", &client_listener, NULL, &cp),
-                     OKNO_E_INVAL);
+    assert_int_equal(
+        okno_client_peer_create(ctx, pair.cert, "not-an-ip", &client_listener, NULL, &cp),
+        OKNO_E_INVAL);
     assert_null(cp);
 }
 

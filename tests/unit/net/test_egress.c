@@ -3,21 +3,19 @@
  * Every packet arrives and decrypts, in order; RTCP goes the same way; the route is direct (one
  * sendto on okno's copy of the socket); closing the peer while packets are still queued frees its
  * egress only after them (ASan/UBSan would see a use after free); a full lane drops and counts.
- * The same delivery check runs through libnice (via_libnice) and with no lane. */
+ * The same delivery check runs through libnice (via_libnice) and with no lane. Sends on the
+ * direct route keep net/ice from taking the connection for an idle one. */
 #include "testutil.h"
 
 #include <string.h>
 
+#include "../../tools/peer_pair.h"
 #include "core/lane.h"
 #include "net/egress.h"
 #include "net/peer.h"
 #include "okno/err.h"
-#include "run_until.h"
 
 struct side {
-    struct okno_peer *peer;
-    struct side *other;
-    int n_connected;
     unsigned n_rtp, n_rtcp, bad;
     uint16_t next_seq;
 };
@@ -26,27 +24,7 @@ static GMainContext *ctx;  /* the peers' (the test's thread) */
 static GMainContext *ectx; /* the egress worker's */
 static GMainLoop *eloop;
 static GThread *ethread;
-static struct okno_cert *cert;
-static int n_closed;
-
-static void on_local_candidate(void *owner, const char *candidate)
-{
-    struct side *s = owner;
-    int rc = okno_peer_add_remote_candidate(s->other->peer, candidate);
-    if (rc != OKNO_E_UNSUPPORTED)
-        assert_int_equal(rc, 0);
-}
-
-static void on_local_candidates_done(void *owner)
-{
-    struct side *s = owner;
-    assert_int_equal(okno_peer_remote_candidates_done(s->other->peer), 0);
-}
-
-static void on_connected(void *owner)
-{
-    ((struct side *)owner)->n_connected++;
-}
+static struct okno_test_pair pair; /* [0]: the client; [1]: okno's side, sending through a lane */
 
 static void on_failed(void *owner, int err, const char *reason)
 {
@@ -77,9 +55,6 @@ static void on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
 }
 
 static const struct okno_peer_listener listener = {
-    .on_local_candidate = on_local_candidate,
-    .on_local_candidates_done = on_local_candidates_done,
-    .on_connected = on_connected,
     .on_failed = on_failed,
     .on_rtp = on_rtp,
     .on_rtcp = on_rtcp,
@@ -101,8 +76,7 @@ static int setup(void **state)
     ectx = g_main_context_new();
     eloop = g_main_loop_new(ectx, FALSE);
     ethread = g_thread_new("egress", egress_main, NULL);
-    n_closed = 0;
-    assert_int_equal(okno_cert_generate(NULL, &cert), 0);
+    okno_test_pair_init(&pair, ctx);
     return 0;
 }
 
@@ -118,14 +92,12 @@ static void free_lane(struct okno_lane *lane)
 static int teardown(void **state)
 {
     (void)state;
+    okno_test_pair_fini(&pair); /* peers a failed test left open: their lane still runs */
     if (ethread) {
         g_main_loop_quit(eloop);
         g_thread_join(ethread);
     }
     g_main_loop_unref(eloop);
-    okno_cert_free(cert);
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
     g_main_context_unref(ctx);
     g_main_context_unref(ectx);
     return 0;
@@ -133,69 +105,24 @@ static int teardown(void **state)
 
 static bool run_until(bool (*cond)(void *arg), void *arg, int seconds)
 {
-    return okno_test_run_until(ctx, cond, arg, seconds);
-}
-
-static void on_closed(void *arg)
-{
-    (void)arg;
-    n_closed++;
-}
-
-static bool both_connected(void *arg)
-{
-    struct side *s = arg;
-    return s[0].n_connected == 1 && s[1].n_connected == 1;
+    return okno_test_pair_run_until(&pair, cond, arg, seconds);
 }
 
 /* s[0]: the client (controlling, DTLS client); s[1]: okno's side, sending through lane. */
 static void connect_pair(struct side *s, struct okno_lane *lane, bool via_libnice)
 {
     memset(s, 0, 2 * sizeof *s);
-    s[0].other = &s[1];
-    s[1].other = &s[0];
-    for (int i = 0; i < 2; i++) {
-        struct okno_ice_config ice;
-        okno_ice_config_init(&ice);
-        assert_int_equal(okno_ice_config_add_address(&ice, "127.0.0.1"), 0);
-        ice.controlling = i == 0;
-        struct okno_peer_config cfg = {.ice = &ice, .cert = cert};
-        if (i == 1) {
-            cfg.egress_lane = lane;
-            cfg.via_libnice = via_libnice;
-        }
-        assert_int_equal(okno_peer_create(ctx, &cfg, &listener, &s[i], &s[i].peer), 0);
-    }
-    struct okno_fingerprint fp;
-    assert_int_equal(okno_cert_fingerprint(cert, OKNO_FP_SHA256, &fp), 0);
-    for (int i = 0; i < 2; i++) {
-        char ufrag[OKNO_ICE_CRED_LEN], pwd[OKNO_ICE_CRED_LEN];
-        assert_int_equal(okno_peer_local_credentials(s[1 - i].peer, ufrag, pwd), 0);
-        assert_int_equal(okno_peer_set_remote(s[i].peer, ufrag, pwd, &fp,
-                                              i == 0 ? OKNO_DTLS_CLIENT : OKNO_DTLS_SERVER),
-                         0);
-    }
-    assert_int_equal(okno_peer_gather(s[0].peer), 0);
-    assert_int_equal(okno_peer_gather(s[1].peer), 0);
-    assert_true(run_until(both_connected, s, 10));
+    struct okno_peer_config okno_cfg = {.egress_lane = lane, .via_libnice = via_libnice};
+    const struct okno_peer_config *cfgs[2] = {NULL, &okno_cfg};
+    const struct okno_peer_listener *listeners[2] = {&listener, &listener};
+    void *owners[2] = {&s[0], &s[1]};
+    okno_test_pair_make(&pair, cfgs, listeners, owners, false);
+    assert_true(run_until(okno_test_pair_connected, &pair, 10));
 }
 
-static bool none_alive(void *arg)
+static void close_pair(void)
 {
-    return okno_ice_live_count() == 0 && n_closed == *(int *)arg;
-}
-
-static void close_pair(struct side *s)
-{
-    int want = n_closed;
-    for (int i = 0; i < 2; i++) {
-        if (s[i].peer) {
-            okno_peer_close(s[i].peer, on_closed, NULL);
-            s[i].peer = NULL;
-            want++;
-        }
-    }
-    assert_true(run_until(none_alive, &want, 5));
+    okno_test_pair_close(&pair);
 }
 
 static int send_seq(struct okno_peer *peer, uint16_t seq)
@@ -235,19 +162,19 @@ static void deliver_all(struct side *s, bool expect_direct)
     s[0].next_seq = 65000;
     for (unsigned sent = 0; sent < PACKETS;) {
         for (unsigned i = 0; i < BATCH; i++, sent++)
-            assert_int_equal(send_seq(s[1].peer, (uint16_t)(sent + 65000u)), 0);
+            assert_int_equal(send_seq(pair.peer[1], (uint16_t)(sent + 65000u)), 0);
         struct want w = {.s = s, .rtp = sent};
         assert_true(run_until(received, &w, 5));
     }
     _Alignas(8) uint8_t rr[8 + OKNO_SRTP_MAX_TRAILER] = {0x80, 201, 0x00, 0x01, 1, 2, 3, 4};
-    assert_int_equal(okno_peer_send_rtcp(s[1].peer, rr, 8, sizeof rr), 0);
+    assert_int_equal(okno_peer_send_rtcp(pair.peer[1], rr, 8, sizeof rr), 0);
     struct want w = {.s = s, .rtp = PACKETS, .rtcp = 1};
     assert_true(run_until(received, &w, 5));
     assert_int_equal(s[0].n_rtp, PACKETS); /* across the 16-bit wrap: 65000 .. 2464 */
     assert_int_equal(s[0].bad, 0);
-    okno_peer_stats(s[0].peer, &st);
+    okno_peer_stats(pair.peer[0], &st);
     assert_int_equal(st.drop_srtp_auth + st.drop_replay + st.drop_unknown + st.drop_garbage, 0);
-    okno_peer_stats(s[1].peer, &st);
+    okno_peer_stats(pair.peer[1], &st);
     assert_int_equal(st.tx_rtp, PACKETS);
     assert_int_equal(st.tx_rtcp, 1);
     assert_int_equal(st.drop_send + st.drop_queue, 0);
@@ -264,7 +191,7 @@ static void test_packets_protected_and_sent_on_the_other_thread_all_arrive(void 
     deliver_all(s, true);
     assert_int_equal(okno_lane_pushed(lane), PACKETS + 1); /* every one went over the lane */
     assert_int_equal(okno_lane_drops(lane), 0);
-    close_pair(s);
+    close_pair();
     free_lane(lane);
 }
 
@@ -274,7 +201,7 @@ static void test_without_a_lane_or_through_libnice_the_same(void **state)
     struct side s[2];
     connect_pair(s, NULL, false);
     deliver_all(s, true);
-    close_pair(s);
+    close_pair();
 
     struct okno_lane *lane = NULL;
     assert_int_equal(okno_lane_new(ctx, ectx, 1024, &lane), 0);
@@ -282,7 +209,46 @@ static void test_without_a_lane_or_through_libnice_the_same(void **state)
     deliver_all(s, false);
     /* Through libnice there is no direct route: the owner's thread protects and sends. */
     assert_int_equal(okno_lane_pushed(lane), 0);
-    close_pair(s);
+    close_pair();
+    free_lane(lane);
+}
+
+static bool past(void *arg)
+{
+    return g_get_monotonic_time() >= *(const int64_t *)arg;
+}
+
+/* Sends that leave on the direct route from the egress worker, never through net/ice, still tell
+ * ICE the connection is not idle: okno's side, sending a packet every 100 ms for 4.5 s, sends no
+ * 8-byte idle ping (it sent one every 2.5 s before), while the client's end, silent after the
+ * handshake, does. */
+static void test_direct_sends_count_as_activity_for_the_idle_ping(void **state)
+{
+    (void)state;
+    struct okno_lane *lane = NULL;
+    assert_int_equal(okno_lane_new(ctx, ectx, 1024, &lane), 0);
+    struct side s[2];
+    connect_pair(s, lane, false);
+    int64_t end = g_get_monotonic_time() + 4500 * 1000;
+    unsigned sent = 0;
+    while (g_get_monotonic_time() < end) {
+        assert_int_equal(send_seq(pair.peer[1], (uint16_t)sent), 0);
+        sent++;
+        int64_t next = g_get_monotonic_time() + 100 * 1000;
+        run_until(past, &next, 1);
+    }
+    struct want w = {.s = s, .rtp = sent};
+    assert_true(run_until(received, &w, 5));
+    assert_int_equal(s[0].bad, 0);
+    assert_int_equal(okno_lane_pushed(lane), sent); /* every one sent by the egress worker */
+    struct okno_peer_stats okno_side, client;
+    okno_peer_stats(pair.peer[1], &okno_side);
+    okno_peer_stats(pair.peer[0], &client);
+    printf("# %u packets in 4.5 s; idle pings: okno's side %llu, the silent client %llu\n", sent,
+           (unsigned long long)okno_side.tx_idle_ping, (unsigned long long)client.tx_idle_ping);
+    assert_int_equal(okno_side.tx_idle_ping, 0);
+    assert_true(client.tx_idle_ping >= 1);
+    close_pair();
     free_lane(lane);
 }
 
@@ -321,7 +287,7 @@ static void test_close_with_packets_queued_and_a_full_lane(void **state)
         }
         unsigned ok = 0, full = 0;
         for (unsigned i = 0; i < 400; i++) {
-            int rc = send_seq(s[1].peer, (uint16_t)i);
+            int rc = send_seq(pair.peer[1], (uint16_t)i);
             if (rc == 0)
                 ok++;
             else if (rc == OKNO_E_AGAIN)
@@ -336,9 +302,9 @@ static void test_close_with_packets_queued_and_a_full_lane(void **state)
             assert_true(ok <= 256 && full >= 144);
         dropped += full;
         struct okno_peer_stats st;
-        okno_peer_stats(s[1].peer, &st);
+        okno_peer_stats(pair.peer[1], &st);
         assert_int_equal(st.drop_queue, full);
-        close_pair(s); /* at once: packets may still be on the lane */
+        close_pair(); /* at once: packets may still be on the lane */
         g_atomic_int_set(&release, 1);
     }
     assert_int_equal(okno_lane_drops(lane), dropped);
@@ -373,6 +339,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_with_packets_queued_and_a_full_lane, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_direct_sends_count_as_activity_for_the_idle_ping,
+                                        setup, teardown),
         cmocka_unit_test(test_egress_without_session_or_destination),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
