@@ -8,9 +8,9 @@
 
 #define US_PER_S  ((int64_t)1000000)
 #define CREDIT_US 2000    /* idle credit kept, at the pacing rate */
-#define MAX_DRAIN 1000000 /* a queue longer than this (us) drains faster */
+#define MAX_QUEUE 2000000 /* us: libwebrtc's kMaxExpectedQueueLength */
 #define MAX_SLOTS 65536u
-#define MIN_LEFT  10000 /* the drain-faster rate spreads over at least this */
+#define MIN_LEFT  1000 /* us: the drain-faster rate spreads over at least this (libwebrtc: 1 ms) */
 
 int okno_pacer_init(struct okno_pacer *p, uint32_t n_slots, uint64_t rate_bps, int64_t now_us)
 {
@@ -34,6 +34,7 @@ int okno_pacer_init(struct okno_pacer *p, uint32_t n_slots, uint64_t rate_bps, i
     p->n_free = n_slots;
     p->rate_bps = rate_bps > 0 ? rate_bps : 1;
     p->last_us = now_us;
+    p->media_t0_us = now_us;
     return 0;
 }
 
@@ -46,21 +47,27 @@ void okno_pacer_deinit(struct okno_pacer *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The rate the queue drains at: the pacing rate, or faster when the oldest packet waiting would
- * otherwise leave more than MAX_DRAIN after it was queued: then the whole queue is spread over
- * the time left to that deadline. */
+static uint32_t media_count(const struct okno_pacer *p)
+{
+    return p->count[OKNO_PACER_RTX] + p->count[OKNO_PACER_VIDEO] + p->count[OKNO_PACER_PADDING];
+}
+
+/* The rate the queue drains at: the pacing rate, or, when the non-audio packets' average wait
+ * would pass MAX_QUEUE at it, the rate that sends what is queued in the time left to that average
+ * (libwebrtc's PacingController: queue size / (2 s - average queue time)). Keyed to the average
+ * and not the oldest packet so one old retransmission does not flush a fresh frame with it, and
+ * only past 2 s so a rate just lowered holds: it is the encoder's frame skipping (the sender's),
+ * not the pacer, that keeps the queue short. */
 static uint64_t drain_rate(const struct okno_pacer *p, int64_t now_us)
 {
-    int64_t oldest = INT64_MAX;
-    for (int c = OKNO_PACER_RTX; c < OKNO_PACER_CLASSES; c++)
-        if (p->count[c] > 0 && p->slots[p->ring[c][p->head[c]]].enqueued_us < oldest)
-            oldest = p->slots[p->ring[c][p->head[c]]].enqueued_us;
-    if (oldest == INT64_MAX)
+    uint32_t n = media_count(p);
+    if (n == 0)
         return p->rate_bps; /* only audio, which does not wait */
-    int64_t left = oldest + MAX_DRAIN - now_us;
+    int64_t avg_wait = now_us - (p->media_t0_us + p->media_wait_sum_us / (int64_t)n);
+    int64_t left = MAX_QUEUE - avg_wait;
     if (left < MIN_LEFT)
         left = MIN_LEFT;
-    uint64_t need = p->queued_bytes * 8 * US_PER_S / (uint64_t)left;
+    uint64_t need = p->media_bytes * 8 * US_PER_S / (uint64_t)left;
     return need > p->rate_bps ? need : p->rate_bps;
 }
 
@@ -122,6 +129,10 @@ void okno_pacer_push(struct okno_pacer *p, struct okno_pacer_pkt *pkt, int64_t n
     p->ring[c][(p->head[c] + p->count[c]) % p->n_slots] = index_of(p, pkt);
     p->count[c]++;
     p->queued_bytes += pkt->len;
+    if (c != OKNO_PACER_AUDIO) {
+        p->media_bytes += pkt->len;
+        p->media_wait_sum_us += now_us - p->media_t0_us;
+    }
 }
 
 struct okno_pacer_pkt *okno_pacer_pop(struct okno_pacer *p, int64_t now_us, int64_t *due_us)
@@ -144,6 +155,10 @@ struct okno_pacer_pkt *okno_pacer_pop(struct okno_pacer *p, int64_t now_us, int6
     p->count[c]--;
     struct okno_pacer_pkt *pkt = &p->slots[idx];
     p->queued_bytes -= pkt->len;
+    if (c != OKNO_PACER_AUDIO) {
+        p->media_bytes -= pkt->len;
+        p->media_wait_sum_us -= pkt->enqueued_us - p->media_t0_us;
+    }
     *due_us = now_us;
     return pkt;
 }
@@ -173,4 +188,14 @@ uint64_t okno_pacer_queued_bytes(const struct okno_pacer *p)
 int64_t okno_pacer_queue_us(const struct okno_pacer *p)
 {
     return (int64_t)(p->queued_bytes * 8 * US_PER_S / p->rate_bps);
+}
+
+uint64_t okno_pacer_media_bytes(const struct okno_pacer *p)
+{
+    return p->media_bytes;
+}
+
+int64_t okno_pacer_media_queue_us(const struct okno_pacer *p)
+{
+    return (int64_t)(p->media_bytes * 8 * US_PER_S / p->rate_bps);
 }

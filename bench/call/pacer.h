@@ -4,9 +4,13 @@
  * (it only adds to the debt, so it never waits behind a video burst); the other classes leave in
  * class order, first in first out within a class, when the debt has drained. A short credit (2 ms
  * at the pacing rate) survives idle time so a late timer does not lose throughput, and no more:
- * bursts on the wire stay within a few ms. When the queue holds more than a second at the pacing
- * rate, it drains at the rate that empties it in one second (libwebrtc does the same with 2 s), so
- * a key frame at a low target is not delayed without bound. Time is a parameter; nothing is
+ * bursts on the wire stay within a few ms. The pacing rate is the only rate while the queue stays
+ * short: after the owner lowers it (a capacity drop), what is queued leaves at the new rate, not
+ * at the old one. Only when the non-audio packets would wait longer than 2 s on average (the time
+ * they have waited so far plus what the queue takes at the pacing rate) does the queue drain
+ * faster, at the rate that keeps that average at 2 s, as libwebrtc's pacer does with its
+ * kMaxExpectedQueueLength: a key frame at a low target is not delayed without bound, and a
+ * backlog is not flushed into a link that just shrank. Time is a parameter; nothing is
  * allocated after init. It deliberately does not stamp, send or build packets (the sender does)
  * and knows nothing about probes (sent at their own rate beside it). */
 #ifndef OKNO_BENCH_CALL_PACER_H
@@ -44,6 +48,9 @@ struct okno_pacer {
     uint32_t *ring[OKNO_PACER_CLASSES]; /* owned: per class, a FIFO of slot indices */
     uint32_t head[OKNO_PACER_CLASSES], count[OKNO_PACER_CLASSES];
     uint64_t queued_bytes;
+    uint64_t media_bytes;      /* of queued_bytes, the non-audio classes' */
+    int64_t media_t0_us;       /* init time: enqueue times are summed relative to it */
+    int64_t media_wait_sum_us; /* sum over non-audio packets of (enqueued_us - media_t0_us) */
     uint64_t rate_bps;
     int64_t debt;    /* bit-microseconds (bits x 10^6) still to drain; negative: credit */
     int64_t last_us; /* when debt was last drained */
@@ -74,5 +81,10 @@ uint32_t okno_pacer_queued(const struct okno_pacer *p, enum okno_pacer_class cls
 uint64_t okno_pacer_queued_bytes(const struct okno_pacer *p);
 /* How long the queue takes to drain at the pacing rate, in microseconds. */
 int64_t okno_pacer_queue_us(const struct okno_pacer *p);
+/* The bytes queued in the non-audio classes (retransmissions, video, padding): what an encoder's
+ * next frame would wait behind (audio never waits). */
+uint64_t okno_pacer_media_bytes(const struct okno_pacer *p);
+/* How long those take to leave at the pacing rate, in microseconds. */
+int64_t okno_pacer_media_queue_us(const struct okno_pacer *p);
 
 #endif

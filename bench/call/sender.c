@@ -13,8 +13,9 @@
 #define PACER_SLOTS       1024
 #define PACING_FACTOR_X10 25 /* 2.5 x the target */
 #define RATE_BIN_US       100000
-#define ENCODER_HOLD_US   200000 /* the encoder's bitrate changes at most this often */
-#define ENCODER_STEP_PCT  5      /* and only by more than this */
+#define ENCODER_HOLD_US   200000 /* the encoder's bitrate changes at most this often, */
+#define ENCODER_STEP_PCT  5      /* and only by more than this, */
+#define ENCODER_FALL_PCT  20     /* but a fall of more than this goes at once */
 #define ESTIMATE_TICK_US  100000
 #define PADDING_BYTES     255 /* padding-only probe packets: the most RFC 3550 padding can say */
 
@@ -296,7 +297,10 @@ static void follow_estimate(struct okno_sender *s, int64_t now_us)
     unsigned kbps = (unsigned)(encoder_bps(s, t, now_us) / 1000);
     okno__sender_scale(s, kbps, now_us);
     unsigned diff = kbps > s->encoder_kbps ? kbps - s->encoder_kbps : s->encoder_kbps - kbps;
-    if (now_us - s->encoder_set_us < ENCODER_HOLD_US ||
+    /* The hold keeps the encoder's rate control from chasing every estimate; a capacity drop
+     * must not wait for it: every frame encoded at the old rate is queued behind the new one. */
+    bool fall = (uint64_t)kbps * 100 < (uint64_t)s->encoder_kbps * (100 - ENCODER_FALL_PCT);
+    if ((!fall && now_us - s->encoder_set_us < ENCODER_HOLD_US) ||
         diff * 100 <= s->encoder_kbps * ENCODER_STEP_PCT)
         return;
     if (okno_vp8enc_set_bitrate(s->enc, kbps) == 0) {
@@ -357,9 +361,11 @@ static int64_t min64(int64_t a, int64_t b)
 
 int64_t okno_sender_poll(struct okno_sender *s, int64_t now_us)
 {
+    /* The estimate first: feedback that arrived since the last poll lowers the pacing rate and
+     * the encoder before this poll's capture is encoded and queued. */
+    follow_estimate(s, now_us);
     okno__sender_capture(s, now_us);
     okno__sender_audio(s, now_us);
-    follow_estimate(s, now_us);
     int64_t next = pace(s, now_us);
     next = min64(next, probe(s, now_us));
     next = min64(next, okno__sender_rtcp_due(s, now_us));

@@ -11,10 +11,14 @@
  * with CNAME per media SSRC each second; receiver reports (RTT, loss), transport-cc feedback and
  * REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB,
  * less what the last second sent of audio, RTX and video packet headers, drives the encoder (at
- * most every 200 ms, on changes over 5 %; key frames count against it too) and, with one
- * encoding, the resolution it encodes at (scaling below). Everything is driven with now_us by the
- * owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
- * encrypt (the owner's transport protects), receive media or negotiate anything. */
+ * most every 200 ms, on changes over 5 %, but a fall of more than 20 % at once; key frames count
+ * against it too) and, with one encoding, the resolution it encodes at (scaling below). As
+ * libwebrtc's, the encoder skips captures while the pacer's video and RTX queue would take more
+ * than max(100 ms, 3 frame intervals) to drain at the pacing rate, so after a capacity drop the
+ * sender sends at 2.5 x the new target at most, not what was encoded for the old one. Everything is
+ * driven with now_us by the owner: no GLib sources, no threads, nothing allocated per packet. It
+ * deliberately does not encrypt (the owner's transport protects), receive media or negotiate
+ * anything. */
 #ifndef OKNO_BENCH_CALL_SENDER_H
 #define OKNO_BENCH_CALL_SENDER_H
 
@@ -98,6 +102,9 @@ struct okno_sender_stats {
      * and how often scaling switched it */
     unsigned width, height;
     uint64_t resolution_switches;
+    /* of frames_dropped, the captures skipped because the pacer's video and retransmission queue
+     * took longer than max(100 ms, 3 frame intervals) to drain at the pacing rate */
+    uint64_t frames_skipped_queue;
 };
 void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
 

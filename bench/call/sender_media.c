@@ -12,6 +12,8 @@
 #define OPUS_FRAME_US  20000
 #define DROP_AFTER_US  250000 /* the frame dropper's slack, at the allocation */
 #define DROP_IN_ROW    3
+#define QUEUE_MIN_US   100000 /* frames are skipped while the pacer queue takes longer than */
+#define QUEUE_FRAMES   3      /* max(QUEUE_MIN_US, QUEUE_FRAMES frame intervals) to drain */
 
 static const char *const rids[OKNO_VP8_MAX_ENCODINGS] = {"q", "h", "f"};
 
@@ -180,9 +182,23 @@ static int64_t frame_time(const struct okno_sender *s, uint32_t frame_no)
     return s->start_us + (int64_t)frame_no * 1000000 / s->cfg.fps;
 }
 
+/* Whether the pacer's non-audio queue (video and retransmissions: they share its budget) takes
+ * longer than max(QUEUE_MIN_US, QUEUE_FRAMES frame intervals) to leave at the pacing rate. A frame
+ * encoded now would only wait behind it, and after a capacity drop that queue was made for the old
+ * rate: libwebrtc's encoder likewise skips captures while its pacer's expected queue time is long
+ * (and its pacer then drains at 2.5 x the new target, not at the old rate). Skipping a capture
+ * costs the receiver nothing but frame rate: no reference is lost, no key frame is needed. */
+static bool queue_too_long(const struct okno_sender *s)
+{
+    int64_t limit = (int64_t)QUEUE_FRAMES * 1000000 / s->cfg.fps;
+    limit = limit > QUEUE_MIN_US ? limit : QUEUE_MIN_US;
+    return okno_pacer_media_queue_us(&s->pacer) > limit;
+}
+
 /* The frame dropper, as browsers run one beside the encoder: when the delta frames have used more
  * than DROP_AFTER_US of the allocation beyond it, skip the capture (at most DROP_IN_ROW in a row,
- * so the gap stays short of a freeze). */
+ * so the gap stays short of a freeze). The pacer queue's rule above is not limited in a row: the
+ * queue drains at the pacing rate whatever the encoder does, so its skips end by themselves. */
 static bool drop_frame(struct okno_sender *s, int64_t capture_us)
 {
     unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
@@ -196,6 +212,10 @@ static bool drop_frame(struct okno_sender *s, int64_t capture_us)
         s->video_debt_bits -= bps * dt / 1000000;
     if (s->video_debt_bits < 0)
         s->video_debt_bits = 0;
+    if (queue_too_long(s)) {
+        s->stats.frames_skipped_queue++;
+        return true;
+    }
     if (s->video_debt_bits > bps * DROP_AFTER_US / 1000000 && s->drops_in_row < DROP_IN_ROW) {
         s->drops_in_row++;
         return true;

@@ -1,6 +1,7 @@
 /* The sender's pacer and retransmission history alone, in simulated time: class order, audio
  * bypassing the budget, the pacing rate held over a second, bursts bounded, a long queue drained
- * faster, slot exhaustion; history lookups, age, the resend interval and overwriting. */
+ * faster only past libwebrtc's 2 s and a lowered rate kept, the non-audio queue, slot exhaustion;
+ * history lookups, age, the resend interval and overwriting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -111,26 +112,93 @@ static void test_pacer_holds_the_rate_and_bounds_bursts(void **state)
     okno_pacer_deinit(&p);
 }
 
-static void test_pacer_drains_a_long_queue_within_a_second(void **state)
+/* Runs p until its video queue is empty, from *now: the bytes that left before `mark` go to
+ * *before_mark. */
+static void run_out(struct okno_pacer *p, int64_t *now, int64_t mark, uint64_t *before_mark)
+{
+    int64_t due;
+    while (okno_pacer_queued(p, OKNO_PACER_VIDEO) > 0) {
+        struct okno_pacer_pkt *pkt = okno_pacer_pop(p, *now, &due);
+        if (!pkt) {
+            *now = due;
+            continue;
+        }
+        if (*now < mark)
+            *before_mark += pkt->len;
+        okno_pacer_sent(p, pkt, *now);
+    }
+}
+
+static void test_pacer_drains_a_long_queue_within_two_seconds(void **state)
 {
     (void)state;
     struct okno_pacer p;
-    /* 100 kbit/s, and 60 KB queued: 4.8 s at the rate, drained at 480 kbit/s instead */
+    /* 100 kbit/s, and 60 KB queued: 4.8 s at the rate. libwebrtc's rule spreads it so that its
+     * average wait is 2 s: at 240 kbit/s at first, faster as the packets age. */
     assert_int_equal(okno_pacer_init(&p, 128, 100000, 0), 0);
     for (int i = 0; i < 50; i++)
         push(&p, OKNO_PACER_VIDEO, 1200, 0, 0);
     assert_int_equal(okno_pacer_queue_us(&p), 4800000);
-    int64_t now = 0, due;
-    while (okno_pacer_queued(&p, OKNO_PACER_VIDEO) > 0) {
-        struct okno_pacer_pkt *pkt = okno_pacer_pop(&p, now, &due);
-        if (!pkt) {
-            now = due;
-            continue;
-        }
-        okno_pacer_sent(&p, pkt, now);
-    }
-    printf("# 60 KB at 100 kbit/s drained in %" PRId64 " ms\n", now / 1000);
-    assert_true(now < 1500000);
+    assert_int_equal(okno_pacer_media_queue_us(&p), 4800000);
+    int64_t now = 0;
+    uint64_t first_half = 0;
+    run_out(&p, &now, 500000, &first_half);
+    printf("# 60 KB at 100 kbit/s drained in %" PRId64 " ms, %" PRIu64
+           " bytes in the first 0.5 s\n",
+           now / 1000, first_half);
+    assert_true(now > 1500000 && now <= 2000000);
+    /* not flushed at once: the first half second carries what 240 to 320 kbit/s would */
+    assert_true(first_half <= 320000 / 8 / 2 + 1200);
+    okno_pacer_deinit(&p);
+}
+
+/* A queue that takes a second at a rate just lowered (a capacity drop) leaves at that rate: no
+ * catch-up below the 2 s average wait, so the backlog of the old rate is not flushed into the
+ * link that shrank. */
+static void test_pacer_keeps_a_lowered_rate(void **state)
+{
+    (void)state;
+    struct okno_pacer p;
+    assert_int_equal(okno_pacer_init(&p, 256, 4000000, 0), 0);
+    for (int i = 0; i < 125; i++) /* 150 KB: 0.3 s at 4 Mbit/s, 1.6 s at 750 kbit/s */
+        push(&p, OKNO_PACER_VIDEO, 1200, 0, 0);
+    okno_pacer_set_rate(&p, 750000, 0);
+    assert_int_equal(okno_pacer_media_queue_us(&p), 1600000);
+    int64_t now = 0;
+    uint64_t first_half = 0;
+    run_out(&p, &now, 500000, &first_half);
+    printf("# 1.6 s queue after a fall to 750 kbit/s: %" PRIu64
+           " bytes in the first 0.5 s, empty after %" PRId64 " ms\n",
+           first_half, now / 1000);
+    assert_true(first_half <= 750000 / 8 / 2 + 1200);
+    assert_true(now >= 1570000 && now <= 1610000); /* the last packet leaves after 124 */
+    okno_pacer_deinit(&p);
+}
+
+/* Audio is not part of what an encoder's frame waits behind: the media accessors leave it out. */
+static void test_pacer_media_queue_leaves_audio_out(void **state)
+{
+    (void)state;
+    struct okno_pacer p;
+    assert_int_equal(okno_pacer_init(&p, 16, 800000, 0), 0);
+    push(&p, OKNO_PACER_AUDIO, 200, 0, 0);
+    push(&p, OKNO_PACER_VIDEO, 1000, 1, 0);
+    push(&p, OKNO_PACER_RTX, 500, 2, 0);
+    assert_int_equal(okno_pacer_queued_bytes(&p), 1700);
+    assert_int_equal(okno_pacer_media_bytes(&p), 1500);
+    assert_int_equal(okno_pacer_media_queue_us(&p), 15000);
+    int64_t due;
+    struct okno_pacer_pkt *pkt = okno_pacer_pop(&p, 0, &due);
+    assert_int_equal(pkt->cls, OKNO_PACER_AUDIO);
+    okno_pacer_sent(&p, pkt, 0);
+    assert_int_equal(okno_pacer_media_bytes(&p), 1500);
+    /* audio's bytes were charged: the retransmission waits 2 ms */
+    assert_null(okno_pacer_pop(&p, 0, &due));
+    assert_int_equal(due, 2000);
+    pkt = okno_pacer_pop(&p, due, &due);
+    assert_int_equal(pkt->cls, OKNO_PACER_RTX);
+    okno_pacer_sent(&p, pkt, 2000);
+    assert_int_equal(okno_pacer_media_bytes(&p), 1000);
     okno_pacer_deinit(&p);
 }
 
@@ -193,7 +261,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pacer_class_order_and_audio_first),
         cmocka_unit_test(test_pacer_holds_the_rate_and_bounds_bursts),
-        cmocka_unit_test(test_pacer_drains_a_long_queue_within_a_second),
+        cmocka_unit_test(test_pacer_drains_a_long_queue_within_two_seconds),
+        cmocka_unit_test(test_pacer_keeps_a_lowered_rate),
+        cmocka_unit_test(test_pacer_media_queue_leaves_audio_out),
         cmocka_unit_test(test_pacer_slots_run_out_cleanly),
         cmocka_unit_test(test_rtx_history_lookup_age_and_interval),
     };
