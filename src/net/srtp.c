@@ -4,6 +4,7 @@
  * time an SSRC authenticates, which is the only allocation after creation (once per SSRC, never per
  * packet). */
 #include "net/srtp.h"
+#include "net/srtp_gcm.h"
 #include "wire/bytes.h"
 
 #include <glib.h>
@@ -21,7 +22,8 @@
 #define SRTCP_INDEX_LEN 4
 
 struct okno_srtp {
-    srtp_t session; /* owned */
+    srtp_t session;            /* owned; NULL when gcm protects */
+    struct okno_srtp_gcm *gcm; /* owned; outbound AEAD_AES_128_GCM only (net/srtp_gcm.h) */
     enum okno_srtp_direction dir;
     size_t tag_len; /* authentication tag bytes of the profile */
 };
@@ -101,6 +103,20 @@ int okno_srtp_create(enum okno_srtp_direction dir, enum okno_srtp_profile profil
     int err = okno_srtp_init();
     if (err < 0)
         return err;
+    if (dir == OKNO_SRTP_OUTBOUND && profile == OKNO_SRTP_AEAD_AES_128_GCM) {
+        struct okno_srtp *s = calloc(1, sizeof *s);
+        if (!s)
+            return OKNO_E_NOMEM;
+        err = okno_srtp_gcm_new(master->key, master->salt, &s->gcm);
+        if (err < 0) {
+            free(s);
+            return err;
+        }
+        s->dir = dir;
+        s->tag_len = OKNO_SRTP_GCM_TAG_LEN;
+        *out = s;
+        return 0;
+    }
 
     srtp_policy_t policy;
     memset(&policy, 0, sizeof policy);
@@ -140,7 +156,9 @@ void okno_srtp_free(struct okno_srtp *s)
 {
     if (!s)
         return;
-    srtp_dealloc(s->session); /* zeroises the session keys */
+    if (s->session)
+        srtp_dealloc(s->session); /* zeroises the session keys */
+    okno_srtp_gcm_free(s->gcm);
     free(s);
 }
 
@@ -182,6 +200,9 @@ static int protect(struct okno_srtp *s, uint8_t *pkt, size_t *len, size_t cap, i
         return err;
     if (*len > INT_MAX - OKNO_SRTP_MAX_TRAILER || cap < *len + OKNO_SRTP_MAX_TRAILER)
         return OKNO_E_NOSPC;
+    if (s->gcm)
+        return rtcp ? okno_srtp_gcm_protect_rtcp(s->gcm, pkt, len, cap)
+                    : okno_srtp_gcm_protect_rtp(s->gcm, pkt, len, (size_t)err, cap);
     int n = (int)*len;
     srtp_err_status_t st =
         rtcp ? srtp_protect_rtcp(s->session, pkt, &n) : srtp_protect(s->session, pkt, &n);

@@ -1,4 +1,5 @@
-/* SRTP and SRTCP protection for one direction of one peer, over libsrtp2.
+/* SRTP and SRTCP protection for one direction of one peer, over libsrtp2, except an outbound
+ * AEAD_AES_128_GCM session, which protects on OpenSSL EVP with the same output (net/srtp_gcm.h).
  *
  * A peer owns two sessions made from the keys its DTLS handshake exported: an outbound one (local
  * keys, any outbound SSRC) that protects what we send, and an inbound one (remote keys, any inbound
