@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "load/batch.h"
 #include "load/clients_internal.h"
 #include "okno/err.h"
 
@@ -31,6 +32,7 @@ static gboolean call_cb(gpointer data)
 {
     struct call *c = data;
     c->fn(c->w, c->arg);
+    atomic_fetch_sub(&c->w->calls_pending, 1);
     g_mutex_lock(&c->m);
     c->done = true;
     g_cond_signal(&c->cond);
@@ -46,6 +48,7 @@ void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, v
     GSource *src = g_idle_source_new();
     g_source_set_priority(src, G_PRIORITY_HIGH);
     g_source_set_callback(src, call_cb, &c, NULL);
+    atomic_fetch_add(&w->calls_pending, 1);
     g_source_attach(src, w->ctx);
     g_source_unref(src);
     g_mutex_lock(&c.m);
@@ -111,25 +114,22 @@ static int64_t process_cpu_us(void)
            ru.ru_stime.tv_usec;
 }
 
-/* A batched worker's poll: when the last poll returned less than batch_us ago, sleep out the
- * rest first (never past the loop's own timeout), so datagrams gather in the sockets and one
- * iteration (whose cost grows with the sources of every client on the worker) serves many. */
-static _Thread_local int64_t batch_us, last_wake_us;
+/* A batched worker's poll (batch.h): sleep out the rest of the batch first, so datagrams gather in
+ * the sockets and one iteration (whose cost grows with the sources of every client on the worker)
+ * and one dispatch of each socket serve many. */
+static _Thread_local struct load_worker *batch_worker;
+static _Thread_local int64_t last_wake_us;
 
 static gint batched_poll(GPollFD *fds, guint nfds, gint timeout_ms)
 {
-    int64_t now = g_get_monotonic_time();
-    int64_t wait = batch_us - (now - last_wake_us);
-    if (timeout_ms != 0 && wait > 0) {
-        if (timeout_ms > 0 && wait > (int64_t)timeout_ms * 1000)
-            wait = (int64_t)timeout_ms * 1000;
+    struct load_worker *w = batch_worker;
+    if (!w) /* the controller, draining the context after the worker's thread ended */
+        return g_poll(fds, nfds, timeout_ms);
+    int64_t wait =
+        okno_load_batch_sleep_us(g_get_monotonic_time(), last_wake_us, w->c->cfg.batch_us,
+                                 atomic_load(&w->calls_pending) > 0, &timeout_ms);
+    if (wait > 0)
         g_usleep((gulong)wait);
-        if (timeout_ms > 0) {
-            timeout_ms -= (gint)((wait + 999) / 1000);
-            if (timeout_ms < 0)
-                timeout_ms = 0;
-        }
-    }
     gint n = g_poll(fds, nfds, timeout_ms);
     last_wake_us = g_get_monotonic_time();
     return n;
@@ -162,8 +162,8 @@ static gboolean on_probe(GSocket *sock, GIOCondition cond, gpointer data)
     while ((n = g_socket_receive(sock, (gchar *)msg, sizeof(msg), NULL, NULL)) > 0) {
         int64_t d = g_get_monotonic_time() - (int64_t)msg[1];
         /* A batched worker's datagrams wait for its next wake-up, which the latency probes'
-         * worker does not: only unbatched workers measure the baseline. */
-        if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring && !w->batched)
+         * worker does not: only unbatched subscribers' workers measure the baseline. */
+        if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring && w->measures_base)
             okno_reservoir_add(&w->baseline, (double)d / 1000.0);
     }
     return G_SOURCE_CONTINUE;
@@ -174,7 +174,7 @@ static gpointer worker_main(gpointer data)
     struct load_worker *w = data;
     g_main_context_push_thread_default(w->ctx);
     if (w->batched) {
-        batch_us = w->c->cfg.batch_us;
+        batch_worker = w;
         g_main_context_set_poll_func(w->ctx, batched_poll);
     }
     g_main_loop_run(w->loop);
@@ -243,7 +243,8 @@ int okno_load_clients_create(const struct okno_load_clients_config *cfg,
     c->cfg = *cfg;
     g_mutex_init(&c->lock);
     c->participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    c->n_workers = cfg->threads + (cfg->latency_probes > 0);
+    c->pub_worker = cfg->threads;
+    c->n_workers = cfg->threads + 1 + (cfg->latency_probes > 0);
     c->workers = g_new0(struct load_worker, c->n_workers);
     int err = 0;
     for (unsigned i = 0; i < c->n_workers && err >= 0; i++)
@@ -266,8 +267,11 @@ int okno_load_clients_create(const struct okno_load_clients_config *cfg,
     for (unsigned i = 0; i < OKNO_LOAD_MAX_ROOMS; i++)
         c->counting[i] = g_ptr_array_new();
     for (unsigned i = 0; i < c->n_workers; i++) {
-        c->workers[i].batched = cfg->latency_probes > 0 && cfg->batch_us > 0 && i < cfg->threads;
-        c->workers[i].thread = g_thread_new("okno-load", worker_main, &c->workers[i]);
+        struct load_worker *w = &c->workers[i];
+        w->batched = cfg->latency_probes > 0 && cfg->batch_us > 0 && i < cfg->threads;
+        w->measures_base = !w->batched && i != c->pub_worker;
+        w->thread =
+            g_thread_new(i == c->pub_worker ? "okno-load-pub" : "okno-load", worker_main, w);
     }
     *out = c;
     return 0;
@@ -368,14 +372,16 @@ static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, b
     for (unsigned i = 0; i < n; i++) {
         unsigned index = publisher ? c->pubs_in_room[room] : c->subs_in_room[room];
         struct add a = {.room = room, .index = index, .publisher = publisher};
-        /* Publishers and most subscribers take turns on the first workers; the latency probes
-         * have the last one to themselves. */
-        struct load_worker *w = &c->workers[c->next_worker++ % c->cfg.threads];
+        /* Publishers have a worker of their own, so their sends keep to the pacing's 5 ms steps
+         * whatever the subscribers' batching; the other subscribers take turns on the first
+         * workers; the latency probes have the last one to themselves. */
+        struct load_worker *w = &c->workers[c->pub_worker];
         if (!publisher) {
+            w = &c->workers[c->next_worker++ % c->cfg.threads];
             a.probe = probes == 0 || index < probes;
             a.decode = index >= probes && index < probes + c->cfg.decoders;
             if (probes > 0 && index < probes)
-                w = &c->workers[c->cfg.threads];
+                w = &c->workers[c->pub_worker + 1];
             unsigned plain = index - (probes + c->cfg.decoders);
             a.serial = c->next_sub_index++; /* names stay unique when a ramp steps down */
             a.count_only = !a.probe && !a.decode && c->cfg.verify_every > 1 &&

@@ -1,9 +1,11 @@
 /* okno-bench load's client population: publishers that replay the pre-encoded media loop at the
  * real rate and receive-only subscribers that count what they get (a few also decode), spread over
  * worker threads, each with its own GMainContext (a session needs its context as the thread
- * default). The controller (the caller, on its own thread) adds clients, waits until they are all
- * up, and opens and closes measurement windows; every call runs the work on the worker threads and
- * returns when they are done, so the figures are consistent without locks on the packet path.
+ * default): the subscribers take turns on cfg.threads workers, the publishers share one of their
+ * own and the latency-measuring subscribers another. The controller (the caller, on its own thread)
+ * adds clients, waits until they are all up, and opens and closes measurement windows; every call
+ * runs the work on the worker threads and returns when they are done, so the figures are consistent
+ * without locks on the packet path.
  *
  * What a window measures:
  * - every subscriber's packets and bytes, and its loss from sequence gaps per track (the numbers
@@ -35,7 +37,7 @@ struct okno_load_clients_config {
     uint64_t janus_room;     /* Janus: room r is janus_room + r */
     const char *pub_role, *sub_role, *token, *address;
     unsigned timeout_ms;
-    unsigned threads;  /* workers, 1..16 */
+    unsigned threads;  /* the subscribers' workers, 1..16 */
     unsigned decoders; /* per room: subscribers that decode video */
     /* Per room: subscribers that measure latency, on a worker of their own so their packets do
      * not queue behind the other subscribers' (0: every subscriber measures, no extra worker). */
@@ -44,8 +46,10 @@ struct okno_load_clients_config {
      * still authenticates and decrypts every packet (so corruption would show as client_rx_drops);
      * the others only read the clear RTP header (0 or 1: all verify). */
     unsigned verify_every;
-    /* With latency probes: the other workers wake at most every batch_us (0: on every datagram),
-     * so one GLib iteration serves many sockets; the probes' worker always wakes at once. */
+    /* With latency probes: the other subscribers' workers wake at most every batch_us (0: on
+     * every datagram), timers included, so one GLib iteration serves many sockets and each
+     * socket gives several datagrams a dispatch (batch.h); the probes' and the publishers'
+     * workers always wake at once. */
     unsigned batch_us;
     unsigned remb_kbps; /* every subscriber's REMB, sent once a second (0: none) */
     /* Publishers pace as libwebrtc does: at pace_factor x the media's rate, in the worker's 5 ms

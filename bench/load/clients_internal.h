@@ -92,8 +92,12 @@ struct load_worker {
     GPtrArray *pubs, *subs; /* owned */
     unsigned closing;       /* sessions closed and not yet gone */
     bool stopping;          /* the last close quits the loop */
+    /* Calls of okno__load_run_on not yet run: a batched worker does not sleep them out. */
+    atomic_uint calls_pending;
     /* window */
-    bool batched; /* wakes at most every BATCH_US: many datagrams per GLib iteration */
+    bool batched;       /* wakes at most every cfg.batch_us: many datagrams per GLib iteration */
+    bool measures_base; /* times the probe datagrams it receives (an unbatched subscribers' worker)
+                         */
     bool measuring;
     uint64_t sent, rx_pkts, rx_bytes, matched, unmatched, rx_unverified;
     int64_t send_lag_max_us;
@@ -103,9 +107,12 @@ struct load_worker {
 
 struct okno_load_clients {
     struct okno_load_clients_config cfg;
+    /* cfg.threads for the subscribers, then the publishers' (pub_worker), then the latency
+     * probes' when there are any */
     struct load_worker *workers;
     unsigned next_worker;
-    unsigned n_workers; /* threads, plus one for the latency probes when there are any */
+    unsigned n_workers;
+    unsigned pub_worker;
     unsigned pubs_in_room[OKNO_LOAD_MAX_ROOMS];
     unsigned subs_in_room[OKNO_LOAD_MAX_ROOMS];
     unsigned n_clients;

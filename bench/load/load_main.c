@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "load/load.h"
-#include "load/load.h"
+#include "load/loopback.h"
 #include "okno/err.h"
 
 enum { EXIT_ERROR = 1, EXIT_UNREACHABLE = 2, EXIT_REFUSED = 3, EXIT_TIMEOUT = 4 };
@@ -73,8 +73,8 @@ static int parse(struct opts *o, int argc, char **argv)
          "decrypts every packet, the others read the clear RTP header only (default 8; 1: all)",
          "N"},
         {"batch-us", 0, 0, G_OPTION_ARG_INT, &o->batch_us,
-         "client workers other than the latency probes' wake at most every US microseconds "
-         "(default 5000; 0: on every datagram)",
+         "the subscribers' client workers other than the latency probes' wake at most every US "
+         "microseconds, timers included (default 5000; 0: on every datagram)",
          "US"},
         {"pacing", 0, 0, G_OPTION_ARG_DOUBLE, &o->pacing,
          "publishers pace video as libwebrtc does, at F x the media's rate in 5 ms steps (default "
@@ -89,10 +89,15 @@ static int parse(struct opts *o, int argc, char **argv)
          "--ramp: p99 added latency limit, ms (20)", "MS"},
         {"server-pid", 0, 0, G_OPTION_ARG_INT, &o->server_pid,
          "the server's process (default: the one listening on the URL's port)", "PID"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "client worker threads (default 2)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
+         "the subscribers' client worker threads (default 2; the publishers and the latency "
+         "subscribers have one each besides)",
+         "N"},
         {"video-kbps", 0, 0, G_OPTION_ARG_INT, &o->video_kbps, "VP8 bitrate (default 1500)", "K"},
         {"address", 0, 0, G_OPTION_ARG_STRING, &o->address,
-         "local host candidate address (Janus: 127.0.0.3)", "IP"},
+         "local host candidate address (default: okno's own when its URL names a 127.x address, "
+         "else every address; Janus: 127.0.0.3)",
+         "IP"},
         {"room-prefix", 0, 0, G_OPTION_ARG_STRING, &o->room_prefix,
          "okno room names are PREFIX-0, PREFIX-1, ... (default load)", "PREFIX"},
         {"janus-room", 0, 0, G_OPTION_ARG_INT, &o->janus_room,
@@ -136,6 +141,9 @@ static int parse(struct opts *o, int argc, char **argv)
     }
     if (!o->server)
         o->server = g_strdup(janus ? "ws://127.0.0.2:8188/" : "ws://127.0.0.1:8080/ws");
+    char host[64];
+    if (!o->address && !janus && okno_load_loopback_host(o->server, host, sizeof(host)))
+        o->address = g_strdup(host);
     if (!o->max_subscribers)
         o->max_subscribers = o->ramp ? 500 : o->subscribers;
     if (o->rooms < 1 || o->rooms > OKNO_LOAD_MAX_ROOMS || o->publishers < 1 || o->publishers > 64 ||
@@ -374,6 +382,12 @@ static int run(struct opts *o)
                media->track[OKNO_MEDIA_VIDEO].n_pics, media->track[OKNO_MEDIA_VIDEO].n_pkts,
                media->track[OKNO_MEDIA_AUDIO].n_pkts,
                media->track[OKNO_MEDIA_VIDEO].n_units / media->fps);
+    if (!o->quiet)
+        printf("clients: host candidates on %s; %d subscriber threads woken every %.1f ms, one "
+               "for the publishers%s\n",
+               o->address ? o->address : "every address", o->threads,
+               o->probes > 0 ? o->batch_us / 1000.0 : 0.0,
+               o->probes > 0 ? ", one for the latency subscribers" : "");
     bool janus = o->target && !strcmp(o->target, "janus");
     struct okno_load_clients_config ccfg = {.target = janus ? OKNO_BENCH_TARGET_JANUS
                                                             : OKNO_BENCH_TARGET_OKNO,

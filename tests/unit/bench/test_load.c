@@ -1,5 +1,6 @@
 /* okno-bench load's pure parts: the media loop's templates, numbering and matching; the /proc
- * readers (on text, and on this process); a step's verdict. */
+ * readers (on text, and on this process); a step's verdict; the publishers' pacing; the batched
+ * workers' sleep; the default candidate address. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -8,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "load/batch.h"
 #include "load/load.h"
+#include "load/loopback.h"
 #include "load/media_loop.h"
 #include "load/pace.h"
 #include "load/server_proc.h"
@@ -285,6 +288,61 @@ static void test_pacing_spreads_a_key_frame_at_the_pacing_rate(void **state)
     assert_true(okno_load_pace_refill(-5, 0, rate) == -5);
 }
 
+/* A batched worker sleeps out the rest of its batch whatever the loop's timeout (a due timer, 0,
+ * waits too; a timer due later keeps what is left of its timeout), not at all once the batch is
+ * over or a controller's call is pending; a clock that went back costs one batch at most. */
+static void test_batch_sleeps_out_the_batch_timers_included(void **state)
+{
+    (void)state;
+    const int64_t batch = 10000;
+    int t = 0; /* something is ready */
+    assert_int_equal(okno_load_batch_sleep_us(1003000, 1000000, batch, false, &t), 7000);
+    assert_int_equal(t, 0);
+    t = -1; /* no timer at all */
+    assert_int_equal(okno_load_batch_sleep_us(1003000, 1000000, batch, false, &t), 7000);
+    assert_int_equal(t, -1);
+    t = 4; /* a timer due in 4 ms waits for the batch, then the poll does not block */
+    assert_int_equal(okno_load_batch_sleep_us(1003000, 1000000, batch, false, &t), 7000);
+    assert_int_equal(t, 0);
+    t = 20; /* one due after the batch keeps the rest: 20 ms less the 6.5 ms slept, rounded up */
+    assert_int_equal(okno_load_batch_sleep_us(1003500, 1000000, batch, false, &t), 6500);
+    assert_int_equal(t, 13);
+    t = 20; /* the batch is over: poll at once with the loop's timeout */
+    assert_int_equal(okno_load_batch_sleep_us(1010000, 1000000, batch, false, &t), 0);
+    assert_int_equal(t, 20);
+    assert_int_equal(okno_load_batch_sleep_us(1250000, 1000000, batch, false, &t), 0);
+    t = 0; /* the controller waits for a call: no sleep */
+    assert_int_equal(okno_load_batch_sleep_us(1001000, 1000000, batch, true, &t), 0);
+    assert_int_equal(t, 0);
+    t = -1; /* the last wake-up lies ahead (a clock read on another core): one batch at most */
+    assert_int_equal(okno_load_batch_sleep_us(1000000, 1050000, batch, false, &t), batch);
+    t = 0; /* batching off */
+    assert_int_equal(okno_load_batch_sleep_us(1000000, 999000, 0, false, &t), 0);
+}
+
+/* The clients' candidates go on the server's loopback address when the URL names one. */
+static void test_default_address_is_the_servers_loopback_literal(void **state)
+{
+    (void)state;
+    char host[64];
+    assert_true(okno_load_loopback_host("ws://127.0.0.1:8080/ws", host, sizeof(host)));
+    assert_string_equal(host, "127.0.0.1");
+    assert_true(okno_load_loopback_host("ws://127.1.2.3:18480/ws", host, sizeof(host)));
+    assert_string_equal(host, "127.1.2.3");
+    const char *others[] = {"ws://localhost:8080/ws",
+                            "ws://192.0.2.2:8080/ws",
+                            "ws://[::1]:8080/ws",
+                            "wss://128.0.0.1/ws",
+                            "not a url",
+                            ""};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        assert_false(okno_load_loopback_host(others[i], host, sizeof(host)));
+        assert_string_equal(host, "");
+    }
+    assert_false(okno_load_loopback_host(NULL, host, sizeof(host)));
+    assert_false(okno_load_loopback_host("ws://127.0.0.1/ws", host, 9)); /* no room */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_proc_finds_this_process_listening_and_samples_it),
         cmocka_unit_test(test_step_verdict_names_the_first_broken_criterion),
         cmocka_unit_test(test_pacing_spreads_a_key_frame_at_the_pacing_rate),
+        cmocka_unit_test(test_batch_sleeps_out_the_batch_timers_included),
+        cmocka_unit_test(test_default_address_is_the_servers_loopback_literal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
