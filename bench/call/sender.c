@@ -117,6 +117,7 @@ int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
     s->next_probe_us = now_us;
     s->next_estimate_us = now_us;
     s->rate_bin_index = -1;
+    s->rtx_bin_index = -1;
     pick_ids(s);
     /* Audio's share of the target: Opus plus 50 packets/s of headers. */
     size_t audio_hdr = OKNO_RTP_HEADER_LEN + OKNO_RTP_EXT_HEADER_LEN + OKNO_SENDER_EXT_MAX / 2;
@@ -258,6 +259,32 @@ static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_
         okno_rtx_history_put(&s->hist[pkt->stream - OKNO_SENDER_VIDEO(0)], seq, pkt->buf, pkt->len,
                              now_us);
     }
+}
+
+/* libwebrtc's retransmission rate limiter: what RTX queues over a second is at most the target's
+ * second. RTX leaves before video in the pacer, so without it a NACK storm after a capacity drop
+ * (every packet of the old rate's burst lost) takes the whole pacing rate, 2.5 x the target, into
+ * the link that just shrank: more loss, more NACKs, and no video until the storm ends. */
+bool okno__sender_rtx_budget(struct okno_sender *s, size_t len, int64_t now_us)
+{
+    int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
+    if (idx < 0)
+        idx = 0;
+    if (idx > s->rtx_bin_index) {
+        int64_t from = s->rtx_bin_index + 1;
+        if (idx - from >= OKNO_SENDER_RATE_BINS)
+            from = idx - OKNO_SENDER_RATE_BINS + 1;
+        for (int64_t i = from; i <= idx; i++)
+            s->rtx_bins[i % OKNO_SENDER_RATE_BINS] = 0;
+        s->rtx_bin_index = idx;
+    }
+    uint64_t used = 0;
+    for (unsigned i = 0; i < OKNO_SENDER_RATE_BINS; i++)
+        used += s->rtx_bins[i];
+    if ((used + len) * 8 > s->target_bps)
+        return false;
+    s->rtx_bins[s->rtx_bin_index % OKNO_SENDER_RATE_BINS] += len;
+    return true;
 }
 
 /* The encoder's share of target t, as libwebrtc's encoder target is the estimate less audio,

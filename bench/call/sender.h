@@ -5,20 +5,20 @@
  * reported loss, optional DTX) are packetized into RTP with the negotiated header extensions (mid,
  * rid, abs-send-time, transport-wide sequence number: one counter for the whole transport, stamped
  * when a packet leaves), kept for max(1 s, 3 x RTT) for RTX (RFC 4588) answers to NACKs (once per
- * round trip), and sent through a pacer (audio at once, then retransmissions, then video, at 2.5 x
- * the target; probe clusters of padding-only RTX at the rate the estimator asks, beside it). PLI
- * and FIR make a key frame (at most one per 300 ms per encoding); RTCP carries a sender report
- * with CNAME per media SSRC each second; receiver reports (RTT, loss), transport-cc feedback and
- * REMB feed a send-side GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB,
- * less what the last second sent of audio, RTX and video packet headers, drives the encoder (at
- * most every 200 ms, on changes over 5 %, but a fall of more than 20 % at once; key frames count
- * against it too) and, with one encoding, the resolution it encodes at (scaling below). As
- * libwebrtc's, the encoder skips captures while the pacer's video and RTX queue would take more
- * than max(100 ms, 3 frame intervals) to drain at the pacing rate, so after a capacity drop the
- * sender sends at 2.5 x the new target at most, not what was encoded for the old one. Everything is
- * driven with now_us by the owner: no GLib sources, no threads, nothing allocated per packet. It
- * deliberately does not encrypt (the owner's transport protects), receive media or negotiate
- * anything. */
+ * round trip, and no more than the target's worth a second, as libwebrtc limits them), and sent
+ * through a pacer (audio at once, then retransmissions, then video, at 2.5 x the target; probe
+ * clusters of padding-only RTX at the rate the estimator asks, beside it). PLI and FIR make a key
+ * frame (at most one per 300 ms per encoding); RTCP carries a sender report with CNAME per media
+ * SSRC each second; receiver reports (RTT, loss), transport-cc feedback and REMB feed a send-side
+ * GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB, less what the last
+ * second sent of audio, RTX and video packet headers, drives the encoder (at most every 200 ms, on
+ * changes over 5 %, but a fall of more than 20 % at once; key frames count against it too) and,
+ * with one encoding, the resolution it encodes at (scaling below). As libwebrtc's, the encoder
+ * skips captures while the pacer's video and RTX queue would take more than max(100 ms, 3 frame
+ * intervals) to drain at the pacing rate, so after a capacity drop the sender sends at 2.5 x the
+ * new target at most, not what was encoded for the old one. Everything is driven with now_us by the
+ * owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
+ * encrypt (the owner's transport protects), receive media or negotiate anything. */
 #ifndef OKNO_BENCH_CALL_SENDER_H
 #define OKNO_BENCH_CALL_SENDER_H
 

@@ -108,6 +108,10 @@ struct okno_sender {
      * answers, and the headers of video packets (RTP, extensions: all but the VP8 payload) */
     uint64_t other_bins[OKNO_SENDER_RATE_BINS], video_hdr_bins[OKNO_SENDER_RATE_BINS];
     int64_t rate_bin_index; /* of the newest bin */
+    /* RTX bytes queued over the same kind of window (its own index), for the retransmission
+     * budget */
+    uint64_t rtx_bins[OKNO_SENDER_RATE_BINS];
+    int64_t rtx_bin_index;
     uint8_t rtcp_buf[1500];
     struct okno_rtcp_remb remb; /* the last REMB parsed (too large for the stack of a callback) */
     uint8_t probe_buf[OKNO_PACER_PKT_MAX];
@@ -144,6 +148,11 @@ void okno__sender_audio(struct okno_sender *s, int64_t now_us);
 void okno__sender_scale(struct okno_sender *s, unsigned kbps, int64_t now_us);
 /* Video encodings with a bitrate now (0 without video). */
 unsigned okno__sender_active_encodings(const struct okno_sender *s);
+
+/* sender.c */
+/* Whether an RTX packet of len bytes fits the retransmission budget at now_us (and if so counts
+ * it): retransmissions queued over the last second stay within the target's second. */
+bool okno__sender_rtx_budget(struct okno_sender *s, size_t len, int64_t now_us);
 
 /* sender_rtcp.c */
 /* Sends the sender reports due by now_us; returns when the next is due. */

@@ -102,7 +102,8 @@ bool okno__sender_queue_rtx(struct okno_sender *s, unsigned enc, uint16_t seq, i
     if (!orig)
         return false;
     struct okno_rtp_pkt o;
-    if (okno_rtp_parse(orig, len, &o) < 0)
+    if (okno_rtp_parse(orig, len, &o) < 0 ||
+        !okno__sender_rtx_budget(s, len + OKNO_RTX_OSN_LEN, now_us))
         return false;
     struct okno_pacer_pkt *pkt = okno_pacer_alloc(&s->pacer);
     if (!pkt)

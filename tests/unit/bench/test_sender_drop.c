@@ -2,8 +2,9 @@
  * drop does to the estimate), in simulated time against a recording transport: what leaves over
  * the next half second stays within 2.5 x the new target, the encoder skips captures instead of
  * queueing them (the queue stays short and frames keep coming), and audio is neither skipped nor
- * held behind the video. Then the same with transport-cc feedback over a bottleneck that falls
- * from 2.5 Mbit/s to 600 kbit/s (RFC 8867 5.1's step): the link's queue empties within seconds. */
+ * held behind the video. Retransmissions asked for after the fall keep within the target. Then the
+ * same with transport-cc feedback over a bottleneck that falls from 2.5 Mbit/s to 600 kbit/s (RFC
+ * 8867 5.1's step): the link's queue empties within seconds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -173,6 +174,64 @@ static void test_audio_is_never_skipped_nor_delayed(void **state)
     assert_int_equal(n, 6 * 50);
 }
 
+/* A NACK for every video packet of the last half second at 2 Mbit/s, right after the target fell
+ * to 300 kbit/s (the old rate's burst lost on the shrunk link): retransmissions over the next
+ * second stay within the target's second, as libwebrtc's retransmission rate limiter keeps them,
+ * and video keeps flowing beside them instead of waiting out the storm. */
+static void test_retransmissions_keep_to_the_target(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 2000;
+    c.video_ssrc[0] = VIDEO_SSRC;
+    c.rtx_ssrc[0] = RTX_SSRC;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(6));
+    static uint16_t lost[1000];
+    size_t n = 0;
+    for (size_t i = 0; i < l.n_rtp && n < 1000; i++) {
+        if (l.rtp[i].at < l.now - 500000)
+            continue;
+        struct okno_rtp_pkt p = loop_parse(&l, i);
+        if (p.ssrc == VIDEO_SSRC)
+            lost[n++] = p.seq;
+    }
+    static struct okno_rtcp_remb remb = {.bitrate = FALL_KBPS * 1000, .ssrc_count = 1};
+    static uint8_t buf[1200];
+    int len = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
+    assert_true(len > 0);
+    loop_rtcp_in(&l, buf, (size_t)len);
+    loop_run(&l, l.now + 1000); /* the sender follows the REMB at its next poll */
+    /* in NACKs of at most 100 numbers, as they fit a packet */
+    for (size_t k = 0; k < n; k += 100) {
+        len = okno_rtcp_nack_build(9, VIDEO_SSRC, lost + k, n - k < 100 ? n - k : 100, buf,
+                                   sizeof buf);
+        assert_true(len > 0);
+        loop_rtcp_in(&l, buf, (size_t)len);
+    }
+    int64_t from = l.now;
+    loop_run(&l, from + S(1));
+    uint64_t rtx = 0, video = 0;
+    for (size_t i = 0; i < l.n_rtp; i++) {
+        if (l.rtp[i].at < from)
+            continue;
+        uint32_t ssrc = ssrc_of(&l, i);
+        rtx += ssrc == RTX_SSRC ? l.rtp[i].len : 0;
+        video += ssrc == VIDEO_SSRC ? l.rtp[i].len : 0;
+    }
+    const uint64_t limit = FALL_KBPS * 1000 / 8 + ONE_PACKET;
+    printf("# %zu packets NACKed after the fall to %u kbit/s: %" PRIu64
+           " RTX bytes in the next second (limit %" PRIu64 "), %" PRIu64 " video bytes\n",
+           n, FALL_KBPS, rtx, limit, video);
+    assert_true(n > 50);
+    assert_true(rtx <= limit && rtx > limit / 2);
+    assert_true(video > 0);
+    loop_free(&l);
+}
+
 /* Transport-cc feedback over a FIFO bottleneck of 2.5 Mbit/s that falls to 600 kbit/s after 20 s:
  * the estimate follows, the sender with it, and the bottleneck's queue drains within a few
  * seconds instead of growing with the old rate's backlog. */
@@ -234,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_audio_is_never_skipped_nor_delayed),
     };
     const struct CMUnitTest link[] = {
+        cmocka_unit_test(test_retransmissions_keep_to_the_target),
         cmocka_unit_test(test_capacity_fall_drains_the_link),
     };
     int failed = cmocka_run_group_tests_name("remb_fall", tests, setup, teardown);
