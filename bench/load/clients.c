@@ -9,6 +9,7 @@
 
 #include "load/batch.h"
 #include "load/clients_internal.h"
+#include "load/server_proc.h"
 #include "okno/err.h"
 
 #define TICK_MS          5
@@ -48,7 +49,11 @@ void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, v
     GSource *src = g_idle_source_new();
     g_source_set_priority(src, G_PRIORITY_HIGH);
     g_source_set_callback(src, call_cb, &c, NULL);
+    /* A batched worker sleeping out its batch wakes for it (batched_poll). */
+    g_mutex_lock(&w->batch_lock);
     atomic_fetch_add(&w->calls_pending, 1);
+    g_cond_signal(&w->batch_cond);
+    g_mutex_unlock(&w->batch_lock);
     g_source_attach(src, w->ctx);
     g_source_unref(src);
     g_mutex_lock(&c.m);
@@ -116,7 +121,8 @@ static int64_t process_cpu_us(void)
 
 /* A batched worker's poll (batch.h): sleep out the rest of the batch first, so datagrams gather in
  * the sockets and one iteration (whose cost grows with the sources of every client on the worker)
- * and one dispatch of each socket serve many. */
+ * and one dispatch of each socket serve many. A call of the controller ends the sleep, so window
+ * boundaries are not a batch late. */
 static _Thread_local struct load_worker *batch_worker;
 static _Thread_local int64_t last_wake_us;
 
@@ -128,8 +134,14 @@ static gint batched_poll(GPollFD *fds, guint nfds, gint timeout_ms)
     int64_t wait =
         okno_load_batch_sleep_us(g_get_monotonic_time(), last_wake_us, w->c->cfg.batch_us,
                                  atomic_load(&w->calls_pending) > 0, &timeout_ms);
-    if (wait > 0)
-        g_usleep((gulong)wait);
+    if (wait > 0) {
+        int64_t until = g_get_monotonic_time() + wait;
+        g_mutex_lock(&w->batch_lock);
+        while (atomic_load(&w->calls_pending) == 0 &&
+               g_cond_wait_until(&w->batch_cond, &w->batch_lock, until))
+            ;
+        g_mutex_unlock(&w->batch_lock);
+    }
     gint n = g_poll(fds, nfds, timeout_ms);
     last_wake_us = g_get_monotonic_time();
     return n;
@@ -186,6 +198,8 @@ static int worker_init(struct okno_load_clients *c, struct load_worker *w, unsig
 {
     w->c = c;
     w->index = index;
+    g_mutex_init(&w->batch_lock);
+    g_cond_init(&w->batch_cond);
     w->ctx = g_main_context_new();
     w->loop = g_main_loop_new(w->ctx, FALSE);
     w->pubs = g_ptr_array_new();
@@ -232,6 +246,8 @@ static void worker_deinit(struct load_worker *w)
         g_main_loop_unref(w->loop);
     if (w->ctx)
         g_main_context_unref(w->ctx);
+    g_mutex_clear(&w->batch_lock);
+    g_cond_clear(&w->batch_cond);
 }
 
 int okno_load_clients_create(const struct okno_load_clients_config *cfg,
@@ -519,6 +535,8 @@ void okno_load_clients_window_start(struct okno_load_clients *c)
         okno__load_run_on(&c->workers[i], window_start_on, NULL);
     c->window_started_us = g_get_monotonic_time();
     c->window_cpu_us = process_cpu_us();
+    if (okno_proc_own_udp_drops(&c->window_socket_drops) < 0)
+        c->window_socket_drops = 0;
 }
 
 /* Pools the workers' samples (each is exact until it holds its cap, which a window of a few
@@ -556,6 +574,10 @@ void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_
         okno__load_run_on(&c->workers[i], window_end_on, out);
     out->seconds = (double)(g_get_monotonic_time() - c->window_started_us) / 1e6;
     out->process_cpu_s = (double)(process_cpu_us() - c->window_cpu_us) / 1e6;
+    uint64_t drops;
+    /* A socket closed in the window takes its drops along: never below zero. */
+    if (okno_proc_own_udp_drops(&drops) == 0 && drops > c->window_socket_drops)
+        out->client_socket_drops = drops - c->window_socket_drops;
     for (unsigned i = 0; i < c->n_workers; i++) {
         double pct = out->seconds > 0 ? (double)c->workers[i].cpu_ns / 1e7 / out->seconds : 0;
         out->worker_cpu_sum_pct += pct;

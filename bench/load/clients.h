@@ -77,6 +77,9 @@ struct okno_load_window {
      * did not unprotect or came garbled, and sends the socket refused. Loss the generator caused,
      * not the server. */
     uint64_t client_rx_drops, client_send_drops;
+    /* Datagrams the kernel dropped because a client socket's receive buffer was full: the
+     * generator read them too late (its batching, or a starved worker), loss it caused. */
+    uint64_t client_socket_drops;
     double process_cpu_s;   /* the whole generator process's user + system CPU in the window */
     uint64_t rx_unverified; /* of rx_pkts: counted from the clear header only */
 };

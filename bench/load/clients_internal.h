@@ -92,8 +92,11 @@ struct load_worker {
     GPtrArray *pubs, *subs; /* owned */
     unsigned closing;       /* sessions closed and not yet gone */
     bool stopping;          /* the last close quits the loop */
-    /* Calls of okno__load_run_on not yet run: a batched worker does not sleep them out. */
+    /* Calls of okno__load_run_on not yet run: a batched worker does not sleep them out; the
+     * condition wakes it (under batch_lock) when one comes during its sleep. */
     atomic_uint calls_pending;
+    GMutex batch_lock;
+    GCond batch_cond;
     /* window */
     bool batched;       /* wakes at most every cfg.batch_us: many datagrams per GLib iteration */
     bool measures_base; /* times the probe datagrams it receives (an unbatched subscribers' worker)
@@ -118,7 +121,8 @@ struct okno_load_clients {
     unsigned n_clients;
     unsigned next_sub_index;
     int64_t window_started_us;
-    int64_t window_cpu_us; /* the process's user + system CPU at the window's start */
+    int64_t window_cpu_us;        /* the process's user + system CPU at the window's start */
+    uint64_t window_socket_drops; /* okno_proc_own_udp_drops at the window's start */
     /* per room, in the order they were added: the subscribers that only count (the ones
      * okno_load_clients_remove_subscribers takes away, newest first); borrowed */
     GPtrArray *counting[OKNO_LOAD_MAX_ROOMS];

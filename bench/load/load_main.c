@@ -74,7 +74,7 @@ static int parse(struct opts *o, int argc, char **argv)
          "N"},
         {"batch-us", 0, 0, G_OPTION_ARG_INT, &o->batch_us,
          "the subscribers' client workers other than the latency probes' wake at most every US "
-         "microseconds, timers included (default 5000; 0: on every datagram)",
+         "microseconds, timers included (default 20000; 0: on every datagram)",
          "US"},
         {"pacing", 0, 0, G_OPTION_ARG_DOUBLE, &o->pacing,
          "publishers pace video as libwebrtc does, at F x the media's rate in 5 ms steps (default "
@@ -541,7 +541,7 @@ int okno_bench_load_main(int argc, char **argv)
                      .retries = 1,
                      .bisect = 3,
                      .verify_every = 8,
-                     .batch_us = 5000,
+                     .batch_us = 20000,
                      .remb_kbps = 10000,
                      .pacing = 2.5,
                      .video_kbps = 1500,

@@ -51,6 +51,11 @@ void okno_load_step_judge(struct okno_load_step *s, const struct okno_load_crite
                  "load generator saturated (a worker thread at %.0f %% of a core): the limit "
                  "measured is the generator's",
                  w->worker_cpu_max_pct);
+    if (s->reason[0] && w->client_socket_drops) {
+        size_t n = strlen(s->reason);
+        snprintf(s->reason + n, sizeof(s->reason) - n, " [generator socket drops: %llu]",
+                 (unsigned long long)w->client_socket_drops);
+    }
     s->pass = s->reason[0] == 0;
     s->host_limited = !s->pass && s->host_busy_pct > c->max_host_busy;
     if (s->host_limited) {
@@ -117,13 +122,13 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
                   num(s->dec_fps), "frames", (json_int_t)w->frames_decoded, "freezes",
                   (json_int_t)w->freezes, "errors", (json_int_t)w->decode_errors);
     json_t *gen = json_pack(
-        "{s:I, s:I, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:b}", "client_rx_drops",
+        "{s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:b}", "client_rx_drops",
         (json_int_t)w->client_rx_drops, "client_send_drops", (json_int_t)w->client_send_drops,
-        "worker_cpu_max_pct", num(w->worker_cpu_max_pct), "worker_cpu_sum_pct",
-        num(w->worker_cpu_sum_pct), "saturated", s->saturated, "send_lag_max_ms",
-        num((double)w->send_lag_max_us / 1000.0), "host_busy_pct", num(s->host_busy_pct),
-        "host_idle_pct", num(100.0 - s->host_busy_pct), "cpu_pct", num(s->gen_cpu_pct),
-        "cpu_us_per_packet", num(s->cpu_us_per_packet), "rx_unverified",
+        "socket_drops", (json_int_t)w->client_socket_drops, "worker_cpu_max_pct",
+        num(w->worker_cpu_max_pct), "worker_cpu_sum_pct", num(w->worker_cpu_sum_pct), "saturated",
+        s->saturated, "send_lag_max_ms", num((double)w->send_lag_max_us / 1000.0), "host_busy_pct",
+        num(s->host_busy_pct), "host_idle_pct", num(100.0 - s->host_busy_pct), "cpu_pct",
+        num(s->gen_cpu_pct), "cpu_us_per_packet", num(s->cpu_us_per_packet), "rx_unverified",
         (json_int_t)w->rx_unverified, "host_limited", s->host_limited);
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, "

@@ -72,6 +72,68 @@ uint64_t okno_proc_parse_listen_inode(const char *text, uint16_t port)
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+uint64_t okno_proc_parse_udp_drops(const char *text, const uint64_t *inodes, size_t n)
+{
+    uint64_t sum = 0;
+    const char *line = strchr(text, '\n'); /* the header */
+    while (line && *++line) {
+        unsigned long long inode, drops;
+        /* sl: local rem st tx:rx tr:when retr uid timeout inode ref pointer drops */
+        if (sscanf(line, " %*[^:]: %*s %*s %*s %*s %*s %*s %*s %*s %llu %*s %*s %llu", &inode,
+                   &drops) == 2) {
+            uint64_t key = inode;
+            if (n && bsearch(&key, inodes, n, sizeof(*inodes), cmp_u64))
+                sum += drops;
+        }
+        line = strchr(line, '\n');
+    }
+    return sum;
+}
+
+int okno_proc_own_udp_drops(uint64_t *out)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return OKNO_E_NOTFOUND;
+    GArray *inodes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    const struct dirent *e;
+    while ((e = readdir(d))) {
+        char link[300], target[64];
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        unsigned long long inode;
+        if (len > 0) {
+            target[len] = 0;
+            if (sscanf(target, "socket:[%llu]", &inode) == 1) {
+                uint64_t v = inode;
+                g_array_append_val(inodes, v);
+            }
+        }
+    }
+    closedir(d);
+    g_array_sort(inodes, cmp_u64);
+    static const char *files[] = {"/proc/self/net/udp", "/proc/self/net/udp6"};
+    uint64_t sum = 0;
+    int rc = OKNO_E_NOTFOUND;
+    for (size_t i = 0; i < 2; i++) {
+        char *text = NULL;
+        if (!g_file_get_contents(files[i], &text, NULL, NULL))
+            continue;
+        sum += okno_proc_parse_udp_drops(text, (const uint64_t *)(void *)inodes->data, inodes->len);
+        g_free(text);
+        rc = 0;
+    }
+    g_array_free(inodes, TRUE);
+    *out = sum;
+    return rc;
+}
+
 static uint64_t listen_inode_of(const char *dir, uint16_t port)
 {
     static const char *files[] = {"net/tcp", "net/tcp6"};

@@ -2,8 +2,10 @@
  * (its listening socket's inode in /proc/PID/net/tcp{,6}, then the process holding that inode in
  * /proc/PID/fd, so a server in another network namespace is found too), and samples of its CPU
  * time (utime + stime from /proc/PID/stat), resident memory and peak (VmRSS, VmHWM) and threads
- * from /proc/PID/status. The parsers are pure so they are tested on text. Deliberately not here:
- * per-thread figures, anything but Linux. */
+ * from /proc/PID/status; and the datagrams the kernel dropped for this process's own full UDP
+ * receive buffers (the drops column of /proc/self/net/udp{,6}, for the socket inodes in
+ * /proc/self/fd), which tell loss the generator caused by reading too late. The parsers are pure
+ * so they are tested on text. Deliberately not here: per-thread figures, anything but Linux. */
 #ifndef OKNO_BENCH_LOAD_SERVER_PROC_H
 #define OKNO_BENCH_LOAD_SERVER_PROC_H
 
@@ -32,5 +34,12 @@ int okno_proc_parse_stat(const char *text, uint64_t *cpu_ticks);
 int okno_proc_parse_status(const char *text, uint64_t *rss_kb, uint64_t *hwm_kb, unsigned *threads);
 /* The inode of the socket in state LISTEN on port in a /proc/net/tcp or tcp6 text, or 0. */
 uint64_t okno_proc_parse_listen_inode(const char *text, uint16_t port);
+/* The sum of the drops column over the sockets of a /proc/net/udp or udp6 text whose inode is in
+ * inodes[0..n) (sorted ascending). */
+uint64_t okno_proc_parse_udp_drops(const char *text, const uint64_t *inodes, size_t n);
+
+/* Datagrams dropped so far on this process's open UDP sockets (a closed socket's are gone).
+ * Returns 0 or OKNO_E_NOTFOUND when /proc cannot be read. Costs a readlink per open descriptor. */
+int okno_proc_own_udp_drops(uint64_t *out);
 
 #endif

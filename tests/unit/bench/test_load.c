@@ -186,6 +186,46 @@ static void test_proc_finds_this_process_listening_and_samples_it(void **state)
     assert_true(okno_proc_sample(-5, 0, &a) < 0);
 }
 
+/* The drops column of /proc/net/udp, summed over the inodes asked for; and on this process: a
+ * socket that is not read while datagrams keep coming drops them, and they are counted. */
+static void test_proc_counts_this_processs_udp_socket_drops(void **state)
+{
+    (void)state;
+    const char *udp =
+        "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode ref pointer drops\n"
+        "  101: 0100007F:D2B4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0 "
+        "       0 5000 2 0000000000000000 7\n"
+        "  102: 0100007F:D2B5 00000000:0000 07 00000000:00000000 00:00000000 00000000     0 "
+        "       0 6000 2 0000000000000000 30\n"
+        "  103: 0100007F:D2B6 00000000:0000 07 00000000:00000000 00:00000000 00000000     0 "
+        "       0 7000 2 0000000000000000 500\n";
+    const uint64_t mine[] = {5000, 7000};
+    assert_int_equal(okno_proc_parse_udp_drops(udp, mine, 2), 507);
+    assert_int_equal(okno_proc_parse_udp_drops(udp, mine, 0), 0);
+    assert_int_equal(okno_proc_parse_udp_drops("", mine, 2), 0);
+
+    uint64_t before = 0, after = 0;
+    assert_int_equal(okno_proc_own_udp_drops(&before), 0);
+    int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(rx >= 0 && tx >= 0);
+    int small = 4096; /* the kernel doubles it and keeps a floor: a few datagrams fit */
+    assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(rx, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&sa, &sl), 0);
+    char buf[1200] = {0};
+    for (int i = 0; i < 200; i++)
+        (void)sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&sa, sizeof(sa));
+    assert_int_equal(okno_proc_own_udp_drops(&after), 0);
+    print_message("# 200 datagrams to an unread socket: %llu dropped\n",
+                  (unsigned long long)(after - before));
+    assert_true(after > before + 100);
+    close(rx);
+    close(tx);
+}
+
 static void test_step_verdict_names_the_first_broken_criterion(void **state)
 {
     (void)state;
@@ -352,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_loop_refuses_bad_settings),
         cmocka_unit_test(test_proc_parsers_read_stat_status_and_tcp),
         cmocka_unit_test(test_proc_finds_this_process_listening_and_samples_it),
+        cmocka_unit_test(test_proc_counts_this_processs_udp_socket_drops),
         cmocka_unit_test(test_step_verdict_names_the_first_broken_criterion),
         cmocka_unit_test(test_pacing_spreads_a_key_frame_at_the_pacing_rate),
         cmocka_unit_test(test_batch_sleeps_out_the_batch_timers_included),
