@@ -155,7 +155,10 @@ void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us)
     if (bps <= a->rate_bps)
         return;
     a->rate_bps = clamp(a, bps);
-    a->cap_valid = false;
+    /* Clearly above the capacity known: search on multiplicatively. Within it (a probe back to
+     * where the link was), keep the additive increase that does not overshoot it. */
+    if (a->cap_valid && bps / 1000.0 > a->cap_kbps + 3 * cap_std_kbps(a))
+        a->cap_valid = false;
     a->last_change_us = now_us;
 }
 

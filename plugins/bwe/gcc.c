@@ -65,8 +65,9 @@ struct okno_gcc {
     uint64_t remb_bps;
     int64_t remb_us;
     struct okno_gcc_stats st;
-    /* the feedback being read */
-    uint32_t fb_total, fb_lost, fb_lost_cong, pending_lost;
+    /* the feedback being read: all its packets, and those sent since the last decrease */
+    struct okno_gcc_loss_counts fb_all, fb_fresh;
+    uint32_t pending_lost, pending_fresh;
     int64_t pending_first_send_us, pending_last_send_us;
     bool have_prev_q;
     uint32_t fb_entries;
@@ -161,7 +162,8 @@ void okno_gcc_on_packet_sent(struct okno_gcc *g, uint16_t seq, size_t bytes, int
 static void begin_feedback(struct okno_gcc *g)
 {
     okno_gcc_delivery_begin(&g->dl);
-    g->fb_total = g->fb_lost = g->fb_lost_cong = g->pending_lost = 0;
+    g->fb_all = g->fb_fresh = (struct okno_gcc_loss_counts){0, 0, 0};
+    g->pending_lost = g->pending_fresh = 0;
     g->have_prev_q = false;
     g->prev_q = 0;
     g->fb_entries = 0;
@@ -180,9 +182,11 @@ static void judge_pending(struct okno_gcc *g, int64_t q_next)
     if (g->pending_lost == 0)
         return;
     if (g->pending_last_send_us - g->pending_first_send_us > OUTAGE_RUN_US) {
-        g->fb_total -= g->pending_lost;
-        g->fb_lost -= g->pending_lost;
-        g->pending_lost = 0;
+        g->fb_all.total -= g->pending_lost;
+        g->fb_all.lost -= g->pending_lost;
+        g->fb_fresh.total -= g->pending_fresh;
+        g->fb_fresh.lost -= g->pending_fresh;
+        g->pending_lost = g->pending_fresh = 0;
         return;
     }
     int64_t q = g->have_prev_q && g->prev_q < q_next ? g->prev_q : q_next;
@@ -190,9 +194,11 @@ static void judge_pending(struct okno_gcc *g, int64_t q_next)
         okno_gcc_delivery_qmin_since(&g->dl, g->pending_first_send_us - LOSS_WINDOW_US);
     if (before < q)
         q = before;
-    if (q >= g->q_congested)
-        g->fb_lost_cong += g->pending_lost;
-    g->pending_lost = 0;
+    if (q >= g->q_congested) {
+        g->fb_all.lost_congestive += g->pending_lost;
+        g->fb_fresh.lost_congestive += g->pending_fresh;
+    }
+    g->pending_lost = g->pending_fresh = 0;
 }
 
 static void on_trend_sample(struct okno_gcc *g, const struct okno_gcc_trend_sample *s,
@@ -223,11 +229,17 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
         return;
     }
     bool first = e->fb == OKNO_GCC_FB_NONE;
+    bool fresh = e->send_us >= g->loss.fresh_from_us;
     if (!received) {
         e->fb = OKNO_GCC_FB_LOST;
         g->st.packets_lost++;
-        g->fb_total++;
-        g->fb_lost++;
+        g->fb_all.total++;
+        g->fb_all.lost++;
+        if (fresh) {
+            g->fb_fresh.total++;
+            g->fb_fresh.lost++;
+            g->pending_fresh++;
+        }
         if (g->pending_lost++ == 0)
             g->pending_first_send_us = e->send_us;
         g->pending_last_send_us = e->send_us;
@@ -236,8 +248,10 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
     }
     e->fb = OKNO_GCC_FB_RECEIVED;
     g->st.packets_acked++;
-    if (first)
-        g->fb_total++;
+    if (first) {
+        g->fb_all.total++;
+        g->fb_fresh.total += fresh;
+    }
     int64_t a = okno_gcc_history_unwrap_arrival(&g->hist, arrival_us);
     int64_t q = okno_gcc_delivery_on_received(&g->dl, e->send_us, a, e->bytes);
     judge_pending(g, q);
@@ -260,6 +274,9 @@ static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now
     case OKNO_GCC_STANDING_DRAIN:
         okno_gcc_aimd_drain(&g->aimd, bps, now_us);
         g->st.drains++;
+        break;
+    case OKNO_GCC_STANDING_DRAINED:
+        okno_gcc_aimd_raise(&g->aimd, (uint32_t)bps, now_us);
         break;
     case OKNO_GCC_STANDING_REBASE:
         okno_gcc_delivery_rebase(&g->dl);
@@ -328,17 +345,29 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     /* While a drain runs the rate does not climb back, or the queue would not drain. */
     bool draining = okno_gcc_standing_draining(&g->standing);
     double scale = draining ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
+    int64_t decreased_us = g->aimd.last_decrease_us;
     okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, scale, now_us);
     check_standing_queue(g, acked, now_us);
+    /* The delay-based rate was cut: the losses of what was sent before (this feedback's
+     * included) no longer move the loss-based one, or one overflow would cut twice. */
+    bool cut = g->aimd.last_decrease_us != decreased_us;
+    if (cut)
+        okno_gcc_loss_mark_decrease(&g->loss, now_us);
     /* A probe that filled the queue says the link carries what arrived, but not while draining:
-     * that would refill it. */
+     * that would refill it. It lifts a loss-based cap as well. */
     struct okno_gcc_probe_seen seen;
     for (uint32_t r; (r = okno_gcc_probe_result(&g->probe, now_us, &seen)) != 0;) {
-        if (!okno_gcc_standing_draining(&g->standing))
-            okno_gcc_aimd_raise(&g->aimd, jitter_checked(g, r, &seen), now_us);
+        if (okno_gcc_standing_draining(&g->standing))
+            continue;
+        uint32_t checked = jitter_checked(g, r, &seen);
+        okno_gcc_aimd_raise(&g->aimd, checked, now_us);
+        okno_gcc_loss_on_probe(&g->loss, checked);
     }
-    okno_gcc_loss_add(&g->loss, g->fb_total, g->fb_lost, g->fb_lost_cong);
-    okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, g->rtt_us, now_us);
+    static const struct okno_gcc_loss_counts none = {0, 0, 0};
+    okno_gcc_loss_add(&g->loss, &g->fb_all, cut ? &none : &g->fb_fresh);
+    /* What the link delivered lately: over a capacity drop the last 200 ms tell it. */
+    uint32_t delivered = recent > 0 && recent < acked ? recent : acked;
+    okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, delivered, g->rtt_us, now_us);
     update_target(g);
     if (g->prior_outage_bps > 0) {
         okno_gcc_probe_on_outage(&g->probe, g->prior_outage_bps);
@@ -421,6 +450,7 @@ static void check_outage(struct okno_gcc *g, int64_t now_us)
     if (g->last_cut_us < g->last_fb_us && g->target > g->prior_outage_bps)
         g->prior_outage_bps = g->target;
     okno_gcc_aimd_cut(&g->aimd, OUTAGE_CUT, now_us);
+    okno_gcc_loss_mark_decrease(&g->loss, now_us);
     g->last_cut_us = now_us;
     update_target(g);
 }

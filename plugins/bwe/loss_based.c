@@ -11,6 +11,7 @@
 #define RATIO_PACKETS     150.0 /* the smoothing's time constant, in packets */
 #define SHARE_LOSSES      3.0   /* the congestive share's, in lost packets */
 #define DECREASE_EXTRA_US 300000
+#define DELIVERED_SHARE   0.85 /* a decrease goes no lower than this share of the acked rate */
 
 void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t start_bps,
                         uint32_t max_bps)
@@ -20,18 +21,36 @@ void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t star
     l->bps = start_bps;
     l->tracking = true;
     l->lost = l->lost_congestive = l->total = 0;
+    l->fresh_lost = l->fresh_lost_congestive = l->fresh_total = 0;
     l->ratio = 0;
     l->cong_share = 0;
+    l->window_ratio = 0;
+    l->window_congestive = false;
+    l->window_valid = false;
+    l->congested = false;
     l->last_update_us = -1;
     l->last_decrease_us = -1;
+    l->fresh_from_us = INT64_MIN;
 }
 
-void okno_gcc_loss_add(struct okno_gcc_loss *l, uint32_t total, uint32_t lost,
-                       uint32_t lost_congestive)
+void okno_gcc_loss_add(struct okno_gcc_loss *l, const struct okno_gcc_loss_counts *all,
+                       const struct okno_gcc_loss_counts *fresh)
 {
-    l->total += total;
-    l->lost += lost;
-    l->lost_congestive += lost_congestive;
+    l->total += all->total;
+    l->lost += all->lost;
+    l->lost_congestive += all->lost_congestive;
+    l->fresh_total += fresh->total;
+    l->fresh_lost += fresh->lost;
+    l->fresh_lost_congestive += fresh->lost_congestive;
+}
+
+void okno_gcc_loss_mark_decrease(struct okno_gcc_loss *l, int64_t now_us)
+{
+    l->fresh_from_us = now_us;
+    l->fresh_total = l->fresh_lost = l->fresh_lost_congestive = 0;
+    l->window_ratio = 0;
+    l->window_congestive = false;
+    l->window_valid = false;
 }
 
 bool okno_gcc_loss_congestive(const struct okno_gcc_loss *l)
@@ -62,10 +81,16 @@ static double clampd(const struct okno_gcc_loss *l, double r)
     return r;
 }
 
+void okno_gcc_loss_on_probe(struct okno_gcc_loss *l, double bps)
+{
+    if (!l->congested && bps > l->bps)
+        l->bps = clampd(l, bps);
+}
+
 /* The rate rules. p and congestive describe the loss now (the last window); random loss trims
- * by the smoothed ratio, which is steadier. */
+ * by the smoothed ratio, which is steadier. acked: what the link delivered lately, 0 unknown. */
 static void move(struct okno_gcc_loss *l, double p, bool congestive, double decrease_above,
-                 double goal, double target, int64_t rtt_us, int64_t now_us)
+                 double goal, double target, double acked, int64_t rtt_us, int64_t now_us)
 {
     double dt_s = l->last_update_us < 0 ? 0 : (double)(now_us - l->last_update_us) / 1e6;
     if (dt_s > 1)
@@ -77,8 +102,16 @@ static void move(struct okno_gcc_loss *l, double p, bool congestive, double decr
         if (p > decrease_above &&
             (l->last_decrease_us < 0 || now_us - l->last_decrease_us >= gap)) {
             double base = l->bps < target ? l->bps : target;
-            l->bps = base * (1 - 0.5 * p);
-            l->last_decrease_us = now_us;
+            double r = base * (1 - 0.5 * p);
+            if (r < DELIVERED_SHARE * acked)
+                r = DELIVERED_SHARE * acked;
+            if (r < base) {
+                l->bps = r;
+                l->last_decrease_us = now_us;
+                okno_gcc_loss_mark_decrease(l, now_us);
+            } else {
+                l->bps = base;
+            }
         } else if (l->bps > target) {
             l->bps = target; /* hold: no increase */
         }
@@ -92,7 +125,7 @@ static void move(struct okno_gcc_loss *l, double p, bool congestive, double decr
         if (l->tracking || l->bps > goal) {
             l->bps = goal;
             l->tracking = true;
-        } else {
+        } else if (l->window_valid) {
             l->bps *= pow(GROWTH_PER_S, dt_s);
             if (l->bps >= goal) {
                 l->bps = goal;
@@ -105,12 +138,17 @@ static void move(struct okno_gcc_loss *l, double p, bool congestive, double decr
 }
 
 void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double target_bps,
-                          int64_t rtt_us, int64_t now_us)
+                          double acked_bps, int64_t rtt_us, int64_t now_us)
 {
+    if (l->fresh_total >= MIN_PACKETS) {
+        l->window_ratio = (double)l->fresh_lost / l->fresh_total;
+        l->window_congestive = l->fresh_lost > 0 && 2 * l->fresh_lost_congestive > l->fresh_lost;
+        l->fresh_total = l->fresh_lost = l->fresh_lost_congestive = 0;
+        l->window_valid = true;
+        l->congested = l->window_congestive && l->window_ratio > LOW_LOSS;
+    }
     if (l->total >= MIN_PACKETS) {
         double frac = (double)l->lost / l->total;
-        l->window_ratio = frac;
-        l->window_congestive = l->lost > 0 && 2 * l->lost_congestive > l->lost;
         double w = l->total / (l->total + RATIO_PACKETS);
         l->ratio += w * (frac - l->ratio);
         if (l->lost > 0) {
@@ -120,7 +158,8 @@ void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double targ
         }
         l->total = l->lost = l->lost_congestive = 0;
     }
-    move(l, l->window_ratio, l->window_congestive, LOW_LOSS, delay_bps, target_bps, rtt_us, now_us);
+    move(l, l->window_ratio, l->window_congestive, LOW_LOSS, delay_bps, target_bps, acked_bps,
+         rtt_us, now_us);
 }
 
 void okno_gcc_loss_report(struct okno_gcc_loss *l, double fraction, uint32_t packets,
@@ -137,12 +176,14 @@ void okno_gcc_loss_report(struct okno_gcc_loss *l, double fraction, uint32_t pac
     l->cong_share = 1.0;
     l->window_ratio = fraction;
     l->window_congestive = true;
+    l->window_valid = true;
+    l->congested = fraction > LOW_LOSS;
     /* Without a delay-based estimate (no REMB either) the rate grows by itself under low loss;
      * with REMB it follows the receiver's estimate. As libwebrtc's v1: decrease above 10 %. */
     bool no_goal = delay_bps >= l->max_bps;
     if (no_goal)
         l->tracking = false;
-    move(l, fraction, fraction > LOW_LOSS, HIGH_LOSS, delay_bps, target_bps, rtt_us, now_us);
+    move(l, fraction, fraction > LOW_LOSS, HIGH_LOSS, delay_bps, target_bps, 0, rtt_us, now_us);
     if (no_goal)
         l->tracking = false;
 }

@@ -8,7 +8,17 @@
  * radio links, only slows the delay-based increase and trims the rate by at most 20 % (1.5 x the
  * loss above 2 %), so a lossy but uncongested link keeps most of its rate. Without transport-cc
  * (receiver reports only) every loss is taken as congestive, as libwebrtc's v1 does, and the rate
- * grows by 8 %/s while loss stays under 2 %. It deliberately does not measure delay.
+ * grows by 8 %/s while loss stays under 2 %.
+ *
+ * The rate moves only on the packets sent since the last decrease (this one's or the delay-based
+ * one's, okno_gcc_loss_mark_decrease): what overflowed a queue before a cut says nothing of the
+ * cut rate (libwebrtc's v1 decreases once per loss report after a round trip and 300 ms). A
+ * decrease never goes below 0.85 x what the link delivered meanwhile: an SFU cannot slow a
+ * forwarded stream at once, and half of it lost at a capacity drop is the old rate meeting the new
+ * capacity, not a sign that the link carries less than it delivers. Once loss is low the rate is
+ * at least what was delivered, and a probe result raises it (libwebrtc's SetSendBitrate on a
+ * probe), so the cap lifts as fast as the link shows room instead of creeping up at 8 %/s.
+ * It deliberately does not measure delay.
  */
 #ifndef OKNO_PLUGINS_GCC_LOSS_BASED_H
 #define OKNO_PLUGINS_GCC_LOSS_BASED_H
@@ -24,26 +34,44 @@ struct okno_gcc_loss {
     uint32_t lost, lost_congestive, total;
     double ratio;      /* smoothed fraction lost */
     double cong_share; /* smoothed share of the losses judged congestive */
-    /* the last window of at least 20 packets (or receiver report): rates move on what is lost
-       now, not on the memory of a burst */
+    /* since the last update, of the packets sent from fresh_from_us on */
+    uint32_t fresh_lost, fresh_lost_congestive, fresh_total;
+    /* the last window of at least 20 of those packets (or receiver report): rates move on what
+       is lost now, not on the memory of a burst; clear after a decrease until it fills again */
     double window_ratio;
     bool window_congestive;
+    bool window_valid; /* false: nothing sent since the last decrease was judged yet */
+    bool congested;    /* the last window judged had congestive loss over 2 % */
     int64_t last_update_us, last_decrease_us; /* -1: never */
+    int64_t fresh_from_us; /* the last decrease of the target: packets sent before are old */
+};
+
+/* Packets newly reported by transport-cc feedback: how many, lost of which, congestive of
+ * those. */
+struct okno_gcc_loss_counts {
+    uint32_t total, lost, lost_congestive;
 };
 
 void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t start_bps,
                         uint32_t max_bps);
 
-/* Packets newly reported by transport-cc feedback: total of them, lost of which, congestive of
- * those. */
-void okno_gcc_loss_add(struct okno_gcc_loss *l, uint32_t total, uint32_t lost,
-                       uint32_t lost_congestive);
+/* Adds a feedback's packets: all of them (the smoothed figures) and those of them sent at or
+ * after fresh_from_us (the window the rate moves on). */
+void okno_gcc_loss_add(struct okno_gcc_loss *l, const struct okno_gcc_loss_counts *all,
+                       const struct okno_gcc_loss_counts *fresh);
 
 /* After a feedback: folds what was added into the smoothed figures (once enough packets were
  * seen) and moves the rate. delay_bps is the delay-based estimate (the most the loss-based one
- * goes to), target_bps the rate in force. */
+ * goes to), target_bps the rate in force, acked_bps what the link delivered lately (0: unknown). */
 void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double target_bps,
-                          int64_t rtt_us, int64_t now_us);
+                          double acked_bps, int64_t rtt_us, int64_t now_us);
+
+/* The target was cut elsewhere at now_us (the delay-based rate on overuse, a drain, a feedback
+ * outage): loss of packets sent before it no longer moves the rate. */
+void okno_gcc_loss_mark_decrease(struct okno_gcc_loss *l, int64_t now_us);
+
+/* A probe showed the link carries bps: the rate goes up to it unless loss is congestive now. */
+void okno_gcc_loss_on_probe(struct okno_gcc_loss *l, double bps);
 
 /* A receiver report's fraction lost over packets, when transport-cc is not in use: all loss is
  * taken as congestive. */

@@ -8,6 +8,7 @@
 #define DRAIN_MAX_SHARE 0.5
 #define REBASE_AFTER_US 2000000
 #define REBASE_IF_KEPT  0.7
+#define RETURN_SHARE    0.85
 
 void okno_gcc_standing_init(struct okno_gcc_standing *s)
 {
@@ -15,6 +16,7 @@ void okno_gcc_standing_init(struct okno_gcc_standing *s)
     s->drain_at_us = -1;
     s->drain_q_us = 0;
     s->drain_lost = 0;
+    s->drain_acked = 0;
     s->armed = true;
 }
 
@@ -28,6 +30,7 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
                                                       uint64_t packets_lost, int64_t now_us,
                                                       double *drain_bps)
 {
+    bool drained = false;
     if (q_us > STANDING_Q_US) {
         if (s->high_since_us < 0)
             s->high_since_us = now_us;
@@ -35,6 +38,7 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
         s->high_since_us = -1;
         if (q_us < DRAINED_US) {
             s->armed = true;
+            drained = s->drain_at_us >= 0;
             s->drain_at_us = -1;
         }
     }
@@ -49,6 +53,7 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
         s->drain_at_us = now_us;
         s->drain_q_us = q_us;
         s->drain_lost = packets_lost;
+        s->drain_acked = acked_bps;
         return OKNO_GCC_STANDING_DRAIN;
     }
     if (s->drain_at_us >= 0 && now_us - s->drain_at_us >= REBASE_AFTER_US) {
@@ -68,6 +73,10 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
          * drain, and draining them again and again would ratchet the rate down to nothing. */
         if (q_us > STANDING_MAX_US)
             s->armed = true;
+    }
+    if (drained && !overuse) {
+        *drain_bps = RETURN_SHARE * s->drain_acked;
+        return OKNO_GCC_STANDING_DRAINED;
     }
     return OKNO_GCC_STANDING_NONE;
 }

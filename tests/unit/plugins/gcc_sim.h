@@ -18,9 +18,11 @@
 #include "plugins/bwe/gcc.h"
 #include "wire/twcc.h"
 
-#define SIM_RING   65536u /* receiver state by 16-bit sequence number */
-#define SIM_FBQ    256
-#define SIM_FB_MAX 1500
+#define SIM_RING        65536u /* receiver state by 16-bit sequence number */
+#define SIM_FBQ         256
+#define SIM_FB_MAX      1500
+#define SIM_LAG_SLOTS   512 /* of SIM_LAG_STEP_US: lags up to 5 s */
+#define SIM_LAG_STEP_US 10000
 
 struct sim_fb {
     int64_t at_us;
@@ -35,6 +37,14 @@ struct sim {
     /* sender */
     size_t pkt_bytes;
     uint64_t fixed_bps; /* not 0: send at this rate whatever the estimate */
+    /* not 0: the sender follows the target this late, as an SFU forwarding a publisher that
+       adapts to the SFU's REMB a second or two after the estimate moved; a pacer at pace_factor x
+       the current target still bounds it (0: unbounded) */
+    int64_t lag_us;
+    double pace_factor;
+    uint32_t lag_ring[SIM_LAG_SLOTS]; /* the target every SIM_LAG_STEP_US */
+    int64_t lag_last_us;
+    size_t lag_head;
     bool no_probe;      /* a sender that never probes (the estimate alone must climb) */
     uint64_t cross_bps; /* not 0: unresponsive cross traffic into the same queue */
     int64_t next_cross_us;
@@ -78,6 +88,7 @@ static inline struct sim *sim_new(const struct okno_gcc_config *cfg,
     s->next_fb_us = 50000;
     s->rev_delay_us = 20000;
     s->probe_until_us = -1;
+    s->lag_last_us = -1;
     return s;
 }
 
@@ -102,12 +113,35 @@ static inline void sim_set_link(struct sim *s, const struct okno_link_params *lp
     assert_int_equal(okno_link_set_params(s->link, s->now_us, lp), 0);
 }
 
+/* The rate a lagging sender sends at now: the target lag_us ago (the oldest known before that),
+ * at most pace_factor x the target now. */
+static inline uint64_t sim_lagged_rate(struct sim *s, uint32_t target)
+{
+    if (s->lag_last_us < 0) {
+        for (size_t i = 0; i < SIM_LAG_SLOTS; i++)
+            s->lag_ring[i] = target;
+        s->lag_last_us = s->now_us;
+    }
+    while (s->now_us - s->lag_last_us >= SIM_LAG_STEP_US) {
+        s->lag_head = (s->lag_head + 1) % SIM_LAG_SLOTS;
+        s->lag_ring[s->lag_head] = target;
+        s->lag_last_us += SIM_LAG_STEP_US;
+    }
+    size_t back = (size_t)(s->lag_us / SIM_LAG_STEP_US);
+    if (back >= SIM_LAG_SLOTS)
+        back = SIM_LAG_SLOTS - 1;
+    uint64_t r = s->lag_ring[(s->lag_head + SIM_LAG_SLOTS - back) % SIM_LAG_SLOTS];
+    if (s->pace_factor > 0 && (double)r > s->pace_factor * target)
+        r = (uint64_t)(s->pace_factor * target);
+    return r;
+}
+
 static inline void sim_send(struct sim *s)
 {
     struct okno_gcc_estimate e;
     okno_gcc_estimate(s->g, s->now_us, &e);
     bool probe = false;
-    uint64_t rate = e.target_bps;
+    uint64_t rate = s->lag_us > 0 ? sim_lagged_rate(s, e.target_bps) : e.target_bps;
     if (!s->no_probe && s->probe_until_us < s->now_us && e.probe_wanted) {
         /* A cluster of about 20 ms at the asked rate, at least 5 packets. */
         s->probe_bps = e.probe_bps;

@@ -228,6 +228,12 @@ static void test_aimd(void **state)
     okno_gcc_aimd_raise(&a, 2000000, now);
     assert_true(a.rate_bps == 2000000);
     assert_false(a.cap_valid);
+    /* A result back within the capacity found keeps the additive increase near it. */
+    okno_gcc_aimd_update(&a, OKNO_GCC_OVERUSE, 900000, 1.0, now += 300 * MS);
+    assert_true(a.cap_valid);
+    okno_gcc_aimd_raise(&a, 880000, now);
+    assert_true(a.rate_bps == 880000);
+    assert_true(a.cap_valid);
     for (int i = 0; i < 100; i++)
         okno_gcc_aimd_cut(&a, 0.5, now);
     assert_true(a.rate_bps == 30000);
@@ -242,13 +248,15 @@ static void test_loss_based(void **state)
     okno_gcc_loss_init(&l, 30000, 300000, 10000000);
     int64_t now = 0;
     /* No loss: follows the delay-based goal. */
-    okno_gcc_loss_add(&l, 100, 0, 0);
-    okno_gcc_loss_update(&l, 2000000, 2000000, 100 * MS, now += 100 * MS);
+    okno_gcc_loss_add(&l, &(struct okno_gcc_loss_counts){100, 0, 0},
+                      &(struct okno_gcc_loss_counts){100, 0, 0});
+    okno_gcc_loss_update(&l, 2000000, 2000000, 0, 100 * MS, now += 100 * MS);
     assert_true(l.bps == 2000000);
     /* 10 % random loss, for long: trimmed by at most 20 %, increases slowed. */
     for (int i = 0; i < 100; i++) {
-        okno_gcc_loss_add(&l, 100, 10, 0);
-        okno_gcc_loss_update(&l, 2000000, l.bps, 100 * MS, now += 100 * MS);
+        okno_gcc_loss_add(&l, &(struct okno_gcc_loss_counts){100, 10, 0},
+                          &(struct okno_gcc_loss_counts){100, 10, 0});
+        okno_gcc_loss_update(&l, 2000000, l.bps, 0, 100 * MS, now += 100 * MS);
     }
     assert_false(okno_gcc_loss_congestive(&l));
     assert_true(l.bps >= 0.8 * 2000000 && l.bps <= 0.9 * 2000000);
@@ -256,11 +264,42 @@ static void test_loss_based(void **state)
     /* The same loss, congestive: half of it off every 300 ms + rtt. */
     double before = l.bps;
     for (int i = 0; i < 4; i++) {
-        okno_gcc_loss_add(&l, 100, 10, 10);
-        okno_gcc_loss_update(&l, 2000000, l.bps, 100 * MS, now += 100 * MS);
+        okno_gcc_loss_add(&l, &(struct okno_gcc_loss_counts){100, 10, 10},
+                          &(struct okno_gcc_loss_counts){100, 10, 10});
+        okno_gcc_loss_update(&l, 2000000, l.bps, 0, 100 * MS, now += 100 * MS);
     }
     assert_true(okno_gcc_loss_congestive(&l));
     assert_true(l.bps < before * 0.96 && l.bps > before * 0.85);
+    /* A burst of half the packets lost while what was sent overshot the rate (an SFU's forwarded
+     * stream at a capacity drop): no lower than 0.85 x what the link delivered. */
+    okno_gcc_loss_init(&l, 30000, 600000, 10000000);
+    struct okno_gcc_loss_counts burst = {100, 50, 50}, clean = {100, 0, 0};
+    okno_gcc_loss_add(&l, &clean, &clean);
+    okno_gcc_loss_update(&l, 600000, 600000, 600000, 100 * MS, now += 100 * MS);
+    okno_gcc_loss_add(&l, &burst, &burst);
+    okno_gcc_loss_update(&l, 600000, 600000, 600000, 100 * MS, now += 100 * MS);
+    assert_true(fabs(l.bps - 510000) < 1);
+    /* The decrease starts a new window: the same burst, sent before it, moves nothing ... */
+    okno_gcc_loss_add(&l, &burst, &(struct okno_gcc_loss_counts){0, 0, 0});
+    okno_gcc_loss_update(&l, 600000, l.bps, 500000, 100 * MS, now += 500 * MS);
+    assert_true(fabs(l.bps - 510000) < 1);
+    /* ... and no window yet is no reason to grow either. */
+    okno_gcc_loss_update(&l, 600000, l.bps, 500000, 100 * MS, now += 500 * MS);
+    assert_true(fabs(l.bps - 510000) < 1);
+    /* A probe lifts the cap while loss is not congestive now. */
+    okno_gcc_loss_add(&l, &clean, &clean);
+    okno_gcc_loss_update(&l, 600000, l.bps, 500000, 100 * MS, now += 100 * MS);
+    okno_gcc_loss_on_probe(&l, 580000);
+    assert_true(fabs(l.bps - 580000) < 1);
+    okno_gcc_loss_add(&l, &burst, &burst);
+    okno_gcc_loss_update(&l, 600000, l.bps, 0, 100 * MS, now += 100 * MS);
+    double cut = l.bps;
+    assert_true(cut < 0.8 * 580000);
+    okno_gcc_loss_on_probe(&l, 580000);
+    assert_true(l.bps == cut);
+    /* Another cut elsewhere (the delay-based one): the window starts over. */
+    okno_gcc_loss_mark_decrease(&l, now);
+    assert_false(l.window_valid);
     /* Receiver reports alone: +8 % a second under 2 %, hold to 10 %, down above. */
     okno_gcc_loss_init(&l, 30000, 300000, 10000000);
     okno_gcc_loss_report(&l, 0.0, 100, 10000000, 300000, 0, 1 * S);
@@ -293,9 +332,14 @@ static void test_standing_queue(void **state)
     /* Only once until the queue is gone. */
     now += 100 * MS;
     assert_int_equal(okno_gcc_standing_check(&s, 80 * MS, 1000000, false, 0, now, &bps), 0);
+    /* Once it is gone, the rate may return to 0.85 x what got through when the drain began. */
     now += 100 * MS;
-    assert_int_equal(okno_gcc_standing_check(&s, 10 * MS, 1000000, false, 0, now, &bps), 0);
+    assert_int_equal(okno_gcc_standing_check(&s, 10 * MS, 600000, false, 0, now, &bps),
+                     OKNO_GCC_STANDING_DRAINED);
+    assert_true(fabs(bps - 850000) < 1);
     assert_false(okno_gcc_standing_draining(&s));
+    now += 100 * MS;
+    assert_int_equal(okno_gcc_standing_check(&s, 10 * MS, 600000, false, 0, now, &bps), 0);
     /* Over 150 ms: at once, at most half; not during overuse (the controller acts then). */
     now += 100 * MS;
     assert_int_equal(okno_gcc_standing_check(&s, 900 * MS, 1000000, true, 0, now, &bps), 0);
