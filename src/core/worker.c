@@ -7,6 +7,7 @@
 #include "core/worker.h"
 
 #include "core/log.h"
+#include "core/poller.h"
 
 #define WORKERS_MAX 256
 
@@ -64,6 +65,7 @@ static gpointer worker_main(gpointer user_data)
     g_main_context_push_thread_default(w->context);
     g_main_loop_run(w->loop);
     g_main_context_pop_thread_default(w->context);
+    okno_poller_thread_done();
     current_worker = NULL;
     return NULL;
 }
@@ -118,6 +120,8 @@ int okno_workers_start(unsigned count, struct okno_workers **out)
         w->set = set;
         w->index = i;
         w->context = g_main_context_new();
+        /* Hundreds of ICE sockets, few of them busy: poll the busy ones first (core/poller.h). */
+        g_main_context_set_poll_func(w->context, okno_poller_gpoll);
         w->loop = g_main_loop_new(w->context, FALSE);
     }
     for (unsigned i = 0; i < count; i++) {
