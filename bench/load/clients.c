@@ -389,15 +389,20 @@ static int add_clients(struct okno_load_clients *c, unsigned room, unsigned n, b
         unsigned index = publisher ? c->pubs_in_room[room] : c->subs_in_room[room];
         struct add a = {.room = room, .index = index, .publisher = publisher};
         /* Publishers have a worker of their own, so their sends keep to the pacing's 5 ms steps
-         * whatever the subscribers' batching; the other subscribers take turns on the first
-         * workers; the latency probes have the last one to themselves. */
+         * whatever the subscribers' batching; the latency probes have the last one to
+         * themselves; decoders and the other subscribers take turns on the first workers, each
+         * kind in its own turn (rooms of the same size would otherwise put every room's decoder
+         * on the same worker). */
         struct load_worker *w = &c->workers[c->pub_worker];
         if (!publisher) {
-            w = &c->workers[c->next_worker++ % c->cfg.threads];
             a.probe = probes == 0 || index < probes;
             a.decode = index >= probes && index < probes + c->cfg.decoders;
             if (probes > 0 && index < probes)
                 w = &c->workers[c->pub_worker + 1];
+            else if (a.decode)
+                w = &c->workers[c->next_decoder_worker++ % c->cfg.threads];
+            else
+                w = &c->workers[c->next_worker++ % c->cfg.threads];
             unsigned plain = index - (probes + c->cfg.decoders);
             a.serial = c->next_sub_index++; /* names stay unique when a ramp steps down */
             a.count_only = !a.probe && !a.decode && c->cfg.verify_every > 1 &&

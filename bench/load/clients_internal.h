@@ -113,7 +113,7 @@ struct okno_load_clients {
     /* cfg.threads for the subscribers, then the publishers' (pub_worker), then the latency
      * probes' when there are any */
     struct load_worker *workers;
-    unsigned next_worker;
+    unsigned next_worker, next_decoder_worker;
     unsigned n_workers;
     unsigned pub_worker;
     unsigned pubs_in_room[OKNO_LOAD_MAX_ROOMS];
