@@ -2,7 +2,8 @@
 // other, while the script attacks okno. Reports one check (the call is up with media both ways), then
 // appends a status line every 500 ms to STATUS_FILE: per participant the decoded frames and audio
 // samples from the other, the participants it knows, and okno's media addresses (remote candidates).
-// When STOP_FILE appears, both leave (so okno logs their drop counters) and the driver ends.
+// When STOP_FILE appears, both leave (so okno logs their drop counters) and the driver ends. Chromium
+// may start before okno: the participants join once BASE_URL answers (within 30 s).
 //
 // Deliberately not here: the attacks and their judgement (hostile_input.py, hostile_input.sh).
 //
@@ -20,8 +21,13 @@ async function main() {
     const t0 = Date.now();
     try {
         browser = await launchChromium();
-        const a = await openParticipant(browser, baseUrl, {room, name: 'watcher-a', role: 'kiosk'});
-        const b = await openParticipant(browser, baseUrl, {room, name: 'watcher-b', role: 'specialist'});
+        const up = Date.now() + 30000;
+        while (!(await fetch(`${baseUrl}/index.html`).then((r) => r.ok, () => false)) && Date.now() < up)
+            await sleep(100);
+        const [a, b] = await Promise.all([
+            openParticipant(browser, baseUrl, {room, name: 'watcher-a', role: 'kiosk'}),
+            openParticipant(browser, baseUrl, {room, name: 'watcher-b', role: 'specialist'}),
+        ]);
         const idA = (await readStats(a.page)).participant;
         const idB = (await readStats(b.page)).participant;
         const flowing = (from) => (s) => total(s, 'video', 'framesDecoded', from) > 10 &&

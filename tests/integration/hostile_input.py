@@ -12,6 +12,8 @@
 
 Checks print as "ok - ..." / "not ok - ..." lines that tests/integration/browser_lib.bash numbers.
 Every wait is bounded. Deliberately not here: starting okno or browsers, and judging okno's log.
+aiortc, aioice and PyAV take seconds to import on a busy host: only `client` loads them, and only
+`client` and `ws` load websockets.
 """
 import argparse
 import asyncio
@@ -25,14 +27,17 @@ import struct
 import sys
 import time
 
-import aioice.ice
-import av
-import websockets
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
-from aiortc.sdp import candidate_from_sdp
 
-# aioice leaves loopback out of its host candidates; the test runs where loopback is all there is.
-aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
+def load_webrtc():
+    """Imports aiortc and PyAV into this module's globals (the client's media and transports)."""
+    global av, websockets, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, candidate_from_sdp
+    import aioice.ice
+    import av
+    import websockets
+    from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+    from aiortc.sdp import candidate_from_sdp
+    # aioice leaves loopback out of its host candidates; the test runs where loopback is all there is.
+    aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
 
 
 def result(passed, text):
@@ -49,49 +54,54 @@ def event(**kw):
     print(json.dumps(kw), flush=True)
 
 
-class SmallVideo(MediaStreamTrack):
-    """160x120 frames at 15 fps: enough to be media, cheap to encode in Python."""
+def media_tracks():
+    """A small synthetic video track and a silent audio track (after load_webrtc)."""
 
-    kind = "video"
+    class SmallVideo(MediaStreamTrack):
+        """160x120 frames at 15 fps: enough to be media, cheap to encode in Python."""
 
-    def __init__(self):
-        super().__init__()
-        self.n = 0
-        self.t0 = time.time()
+        kind = "video"
 
-    async def recv(self):
-        self.n += 1
-        wait = self.t0 + self.n / 15 - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = av.VideoFrame(160, 120, "yuv420p")
-        for i, plane in enumerate(frame.planes):
-            plane.update(bytes([(self.n * 4 + i * 80) % 256]) * plane.buffer_size)
-        frame.pts = self.n * 6000
-        frame.time_base = fractions.Fraction(1, 90000)
-        return frame
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+            self.t0 = time.time()
+
+        async def recv(self):
+            self.n += 1
+            wait = self.t0 + self.n / 15 - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            frame = av.VideoFrame(160, 120, "yuv420p")
+            for i, plane in enumerate(frame.planes):
+                plane.update(bytes([(self.n * 4 + i * 80) % 256]) * plane.buffer_size)
+            frame.pts = self.n * 6000
+            frame.time_base = fractions.Fraction(1, 90000)
+            return frame
 
 
-class Silence(MediaStreamTrack):
-    kind = "audio"
+    class Silence(MediaStreamTrack):
+        kind = "audio"
 
-    def __init__(self):
-        super().__init__()
-        self.n = 0
-        self.t0 = time.time()
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+            self.t0 = time.time()
 
-    async def recv(self):
-        self.n += 1
-        wait = self.t0 + self.n * 0.02 - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
-        for plane in frame.planes:
-            plane.update(bytes(plane.buffer_size))
-        frame.sample_rate = 48000
-        frame.pts = self.n * 960
-        frame.time_base = fractions.Fraction(1, 48000)
-        return frame
+        async def recv(self):
+            self.n += 1
+            wait = self.t0 + self.n * 0.02 - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+            frame.sample_rate = 48000
+            frame.pts = self.n * 960
+            frame.time_base = fractions.Fraction(1, 48000)
+            return frame
+
+    return SmallVideo(), Silence()
 
 
 class Signalling:
@@ -141,6 +151,14 @@ def add_candidate(pc, cand):
 
 
 async def run_client(args):
+    load_webrtc()
+    if args.after:
+        # Joins once the call it attacks is up (the watcher's first status line), so it can start
+        # loading while the call sets up.
+        deadline = time.time() + 60
+        while time.time() < deadline and not (os.path.exists(args.after) and os.path.getsize(args.after)):
+            await asyncio.sleep(0.1)
+    video, audio = media_tracks()
     async with websockets.connect(args.ws, max_size=2**20) as ws:
         sig = Signalling(ws)
         joined = await sig.request({"type": "join", "room": args.room, "role": "kiosk", "name": args.name})
@@ -158,8 +176,8 @@ async def run_client(args):
                 event(event="state", pc=name, state=pc.connectionState)
 
         watch(pub, "publisher")
-        pub.addTransceiver(SmallVideo(), direction="sendonly")
-        pub.addTransceiver(Silence(), direction="sendonly")
+        pub.addTransceiver(video, direction="sendonly")
+        pub.addTransceiver(audio, direction="sendonly")
         await pub.setLocalDescription(await pub.createOffer())
         sdp = pub.localDescription.sdp
         if args.bad_fingerprint:
@@ -325,6 +343,7 @@ def run_garbage(args):
 
 
 async def expect_error(ws, frame, codes, what, binary=False, close_codes=()):
+    import websockets
     """Sends one bad frame; passes when okno replies with an error of one of codes (or closes with one
     of close_codes) and, if still open, answers a probe after it: errors are clear and the connection
     stays usable."""
@@ -347,6 +366,7 @@ async def expect_error(ws, frame, codes, what, binary=False, close_codes=()):
 
 
 async def run_ws(args):
+    import websockets
     url = args.ws
     async with websockets.connect(url, max_size=2**22) as ws:
         await expect_error(ws, '{"type": "join", "room": ', ["bad_json"], "truncated JSON")
@@ -451,6 +471,7 @@ def main():
     c.add_argument("--seconds", type=float, default=60)
     c.add_argument("--bad-fingerprint", action="store_true")
     c.add_argument("--garbage", action="store_true", help="once connected, send garbage on the ICE path")
+    c.add_argument("--after", help="join only once this file is not empty (at most 60 s)")
     g = sub.add_parser("garbage")
     g.add_argument("--udp", nargs="*", default=[])
     g.add_argument("--tcp", nargs="*", default=[])
