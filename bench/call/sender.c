@@ -118,6 +118,7 @@ int okno_sender_create(const struct okno_sender_config *cfg, int64_t now_us,
     s->next_estimate_us = now_us;
     s->rate_bin_index = -1;
     s->rtx_bin_index = -1;
+    s->red_distance = 1;
     pick_ids(s);
     /* Audio's share of the target: Opus plus 50 packets/s of headers. */
     size_t audio_hdr = OKNO_RTP_HEADER_LEN + OKNO_RTP_EXT_HEADER_LEN + OKNO_SENDER_EXT_MAX / 2;

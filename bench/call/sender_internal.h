@@ -29,6 +29,7 @@
 #define OKNO_SENDER_EXT_MAX    40   /* mid, rid, abs-send-time, transport-cc, padded */
 #define OKNO_SENDER_RATE_BINS  10   /* sent-rate window: 10 bins of 100 ms */
 #define OKNO_SENDER_OPUS_KBPS  32
+#define OKNO_SENDER_RED_MAX    2 /* redundant Opus payloads a RED packet carries at most */
 /* What goes to the encoder out of the video share until the sent packets tell (the first second):
  * RTP headers, extensions and the VP8 payload descriptor take about 4 % of a 1200-byte packet. */
 #define OKNO_SENDER_VIDEO_PAYLOAD_PCT 96
@@ -116,10 +117,13 @@ struct okno_sender {
     struct okno_rtcp_remb remb; /* the last REMB parsed (too large for the stack of a callback) */
     uint8_t probe_buf[OKNO_PACER_PKT_MAX];
     uint8_t opus_buf[OKNO_AUDIO_MAX_PACKET];
-    /* RED: the previous Opus payload sent, repeated in the next packet */
-    uint8_t red_prev[OKNO_RED_MAX_BLOCK_LEN];
-    size_t red_prev_len; /* 0: none */
-    uint32_t red_prev_ts;
+    /* RED: the previous Opus payloads sent (newest first), repeated in the next packet: one of
+     * them, or two while the audio's reported loss is high (red_distance) */
+    uint8_t red_prev[OKNO_SENDER_RED_MAX][OKNO_RED_MAX_BLOCK_LEN];
+    size_t red_prev_len[OKNO_SENDER_RED_MAX]; /* 0: none */
+    uint32_t red_prev_ts[OKNO_SENDER_RED_MAX];
+    unsigned red_distance;
+    double audio_loss; /* the audio stream's reported loss, smoothed over reports, 0..1 */
 
     struct okno_sender_stats stats;
 };
@@ -144,6 +148,8 @@ int okno__sender_setup_audio(struct okno_sender *s, int64_t now_us);
 void okno__sender_capture(struct okno_sender *s, int64_t now_us);
 /* Encodes the Opus frames due by now_us into the pacer. */
 void okno__sender_audio(struct okno_sender *s, int64_t now_us);
+/* Follows the audio stream's reported loss fraction (0..1) with RED's distance. */
+void okno__sender_audio_loss(struct okno_sender *s, double fraction);
 /* With scaling, tells the scaler the video bitrate (kbps for the encoder) and follows its level. */
 void okno__sender_scale(struct okno_sender *s, unsigned kbps, int64_t now_us);
 /* Video encodings with a bitrate now (0 without video). */

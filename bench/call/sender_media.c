@@ -295,23 +295,54 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
     scale_capture(s, s->stats.frames_dropped != dropped, now_us);
 }
 
-/* The RED payload for the Opus packet in opus_buf[0..n) at timestamp ts: the previous payload as a
- * redundant block when the fields can say it (14-bit offset, 10-bit length), then the primary.
- * Returns the payload length or a negative code. */
+/* RED's distance follows the audio's reported loss: the previous payload alone covers a single
+ * loss, and bursty loss (a fading radio link: edge's bursts average 3 packets) takes a run of them,
+ * of which one previous payload repairs only the last. While the smoothed loss is at or above
+ * RED2_ON (Chromium's field trial of RED for Opus sends two), each packet carries the two before
+ * it; below RED2_OFF, one again. Smoothed over reports (about one a second) so a single report of a
+ * burst does not flip it, and with hysteresis so it does not flap. */
+#define RED2_ON_PCT    1.0
+#define RED2_OFF_PCT   0.5
+#define LOSS_SMOOTHING 0.25 /* weight of a new report */
+
+void okno__sender_audio_loss(struct okno_sender *s, double fraction)
+{
+    s->audio_loss += (fraction - s->audio_loss) * LOSS_SMOOTHING;
+    if (s->audio_loss * 100 >= RED2_ON_PCT)
+        s->red_distance = 2;
+    else if (s->audio_loss * 100 < RED2_OFF_PCT)
+        s->red_distance = 1;
+}
+
+/* The RED payload for the Opus packet in opus_buf[0..n) at timestamp ts: the previous payloads (up
+ * to red_distance of them, oldest first) as redundant blocks when the fields can say them (14-bit
+ * offset, 10-bit length), then the primary. Returns the payload length or a negative code. */
 static int red_payload(struct okno_sender *s, uint32_t ts, uint8_t *out, size_t cap, int n)
 {
-    struct okno_red_block prev = {.pt = OKNO_SENDER_PT_OPUS,
-                                  .ts_offset = (uint16_t)(ts - s->red_prev_ts),
-                                  .data = s->red_prev,
-                                  .len = s->red_prev_len};
-    uint32_t back = ts - s->red_prev_ts;
-    bool with_prev = s->red_prev_len > 0 && back > 0 && back <= OKNO_RED_MAX_TS_OFFSET;
+    struct okno_red_block prev[OKNO_SENDER_RED_MAX];
+    size_t k = 0;
+    unsigned d = s->red_distance < 1 ? 1 : s->red_distance;
+    for (unsigned i = d < OKNO_SENDER_RED_MAX ? d : OKNO_SENDER_RED_MAX; i-- > 0;) {
+        uint32_t back = ts - s->red_prev_ts[i];
+        if (s->red_prev_len[i] == 0 || back == 0 || back > OKNO_RED_MAX_TS_OFFSET)
+            continue;
+        prev[k++] = (struct okno_red_block){.pt = OKNO_SENDER_PT_OPUS,
+                                            .ts_offset = (uint16_t)back,
+                                            .data = s->red_prev[i],
+                                            .len = s->red_prev_len[i]};
+    }
     const struct okno_red_block primary = {
         .pt = OKNO_SENDER_PT_OPUS, .data = s->opus_buf, .len = (size_t)n};
-    int len = okno_red_build(out, cap, &prev, with_prev ? 1 : 0, &primary);
-    s->red_prev_len = (size_t)n <= sizeof s->red_prev ? (size_t)n : 0;
-    memcpy(s->red_prev, s->opus_buf, s->red_prev_len);
-    s->red_prev_ts = ts;
+    int len = okno_red_build(out, cap, prev, k, &primary);
+    /* shift the history: the oldest goes, this payload becomes the newest */
+    for (unsigned i = OKNO_SENDER_RED_MAX - 1; i > 0; i--) {
+        memcpy(s->red_prev[i], s->red_prev[i - 1], s->red_prev_len[i - 1]);
+        s->red_prev_len[i] = s->red_prev_len[i - 1];
+        s->red_prev_ts[i] = s->red_prev_ts[i - 1];
+    }
+    s->red_prev_len[0] = (size_t)n <= sizeof s->red_prev[0] ? (size_t)n : 0;
+    memcpy(s->red_prev[0], s->opus_buf, s->red_prev_len[0]);
+    s->red_prev_ts[0] = ts;
     return len;
 }
 

@@ -157,6 +157,7 @@ static void on_block(struct okno_sender *s, const struct okno_rtcp_report_block 
     if (!(s->cfg.ext_twcc > 0) && packets > 0 && packets < 1u << 20)
         okno_gcc_on_loss_report(s->gcc, b->fraction_lost, packets, now_us);
     if (index == OKNO_SENDER_AUDIO && s->opus) {
+        okno__sender_audio_loss(s, s->loss_fraction);
         /* Opus spends FEC on the loss it expects (browsers feed it the reported loss). */
         unsigned pct = (b->fraction_lost * 100u + 255u) / 256u;
         okno_opusenc_set_loss(s->opus, pct < 1 ? 1 : (pct > 30 ? 30 : pct));
