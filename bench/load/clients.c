@@ -41,13 +41,14 @@ static gboolean call_cb(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg)
+static void run_on_at(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg,
+                      int priority)
 {
     struct call c = {.w = w, .fn = fn, .arg = arg};
     g_mutex_init(&c.m);
     g_cond_init(&c.cond);
     GSource *src = g_idle_source_new();
-    g_source_set_priority(src, G_PRIORITY_HIGH);
+    g_source_set_priority(src, priority);
     g_source_set_callback(src, call_cb, &c, NULL);
     /* A batched worker sleeping out its batch wakes for it (batched_poll). */
     g_mutex_lock(&w->batch_lock);
@@ -62,6 +63,21 @@ void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, v
     g_mutex_unlock(&c.m);
     g_mutex_clear(&c.m);
     g_cond_clear(&c.cond);
+}
+
+void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg)
+{
+    run_on_at(w, fn, arg, G_PRIORITY_HIGH);
+}
+
+/* A window's boundary runs at the sockets' priority: GLib dispatches sources of one priority in
+ * the order they were attached, so it runs after every client's socket has given what it holds
+ * (a batched worker's backlog of up to a batch), and the window counts what arrived after it, not
+ * what arrived up to a batch before. */
+static void run_boundary_on(struct load_worker *w, void (*fn)(struct load_worker *, void *),
+                            void *arg)
+{
+    run_on_at(w, fn, arg, G_PRIORITY_DEFAULT);
 }
 
 void okno__load_fail(struct okno_load_clients *c, int err, const char *who, const char *message)
@@ -537,7 +553,7 @@ static void window_end_on(struct load_worker *w, void *arg)
 void okno_load_clients_window_start(struct okno_load_clients *c)
 {
     for (unsigned i = 0; i < c->n_workers; i++)
-        okno__load_run_on(&c->workers[i], window_start_on, NULL);
+        run_boundary_on(&c->workers[i], window_start_on, NULL);
     c->window_started_us = g_get_monotonic_time();
     c->window_cpu_us = process_cpu_us();
     if (okno_proc_own_udp_drops(&c->window_socket_drops) < 0)
@@ -576,7 +592,7 @@ void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_
 {
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < c->n_workers; i++)
-        okno__load_run_on(&c->workers[i], window_end_on, out);
+        run_boundary_on(&c->workers[i], window_end_on, out);
     out->seconds = (double)(g_get_monotonic_time() - c->window_started_us) / 1e6;
     out->process_cpu_s = (double)(process_cpu_us() - c->window_cpu_us) / 1e6;
     uint64_t drops;
