@@ -10,11 +10,14 @@
  * queue (the packet after a loss and every one received over the 100 ms before it met a queuing
  * delay near the largest seen lately, so a jitter spike next to a loss is not one):
  * random loss on a radio link only slows increases and trims the rate by at most 20 %, congestive
- * loss backs off as GCC says. Two more departures from plain GCC: a standing queue the trend
- * cannot see (filled by a probe or a capacity drop, no longer growing) is drained once by going
- * below the acknowledged rate, and the base delay is measured anew when that does not lower it
- * (a longer path, not a queue); and the acknowledged rate counts only the arrival time feedback
- * covered, so lost feedback is not read as a slower link.
+ * loss backs off as GCC says, judged only on packets sent since the last decrease and never below
+ * 0.85 x the delivered rate (a capacity drop's overflow, made by what was in flight before the cut
+ * or by a forwarded stream that comes down late, does not cut a second time); a probe result lifts
+ * it. Two more departures from plain GCC: a standing queue the trend cannot see (filled by a probe
+ * or a capacity drop, no longer growing) is drained once by going below the acknowledged rate (and
+ * the rate returns to 0.85 x that once it is empty), and the base delay is measured anew when that
+ * does not lower it (a longer path, not a queue); and the acknowledged rate counts only the arrival
+ * time feedback covered, so lost feedback is not read as a slower link.
  *
  * Time is always a parameter (a monotonic microsecond clock) and nothing is allocated after
  * create. It deliberately does not pace, send or parse anything itself (src/wire/twcc.h parses the
