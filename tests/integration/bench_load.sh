@@ -42,9 +42,11 @@ dec = r["decoders"]
 print("decoders tracks %d fps %.1f freezes %d" % (dec["tracks"], dec["fps"], dec["freezes"]))
 g = r["generator"]
 print("generator cpu %.1f %% %.2f us/packet, %d of %d packets counted unverified, rx drops %d, "
-      "host idle %.0f %%" % (g["cpu_pct"], g["cpu_us_per_packet"], g["rx_unverified"],
-      r["packets_received"], g["client_rx_drops"], g["host_idle_pct"]))
+      "socket drops %d, host idle %.0f %%" % (g["cpu_pct"], g["cpu_us_per_packet"],
+      g["rx_unverified"], r["packets_received"], g["client_rx_drops"], g["socket_drops"],
+      g["host_idle_pct"]))
 assert r["streams"] == 5
+assert isinstance(g["socket_drops"], int) and g["socket_drops"] >= 0
 EOF
 st=$?
 sed 's/^/# /' "$tmp/json.out"
