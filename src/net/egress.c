@@ -145,7 +145,7 @@ int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, boo
     int rc = okno_lane_push(e->lane, on_lane_packet, e, rtcp ? KIND_RTCP : KIND_RTP, pkt, len);
     if (rc == OKNO_E_AGAIN) {
         pthread_mutex_lock(&e->lock);
-        e->stats.lane_full++;
+        e->stats.drop_queue++;
         pthread_mutex_unlock(&e->lock);
     }
     return rc;

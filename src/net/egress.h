@@ -26,10 +26,9 @@
 struct okno_egress;
 
 /* What went out and what was dropped since creation. drop_send: protect failed, the socket refused
- * (full) or there was no route; lane_full: okno_egress_queue found the lane to the egress worker
- * full (the packet is not dropped: the owner sends it with okno_egress_send instead). */
+ * (full) or there was no route; drop_queue: the lane to the egress worker was full. */
 struct okno_egress_stats {
-    uint64_t tx_rtp, tx_rtcp, tx_bytes, drop_send, lane_full;
+    uint64_t tx_rtp, tx_rtcp, tx_bytes, drop_send, drop_queue;
 };
 
 /* A new egress with no session and no route; lane (borrowed, NULL: none) is the lane from the
@@ -55,9 +54,8 @@ int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap
                      struct okno_ice *ice);
 
 /* Owner's thread, with a lane and a direct route: copies the clear packet onto the lane, where the
- * egress worker protects and sends it. Returns 0, OKNO_E_AGAIN when the lane is full (counted as
- * lane_full; nothing was queued, the caller should send the packet itself with okno_egress_send),
- * OKNO_E_NOSPC for a packet longer than a slot. */
+ * egress worker protects and sends it. Returns 0 or OKNO_E_AGAIN when the lane is full (counted as
+ * drop_queue), OKNO_E_NOSPC for a packet longer than a slot. */
 int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, bool rtcp);
 
 /* The lane given at creation (NULL: none). */

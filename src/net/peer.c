@@ -471,17 +471,8 @@ static int send_protected(struct okno_peer *peer, uint8_t *pkt, size_t len, size
 {
     if (!peer->connected || peer->closing)
         return OKNO_E_STATE;
-    if (okno_egress_lane(peer->egress) && okno_egress_direct(peer->egress)) {
-        int rc = okno_egress_queue(peer->egress, pkt, len, rtcp);
-        if (rc != OKNO_E_AGAIN)
-            return rc;
-        /* The egress worker is behind (descheduled, or the whole host is): protect and send here
-         * rather than drop. Dropping is what kept an overloaded server from recovering: a full
-         * lane lost a third of every subscriber's packets at loads that had passed before the
-         * overload, and the loss grew while the load stayed. Sent here, the packet may overtake
-         * this peer's few still on the lane: a reordering well inside the 1024-packet SRTP replay
-         * windows of both ends. */
-    }
+    if (okno_egress_lane(peer->egress) && okno_egress_direct(peer->egress))
+        return okno_egress_queue(peer->egress, pkt, len, rtcp);
     return okno_egress_send(peer->egress, pkt, len, cap, rtcp, peer->ice);
 }
 
@@ -509,7 +500,7 @@ void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)
     out->tx_rtcp = e.tx_rtcp;
     out->tx_bytes = e.tx_bytes;
     out->drop_send += e.drop_send; /* the DTLS datagrams' own are in peer->stats */
-    out->lane_full = e.lane_full;
+    out->drop_queue = e.drop_queue;
     out->tx_idle_ping = peer->ice ? okno_ice_idle_pings(peer->ice) : 0;
 }
 

@@ -68,15 +68,14 @@ struct okno_peer_listener {
 /* Counters since creation. Drops: garbage (not one of the bundle's protocols, or too long),
  * before_dtls (RTP/RTCP before the keys existed, or DTLS the endpoint refused), srtp_auth (the tag
  * did not verify), replay (seen before or older than the window), unknown (other unprotect
- * failures), send (ICE or the socket refused a datagram: no pair yet, socket full). lane_full
- * counts packets the full lane to the egress worker did not take, protected and sent on the peer's
- * own thread instead (not a drop). tx counts datagrams handed to the socket, wherever sent;
+ * failures), send (ICE or the socket refused a datagram: no pair yet, socket full), queue (the
+ * lane to the egress worker was full). tx counts datagrams handed to the socket, wherever sent;
  * tx_idle_ping net/ice's 8-byte consent pings of an idle connection (none while media flows). */
 struct okno_peer_stats {
     uint64_t rx_rtp, rx_rtcp, rx_dtls, rx_bytes;
     uint64_t tx_rtp, tx_rtcp, tx_bytes, tx_idle_ping;
     uint64_t drop_garbage, drop_before_dtls, drop_srtp_auth, drop_replay, drop_unknown, drop_send;
-    uint64_t lane_full;
+    uint64_t drop_queue;
 };
 
 struct okno_peer;
@@ -131,9 +130,8 @@ void okno_peer_hold_consent(struct okno_peer *peer, bool hold);
 /* Protects the RTP packet (RTCP compound datagram) pkt[0..len) and sends it. cap is the buffer's
  * size and must leave OKNO_SRTP_MAX_TRAILER bytes after the packet; pkt should be 4-byte aligned.
  * Allocates nothing. With an egress lane and a direct route the clear packet is copied onto the
- * lane (0) and the egress worker protects and sends it, its own failures counted there as
- * drop_send; when the lane is full (lane_full) the packet is sent here as without one. Otherwise
- * returns 0,
+ * lane (0, or OKNO_E_AGAIN when it is full, counted as drop_queue) and the egress worker protects
+ * and sends it; its own failures are counted there as drop_send. Otherwise returns 0,
  * OKNO_E_STATE before on_connected, okno_srtp_protect_*'s errors (OKNO_E_NOSPC,
  * OKNO_E_MALFORMED...) or the send's (OKNO_E_AGAIN, OKNO_E_IO); those are counted as drop_send.
  * The buffer's contents are unspecified afterwards whatever the result. */

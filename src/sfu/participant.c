@@ -52,14 +52,14 @@ static void log_stats(const struct okno_participant *p, const char *which,
     okno_peer_stats(peer, &st);
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s %s: rx %llu rtp %llu rtcp, tx %llu rtp %llu rtcp; drops: garbage %llu, "
-             "before DTLS %llu, SRTP auth %llu, replay %llu, unknown %llu, send %llu; "
-             "sent here for a full lane %llu",
+             "before DTLS %llu, SRTP auth %llu, replay %llu, unknown %llu, send %llu, "
+             "egress queue %llu",
              p->id, which, (unsigned long long)st.rx_rtp, (unsigned long long)st.rx_rtcp,
              (unsigned long long)st.tx_rtp, (unsigned long long)st.tx_rtcp,
              (unsigned long long)st.drop_garbage, (unsigned long long)st.drop_before_dtls,
              (unsigned long long)st.drop_srtp_auth, (unsigned long long)st.drop_replay,
              (unsigned long long)st.drop_unknown, (unsigned long long)st.drop_send,
-             (unsigned long long)st.lane_full);
+             (unsigned long long)st.drop_queue);
 }
 
 /* What the subscriber connection's numbering, feedback and estimator came to. */
