@@ -174,6 +174,16 @@ static inline void loop_run(struct loop *l, int64_t until)
 }
 
 /* Parses recorded packet i (the test fails on a packet that does not parse). */
+/* Every byte the sender put on the wire in [from, to): audio, video and retransmissions alike. */
+static inline uint64_t loop_bytes_between(const struct loop *l, int64_t from, int64_t to)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < l->n_rtp; i++)
+        if (l->rtp[i].at >= from && l->rtp[i].at < to)
+            b += l->rtp[i].len;
+    return b;
+}
+
 static inline struct okno_rtp_pkt loop_parse(const struct loop *l, size_t i)
 {
     struct okno_rtp_pkt p;

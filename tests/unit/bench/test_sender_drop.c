@@ -96,16 +96,6 @@ static uint32_t ssrc_of(const struct loop *l, size_t i)
     return p.ssrc;
 }
 
-/* Every byte that left in [from, to): audio, video and retransmissions alike spend the budget. */
-static uint64_t bytes_between(const struct loop *l, int64_t from, int64_t to)
-{
-    uint64_t b = 0;
-    for (size_t i = 0; i < l->n_rtp; i++)
-        if (l->rtp[i].at >= from && l->rtp[i].at < to)
-            b += l->rtp[i].len;
-    return b;
-}
-
 static void test_sent_rate_follows_the_fall_at_once(void **state)
 {
     struct drop_run *r = *state;
@@ -113,8 +103,8 @@ static void test_sent_rate_follows_the_fall_at_once(void **state)
     struct okno_sender_stats st;
     okno_sender_stats(l->s, l->now, &st);
     assert_int_equal(st.target_kbps, FALL_KBPS);
-    uint64_t before = bytes_between(l, r->fall_us - S(1), r->fall_us);
-    uint64_t after = bytes_between(l, r->fall_us, r->fall_us + 500000);
+    uint64_t before = loop_bytes_between(l, r->fall_us - S(1), r->fall_us);
+    uint64_t after = loop_bytes_between(l, r->fall_us, r->fall_us + 500000);
     /* 2.5 x 300 kbit/s for 0.5 s, and one packet */
     const uint64_t limit = (uint64_t)FALL_KBPS * 1000 * 25 / 10 / 8 / 2 + ONE_PACKET;
     printf("# sent %.0f kbit/s in the second before the fall to %u kbit/s, %" PRIu64
@@ -123,7 +113,7 @@ static void test_sent_rate_follows_the_fall_at_once(void **state)
     assert_true(before * 8 > 1500000); /* the sender was at its 2 Mbit/s before */
     assert_true(after <= limit);
     /* and later on, about the target, not 2.5 x it */
-    double later = (double)bytes_between(l, r->fall_us + S(2), r->fall_us + S(5)) * 8 / 3000;
+    double later = (double)loop_bytes_between(l, r->fall_us + S(2), r->fall_us + S(5)) * 8 / 3000;
     printf("# 2-5 s after the fall: %.0f kbit/s\n", later);
     assert_true(later < FALL_KBPS * 1.15);
 }
@@ -272,7 +262,7 @@ static void test_capacity_fall_drains_the_link(void **state)
         }
     }
     okno_sender_stats(l.s, l.now, &st);
-    double kbps = (double)bytes_between(&l, fall + S(5), fall + S(8)) * 8 / 3000;
+    double kbps = (double)loop_bytes_between(&l, fall + S(5), fall + S(8)) * 8 / 3000;
     printf("# bottleneck 2.5 -> 0.6 Mbit/s (target %u before): its queue peaked at %" PRId64
            " ms, under 100 ms again %.1f s after the fall, %" PRId64
            " ms at 8 s; target %u at the lowest, %u at 8 s, sent %.0f kbit/s over 5-8 s\n",

@@ -20,16 +20,6 @@
 
 #define S(x) ((int64_t)(x)*1000000)
 
-/* Sent bytes of the recorded packets between two times. */
-static uint64_t bytes_between(const struct loop *l, int64_t from, int64_t to)
-{
-    uint64_t b = 0;
-    for (size_t i = 0; i < l->n_rtp; i++)
-        if (l->rtp[i].at >= from && l->rtp[i].at < to)
-            b += l->rtp[i].len;
-    return b;
-}
-
 static void test_sender_bitrate_follows_the_target(void **state)
 {
     (void)state;
@@ -48,7 +38,7 @@ static void test_sender_bitrate_follows_the_target(void **state)
         struct okno_sender_stats st;
         okno_sender_stats(l.s, l.now, &st);
         assert_int_equal(st.target_kbps, targets[k]);
-        double kbps = (double)bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(10)) * 8 / 8000.0;
+        double kbps = (double)loop_bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(10)) * 8 / 8000.0;
         printf("# target %u kbit/s, %u x %u layers: sent %.0f kbit/s over 2-10 s (encoder %u, "
                "last 1 s %u)\n",
                targets[k], layers[k], layers[k], kbps, st.encoder_kbps, st.sent_kbps);
@@ -79,7 +69,7 @@ static void test_sender_with_red_audio_stays_under_a_low_target(void **state)
     struct okno_sender_stats st;
     okno_sender_stats(l.s, l.now, &st);
     assert_int_equal(st.target_kbps, 150);
-    double kbps = (double)bytes_between(&l, LOOP_T0 + S(4), LOOP_T0 + S(12)) * 8 / 8000.0;
+    double kbps = (double)loop_bytes_between(&l, LOOP_T0 + S(4), LOOP_T0 + S(12)) * 8 / 8000.0;
     printf("# target 150 kbit/s, audio as RED: sent %.0f kbit/s over 4-12 s (encoder %u)\n", kbps,
            st.encoder_kbps);
     assert_true(kbps <= 150 * 1.05);
@@ -111,7 +101,7 @@ static void test_sender_remb_caps_the_target(void **state)
     assert_int_equal(st.remb_kbps, 300);
     assert_true(st.target_kbps <= 300);
     assert_true(st.encoder_kbps < 300);
-    double kbps = (double)bytes_between(&l, l.now - S(2), l.now) * 8 / 2000.0;
+    double kbps = (double)loop_bytes_between(&l, l.now - S(2), l.now) * 8 / 2000.0;
     printf("# REMB 300 kbit/s: target %u, sent %.0f kbit/s over the last 2 s\n", st.target_kbps,
            kbps);
     assert_true(kbps < 300 * 1.15);
@@ -205,7 +195,7 @@ static void test_sender_drops_frames_when_the_encoder_overshoots(void **state)
     loop_run(&l, LOOP_T0 + S(8));
     struct okno_sender_stats st;
     okno_sender_stats(l.s, l.now, &st);
-    double kbps = (double)bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(8)) * 8 / 6000.0;
+    double kbps = (double)loop_bytes_between(&l, LOOP_T0 + S(2), LOOP_T0 + S(8)) * 8 / 6000.0;
     printf("# target 120 kbit/s: sent %.0f kbit/s over 2-8 s, %" PRIu64 " of %" PRIu64
            " frames dropped\n",
            kbps, st.frames_dropped, st.frames_dropped + st.frames_encoded);

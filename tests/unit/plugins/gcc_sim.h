@@ -285,4 +285,19 @@ static inline struct okno_gcc_estimate sim_step(struct sim *s, int64_t step_us)
     return e;
 }
 
+/* One line of the estimator's state per call when GCC_SIM_VERBOSE is set (quiet otherwise): what
+ * a failing seed needs to be understood. sent_bps is what the harness sent over the last step. */
+static inline void sim_trace(const char *name, const struct sim *s,
+                             const struct okno_gcc_estimate *e, double sent_bps)
+{
+    if (getenv("GCC_SIM_VERBOSE") == NULL)
+        return;
+    printf("# %s t=%.1f target=%u delay=%u loss=%u acked=%u q=%.1fms owdmax=%.1fms usage=%d "
+           "state=%d trend=%.2f thr=%.2f lr=%.3f cong=%d probe=%d/%u out=%.0f\n",
+           name, (double)s->now_us / 1e6, e->target_bps, e->delay_bps, e->loss_bps, e->acked_bps,
+           (double)e->queue_delay_us / 1e3, (double)s->max_owd_us / 1e3, e->usage, e->state,
+           e->trend_ms, e->threshold_ms, e->loss_ratio, e->congestive_loss, e->probe_wanted,
+           e->probe_bps, sent_bps);
+}
+
 #endif

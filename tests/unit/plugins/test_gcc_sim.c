@@ -14,23 +14,6 @@
 #define MS 1000LL
 #define S  1000000LL
 
-static bool verbose(void)
-{
-    return getenv("GCC_SIM_VERBOSE") != NULL;
-}
-
-static void trace(const char *name, const struct sim *s, const struct okno_gcc_estimate *e)
-{
-    if (!verbose())
-        return;
-    printf("# %s t=%.1f target=%u delay=%u loss=%u acked=%u q=%.1fms owdmax=%.1fms usage=%d "
-           "state=%d trend=%.2f thr=%.2f lr=%.3f cong=%d probe=%d/%u\n",
-           name, (double)s->now_us / 1e6, e->target_bps, e->delay_bps, e->loss_bps, e->acked_bps,
-           (double)e->queue_delay_us / 1e3, (double)s->max_owd_us / 1e3, e->usage, e->state,
-           e->trend_ms, e->threshold_ms, e->loss_ratio, e->congestive_loss, e->probe_wanted,
-           e->probe_bps);
-}
-
 static struct okno_link_params link_at(uint64_t bps)
 {
     return (struct okno_link_params){
@@ -49,7 +32,7 @@ static void test_startup(void **state)
     int64_t reached_us = -1;
     for (int i = 0; i < 150; i++) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace("startup", s, &e);
+        sim_trace("startup", s, &e, 0);
         if (reached_us < 0 && e.target_bps >= 850000)
             reached_us = s->now_us;
         if (s->now_us > 5 * S && s->max_owd_us > owd_max_late)
@@ -83,7 +66,7 @@ static struct sim *converged(uint64_t bps, int64_t end_us, const char *name)
     struct sim *s = sim_new(NULL, &lp, 7);
     while (s->now_us < end_us) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace(name, s, &e);
+        sim_trace(name, s, &e, 0);
     }
     return s;
 }
@@ -103,7 +86,7 @@ static void test_step_down(void **state)
     uint32_t lowest = UINT32_MAX;
     while (s->now_us < t0 + 10 * S) {
         e = sim_step(s, 100 * MS);
-        trace("down", s, &e);
+        sim_trace("down", s, &e, 0);
         if (below_us < 0 && e.target_bps < 600000)
             below_us = s->now_us - t0;
         if (s->max_owd_us > owd_peak)
@@ -138,7 +121,7 @@ static void test_step_up(void **state)
     int n = 0;
     while (s->now_us < t0 + 15 * S) {
         e = sim_step(s, 100 * MS);
-        trace("up", s, &e);
+        sim_trace("up", s, &e, 0);
         if (above_us < 0 && e.target_bps >= 2000000)
             above_us = s->now_us - t0;
         if (s->now_us > t0 + 10 * S) {
@@ -169,7 +152,7 @@ static double mean_run(struct sim *s, int64_t from_us, int64_t end_us, uint64_t 
         if (cross_bps && s->now_us == cross_at_us)
             sim_set_cross(s, cross_bps);
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace(name, s, &e);
+        sim_trace(name, s, &e, 0);
         if (s->now_us > from_us) {
             sum += e.target_bps;
             n++;
@@ -221,7 +204,7 @@ static void test_congestive_loss(void **state)
     struct sim *s = sim_new(NULL, &lp, 13);
     while (s->now_us < 15 * S) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace("cong", s, &e);
+        sim_trace("cong", s, &e, 0);
     }
     sim_set_cross(s, 3000000);
     double sum = 0;
@@ -230,7 +213,7 @@ static void test_congestive_loss(void **state)
     okno_link_stats(s->link, &ls0);
     while (s->now_us < 30 * S) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace("cong", s, &e);
+        sim_trace("cong", s, &e, 0);
         if (s->now_us > 20 * S) {
             sum += e.target_bps;
             n++;
@@ -306,7 +289,7 @@ static void test_outage(void **state)
     uint32_t lowest = UINT32_MAX;
     while (s->now_us < 12 * S + 1600 * MS) {
         e = sim_step(s, 100 * MS);
-        trace("outage", s, &e);
+        sim_trace("outage", s, &e, 0);
         lowest = e.target_bps < lowest ? e.target_bps : lowest;
     }
     lp.outage = false;
@@ -314,7 +297,7 @@ static void test_outage(void **state)
     int64_t t0 = s->now_us, back_us = -1;
     while (s->now_us < t0 + 10 * S) {
         e = sim_step(s, 100 * MS);
-        trace("outage", s, &e);
+        sim_trace("outage", s, &e, 0);
         lowest = e.target_bps < lowest ? e.target_bps : lowest;
         if (back_us < 0 && e.target_bps >= 0.8 * before)
             back_us = s->now_us - t0;
@@ -341,7 +324,7 @@ static void test_wraps(void **state)
     struct okno_gcc_estimate e;
     while (s->now_us < 15 * S) {
         e = sim_step(s, 100 * MS);
-        trace("wrap", s, &e);
+        sim_trace("wrap", s, &e, 0);
     }
     struct okno_gcc_stats st;
     okno_gcc_stats(s->g, &st);
@@ -389,7 +372,7 @@ static void test_convergence_table(void **state)
         int64_t owd = 0;
         while (s->now_us < 20 * S) {
             struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-            trace("table", s, &e);
+            sim_trace("table", s, &e, 0);
             if (reached < 0 && e.target_bps >= 0.85 * (double)caps[c])
                 reached = s->now_us;
             if (s->now_us > 10 * S) {
@@ -428,7 +411,7 @@ static void test_radio_link(void **state)
     int n = 0, cong = 0, lossy = 0;
     while (s->now_us < 30 * S) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace("radio", s, &e);
+        sim_trace("radio", s, &e, 0);
         if (s->now_us > 10 * S) {
             sum += e.target_bps;
             n++;
@@ -464,7 +447,7 @@ static void test_route_change(void **state)
     uint32_t lowest = UINT32_MAX;
     while (s->now_us < 25 * S) {
         e = sim_step(s, 100 * MS);
-        trace("route", s, &e);
+        sim_trace("route", s, &e, 0);
         lowest = e.target_bps < lowest ? e.target_bps : lowest;
         if (s->now_us > 18 * S) {
             sum += e.target_bps;
@@ -500,7 +483,7 @@ static void fixed_run(bool congested, uint32_t *target, double *loss, double *co
     struct okno_gcc_estimate e;
     while (s->now_us < 10 * S) {
         e = sim_step(s, 100 * MS);
-        trace(congested ? "fixed-cong" : "fixed-random", s, &e);
+        sim_trace(congested ? "fixed-cong" : "fixed-random", s, &e, 0);
         if (s->now_us > 3 * S) {
             n++;
             c += e.congestive_loss;
@@ -549,7 +532,7 @@ static void test_long_rtt_lossy_feedback(void **state)
     struct okno_gcc_estimate e;
     while (s->now_us < 30 * S) {
         e = sim_step(s, 100 * MS);
-        trace("longrtt", s, &e);
+        sim_trace("longrtt", s, &e, 0);
         if (s->now_us > 15 * S) {
             sum += e.target_bps;
             n++;
@@ -591,7 +574,7 @@ static void test_pegged_lossy_queue_drains(void **state)
     struct okno_gcc_estimate e;
     while (s->now_us < 40 * S) {
         e = sim_step(s, 100 * MS);
-        trace("pegged", s, &e);
+        sim_trace("pegged", s, &e, 0);
         if (s->now_us > 20 * S && s->max_owd_us > 0) {
             double q = (double)(s->max_owd_us - 440 * MS);
             qsum += q;
@@ -636,7 +619,7 @@ static void edge_downlink(bool probing, unsigned seed, double *q_mean_ms, double
     int n = 0, under = 0;
     while (s->now_us < 40 * S) {
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
-        trace(probing ? "edge-down" : "edge-down-noprobe", s, &e);
+        sim_trace(probing ? "edge-down" : "edge-down-noprobe", s, &e, 0);
         if (s->now_us > 10 * S && s->max_owd_us > 0) {
             double q = (double)(s->max_owd_us - 400 * MS);
             qsum += q;
@@ -689,7 +672,7 @@ static void test_no_probe_and_reordering(void **state)
     struct okno_gcc_estimate e;
     while (s->now_us < 30 * S) {
         e = sim_step(s, 100 * MS);
-        trace("noprobe", s, &e);
+        sim_trace("noprobe", s, &e, 0);
     }
     uint32_t at600 = e.target_bps;
     lp = link_at(2500000);
@@ -697,7 +680,7 @@ static void test_no_probe_and_reordering(void **state)
     int64_t t0 = s->now_us, above = -1;
     while (s->now_us < t0 + 40 * S && above < 0) {
         e = sim_step(s, 100 * MS);
-        trace("noprobe", s, &e);
+        sim_trace("noprobe", s, &e, 0);
         if (e.target_bps >= 2000000)
             above = s->now_us - t0;
     }
@@ -711,7 +694,7 @@ static void test_no_probe_and_reordering(void **state)
     int n = 0;
     while (s->now_us < 30 * S) {
         e = sim_step(s, 100 * MS);
-        trace("reorder", s, &e);
+        sim_trace("reorder", s, &e, 0);
         if (s->now_us > 10 * S) {
             sum += e.target_bps;
             n++;

@@ -29,23 +29,6 @@
 
 static const unsigned seeds[SEEDS] = {41, 42, 43, 44, 45};
 
-static bool verbose(void)
-{
-    return getenv("GCC_SIM_VERBOSE") != NULL;
-}
-
-static void trace(const char *name, const struct sim *s, const struct okno_gcc_estimate *e)
-{
-    if (!verbose())
-        return;
-    printf("# %s t=%.1f target=%u delay=%u loss=%u acked=%u q=%.1fms owdmax=%.1fms usage=%d "
-           "state=%d lr=%.3f cong=%d probe=%d/%u out=%.0f\n",
-           name, (double)s->now_us / 1e6, e->target_bps, e->delay_bps, e->loss_bps, e->acked_bps,
-           (double)e->queue_delay_us / 1e3, (double)s->max_owd_us / 1e3, e->usage, e->state,
-           e->loss_ratio, e->congestive_loss, e->probe_wanted, e->probe_bps,
-           (double)s->bytes_out * 8e6 / STEP_US);
-}
-
 static struct okno_link_params rfc_link(uint64_t bps)
 {
     return (struct okno_link_params){.capacity_bps = bps,
@@ -92,7 +75,7 @@ static void run_step(struct sim *s, uint64_t cap, const char *name, struct step_
     f->recovered_s = -1;
     for (int i = 0; i < 100; i++) {
         struct okno_gcc_estimate e = sim_step(s, STEP_US);
-        trace(name, s, &e);
+        sim_trace(name, s, &e, (double)s->bytes_out * 8e6 / STEP_US);
         if (e.target_bps < f->lowest)
             f->lowest = e.target_bps;
         if (run < 0 && in_band(e.target_bps, cap, RECOVERED_AT))
@@ -128,7 +111,7 @@ static void drop_run(unsigned seed, int64_t lag_us, struct step_figures *f, doub
     struct sim *s = rfc_sim(2500000, seed, lag_us);
     while (s->now_us < 20 * S) {
         struct okno_gcc_estimate e = sim_step(s, STEP_US);
-        trace("drop-pre", s, &e);
+        sim_trace("drop-pre", s, &e, (double)s->bytes_out * 8e6 / STEP_US);
     }
     struct okno_link_stats a, b;
     okno_link_stats(s->link, &a);
@@ -196,7 +179,7 @@ static void profile_run(unsigned seed, double reach_s[3], double *util, double *
             next++;
         }
         struct okno_gcc_estimate e = sim_step(s, STEP_US);
-        trace("profile", s, &e);
+        sim_trace("profile", s, &e, (double)s->bytes_out * 8e6 / STEP_US);
         if (next > 0 && reach_s[next - 1] < 0 && in_band(e.target_bps, cap, RECOVERED_AT))
             reach_s[next - 1] = (double)(s->now_us - changed_us) / 1e6;
         if (s->now_us > 5 * S) {
