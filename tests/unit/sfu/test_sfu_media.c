@@ -93,10 +93,13 @@ static void open_client(struct client *c, bool controlling)
     sfuh_open(&c->h, controlling, &hooks);
 }
 
-static bool got_rtp(void *arg)
+/* Waiting for "any packet" in a loop until three came spun without running the context once
+ * the first had arrived (sfuh_run_until returns at once on a true condition), so a second and third
+ * packet arriving on later iterations were never read: wait for all three instead. */
+static bool got_three_rtp(void *arg)
 {
     struct client *c = arg;
-    return c->n_rtp > 0;
+    return c->n_rtp >= 3;
 }
 
 /* okno's SSRC and RTX SSRC in its offer: its own, not A's. */
@@ -178,11 +181,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     int rtx_len = okno_rtx_wrap(sent[1], sent_len[1], rtx, sizeof rtx, A_RTX_SSRC, 97, 7);
     assert_true(rtx_len > 0);
     sfuh_send_rtp(&a.h, rtx, (size_t)rtx_len);
-    bool three = false;
-    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while (!(three = b.n_rtp >= 3) && g_get_monotonic_time() < deadline)
-        assert_true(sfuh_run_until(got_rtp, &b));
-    assert_true(three);
+    assert_true(sfuh_run_until(got_three_rtp, &b));
     /* B gets 100, 102, then 101 (A's RTX, unwrapped into the gap B's numbering kept for it, and
      * sent to B as RTX on the SSRC okno offered, B having kept RTX): rewritten onto okno's SSRC
      * with sequence numbers and timestamps shifted by the same amount each, the payload as sent. */
@@ -216,7 +215,7 @@ test_sfu_rewrites_for_each_subscriber_answers_nack_sends_sr_and_coalesces_pli(vo
     int fb_len = okno_rtcp_nack_build(0x5555, b_ssrc, &lost, 1, fb, sizeof fb);
     sfuh_send_rtcp(&b.h, NULL, fb, fb_len);
     int before = b.n_rtp;
-    deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (b.n_rtp == before && g_get_monotonic_time() < deadline) {
         g_main_context_iteration(NULL, FALSE);
         g_usleep(500);
