@@ -13,10 +13,6 @@
 #include <string.h>
 #include <srtp2/srtp.h>
 
-/* Replay window in packets. libsrtp's minimum is 64; video bursts reorder by more than that on
- * lossy links, and a wider window costs only bits. */
-#define REPLAY_WINDOW 1024
-
 #define RTP_HEADER_LEN  12
 #define RTCP_HEADER_LEN 8
 #define SRTCP_INDEX_LEN 4
@@ -132,7 +128,7 @@ int okno_srtp_create(enum okno_srtp_direction dir, enum okno_srtp_profile profil
     memcpy(material + master->key_len, master->salt, master->salt_len);
     policy.ssrc.type = dir == OKNO_SRTP_INBOUND ? ssrc_any_inbound : ssrc_any_outbound;
     policy.key = material;
-    policy.window_size = REPLAY_WINDOW;
+    policy.window_size = OKNO_SRTP_REPLAY_WINDOW;
     policy.allow_repeat_tx = dir == OKNO_SRTP_OUTBOUND;
 
     struct okno_srtp *s = calloc(1, sizeof *s);

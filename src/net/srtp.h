@@ -34,6 +34,11 @@ enum okno_srtp_profile {
  * largest RTP or RTCP packet plus this. */
 #define OKNO_SRTP_MAX_TRAILER 20
 
+/* Replay window of every session, in packets: libsrtp's minimum is 64; video bursts reorder by
+ * more than that on lossy links, and a wider window costs only bits. An outbound session refuses
+ * a sequence number this many or more behind the highest sent (net/srtp_gcm.c keeps the rule). */
+#define OKNO_SRTP_REPLAY_WINDOW 1024
+
 /* Unprotect failures the media path counts as drops, not as errors. Aliases of codes from the
  * shared table: a forged or corrupted packet is refused (DENIED), a replayed or too old one was
  * already seen (EXISTS). */

@@ -6,14 +6,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "net/srtp.h"
 #include "wire/bytes.h"
 
 /* RFC 3711 4.3.1 key derivation labels used by AEAD profiles (no authentication keys). */
 enum { LABEL_RTP_KEY = 0, LABEL_RTP_SALT = 2, LABEL_RTCP_KEY = 3, LABEL_RTCP_SALT = 5 };
-
-/* libsrtp2's replay window of our sessions (net/srtp.c's REPLAY_WINDOW): a sequence number more
- * than this many minus one behind the highest sent is refused even when repeats are allowed. */
-#define WINDOW 1024
 
 #define SEQ_MEDIAN (1 << 15)
 #define SEQ_MAX    (1 << 16)
@@ -209,7 +206,8 @@ int okno_srtp_gcm_protect_rtp(struct okno_srtp_gcm *g, uint8_t *pkt, size_t *len
         return OKNO_E_NOMEM;
     uint64_t idx;
     int32_t delta = estimate(st->rtp_index, okno_rd16(pkt + 2), &idx);
-    if (delta + (WINDOW - 1) < 0)
+    /* As libsrtp2 with repeats allowed: refused only once out of the replay window. */
+    if (delta + (OKNO_SRTP_REPLAY_WINDOW - 1) < 0)
         return OKNO_E_EXISTS; /* libsrtp2: replay_old */
     if (delta > 0)
         st->rtp_index = idx;
