@@ -167,23 +167,29 @@ void okno_sender_destroy(struct okno_sender *s)
     free(s);
 }
 
+/* Moves windows of OKNO_SENDER_RATE_BINS bins whose newest is *index on to bin idx: the bins
+ * passed over (at most one window's) start empty. */
+static void advance_bins(int64_t *index, int64_t idx, uint64_t *const bins[], size_t n_windows)
+{
+    if (idx <= *index)
+        return;
+    int64_t from = *index + 1;
+    if (idx - from >= OKNO_SENDER_RATE_BINS)
+        from = idx - OKNO_SENDER_RATE_BINS + 1;
+    for (int64_t i = from; i <= idx; i++)
+        for (size_t w = 0; w < n_windows; w++)
+            bins[w][i % OKNO_SENDER_RATE_BINS] = 0;
+    *index = idx;
+}
+
 /* A packet of bytes left, other of them not the encoder's (audio, RTX) and hdr of them the headers
  * of a video packet. */
 static void count_rate(struct okno_sender *s, size_t bytes, size_t other, size_t hdr,
                        int64_t now_us)
 {
     int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
-    if (idx > s->rate_bin_index) {
-        int64_t from = s->rate_bin_index + 1;
-        if (idx - from >= OKNO_SENDER_RATE_BINS)
-            from = idx - OKNO_SENDER_RATE_BINS + 1;
-        for (int64_t i = from; i <= idx; i++) {
-            s->rate_bins[i % OKNO_SENDER_RATE_BINS] = 0;
-            s->other_bins[i % OKNO_SENDER_RATE_BINS] = 0;
-            s->video_hdr_bins[i % OKNO_SENDER_RATE_BINS] = 0;
-        }
-        s->rate_bin_index = idx;
-    }
+    uint64_t *const bins[] = {s->rate_bins, s->other_bins, s->video_hdr_bins};
+    advance_bins(&s->rate_bin_index, idx, bins, sizeof bins / sizeof bins[0]);
     if (idx >= 0 && idx > s->rate_bin_index - OKNO_SENDER_RATE_BINS) {
         s->rate_bins[idx % OKNO_SENDER_RATE_BINS] += bytes;
         s->other_bins[idx % OKNO_SENDER_RATE_BINS] += other;
@@ -271,14 +277,8 @@ bool okno__sender_rtx_budget(struct okno_sender *s, size_t len, int64_t now_us)
     int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
     if (idx < 0)
         idx = 0;
-    if (idx > s->rtx_bin_index) {
-        int64_t from = s->rtx_bin_index + 1;
-        if (idx - from >= OKNO_SENDER_RATE_BINS)
-            from = idx - OKNO_SENDER_RATE_BINS + 1;
-        for (int64_t i = from; i <= idx; i++)
-            s->rtx_bins[i % OKNO_SENDER_RATE_BINS] = 0;
-        s->rtx_bin_index = idx;
-    }
+    uint64_t *const bins[] = {s->rtx_bins};
+    advance_bins(&s->rtx_bin_index, idx, bins, 1);
     uint64_t used = 0;
     for (unsigned i = 0; i < OKNO_SENDER_RATE_BINS; i++)
         used += s->rtx_bins[i];
