@@ -62,6 +62,8 @@ int okno_downtrack_create(const struct okno_downtrack_params *params,
     dt->playout_budget_us = p->playout_budget_us;
     dt->budget_adds_rtt = p->budget_adds_rtt;
     dt->keyframe_sent_us = INT64_MIN;
+    dt->restart_us = INT64_MIN;
+    dt->request_after_us = INT64_MIN;
     dt->keyframe_interval_us =
         p->keyframe_interval_us ? p->keyframe_interval_us : DEFAULT_KEYFRAME_INTERVAL_US;
     if (listener)
@@ -101,6 +103,19 @@ int okno_downtrack_set_target(struct okno_downtrack *dt, uint32_t source_ssrc, u
     if (!dt->awaiting_keyframe || !dt->vp8)
         return 0;
     request_keyframe(dt, now_us);
+    return 1;
+}
+
+int okno_downtrack_restart(struct okno_downtrack *dt, int64_t drain_us, int64_t now_us)
+{
+    if (!dt->vp8 || dt->target_ssrc == 0 || !dt->seq.started)
+        return 0;
+    dt->restart_us = now_us;
+    dt->cur_broken = true;
+    dt->awaiting_keyframe = true;
+    dt->request_after_us = now_us + (drain_us > 0 ? drain_us : 0);
+    if (drain_us <= 0)
+        request_keyframe(dt, now_us);
     return 1;
 }
 
@@ -193,7 +208,9 @@ static int select_source(struct okno_downtrack *dt, const struct okno_rtp_pkt *i
         return drop(dt, in, vp, OKNO_DOWNTRACK_DROP_PAUSED);
     if (in->ssrc == dt->target_ssrc && dt->awaiting_keyframe) {
         if (!keyframe) {
-            if (dt->vp8 && now_us - dt->last_request_us >= dt->keyframe_interval_us)
+            if (dt->vp8 && now_us >= dt->request_after_us &&
+                (now_us - dt->last_request_us >= dt->keyframe_interval_us ||
+                 dt->last_request_us < dt->restart_us))
                 request_keyframe(dt, now_us);
             return drop(dt, in, vp, OKNO_DOWNTRACK_DROP_WAIT_KEYFRAME);
         }

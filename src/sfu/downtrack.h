@@ -132,6 +132,15 @@ void okno_downtrack_destroy(struct okno_downtrack *dt);
 int okno_downtrack_set_target(struct okno_downtrack *dt, uint32_t source_ssrc, uint8_t max_tid,
                               int64_t now_us);
 
+/* Gives up the chain being forwarded (a video whose packets the subscriber's bottleneck lost
+ * faster than retransmission can bring them): every packet of the target encoding is dropped,
+ * without a gap in the numbering, until its next key frame, and NACKs of what arrived before are
+ * not answered. The key frame is asked for (on_keyframe_needed) with the first packet dropped
+ * drain_us from now or later, so that it meets a bottleneck queue emptied of what was sent before
+ * (at once when drain_us <= 0). Returns 1, or 0 with nothing done for audio, a paused downtrack or
+ * one that has sent nothing yet. */
+int okno_downtrack_restart(struct okno_downtrack *dt, int64_t drain_us, int64_t now_us);
+
 /* The encoding whose key frame is awaited, or 0 when none is. */
 uint32_t okno_downtrack_awaited_keyframe(const struct okno_downtrack *dt);
 

@@ -55,6 +55,11 @@ struct okno_downtrack {
      * decoder starts again there, so a late recovery from before it is not forwarded. */
     int64_t keyframe_sent_us;
     int64_t keyframe_interval_us;
+    /* When okno_downtrack_restart last gave up the chain (INT64_MIN: never): what arrived before
+     * cannot be decoded any more, so it is not resent either. */
+    int64_t restart_us;
+    /* No keyframe is asked for before then: a restart lets the bottleneck's queue drain first. */
+    int64_t request_after_us;
 
     /* Borrowed: the owner's callbacks. */
     struct okno_downtrack_listener listener;

@@ -77,7 +77,7 @@ static enum outcome resend_one(struct okno_downtrack *dt, uint16_t out_seq,
     if (lookup(lookup_ctx, e.source, e.in_seq, &cp) < 0 || !cp.data)
         return NOT_FOUND;
     if (now_us - cp.arrival_us > dt->nack_max_age_us ||
-        !okno_downtrack_in_time(dt, cp.arrival_us, now_us))
+        !okno_downtrack_in_time(dt, cp.arrival_us, now_us) || cp.arrival_us < dt->restart_us)
         return TOO_OLD;
     struct okno_rtp_pkt orig;
     /* The cache may have moved on to another stream under the same number. */

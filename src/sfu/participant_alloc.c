@@ -181,6 +181,41 @@ static void tell(struct okno_participant *p, const struct okno_subscription *s,
     okno__participant_emit(p, &ev);
 }
 
+/* What the video was forwarded at under its current choice, bits per second (0: paused or not
+ * measured): the forwarded encoding's rate up to the temporal layer forwarded. */
+static uint32_t forwarded_bps(const struct okno_subscription *s)
+{
+    if (s->alloc.cur.paused)
+        return 0;
+    const struct okno_track_enc *e =
+        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s));
+    if (!e || e->meter.n_temporal == 0)
+        return 0;
+    uint8_t top = (uint8_t)(e->meter.n_temporal - 1);
+    return okno_layer_meter_bps(&e->meter, MIN(s->alloc.cur.temporal, top));
+}
+
+static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscription *s,
+                                 uint32_t was_bps, const struct okno_bwe_estimate *est,
+                                 int64_t now_us)
+{
+    if (s->alloc.cur.paused || now_us < s->collapse_hold_us ||
+        est->loss_ratio < OKNO_PARTICIPANT_COLLAPSE_LOSS ||
+        (uint64_t)est->target_bps * OKNO_PARTICIPANT_COLLAPSE_FALL > was_bps)
+        return;
+    s->now_us = now_us; /* for the downtrack's keyframe callback */
+    /* The queue the estimator sees drains once okno stops forwarding the video. */
+    int64_t drain_us = MIN(est->queue_delay_us, OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US);
+    if (!okno_downtrack_restart(s->dt, drain_us, now_us))
+        return;
+    s->collapse_hold_us = now_us + OKNO_PARTICIPANT_COLLAPSE_HOLD_US;
+    s->collapse_keyframes++;
+    okno_log(OKNO_LOG_INFO, "sfu",
+             "%s: %s restarts at a keyframe: estimate %u kbit/s under the %u it was sent at, loss "
+             "%.1f%%",
+             p->id, s->track_id, est->target_bps / 1000u, was_bps / 1000u, est->loss_ratio * 100);
+}
+
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
 {
     if (p->dropped || now_us < p->alloc_due_us)
@@ -191,6 +226,7 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         return;
     struct okno_alloc_video videos[OKNO_NEG_MAX_MEDIA];
     struct okno_subscription *of[OKNO_NEG_MAX_MEDIA];
+    uint32_t was_bps[OKNO_NEG_MAX_MEDIA];
     size_t n = 0;
     unsigned n_audio = 0;
     for (guint i = 0; i < p->subs->len; i++) {
@@ -215,6 +251,7 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         if (!measure(&s->alloc, s->track))
             memset(s->alloc.bps, 0, sizeof s->alloc.bps); /* nothing to decide on */
         set_elastic(&s->alloc, p, s->track);
+        was_bps[n] = forwarded_bps(s);
         videos[n] = s->alloc;
         of[n++] = s;
     }
@@ -247,6 +284,7 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
          * the downtrack when nothing moved). */
         if (videos[i].changed || (okno_track_simulcast(of[i]->track) && !videos[i].cur.paused))
             apply(of[i], &videos[i], now_us);
+        keyframe_on_collapse(p, of[i], was_bps[i], &est, now_us);
         if (!videos[i].changed)
             continue;
         tell(p, of[i], &videos[i], est.target_bps);

@@ -434,6 +434,8 @@ static void est_estimate(void *est, int64_t now_us, struct okno_bwe_estimate *ou
     (void)now_us;
     g_mutex_lock(&sfuh_est_lock);
     out->target_bps = (uint32_t) * (const uint64_t *)est;
+    out->loss_ratio = sfuh_est.loss_ratio;
+    out->queue_delay_us = sfuh_est.queue_delay_us;
     g_mutex_unlock(&sfuh_est_lock);
 }
 

@@ -123,7 +123,8 @@ void sfuh_send_rtcp(struct sfuh_client *c, const struct okno_rtcp_rr *rr, const 
                     int fb_len);
 
 /* The estimator sfuh_est_ops gives each transport (up to SFUH_ESTS): it records what reaches it,
- * and its estimate is its transport's last REMB. sfuh_start clears the record. */
+ * and its estimate is its transport's last REMB, with the loss ratio and queuing delay a test
+ * sets here (0 unless set). sfuh_start clears the record. */
 #define SFUH_ESTS 8
 struct sfuh_est_record {
     int created, destroyed, sent, feedbacks;
@@ -134,6 +135,8 @@ struct sfuh_est_record {
     uint32_t packets;                 /* the last loss report's */
     char participants[SFUH_ESTS][16]; /* by creation order */
     uint64_t est_remb[SFUH_ESTS];     /* by creation order: each transport's last REMB */
+    double loss_ratio;                /* set by a test: every estimate's loss_ratio */
+    int64_t queue_delay_us;           /* set by a test: every estimate's queue_delay_us */
 };
 extern GMutex sfuh_est_lock;
 extern struct sfuh_est_record sfuh_est; /* under sfuh_est_lock */

@@ -363,6 +363,38 @@ static void test_downtrack_pause_and_resume_need_keyframe_and_leave_no_gap(void 
     assert_int_equal(fx_tl0picidx(&out), 41);
 }
 
+/* A restart gives up the chain: every packet waits for a key frame, which is asked for only once
+ * the drain time has passed (with the first packet dropped after it), and the numbering goes on
+ * without a gap. Audio, a paused downtrack or one that sent nothing has no chain to restart. */
+static void test_downtrack_restart_waits_for_a_keyframe_asked_after_the_drain(void **state)
+{
+    (void)state;
+    assert_int_equal(okno_downtrack_restart(dt, 0, 0), 0); /* nothing sent yet */
+    okno_downtrack_set_target(dt, FX_SSRC_A, 3, 0);
+    build_frame(0, &in);
+    assert_true(fx_forward(dt, &in, 0, &out) > 0);
+    unsigned calls = fx_keyframe_calls;
+    assert_int_equal(okno_downtrack_restart(dt, 100000, 10000), 1);
+    assert_int_equal(okno_downtrack_awaited_keyframe(dt), FX_SSRC_A);
+    assert_int_equal(fx_keyframe_calls, calls);
+    for (unsigned i = 1; i < 4; i++) {
+        build_frame(i, &in);
+        assert_int_equal(fx_forward(dt, &in, 10000 + 40000 * i, &out), 0);
+        /* frames 1 and 2 come while the queue drains, frame 3 after: the request goes out */
+        assert_int_equal(fx_keyframe_calls, calls + (i == 3));
+    }
+    assert_int_equal(dropped(OKNO_DOWNTRACK_DROP_WAIT_KEYFRAME), 3);
+    struct fx_vp8 f = {
+        .ssrc = FX_SSRC_A, .seq = 5004, .ts = 90000 + 12000, .pic = 304, .tl0 = 41, .key = true};
+    fx_build(&f, &in);
+    assert_true(fx_forward(dt, &in, 150000, &out) > 0);
+    assert_int_equal(out.rtp.seq, 5001);
+    assert_int_equal(fx_picture_id(&out), 301);
+    assert_int_equal(okno_downtrack_awaited_keyframe(dt), 0);
+    assert_int_equal(okno_downtrack_set_target(dt, 0, 3, 160000), 0);
+    assert_int_equal(okno_downtrack_restart(dt, 0, 170000), 0); /* paused */
+}
+
 static void test_downtrack_back_to_current_source_needs_no_keyframe(void **state)
 {
     (void)state;
@@ -458,6 +490,7 @@ int main(void)
         T(test_downtrack_decides_once_per_frame),
         T(test_downtrack_drops_padding_without_a_gap),
         T(test_downtrack_pause_and_resume_need_keyframe_and_leave_no_gap),
+        T(test_downtrack_restart_waits_for_a_keyframe_asked_after_the_drain),
         T(test_downtrack_back_to_current_source_needs_no_keyframe),
         T(test_downtrack_nospc_changes_nothing),
         T(test_downtrack_drops_malformed_vp8_payload),

@@ -249,6 +249,27 @@ static void test_downtrack_retransmission_keeps_munged_picture_ids(void **state)
     assert_memory_equal(emitted[0].buf, sent.buf, sent.len);
 }
 
+/* After a restart (the subscriber's link lost the chain, a key frame is coming), what arrived
+ * before cannot be decoded any more: a NACK of it is not answered; one of a packet after is. */
+static void test_downtrack_nack_after_restart_skips_what_came_before(void **state)
+{
+    (void)state;
+    assert_int_equal(okno_downtrack_restart(dt, 0, 50000), 1);
+    const uint16_t before[] = {27682};
+    assert_int_equal(nack(before, 1, 60000), 0);
+    assert_int_equal(stats().nack_too_old, 1);
+    assert_int_equal(n_emitted, 0);
+    /* B's key frame again (a new one, as the publisher would send): the chain starts over. */
+    struct fx_vp8 k = {
+        .ssrc = FX_SSRC_B, .seq = 28297, .ts = 1028790017, .pic = 0x62ad, .tl0 = 1, .key = true};
+    struct fx_packet key, sent;
+    fx_build(&k, &key);
+    store_and_forward(caches.b, &key, 80000, &sent);
+    assert_int_equal(sent.rtp.seq, 27683);
+    const uint16_t after[] = {27683};
+    assert_int_equal(nack(after, 1, 90000), 1);
+}
+
 #define T_RTX(name)   cmocka_unit_test_setup_teardown(name, setup_rtx, teardown)
 #define T_PLAIN(name) cmocka_unit_test_setup_teardown(name, setup_plain, teardown)
 
@@ -262,6 +283,7 @@ int main(void)
         T_RTX(test_downtrack_nack_counts_not_found_and_too_old),
         T_RTX(test_downtrack_nack_ignores_cache_entry_of_another_stream),
         T_PLAIN(test_downtrack_retransmission_keeps_munged_picture_ids),
+        T_RTX(test_downtrack_nack_after_restart_skips_what_came_before),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -436,11 +436,91 @@ static void test_allocation_serves_the_other_party_before_an_observer(void **sta
     teardown_sfu(all, 3);
 }
 
+static void set_loss(double ratio, int64_t queue_delay_us)
+{
+    g_mutex_lock(&sfuh_est_lock);
+    sfuh_est.loss_ratio = ratio;
+    sfuh_est.queue_delay_us = queue_delay_us;
+    g_mutex_unlock(&sfuh_est_lock);
+}
+
+static int count_in(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
+
+/* A collapse: B's estimate falls to under half of what its video was forwarded at, with a fifth
+ * of the packets lost (a capacity drop that overflowed B's bottleneck). okno gives up the chain
+ * B's decoder lost: nothing of the video goes to B until a keyframe, which okno asks A for once
+ * the queue B's estimator reports (150 ms) has drained. B's numbering stays continuous; a second
+ * collapse within the hold asks nothing more. Without loss a fall only thins (the first test). */
+static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **state)
+{
+    (void)state;
+    FILE *log = sfuh_log_capture();
+    setup_sfu();
+    static struct client a, b;
+    open_client(&a, true);
+    open_client(&b, false);
+    okno_sfu_join(sfuh.sfu, 1, 1, "alloc", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "alloc", "B", "specialist");
+    publish(&a, 1, A_SSRC);
+    receiver = 2;
+    uint32_t b_ssrc = subscribe(&b, 2);
+    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
+    send_remb(&b, b_ssrc, 2000000);
+    GSource *frames = start_frames();
+    pump(1500);
+    assert_true(b.n_rx > 20);
+
+    /* 72 kbit/s forwarded; 30 kbit/s with 20 % loss: TL2 goes and the chain restarts. */
+    int plis = a.n_pli;
+    set_loss(0.2, 150000);
+    int64_t fell_at = g_get_monotonic_time();
+    send_remb(&b, b_ssrc, 30000);
+    assert_true(wait_events(1, 2000));
+    int mark = b.n_rx;
+    int64_t waited = 0;
+    while (a.n_pli == plis && (waited = g_get_monotonic_time() - fell_at) < 3000000)
+        pump(5);
+    assert_true(a.n_pli > plis);
+    assert_true(waited >= 150000); /* not before the queue drained */
+    pump(600);
+    assert_true(b.n_rx > mark);
+    /* What B got after the restart starts at a keyframe (a packet or two may have been on the
+     * way when it began). */
+    int first_key = -1;
+    for (int i = mark; i < b.n_rx && first_key < 0; i++)
+        if (b.rx[i].key)
+            first_key = i;
+    assert_true(first_key >= 0 && first_key <= mark + 2);
+
+    /* Still collapsed a second later: within the hold, no new restart. */
+    send_remb(&b, b_ssrc, 28000);
+    pump(500);
+    for (int i = 1; i < b.n_rx; i++)
+        assert_int_equal((uint16_t)(b.rx[i - 1].seq + 1), b.rx[i].seq);
+    set_loss(0, 0);
+
+    g_source_destroy(frames);
+    g_source_unref(frames);
+    struct client *all[] = {&a, &b};
+    teardown_sfu(all, 2);
+    char *text = sfuh_log_text(log);
+    assert_int_equal(count_in(text, "p2: p1-v0 restarts at a keyframe"), 1);
+    g_free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocation_thins_pauses_and_resumes_a_video_with_quality_events),
         cmocka_unit_test(test_allocation_serves_the_other_party_before_an_observer),
+        cmocka_unit_test(test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
