@@ -182,18 +182,19 @@ static void advance_bins(int64_t *index, int64_t idx, uint64_t *const bins[], si
     *index = idx;
 }
 
-/* A packet of bytes left, other of them not the encoder's (audio, RTX) and hdr of them the headers
- * of a video packet. */
-static void count_rate(struct okno_sender *s, size_t bytes, size_t other, size_t hdr,
+/* A packet of bytes of class cls left; hdr of them are the headers of a video packet. */
+static void count_rate(struct okno_sender *s, size_t bytes, enum okno_pacer_class cls, size_t hdr,
                        int64_t now_us)
 {
     int64_t idx = (now_us - s->start_us) / RATE_BIN_US;
-    uint64_t *const bins[] = {s->rate_bins, s->other_bins, s->video_hdr_bins};
+    uint64_t *const bins[] = {s->rate_bins, s->audio_bins, s->rtx_sent_bins, s->video_hdr_bins};
     advance_bins(&s->rate_bin_index, idx, bins, sizeof bins / sizeof bins[0]);
     if (idx >= 0 && idx > s->rate_bin_index - OKNO_SENDER_RATE_BINS) {
-        s->rate_bins[idx % OKNO_SENDER_RATE_BINS] += bytes;
-        s->other_bins[idx % OKNO_SENDER_RATE_BINS] += other;
-        s->video_hdr_bins[idx % OKNO_SENDER_RATE_BINS] += hdr;
+        size_t i = (size_t)(idx % OKNO_SENDER_RATE_BINS);
+        s->rate_bins[i] += bytes;
+        s->audio_bins[i] += cls == OKNO_PACER_AUDIO ? bytes : 0;
+        s->rtx_sent_bins[i] += cls == OKNO_PACER_RTX ? bytes : 0;
+        s->video_hdr_bins[i] += hdr;
     }
 }
 
@@ -241,8 +242,7 @@ static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, size_t pay
     }
     s->stats.rtp_packets++;
     s->stats.rtp_bytes += len;
-    count_rate(s, len, cls == OKNO_PACER_AUDIO || cls == OKNO_PACER_RTX ? len : 0,
-               cls == OKNO_PACER_VIDEO ? len - payload_len : 0, now_us);
+    count_rate(s, len, cls, cls == OKNO_PACER_VIDEO ? len - payload_len : 0, now_us);
     if (cls == OKNO_PACER_RTX)
         s->stats.rtx_packets++;
     else if (cls == OKNO_PACER_PADDING)
@@ -294,13 +294,17 @@ bool okno__sender_rtx_budget(struct okno_sender *s, size_t len, int64_t now_us)
  * frame in one packet carries some 40 bytes of RTP header and extensions); before a second of
  * sending, the nominal audio rate and OKNO_SENDER_VIDEO_PAYLOAD_PCT. Otherwise the sender sends
  * above its estimate whenever audio or loss take a real share, and on a slow link that is a queue
- * that never drains. At least 20 kbit/s. */
+ * that never drains. The retransmissions count at most half of t, as libwebrtc's FEC controller
+ * caps the protection overhead it takes from the encoder at 50 %: after a capacity drop the last
+ * second's RTX was sent at the old rate and would leave the encoder nothing (20 kbit/s sent the
+ * resolution down to 160x90 for seconds). At least 20 kbit/s. */
 static uint64_t encoder_bps(const struct okno_sender *s, uint64_t t, int64_t now_us)
 {
     uint64_t other = (uint64_t)s->audio_kbps * 1000, hdr = 0;
     bool measured = now_us - s->start_us >= (int64_t)OKNO_SENDER_RATE_BINS * RATE_BIN_US;
     if (measured) {
-        other = window_bps(s, s->other_bins, now_us);
+        uint64_t rtx = window_bps(s, s->rtx_sent_bins, now_us);
+        other = window_bps(s, s->audio_bins, now_us) + (rtx < t / 2 ? rtx : t / 2);
         hdr = window_bps(s, s->video_hdr_bins, now_us);
     }
     uint64_t v = t > other + hdr + 20000 ? t - other - hdr : 20000;

@@ -105,9 +105,10 @@ struct okno_sender {
     int64_t rtt_us;
     double loss_fraction;
     uint64_t rate_bins[OKNO_SENDER_RATE_BINS];
-    /* the same window split by what the encoder's share is not: audio (RED included) and RTX
+    /* the same window split by what the encoder's share is not: audio (RED included), RTX
      * answers, and the headers of video packets (RTP, extensions: all but the VP8 payload) */
-    uint64_t other_bins[OKNO_SENDER_RATE_BINS], video_hdr_bins[OKNO_SENDER_RATE_BINS];
+    uint64_t audio_bins[OKNO_SENDER_RATE_BINS], rtx_sent_bins[OKNO_SENDER_RATE_BINS];
+    uint64_t video_hdr_bins[OKNO_SENDER_RATE_BINS];
     int64_t rate_bin_index; /* of the newest bin */
     /* RTX bytes queued over the same kind of window (its own index), for the retransmission
      * budget */
