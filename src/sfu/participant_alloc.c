@@ -209,7 +209,7 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
     if (!okno_downtrack_restart(s->dt, drain_us, now_us))
         return;
     s->collapse_hold_us = now_us + OKNO_PARTICIPANT_COLLAPSE_HOLD_US;
-    s->collapse_keyframes++;
+    s->collapse_restarts++;
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s: %s restarts at a keyframe: estimate %u kbit/s under the %u it was sent at, loss "
              "%.1f%%",

@@ -38,7 +38,7 @@ struct okno_track;
 
 #define OKNO_PARTICIPANT_ALLOC_INTERVAL_US 100000
 
-/* A collapse (a keyframe asked on the subscriber's behalf, see okno__participant_alloc_tick): the
+/* A collapse (the video restarts at a keyframe, see okno__participant_alloc_tick): the
  * estimate fell to under 1/OKNO_PARTICIPANT_COLLAPSE_FALL of what the video was forwarded at, with
  * at least OKNO_PARTICIPANT_COLLAPSE_LOSS of the packets lost; at most one per video per
  * OKNO_PARTICIPANT_COLLAPSE_HOLD_US. */
@@ -51,11 +51,13 @@ struct okno_track;
 /* The room timer: an allocation round for p's videos when one is due and p has an estimate.
  *
  * When the estimate collapses under a video (a capacity drop: what was forwarded at the old rate
- * overflowed the bottleneck's queue and lost a share of its packets), the round also asks the
- * publisher for a keyframe of what the video now forwards. Retransmission into the same full
- * queue comes too late for those frames, and a browser asks for a keyframe itself only after up
- * to 3 s without a decodable frame; asked now, after okno's cap on the publisher already fell
- * with the estimate, the keyframe comes at the rate that fits. */
+ * overflowed the bottleneck's queue and lost a share of its packets), the round restarts the
+ * video at a keyframe (sfu/downtrack.h okno_downtrack_restart): nothing of it is forwarded until
+ * the keyframe, which the publisher is asked for once the queue the estimator reports has drained
+ * (at most OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US). Retransmission into the same full queue comes
+ * too late for the lost frames, and a browser asks for a keyframe itself only after up to 3 s
+ * without a decodable frame; asked by okno after its cap on the publisher fell with the estimate,
+ * the keyframe comes at the rate that fits, into an empty queue. */
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
 
 /* The publisher SSRC s's downtrack is aimed at by the allocation (for keyframe requests on the

@@ -44,8 +44,8 @@ struct okno_subscription {
      * the first round took the video in (its layers were measured). */
     struct okno_alloc_video alloc;
     bool alloc_on;
-    int64_t collapse_hold_us;    /* no keyframe for a collapse before then (participant_alloc.h) */
-    uint32_t collapse_keyframes; /* keyframes asked for collapses */
+    int64_t collapse_hold_us;   /* no restart for a collapse before then (participant_alloc.h) */
+    uint32_t collapse_restarts; /* restarts at a keyframe for collapses */
     /* other */
     unsigned mid;
     char mid_str[12];

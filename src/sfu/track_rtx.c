@@ -76,7 +76,7 @@ void okno_subscription_log_rtx(const struct okno_subscription *sub)
     struct okno_track_rtx_stats s = {0};
     okno_subscription_rtx_stats(sub, &s);
     if (s.nacks_received == 0 && s.forwarded_late == 0 && s.too_late == 0 &&
-        sub->collapse_keyframes == 0)
+        sub->collapse_restarts == 0)
         return;
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s %s retransmission: nacks %llu resent %llu forwarded-late %llu too-late %llu "
@@ -84,5 +84,5 @@ void okno_subscription_log_rtx(const struct okno_subscription *sub)
              sub->subscriber->id, sub->track_id, (unsigned long long)s.nacks_received,
              (unsigned long long)s.retransmitted, (unsigned long long)s.forwarded_late,
              (unsigned long long)s.too_late, (unsigned long long)s.not_in_cache,
-             sub->collapse_keyframes);
+             sub->collapse_restarts);
 }

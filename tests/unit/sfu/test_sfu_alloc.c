@@ -268,21 +268,28 @@ static void count_tids(const struct client *b, int from, int counts[4])
         counts[b->rx[i].tid & 3]++;
 }
 
+/* A (kiosk) publishes, B (specialist) receives it; both connected. Returns B's SSRC. */
+static uint32_t start_call(struct client *a, struct client *b)
+{
+    open_client(a, true);
+    open_client(b, false);
+    okno_sfu_join(sfuh.sfu, 1, 1, "alloc", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "alloc", "B", "specialist");
+    publish(a, 1, A_SSRC);
+    receiver = 2;
+    uint32_t b_ssrc = subscribe(b, 2);
+    assert_true(sfuh_run_until(sfuh_is_true, &a->h.connected));
+    assert_true(sfuh_run_until(sfuh_is_true, &b->h.connected));
+    return b_ssrc;
+}
+
 static void test_allocation_thins_pauses_and_resumes_a_video_with_quality_events(void **state)
 {
     (void)state;
     FILE *log = sfuh_log_capture();
     setup_sfu();
     static struct client a, b;
-    open_client(&a, true);
-    open_client(&b, false);
-    okno_sfu_join(sfuh.sfu, 1, 1, "alloc", "A", "kiosk");
-    okno_sfu_join(sfuh.sfu, 2, 1, "alloc", "B", "specialist");
-    publish(&a, 1, A_SSRC);
-    receiver = 2;
-    uint32_t b_ssrc = subscribe(&b, 2);
-    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
-    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
+    uint32_t b_ssrc = start_call(&a, &b);
 
     /* A sends 30 frames a second, keyframe first: 72 kbit/s, a quarter TL0, a quarter TL1, half
      * TL2. B can take 2 Mbit/s: everything, no event. */
@@ -463,15 +470,7 @@ static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **
     FILE *log = sfuh_log_capture();
     setup_sfu();
     static struct client a, b;
-    open_client(&a, true);
-    open_client(&b, false);
-    okno_sfu_join(sfuh.sfu, 1, 1, "alloc", "A", "kiosk");
-    okno_sfu_join(sfuh.sfu, 2, 1, "alloc", "B", "specialist");
-    publish(&a, 1, A_SSRC);
-    receiver = 2;
-    uint32_t b_ssrc = subscribe(&b, 2);
-    assert_true(sfuh_run_until(sfuh_is_true, &a.h.connected));
-    assert_true(sfuh_run_until(sfuh_is_true, &b.h.connected));
+    uint32_t b_ssrc = start_call(&a, &b);
     send_remb(&b, b_ssrc, 2000000);
     GSource *frames = start_frames();
     pump(1500);
