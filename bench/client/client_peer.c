@@ -130,6 +130,11 @@ void okno_client_peer_stats(const struct okno_client_peer *cp, struct okno_peer_
     okno_peer_stats(cp->peer, out);
 }
 
+int okno_client_peer_rx_time(const struct okno_client_peer *cp, int64_t *mono_us)
+{
+    return okno_peer_rx_time(cp->peer, mono_us);
+}
+
 void okno_client_peer_close(struct okno_client_peer *cp, void (*on_closed)(void *arg), void *arg)
 {
     okno_peer_close(cp->peer, on_closed, arg);

@@ -69,6 +69,8 @@ void okno_client_peer_set_rtp_unverified(struct okno_client_peer *cp, bool on);
 
 bool okno_client_peer_connected(const struct okno_client_peer *cp);
 void okno_client_peer_stats(const struct okno_client_peer *cp, struct okno_peer_stats *out);
+/* okno_peer_rx_time: inside on_rtp or on_rtcp, when the kernel took in the datagram. */
+int okno_client_peer_rx_time(const struct okno_client_peer *cp, int64_t *mono_us);
 
 /* Starts closing; on_closed(arg) runs on the context once the transport is gone (may be NULL).
  * Invalidates cp at once; the listener is not called again. */

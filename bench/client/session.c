@@ -513,6 +513,11 @@ okno_bench_session_subscriptions(const struct okno_bench_session *s)
     return s->offer ? s->offer : &none;
 }
 
+int okno_bench_session_sub_rx_time(const struct okno_bench_session *s, int64_t *mono_us)
+{
+    return s->sub ? okno_client_peer_rx_time(s->sub, mono_us) : OKNO_E_STATE;
+}
+
 void okno_bench_session_stats(const struct okno_bench_session *s, struct okno_peer_stats *pub,
                               struct okno_peer_stats *sub)
 {

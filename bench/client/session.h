@@ -114,6 +114,10 @@ int okno_bench_session_set_sink(struct okno_bench_session *s, unsigned slot, okn
 const struct okno_client_sub_offer *
 okno_bench_session_subscriptions(const struct okno_bench_session *s);
 
+/* Inside a subscriber slot's sink only: when the kernel took in the packet being delivered
+ * (okno_peer_rx_time; OKNO_E_STATE before the subscriber transport exists). */
+int okno_bench_session_sub_rx_time(const struct okno_bench_session *s, int64_t *mono_us);
+
 /* Transport counters; zeros for a transport that does not exist (yet). */
 void okno_bench_session_stats(const struct okno_bench_session *s, struct okno_peer_stats *pub,
                               struct okno_peer_stats *sub);

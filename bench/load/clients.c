@@ -2,6 +2,7 @@
 #include "load/clients.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 #include "load/batch.h"
 #include "load/clients_internal.h"
 #include "load/server_proc.h"
+#include "net/rx_stamp.h"
 #include "okno/err.h"
 
 #define TICK_MS          5
@@ -188,7 +190,10 @@ static gboolean on_probe(GSocket *sock, GIOCondition cond, gpointer data)
     uint64_t msg[2];
     gssize n;
     while ((n = g_socket_receive(sock, (gchar *)msg, sizeof(msg), NULL, NULL)) > 0) {
-        int64_t d = g_get_monotonic_time() - (int64_t)msg[1];
+        int64_t now = g_get_monotonic_time(), arrived;
+        if (okno_rx_stamp_mono(g_socket_get_fd(sock), &arrived) == 0 && arrived <= now)
+            now = arrived;
+        int64_t d = now - (int64_t)msg[1];
         /* A batched worker's datagrams wait for its next wake-up, which the latency probes'
          * worker does not: only unbatched subscribers' workers measure the baseline. */
         if (n == sizeof(msg) && msg[0] == PROBE_MAGIC && d >= 0 && w->measuring && w->measures_base)
@@ -221,7 +226,8 @@ static int worker_init(struct okno_load_clients *c, struct load_worker *w, unsig
     w->pubs = g_ptr_array_new();
     w->subs = g_ptr_array_new();
     if (okno_reservoir_init(&w->latency, LATENCY_SAMPLES) < 0 ||
-        okno_reservoir_init(&w->baseline, BASELINE_SAMPLES) < 0)
+        okno_reservoir_init(&w->baseline, BASELINE_SAMPLES) < 0 ||
+        okno_reservoir_init(&w->read_wait, LATENCY_SAMPLES) < 0)
         return OKNO_E_NOMEM;
     w->probe =
         g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
@@ -254,6 +260,7 @@ static void worker_deinit(struct load_worker *w)
     g_clear_object(&w->probe_to);
     okno_reservoir_free(&w->latency);
     okno_reservoir_free(&w->baseline);
+    okno_reservoir_free(&w->read_wait);
     if (w->pubs)
         g_ptr_array_free(w->pubs, TRUE);
     if (w->subs)
@@ -520,6 +527,8 @@ static void window_start_on(struct load_worker *w, void *arg)
     w->send_lag_max_us = 0;
     reservoir_reset(&w->latency);
     reservoir_reset(&w->baseline);
+    reservoir_reset(&w->read_wait);
+    w->stamped = 0;
     for (guint i = 0; i < w->subs->len; i++)
         okno__load_sub_window_start(g_ptr_array_index(w->subs, i));
     for (guint i = 0; i < w->pubs->len; i++) {
@@ -562,12 +571,18 @@ void okno_load_clients_window_start(struct okno_load_clients *c)
 
 /* Pools the workers' samples (each is exact until it holds its cap, which a window of a few
  * seconds at tens of thousands of packets a second does not reach) and takes percentiles. */
-static void pooled(struct okno_load_clients *c, bool baseline, double *p50, double *p95,
+static const struct okno_reservoir *worker_reservoir(const struct load_worker *w, size_t offset)
+{
+    return (const struct okno_reservoir *)((const char *)w + offset);
+}
+
+/* offset: which of a worker's reservoirs (offsetof struct load_worker). */
+static void pooled(struct okno_load_clients *c, size_t offset, double *p50, double *p95,
                    double *p99, uint64_t *n_out)
 {
     size_t n = 0;
     for (unsigned i = 0; i < c->n_workers; i++)
-        n += baseline ? c->workers[i].baseline.n : c->workers[i].latency.n;
+        n += worker_reservoir(&c->workers[i], offset)->n;
     *p50 = *p95 = *p99 = NAN;
     if (n_out)
         *n_out = n;
@@ -577,8 +592,7 @@ static void pooled(struct okno_load_clients *c, bool baseline, double *p50, doub
     if (okno_reservoir_init(&all, n) < 0)
         return;
     for (unsigned i = 0; i < c->n_workers; i++) {
-        const struct okno_reservoir *r =
-            baseline ? &c->workers[i].baseline : &c->workers[i].latency;
+        const struct okno_reservoir *r = worker_reservoir(&c->workers[i], offset);
         for (size_t j = 0; j < r->n; j++)
             okno_reservoir_add(&all, r->v[j]);
     }
@@ -605,6 +619,12 @@ void okno_load_clients_window_end(struct okno_load_clients *c, struct okno_load_
         if (pct > out->worker_cpu_max_pct)
             out->worker_cpu_max_pct = pct;
     }
-    pooled(c, false, &out->lat_p50, &out->lat_p95, &out->lat_p99, NULL);
-    pooled(c, true, &out->base_p50, &out->base_p95, &out->base_p99, &out->base_n);
+    pooled(c, offsetof(struct load_worker, latency), &out->lat_p50, &out->lat_p95, &out->lat_p99,
+           NULL);
+    pooled(c, offsetof(struct load_worker, baseline), &out->base_p50, &out->base_p95,
+           &out->base_p99, &out->base_n);
+    pooled(c, offsetof(struct load_worker, read_wait), &out->read_p50, &out->read_p95,
+           &out->read_p99, NULL);
+    for (unsigned i = 0; i < c->n_workers; i++)
+        out->stamped += c->workers[i].stamped;
 }

@@ -61,12 +61,16 @@ struct okno_load_clients_config {
 
 struct okno_load_window {
     double seconds;
-    uint64_t sent_pkts;                  /* by publishers */
-    uint64_t rx_pkts, rx_bytes;          /* by subscribers, RTX excluded */
-    uint64_t expected, lost;             /* from sequence numbers, summed over tracks */
-    uint64_t matched, unmatched;         /* packets whose send time was (not) found */
-    double lat_p50, lat_p95, lat_p99;    /* ms, publisher send to subscriber receive; NAN: none */
+    uint64_t sent_pkts;          /* by publishers */
+    uint64_t rx_pkts, rx_bytes;  /* by subscribers, RTX excluded */
+    uint64_t expected, lost;     /* from sequence numbers, summed over tracks */
+    uint64_t matched, unmatched; /* packets whose send time was (not) found */
+    /* ms, publisher send to the subscriber socket's kernel receive stamp (to the receive callback
+     * for a packet without one); NAN: none */
+    double lat_p50, lat_p95, lat_p99;
     double base_p50, base_p95, base_p99; /* ms, the same without a server */
+    double read_p50, read_p95, read_p99; /* ms, kernel stamp to the probes' receive callback */
+    uint64_t stamped;                    /* latency samples that had a kernel stamp */
     uint64_t base_n;
     unsigned decoding_tracks;
     uint64_t frames_decoded, freezes, decode_errors;

@@ -104,7 +104,11 @@ struct load_worker {
     bool measuring;
     uint64_t sent, rx_pkts, rx_bytes, matched, unmatched, rx_unverified;
     int64_t send_lag_max_us;
-    struct okno_reservoir latency, baseline;
+    /* latency and baseline end at the kernel's receive stamp when there is one (net/rx_stamp.h),
+     * so the measuring thread's own wake-up is not counted; read_wait is that wake-up (receive
+     * callback minus stamp) for the latency probes; stamped counts the samples so timed */
+    struct okno_reservoir latency, baseline, read_wait;
+    uint64_t stamped;
     int64_t cpu_start_ns, cpu_ns;
 };
 

@@ -513,8 +513,9 @@ static int run(struct opts *o)
         }
     }
     if (!o->quiet && !code)
-        printf("latency: publisher send call to subscriber receive callback, matched per packet; "
-               "added = that minus the median of the same path without a server\n");
+        printf("latency: publisher send call to the subscriber socket's kernel receive stamp, "
+               "matched per packet; added = that minus the median of the same path without a "
+               "server (JSON: latency_kernel_stamped, probe_read_wait_ms = stamp to callback)\n");
     if (o->json && write_json(o, steps, best, first_fail, code ? message : NULL, media, &r) < 0 &&
         !code)
         code = EXIT_ERROR;

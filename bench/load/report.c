@@ -132,7 +132,7 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
         (json_int_t)w->rx_unverified, "host_limited", s->host_limited);
     return json_pack(
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:I, "
-        "s:I, s:o, s:o, s:o, s:b, s:s, s:I}",
+        "s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:s, s:I}",
         "rooms", (json_int_t)s->rooms, "publishers", (json_int_t)s->publishers, "subscribers",
         (json_int_t)s->subscribers, "streams", (json_int_t)s->streams, "duration_s",
         num(w->seconds), "fwd_pps", num(s->fwd_pps), "fwd_mbps", num(s->fwd_mbps),
@@ -142,6 +142,8 @@ json_t *okno_load_step_json(const struct okno_load_step *s)
         pcts(w->lat_p50, w->lat_p95, w->lat_p99), "baseline_latency_ms",
         pcts(w->base_p50, w->base_p95, w->base_p99), "added_latency_ms",
         pcts(s->added_p50, s->added_p95, s->added_p99), "latency_matched", (json_int_t)w->matched,
-        "latency_unmatched", (json_int_t)w->unmatched, "server", server, "decoders", dec,
-        "generator", gen, "pass", s->pass, "reason", s->reason, "attempt", (json_int_t)s->attempt);
+        "latency_unmatched", (json_int_t)w->unmatched, "latency_kernel_stamped",
+        (json_int_t)w->stamped, "probe_read_wait_ms", pcts(w->read_p50, w->read_p95, w->read_p99),
+        "server", server, "decoders", dec, "generator", gen, "pass", s->pass, "reason", s->reason,
+        "attempt", (json_int_t)s->attempt);
 }

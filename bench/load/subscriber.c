@@ -103,13 +103,22 @@ static void on_rtp(void *arg, const struct okno_client_sub_track *track, uint8_t
         int64_t sent =
             pos < 0 ? 0
                     : atomic_load_explicit(&sl->pub->send_us[sl->kind][pos], memory_order_relaxed);
-        int64_t d = now - sent;
+        /* Up to the kernel's stamp: the probe thread's own wake-up is the generator's, not the
+         * server's (kept apart as read_wait). */
+        int64_t arrived;
+        bool stamped = okno_bench_session_sub_rx_time(s->session, &arrived) == 0 &&
+                       arrived <= now && arrived >= sent;
+        int64_t d = (stamped ? arrived : now) - sent;
         /* The template was sent once a loop: a send time older than half a loop is another
          * loop's. */
         if (sent > 0 && d >= 0 &&
             d < (int64_t)m->track[sl->kind].n_units * m->track[sl->kind].unit_us / 2) {
             okno_reservoir_add(&w->latency, (double)d / 1000.0);
             w->matched++;
+            if (stamped) {
+                okno_reservoir_add(&w->read_wait, (double)(now - arrived) / 1000.0);
+                w->stamped++;
+            }
         } else {
             w->unmatched++;
         }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "net/ice_candidate.h"
+#include "net/rx_stamp.h"
 #include "okno/err.h"
 
 #define COMPONENT                1
@@ -49,6 +50,7 @@ struct okno_ice {
     bool has_announced, gathered, has_pair, closing;
     bool consent_held; /* okno_ice_hold_consent: the owner expects nothing from the peer */
     bool pair_direct;  /* the selected pair is UDP on a host socket: okno_ice_direct_route */
+    int pair_fd;       /* borrowed from libnice: the selected direct pair's socket, -1: none */
     struct sockaddr_storage pair_remote; /* the selected pair's remote address */
     socklen_t pair_remote_len;
     enum okno_ice_state state;
@@ -274,7 +276,6 @@ static void endpoint(struct okno_ice_endpoint *e, const NiceCandidate *c, const 
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
                              NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
-    (void)agent;
     struct okno_ice *ice = data;
     if (ice->closing || stream_id != ice->stream_id || component_id != COMPONENT)
         return;
@@ -291,6 +292,13 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
                                                                    : 0;
     ice->pair_direct = local->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
                        local->type != NICE_CANDIDATE_TYPE_RELAYED && ice->pair_remote_len > 0;
+    ice->pair_fd = -1;
+    GSocket *sock =
+        ice->pair_direct ? nice_agent_get_selected_socket(agent, ice->stream_id, COMPONENT) : NULL;
+    if (sock) {
+        ice->pair_fd = g_socket_get_fd(sock); /* the agent keeps the socket while it lives */
+        g_object_unref(sock);
+    }
     if (ice->listener.on_selected_pair)
         ice->listener.on_selected_pair(ice->owner, &pair);
 }
@@ -353,6 +361,7 @@ int okno_ice_create(GMainContext *ctx, const struct okno_ice_config *cfg,
     if (!ctx || !cfg || !out || (!cfg->udp && cfg->tcp == OKNO_ICE_TCP_OFF))
         return OKNO_E_CONFIG;
     struct okno_ice *ice = g_new0(struct okno_ice, 1);
+    ice->pair_fd = -1;
     ice->ctx = ctx;
     if (listener)
         ice->listener = *listener;
@@ -480,6 +489,13 @@ int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, s
     *dest = ice->pair_remote;
     *dest_len = ice->pair_remote_len;
     return fd;
+}
+
+int okno_ice_rx_time(const struct okno_ice *ice, int64_t *mono_us)
+{
+    if (!ice->has_pair || ice->closing || ice->pair_fd < 0)
+        return OKNO_E_UNSUPPORTED;
+    return okno_rx_stamp_mono(ice->pair_fd, mono_us);
 }
 
 int okno_ice_restart(struct okno_ice *ice)

@@ -134,6 +134,12 @@ int okno_ice_send(struct okno_ice *ice, const uint8_t *data, size_t len);
  * as sent for the idle ping only through the listener's sent_count. */
 int okno_ice_direct_route(struct okno_ice *ice, struct sockaddr_storage *dest, socklen_t *dest_len);
 
+/* Inside the listener's on_recv only: when the kernel took in the datagram being delivered
+ * (net/rx_stamp.h), on the monotonic clock; the first call starts stamping and gives its own time.
+ * Returns 0, OKNO_E_UNSUPPORTED without a selected UDP host pair. A syscall:
+ * for measuring, not for every datagram of the media path. */
+int okno_ice_rx_time(const struct okno_ice *ice, int64_t *mono_us);
+
 /* ICE restart (RFC 8445 section 9): new local credentials, remote credentials and candidates
  * forgotten, the same sockets and agent. The local candidates are handed to the listener again,
  * then their end, before this returns, for the new offer or answer. Until a new pair is selected,

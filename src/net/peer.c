@@ -491,6 +491,11 @@ void okno_peer_set_rtp_unverified(struct okno_peer *peer, bool on)
     peer->rtp_unverified = on;
 }
 
+int okno_peer_rx_time(const struct okno_peer *peer, int64_t *mono_us)
+{
+    return peer->ice ? okno_ice_rx_time(peer->ice, mono_us) : OKNO_E_UNSUPPORTED;
+}
+
 void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out)
 {
     *out = peer->stats;

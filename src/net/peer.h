@@ -146,6 +146,10 @@ int okno_peer_send_rtcp(struct okno_peer *peer, uint8_t *pkt, size_t len, size_t
  */
 void okno_peer_set_rtp_unverified(struct okno_peer *peer, bool on);
 
+/* Inside the listener's on_rtp or on_rtcp only: the kernel's receive time of the datagram being
+ * delivered (okno_ice_rx_time). */
+int okno_peer_rx_time(const struct okno_peer *peer, int64_t *mono_us);
+
 /* Copies the counters. Cannot fail. */
 void okno_peer_stats(const struct okno_peer *peer, struct okno_peer_stats *out);
 

@@ -1,0 +1,28 @@
+/* When the kernel took in the last datagram a UDP socket handed to its reader (Linux's
+ * SIOCGSTAMPNS), on the monotonic clock okno's times use.
+ *
+ * Why: a reader that measures one-way latency (okno-bench's latency subscribers) otherwise counts
+ * the wait for its own thread to be scheduled, which on a shared host is the benchmark's noise, not
+ * the path's delay. The kernel's stamp is taken as the datagram reaches the socket, before anyone
+ * reads it. Reading the stamp is a syscall per datagram: for measuring, not for the media path.
+ *
+ * Linux turns stamping on for a socket at its first SIOCGSTAMPNS: datagrams that arrive after it
+ * are stamped; for one received before, that first reading gives the time of the call (late, never
+ * early), and with none received yet it is refused. Deliberately not here: which socket (net/ice
+ * knows the selected pair's), SO_TIMESTAMPNS control messages (libnice reads without them). */
+#ifndef OKNO_NET_RX_STAMP_H
+#define OKNO_NET_RX_STAMP_H
+
+#include <stdint.h>
+
+/* Reads fd's stamp (the realtime clock, ns) into *real_ns. Returns 0, OKNO_E_AGAIN when nothing was
+ * received yet, OKNO_E_IO when fd has no stamps (not a socket). */
+int okno_rx_stamp_read(int fd, int64_t *real_ns);
+
+/* The monotonic time (us) of a realtime stamp, given the two clocks read together now. */
+int64_t okno_rx_stamp_to_mono(int64_t stamp_real_ns, int64_t now_real_ns, int64_t now_mono_us);
+
+/* okno_rx_stamp_read + okno_rx_stamp_to_mono with both clocks read now. */
+int okno_rx_stamp_mono(int fd, int64_t *mono_us);
+
+#endif

@@ -1,0 +1,74 @@
+/* net/rx_stamp: the kernel's receive time of a datagram, not the time it was read. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/rx_stamp.h"
+#include "okno/err.h"
+
+static int bound_udp(struct sockaddr_in *addr)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)addr, sizeof *addr), 0);
+    socklen_t len = sizeof *addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
+    return fd;
+}
+
+static void test_stamp_is_the_arrival_not_the_read(void **state)
+{
+    (void)state;
+    struct sockaddr_in to, from;
+    int rx = bound_udp(&to), tx = bound_udp(&from);
+    int64_t stamp;
+    /* Nothing received yet: no stamp, and stamping is on from now. */
+    assert_int_equal(okno_rx_stamp_mono(rx, &stamp), OKNO_E_AGAIN);
+    int64_t before = g_get_monotonic_time();
+    assert_int_equal(sendto(tx, "x", 1, 0, (struct sockaddr *)&to, sizeof to), 1);
+    g_usleep(30000); /* the datagram waits in the socket, as it does for a busy reader */
+    char buf[8];
+    assert_int_equal(recv(rx, buf, sizeof buf, 0), 1);
+    int64_t read_at = g_get_monotonic_time();
+    assert_int_equal(okno_rx_stamp_mono(rx, &stamp), 0);
+    assert_true(stamp >= before - 1000); /* the two clocks are read a few us apart */
+    assert_true(stamp <= read_at - 20000);
+    close(rx);
+    close(tx);
+}
+
+static void test_not_a_datagram_socket_has_no_stamp(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    int64_t real;
+    assert_int_equal(okno_rx_stamp_read(p[0], &real), OKNO_E_IO);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_realtime_stamp_maps_onto_the_monotonic_clock(void **state)
+{
+    (void)state;
+    /* 5 ms before now on the realtime clock is 5 ms before now on the monotonic one. */
+    assert_int_equal(okno_rx_stamp_to_mono(1000000000, 1005000000, 7000), 2000);
+    assert_int_equal(okno_rx_stamp_to_mono(1005000000, 1005000000, 7000), 7000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stamp_is_the_arrival_not_the_read),
+        cmocka_unit_test(test_not_a_datagram_socket_has_no_stamp),
+        cmocka_unit_test(test_realtime_stamp_maps_onto_the_monotonic_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
