@@ -49,9 +49,16 @@ static int start_workers(struct app *app)
 {
     int64_t n = okno_config_int(app->cfg, "general", "workers");
     int rc = okno_workers_start((unsigned)n, &app->workers);
-    if (rc != 0)
+    if (rc != 0) {
         okno_log(OKNO_LOG_ERROR, "main", "cannot start media workers: %s", okno_strerror(rc));
-    return rc;
+        return rc;
+    }
+    /* A refusal is logged and okno goes on at normal priority: slower under contention, not
+     * broken. */
+    int64_t prio = okno_config_int(app->cfg, "general", "realtime_priority");
+    if (prio > 0 && okno_workers_set_priority(app->workers, (int)prio) == 0)
+        okno_log(OKNO_LOG_INFO, "main", "media workers run at SCHED_RR priority %d", (int)prio);
+    return 0;
 }
 
 static void stop_workers(struct app *app)

@@ -53,6 +53,7 @@ struct okno_lane {
     atomic_int n_retired;
     pthread_mutex_t lock; /* guards retired; pthread, not GMutex: ThreadSanitizer sees it */
     GQueue retired;
+    _Atomic(void (*)(void)) flush; /* okno_lane_set_flush; read by the consumer */
     /* Immutable after creation; owned. */
     uint64_t mask;
     struct lane_slot *slots;
@@ -87,19 +88,36 @@ unsigned okno_lane_drain(struct okno_lane *lane, unsigned max)
 {
     uint64_t h = atomic_load_explicit(&lane->head, memory_order_relaxed);
     uint64_t t = atomic_load_explicit(&lane->tail, memory_order_acquire);
-    unsigned n = 0;
+    /* After tail: a flush set before a push is seen with the push. */
+    void (*flush)(void) = atomic_load_explicit(&lane->flush, memory_order_relaxed);
+    unsigned n = 0, run = 0;
     while (h != t && (max == 0 || n < max)) {
         struct lane_slot *s = &lane->slots[h & lane->mask];
         s->fn(s->obj, s->kind, s->data, s->len, sizeof s->data);
         h++;
         n++;
-        /* Released one by one so the producer can reuse a slot as soon as it is handled. */
-        atomic_store_explicit(&lane->head, h, memory_order_release);
+        /* Without a flush each slot is released at once, so the producer can reuse it; with one,
+         * after the run it belongs to has been flushed. */
+        if (!flush || ++run == OKNO_LANE_BATCH) {
+            if (flush)
+                flush();
+            run = 0;
+            atomic_store_explicit(&lane->head, h, memory_order_release);
+        }
         if (h == t)
             t = atomic_load_explicit(&lane->tail, memory_order_acquire);
     }
+    if (run > 0) {
+        flush();
+        atomic_store_explicit(&lane->head, h, memory_order_release);
+    }
     free_due(lane, h);
     return n;
+}
+
+void okno_lane_set_flush(struct okno_lane *lane, void (*flush)(void))
+{
+    atomic_store_explicit(&lane->flush, flush, memory_order_relaxed);
 }
 
 static bool lane_busy(struct okno_lane *lane)

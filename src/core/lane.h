@@ -25,8 +25,12 @@
  * place, rounded up. */
 #define OKNO_LANE_SLOT_BYTES 1536
 
+/* Slots a consumer handles before it flushes and releases them (okno_lane_set_flush). */
+#define OKNO_LANE_BATCH 64
+
 /* Runs on the consumer's thread for one slot. data is the slot, cap OKNO_LANE_SLOT_BYTES, 8-byte
- * aligned, modifiable in place and valid during the call only. */
+ * aligned, modifiable in place and valid until the lane's flush function has run after it (during
+ * the call only when the lane has none). */
 typedef void (*okno_lane_fn)(void *obj, unsigned kind, uint8_t *data, size_t len, size_t cap);
 
 struct okno_lane;
@@ -43,6 +47,12 @@ int okno_lane_new(GMainContext *producer, GMainContext *consumer, unsigned slots
  * exceeds OKNO_LANE_SLOT_BYTES. */
 int okno_lane_push(struct okno_lane *lane, okno_lane_fn fn, void *obj, unsigned kind,
                    const uint8_t *data, size_t len);
+
+/* flush() runs on the consumer's thread after every run of up to OKNO_LANE_BATCH slots handled,
+ * before those slots are released to the producer (and before objects retired after them are
+ * freed), so a consumer may only stage work in the slots and finish it there (net/egress sends a
+ * run of packets in one system call). Set it before the first push; any thread; NULL: none. */
+void okno_lane_set_flush(struct okno_lane *lane, void (*flush)(void));
 
 /* Producer thread only. free_fn(obj) runs on the consumer's thread once every slot pushed before
  * this call has been handled (or at okno_lane_free if the consumer never gets to it). Never

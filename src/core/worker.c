@@ -6,6 +6,10 @@
  * packet. It deliberately has no work-stealing or migration: a room stays where it was placed. */
 #include "core/worker.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+
 #include "core/log.h"
 #include "core/poller.h"
 
@@ -29,6 +33,7 @@ struct okno_workers {
     struct okno_worker *workers;
     struct okno_lane **lanes; /* owned; [from * count + to], made on first use under lock */
     unsigned egress_rr;       /* under lock: the next egress placement's offset */
+    unsigned *room_share;     /* under lock, [room]: the share accumulated (place_egress) */
 };
 
 /* Which worker this thread is, for okno_workers_current(); NULL on threads that are not workers. */
@@ -92,6 +97,7 @@ static void stop_started(struct okno_workers *set, unsigned n)
     for (unsigned i = 0; i < set->count * set->count; i++)
         okno_lane_free(set->lanes[i]);
     g_free(set->lanes);
+    g_free(set->room_share);
     for (unsigned i = 0; i < set->count; i++) {
         if (set->workers[i].loop)
             g_main_loop_unref(set->workers[i].loop);
@@ -115,6 +121,7 @@ int okno_workers_start(unsigned count, struct okno_workers **out)
     set->count = count;
     set->workers = g_new0(struct okno_worker, count);
     set->lanes = g_new0(struct okno_lane *, (gsize)count * count);
+    set->room_share = g_new0(unsigned, count);
     for (unsigned i = 0; i < count; i++) {
         struct okno_worker *w = &set->workers[i];
         w->set = set;
@@ -208,7 +215,7 @@ unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index)
 
 struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from, unsigned to)
 {
-    if (from >= workers->count || to >= workers->count || from == to)
+    if (from >= workers->count || to >= workers->count)
         return NULL;
     g_mutex_lock(&workers->lock);
     struct okno_lane **l = &workers->lanes[from * workers->count + to];
@@ -226,14 +233,67 @@ struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from,
     return lane;
 }
 
-unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread)
+unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread,
+                                   int room_pct)
 {
     if (workers->count < 2 || room >= workers->count || spread == 0)
         return room;
+    unsigned others = MIN(spread, workers->count - 1);
+    /* The share as num / den, exact for the automatic 1 / (others + 1). */
+    unsigned num = room_pct < 0 ? 1 : (unsigned)MIN(room_pct, 100);
+    unsigned den = room_pct < 0 ? others + 1 : 100;
     g_mutex_lock(&workers->lock);
-    unsigned off = 1 + workers->egress_rr++ % MIN(spread, workers->count - 1);
+    /* Bresenham: the stays come evenly, not in a run at the start. */
+    bool stay = (workers->room_share[room] += num) >= den;
+    if (stay)
+        workers->room_share[room] -= den;
+    unsigned off = stay ? 0 : 1 + workers->egress_rr++ % others;
     g_mutex_unlock(&workers->lock);
     return (room + off) % workers->count;
+}
+
+struct priority_job {
+    int priority;
+    GMutex lock;
+    GCond done;
+    unsigned left; /* under lock */
+    int err;       /* under lock: the first failure's errno */
+};
+
+static void set_own_priority(void *data)
+{
+    struct priority_job *job = data;
+    struct sched_param sp = {.sched_priority = job->priority};
+    int rc = pthread_setschedparam(pthread_self(), job->priority ? SCHED_RR : SCHED_OTHER, &sp);
+    g_mutex_lock(&job->lock);
+    if (rc != 0 && job->err == 0)
+        job->err = rc;
+    if (--job->left == 0)
+        g_cond_signal(&job->done);
+    g_mutex_unlock(&job->lock);
+}
+
+int okno_workers_set_priority(struct okno_workers *workers, int priority)
+{
+    if (priority < 0 || priority > sched_get_priority_max(SCHED_RR))
+        return OKNO_E_RANGE;
+    struct priority_job job = {.priority = priority, .left = workers->count};
+    g_mutex_init(&job.lock);
+    g_cond_init(&job.done);
+    g_mutex_lock(&job.lock);
+    for (unsigned i = 0; i < workers->count; i++)
+        if (okno_workers_post(workers, i, set_own_priority, &job) != 0)
+            job.left--; /* stopping: that worker will not run it */
+    while (job.left > 0)
+        g_cond_wait(&job.done, &job.lock);
+    int err = job.err;
+    g_mutex_unlock(&job.lock);
+    g_mutex_clear(&job.lock);
+    g_cond_clear(&job.done);
+    if (err != 0)
+        okno_log(OKNO_LOG_WARN, "worker", "cannot put the media workers at SCHED_RR %d: %s",
+                 priority, g_strerror(err));
+    return err == 0 ? 0 : err == EINVAL ? OKNO_E_RANGE : OKNO_E_DENIED;
 }
 
 void okno_workers_stop(struct okno_workers *workers)

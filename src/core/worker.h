@@ -51,15 +51,29 @@ unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index);
 
 /* The lane from worker from to worker to, made on first use (any thread; the producer is from's
  * thread, the consumer to's context). Owned by the workers and freed after their threads stopped,
- * so objects retired on it are freed even if to never runs again. NULL when from == to, for a bad
- * index, or when the lane cannot be made (no eventfd). */
+ * so objects retired on it are freed even if to never runs again. from == to is a worker's lane to
+ * itself: what a fan-out pushes is handled once the producing source returns, so the sends go out
+ * together (net/egress batches a lane's run in one system call). NULL for a bad index, or when the
+ * lane cannot be made (no eventfd). */
 struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from, unsigned to);
 
-/* Places the egress (protect and send) of a new connection of a room on worker room: round-robin
- * over the spread workers after room (fewer when there are not that many others), since room's
- * own worker already does everything else of the room; room itself when spread is 0 or there is
- * one worker. Any thread. */
-unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread);
+/* Places the egress (protect and send) of a new connection of a room on worker room: room_pct %
+ * of a worker's connections stay on room itself (sent inline, spread evenly: every other one at
+ * 50), the rest go round-robin over the spread workers after room (fewer when there are not that
+ * many others); room_pct negative: an equal share, 100 / (others + 1). Why the room's own worker
+ * takes a share: a frame's packets reach a room at once, and the time the last subscriber waits is
+ * the fan-out's length on the busiest worker; with every send on the others the room's core idles
+ * through it. Room itself when spread is 0 or there is one worker. Either way the sends go over a
+ * lane (okno_workers_lane, room's own when it stays). Any thread. */
+unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread,
+                                   int room_pct);
+
+/* Puts every worker thread under SCHED_RR at priority (1..99; 0: back to normal scheduling), so a
+ * media worker is not made to wait by ordinary processes on a shared host (a recorder, a TURN
+ * server, a benchmark's clients); Linux's real-time throttling still leaves others 5 % of each
+ * core. Needs CAP_SYS_NICE. Waits until every worker has tried. Any non-worker thread. Returns 0,
+ * OKNO_E_RANGE, OKNO_E_DENIED when the system refused (the workers keep their scheduling). */
+int okno_workers_set_priority(struct okno_workers *workers, int priority);
 
 /* Orderly stop from the thread that started them (from a worker it logs a GLib critical and does
  * nothing, rather than join its own thread): lets every worker run the

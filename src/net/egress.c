@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/send_batch.h"
 #include "okno/err.h"
 
 enum { KIND_RTP = 0, KIND_RTCP = 1 };
@@ -32,10 +33,19 @@ struct okno_egress {
     _Atomic uint64_t sent;
 };
 
+static void flush_thread_batch(void);
+
+static void close_retired_fd(void *fd_plus_one)
+{
+    close(GPOINTER_TO_INT(fd_plus_one) - 1);
+}
+
 struct okno_egress *okno_egress_new(struct okno_lane *lane)
 {
     struct okno_egress *e = g_new0(struct okno_egress, 1);
     e->lane = lane;
+    if (lane)
+        okno_lane_set_flush(lane, flush_thread_batch);
     e->fd = -1;
     pthread_mutex_init(&e->lock, NULL);
     return e;
@@ -57,14 +67,20 @@ void okno_egress_set_route(struct okno_egress *e, int fd, const struct sockaddr 
         fd = -1;
     }
     pthread_mutex_lock(&e->lock);
-    if (e->fd >= 0)
-        close(e->fd);
+    int old = e->fd;
     e->fd = fd;
     e->dest_len = fd >= 0 ? dest_len : 0;
     if (fd >= 0)
         memcpy(&e->dest, dest, dest_len);
     pthread_mutex_unlock(&e->lock);
     e->direct = fd >= 0;
+    /* A send batched on the egress worker may still name the old descriptor: it is closed after
+     * the packets queued before now (whose run is flushed first), so its number cannot have been
+     * reused by then. */
+    if (old >= 0 && e->lane)
+        okno_lane_retire(e->lane, close_retired_fd, GINT_TO_POINTER(old + 1));
+    else if (old >= 0)
+        close(old);
 }
 
 bool okno_egress_direct(const struct okno_egress *e)
@@ -90,24 +106,12 @@ static int send_direct(struct okno_egress *e, const uint8_t *pkt, size_t n)
                                                                                   : OKNO_E_IO;
 }
 
-/* Under the lock: protect, then the direct route or ice (NULL on the egress worker). */
-static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
-                        struct okno_ice *ice)
+/* Under the lock: a datagram's result. */
+static void count(struct okno_egress *e, int rc, size_t n, bool rtcp)
 {
-    if (!e->srtp)
-        return OKNO_E_STATE;
-    size_t n = len;
-    int rc = rtcp ? okno_srtp_protect_rtcp(e->srtp, pkt, &n, cap)
-                  : okno_srtp_protect_rtp(e->srtp, pkt, &n, cap);
-    if (rc == 0) {
-        if (e->fd >= 0)
-            rc = send_direct(e, pkt, n);
-        else
-            rc = ice ? okno_ice_send(ice, pkt, n) : OKNO_E_STATE;
-    }
     if (rc != 0) {
         e->stats.drop_send++;
-        return rc;
+        return;
     }
     e->stats.tx_bytes += n;
     atomic_store_explicit(&e->sent, atomic_load_explicit(&e->sent, memory_order_relaxed) + 1,
@@ -116,7 +120,29 @@ static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t 
         e->stats.tx_rtcp++;
     else
         e->stats.tx_rtp++;
-    return 0;
+}
+
+/* Under the lock, with a session: protects pkt in place into *n. */
+static int protect(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
+                   size_t *n)
+{
+    *n = len;
+    return rtcp ? okno_srtp_protect_rtcp(e->srtp, pkt, n, cap)
+                : okno_srtp_protect_rtp(e->srtp, pkt, n, cap);
+}
+
+/* Under the lock: protect, then the direct route or ice. */
+static int protect_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
+                        struct okno_ice *ice)
+{
+    if (!e->srtp)
+        return OKNO_E_STATE; /* nothing tried: not a drop */
+    size_t n = 0;
+    int rc = protect(e, pkt, len, cap, rtcp, &n);
+    if (rc == 0)
+        rc = e->fd >= 0 ? send_direct(e, pkt, n) : ice ? okno_ice_send(ice, pkt, n) : OKNO_E_STATE;
+    count(e, rc, n, rtcp);
+    return rc;
 }
 
 int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap, bool rtcp,
@@ -128,13 +154,70 @@ int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap
     return rc;
 }
 
-/* The lane's consumer: the slot leaves room for the trailer. Without a route by now (the pair was
- * lost since the packet was queued) the packet is dropped and counted. */
-static void on_lane_packet(void *obj, unsigned kind, uint8_t *data, size_t len, size_t cap)
+/* The egress worker's send batch, one per thread that consumes lanes, made on first use and freed
+ * as the thread ends: a context's sources have no per-thread user data to hang it on (as
+ * core/poller). */
+static GPrivate thread_batch = G_PRIVATE_INIT((GDestroyNotify)okno_send_batch_free);
+
+static struct okno_send_batch *this_thread_batch(void)
+{
+    struct okno_send_batch *b = g_private_get(&thread_batch);
+    if (!b) {
+        b = okno_send_batch_new(OKNO_LANE_BATCH, true);
+        g_private_set(&thread_batch, b);
+    }
+    return b;
+}
+
+/* The lane's flush: the run of slots it just handled goes out. */
+static void flush_thread_batch(void)
+{
+    struct okno_send_batch *b = g_private_get(&thread_batch);
+    if (b)
+        okno_send_batch_flush(b);
+}
+
+static void on_rtp_sent(void *obj, int rc, size_t len)
 {
     struct okno_egress *e = obj;
     pthread_mutex_lock(&e->lock);
-    (void)protect_send(e, data, len, cap, kind == KIND_RTCP, NULL);
+    count(e, rc, len, false);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void on_rtcp_sent(void *obj, int rc, size_t len)
+{
+    struct okno_egress *e = obj;
+    pthread_mutex_lock(&e->lock);
+    count(e, rc, len, true);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* The lane's consumer: the slot leaves room for the trailer and stays valid until the lane's flush,
+ * which sends the run in one batch; the descriptor stays open that long too (set_route retires it
+ * on the lane). Without a route by now (the pair was lost since the packet was queued) the packet
+ * is dropped and counted. */
+static void on_lane_packet(void *obj, unsigned kind, uint8_t *data, size_t len, size_t cap)
+{
+    struct okno_egress *e = obj;
+    bool rtcp = kind == KIND_RTCP;
+    struct okno_send_batch *b = this_thread_batch();
+    pthread_mutex_lock(&e->lock);
+    if (!e->srtp) {
+        pthread_mutex_unlock(&e->lock);
+        return; /* nothing tried: not a drop */
+    }
+    size_t n = 0;
+    int rc = protect(e, data, len, cap, rtcp, &n);
+    if (rc == 0 && e->fd >= 0 && b) {
+        okno_send_batch_add(b, e->fd, data, n, (const struct sockaddr *)&e->dest, e->dest_len,
+                            rtcp ? on_rtcp_sent : on_rtp_sent, e);
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    if (rc == 0)
+        rc = e->fd >= 0 ? send_direct(e, data, n) : OKNO_E_STATE;
+    count(e, rc, n, rtcp);
     pthread_mutex_unlock(&e->lock);
 }
 

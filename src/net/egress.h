@@ -7,7 +7,9 @@
  * (ICE-TCP, relayed, no pair yet) the owner's thread sends through net/ice.
  *
  * A packet reaches the egress either on the owner's thread (okno_egress_send) or queued on a lane
- * to another worker (okno_egress_queue), where the lane's consumer protects and sends it. The SRTP
+ * (okno_egress_queue: to another worker, or to the owner's own, core/worker.h), where the lane's
+ * consumer protects it in its slot and stages the send; the lane's flush sends each run of up to
+ * OKNO_LANE_BATCH packets, of many connections, in one system call (net/send_batch.h). The SRTP
  * session is not thread-safe; an uncontended mutex per egress makes protect, send and the counters
  * safe wherever they run (the two threads meet only while a route changes). Deliberately not here:
  * RTP or RTCP parsing, pacing, or choosing the worker (core/worker places it). */
@@ -54,8 +56,8 @@ int okno_egress_send(struct okno_egress *e, uint8_t *pkt, size_t len, size_t cap
                      struct okno_ice *ice);
 
 /* Owner's thread, with a lane and a direct route: copies the clear packet onto the lane, where the
- * egress worker protects and sends it. Returns 0 or OKNO_E_AGAIN when the lane is full (counted as
- * drop_queue), OKNO_E_NOSPC for a packet longer than a slot. */
+ * lane's consumer protects it and sends it with the rest of its run. Returns 0 or OKNO_E_AGAIN when
+ * the lane is full (counted as drop_queue), OKNO_E_NOSPC for a packet longer than a slot. */
 int okno_egress_queue(struct okno_egress *e, const uint8_t *pkt, size_t len, bool rtcp);
 
 /* The lane given at creation (NULL: none). */

@@ -276,7 +276,8 @@ int okno__participant_open_peer(struct okno_participant *p, bool publisher, stru
     /* A subscriber connection carries the room's fan-out: its protect and send may go to another
      * worker. A publisher connection sends little (feedback) and stays here. */
     if (!publisher) {
-        unsigned to = okno_workers_place_egress(sfu->workers, p->room->worker, sfu->egress_workers);
+        unsigned to = okno_workers_place_egress(sfu->workers, p->room->worker, sfu->egress_workers,
+                                                sfu->egress_room_share);
         cfg.egress_lane = okno_workers_lane(sfu->workers, p->room->worker, to);
     }
     int rc =

@@ -5,7 +5,10 @@
 #include "testutil.h"
 
 #include <glib.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/lane.h"
 #include "core/worker.h"
@@ -146,6 +149,8 @@ struct producer {
     struct okno_lane *lane;
     struct log *log;
     uint32_t seq;
+    unsigned from; /* the producing worker */
+    bool self;     /* the lane's consumer is the producer's own worker */
     unsigned full; /* pushes refused for a full ring */
     gint done;
 };
@@ -159,12 +164,15 @@ static void produce(void *data)
     for (unsigned i = 0; i < CROSS_BATCH && p->seq < CROSS_PACKETS; i++) {
         while (push_seq(p->lane, p->log, p->seq) == OKNO_E_AGAIN) {
             p->full++;
+            /* Our own consumer runs only once we return: come back after it. */
+            if (p->self && okno_workers_post(p->w, p->from, produce, p) == 0)
+                return;
             okno_lane_flush(p->lane);
             g_thread_yield();
         }
         p->seq++;
     }
-    if (p->seq < CROSS_PACKETS && okno_workers_post(p->w, 0, produce, p) == 0)
+    if (p->seq < CROSS_PACKETS && okno_workers_post(p->w, p->from, produce, p) == 0)
         return;
     okno_lane_retire(p->lane, on_free, p->log);
     g_atomic_int_set(&p->done, 1);
@@ -175,14 +183,13 @@ static void test_two_workers_every_packet_once_in_order(void **state)
     (void)state;
     struct okno_workers *w = NULL;
     assert_int_equal(okno_workers_start(2, &w), 0);
-    assert_null(okno_workers_lane(w, 0, 0));
     assert_null(okno_workers_lane(w, 0, 2));
     struct okno_lane *lane = okno_workers_lane(w, 0, 1);
     assert_non_null(lane);
     assert_ptr_equal(okno_workers_lane(w, 0, 1), lane);
     assert_ptr_not_equal(okno_workers_lane(w, 1, 0), lane);
     struct log l = {.freed_at = -1, .consumer = -2, .w = w};
-    struct producer p = {.w = w, .lane = lane, .log = &l};
+    struct producer p = {.w = w, .lane = lane, .log = &l, .from = 0};
     int64_t t0 = g_get_monotonic_time();
     assert_int_equal(okno_workers_post(w, 0, produce, &p), 0);
     int64_t deadline = t0 + 30 * G_USEC_PER_SEC;
@@ -200,6 +207,72 @@ static void test_two_workers_every_packet_once_in_order(void **state)
            CROSS_PACKETS, took / 1000.0, (double)took / CROSS_PACKETS, p.full);
 }
 
+/* A worker's lane to itself (a room's own share of its egress, core/worker.h): the consumer runs
+ * on the same thread, woken by the same context's flush, after the producer's run returns. */
+static void test_worker_lane_to_itself(void **state)
+{
+    (void)state;
+    struct okno_workers *w = NULL;
+    assert_int_equal(okno_workers_start(2, &w), 0);
+    struct okno_lane *lane = okno_workers_lane(w, 1, 1);
+    assert_non_null(lane);
+    assert_ptr_not_equal(okno_workers_lane(w, 0, 0), lane);
+    struct log l = {.freed_at = -1, .consumer = -2, .w = w};
+    struct producer p = {.w = w, .lane = lane, .log = &l, .from = 1, .self = true};
+    assert_int_equal(okno_workers_post(w, 1, produce, &p), 0);
+    int64_t deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!g_atomic_int_get(&l.freed) && g_get_monotonic_time() < deadline)
+        g_usleep(1000);
+    okno_workers_stop(w);
+    assert_int_equal(p.done, 1);
+    assert_int_equal((unsigned)l.freed_at, CROSS_PACKETS);
+    assert_int_equal(l.handled, CROSS_PACKETS);
+    assert_int_equal(l.bad, 0);
+    assert_int_equal(l.consumer, 1);
+}
+
+/* With a flush function the consumer releases its slots only after each run of up to
+ * OKNO_LANE_BATCH has been flushed, and frees a retired object after the flush of the run before
+ * it: what a handler staged in a slot is still there when the flush sends it. */
+static unsigned flushes, flushed_at[8];
+static struct log *flush_log;
+
+static void count_flush(void)
+{
+    if (flushes < 8)
+        flushed_at[flushes] = flush_log->handled;
+    flushes++;
+}
+
+static void test_flush_runs_before_the_slots_are_released(void **state)
+{
+    (void)state;
+    struct okno_lane *lane = NULL;
+    assert_int_equal(okno_lane_new(NULL, NULL, 256, &lane), 0);
+    okno_lane_set_flush(lane, count_flush);
+    struct log l = {.freed_at = -1};
+    flush_log = &l;
+    flushes = 0;
+    for (uint32_t s = 0; s < 150; s++)
+        assert_int_equal(push_seq(lane, &l, s), 0);
+    okno_lane_retire(lane, on_free, &l);
+    /* Fill the ring: none of the 150 handled below is free again until its run's flush. */
+    for (uint32_t s = 150; s < 256; s++)
+        assert_int_equal(push_seq(lane, &l, s), 0);
+    assert_int_equal(push_seq(lane, &l, 256), OKNO_E_AGAIN);
+    assert_int_equal(okno_lane_drain(lane, 150), 150);
+    assert_int_equal(flushes, 3);
+    assert_int_equal(flushed_at[0], OKNO_LANE_BATCH);
+    assert_int_equal(flushed_at[1], 2 * OKNO_LANE_BATCH);
+    assert_int_equal(flushed_at[2], 150);
+    assert_int_equal(l.freed_at, 150);
+    assert_int_equal(push_seq(lane, &l, 256), 0); /* released */
+    assert_int_equal(okno_lane_drain(lane, 0), 107);
+    assert_int_equal(flushes, 5);
+    assert_int_equal(l.bad, 0);
+    okno_lane_free(lane);
+}
+
 static void test_egress_placement_spreads_over_the_other_workers(void **state)
 {
     (void)state;
@@ -207,20 +280,106 @@ static void test_egress_placement_spreads_over_the_other_workers(void **state)
     assert_int_equal(okno_workers_start(4, &w), 0);
     unsigned seen[4] = {0};
     for (unsigned i = 0; i < 30; i++)
-        seen[okno_workers_place_egress(w, 1, 3)]++;
+        seen[okno_workers_place_egress(w, 1, 3, 0)]++;
     assert_int_equal(seen[1], 0);
     assert_int_equal(seen[0], 10);
     assert_int_equal(seen[2], 10);
     assert_int_equal(seen[3], 10);
     for (unsigned i = 0; i < 10; i++) {
-        unsigned to = okno_workers_place_egress(w, 3, 1);
+        unsigned to = okno_workers_place_egress(w, 3, 1, 0);
         assert_int_equal(to, 0); /* spread 1: the next worker after the room's */
     }
-    assert_int_equal(okno_workers_place_egress(w, 2, 0), 2);
+    assert_int_equal(okno_workers_place_egress(w, 2, 0, 0), 2);
     okno_workers_stop(w);
     assert_int_equal(okno_workers_start(1, &w), 0);
-    assert_int_equal(okno_workers_place_egress(w, 0, 1), 0);
-    assert_null(okno_workers_lane(w, 0, 0));
+    assert_int_equal(okno_workers_place_egress(w, 0, 1, -1), 0);
+    assert_non_null(okno_workers_lane(w, 0, 0)); /* its own: sends batched after the fan-out */
+    assert_null(okno_workers_lane(w, 0, 1));
+    okno_workers_stop(w);
+}
+
+static void test_egress_placement_leaves_the_room_worker_its_share(void **state)
+{
+    (void)state;
+    struct okno_workers *w = NULL;
+    assert_int_equal(okno_workers_start(3, &w), 0);
+    /* 50 %: every other connection stays, never two moved or kept in a row. */
+    unsigned prev = 99, seen[3] = {0};
+    for (unsigned i = 0; i < 20; i++) {
+        unsigned to = okno_workers_place_egress(w, 0, 1, 50);
+        if (i > 0)
+            assert_true((to == 0) != (prev == 0));
+        prev = to;
+        seen[to]++;
+    }
+    assert_int_equal(seen[0], 10);
+    assert_int_equal(seen[1], 10);
+    assert_int_equal(seen[2], 0);
+    /* Automatic with two others: a third each. Another room's count is its own. */
+    memset(seen, 0, sizeof seen);
+    for (unsigned i = 0; i < 30; i++)
+        seen[okno_workers_place_egress(w, 1, 2, -1)]++;
+    assert_int_equal(seen[0], 10);
+    assert_int_equal(seen[1], 10);
+    assert_int_equal(seen[2], 10);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(okno_workers_place_egress(w, 2, 2, 100), 2);
+    okno_workers_stop(w);
+}
+
+struct policy_probe {
+    GMutex lock;
+    GCond cond;
+    bool done;
+    int policy;
+};
+
+static void read_policy(void *data)
+{
+    struct policy_probe *p = data;
+    g_mutex_lock(&p->lock);
+    p->policy = sched_getscheduler(0);
+    p->done = true;
+    g_cond_signal(&p->cond);
+    g_mutex_unlock(&p->lock);
+}
+
+static int worker_policy(struct okno_workers *w, unsigned index)
+{
+    struct policy_probe p = {.done = false};
+    g_mutex_init(&p.lock);
+    g_cond_init(&p.cond);
+    assert_int_equal(okno_workers_post(w, index, read_policy, &p), 0);
+    g_mutex_lock(&p.lock);
+    while (!p.done)
+        g_cond_wait(&p.cond, &p.lock);
+    g_mutex_unlock(&p.lock);
+    g_mutex_clear(&p.lock);
+    g_cond_clear(&p.cond);
+    return p.policy;
+}
+
+static void test_workers_take_a_realtime_priority(void **state)
+{
+    (void)state;
+    struct okno_workers *w = NULL;
+    assert_int_equal(okno_workers_start(2, &w), 0);
+    assert_int_equal(okno_workers_set_priority(w, -1), OKNO_E_RANGE);
+    assert_int_equal(okno_workers_set_priority(w, 100), OKNO_E_RANGE);
+    int rc = okno_workers_set_priority(w, 1);
+    if (geteuid() != 0) {
+        /* Without CAP_SYS_NICE the refusal is reported and nothing changes. */
+        if (rc == OKNO_E_DENIED)
+            assert_int_equal(worker_policy(w, 0), SCHED_OTHER);
+        okno_workers_stop(w);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(worker_policy(w, 0), SCHED_RR);
+    assert_int_equal(worker_policy(w, 1), SCHED_RR);
+    assert_int_equal(sched_getscheduler(0), SCHED_OTHER); /* the calling thread is not a worker */
+    assert_int_equal(okno_workers_set_priority(w, 0), 0);
+    assert_int_equal(worker_policy(w, 1), SCHED_OTHER);
     okno_workers_stop(w);
 }
 
@@ -232,6 +391,10 @@ int main(void)
         cmocka_unit_test(test_retired_object_is_freed_after_what_was_queued_before_it),
         cmocka_unit_test(test_two_workers_every_packet_once_in_order),
         cmocka_unit_test(test_egress_placement_spreads_over_the_other_workers),
+        cmocka_unit_test(test_egress_placement_leaves_the_room_worker_its_share),
+        cmocka_unit_test(test_worker_lane_to_itself),
+        cmocka_unit_test(test_flush_runs_before_the_slots_are_released),
+        cmocka_unit_test(test_workers_take_a_realtime_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
