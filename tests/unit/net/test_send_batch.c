@@ -56,7 +56,7 @@ static void run_batch(bool use_uring)
     if (use_uring && !okno_send_batch_uring(b))
         printf("# io_uring unavailable here: the fallback runs twice\n");
     memset(&the_log, 0, sizeof the_log);
-    uint8_t payload[SOCKS][16];
+    uint8_t payload[SOCKS][32];
     for (unsigned i = 0; i < SOCKS; i++) {
         memset(payload[i], (int)('a' + i), sizeof payload[i]);
         okno_send_batch_add(b, tx[i], payload[i], 10 + i, (struct sockaddr *)&to[i], sizeof to[i],
