@@ -65,9 +65,8 @@ const struct okno_config_key okno__config_schema[] = {
     INT("general", "workers", "0", 0, 256, "media worker threads; 0 means one per CPU core"),
     INT("general", "egress_workers", "1", 0, 255,
         "other workers that protect and send a room's subscriber packets; 0: the room's own"),
-    INT("general", "egress_room_share", "-1", -1, 100,
-        "percent of a room's subscriber connections the room's own worker still sends; -1: an "
-        "equal share with the egress_workers"),
+    INT("general", "egress_room_share", "0", 0, 100,
+        "percent of a room's subscriber connections the room's own worker still sends"),
     INT("general", "realtime_priority", "0", 0, 99,
         "SCHED_RR priority of the media workers (needs CAP_SYS_NICE); 0: normal scheduling"),
     ENUM("general", "log_level", "info", "error|warn|info|debug", "least severe level logged"),

@@ -234,19 +234,16 @@ struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from,
 }
 
 unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread,
-                                   int room_pct)
+                                   unsigned room_pct)
 {
     if (workers->count < 2 || room >= workers->count || spread == 0)
         return room;
     unsigned others = MIN(spread, workers->count - 1);
-    /* The share as num / den, exact for the automatic 1 / (others + 1). */
-    unsigned num = room_pct < 0 ? 1 : (unsigned)MIN(room_pct, 100);
-    unsigned den = room_pct < 0 ? others + 1 : 100;
     g_mutex_lock(&workers->lock);
     /* Bresenham: the stays come evenly, not in a run at the start. */
-    bool stay = (workers->room_share[room] += num) >= den;
+    bool stay = (workers->room_share[room] += MIN(room_pct, 100)) >= 100;
     if (stay)
-        workers->room_share[room] -= den;
+        workers->room_share[room] -= 100;
     unsigned off = stay ? 0 : 1 + workers->egress_rr++ % others;
     g_mutex_unlock(&workers->lock);
     return (room + off) % workers->count;

@@ -58,15 +58,15 @@ unsigned okno_workers_rooms(struct okno_workers *workers, unsigned index);
 struct okno_lane *okno_workers_lane(struct okno_workers *workers, unsigned from, unsigned to);
 
 /* Places the egress (protect and send) of a new connection of a room on worker room: room_pct %
- * of a worker's connections stay on room itself (sent inline, spread evenly: every other one at
- * 50), the rest go round-robin over the spread workers after room (fewer when there are not that
- * many others); room_pct negative: an equal share, 100 / (others + 1). Why the room's own worker
- * takes a share: a frame's packets reach a room at once, and the time the last subscriber waits is
- * the fan-out's length on the busiest worker; with every send on the others the room's core idles
- * through it. Room itself when spread is 0 or there is one worker. Either way the sends go over a
- * lane (okno_workers_lane, room's own when it stays). Any thread. */
+ * (0..100) of a worker's connections stay on room itself (spread evenly: every other one at 50),
+ * the rest go round-robin over the spread workers after room (fewer when there are not that many
+ * others). Why the room's own worker may take a share: a frame's packets reach a room at once, and
+ * the time the last subscriber waits is the fan-out's length on the busiest worker; with more
+ * workers than the room's worker has work, its core would idle through it. Room itself when spread
+ * is 0 or there is one worker. Either way the sends go over a lane (okno_workers_lane, room's own
+ * when it stays). Any thread. */
 unsigned okno_workers_place_egress(struct okno_workers *workers, unsigned room, unsigned spread,
-                                   int room_pct);
+                                   unsigned room_pct);
 
 /* Puts every worker thread under SCHED_RR at priority (1..99; 0: back to normal scheduling), so a
  * media worker is not made to wait by ordinary processes on a shared host (a recorder, a TURN

@@ -141,7 +141,7 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
     sfu->audio_budget_ms = (unsigned)okno_config_int(cfg, "media", "audio_playout_budget_ms");
     sfu->pacing = okno_config_bool(cfg, "media", "pacing");
     sfu->egress_workers = (unsigned)okno_config_int(cfg, "general", "egress_workers");
-    sfu->egress_room_share = (int)okno_config_int(cfg, "general", "egress_room_share");
+    sfu->egress_room_share = (unsigned)okno_config_int(cfg, "general", "egress_room_share");
     sfu->pacer_max_delay_ms = (unsigned)okno_config_int(cfg, "media", "pacer_max_delay_ms");
     const char *cert = okno_config_string(cfg, "media", "certificate");
     const char *key = okno_config_string(cfg, "media", "key");

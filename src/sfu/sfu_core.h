@@ -32,7 +32,7 @@ struct okno_sfu {
     unsigned max_publisher_kbps;  /* [media] max_publisher_kbps: the REMB cap on publishers */
     bool pacing;                  /* [media] pacing */
     unsigned egress_workers;      /* [general] egress_workers */
-    int egress_room_share;        /* [general] egress_room_share */
+    unsigned egress_room_share;   /* [general] egress_room_share */
     unsigned pacer_max_delay_ms;  /* [media] pacer_max_delay_ms */
     unsigned video_budget_ms;     /* [media] video_playout_budget_ms: retransmission deadline */
     unsigned audio_budget_ms;     /* [media] audio_playout_budget_ms */

@@ -292,7 +292,7 @@ static void test_egress_placement_spreads_over_the_other_workers(void **state)
     assert_int_equal(okno_workers_place_egress(w, 2, 0, 0), 2);
     okno_workers_stop(w);
     assert_int_equal(okno_workers_start(1, &w), 0);
-    assert_int_equal(okno_workers_place_egress(w, 0, 1, -1), 0);
+    assert_int_equal(okno_workers_place_egress(w, 0, 1, 50), 0);
     assert_non_null(okno_workers_lane(w, 0, 0)); /* its own: sends batched after the fan-out */
     assert_null(okno_workers_lane(w, 0, 1));
     okno_workers_stop(w);
@@ -315,13 +315,13 @@ static void test_egress_placement_leaves_the_room_worker_its_share(void **state)
     assert_int_equal(seen[0], 10);
     assert_int_equal(seen[1], 10);
     assert_int_equal(seen[2], 0);
-    /* Automatic with two others: a third each. Another room's count is its own. */
+    /* 20 % with two others: 2 of 10 stay, the rest alternate. Another room's count is its own. */
     memset(seen, 0, sizeof seen);
     for (unsigned i = 0; i < 30; i++)
-        seen[okno_workers_place_egress(w, 1, 2, -1)]++;
-    assert_int_equal(seen[0], 10);
-    assert_int_equal(seen[1], 10);
-    assert_int_equal(seen[2], 10);
+        seen[okno_workers_place_egress(w, 1, 2, 20)]++;
+    assert_int_equal(seen[1], 6);
+    assert_int_equal(seen[0], 12);
+    assert_int_equal(seen[2], 12);
     for (unsigned i = 0; i < 5; i++)
         assert_int_equal(okno_workers_place_egress(w, 2, 2, 100), 2);
     okno_workers_stop(w);
