@@ -1,5 +1,6 @@
 /* net/rx_stamp: the kernel's receive time of a datagram, not the time it was read. */
 #include "testutil.h"
+#include "udp_loopback.h"
 
 #include <arpa/inet.h>
 #include <glib.h>
@@ -10,24 +11,11 @@
 #include "net/rx_stamp.h"
 #include "okno/err.h"
 
-static int bound_udp(struct sockaddr_in *addr)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(fd >= 0);
-    memset(addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)addr, sizeof *addr), 0);
-    socklen_t len = sizeof *addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
-    return fd;
-}
-
 static void test_stamp_is_the_arrival_not_the_read(void **state)
 {
     (void)state;
     struct sockaddr_in to, from;
-    int rx = bound_udp(&to), tx = bound_udp(&from);
+    int rx = okno_test_udp_loopback(0, &to), tx = okno_test_udp_loopback(0, &from);
     int64_t stamp;
     /* Nothing received yet: no stamp, and stamping is on from now. */
     assert_int_equal(okno_rx_stamp_mono(rx, &stamp), OKNO_E_AGAIN);

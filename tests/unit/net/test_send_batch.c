@@ -2,6 +2,7 @@
  * results in order; a full batch flushes itself; a bad descriptor fails only its own datagram; the
  * sendto fallback gives the same results. */
 #include "testutil.h"
+#include "udp_loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,26 +30,13 @@ static void record(void *obj, int rc, size_t len)
     the_log.n++;
 }
 
-static int udp_on_loopback(struct sockaddr_in *addr)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(fd >= 0);
-    memset(addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)addr, sizeof *addr), 0);
-    socklen_t len = sizeof *addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
-    return fd;
-}
-
 static void run_batch(bool use_uring)
 {
     int rx[SOCKS], tx[SOCKS];
     struct sockaddr_in to[SOCKS], from[SOCKS];
     for (unsigned i = 0; i < SOCKS; i++) {
-        rx[i] = udp_on_loopback(&to[i]);
-        tx[i] = udp_on_loopback(&from[i]);
+        rx[i] = okno_test_udp_loopback(SOCK_NONBLOCK, &to[i]);
+        tx[i] = okno_test_udp_loopback(SOCK_NONBLOCK, &from[i]);
     }
     /* Capacity 3: the 8 + 1 datagrams fill it three times before the last flush. */
     struct okno_send_batch *b = okno_send_batch_new(3, use_uring);
