@@ -1,4 +1,5 @@
-/* Shared between clients.c (workers, control, publishers) and subscriber.c (the receiving side).
+/* Shared between clients.c (control), worker.c (the worker threads), publisher.c and subscriber.c
+ * (the sending and the receiving side).
  * Every field of a worker, publisher and subscriber is touched only on its worker's thread, except
  * where marked: the publishers' send times (atomic, read by subscribers on other threads), the
  * ready and failure counters (atomic / under the lock), and the window results, which the
@@ -137,8 +138,28 @@ struct okno_load_clients {
     char *fail_message;
 };
 
+/* worker.c */
 /* Runs fn(w, arg) on w's thread and returns once it ran. */
 void okno__load_run_on(struct load_worker *w, void (*fn)(struct load_worker *, void *), void *arg);
+/* The same at the sockets' priority, for a window's boundary: it runs after what the clients'
+ * sockets hold. */
+void okno__load_run_boundary_on(struct load_worker *w, void (*fn)(struct load_worker *, void *),
+                                void *arg);
+/* Sets up worker index of c: its loop, pacing tick and probe socket (probe_to is the caller's to
+ * set). Returns 0 or an error; okno__load_worker_deinit frees it either way. */
+int okno__load_worker_init(struct okno_load_clients *c, struct load_worker *w, unsigned index);
+void okno__load_worker_deinit(struct load_worker *w);
+/* A client's session on worker (a struct load_worker) is gone: the last one of a stopping worker
+ * quits its loop. */
+void okno__load_session_closed(void *worker);
+/* Starts w's thread (batched per w->batched), which runs its loop until it quits. */
+void okno__load_worker_start(struct load_worker *w, const char *name);
+/* A window's start and end on w's thread (through okno__load_run_boundary_on); the end adds w's
+ * counts to the struct okno_load_window arg. */
+void okno__load_worker_window_start(struct load_worker *w, void *arg);
+void okno__load_worker_window_end(struct load_worker *w, void *arg);
+
+/* clients.c */
 /* Records a client's failure (the first one is kept). */
 void okno__load_fail(struct okno_load_clients *c, int err, const char *who, const char *message);
 /* A client is up (counted once). */
@@ -164,7 +185,6 @@ void okno__load_sub_free(struct load_sub *s);
 /* The name a client joins with and the room it joins: "sub-3-17", "load-3". */
 void okno__load_room_config(const struct okno_load_clients *c, unsigned room,
                             struct okno_bench_session_config *cfg, char *room_buf, size_t cap);
-void okno__load_session_closed(void *worker);
 /* On the worker's tick: a REMB of cfg.remb_kbps once a second, as a browser's receiver sends one,
  * so the server's estimate for this subscriber (and its pacer) does not stay at its start value. */
 void okno__load_sub_tick(struct load_sub *s, int64_t now);
