@@ -20,8 +20,8 @@ void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t star
     l->max_bps = max_bps;
     l->bps = start_bps;
     l->tracking = true;
-    l->lost = l->lost_congestive = l->total = 0;
-    l->fresh_lost = l->fresh_lost_congestive = l->fresh_total = 0;
+    l->all = (struct okno_gcc_loss_counts){0};
+    l->fresh = (struct okno_gcc_loss_counts){0};
     l->ratio = 0;
     l->cong_share = 0;
     l->window_ratio = 0;
@@ -33,21 +33,24 @@ void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t star
     l->fresh_from_us = INT64_MIN;
 }
 
+static void counts_add(struct okno_gcc_loss_counts *to, const struct okno_gcc_loss_counts *c)
+{
+    to->total += c->total;
+    to->lost += c->lost;
+    to->lost_congestive += c->lost_congestive;
+}
+
 void okno_gcc_loss_add(struct okno_gcc_loss *l, const struct okno_gcc_loss_counts *all,
                        const struct okno_gcc_loss_counts *fresh)
 {
-    l->total += all->total;
-    l->lost += all->lost;
-    l->lost_congestive += all->lost_congestive;
-    l->fresh_total += fresh->total;
-    l->fresh_lost += fresh->lost;
-    l->fresh_lost_congestive += fresh->lost_congestive;
+    counts_add(&l->all, all);
+    counts_add(&l->fresh, fresh);
 }
 
 void okno_gcc_loss_mark_decrease(struct okno_gcc_loss *l, int64_t now_us)
 {
     l->fresh_from_us = now_us;
-    l->fresh_total = l->fresh_lost = l->fresh_lost_congestive = 0;
+    l->fresh = (struct okno_gcc_loss_counts){0};
     l->window_ratio = 0;
     l->window_congestive = false;
     l->window_valid = false;
@@ -140,23 +143,23 @@ static void move(struct okno_gcc_loss *l, double p, bool congestive, double decr
 void okno_gcc_loss_update(struct okno_gcc_loss *l, double delay_bps, double target_bps,
                           double acked_bps, int64_t rtt_us, int64_t now_us)
 {
-    if (l->fresh_total >= MIN_PACKETS) {
-        l->window_ratio = (double)l->fresh_lost / l->fresh_total;
-        l->window_congestive = l->fresh_lost > 0 && 2 * l->fresh_lost_congestive > l->fresh_lost;
-        l->fresh_total = l->fresh_lost = l->fresh_lost_congestive = 0;
+    if (l->fresh.total >= MIN_PACKETS) {
+        l->window_ratio = (double)l->fresh.lost / l->fresh.total;
+        l->window_congestive = l->fresh.lost > 0 && 2 * l->fresh.lost_congestive > l->fresh.lost;
+        l->fresh = (struct okno_gcc_loss_counts){0};
         l->window_valid = true;
         l->congested = l->window_congestive && l->window_ratio > LOW_LOSS;
     }
-    if (l->total >= MIN_PACKETS) {
-        double frac = (double)l->lost / l->total;
-        double w = l->total / (l->total + RATIO_PACKETS);
+    if (l->all.total >= MIN_PACKETS) {
+        double frac = (double)l->all.lost / l->all.total;
+        double w = l->all.total / (l->all.total + RATIO_PACKETS);
         l->ratio += w * (frac - l->ratio);
-        if (l->lost > 0) {
-            double share = (double)l->lost_congestive / l->lost;
-            double ws = l->lost / (l->lost + SHARE_LOSSES);
+        if (l->all.lost > 0) {
+            double share = (double)l->all.lost_congestive / l->all.lost;
+            double ws = l->all.lost / (l->all.lost + SHARE_LOSSES);
             l->cong_share += ws * (share - l->cong_share);
         }
-        l->total = l->lost = l->lost_congestive = 0;
+        l->all = (struct okno_gcc_loss_counts){0};
     }
     move(l, l->window_ratio, l->window_congestive, LOW_LOSS, delay_bps, target_bps, acked_bps,
          rtt_us, now_us);

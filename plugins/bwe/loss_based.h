@@ -26,16 +26,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Packets reported by transport-cc feedback (newly, or since an update): how many, lost of which,
+ * congestive of those. */
+struct okno_gcc_loss_counts {
+    uint32_t total, lost, lost_congestive;
+};
+
 struct okno_gcc_loss {
     double min_bps, max_bps;
     double bps;
     bool tracking; /* bps follows the delay-based goal (not limiting) */
     /* since the last update */
-    uint32_t lost, lost_congestive, total;
+    struct okno_gcc_loss_counts all;
     double ratio;      /* smoothed fraction lost */
     double cong_share; /* smoothed share of the losses judged congestive */
     /* since the last update, of the packets sent from fresh_from_us on */
-    uint32_t fresh_lost, fresh_lost_congestive, fresh_total;
+    struct okno_gcc_loss_counts fresh;
     /* the last window of at least 20 of those packets (or receiver report): rates move on what
        is lost now, not on the memory of a burst; clear after a decrease until it fills again */
     double window_ratio;
@@ -44,12 +50,6 @@ struct okno_gcc_loss {
     bool congested;    /* the last window judged had congestive loss over 2 % */
     int64_t last_update_us, last_decrease_us; /* -1: never */
     int64_t fresh_from_us; /* the last decrease of the target: packets sent before are old */
-};
-
-/* Packets newly reported by transport-cc feedback: how many, lost of which, congestive of
- * those. */
-struct okno_gcc_loss_counts {
-    uint32_t total, lost, lost_congestive;
 };
 
 void okno_gcc_loss_init(struct okno_gcc_loss *l, uint32_t min_bps, uint32_t start_bps,
