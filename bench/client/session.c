@@ -1,51 +1,16 @@
 /* okno-bench session: wires signal_client, client_sdp and two client_peers into one participant.
  * It keeps the order a browser keeps (join, then the publisher offer, then local candidates; the
  * subscriber transport is made on the server's first offer) and turns every way of failing into
- * one on_failed call. Not here: media and reporting. */
+ * one on_failed call. The transports and their SDP are session_peers.c's. Not here: media and
+ * reporting. */
 #include "client/session.h"
 
 #include <string.h>
 
-#include "client/client_peer.h"
-#include "client/janus_room.h"
-#include "client/signal_client.h"
+#include "client/session_internal.h"
 #include "okno/err.h"
-#include "wire/bytes.h"
 
-struct sink {
-    okno_bench_rtp_sink fn;
-    void *arg;
-};
-
-struct okno_bench_session {
-    /* borrowed */
-    GMainContext *ctx;
-    const struct okno_cert *cert;
-    /* owned */
-    char *server, *room, *role, *name, *token, *address;
-    struct okno_signal_client *sc; /* target okno */
-    struct okno_janus_room *jr;    /* target Janus (sc is NULL then) */
-    struct okno_client_peer *pub, *sub;
-    bool rtp_unverified;                 /* okno_bench_session_set_rtp_unverified */
-    GSource *deadline, *sub_deadline;    /* until each transport connects */
-    struct okno_client_sub_offer *offer; /* the latest subscriber offer */
-    /* other */
-    struct okno_bench_session_listener listener;
-    void *owner;
-    okno_client_candidate_filter filter;
-    void *filter_arg;
-    unsigned timeout_ms;
-    bool audio, video, simulcast;
-    bool audio_red; /* offer RED and take it in subscriber offers */
-    bool red_send;  /* the server's answer kept RED first: audio goes as RED */
-    bool failed, closed;
-    uint32_t audio_ssrc, video_ssrc, rtx_ssrc;
-    char participant[OKNO_CLIENT_ID_LEN];
-    struct sink sinks[OKNO_SDP_MAX_MEDIA];
-};
-
-static void fail(struct okno_bench_session *s, int err, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void fail(struct okno_bench_session *s, int err, const char *fmt, ...)
+void okno__bench_session_fail(struct okno_bench_session *s, int err, const char *fmt, ...)
 {
     if (s->failed || s->closed)
         return;
@@ -59,7 +24,7 @@ static void fail(struct okno_bench_session *s, int err, const char *fmt, ...)
     g_free(m);
 }
 
-static void drop_source(GSource **src)
+void okno__bench_session_drop_source(GSource **src)
 {
     if (*src) {
         g_source_destroy(*src);
@@ -68,248 +33,12 @@ static void drop_source(GSource **src)
     }
 }
 
-static GSource *add_timeout(struct okno_bench_session *s, GSourceFunc fn)
+GSource *okno__bench_session_add_timeout(struct okno_bench_session *s, GSourceFunc fn)
 {
     GSource *t = g_timeout_source_new(s->timeout_ms);
     g_source_set_callback(t, fn, s, NULL);
     g_source_attach(t, s->ctx);
     return t;
-}
-
-/* The target's signalling: okno's own (signal_client) or a Janus VideoRoom (janus_room), the same
- * requests with the same replies. */
-static void sig_candidate(struct okno_bench_session *s, const char *pc, const char *line)
-{
-    if (s->jr)
-        (void)okno_janus_room_candidate(s->jr, pc, line);
-    else
-        (void)okno_signal_candidate(s->sc, pc, line);
-}
-
-/* ---- publisher ----------------------------------------------------------------------------------
- */
-
-/* Our candidate of pc ("publisher" or "subscriber") goes through the owner's filter, and is
- * signalled unless the filter drops it. */
-static void local_candidate(struct okno_bench_session *s, const char *pc, const char *candidate)
-{
-    char line[OKNO_ICE_MAX_CANDIDATE_LEN];
-    if (!s->filter)
-        g_strlcpy(line, candidate, sizeof(line));
-    else if (!s->filter(s->filter_arg, false, candidate, line, sizeof(line)))
-        return;
-    sig_candidate(s, pc, line);
-}
-
-/* RTCP that came on either transport goes to the owner (sub: on the subscriber one). */
-static void relay_rtcp(struct okno_bench_session *s, bool sub, uint8_t *pkt, size_t len,
-                       int64_t now_us)
-{
-    if (s->listener.on_rtcp)
-        s->listener.on_rtcp(s->owner, sub, pkt, len, now_us);
-}
-
-static void pub_on_candidate(void *owner, const char *candidate)
-{
-    local_candidate(owner, "publisher", candidate);
-}
-
-static void pub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    relay_rtcp(owner, false, pkt, len, now_us);
-}
-
-static void pub_on_candidates_done(void *owner)
-{
-    sig_candidate(owner, "publisher", NULL);
-}
-
-static void pub_on_connected(void *owner)
-{
-    struct okno_bench_session *s = owner;
-    drop_source(&s->deadline);
-    if (s->listener.on_publishing)
-        s->listener.on_publishing(s->owner);
-}
-
-static void on_pub_failed(void *owner, int err, const char *reason)
-{
-    fail(owner, err, "publisher transport failed: %s", reason);
-}
-
-static void on_sub_failed(void *owner, int err, const char *reason)
-{
-    fail(owner, err, "subscriber transport failed: %s", reason);
-}
-
-static void on_published(void *arg, int err, json_t *reply, const char *message)
-{
-    struct okno_bench_session *s = arg;
-    if (err < 0) {
-        fail(s, err, "publish failed: %s", message);
-        return;
-    }
-    const char *sdp = json_string_value(json_object_get(reply, "sdp"));
-    struct okno_client_answer answer;
-    int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), NULL, &answer) : OKNO_E_MALFORMED;
-    if (rc == 0) {
-        s->red_send = answer.audio_red;
-        rc = okno_client_peer_apply_remote(s->pub, &answer.remote);
-    }
-    if (rc < 0)
-        fail(s, rc, "the server's answer is not usable: %s", okno_strerror(rc));
-}
-
-static int publish(struct okno_bench_session *s)
-{
-    static const struct okno_peer_listener listener = {
-        .on_local_candidate = pub_on_candidate,
-        .on_local_candidates_done = pub_on_candidates_done,
-        .on_connected = pub_on_connected,
-        .on_failed = on_pub_failed,
-        .on_rtcp = pub_on_rtcp,
-    };
-    int rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->pub);
-    if (rc < 0)
-        return rc;
-    okno_client_peer_set_candidate_filter(s->pub, s->filter, s->filter_arg);
-    struct okno_client_offer o = {.audio = s->audio,
-                                  .video = s->video,
-                                  .simulcast = s->simulcast,
-                                  .audio_red = s->audio_red,
-                                  .audio_ssrc = s->audio_ssrc,
-                                  .video_ssrc = s->video_ssrc,
-                                  .rtx_ssrc = s->rtx_ssrc,
-                                  .ufrag = okno_client_peer_ufrag(s->pub),
-                                  .pwd = okno_client_peer_pwd(s->pub),
-                                  .fingerprint = okno_cert_fingerprint_sdp(s->cert),
-                                  .cname = s->name,
-                                  .stream = s->participant};
-    GString *sdp = g_string_new(NULL);
-    rc = okno_client_sdp_offer(&o, sdp);
-    if (rc == 0)
-        rc = s->jr ? okno_janus_room_publish(s->jr, sdp->str, on_published, s)
-                   : okno_signal_publish(s->sc, sdp->str, on_published, s);
-    g_string_free(sdp, TRUE);
-    return rc < 0 ? rc : okno_client_peer_gather(s->pub);
-}
-
-/* ---- subscriber ---------------------------------------------------------------------------------
- */
-
-static void sub_on_candidate(void *owner, const char *candidate)
-{
-    local_candidate(owner, "subscriber", candidate);
-}
-
-static void sub_on_rtcp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    relay_rtcp(owner, true, pkt, len, now_us);
-}
-
-static void sub_on_candidates_done(void *owner)
-{
-    sig_candidate(owner, "subscriber", NULL);
-}
-
-static void sub_on_rtp(void *owner, uint8_t *pkt, size_t len, int64_t now_us)
-{
-    struct okno_bench_session *s = owner;
-    if (len < 12 || !s->offer)
-        return;
-    uint32_t ssrc = okno_rd32(pkt + 8);
-    for (unsigned i = 0; i < s->offer->n_tracks; i++) {
-        const struct okno_client_sub_track *t = &s->offer->tracks[i];
-        if (t->active && (t->ssrc == ssrc || (t->rtx_ssrc && t->rtx_ssrc == ssrc))) {
-            if (s->sinks[i].fn)
-                s->sinks[i].fn(s->sinks[i].arg, t, pkt, len, now_us);
-            return;
-        }
-    }
-}
-
-static void sub_on_connected(void *owner)
-{
-    struct okno_bench_session *s = owner;
-    drop_source(&s->sub_deadline);
-}
-
-static gboolean on_sub_deadline(gpointer data)
-{
-    struct okno_bench_session *s = data;
-    g_source_unref(s->sub_deadline);
-    s->sub_deadline = NULL;
-    fail(s, OKNO_E_TIMEOUT, "the subscriber transport did not connect within %u ms", s->timeout_ms);
-    return G_SOURCE_REMOVE;
-}
-
-static void on_answered(void *arg, int err, json_t *reply, const char *message)
-{
-    (void)reply;
-    if (err < 0)
-        fail(arg, err, "the server refused our subscriber answer: %s", message);
-}
-
-/* Slots whose track is new (or whose section was reused) are announced after the answer is out. */
-static void announce_tracks(struct okno_bench_session *s, const struct okno_client_sub_offer *old)
-{
-    for (unsigned i = 0; i < s->offer->n_tracks && !s->closed; i++) {
-        const struct okno_client_sub_track *t = &s->offer->tracks[i];
-        bool same = old && i < old->n_tracks && old->tracks[i].active &&
-                    !strcmp(old->tracks[i].track, t->track);
-        if (t->active && !same && s->listener.on_track)
-            s->listener.on_track(s->owner, i, t);
-    }
-}
-
-/* streams: Janus's stream list, which names the tracks (NULL on okno: its msids do). */
-static void on_sub_offer(struct okno_bench_session *s, const char *sdp, json_t *streams)
-{
-    static const struct okno_peer_listener listener = {
-        .on_local_candidate = sub_on_candidate,
-        .on_local_candidates_done = sub_on_candidates_done,
-        .on_connected = sub_on_connected,
-        .on_failed = on_sub_failed,
-        .on_rtp = sub_on_rtp,
-        .on_rtcp = sub_on_rtcp,
-    };
-    struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
-    int rc = okno_client_sdp_parse_sub_offer(sdp, strlen(sdp), NULL, o);
-    if (rc == 0 && streams)
-        okno_janus_room_label(streams, o);
-    for (unsigned i = 0; rc == 0 && !s->audio_red && i < o->n_tracks; i++)
-        o->tracks[i].red_pt = -1; /* refused: the answer leaves it out */
-    bool fresh = !s->sub;
-    if (rc == 0 && fresh)
-        rc = okno_client_peer_create(s->ctx, s->cert, s->address, &listener, s, &s->sub);
-    if (rc == 0 && fresh) {
-        okno_client_peer_set_candidate_filter(s->sub, s->filter, s->filter_arg);
-        okno_client_peer_set_rtp_unverified(s->sub, s->rtp_unverified);
-        rc = okno_client_peer_apply_remote(s->sub, &o->remote);
-    }
-    if (rc < 0) {
-        g_free(o);
-        fail(s, rc, "cannot take the server's subscriber offer: %s", okno_strerror(rc));
-        return;
-    }
-    struct okno_client_sub_offer *old = s->offer;
-    s->offer = o;
-    GString *answer = g_string_new(NULL);
-    rc = okno_client_sdp_sub_answer(o, okno_client_peer_ufrag(s->sub), okno_client_peer_pwd(s->sub),
-                                    okno_cert_fingerprint_sdp(s->cert), answer);
-    if (rc == 0)
-        rc = s->jr ? okno_janus_room_answer(s->jr, answer->str, on_answered, s)
-                   : okno_signal_answer(s->sc, answer->str, on_answered, s);
-    g_string_free(answer, TRUE);
-    if (rc == 0 && fresh) {
-        s->sub_deadline = add_timeout(s, on_sub_deadline);
-        rc = okno_client_peer_gather(s->sub);
-    }
-    if (rc < 0)
-        fail(s, rc, "cannot answer the subscriber offer: %s", okno_strerror(rc));
-    else
-        announce_tracks(s, old);
-    g_free(old);
 }
 
 /* ---- signalling ---------------------------------------------------------------------------------
@@ -321,9 +50,10 @@ static void on_event(void *owner, const char *type, json_t *msg)
     if (!strcmp(type, "offer")) {
         const char *sdp = json_string_value(json_object_get(msg, "sdp"));
         if (sdp)
-            on_sub_offer(s, sdp, s->jr ? json_object_get(msg, "streams") : NULL);
+            okno__bench_session_on_sub_offer(s, sdp,
+                                             s->jr ? json_object_get(msg, "streams") : NULL);
         else
-            fail(s, OKNO_E_MALFORMED, "the server sent an offer without sdp");
+            okno__bench_session_fail(s, OKNO_E_MALFORMED, "the server sent an offer without sdp");
     } else if (!strcmp(type, "candidate")) {
         const char *pc = json_string_value(json_object_get(msg, "pc"));
         json_t *c = json_object_get(msg, "candidate");
@@ -335,8 +65,8 @@ static void on_event(void *owner, const char *type, json_t *msg)
     } else if (!strcmp(type, "error")) {
         const char *code = json_string_value(json_object_get(msg, "code"));
         const char *m = json_string_value(json_object_get(msg, "message"));
-        fail(s, OKNO_E_MALFORMED, "the server reports a protocol error: %s: %s", code ? code : "?",
-             m ? m : "");
+        okno__bench_session_fail(s, OKNO_E_MALFORMED, "the server reports a protocol error: %s: %s",
+                                 code ? code : "?", m ? m : "");
     } else if (s->listener.on_event) {
         s->listener.on_event(s->owner, type, msg);
     }
@@ -344,7 +74,7 @@ static void on_event(void *owner, const char *type, json_t *msg)
 
 static void on_closed(void *owner, int err, const char *reason)
 {
-    fail(owner, err, "%s", reason);
+    okno__bench_session_fail(owner, err, "%s", reason);
 }
 
 static gboolean on_deadline(gpointer data)
@@ -352,7 +82,8 @@ static gboolean on_deadline(gpointer data)
     struct okno_bench_session *s = data;
     g_source_unref(s->deadline);
     s->deadline = NULL;
-    fail(s, OKNO_E_TIMEOUT, "the publisher transport did not connect within %u ms", s->timeout_ms);
+    okno__bench_session_fail(s, OKNO_E_TIMEOUT,
+                             "the publisher transport did not connect within %u ms", s->timeout_ms);
     return G_SOURCE_REMOVE;
 }
 
@@ -360,7 +91,8 @@ static void on_joined(void *arg, int err, json_t *reply, const char *message)
 {
     struct okno_bench_session *s = arg;
     if (err < 0) {
-        fail(s, err, "join %s: %s", err == OKNO_E_DENIED ? "refused" : "failed", message);
+        okno__bench_session_fail(s, err, "join %s: %s", err == OKNO_E_DENIED ? "refused" : "failed",
+                                 message);
         return;
     }
     const char *id = json_string_value(json_object_get(reply, "participant"));
@@ -370,10 +102,10 @@ static void on_joined(void *arg, int err, json_t *reply, const char *message)
     /* A receive-only participant publishes nothing; it subscribes all the same. */
     if (s->closed || s->failed || (!s->audio && !s->video))
         return;
-    s->deadline = add_timeout(s, on_deadline);
-    int rc = publish(s);
+    s->deadline = okno__bench_session_add_timeout(s, on_deadline);
+    int rc = okno__bench_session_publish(s);
     if (rc < 0)
-        fail(s, rc, "cannot publish: %s", okno_strerror(rc));
+        okno__bench_session_fail(s, rc, "cannot publish: %s", okno_strerror(rc));
 }
 
 static void on_open(void *arg, int err, json_t *reply, const char *message)
@@ -381,14 +113,14 @@ static void on_open(void *arg, int err, json_t *reply, const char *message)
     (void)reply;
     struct okno_bench_session *s = arg;
     if (err < 0) {
-        fail(s, err == OKNO_E_TIMEOUT ? OKNO_E_TIMEOUT : OKNO_E_IO,
-             "cannot reach the server at %s: %s", s->server, message);
+        okno__bench_session_fail(s, err == OKNO_E_TIMEOUT ? OKNO_E_TIMEOUT : OKNO_E_IO,
+                                 "cannot reach the server at %s: %s", s->server, message);
         return;
     }
     int rc = s->jr ? okno_janus_room_join(s->jr, s->name, on_joined, s)
                    : okno_signal_join(s->sc, s->room, s->role, s->name, s->token, on_joined, s);
     if (rc < 0)
-        fail(s, rc, "cannot send join: %s", okno_strerror(rc));
+        okno__bench_session_fail(s, rc, "cannot send join: %s", okno_strerror(rc));
 }
 
 /* ---- lifetime -----------------------------------------------------------------------------------
@@ -550,8 +282,8 @@ void okno_bench_session_close(struct okno_bench_session *s, void (*on_closed)(vo
     if (!s || s->closed)
         return;
     s->closed = true;
-    drop_source(&s->deadline);
-    drop_source(&s->sub_deadline);
+    okno__bench_session_drop_source(&s->deadline);
+    okno__bench_session_drop_source(&s->sub_deadline);
     okno_signal_close(s->sc);
     okno_janus_room_close(s->jr);
     s->jr = NULL;
