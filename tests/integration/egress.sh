@@ -5,15 +5,16 @@
 # every packet (--verify-every 1), 3 s. Every packet the subscribers got decrypted and
 # authenticated (no rx drop of any kind), loss stays low (5 %: a wide margin for a shared host and
 # the sanitizer build), okno made the lane from the room's worker to the other one and dropped
-# nothing for a full lane or a refused send. Then the same load with egress_workers 0 (the room's
-# worker sends everything), for the figures. Needs OKNO_BUILD and OKNO_SRCDIR.
+# nothing for a full lane or a refused send; half the connections stay on the room's own worker
+# (egress_room_share 50, its lane to itself), so both kinds of lane carry the load. Then the same
+# load with egress_workers 0 (the room's worker sends everything) at realtime_priority 5. Needs OKNO_BUILD and OKNO_SRCDIR.
 . "$(dirname "$0")/browser_lib.bash"
-tap_plan 10
+tap_plan 11
 bench=$OKNO_BUILD/bench/okno-bench
 
 [ -x "$bench" ] || skip_rest "okno-bench" "not built in $OKNO_BUILD"
-okno_conf media ice_tcp false general egress_workers 1
-okno_up "okno starts on 2 workers with egress_workers 1"
+okno_conf media ice_tcp false general egress_workers 1 general egress_room_share 50
+okno_up "okno starts on 2 workers with egress_workers 1, half the connections kept on the room's worker"
 
 # load_run NAME: the load, its exit status checked, its JSON judged and its figures printed.
 load_run() {
@@ -56,8 +57,16 @@ reports=$(sanitizer_reports "$log")
 [ "${okno_status:-1}" -eq 0 ] && [ -z "$bad" ] && [ "$subs" -ge 14 ] && [ -z "$reports" ]
 check $? "okno stops cleanly without sanitizer report; $subs subscriber connections sent RTP, none dropped a send or for a full lane ${bad:+($bad)}" "$log"
 
-okno_conf media ice_tcp false general egress_workers 0
-okno_up "okno starts again with egress_workers 0"
+okno_conf media ice_tcp false general egress_workers 0 general realtime_priority 5
+okno_up "okno starts again with egress_workers 0 and realtime_priority 5"
 load_run serial
+# Root (CI) may give the workers SCHED_RR; elsewhere okno must say it could not and go on.
+if [ "$(id -u)" -eq 0 ]; then
+    grep -q "media workers run at SCHED_RR priority 5" "$log"
+    check $? "the media workers run at SCHED_RR priority 5" "$log"
+else
+    grep -q "cannot put the media workers at SCHED_RR 5" "$log"
+    check $? "without the privilege okno says so and runs at normal priority" "$log"
+fi
 check_okno_stopped
 check_okno_stderr
