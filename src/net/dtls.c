@@ -20,9 +20,13 @@
 #define DTLS_RECORD_HEADER 13
 /* RFC 6347 4.1: a record carries at most 2^14 bytes of plaintext plus 2048 of expansion. */
 #define DTLS_MAX_RECORD_BODY (16384 + 2048)
-#define EXPORTER_LABEL       "EXTRACTOR-dtls_srtp"
-#define CIPHERS              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"
-#define GROUPS               "X25519:P-256"
+/* Every suite in CIPHERS is AES-GCM: a protected record carries an 8-byte explicit nonce and a
+ * 16-byte tag around its content. OpenSSL 3.0 answers a shorter one with an internal-error alert
+ * that ends the connection, so one forged datagram on the 5-tuple would kill a peer. */
+#define DTLS_MIN_PROTECTED_BODY (8 + 16)
+#define EXPORTER_LABEL          "EXTRACTOR-dtls_srtp"
+#define CIPHERS                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"
+#define GROUPS                  "X25519:P-256"
 
 struct okno_dtls {
     /* borrowed: the listener's user pointer */
@@ -289,6 +293,8 @@ static int check_records(const uint8_t *p, size_t len)
             return OKNO_E_MALFORMED;
         if (body > len - DTLS_RECORD_HEADER)
             return OKNO_E_TRUNCATED;
+        if (okno_rd16(p + 3) != 0 && body < DTLS_MIN_PROTECTED_BODY)
+            return OKNO_E_MALFORMED;
         p += DTLS_RECORD_HEADER + body;
         len -= DTLS_RECORD_HEADER + body;
     }
