@@ -117,9 +117,9 @@ int okno_dtls_start(struct okno_dtls *dtls, int64_t now_us);
 /* Processes one incoming datagram. Returns 0 when it was processed (OpenSSL drops records that fail
  * its own checks), OKNO_E_RANGE for a datagram longer than OKNO_DTLS_MAX_DATAGRAM, OKNO_E_MALFORMED
  * or OKNO_E_TRUNCATED when it is not a sequence of whole DTLS records or holds a protected record
- * too short for the negotiable ciphers (dropped unread: counted by
- * the caller, the endpoint is unchanged), OKNO_E_STATE before start or after the end, or the
- * failure code also given to on_closed when this datagram ended the endpoint. data is not kept. */
+ * too short for the negotiable ciphers (dropped unread: counted by the caller, the endpoint is
+ * unchanged), OKNO_E_STATE before start or after the end, or the failure code also given to
+ * on_closed when this datagram ended the endpoint. data is not kept. */
 int okno_dtls_feed(struct okno_dtls *dtls, const uint8_t *data, size_t len, int64_t now_us);
 
 /* When to call okno_dtls_on_timeout(), in the caller's clock, or INT64_MAX when no timer runs (not

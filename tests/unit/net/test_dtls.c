@@ -491,6 +491,43 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
     print_message("# %d endpoints failed on random records and were replaced\n", restarts);
 }
 
+/* Nothing a third party can put on the 5-tuple without the keys may end an established association:
+ * records of every type and epoch, whole or short, are dropped by our framing check or by OpenSSL.
+ */
+static void test_dtls_forged_records_never_end_a_connection(void **state)
+{
+    (void)state;
+    struct link_opts o = {0};
+    struct link *k = handshake(&o);
+    assert_keys_crosswise(k, OKNO_SRTP_AEAD_AES_128_GCM);
+    uint32_t seed = 0x9e3779b9;
+    uint8_t d[OKNO_DTLS_MAX_DATAGRAM];
+    int dropped_unread = 0;
+    for (int i = 0; i < 4000; i++) {
+        size_t len = 13 + next_rand(&seed) % 300;
+        for (size_t j = 0; j < len; j++)
+            d[j] = (uint8_t)next_rand(&seed);
+        d[0] = (uint8_t)(20 + next_rand(&seed) % 4);
+        d[1] = 0xfe;
+        d[2] = 0xfd;
+        d[3] = 0;
+        d[4] = (uint8_t)(next_rand(&seed) % 3); /* the old epoch, the current one, the next */
+        d[11] = (uint8_t)((len - 13) >> 8);
+        d[12] = (uint8_t)(len - 13);
+        struct side *target = (i & 1) ? &k->client : &k->server;
+        int err = okno_dtls_feed(target->dtls, d, len, 0);
+        if (err == OKNO_E_MALFORMED)
+            dropped_unread++;
+        else if (err != 0 || okno_dtls_state(target->dtls) != OKNO_DTLS_CONNECTED)
+            fail_msg("record %d (type %u, epoch %u, %zu bytes) ended the %s: %s", i, d[0], d[4],
+                     len - 13, (i & 1) ? "client" : "server", okno_dtls_reason(target->dtls));
+        target->queued = 0;
+    }
+    assert_true(dropped_unread > 0 && dropped_unread < 4000);
+    assert_int_equal(k->client.closed + k->server.closed, 0);
+    link_free(k);
+}
+
 static void test_dtls_close_notify_reaches_the_peer(void **state)
 {
     (void)state;
@@ -611,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_dtls_handshake_gives_up_after_last_retransmission),
         cmocka_unit_test(test_dtls_feed_rejects_malformed_datagrams_and_handshake_survives),
         cmocka_unit_test(test_dtls_random_records_never_crash_an_endpoint),
+        cmocka_unit_test(test_dtls_forged_records_never_end_a_connection),
         cmocka_unit_test(test_dtls_close_notify_reaches_the_peer),
         cmocka_unit_test(test_dtls_exported_keys_carry_srtp_between_the_peers),
         cmocka_unit_test(test_dtls_setup_attributes_map_to_roles),
