@@ -78,12 +78,8 @@ static uint32_t elastic_floor(unsigned s)
     return s == 0 ? OKNO_PUB_FB_MIN_VIDEO_BPS : nominal_bps[MIN(s, OKNO_TRACK_MAX_ENC) - 1] / 2;
 }
 
-/* Which encodings of simulcast track t follow subscriber p's budget (allocator.h
- * elastic_floor_bps): the ones sent now that the cap would leave p's share once p receives them,
- * the top one shaped (okno__participant_pub_fb_shaped) when p's share is the largest there, any
- * above it. None under a client's receive limit (a limit is not a rate to shape an encoder to). */
-static void set_elastic(struct okno_alloc_video *v, const struct okno_participant *p,
-                        const struct okno_track *t)
+void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct okno_participant *p,
+                                     const struct okno_track *t)
 {
     memset(v->elastic_floor_bps, 0, sizeof v->elastic_floor_bps);
     if (!okno_track_simulcast(t) || p->receive_limit_bps)
@@ -250,7 +246,7 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         }
         if (!measure(&s->alloc, s->track))
             memset(s->alloc.bps, 0, sizeof s->alloc.bps); /* nothing to decide on */
-        set_elastic(&s->alloc, p, s->track);
+        okno__participant_alloc_elastic(&s->alloc, p, s->track);
         was_bps[n] = forwarded_bps(s);
         videos[n] = s->alloc;
         of[n++] = s;

@@ -32,6 +32,7 @@
 
 #include <stdint.h>
 
+struct okno_alloc_video;
 struct okno_participant;
 struct okno_subscription;
 struct okno_track;
@@ -73,5 +74,14 @@ uint32_t okno__participant_alloc_enc_cost(const struct okno_track *t, unsigned s
 /* The room the publisher's cap leaves encoding s of t: its cost, at least its nominal rate (what
  * okno.js asks of it), so an encoder that sends less now can still reach its own target. */
 uint32_t okno__participant_alloc_enc_room(const struct okno_track *t, unsigned s);
+
+/* Which encodings of simulcast track t follow subscriber p's budget (allocator.h
+ * elastic_floor_bps), set in v: the ones sent now that the cap would leave p's share once p
+ * receives them, the top one shaped (participant_pub_fb.h okno__participant_pub_fb_shaped) when
+ * p's share is the largest there, any above it; each at the least the encoder keeps it at. None
+ * for a single encoding, or under a client's receive limit (a limit is not a rate to shape an
+ * encoder to). */
+void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct okno_participant *p,
+                                     const struct okno_track *t);
 
 #endif

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "sfu/participant.h"
+#include "sfu/participant_alloc.h"
 #include "sfu/participant_media.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/room.h"
@@ -401,6 +402,92 @@ static void test_simulcast_top_encoding_follows_the_largest_share(void **state)
     publisher_free(p);
 }
 
+/* Which encodings follow a subscriber's budget (elastic): with h and f sent and both viewers on f,
+ * f follows the richer viewer only, at the least the encoder keeps f at (half h's nominal rate);
+ * with both on h, h follows the richer one (at half q's) and f, still sent, either (nobody's share
+ * holds it now: the cap gives it no room, whoever takes it shapes it); an encoding not sent, a
+ * viewer under a receive limit and a single-encoding track follow nobody. */
+static void test_simulcast_elastic_encodings_follow_the_largest_share(void **state)
+{
+    (void)state;
+    struct okno_sfu sfu = {.max_publisher_kbps = 2500};
+    struct okno_room room = {.sfu = &sfu};
+    struct okno_participant *p = publisher();
+    p->room = &room;
+    struct okno_track *t = video_track(p, true, 3);
+    static const uint32_t sent_bps[3] = {140000, 480000, 1400000};
+    for (unsigned e = 0; e < 3; e++) {
+        t->enc[e].meter.bps[0] = sent_bps[e];
+        t->enc[e].meter.n_temporal = 1;
+    }
+    struct okno_participant *viewers[2];
+    struct okno_subscription subs[2];
+    struct okno_downtrack_params params = fx_params(false);
+    for (int i = 0; i < 2; i++) {
+        viewers[i] = publisher();
+        viewers[i]->sub_bwe = okno_sub_bwe_new("viewer");
+        viewers[i]->sub_bwe->have_estimate = true;
+        viewers[i]->sub_bwe->estimate.target_bps = i == 0 ? 900000 : 600000;
+        subs[i] = (struct okno_subscription){.subscriber = viewers[i], .track = t, .video = true};
+        assert_int_equal(okno_downtrack_create(&params, NULL, &subs[i].dt), 0);
+        okno_alloc_video_init(&subs[i].alloc, 3, 1, 1); /* on f */
+        subs[i].alloc_on = true;
+        g_ptr_array_add(t->subs, &subs[i]);
+        g_ptr_array_add(viewers[i]->subs, &subs[i]);
+    }
+    struct okno_alloc_video v;
+    memset(&v, 0xff, sizeof v); /* every floor is written, not left over */
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    assert_int_equal(v.elastic_floor_bps[0], 0);
+    assert_int_equal(v.elastic_floor_bps[1], 0);
+    assert_int_equal(v.elastic_floor_bps[2], 250000);
+    okno__participant_alloc_elastic(&v, viewers[1], t);
+    assert_int_equal(v.elastic_floor_bps[2], 0);
+
+    /* f stopped by the encoder: nothing of it to shape. */
+    t->enc[2].meter.bps[0] = 0;
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    assert_int_equal(v.elastic_floor_bps[2], 0);
+    t->enc[2].meter.bps[0] = sent_bps[2];
+
+    /* Both move down to h: h is the top one shaped, by the richer; f above it, by either. */
+    for (int i = 0; i < 2; i++)
+        subs[i].alloc.cur.spatial = subs[i].alloc.ahead_spatial = 1;
+    uint64_t share = 0;
+    assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 1);
+    assert_int_equal(share, 900000);
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    assert_int_equal(v.elastic_floor_bps[0], 0);
+    assert_int_equal(v.elastic_floor_bps[1], 75000);
+    assert_int_equal(v.elastic_floor_bps[2], 250000);
+    okno__participant_alloc_elastic(&v, viewers[1], t);
+    assert_int_equal(v.elastic_floor_bps[1], 0);
+    assert_int_equal(v.elastic_floor_bps[2], 250000);
+
+    /* Under a client's receive limit the viewer shapes nothing, and follows nothing. */
+    viewers[0]->receive_limit_bps = 900000;
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    for (unsigned e = 0; e < 3; e++)
+        assert_int_equal(v.elastic_floor_bps[e], 0);
+    viewers[0]->receive_limit_bps = 0;
+
+    /* One encoding: okno's own cap shapes it, costed by its floor elsewhere (measure()). */
+    struct okno_track *single = video_track(p, false, 0);
+    single->enc[0].meter.bps[0] = sent_bps[2];
+    single->enc[0].meter.n_temporal = 1;
+    okno__participant_alloc_elastic(&v, viewers[0], single);
+    for (unsigned e = 0; e < 3; e++)
+        assert_int_equal(v.elastic_floor_bps[e], 0);
+
+    for (int i = 0; i < 2; i++) {
+        g_ptr_array_remove(t->subs, &subs[i]);
+        okno_downtrack_destroy(subs[i].dt);
+        okno_sub_bwe_free(viewers[i]->sub_bwe);
+        publisher_free(viewers[i]);
+    }
+    publisher_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
         cmocka_unit_test(test_simulcast_publisher_cap_follows_the_encodings_received),
         cmocka_unit_test(test_simulcast_top_encoding_follows_the_largest_share),
+        cmocka_unit_test(test_simulcast_elastic_encodings_follow_the_largest_share),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
