@@ -442,6 +442,20 @@ static uint32_t next_rand(uint32_t *s)
     return *s;
 }
 
+/* Frames the len random bytes at d as one DTLS record of a random content type (20..23), DTLS
+ * minor version `minor` (0xfd 1.2, 0xff 1.0) and a random epoch below `epochs`. */
+static void frame_random_record(uint8_t *d, size_t len, uint8_t minor, unsigned epochs,
+                                uint32_t *seed)
+{
+    d[0] = (uint8_t)(20 + next_rand(seed) % 4);
+    d[1] = 0xfe;
+    d[2] = minor;
+    d[3] = 0;
+    d[4] = (uint8_t)(next_rand(seed) % epochs);
+    d[11] = (uint8_t)((len - 13) >> 8);
+    d[12] = (uint8_t)(len - 13);
+}
+
 static void test_dtls_random_records_never_crash_an_endpoint(void **state)
 {
     (void)state;
@@ -457,13 +471,7 @@ static void test_dtls_random_records_never_crash_an_endpoint(void **state)
             d[j] = (uint8_t)next_rand(&seed);
         if (len >= 13 && (i % 4) != 0) {
             /* frame most of them as one record so the bytes reach OpenSSL */
-            d[0] = (uint8_t)(20 + next_rand(&seed) % 4);
-            d[1] = 0xfe;
-            d[2] = (i & 1) ? 0xfd : 0xff;
-            d[3] = 0;
-            d[4] = (uint8_t)(next_rand(&seed) % 2);
-            d[11] = (uint8_t)((len - 13) >> 8);
-            d[12] = (uint8_t)(len - 13);
+            frame_random_record(d, len, (i & 1) ? 0xfd : 0xff, 2, &seed);
         }
         int err = okno_dtls_feed(k->server.dtls, d, len, 0);
         enum okno_dtls_state st = okno_dtls_state(k->server.dtls);
@@ -507,13 +515,8 @@ static void test_dtls_forged_records_never_end_a_connection(void **state)
         size_t len = 13 + next_rand(&seed) % 300;
         for (size_t j = 0; j < len; j++)
             d[j] = (uint8_t)next_rand(&seed);
-        d[0] = (uint8_t)(20 + next_rand(&seed) % 4);
-        d[1] = 0xfe;
-        d[2] = 0xfd;
-        d[3] = 0;
-        d[4] = (uint8_t)(next_rand(&seed) % 3); /* the old epoch, the current one, the next */
-        d[11] = (uint8_t)((len - 13) >> 8);
-        d[12] = (uint8_t)(len - 13);
+        /* the old epoch, the current one, the next */
+        frame_random_record(d, len, 0xfd, 3, &seed);
         struct side *target = (i & 1) ? &k->client : &k->server;
         int err = okno_dtls_feed(target->dtls, d, len, 0);
         if (err == OKNO_E_MALFORMED)

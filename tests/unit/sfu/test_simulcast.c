@@ -350,6 +350,37 @@ static void test_simulcast_publisher_cap_follows_the_encodings_received(void **s
     publisher_free(p);
 }
 
+/* Two viewers of t with estimates of 900 and 600 kbit/s, each with a downtrack and an allocation on
+ * f (heading nowhere else). */
+static void two_viewers_on_f(struct okno_track *t, struct okno_participant *viewers[2],
+                             struct okno_subscription subs[2])
+{
+    struct okno_downtrack_params params = fx_params(false);
+    for (int i = 0; i < 2; i++) {
+        viewers[i] = publisher();
+        viewers[i]->sub_bwe = okno_sub_bwe_new("viewer");
+        viewers[i]->sub_bwe->have_estimate = true;
+        viewers[i]->sub_bwe->estimate.target_bps = i == 0 ? 900000 : 600000;
+        subs[i] = (struct okno_subscription){.subscriber = viewers[i], .track = t, .video = true};
+        assert_int_equal(okno_downtrack_create(&params, NULL, &subs[i].dt), 0);
+        okno_alloc_video_init(&subs[i].alloc, 3, 1, 1);
+        subs[i].alloc_on = true;
+        g_ptr_array_add(t->subs, &subs[i]);
+        g_ptr_array_add(viewers[i]->subs, &subs[i]);
+    }
+}
+
+static void two_viewers_free(struct okno_track *t, struct okno_participant *viewers[2],
+                             struct okno_subscription subs[2])
+{
+    for (int i = 0; i < 2; i++) {
+        g_ptr_array_remove(t->subs, &subs[i]);
+        okno_downtrack_destroy(subs[i].dt);
+        okno_sub_bwe_free(viewers[i]->sub_bwe);
+        publisher_free(viewers[i]);
+    }
+}
+
 /* With a subscriber's estimate to follow, the top encoding anybody receives gets the largest
  * share of its subscribers and the ones below their cost (no headroom: the encoder gives them
  * their own targets and its top encoding all the rest), so that encoding fits that subscriber's
@@ -365,19 +396,7 @@ static void test_simulcast_top_encoding_follows_the_largest_share(void **state)
     const uint64_t audio = OKNO_ALLOC_AUDIO_BPS;
     struct okno_participant *viewers[2];
     struct okno_subscription subs[2];
-    struct okno_downtrack_params params = fx_params(false);
-    for (int i = 0; i < 2; i++) {
-        viewers[i] = publisher();
-        viewers[i]->sub_bwe = okno_sub_bwe_new("viewer");
-        viewers[i]->sub_bwe->have_estimate = true;
-        viewers[i]->sub_bwe->estimate.target_bps = i == 0 ? 900000 : 600000;
-        subs[i] = (struct okno_subscription){.subscriber = viewers[i], .track = t, .video = true};
-        assert_int_equal(okno_downtrack_create(&params, NULL, &subs[i].dt), 0);
-        okno_alloc_video_init(&subs[i].alloc, 3, 1, 1); /* on f, heading nowhere else */
-        subs[i].alloc_on = true;
-        g_ptr_array_add(t->subs, &subs[i]);
-        g_ptr_array_add(viewers[i]->subs, &subs[i]);
-    }
+    two_viewers_on_f(t, viewers, subs);
     uint64_t share = 0;
     assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 2);
     assert_int_equal(share, 900000);
@@ -393,12 +412,7 @@ static void test_simulcast_top_encoding_follows_the_largest_share(void **state)
     assert_int_equal(okno__participant_pub_fb_shaped(t, &share), 2);
     assert_int_equal(share, 0);
     assert_int_equal(okno_participant_publisher_cap_bps(p), 2500000);
-    for (int i = 0; i < 2; i++) {
-        g_ptr_array_remove(t->subs, &subs[i]);
-        okno_downtrack_destroy(subs[i].dt);
-        okno_sub_bwe_free(viewers[i]->sub_bwe);
-        publisher_free(viewers[i]);
-    }
+    two_viewers_free(t, viewers, subs);
     publisher_free(p);
 }
 
@@ -422,19 +436,7 @@ static void test_simulcast_elastic_encodings_follow_the_largest_share(void **sta
     }
     struct okno_participant *viewers[2];
     struct okno_subscription subs[2];
-    struct okno_downtrack_params params = fx_params(false);
-    for (int i = 0; i < 2; i++) {
-        viewers[i] = publisher();
-        viewers[i]->sub_bwe = okno_sub_bwe_new("viewer");
-        viewers[i]->sub_bwe->have_estimate = true;
-        viewers[i]->sub_bwe->estimate.target_bps = i == 0 ? 900000 : 600000;
-        subs[i] = (struct okno_subscription){.subscriber = viewers[i], .track = t, .video = true};
-        assert_int_equal(okno_downtrack_create(&params, NULL, &subs[i].dt), 0);
-        okno_alloc_video_init(&subs[i].alloc, 3, 1, 1); /* on f */
-        subs[i].alloc_on = true;
-        g_ptr_array_add(t->subs, &subs[i]);
-        g_ptr_array_add(viewers[i]->subs, &subs[i]);
-    }
+    two_viewers_on_f(t, viewers, subs);
     struct okno_alloc_video v;
     memset(&v, 0xff, sizeof v); /* every floor is written, not left over */
     okno__participant_alloc_elastic(&v, viewers[0], t);
@@ -479,12 +481,7 @@ static void test_simulcast_elastic_encodings_follow_the_largest_share(void **sta
     for (unsigned e = 0; e < 3; e++)
         assert_int_equal(v.elastic_floor_bps[e], 0);
 
-    for (int i = 0; i < 2; i++) {
-        g_ptr_array_remove(t->subs, &subs[i]);
-        okno_downtrack_destroy(subs[i].dt);
-        okno_sub_bwe_free(viewers[i]->sub_bwe);
-        publisher_free(viewers[i]);
-    }
+    two_viewers_free(t, viewers, subs);
     publisher_free(p);
 }
 
