@@ -6,10 +6,11 @@
  * the path's delay. The kernel's stamp is taken as the datagram reaches the socket, before anyone
  * reads it. Reading the stamp is a syscall per datagram: for measuring, not for the media path.
  *
- * Linux turns stamping on for a socket at its first SIOCGSTAMPNS: datagrams that arrive after it
- * are stamped; for one received before, that first reading gives the time of the call (late, never
- * early), and with none received yet it is refused. Deliberately not here: which socket (net/ice
- * knows the selected pair's), SO_TIMESTAMPNS control messages (libnice reads without them). */
+ * Linux turns stamping on for a socket at its first SIOCGSTAMPNS, and when no socket on the host
+ * had it on, only once a deferred work item has run: a datagram that arrives before that reads as
+ * the time of the call (late, never early). With none received yet the call is refused.
+ * Deliberately not here: which socket (net/ice knows the selected pair's), SO_TIMESTAMPNS control
+ * messages (libnice reads without them). */
 #ifndef OKNO_NET_RX_STAMP_H
 #define OKNO_NET_RX_STAMP_H
 
