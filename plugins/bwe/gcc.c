@@ -259,6 +259,8 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
     g->prev_q = q;
     if (now_us - e->send_us < g->fb_min_rtt)
         g->fb_min_rtt = now_us - e->send_us;
+    if (e->cluster == 0)
+        okno_gcc_probe_on_other(&g->probe, a, e->bytes);
     okno_gcc_probe_on_report(&g->probe, e->cluster, first, true, a, e->bytes);
     struct okno_gcc_trend_sample s;
     if (okno_gcc_trend_on_packet(&g->trend, e->send_us, a, &s))

@@ -122,8 +122,20 @@ void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_r
     }
     if (c->received == 0 || arrival_us > c->last_arrival_us)
         c->last_arrival_us = arrival_us;
+    c->other_bytes += c->other_pending;
+    c->other_pending = 0;
     c->received++;
     c->recv_bytes += bytes;
+}
+
+void okno_gcc_probe_on_other(struct okno_gcc_probe *p, int64_t arrival_us, uint32_t bytes)
+{
+    for (size_t i = 0; i < OKNO_GCC_PROBE_CLUSTERS; i++) {
+        struct okno_gcc_cluster *c = &p->c[i];
+        if (c->id != 0 && !c->evaluated && c->received > 0 && c->reported < c->sent &&
+            arrival_us >= c->first_arrival_us)
+            c->other_pending += bytes;
+    }
 }
 
 static uint32_t judge(const struct okno_gcc_cluster *c, bool *limited)
@@ -154,7 +166,9 @@ static uint32_t judge(const struct okno_gcc_cluster *c, bool *limited)
         return 0; /* arrivals bunched by something else than the link: not a measurement */
     double r = recv_bps < send_bps ? recv_bps : send_bps;
     if (recv_bps < LINK_LIMITED * send_bps) {
-        r = LINK_SHARE * recv_bps;
+        /* The link was busy throughout: what it carried is the cluster and the media between. */
+        double all = (double)(c->recv_bytes - c->first_recv_bytes + c->other_bytes);
+        r = LINK_SHARE * all * 8e6 / (double)recv_over;
         *limited = true;
     }
     /* What was asked is the most a cluster shows. */
@@ -187,7 +201,8 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
                                                  .first_arrival_us = c->first_arrival_us,
                                                  .last_arrival_us = c->last_arrival_us,
                                                  .bytes_after_first =
-                                                     c->recv_bytes - c->first_recv_bytes};
+                                                     c->recv_bytes - c->first_recv_bytes +
+                                                     (limited ? c->other_bytes : 0)};
         /* The link limited it: that is the capacity, nothing to search above. */
         if (c->bps > 0 && r >= GROW_IF * c->bps && c->bps < p->max_bps && !p->wanted)
             request(p, (uint64_t)r * 2, now_us);

@@ -10,8 +10,10 @@
  * overuse instead of 2 s (at a capacity that did not come back each probe is a little queue and
  * often an overuse: probing every second found the rise later in simulation); and at the earlier
  * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
- * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or 95 %
- * of the receive rate when the link limited it (then no higher rate is searched), computed once
+ * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or, when
+ * the link limited it (then no higher rate is searched), 95 % of what the link delivered over the
+ * cluster's arrivals: its packets and the media that went between them (its packets alone read
+ * low by the media's share of the link, as okno's pacer interleaves the two), computed once
  * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
  * at. Both rates are taken over at least the cluster's intended 15 ms (a few packets leave in one
  * pacer step, and a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of
@@ -38,6 +40,9 @@ struct okno_gcc_cluster {
     uint64_t recv_bytes;
     uint32_t first_recv_bytes;
     int64_t first_arrival_us, last_arrival_us;
+    /* bytes of other packets (media) that arrived between its first and last arrival, and those
+     * reported since its latest packet (counted once one of its packets arrives after them) */
+    uint64_t other_bytes, other_pending;
 };
 
 struct okno_gcc_probe {
@@ -82,11 +87,16 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
 void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_report,
                               bool received, int64_t arrival_us, uint32_t bytes);
 
+/* A packet of no cluster (media) arrived: between a cluster's arrivals it shared the link with
+ * them. Feedback reports packets in sending order, which a link keeps. */
+void okno_gcc_probe_on_other(struct okno_gcc_probe *p, int64_t arrival_us, uint32_t bytes);
+
 /* How a result came about, for a caller that checks a link-limited one against other evidence. */
 struct okno_gcc_probe_seen {
     bool link_limited; /* the result is the link's rate as the cluster's few arrivals showed it */
     int64_t first_send_us, first_arrival_us, last_arrival_us; /* arrivals: receiver clock */
-    uint64_t bytes_after_first;                               /* received after the first arrival */
+    /* received after the first arrival (and, link-limited, the media between its arrivals) */
+    uint64_t bytes_after_first;
 };
 
 /* A cluster that can be judged at now_us: its result in bit/s, 0 when none is ready. Call until

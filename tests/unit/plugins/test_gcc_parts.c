@@ -482,6 +482,40 @@ static void test_probe_bunched_by_jitter(void **state)
     assert_int_equal(cluster_result(&p, 5, 1000, send, arr, NULL), 0);
 }
 
+/* Edge's downlink again, with media going out between the probe packets (okno's pacer interleaves
+ * them): 1,000-byte packets, probe P and media m sent in the order m P m P P m P P m (feedback
+ * reports them in that order); the link spaces every packet 33.3 ms. Over the cluster's arrivals
+ * the link carried its 4 later packets and the 2 media packets between them: 240 kbit/s, 228 taken
+ * (the cluster alone reads 160). The media before its first packet and after its last is not
+ * counted. */
+static void test_probe_link_limited_counts_media_between(void **state)
+{
+    (void)state;
+    struct okno_gcc_probe p;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_plan(&p, 200000, true, -1, 0);
+    static const char order[] = "mPmPPmPPm";
+    uint8_t id = 0;
+    for (int i = 0; order[i]; i++) {
+        if (order[i] == 'P')
+            id = okno_gcc_probe_on_sent(&p, 1000, i * 500, true);
+    }
+    assert_int_not_equal(id, 0);
+    for (int i = 0; order[i]; i++) {
+        int64_t arrival = 400 * MS + (i + 1) * 33333;
+        if (order[i] == 'P')
+            okno_gcc_probe_on_report(&p, id, true, true, arrival, 1000);
+        else
+            okno_gcc_probe_on_other(&p, arrival, 1000);
+    }
+    struct okno_gcc_probe_seen seen;
+    uint32_t r = okno_gcc_probe_result(&p, 3 * S, &seen);
+    printf("# 5 probe packets among media at 240 kbit/s: %u bit/s\n", r);
+    assert_true(seen.link_limited);
+    assert_in_range(r, 226000, 230000);
+    assert_int_equal(seen.bytes_after_first, 6000);
+}
+
 /* Too short to judge: under 5 packets received, under 80 % of the packets sent, or under 80 % of
  * the bytes asked for. */
 static void test_probe_short_cluster(void **state)
@@ -590,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_standing_queue),
         cmocka_unit_test(test_probe_result_at_most_asked),
         cmocka_unit_test(test_probe_bunched_by_jitter),
+        cmocka_unit_test(test_probe_link_limited_counts_media_between),
         cmocka_unit_test(test_probe_short_cluster),
         cmocka_unit_test(test_probe_off),
         cmocka_unit_test(test_probe_drop_from_carried),
