@@ -10,9 +10,8 @@
  * an RR loss report, and a time step with an estimate. */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
-#include "../../plugins/bwe/gcc.h"
+#include "plugins/bwe/gcc.h"
 #include "wire/twcc.h"
 
 #define MIN_BPS     30000u
