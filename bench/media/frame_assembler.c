@@ -209,12 +209,46 @@ static int64_t scan_frame(struct okno_fasm *a, int64_t now_us, int64_t *stop, si
     return -2;
 }
 
+/* Whether the key frame starting at ext has every packet up to its marker. */
+static bool key_frame_complete(struct okno_fasm *a, int64_t ext)
+{
+    const struct slot *first = slot_of(a, ext);
+    for (int64_t k = ext; k <= a->highest; k++) {
+        if (!present(a, k))
+            return false;
+        const struct slot *s = slot_of(a, k);
+        if (k > ext && (s->start || s->ts != first->ts))
+            return false;
+        if (s->marker)
+            return true;
+    }
+    return false;
+}
+
+/* While a hole is waited for: gives up everything before the first complete key frame stored
+ * after it, as libwebrtc's packet buffer hands a complete key frame to the decoder whatever is
+ * missing before it (nothing before it can matter to it). Returns whether it did. */
+static bool skip_to_key_frame(struct okno_fasm *a)
+{
+    for (int64_t k = a->next + 1; k <= a->highest; k++) {
+        const struct slot *s = slot_of(a, k);
+        if (present(a, k) && s->start && s->meta.keyframe && key_frame_complete(a, k)) {
+            discard_until(a, k);
+            return true;
+        }
+    }
+    return false;
+}
+
 int okno_fasm_pop(struct okno_fasm *a, int64_t now_us, struct okno_fasm_frame *out)
 {
     while (a->started && a->next <= a->highest) {
         if (!present(a, a->next)) {
-            if (!hole_lost(a, a->next, now_us))
+            if (!hole_lost(a, a->next, now_us)) {
+                if (skip_to_key_frame(a))
+                    continue;
                 return 0;
+            }
             discard_until(a, a->next + 1);
             /* The rest of a run of missing packets has been waited for just as long. */
             a->blocked_seq = a->next;
@@ -231,8 +265,11 @@ int okno_fasm_pop(struct okno_fasm *a, int64_t now_us, struct okno_fasm_frame *o
         int64_t stop = 0;
         size_t bytes = 0;
         int64_t end = scan_frame(a, now_us, &stop, &bytes);
-        if (end == -1)
+        if (end == -1) {
+            if (skip_to_key_frame(a))
+                continue;
             return 0;
+        }
         if (end == -2) {
             a->stats.incomplete_frames++;
             discard_until(a, stop);

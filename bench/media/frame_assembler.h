@@ -3,10 +3,11 @@
  * sequence number up to the marker, one timestamp. It waits a bounded time (and a bounded number of
  * newer packets) for a missing packet, as a NACK/RTX round trip needs, then declares it lost, drops
  * the frames it belonged to and tells the next complete frame that something was lost before it.
- * Storage is a fixed ring allocated at creation, so nothing is allocated per packet. It
- * deliberately does not parse codec payloads (the depacketizer hands it the codec bytes and a few
- * facts about the first packet), decide whether a frame can be decoded after a loss
- * (vp8_depacketizer.h does), or send NACKs. */
+ * A complete key frame does not wait for what is missing before it (a browser decodes it at once):
+ * the holes and frames before it are given up then. Storage is a fixed ring allocated at creation,
+ * so nothing is allocated per packet. It deliberately does not parse codec payloads (the
+ * depacketizer hands it the codec bytes and a few facts about the first packet), decide whether a
+ * frame can be decoded after a loss (vp8_depacketizer.h does), or send NACKs. */
 #ifndef OKNO_BENCH_MEDIA_FRAME_ASSEMBLER_H
 #define OKNO_BENCH_MEDIA_FRAME_ASSEMBLER_H
 

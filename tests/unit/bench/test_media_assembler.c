@@ -16,6 +16,20 @@ static int push(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool
     return okno_fasm_push(a, &p, now_us);
 }
 
+static int push_key(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
+                    int64_t now_us)
+{
+    uint8_t payload[4] = {(uint8_t)(seq >> 8), (uint8_t)seq, 0xaa, 0x55};
+    struct okno_fasm_pkt p = {.seq = seq,
+                              .ts = ts,
+                              .marker = marker,
+                              .frame_start = start,
+                              .payload = payload,
+                              .len = sizeof payload,
+                              .meta = {.keyframe = start}};
+    return okno_fasm_push(a, &p, now_us);
+}
+
 static struct okno_fasm *make(unsigned reorder_pkts, int64_t reorder_us, size_t max_frame)
 {
     struct okno_fasm *a;
@@ -164,6 +178,42 @@ static void test_assembler_waits_for_each_hole_from_when_it_went_missing(void **
     okno_fasm_destroy(a);
 }
 
+static void test_assembler_gives_out_a_complete_key_frame_past_a_hole_at_once(void **state)
+{
+    (void)state;
+    struct okno_fasm *a = make(100, 1000000, 0);
+    struct okno_fasm_frame f;
+    assert_int_equal(push(a, 100, 1, true, true, 0), 0);
+    assert_int_equal(okno_fasm_pop(a, 0, &f), 1);
+    /* 101 lost; 102 a delta frame; 103-105 a key frame whose middle packet comes last. */
+    assert_int_equal(push(a, 102, 2, true, true, 1000), 0);
+    assert_int_equal(push_key(a, 103, 3, true, false, 2000), 0);
+    assert_int_equal(push_key(a, 105, 3, false, true, 3000), 0);
+    assert_int_equal(okno_fasm_pop(a, 3000, &f), 0); /* the key frame is not complete yet */
+    assert_int_equal(push_key(a, 104, 3, false, false, 4000), 0);
+    /* A second later key frame is complete too; the first one comes out, long before the wait
+     * for 101 (1 s) ends. */
+    assert_int_equal(push_key(a, 106, 4, true, true, 4000), 0);
+    assert_int_equal(okno_fasm_pop(a, 4000, &f), 1);
+    assert_int_equal(f.ts, 3);
+    assert_int_equal(f.first_seq, 103);
+    assert_int_equal(f.last_seq, 105);
+    assert_true(f.lost_before);
+    assert_true(f.meta.keyframe);
+    assert_int_equal(okno_fasm_pop(a, 4000, &f), 1);
+    assert_int_equal(f.ts, 4);
+    assert_false(f.lost_before);
+    /* What was given up is late now. */
+    assert_int_equal(push(a, 101, 2, false, false, 5000), 1);
+    struct okno_fasm_stats st = okno_fasm_stats(a);
+    assert_int_equal(st.lost_packets, 1);
+    assert_int_equal(st.frames, 3);
+    /* A hole before a delta frame is still waited for. */
+    assert_int_equal(push(a, 108, 5, true, true, 6000), 0);
+    assert_int_equal(okno_fasm_pop(a, 6000, &f), 0);
+    okno_fasm_destroy(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +222,7 @@ int main(void)
             test_assembler_declares_hole_lost_after_reorder_packets_and_drops_oversized),
         cmocka_unit_test(test_assembler_drops_frame_without_start_or_marker_and_survives_jumps),
         cmocka_unit_test(test_assembler_waits_for_each_hole_from_when_it_went_missing),
+        cmocka_unit_test(test_assembler_gives_out_a_complete_key_frame_past_a_hole_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
