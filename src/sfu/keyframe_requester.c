@@ -27,7 +27,11 @@ void okno_keyframe_requester_request(struct okno_keyframe_requester *kr, int64_t
 
 void okno_keyframe_requester_on_keyframe(struct okno_keyframe_requester *kr, int64_t now_us)
 {
-    (void)now_us;
+    if (kr->outstanding) {
+        int64_t took = now_us - kr->first_sent_us;
+        if (took >= 0)
+            kr->response_us = kr->response_us ? (3 * kr->response_us + took) / 4 : took;
+    }
     kr->keyframes++;
     kr->wanted = false;
     kr->outstanding = false;
@@ -57,14 +61,21 @@ bool okno_keyframe_requester_poll(struct okno_keyframe_requester *kr, int64_t no
 {
     if (!kr->wanted || now_us < okno_keyframe_requester_next_wakeup(kr))
         return false;
-    if (kr->outstanding)
+    if (kr->outstanding) {
         kr->retries++;
-    else
+    } else {
         kr->fir_seq++;
+        kr->first_sent_us = now_us;
+    }
     kr->outstanding = true;
     kr->sent_us = now_us;
     kr->requests_out++;
     return true;
+}
+
+int64_t okno_keyframe_requester_response_us(const struct okno_keyframe_requester *kr)
+{
+    return kr->response_us;
 }
 
 uint8_t okno_keyframe_requester_fir_seq(const struct okno_keyframe_requester *kr)

@@ -30,10 +30,12 @@
 struct okno_keyframe_requester {
     int64_t rtt_us; /* last known RTT to the publisher; 0 while unknown */
     /* state */
-    bool wanted;      /* someone asked and no keyframe has come since */
-    bool outstanding; /* a request went out and no keyframe has come since */
-    int64_t sent_us;  /* when the last request went out; INT64_MIN before the first */
-    uint8_t fir_seq;  /* of the last request sent */
+    bool wanted;           /* someone asked and no keyframe has come since */
+    bool outstanding;      /* a request went out and no keyframe has come since */
+    int64_t sent_us;       /* when the last request went out; INT64_MIN before the first */
+    int64_t first_sent_us; /* when the outstanding request first went out (before its repeats) */
+    int64_t response_us;   /* smoothed time from a request to its keyframe; 0 before the first */
+    uint8_t fir_seq;       /* of the last request sent */
     /* counters */
     uint64_t requests_in;  /* okno_keyframe_requester_request calls */
     uint64_t requests_out; /* polls that said send, retries included */
@@ -58,6 +60,12 @@ void okno_keyframe_requester_on_keyframe(struct okno_keyframe_requester *kr, int
 /* True when a PLI (or FIR) should be sent to the publisher now; the requester then counts it as
  * sent. False while nothing is wanted, or while the throttle or the retry wait holds it back. */
 bool okno_keyframe_requester_poll(struct okno_keyframe_requester *kr, int64_t now_us);
+
+/* How long the publisher has taken to answer a request with a keyframe's first packet, from the
+ * first time the request went out (its round trip, waiting for the next capture and encoding),
+ * smoothed over the answers so far; 0 before the first answer. Someone who needs a keyframe at a
+ * given moment asks this much earlier. */
+int64_t okno_keyframe_requester_response_us(const struct okno_keyframe_requester *kr);
 
 /* The FIR command sequence number for the request poll just said to send (RFC 5104). */
 uint8_t okno_keyframe_requester_fir_seq(const struct okno_keyframe_requester *kr);

@@ -8,6 +8,7 @@
 #include "sfu/allocator.h"
 #include "sfu/downtrack.h"
 #include "sfu/participant.h"
+#include "sfu/participant_pacer.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/sub_bwe.h"
 #include "sfu/subscription.h"
@@ -200,10 +201,21 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
         (uint64_t)est->target_bps * OKNO_PARTICIPANT_COLLAPSE_FALL > was_bps)
         return;
     s->now_us = now_us; /* for the downtrack's keyframe callback */
-    /* The queue the estimator sees drains once okno stops forwarding the video. */
+    /* The queue the estimator sees drains once okno stops forwarding the video; the keyframe is
+     * asked for as long before that as the publisher takes to send one, so that it leaves okno
+     * into a queue just drained rather than a publisher's round trip and an encoding later; but
+     * not before half of it has drained, in case the publisher is quicker this time (a keyframe
+     * at the new rate fits in half of a queue that overflowed at the old one). */
     int64_t drain_us = MIN(est->queue_delay_us, OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US);
+    const struct okno_track_enc *e =
+        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s));
+    if (e)
+        drain_us -= MIN(okno_keyframe_requester_response_us(&e->kr), drain_us / 2);
     if (!okno_downtrack_restart(s->dt, drain_us, now_us))
         return;
+    /* What the pacer still holds of the video is the chain given up: sent, it would only fill
+     * the queue the keyframe must cross. */
+    okno__participant_pacer_forget(p, s);
     s->collapse_hold_us = now_us + OKNO_PARTICIPANT_COLLAPSE_HOLD_US;
     s->collapse_restarts++;
     okno_log(OKNO_LOG_INFO, "sfu",
@@ -212,17 +224,33 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
              p->id, s->track_id, est->target_bps / 1000u, was_bps / 1000u, est->loss_ratio * 100);
 }
 
+/* Collapses are looked for at every room tick, not every allocation round: each 100 ms the
+ * keyframe comes later is 100 ms more of the freeze. */
+static void collapse_check(struct okno_participant *p, const struct okno_bwe_estimate *est,
+                           int64_t now_us)
+{
+    for (guint i = 0; i < p->subs->len; i++) {
+        struct okno_subscription *s = p->subs->pdata[i];
+        if (s->track && s->video && s->dt && s->targeted && s->alloc_on)
+            keyframe_on_collapse(p, s, forwarded_bps(s), est, now_us);
+    }
+}
+
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
 {
-    if (p->dropped || now_us < p->alloc_due_us)
+    if (p->dropped)
+        return;
+    struct okno_bwe_estimate est;
+    bool have = okno_participant_bwe_estimate(p, &est) == 0 && est.target_bps != 0;
+    if (have)
+        collapse_check(p, &est, now_us);
+    if (now_us < p->alloc_due_us)
         return;
     p->alloc_due_us = now_us + OKNO_PARTICIPANT_ALLOC_INTERVAL_US;
-    struct okno_bwe_estimate est;
-    if (okno_participant_bwe_estimate(p, &est) < 0 || est.target_bps == 0)
+    if (!have)
         return;
     struct okno_alloc_video videos[OKNO_NEG_MAX_MEDIA];
     struct okno_subscription *of[OKNO_NEG_MAX_MEDIA];
-    uint32_t was_bps[OKNO_NEG_MAX_MEDIA];
     size_t n = 0;
     unsigned n_audio = 0;
     for (guint i = 0; i < p->subs->len; i++) {
@@ -247,7 +275,6 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         if (!measure(&s->alloc, s->track))
             memset(s->alloc.bps, 0, sizeof s->alloc.bps); /* nothing to decide on */
         okno__participant_alloc_elastic(&s->alloc, p, s->track);
-        was_bps[n] = forwarded_bps(s);
         videos[n] = s->alloc;
         of[n++] = s;
     }
@@ -280,7 +307,6 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
          * the downtrack when nothing moved). */
         if (videos[i].changed || (okno_track_simulcast(of[i]->track) && !videos[i].cur.paused))
             apply(of[i], &videos[i], now_us);
-        keyframe_on_collapse(p, of[i], was_bps[i], &est, now_us);
         if (!videos[i].changed)
             continue;
         tell(p, of[i], &videos[i], est.target_bps);

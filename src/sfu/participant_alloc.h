@@ -51,14 +51,17 @@ struct okno_track;
 
 /* The room timer: an allocation round for p's videos when one is due and p has an estimate.
  *
- * When the estimate collapses under a video (a capacity drop: what was forwarded at the old rate
- * overflowed the bottleneck's queue and lost a share of its packets), the round restarts the
- * video at a keyframe (sfu/downtrack.h okno_downtrack_restart): nothing of it is forwarded until
- * the keyframe, which the publisher is asked for once the queue the estimator reports has drained
- * (at most OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US). Retransmission into the same full queue comes
- * too late for the lost frames, and a browser asks for a keyframe itself only after up to 3 s
- * without a decodable frame; asked by okno after its cap on the publisher fell with the estimate,
- * the keyframe comes at the rate that fits, into an empty queue. */
+ * At every call (not only when a round is due), when the estimate collapses under a video (a
+ * capacity drop: what was forwarded at the old rate overflowed the bottleneck's queue and lost a
+ * share of its packets), the video restarts at a keyframe (sfu/downtrack.h
+ * okno_downtrack_restart): nothing of it is forwarded until the keyframe, what the pacer still
+ * holds of it is dropped, and the publisher is asked for the keyframe so that it comes as the
+ * queue the estimator reports has drained (at most OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US): that
+ * long after the restart less the time the publisher's keyframes have taken to come
+ * (sfu/keyframe_requester.h okno_keyframe_requester_response_us). Retransmission into the same
+ * full queue comes too late for the lost frames, and a browser asks for a keyframe itself only
+ * after up to 3 s without a decodable frame; asked by okno after its cap on the publisher fell
+ * with the estimate, the keyframe comes at the rate that fits, into an empty queue. */
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
 
 /* The publisher SSRC s's downtrack is aimed at by the allocation (for keyframe requests on the

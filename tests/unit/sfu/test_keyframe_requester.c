@@ -107,6 +107,26 @@ static void test_keyframe_requester_fir_seq_advances_per_request_not_per_retry(v
     assert_int_equal(okno_keyframe_requester_fir_seq(&kr), 0);
 }
 
+static void test_keyframe_requester_measures_how_long_a_keyframe_takes(void **state)
+{
+    (void)state;
+    struct okno_keyframe_requester kr;
+    okno_keyframe_requester_init(&kr);
+    assert_int_equal(okno_keyframe_requester_response_us(&kr), 0);
+    okno_keyframe_requester_on_keyframe(&kr, 5 * MS); /* unasked: says nothing */
+    assert_int_equal(okno_keyframe_requester_response_us(&kr), 0);
+    okno_keyframe_requester_request(&kr, 0);
+    assert_true(okno_keyframe_requester_poll(&kr, 10 * MS));
+    okno_keyframe_requester_on_keyframe(&kr, 90 * MS);
+    assert_int_equal(okno_keyframe_requester_response_us(&kr), 80 * MS);
+    /* Counted from the first request, not from its repeat: the answer may be the first one's. */
+    okno_keyframe_requester_request(&kr, 2000 * MS);
+    assert_true(okno_keyframe_requester_poll(&kr, 2000 * MS));
+    assert_true(okno_keyframe_requester_poll(&kr, 3000 * MS));
+    okno_keyframe_requester_on_keyframe(&kr, 3160 * MS);
+    assert_int_equal(okno_keyframe_requester_response_us(&kr), (3 * 80 * MS + 1160 * MS) / 4);
+}
+
 static void test_keyframe_requester_turns_nack_overflow_into_pli_and_fir(void **state)
 {
     (void)state;
@@ -150,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_keyframe_requester_retries_when_no_keyframe_arrives),
         cmocka_unit_test(test_keyframe_requester_fir_seq_advances_per_request_not_per_retry),
         cmocka_unit_test(test_keyframe_requester_turns_nack_overflow_into_pli_and_fir),
+        cmocka_unit_test(test_keyframe_requester_measures_how_long_a_keyframe_takes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
