@@ -104,9 +104,8 @@ static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now
         if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_PLI) {
             c->n_pli++;
             c->pli_us = g_get_monotonic_time();
-        }
-        else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_REMB &&
-                 okno_rtcp_remb_parse(&fb, &remb) == 0)
+        } else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_REMB &&
+                   okno_rtcp_remb_parse(&fb, &remb) == 0)
             c->remb_bps = remb.bitrate;
     }
 }
