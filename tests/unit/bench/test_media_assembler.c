@@ -3,21 +3,9 @@
 #include "media/frame_assembler.h"
 #include "okno/err.h"
 
-static int push(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
-                int64_t now_us)
-{
-    uint8_t payload[4] = {(uint8_t)(seq >> 8), (uint8_t)seq, 0xaa, 0x55};
-    struct okno_fasm_pkt p = {.seq = seq,
-                              .ts = ts,
-                              .marker = marker,
-                              .frame_start = start,
-                              .payload = payload,
-                              .len = sizeof payload};
-    return okno_fasm_push(a, &p, now_us);
-}
-
-static int push_key(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
-                    int64_t now_us)
+/* A packet of a key frame (key) or a delta frame; the first packet carries the key flag. */
+static int push_frame(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
+                      bool key, int64_t now_us)
 {
     uint8_t payload[4] = {(uint8_t)(seq >> 8), (uint8_t)seq, 0xaa, 0x55};
     struct okno_fasm_pkt p = {.seq = seq,
@@ -26,8 +14,20 @@ static int push_key(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, 
                               .frame_start = start,
                               .payload = payload,
                               .len = sizeof payload,
-                              .meta = {.keyframe = start}};
+                              .meta = {.keyframe = key && start}};
     return okno_fasm_push(a, &p, now_us);
+}
+
+static int push(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
+                int64_t now_us)
+{
+    return push_frame(a, seq, ts, start, marker, false, now_us);
+}
+
+static int push_key(struct okno_fasm *a, uint16_t seq, uint32_t ts, bool start, bool marker,
+                    int64_t now_us)
+{
+    return push_frame(a, seq, ts, start, marker, true, now_us);
 }
 
 static struct okno_fasm *make(unsigned reorder_pkts, int64_t reorder_us, size_t max_frame)
