@@ -34,6 +34,9 @@ struct okno_fasm {
     int64_t blocked_seq, blocked_since_us;
     bool loss_pending;
     bool settled; /* a frame was given out or given up: older packets are late from now on */
+    /* stats.packets when skip_to_key_frame last found no complete key frame: until another
+     * packet is stored none can have completed, and the receiver polls between packets */
+    uint64_t key_scan_packets;
     struct okno_fasm_stats stats;
     /* owned */
     struct slot *slots;
@@ -230,6 +233,8 @@ static bool key_frame_complete(struct okno_fasm *a, int64_t ext)
  * missing before it (nothing before it can matter to it). Returns whether it did. */
 static bool skip_to_key_frame(struct okno_fasm *a)
 {
+    if (a->stats.packets == a->key_scan_packets)
+        return false;
     for (int64_t k = a->next + 1; k <= a->highest; k++) {
         const struct slot *s = slot_of(a, k);
         if (present(a, k) && s->start && s->meta.keyframe && key_frame_complete(a, k)) {
@@ -237,6 +242,7 @@ static bool skip_to_key_frame(struct okno_fasm *a)
             return true;
         }
     }
+    a->key_scan_packets = a->stats.packets;
     return false;
 }
 
