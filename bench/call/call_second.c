@@ -14,7 +14,7 @@ static uint64_t rx_bytes(struct okno_participant *p)
         if (r) {
             struct okno_receiver_stats s;
             okno_receiver_stats(r, &s);
-            n += s.bytes;
+            n += s.media_bytes;
         }
     }
     return n;

@@ -269,8 +269,16 @@ void okno_receiver_on_rtp(struct okno_receiver *r, uint8_t *buf, size_t len, int
     r->st.packets++;
     r->st.bytes += len;
     r->st.rtx_packets += rtx;
-    okno_metrics_on_bytes(&r->m, now_us, pkt.payload_len);
+    uint64_t duplicates = r->rs.duplicates;
     okno_recv_stats_on_packet(&r->rs, pkt.seq, pkt.ts, rtx, now_us);
+    /* The bitrate received is the media's: a copy of a packet that already arrived (okno probes
+     * a link with copies of what it sent, and a retransmission can race its original) carried
+     * nothing new, and the link it crossed may not even be the one measured (okno's probes of
+     * the other participant's clean downlink). */
+    if (r->rs.duplicates == duplicates) {
+        r->st.media_bytes += len;
+        okno_metrics_on_bytes(&r->m, now_us, pkt.payload_len);
+    }
     if (r->cfg.video)
         on_video(r, &pkt, rtx, now_us);
     else

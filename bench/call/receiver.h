@@ -96,6 +96,7 @@ struct okno_receiver_stats {
     double audio_delay_ms, audio_delay_last_ms, audio_target_ms, audio_jb_delay_ms;
     uint64_t audio_inserted_slots, audio_removed_slots;
     uint64_t audio_red_recovered; /* lost packets taken from a later RED packet's blocks in time */
+    uint64_t media_bytes; /* bytes of packets not received before (RTX unwrapped), padding not */
 };
 void okno_receiver_stats(const struct okno_receiver *r, struct okno_receiver_stats *out);
 

@@ -115,6 +115,61 @@ static void test_receiver_takes_rtx_by_ssrc_and_ignores_padding_probes(void **st
     sim_free(&s);
 }
 
+/* okno probes a link with RTX copies of packets it sent: they arrive, but carry nothing the
+ * receiver did not have, so the bitrate received (the timeline's, and media_bytes, which the call
+ * mode's utilization is made of) leaves them out; a retransmission that fills a hole counts. */
+static void test_receiver_leaves_copies_out_of_the_bitrate(void **state)
+{
+    (void)state;
+    struct sim s;
+    sim_init_video(&s, 320, 180, 1, 300, 20000, 0, true);
+    struct okno_receiver_config c = sim_rx_config(&s, 320, 180);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 2000000);
+    struct okno_receiver_stats st;
+    okno_receiver_stats(s.rx, &st);
+    struct okno_stream_metrics *m = okno_receiver_metrics(s.rx);
+    assert_int_equal(st.media_bytes, st.bytes); /* a clean link: nothing twice */
+    uint64_t bytes = st.bytes, media = st.media_bytes, timeline = m->bytes;
+    /* RTX copies of 20 packets that arrived (10 to 40 behind the newest: those in flight on the
+     * 20 ms link would arrive first as copies) */
+    unsigned copies = 0;
+    size_t copied = 0;
+    for (unsigned i = 0; i < SIM_HISTORY && copies < 20; i++) {
+        __typeof__(s.hist[0]) *h = &s.hist[i];
+        uint16_t behind = (uint16_t)(s.pack.seq - h->seq);
+        if (!h->used || behind < 10 || behind > 40)
+            continue;
+        uint8_t out[1400];
+        int len =
+            okno_rtx_wrap(h->buf, h->len, out, sizeof out, SIM_RTX_SSRC, SIM_RTX_PT, s.rtx_seq++);
+        assert_true(len > 0);
+        okno_receiver_on_rtp(s.rx, out, (size_t)len, s.now);
+        copies++;
+        copied += (size_t)len;
+    }
+    assert_true(copies >= 10);
+    okno_receiver_stats(s.rx, &st);
+    assert_int_equal(st.bytes, bytes + copied);
+    assert_int_equal(st.media_bytes, media);
+    assert_int_equal(m->bytes, timeline);
+    assert_true(st.duplicates >= copies);
+    sim_free(&s);
+
+    /* 5 % loss repaired by retransmissions: those count, once each. */
+    sim_init_video(&s, 320, 180, 1, 300, 20000, 0.05, true);
+    c = sim_rx_config(&s, 320, 180);
+    assert_int_equal(okno_receiver_create(&c, &s.rx), 0);
+    sim_run(&s, 3000000);
+    okno_receiver_stats(s.rx, &st);
+    assert_true(st.recovered > 0);
+    assert_true(st.media_bytes > 0 && st.media_bytes <= st.bytes);
+    printf("# 5 %% loss: %llu of %llu bytes received are new media, %llu packets twice\n",
+           (unsigned long long)st.media_bytes, (unsigned long long)st.bytes,
+           (unsigned long long)st.duplicates);
+    sim_free(&s);
+}
+
 /* A frame libvpx refuses (its first partition claims more bytes than the frame has): counted, a
  * PLI goes out and decoding resumes at the key frame it brings. */
 static void test_receiver_decode_error_sends_pli_and_recovers(void **state)
@@ -451,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_receiver_clean_link_decodes_every_frame),
         cmocka_unit_test(test_receiver_repairs_loss_with_nack_and_rtx),
         cmocka_unit_test(test_receiver_takes_rtx_by_ssrc_and_ignores_padding_probes),
+        cmocka_unit_test(test_receiver_leaves_copies_out_of_the_bitrate),
         cmocka_unit_test(test_receiver_decode_error_sends_pli_and_recovers),
         cmocka_unit_test(test_receiver_load_mode_counts_frames_without_decoding),
         cmocka_unit_test(test_receiver_reports_temporal_layers),
