@@ -56,7 +56,6 @@ struct okno_gcc {
     struct okno_gcc_loss loss;
     struct okno_gcc_probe probe;
     enum okno_gcc_usage usage;
-    bool probe_hold; /* usage is an overuse held on a probe's own queue */
     uint32_t target;
     bool twcc_seen;
     int64_t last_fb_us, last_cut_us, last_overuse_us, last_send_us; /* -1: never */
@@ -203,20 +202,10 @@ static void judge_pending(struct okno_gcc *g, int64_t q_next)
 }
 
 static void on_trend_sample(struct okno_gcc *g, const struct okno_gcc_trend_sample *s,
-                            int64_t send_us, int64_t now_us)
+                            int64_t now_us)
 {
     enum okno_gcc_usage u = okno_gcc_overuse_detect(&g->ov, s->modified_trend, s->trend,
                                                     s->send_delta_ms, s->num_deltas, s->arrival_us);
-    /* An overuse that starts on a probe's own queue holds the rate, as GCC holds on underuse; it
-     * cuts when the trend still says overuse once packets sent after that queue come in. */
-    if (u == OKNO_GCC_OVERUSE && g->usage != OKNO_GCC_OVERUSE &&
-        okno_gcc_probe_own_queue(&g->probe, send_us)) {
-        u = OKNO_GCC_UNDERUSE;
-        g->st.probe_holds += !g->probe_hold;
-        g->probe_hold = true;
-    } else {
-        g->probe_hold = false;
-    }
     if (u == OKNO_GCC_OVERUSE && g->usage != OKNO_GCC_OVERUSE)
         g->st.overuse_events++;
     if (u == OKNO_GCC_OVERUSE)
@@ -275,7 +264,7 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
     okno_gcc_probe_on_report(&g->probe, e->cluster, first, true, a, e->bytes);
     struct okno_gcc_trend_sample s;
     if (okno_gcc_trend_on_packet(&g->trend, e->send_us, a, &s))
-        on_trend_sample(g, &s, e->send_us, now_us);
+        on_trend_sample(g, &s, now_us);
 }
 
 static void check_standing_queue(struct okno_gcc *g, uint32_t acked, int64_t now_us)

@@ -111,10 +111,9 @@ void okno_gcc_estimate(struct okno_gcc *g, int64_t now_us, struct okno_gcc_estim
 /* Counters for reports/tests. */
 struct okno_gcc_stats {
     uint64_t feedbacks, packets_acked, packets_lost, unknown_seq, overuse_events, probes;
-    uint64_t duplicates;  /* reports of packets already reported received (or lost twice) */
-    uint64_t drains;      /* standing queues drained by a one-off decrease */
-    uint64_t rebases;     /* base delay measured anew: the path got longer, it was no queue */
-    uint64_t probe_holds; /* overuses held, not cut: they started on a probe's own queue */
+    uint64_t duplicates; /* reports of packets already reported received (or lost twice) */
+    uint64_t drains;     /* standing queues drained by a one-off decrease */
+    uint64_t rebases;    /* base delay measured anew: the path got longer, it was no queue */
 };
 void okno_gcc_stats(const struct okno_gcc *g, struct okno_gcc_stats *out);
 

@@ -9,13 +9,9 @@
 #define REQUEST_TIMEOUT_US  1000000
 #define REPORT_TIMEOUT_US   2000000
 #define PERIOD_US           5000000
-#define FAST_PERIOD_US      1500000 /* from FAST_MIN_BPS up */
-#define FAST_QUIET_US       1000000
-#define FAST_MIN_BPS        500000
 #define AFTER_DROP_US       1000000 /* the first period while below the recent high */
 #define AFTER_DROP_MAX_US   2000000 /* and the period after that */
 #define AFTER_DROP_QUIET_US 1000000 /* no overuse for this long while below */
-#define OWN_QUEUE_US        150000  /* a cluster's own queue: a trend window after its end */
 #define HIGH_KEEP_US        30000000
 #define BELOW_HIGH          0.66
 #define QUIET_US            2000000
@@ -249,10 +245,9 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
     if (below && !p->below)
         p->drop_period_us = AFTER_DROP_US;
     p->below = below;
-    bool fast = target_bps >= FAST_MIN_BPS;
-    int64_t period = below ? p->drop_period_us : fast ? FAST_PERIOD_US : PERIOD_US;
-    int64_t quiet_us = below ? AFTER_DROP_QUIET_US : fast ? FAST_QUIET_US : QUIET_US;
-    bool quiet = last_overuse_us < 0 || now_us - last_overuse_us >= quiet_us;
+    int64_t period = below ? p->drop_period_us : PERIOD_US;
+    bool quiet =
+        last_overuse_us < 0 || now_us - last_overuse_us >= (below ? AFTER_DROP_QUIET_US : QUIET_US);
     if (quiet && target_bps < p->max_bps &&
         (p->last_request_us < 0 || now_us - p->last_request_us >= period)) {
         request(p, (uint64_t)target_bps * 2, now_us);
@@ -265,15 +260,4 @@ void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps)
 {
     if (prior_bps > p->recovery_bps)
         p->recovery_bps = prior_bps;
-}
-
-bool okno_gcc_probe_own_queue(const struct okno_gcc_probe *p, int64_t send_us)
-{
-    for (size_t i = 0; i < OKNO_GCC_PROBE_CLUSTERS; i++) {
-        const struct okno_gcc_cluster *c = &p->c[i];
-        if (c->id != 0 && c->bps >= 2 * FAST_MIN_BPS && send_us >= c->first_send_us &&
-            send_us <= c->last_send_us + OWN_QUEUE_US)
-            return true;
-    }
-    return false;
 }

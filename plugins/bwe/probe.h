@@ -3,20 +3,17 @@
  * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
  * again at twice a result that came back at 70 % or more of its rate (exponential search); every
  * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
- * browser would probe in ALR), every 1.5 s after 1 s without overuse from a target of 500 kbit/s
- * up (a cluster is then 15 ms of the link's time, and a rise with no queue standing, RFC 8867
- * 5.1's 1.0 -> 2.5 Mbit/s, shows in no other signal: the 5 s period found it 2.5-6.3 s late in
- * simulation, 0.9-3.3 s at 1.5 s), more often while the target is below 66 % of the highest the
- * link carried (the target, at most the acknowledged rate) in the last 30 s (libwebrtc's large
- * drop: the capacity may come back, RFC 8867 5.1, and should be found within a couple of seconds; a
- * cluster costs 15 ms at twice the target): 1 s after the drop, then every 2 s, each after 1 s
- * without overuse instead of 2 s (at a capacity that did not come back each probe is a little queue
- * and often an overuse: probing every second found the rise later in simulation); and at the
- * earlier rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe
- * packets each sent within 20 ms of the previous one; its result is min(send rate, receive rate),
- * or, when the link limited it (then no higher rate is searched), 95 % of what the link delivered
- * over the cluster's arrivals: its packets and the media that went between them (its packets alone
- * read low by the media's share of the link, as okno's pacer interleaves the two), computed once
+ * browser would probe in ALR), more often while the target is below 66 % of the highest the link
+ * carried (the target, at most the acknowledged rate) in the last 30 s (libwebrtc's large drop: the
+ * capacity may come back, RFC 8867 5.1, and should be found within a couple of seconds; a cluster
+ * costs 15 ms at twice the target): 1 s after the drop, then every 2 s, each after 1 s without
+ * overuse instead of 2 s (at a capacity that did not come back each probe is a little queue and
+ * often an overuse: probing every second found the rise later in simulation); and at the earlier
+ * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
+ * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or, when
+ * the link limited it (then no higher rate is searched), 95 % of what the link delivered over the
+ * cluster's arrivals: its packets and the media that went between them (its packets alone read
+ * low by the media's share of the link, as okno's pacer interleaves the two), computed once
  * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
  * at. Both rates are taken over at least the cluster's intended 15 ms (a few packets leave in one
  * pacer step, and a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of
@@ -117,13 +114,5 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
 
 /* The estimate was cut because feedback stopped: once it resumes, probe back to prior_bps. */
 void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps);
-
-/* A packet sent at send_us may have met the queue a cluster built: it was sent during a cluster
- * asked at 1 Mbit/s or more, or within 150 ms (about a trend window) after its last packet. A
- * cluster at twice a rate the link just carries queues some 15 ms of data, and the delay trend
- * reads that bump as overuse: the estimate would be cut for the probe's own queue at every probe
- * (libwebrtc probes only in ALR, where no bump forms). Below 1 Mbit/s no cluster is excused: five
- * packets are tens of ms of such a link, a queue that must count. */
-bool okno_gcc_probe_own_queue(const struct okno_gcc_probe *p, int64_t send_us);
 
 #endif

@@ -612,69 +612,6 @@ static void test_probe_off(void **state)
     assert_int_equal(p.want_bps, 600000);
 }
 
-/* The periodic probe asks for twice the target every 5 s under 500 kbit/s and every 1.5 s from
- * it, each after 1 s without overuse (1.5 s: a rise with no queue standing shows in nothing
- * else). overuse_every > 0: overuse is seen at every multiple of it. Returns how many requests
- * came in 12 s, their times in at[] (at most n). */
-static int periodic_requests(uint32_t target, int64_t overuse_every, int64_t *at, int n)
-{
-    struct okno_gcc_probe p;
-    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
-    okno_gcc_probe_plan(&p, target, true, -1, 0);
-    p.wanted = false; /* the start's request, served */
-    p.initial = 2;
-    int k = 0;
-    for (int64_t now = 100 * MS; now <= 12 * S; now += 100 * MS) {
-        int64_t overuse = overuse_every > 0 ? now - now % overuse_every : -1;
-        okno_gcc_probe_plan(&p, target, true, overuse, now);
-        if (!p.wanted)
-            continue;
-        assert_int_equal(p.want_bps, 2 * target);
-        if (k < n)
-            at[k] = now;
-        k++;
-        p.wanted = false;
-    }
-    return k;
-}
-
-static void test_probe_period(void **state)
-{
-    (void)state;
-    int64_t at[16];
-    assert_int_equal(periodic_requests(400000, 0, at, 16), 2);
-    assert_int_equal(at[0], 5 * S);
-    assert_int_equal(at[1], 10 * S);
-    assert_int_equal(periodic_requests(1000000, 0, at, 16), 8);
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(at[i], (i + 1) * 1500 * MS);
-    /* Overuse every 800 ms: never 1 s quiet, no probe. */
-    assert_int_equal(periodic_requests(1000000, 800 * MS, at, 16), 0);
-}
-
-/* A packet sent during a cluster asked at 1 Mbit/s or more, or up to 150 ms after its last
- * packet, may have met the queue that cluster built; clusters asked under 1 Mbit/s (the start's
- * first, 900 kbit/s) build a queue that counts. */
-static void test_probe_own_queue(void **state)
-{
-    (void)state;
-    struct okno_gcc_probe p;
-    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
-    okno_gcc_probe_plan(&p, 300000, true, -1, 0); /* 900 kbit/s, then 1.8 Mbit/s */
-    for (int i = 0; i < 5; i++)
-        okno_gcc_probe_on_sent(&p, 1000, i * 3 * MS, true);
-    assert_true(p.wanted);
-    assert_int_equal(p.want_bps, 1800000);
-    for (int i = 0; i < 5; i++)
-        okno_gcc_probe_on_sent(&p, 1000, 100 * MS + i * 3 * MS, true);
-    assert_false(p.wanted);
-    assert_false(okno_gcc_probe_own_queue(&p, 5 * MS));
-    assert_false(okno_gcc_probe_own_queue(&p, 99 * MS));
-    assert_true(okno_gcc_probe_own_queue(&p, 100 * MS));
-    assert_true(okno_gcc_probe_own_queue(&p, 112 * MS + 150 * MS));
-    assert_false(okno_gcc_probe_own_queue(&p, 112 * MS + 151 * MS));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,8 +628,6 @@ int main(void)
         cmocka_unit_test(test_probe_short_cluster),
         cmocka_unit_test(test_probe_off),
         cmocka_unit_test(test_probe_drop_from_carried),
-        cmocka_unit_test(test_probe_period),
-        cmocka_unit_test(test_probe_own_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
