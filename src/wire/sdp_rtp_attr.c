@@ -201,8 +201,19 @@ int okno__sdp_attr_rid(struct okno__sdp_ctx *c, struct okno_sdp_str v)
     return 0;
 }
 
-/* One direction's "a;b,~c" list. */
-static int sc_list(struct okno__sdp_ctx *c, struct okno_sdp_sc_list *l, struct okno_sdp_str v)
+static bool sc_names(const struct okno_sdp_sc_list *l, struct okno_sdp_str rid)
+{
+    for (unsigned i = 0; i < l->n_streams; i++)
+        for (unsigned j = 0; j < l->streams[i].n_alts; j++)
+            if (okno__sdp_eq(l->streams[i].alts[j].rid, rid))
+                return true;
+    return false;
+}
+
+/* One direction's "a;b,~c" list. A rid named twice (RFC 8853 5.1 forbids it) would make two
+ * layers of one encoding, and an answer naming it twice that no parser takes back. */
+static int sc_list(struct okno__sdp_ctx *c, struct okno_sdp_sc_list *l,
+                   const struct okno_sdp_sc_list *other, struct okno_sdp_str v)
 {
     struct okno_sdp_str stream, alt;
     bool more;
@@ -216,11 +227,13 @@ static int sc_list(struct okno__sdp_ctx *c, struct okno_sdp_sc_list *l, struct o
             next = okno__sdp_cut(stream, ',', &alt, &stream);
             if (s->n_alts >= OKNO_SDP_MAX_SC_ALTS)
                 return okno__sdp_fail(c, OKNO_E_RANGE, "more simulcast alternatives than allowed");
-            struct okno_sdp_sc_alt *a = &s->alts[s->n_alts++];
-            a->paused = alt.len && alt.p[0] == '~';
-            a->rid = a->paused ? okno__sdp_view(alt.p + 1, alt.len - 1) : alt;
-            if (!okno__sdp_is_rid_id(a->rid))
+            bool paused = alt.len && alt.p[0] == '~';
+            struct okno_sdp_str rid = paused ? okno__sdp_view(alt.p + 1, alt.len - 1) : alt;
+            if (!okno__sdp_is_rid_id(rid))
                 return okno__sdp_fail(c, OKNO_E_MALFORMED, "simulcast names an invalid rid");
+            if (sc_names(l, rid) || sc_names(other, rid))
+                return okno__sdp_fail(c, OKNO_E_MALFORMED, "simulcast names a rid twice");
+            s->alts[s->n_alts++] = (struct okno_sdp_sc_alt){.rid = rid, .paused = paused};
         } while (next);
     } while (more);
     return 0;
@@ -240,7 +253,7 @@ int okno__sdp_attr_simulcast(struct okno__sdp_ctx *c, struct okno_sdp_str v)
         if (!l || l->n_streams || !okno__sdp_tok(&v, &list))
             return okno__sdp_fail(c, OKNO_E_MALFORMED, "simulcast is not \"send|recv list\"");
         memset(l, 0, sizeof *l);
-        int rc = sc_list(c, l, list);
+        int rc = sc_list(c, l, l == &m->sc_send ? &m->sc_recv : &m->sc_send, list);
         if (rc)
             return rc;
         pairs++;

@@ -165,6 +165,9 @@ static void test_sdp_parse_rejects_bad_transport_attribute_values(void **state)
     BAD("simulcast:send q;;h", OKNO_E_MALFORMED);
     BAD("simulcast:send q recv h send f", OKNO_E_MALFORMED);
     BAD("simulcast:sideways q", OKNO_E_MALFORMED);
+    BAD("simulcast:send q;h;h", OKNO_E_MALFORMED); /* found by fuzz_negotiate */
+    BAD("simulcast:send q,~q", OKNO_E_MALFORMED);
+    BAD("simulcast:send q recv q", OKNO_E_MALFORMED);
     BAD("sctp-port:0", OKNO_E_MALFORMED);
     BAD("max-message-size:big", OKNO_E_MALFORMED);
 #undef BAD
