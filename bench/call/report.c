@@ -155,7 +155,7 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
 {
     return json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:i,"
-        "s:o,s:f,s:i,s:i,s:i,s:I}",
+        "s:o,s:f,s:i,s:i,s:i,s:I,s:I,s:I,s:I}",
         "rtp_packets", (json_int_t)s->rtp_packets, "rtp_bytes", (json_int_t)s->rtp_bytes,
         "rtx_packets", (json_int_t)s->rtx_packets, "padding_packets",
         (json_int_t)s->padding_packets, "frames_encoded", (json_int_t)s->frames_encoded,
@@ -168,7 +168,9 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
         "estimate_kbps", (int)s->estimate_kbps, "remb_kbps", (int)s->remb_kbps, "rtt_ms",
         num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN), "loss_fraction", s->loss_fraction,
         "active_encodings", (int)s->active_encodings, "width", (int)s->width, "height",
-        (int)s->height, "resolution_switches", (json_int_t)s->resolution_switches);
+        (int)s->height, "resolution_switches", (json_int_t)s->resolution_switches,
+        "frames_skipped_queue", (json_int_t)s->frames_skipped_queue, "frames_skipped_rate",
+        (json_int_t)s->frames_skipped_rate, "frames_late", (json_int_t)s->frames_late);
 }
 
 json_t *okno_report_receiver_json(const struct okno_receiver_stats *s)
@@ -244,16 +246,19 @@ static void print_evidence(FILE *f, const json_t *d)
     const json_t *q = json_object_get(d, "queue_delay_ms");
     if (!json_is_object(q))
         return;
-    char a[32], b[32], c[32], r[32];
+    char a[32], b[32], c[32], r[32], l[32];
     fmt(a, sizeof(a), "%.0f", get_num(q, "p50"));
     fmt(b, sizeof(b), "%.0f", get_num(q, "p95"));
     fmt(c, sizeof(c), "%.0f", get_num(q, "max"));
     fmt(r, sizeof(r), "%.0f ms", get_num(d, "recovery_ms_max"));
+    fmt(l, sizeof(l), "%.0f ms", get_num(d, "layer_recovery_ms_max"));
     fprintf(f,
             "  evidence   queue delay p50 %s p95 %s max %s ms; longest freeze after 5 s %.0f ms; "
-            "recovery max %s of %zu capacity changes, %.0f not recovered\n",
-            a, b, c, get_num(d, "freeze_ms_max_after_5s"), r,
-            json_array_size(json_object_get(d, "recovery")), get_num(d, "recovery_unrecovered"));
+            "recovery max %s (rate) / %s (layer) of %zu capacity changes, %.0f / %.0f not "
+            "recovered\n",
+            a, b, c, get_num(d, "freeze_ms_max_after_5s"), r, l,
+            json_array_size(json_object_get(d, "recovery")), get_num(d, "recovery_unrecovered"),
+            get_num(d, "layer_recovery_unrecovered"));
 }
 
 static void print_direction(FILE *f, const char *title, const json_t *d)

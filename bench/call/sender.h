@@ -1,20 +1,21 @@
 /* okno-bench's media sender: the publishing side of the native client, behaving like a browser's
  * sender. A deterministic synthetic camera (media/video_source.h) encoded by VP8 (1-3 simulcast
- * encodings, 1-3 temporal layers; a frame dropper skips captures when the encoder overshoots a
- * low target) and a synthetic tone encoded by Opus (20 ms, 32 kbit/s, in-band FEC sized by the
- * reported loss, optional DTX) are packetized into RTP with the negotiated header extensions (mid,
- * rid, abs-send-time, transport-wide sequence number: one counter for the whole transport, stamped
- * when a packet leaves), kept for max(1 s, 3 x RTT) for RTX (RFC 4588) answers to NACKs (once per
- * round trip, and no more than the target's worth a second, as libwebrtc limits them), and sent
- * through a pacer (audio at once, then retransmissions, then video, at 2.5 x the target; probe
- * clusters of padding-only RTX at the rate the estimator asks, beside it). PLI and FIR make a key
- * frame (at most one per 300 ms per encoding); RTCP carries a sender report with CNAME per media
- * SSRC each second; receiver reports (RTT, loss), transport-cc feedback and REMB feed a send-side
- * GCC estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB, less what the last
- * second sent of audio, RTX and video packet headers, drives the encoder (at most every 200 ms, on
- * changes over 5 %, but a fall of more than 20 % at once; key frames count against it too) and,
- * with one encoding, the resolution it encodes at (scaling below). As libwebrtc's, the encoder
- * skips captures while the pacer's video and RTX queue would take more than max(100 ms, 3 frame
+ * encodings, 1-3 temporal layers; libvpx's own rate control drops frames when it overshoots a
+ * low target, and captures are skipped while the pacer's queue is long) and a synthetic tone
+ * encoded by Opus (20 ms, 32 kbit/s, in-band FEC sized by the reported loss, optional DTX) are
+ * packetized into RTP with the negotiated header extensions (mid, rid, abs-send-time,
+ * transport-wide sequence number: one counter for the whole transport, stamped when a packet
+ * leaves), kept for max(1 s, 3 x RTT) for RTX (RFC 4588) answers to NACKs (once per round trip, and
+ * no more than the target's worth a second, as libwebrtc limits them), and sent through a pacer
+ * (audio at once, then retransmissions, then video, at 2.5 x the target; probe clusters of
+ * padding-only RTX at the rate the estimator asks, beside it). PLI and FIR make a key frame (at
+ * most one per 300 ms per encoding); RTCP carries a sender report with CNAME per media SSRC each
+ * second; receiver reports (RTT, loss), transport-cc feedback and REMB feed a send-side GCC
+ * estimator (plugins/bwe/gcc.h) whose target, capped by the last REMB, less what the last second
+ * sent of audio, RTX and video packet headers, drives the encoder (at most every 200 ms, on changes
+ * over 5 %, but a fall of more than 20 % at once) and, with one
+ * encoding, the resolution it encodes at (scaling below). As libwebrtc's, the encoder skips
+ * captures while the pacer's video and RTX queue would take more than max(100 ms, 3 frame
  * intervals) to drain at the pacing rate, so after a capacity drop the sender sends at 2.5 x the
  * new target at most, not what was encoded for the old one. Everything is driven with now_us by the
  * owner: no GLib sources, no threads, nothing allocated per packet. It deliberately does not
@@ -103,9 +104,12 @@ struct okno_sender_stats {
      * and how often scaling switched it */
     unsigned width, height;
     uint64_t resolution_switches;
-    /* of frames_dropped, the captures skipped because the pacer's video and retransmission queue
+    /* of frames_dropped, the frames skipped because the pacer's video and retransmission queue
      * took longer than max(100 ms, 3 frame intervals) to drain at the pacing rate */
     uint64_t frames_skipped_queue;
+    /* of frames_dropped, the frames libvpx's rate control dropped (it overshot the allocation),
+     * and the captures whose time passed before the owner polled (an overloaded machine) */
+    uint64_t frames_skipped_rate, frames_late;
 };
 void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
 

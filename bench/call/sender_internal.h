@@ -76,10 +76,6 @@ struct okno_sender {
     struct okno_rtx_history hist[OKNO_VP8_MAX_ENCODINGS];
     uint32_t frame_no;
     int64_t next_frame_us;
-    /* the frame dropper: bits the delta frames were over the encodings' allocation (an encoder
-     * at its quality floor overshoots a low target); above a threshold frames are skipped */
-    int64_t video_debt_bits, last_capture_us;
-    unsigned drops_in_row;
     unsigned encoder_kbps;
     int64_t encoder_set_us;
     /* resolution scaling (cfg.scaling): the encoder's encodings are levels of one stream */

@@ -1,5 +1,5 @@
-/* The sender's media: the synthetic camera through the VP8 encodings (with a frame dropper beside
- * the encoder) into packets for the pacer, and the tone through Opus. See sender.h. */
+/* The sender's media: the synthetic camera through the VP8 encodings into packets for the pacer,
+ * and the tone through Opus. See sender.h. */
 #include <string.h>
 
 #include "call/sender_internal.h"
@@ -10,8 +10,6 @@
 #define HISTORY_SLOTS  1024
 #define HISTORY_AGE_US 1000000 /* at first; max(1 s, 3 x RTT) once the RTT is known */
 #define OPUS_FRAME_US  20000
-#define DROP_AFTER_US  250000 /* the frame dropper's slack, at the allocation */
-#define DROP_IN_ROW    3
 #define QUEUE_MIN_US   100000 /* frames are skipped while the pacer queue takes longer than */
 #define QUEUE_FRAMES   3      /* max(QUEUE_MIN_US, QUEUE_FRAMES frame intervals) to drain */
 
@@ -108,7 +106,6 @@ int okno__sender_setup_video(struct okno_sender *s, int64_t now_us)
             return rc;
     }
     s->next_frame_us = now_us;
-    s->last_capture_us = now_us;
     return 0;
 }
 
@@ -195,44 +192,12 @@ static bool queue_too_long(const struct okno_sender *s)
     return okno_pacer_media_queue_us(&s->pacer) > limit;
 }
 
-/* The frame dropper, as browsers run one beside the encoder: when the delta frames have used more
- * than DROP_AFTER_US of the allocation beyond it, skip the capture (at most DROP_IN_ROW in a row,
- * so the gap stays short of a freeze). The pacer queue's rule above is not limited in a row: the
- * queue drains at the pacing rate whatever the encoder does, so its skips end by themselves. */
-static bool drop_frame(struct okno_sender *s, int64_t capture_us)
-{
-    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
-    unsigned n = okno_vp8enc_allocation(s->enc, kbps);
-    int64_t bps = 0;
-    for (unsigned i = 0; i < n; i++)
-        bps += (int64_t)kbps[i] * 1000;
-    int64_t dt = capture_us - s->last_capture_us;
-    s->last_capture_us = capture_us;
-    if (dt > 0 && dt < (int64_t)10 * 1000000)
-        s->video_debt_bits -= bps * dt / 1000000;
-    if (s->video_debt_bits < 0)
-        s->video_debt_bits = 0;
-    if (queue_too_long(s)) {
-        s->stats.frames_skipped_queue++;
-        return true;
-    }
-    if (s->video_debt_bits > bps * DROP_AFTER_US / 1000000 && s->drops_in_row < DROP_IN_ROW) {
-        s->drops_in_row++;
-        return true;
-    }
-    s->drops_in_row = 0;
-    return false;
-}
-
 /* Switches the encoder to the scaler's level. */
 static void follow_level(struct okno_sender *s)
 {
     if (okno_vp8enc_select(s->enc, s->scale.level) < 0)
         return;
     s->stats.resolution_switches++;
-    /* what the old size overshot says nothing about the new one */
-    s->video_debt_bits = 0;
-    s->drops_in_row = 0;
 }
 
 void okno__sender_scale(struct okno_sender *s, unsigned kbps, int64_t now_us)
@@ -252,7 +217,8 @@ static void scale_capture(struct okno_sender *s, bool dropped, int64_t now_us)
 static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
 {
     unsigned active = okno__sender_active_encodings(s);
-    if (drop_frame(s, t)) {
+    if (queue_too_long(s)) {
+        s->stats.frames_skipped_queue += active;
         s->stats.frames_dropped += active;
         return;
     }
@@ -263,15 +229,13 @@ static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
         return;
     }
 
-    if ((unsigned)n < active)
+    /* fewer frames than encodings: libvpx's own frame dropper skipped them */
+    if ((unsigned)n < active) {
         s->stats.frames_dropped += active - (unsigned)n;
-    for (int i = 0; i < n; i++) {
-        /* Key frames count too: on a slow link the repeated key frames of a lossy call are a
-         * large share of the rate, and a key frame's burst is paid for with the next captures,
-         * as libwebrtc's frame dropper does, so the average stays under the allocation. */
-        s->video_debt_bits += (int64_t)frames[i].len * 8;
-        packetize(s, &frames[i], now_us);
+        s->stats.frames_skipped_rate += active - (unsigned)n;
     }
+    for (int i = 0; i < n; i++)
+        packetize(s, &frames[i], now_us);
 }
 
 void okno__sender_capture(struct okno_sender *s, int64_t now_us)
@@ -283,6 +247,7 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
     while (frame_time(s, s->frame_no + 1) <= now_us) {
         s->frame_no++;
         s->stats.frames_dropped++;
+        s->stats.frames_late++;
         scale_capture(s, true, now_us);
     }
     int64_t t = frame_time(s, s->frame_no);
@@ -290,9 +255,11 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
     s->next_frame_us = frame_time(s, s->frame_no);
     if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
         return;
-    uint64_t dropped = s->stats.frames_dropped;
+    /* A capture skipped for the pacer's queue is the congestion controller's doing, not a sign
+     * that this size is too much for the encoder: it does not count against the level. */
+    uint64_t dropped = s->stats.frames_dropped - s->stats.frames_skipped_queue;
     encode(s, t, now_us);
-    scale_capture(s, s->stats.frames_dropped != dropped, now_us);
+    scale_capture(s, s->stats.frames_dropped - s->stats.frames_skipped_queue != dropped, now_us);
 }
 
 /* RED's distance follows the audio's reported loss: the previous payload alone covers a single

@@ -2,13 +2,12 @@
  * libwebrtc's VP8 bitrate limits per resolution (the minimum start bitrate: 200 kbit/s for
  * 480x270, 300 for 640x360, 500 for 960x540, 900 for 1280x720) with a floor at about two thirds
  * of each; 320x180 110 / 80 and 160x90 50 / 30 kbit/s, where the synthetic camera still holds
- * about 25 fps (at 70 kbit/s 320x180 loses a fifth of its captures to the frame dropper, 160x90
- * fewer). */
+ * about 25 fps (at 70 kbit/s libvpx drops a fifth of the 320x180 frames, fewer of 160x90). */
 #include "call/sender_scaling.h"
 
 #include <string.h>
 
-#define DOWN_HOLD_US        500000
+#define DOWN_HOLD_US        2000000
 #define UP_HOLD_US          4000000
 #define UP_HOLD_MAX_SHIFT   3 /* 4, 8, 16, 32 s */
 #define DROP_WINDOW_US      2000000

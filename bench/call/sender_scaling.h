@@ -2,15 +2,17 @@
  * browser's "balanced" degradation: levels are the capture size /4, /2 and /1 (level 0 lowest),
  * and the level follows the video bitrate with hysteresis, like libwebrtc's bitrate limits per
  * resolution (640x360 needs 300 kbit/s to go up to and is left below 200; 320x180 110 / 80; see
- * sender_scaling.c for the table). Down: once the target stayed below the level's floor for half
- * a second, straight to the highest level the target affords. Up: once the target stayed at or
- * above the next level's threshold for the hold time (4 s), to the highest level it affords. Like
- * libwebrtc's quality scaler it also steps down one level when the encoder and its frame dropper
- * lose more than 30 % of the captures over 2 s (not counting the 1.5 s after a switch, whose key
- * frame costs a few), and then doubles the hold before trying that level again (up to 32 s)
- * unless the rate has grown by half since, so a level the encoder cannot sustain at a rate is not
- * retried every few seconds. Pure: time is a parameter; it deliberately does not touch the
- * encoder (the sender applies the level) and knows nothing of frame rate or quality. */
+ * sender_scaling.c for the table). Down: once the target stayed below the level's floor for 2 s
+ * (libwebrtc's quality scaler judges 2 s of frames; a shorter dip, such as the second after a
+ * capacity drop whose retransmissions the encoder's share still pays for, passes), straight to
+ * the highest level the target affords. Up: once the target stayed at or above the next level's
+ * threshold for the hold time (4 s), to the highest level it affords. Like
+ * libwebrtc's quality scaler it also steps down one level when the encoder (libvpx's rate control)
+ * or the machine loses more than 30 % of the captures over 2 s (not counting the 1.5 s after a
+ * switch, whose key frame costs a few), and then doubles the hold before trying that level again
+ * (up to 32 s) unless the rate has grown by half since, so a level the encoder cannot sustain at a
+ * rate is not retried every few seconds. Pure: time is a parameter; it deliberately does not touch
+ * the encoder (the sender applies the level) and knows nothing of frame rate or quality. */
 #ifndef OKNO_BENCH_CALL_SENDER_SCALING_H
 #define OKNO_BENCH_CALL_SENDER_SCALING_H
 
@@ -45,8 +47,9 @@ void okno_scaling_init(struct okno_scaling *sc, unsigned levels, unsigned width,
 /* The video bitrate the encoder may use now. Returns true when the level changed (sc->level). */
 bool okno_scaling_on_rate(struct okno_scaling *sc, unsigned video_kbps, int64_t now_us);
 
-/* One capture: whether it was lost (the frame dropper, the encoder's rate control or a full
- * pacer). Returns true when the level changed. */
+/* One capture: whether it was lost (the encoder's rate control, a full pacer or a late poll; a
+ * capture skipped for a long pacer queue is the congestion controller's, and the sender leaves it
+ * out). Returns true when the level changed. */
 bool okno_scaling_on_capture(struct okno_scaling *sc, bool dropped, int64_t now_us);
 
 #endif

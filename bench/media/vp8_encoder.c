@@ -205,8 +205,8 @@ int okno_vp8enc_select(struct okno_vp8enc *e, unsigned encoding)
      * libvpx encoder's rate control remembers another rate and a frame long ago, and drops half
      * the frames after it resumes. It starts with an empty buffer (opened at the idle rate, then
      * given the real one): the switch happens because the rate is short, and a full buffer's worth
-     * of early, finer frames is more than a low rate can pay back (the frame dropper then skips
-     * captures, libvpx sees a lower frame rate and makes each frame larger still). */
+     * of early, finer frames is more than a low rate can pay back (libvpx then drops frames, sees
+     * a lower frame rate and makes each frame larger still). */
     unsigned kbps = to->kbps;
     if (to->open) {
         vpx_codec_destroy(&to->codec);

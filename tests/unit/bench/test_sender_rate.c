@@ -180,8 +180,8 @@ static void test_sender_paces_and_audio_never_waits(void **state)
     loop_free(&l);
 }
 
-/* At 120 kbit/s the 640x360 encoder cannot go low enough: the frame dropper skips captures so the
- * sent rate still follows the target (with scaling off: scaling would lower the resolution). */
+/* At 120 kbit/s the 640x360 encoder cannot go low enough: libvpx's rate control drops frames so
+ * the sent rate still follows the target (with scaling off: scaling would lower the resolution). */
 static void test_sender_drops_frames_when_the_encoder_overshoots(void **state)
 {
     (void)state;
@@ -213,6 +213,57 @@ static void test_sender_drops_frames_when_the_encoder_overshoots(void **state)
     }
     printf("# longest gap between frames sent: %" PRId64 " ms\n", worst / 1000);
     assert_true(worst < 4 * 33334 + 20000);
+    loop_free(&l);
+}
+
+/* A browser-like sawtooth: REMB caps the target at 1100 kbit/s, then cuts it by 18 % and lets it
+ * climb 4 % a second. libvpx overshoots for a moment after the cut; the sender must keep sending
+ * every capture and let libvpx's rate control absorb it. (A frame dropper beside libvpx locked in
+ * here at 15 fps for as long as the rate kept climbing: libvpx sees the skipped captures as a
+ * lower frame rate and makes each frame larger, so the rate never fell and the skipping never
+ * ended.) */
+static void test_sender_keeps_the_frame_rate_after_the_target_falls(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 2000;
+    c.scaling = OKNO_SENDER_SCALING_OFF;
+    assert_int_equal(loop_start(&l, &c), 0);
+    double remb_kbps = 1100;
+    uint64_t encoded_at_cut = 0;
+    double remb_sum = 0; /* over 2-12 s after the cut, a sample per 100 ms */
+    int64_t cut_at = LOOP_T0 + S(8);
+    for (int64_t t = LOOP_T0; t < LOOP_T0 + S(20); t += 100000) {
+        if (t == cut_at) {
+            remb_kbps *= 0.82;
+            struct okno_sender_stats st;
+            okno_sender_stats(l.s, l.now, &st);
+            encoded_at_cut = st.frames_encoded;
+        } else if (t > cut_at) {
+            remb_kbps *= 1.004;
+        }
+        struct okno_rtcp_remb remb = {.bitrate = (uint64_t)(remb_kbps * 1000), .ssrc_count = 1};
+        uint8_t buf[64];
+        int n = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
+        assert_true(n > 0);
+        loop_rtcp_in(&l, buf, (size_t)n);
+        if (t >= cut_at + S(2) && t < cut_at + S(12))
+            remb_sum += remb_kbps;
+        loop_run(&l, t + 100000);
+    }
+    struct okno_sender_stats st;
+    okno_sender_stats(l.s, l.now, &st);
+    uint64_t encoded = st.frames_encoded - encoded_at_cut;
+    double kbps = (double)loop_bytes_between(&l, cut_at + S(2), cut_at + S(12)) * 8 / 10000.0;
+    printf("# REMB 1100 -> 902 kbit/s then +4 %%/s: %" PRIu64
+           " of 360 captures encoded in the 12 s "
+           "after the cut; 2-12 s after it %.0f kbit/s sent, REMB %.0f on average\n",
+           encoded, kbps, remb_sum / 100);
+    assert_true(encoded >= 350);
+    assert_true(kbps < remb_sum / 100 * 1.1);
     loop_free(&l);
 }
 
@@ -262,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_sender_twcc_feedback_moves_the_target),
         cmocka_unit_test(test_sender_paces_and_audio_never_waits),
         cmocka_unit_test(test_sender_drops_frames_when_the_encoder_overshoots),
+        cmocka_unit_test(test_sender_keeps_the_frame_rate_after_the_target_falls),
         cmocka_unit_test(test_sender_probes_at_the_rate_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
