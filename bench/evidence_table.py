@@ -14,7 +14,7 @@ import sys
 DIRECTIONS = [("kiosk_to_specialist", "kiosk→specialist"), ("specialist_to_kiosk", "specialist→kiosk")]
 HEAD = ["profile", "target", "direction", "fps", "freezes", "longest freeze after 5 s (ms)",
         "latency p95 (ms)", "queue delay p95 (ms)", "audio concealment (%)", "video kbit/s",
-        "utilization (%)", "recovery max (ms)"]
+        "utilization (%)", "recovery max, rate (ms)", "recovery max, layer (ms)"]
 
 
 def num(v):
@@ -35,13 +35,15 @@ def video_kbps(d):
     return num(d.get("bitrate_kbps"))
 
 
-def recovery(d):
+def recovery(d, prefix=""):
     changes = d.get("recovery")
     if not changes:
         return "no change"
-    worst = f(d.get("recovery_ms_max"))
-    lost = d.get("recovery_unrecovered") or 0
-    cut = sum(1 for c in changes if c.get("recovered") is None)
+    if not any(prefix + "recovered" in c for c in changes):
+        return "-"  # a report from before the figure existed
+    worst = f(d.get(prefix + "recovery_ms_max"))
+    lost = d.get(prefix + "recovery_unrecovered") or 0
+    cut = sum(1 for c in changes if c.get(prefix + "recovered") is None)
     if cut == len(changes):
         return "run ended < 10 s after each change"
     if lost and worst == "-":
@@ -59,7 +61,7 @@ def row(profile, target, name, d):
     return [profile, target, name, f(d.get("fps"), "{:.1f}"), f(d.get("freezes")),
             f(d.get("freeze_ms_max_after_5s")), f(lat.get("p95")), f(q.get("p95")),
             f(conc * 100 if conc is not None else None, "{:.1f}"), f(video_kbps(d)),
-            f(util * 100 if util is not None else None), recovery(d)]
+            f(util * 100 if util is not None else None), recovery(d), recovery(d, "layer_")]
 
 
 def main():

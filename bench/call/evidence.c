@@ -72,59 +72,74 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-json_t *okno_evidence_recovery(const json_t *timeline, const struct okno_capacity_change *ch)
+/* Recovery of one per-second figure of the timeline (key) after a change: the reference is its
+ * median over the seconds within [t_s + 5, t_s + 10], the threshold share x the reference, and
+ * the result the time to the first second from which the figure holds at or above it for
+ * OKNO_EVIDENCE_HOLD_S seconds. Sets "<prefix>reference<unit>", "<prefix>recovery_ms" and
+ * "<prefix>recovered" on o (see okno_evidence_recovery for the nulls). */
+static void recovery_of(json_t *o, const json_t *timeline, const struct okno_capacity_change *ch,
+                        const char *key, double share, const char *reference_name,
+                        const char *ms_name, const char *recovered_name)
 {
     double tc = ch->t_s, ref_from = tc + OKNO_EVIDENCE_REF_FROM_S,
            ref_to = tc + OKNO_EVIDENCE_REF_TO_S;
     /* the seconds that matter: starting at or after the change (to the nearest second), ending
      * by the end of the reference window */
-    double rates[64], ref[16];
+    double vals[64], ref[16];
     size_t n = 0, n_ref = 0;
     double first_start = NAN, last_end = -INFINITY;
     size_t i;
     const json_t *s;
     json_array_foreach(timeline, i, s)
     {
-        double t = get_num(s, "t"), v = get_num(s, "video_kbps");
+        double t = get_num(s, "t"), v = get_num(s, key);
         if (!isfinite(t) || t - 1 < tc - 0.5 || t > ref_to + OKNO_EVIDENCE_HOLD_S + 0.5 ||
-            n == G_N_ELEMENTS(rates))
+            n == G_N_ELEMENTS(vals))
             continue;
         if (isnan(first_start))
             first_start = t - 1;
         last_end = t > last_end ? t : last_end;
-        rates[n++] = isfinite(v) ? v : 0;
+        vals[n++] = isfinite(v) ? v : 0;
         if (t - 1 >= ref_from - 0.5 && t <= ref_to + 0.5 && n_ref < G_N_ELEMENTS(ref))
             ref[n_ref++] = isfinite(v) ? v : 0;
     }
-    json_t *o = json_pack("{s:f,s:o,s:o}", "t_s", tc, "capacity_kbps_before", num(ch->before_kbps),
-                          "capacity_kbps_after", num(ch->after_kbps));
     bool complete = n_ref >= 3 && last_end >= ref_to - 0.5;
     double median = NAN;
     if (complete) {
         qsort(ref, n_ref, sizeof ref[0], cmp_double);
         median = n_ref % 2 ? ref[n_ref / 2] : (ref[n_ref / 2 - 1] + ref[n_ref / 2]) / 2;
     }
-    json_object_set_new(o, "reference_kbps", num(median));
+    json_object_set_new(o, reference_name, num(median));
     if (!complete || !(median > 0)) {
-        json_object_set_new(o, "recovery_ms", json_null());
-        json_object_set_new(o, "recovered", json_null());
-        return o;
+        json_object_set_new(o, ms_name, json_null());
+        json_object_set_new(o, recovered_name, json_null());
+        return;
     }
-    double threshold = OKNO_EVIDENCE_RECOVERED * median;
+    double threshold = share * median;
     for (size_t k = 0; k < n; k++) {
         size_t run = 0;
-        while (k + run < n && run < OKNO_EVIDENCE_HOLD_S && rates[k + run] >= threshold)
+        while (k + run < n && run < OKNO_EVIDENCE_HOLD_S && vals[k + run] >= threshold)
             run++;
         if (run == OKNO_EVIDENCE_HOLD_S) {
-            double start = first_start + (double)k;
-            double ms = (start - tc) * 1000;
-            json_object_set_new(o, "recovery_ms", json_real(ms > 0 ? ms : 0));
-            json_object_set_new(o, "recovered", json_true());
-            return o;
+            double ms = (first_start + (double)k - tc) * 1000;
+            json_object_set_new(o, ms_name, json_real(ms > 0 ? ms : 0));
+            json_object_set_new(o, recovered_name, json_true());
+            return;
         }
     }
-    json_object_set_new(o, "recovery_ms", json_null());
-    json_object_set_new(o, "recovered", json_false());
+    json_object_set_new(o, ms_name, json_null());
+    json_object_set_new(o, recovered_name, json_false());
+}
+
+json_t *okno_evidence_recovery(const json_t *timeline, const struct okno_capacity_change *ch)
+{
+    json_t *o = json_pack("{s:f,s:o,s:o}", "t_s", ch->t_s, "capacity_kbps_before",
+                          num(ch->before_kbps), "capacity_kbps_after", num(ch->after_kbps));
+    recovery_of(o, timeline, ch, "video_kbps", OKNO_EVIDENCE_RECOVERED, "reference_kbps",
+                "recovery_ms", "recovered");
+    /* a median height is one of the heights shown (or between two): at or above it is back */
+    recovery_of(o, timeline, ch, "height", 1.0, "layer_reference_height", "layer_recovery_ms",
+                "layer_recovered");
     return o;
 }
 
@@ -146,18 +161,23 @@ void okno_evidence_set(json_t *dir, const struct okno_qdelay_hist *qdelay, int64
         dir, "freeze_ms_max_after_5s",
         json_real(okno_evidence_freeze_max_after(dir, OKNO_EVIDENCE_FREEZE_AFTER_S, end_s)));
     json_t *list = json_array();
-    double worst = NAN;
-    int unrecovered = 0;
+    double worst = NAN, worst_layer = NAN;
+    int unrecovered = 0, unrecovered_layer = 0;
     const json_t *tl = json_object_get(dir, "timeline");
     for (size_t i = 0; i < n_changes; i++) {
         json_t *r = okno_evidence_recovery(tl, &changes[i]);
-        double ms = get_num(r, "recovery_ms");
+        double ms = get_num(r, "recovery_ms"), layer_ms = get_num(r, "layer_recovery_ms");
         if (isfinite(ms) && !(ms <= worst))
             worst = ms;
+        if (isfinite(layer_ms) && !(layer_ms <= worst_layer))
+            worst_layer = layer_ms;
         unrecovered += json_is_false(json_object_get(r, "recovered"));
+        unrecovered_layer += json_is_false(json_object_get(r, "layer_recovered"));
         json_array_append_new(list, r);
     }
     json_object_set_new(dir, "recovery", list);
     json_object_set_new(dir, "recovery_ms_max", num(worst));
     json_object_set_new(dir, "recovery_unrecovered", json_integer(unrecovered));
+    json_object_set_new(dir, "layer_recovery_ms_max", num(worst_layer));
+    json_object_set_new(dir, "layer_recovery_unrecovered", json_integer(unrecovered_layer));
 }

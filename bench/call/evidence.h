@@ -8,8 +8,9 @@
  *   freeze_ms_max_after_5s: the longest freeze (webrtc-stats) that started at least 5 s into the
  *     timeline, a stall still going at the end counted from its last frame when it is >= 500 ms;
  *   recovery: one object per capacity change of the profile's schedule in this direction within
- *     the run (an outage's start is not one, its end is), and recovery_ms_max. bench/README.md
- *     defines the recovery time exactly (okno_evidence_recovery below).
+ *     the run (an outage's start is not one, its end is), recovery_ms_max and
+ *     layer_recovery_ms_max. bench/README.md defines both recovery times exactly
+ *     (okno_evidence_recovery below).
  *
  * Deliberately not here: collecting the figures (call.c and call_second.c do) and judging them. */
 #ifndef OKNO_BENCH_CALL_EVIDENCE_H
@@ -47,14 +48,18 @@ size_t okno_evidence_changes(const struct okno_schedule *s, int link_dir, int64_
 double okno_evidence_freeze_max_after(const json_t *dir, double after_s, double end_s);
 
 /* Recovery after one change, from a direction's "timeline" (seconds ending at t, each with
- * video_kbps). The reference is the median video_kbps of the seconds lying within
+ * video_kbps and height). The reference is the median video_kbps of the seconds lying within
  * [t_s + 5, t_s + 10]; the recovery time is from the change to the start of the first second
  * (among those starting at or after the change, to the nearest second) from which the video rate
  * stays at or above 85 % of the reference for 3 seconds in a row (the run may go on past the
- * window), 0 when that is the first second. Returns {t_s, capacity_kbps_before,
- * capacity_kbps_after, reference_kbps, recovery_ms, recovered}: recovery_ms null and recovered
- * false when it never did within the window, both null when the window is not complete (the run
- * ended) or the reference is 0. */
+ * window), 0 when that is the first second. The layer recovery is the same with the height of
+ * the last frame shown in each second (0 when none) and the median height itself as the
+ * threshold: issue 5's "video back to the top layer that fits", the layer being the one the
+ * stream settles on 5-10 s after the change. Returns {t_s, capacity_kbps_before,
+ * capacity_kbps_after, reference_kbps, recovery_ms, recovered, layer_reference_height,
+ * layer_recovery_ms, layer_recovered}: a recovery_ms null and its recovered false when it never
+ * did within the window, both null when the window is not complete (the run ended) or the
+ * reference is 0. */
 json_t *okno_evidence_recovery(const json_t *timeline, const struct okno_capacity_change *ch);
 
 /* Sets queue_delay_ms, freeze_ms_max_after_5s, recovery, recovery_ms_max and

@@ -1,5 +1,6 @@
 /* okno-bench call's evidence figures (call/evidence.h) on made-up timelines: the recovery time
- * after a capacity change by its definition (reference median of 5-10 s after, 85 %, 3 s held),
+ * after a capacity change by its definition (reference median of 5-10 s after, 85 %, 3 s held)
+ * and the layer recovery (the settled height, 3 s held),
  * an unrecovered and an incomplete change, the late-freeze rule with a stall at the end, the
  * capacity changes a schedule gives (an outage's start skipped, its end kept) and the queue
  * delay percentiles set on a direction. */
@@ -62,6 +63,35 @@ static void test_recovery_unrecovered_and_incomplete_windows(void **state)
     r = okno_evidence_recovery(tl, &ch);
     assert_true(json_is_null(json_object_get(r, "recovered")));
     assert_true(json_is_null(json_object_get(r, "reference_kbps")));
+    json_decref(r);
+    json_decref(tl);
+}
+
+/* The layer recovery: back at the height the stream settles on 5-10 s after the change. */
+static void test_layer_recovery_counts_to_the_settled_height(void **state)
+{
+    (void)state;
+    json_t *tl = json_array();
+    /* a drop at t = 10 s: 360 shown through the seconds starting at 10 and 11, none in the one
+     * starting at 12, 180 from 13 on; a rise at t = 30 s: 180 until 33, then 360 */
+    for (int i = 0; i < 50; i++) {
+        int h = i < 12 ? 360 : i == 12 ? 0 : i < 33 ? 180 : 360;
+        json_array_append_new(
+            tl, json_pack("{s:f,s:f,s:i}", "t", (double)(i + 1), "video_kbps", 500.0, "height", h));
+    }
+    struct okno_capacity_change ch = {.t_s = 10, .before_kbps = 1000, .after_kbps = 300};
+    json_t *r = okno_evidence_recovery(tl, &ch);
+    assert_true(json_real_value(json_object_get(r, "layer_reference_height")) == 180);
+    /* a higher layer held is at the reference; the second without a frame breaks the run */
+    assert_true(fabs(json_real_value(json_object_get(r, "layer_recovery_ms")) - 3000) < 1e-6);
+    assert_true(json_is_true(json_object_get(r, "layer_recovered")));
+    /* the rate never moved: the rate recovery is immediate */
+    assert_true(json_real_value(json_object_get(r, "recovery_ms")) == 0);
+    json_decref(r);
+    ch = (struct okno_capacity_change){.t_s = 30, .before_kbps = 300, .after_kbps = 1000};
+    r = okno_evidence_recovery(tl, &ch);
+    assert_true(json_real_value(json_object_get(r, "layer_reference_height")) == 360);
+    assert_true(fabs(json_real_value(json_object_get(r, "layer_recovery_ms")) - 3000) < 1e-6);
     json_decref(r);
     json_decref(tl);
 }
@@ -133,6 +163,9 @@ static void test_set_fills_the_direction(void **state)
     /* 10 s: from 400 to 800, reached at the second starting at 12 */
     assert_true(fabs(json_real_value(json_object_get(d, "recovery_ms_max")) - 2000) < 1e-6);
     assert_int_equal(json_integer_value(json_object_get(d, "recovery_unrecovered")), 0);
+    /* a timeline without heights has no layer to recover to */
+    assert_true(json_is_null(json_object_get(d, "layer_recovery_ms_max")));
+    assert_int_equal(json_integer_value(json_object_get(d, "layer_recovery_unrecovered")), 0);
     assert_true(json_real_value(json_object_get(d, "freeze_ms_max_after_5s")) == 0);
     json_decref(d);
 }
@@ -142,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recovery_counts_to_the_first_second_that_holds_85_percent),
         cmocka_unit_test(test_recovery_unrecovered_and_incomplete_windows),
+        cmocka_unit_test(test_layer_recovery_counts_to_the_settled_height),
         cmocka_unit_test(test_freeze_after_5s_skips_early_ones_and_counts_a_final_stall),
         cmocka_unit_test(test_changes_come_from_the_schedule_on_the_timeline_clock),
         cmocka_unit_test(test_set_fills_the_direction),
