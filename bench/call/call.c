@@ -123,12 +123,15 @@ static int start_participant(struct okno_call *c, bool kiosk, struct okno_partic
     uint32_t remote_seed = (uint32_t)o->seed * 2 + (kiosk ? 2 : 1);
     bool janus = !g_strcmp0(o->target, "janus");
     /* Receivers wait for retransmissions about as long as a browser's jitter buffer would on this
-     * link: one and a half of its round trips plus jitter (a retransmission crosses it once more),
-     * at least receiver.h's 400 ms; audio plays out behind the link's jitter. */
+     * link: one and a half of its round trips plus jitter and the link's queue bound (a
+     * retransmission crosses it once more, and behind a sender's queue on a slow uplink), at least
+     * receiver.h's 400 ms; audio plays out behind the link's jitter. A browser gives up on a frame
+     * later still: it asks for a key frame after 3 s without one to decode. */
     struct okno_link_params up, down;
     okno_schedule_params_at(&c->profile.schedule, 0, &up, &down);
     int64_t rtt = up.delay_us + down.delay_us, jitter = MAX(up.jitter_us, down.jitter_us);
-    int64_t nack_wait = MAX(rtt * 3 / 2 + 2 * jitter + 100000, (int64_t)400000);
+    int64_t queue = MAX(up.queue_us, down.queue_us);
+    int64_t nack_wait = MAX(rtt * 3 / 2 + 2 * jitter + queue + 100000, (int64_t)400000);
     struct okno_participant_config pc = {
         .label = kiosk ? "kiosk" : "specialist",
         .session = {.target = janus ? OKNO_BENCH_TARGET_JANUS : OKNO_BENCH_TARGET_OKNO,
