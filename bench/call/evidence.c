@@ -75,8 +75,8 @@ static int cmp_double(const void *a, const void *b)
 /* Recovery of one per-second figure of the timeline (key) after a change: the reference is its
  * median over the seconds within [t_s + 5, t_s + 10], the threshold share x the reference, and
  * the result the time to the first second from which the figure holds at or above it for
- * OKNO_EVIDENCE_HOLD_S seconds. Sets "<prefix>reference<unit>", "<prefix>recovery_ms" and
- * "<prefix>recovered" on o (see okno_evidence_recovery for the nulls). */
+ * OKNO_EVIDENCE_HOLD_S seconds. Sets the members named reference_name, ms_name and
+ * recovered_name on o (see okno_evidence_recovery for the nulls). */
 static void recovery_of(json_t *o, const json_t *timeline, const struct okno_capacity_change *ch,
                         const char *key, double share, const char *reference_name,
                         const char *ms_name, const char *recovered_name)

@@ -238,6 +238,14 @@ static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
         packetize(s, &frames[i], now_us);
 }
 
+/* Frames lost to the encoder, a full pacer or a late poll: what counts against a resolution. A
+ * capture skipped for the pacer's queue is the congestion controller's doing, not a sign that the
+ * size is too much for the encoder. */
+static uint64_t frames_lost(const struct okno_sender *s)
+{
+    return s->stats.frames_dropped - s->stats.frames_skipped_queue;
+}
+
 void okno__sender_capture(struct okno_sender *s, int64_t now_us)
 {
     if (!s->enc || now_us < s->next_frame_us)
@@ -255,11 +263,9 @@ void okno__sender_capture(struct okno_sender *s, int64_t now_us)
     s->next_frame_us = frame_time(s, s->frame_no);
     if (okno_vsrc_render(&s->vsrc, no, t, &s->img) < 0)
         return;
-    /* A capture skipped for the pacer's queue is the congestion controller's doing, not a sign
-     * that this size is too much for the encoder: it does not count against the level. */
-    uint64_t dropped = s->stats.frames_dropped - s->stats.frames_skipped_queue;
+    uint64_t lost = frames_lost(s);
     encode(s, t, now_us);
-    scale_capture(s, s->stats.frames_dropped - s->stats.frames_skipped_queue != dropped, now_us);
+    scale_capture(s, frames_lost(s) != lost, now_us);
 }
 
 /* RED's distance follows the audio's reported loss: the previous payload alone covers a single

@@ -13,6 +13,7 @@
 #include "call/sender.h"
 #include "okno/err.h"
 #include "wire/rtp.h"
+#include "wire/rtcp_fb.h"
 #include "wire/rtp_ext.h"
 #include "wire/twcc.h"
 
@@ -124,6 +125,18 @@ static inline void loop_free(struct loop *l)
 static inline void loop_rtcp_in(struct loop *l, const uint8_t *pkt, size_t len)
 {
     okno_sender_on_rtcp(l->s, pkt, len, l->now);
+}
+
+/* Hands the sender a REMB of bps, as the server sends one. Returns the REMB's length, or the
+ * builder's error (nothing handed over then). */
+static inline int loop_remb(struct loop *l, uint64_t bps)
+{
+    struct okno_rtcp_remb remb = {.bitrate = bps, .ssrc_count = 1};
+    uint8_t buf[64];
+    int n = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
+    if (n > 0)
+        loop_rtcp_in(l, buf, (size_t)n);
+    return n;
 }
 
 /* Reports every recorded packet that has arrived by now (and was stamped) in one or more feedback

@@ -56,15 +56,12 @@ static int setup(void **state)
     okno_sender_stats(l->s, l->now, &st);
     r->skipped_before = st.frames_skipped_queue;
     r->fall_us = l->now;
-    static struct okno_rtcp_remb remb = {.bitrate = FALL_KBPS * 1000, .ssrc_count = 1};
-    uint8_t buf[64];
-    int n = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
-    if (n <= 0)
+    if (loop_remb(l, FALL_KBPS * 1000) <= 0)
         return -1;
-    loop_rtcp_in(l, buf, (size_t)n);
     /* and a key frame asked for with it, as a receiver does after the losses of a drop: at the
      * new rate it takes longer to leave than a few frame intervals */
-    n = okno_rtcp_pli_build(9, VIDEO_SSRC, buf, sizeof buf);
+    uint8_t buf[64];
+    int n = okno_rtcp_pli_build(9, VIDEO_SSRC, buf, sizeof buf);
     if (n <= 0)
         return -1;
     loop_rtcp_in(l, buf, (size_t)n);
@@ -190,16 +187,13 @@ static void test_retransmissions_keep_to_the_target(void **state)
         if (p.ssrc == VIDEO_SSRC)
             lost[n++] = p.seq;
     }
-    static struct okno_rtcp_remb remb = {.bitrate = FALL_KBPS * 1000, .ssrc_count = 1};
-    static uint8_t buf[1200];
-    int len = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
-    assert_true(len > 0);
-    loop_rtcp_in(&l, buf, (size_t)len);
+    assert_true(loop_remb(&l, FALL_KBPS * 1000) > 0);
     loop_run(&l, l.now + 1000); /* the sender follows the REMB at its next poll */
     /* in NACKs of at most 100 numbers, as they fit a packet */
+    static uint8_t buf[1200];
     for (size_t k = 0; k < n; k += 100) {
-        len = okno_rtcp_nack_build(9, VIDEO_SSRC, lost + k, n - k < 100 ? n - k : 100, buf,
-                                   sizeof buf);
+        int len = okno_rtcp_nack_build(9, VIDEO_SSRC, lost + k, n - k < 100 ? n - k : 100, buf,
+                                       sizeof buf);
         assert_true(len > 0);
         loop_rtcp_in(&l, buf, (size_t)len);
     }

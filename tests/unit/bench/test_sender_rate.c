@@ -88,12 +88,8 @@ static void test_sender_remb_caps_the_target(void **state)
     c.start_kbps = 1000;
     assert_int_equal(loop_start(&l, &c), 0);
     loop_run(&l, LOOP_T0 + S(1));
-    static struct okno_rtcp_remb remb = {.bitrate = 300000, .ssrc_count = 1};
     okno_sender_stats(l.s, l.now, &(struct okno_sender_stats){0});
-    uint8_t buf[64];
-    int n = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
-    assert_true(n > 0);
-    loop_rtcp_in(&l, buf, (size_t)n);
+    assert_true(loop_remb(&l, 300000) > 0);
     loop_run(&l, l.now + S(3));
     struct okno_sender_stats st;
     okno_sender_stats(l.s, l.now, &st);
@@ -245,11 +241,7 @@ static void test_sender_keeps_the_frame_rate_after_the_target_falls(void **state
         } else if (t > cut_at) {
             remb_kbps *= 1.004;
         }
-        struct okno_rtcp_remb remb = {.bitrate = (uint64_t)(remb_kbps * 1000), .ssrc_count = 1};
-        uint8_t buf[64];
-        int n = okno_rtcp_remb_build(9, &remb, buf, sizeof buf);
-        assert_true(n > 0);
-        loop_rtcp_in(&l, buf, (size_t)n);
+        assert_true(loop_remb(&l, (uint64_t)(remb_kbps * 1000)) > 0);
         if (t >= cut_at + S(2) && t < cut_at + S(12))
             remb_sum += remb_kbps;
         loop_run(&l, t + 100000);

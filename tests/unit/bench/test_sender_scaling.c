@@ -397,16 +397,6 @@ static void test_sender_high_rate_keeps_full_size(void **state)
     loop_free(&l);
 }
 
-static void remb(struct loop *l, uint64_t bps)
-{
-    static struct okno_rtcp_remb r = {.ssrc_count = 1};
-    r.bitrate = bps;
-    uint8_t buf[64];
-    int n = okno_rtcp_remb_build(9, &r, buf, sizeof buf);
-    assert_true(n > 0);
-    loop_rtcp_in(l, buf, (size_t)n);
-}
-
 /* The time of the first frame of the given width sent at or after from; INT64_MAX if none. */
 static int64_t first_frame_of(const struct scan *sc, unsigned width, int64_t from)
 {
@@ -427,7 +417,7 @@ static void test_sender_rate_step_switches_down_and_back_up(void **state)
     assert_int_equal(loop_start(&l, &c), 0);
     loop_run(&l, LOOP_T0 + S(3));
     int64_t down_at = l.now;
-    remb(&l, 150000);
+    assert_true(loop_remb(&l, 150000) > 0);
     struct okno_sender_stats st;
     /* the last video packet before the switch, for a NACK after it */
     size_t before = 0;
@@ -460,7 +450,7 @@ static void test_sender_rate_step_switches_down_and_back_up(void **state)
     assert_in_range(st.resolution_switches, 1, 2);
     uint64_t low_switches = st.resolution_switches;
     int64_t up_at = l.now;
-    remb(&l, 1000000);
+    assert_true(loop_remb(&l, 1000000) > 0);
     loop_run(&l, up_at + S(7));
     okno_sender_stats(l.s, l.now, &st);
     scan_stream(&l, &sc);
