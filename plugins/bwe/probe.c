@@ -60,6 +60,7 @@ static void request(struct okno_gcc_probe *p, uint64_t bps, int64_t now_us)
     p->want_sent_pkts = 0;
     p->last_request_us = now_us;
     p->open_id = 0; /* the packets for this request make a cluster of their own */
+    p->want_start = false;
 }
 
 static struct okno_gcc_cluster *cluster(struct okno_gcc_probe *p, uint8_t id)
@@ -81,6 +82,7 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
         memset(c, 0, sizeof *c);
         c->id = id;
         c->bps = p->wanted ? p->want_bps : 0;
+        c->start = p->wanted && p->want_start;
         c->first_send_us = send_us;
         p->open_id = id;
         p->clusters++;
@@ -100,6 +102,7 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
             if (p->initial == 1) {
                 p->initial = 2;
                 request(p, (uint64_t)p->start_bps * SECOND_SCALE, send_us);
+                p->want_start = true;
             }
         }
     }
@@ -191,6 +194,10 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
         c->evaluated = true;
         if (c->id == p->open_id)
             p->open_id = 0;
+        if (c->start && c->reported > 0)
+            p->start_heard = true;
+        if (c->start)
+            p->start_again = !p->start_heard && p->start_retries < OKNO_GCC_PROBE_START_RETRIES;
         bool limited;
         uint32_t r = judge(c, &limited);
         if (r == 0)
@@ -217,17 +224,32 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
     if (p->off)
         return;
     if (p->wanted) {
-        if (now_us - p->want_since_us > REQUEST_TIMEOUT_US)
-            p->wanted = false; /* the sender did not probe: do not keep asking */
+        if (now_us - p->want_since_us <= REQUEST_TIMEOUT_US)
+            return;
+        p->wanted = false; /* the sender did not probe: do not keep asking */
+        /* but a start probe it could not send yet (no video to pad with) is asked again */
+        if (p->want_start && p->want_sent_pkts == 0 && !p->start_heard)
+            p->start_again = p->start_retries < OKNO_GCC_PROBE_START_RETRIES;
         return;
     }
     if (p->initial == 0) {
         p->initial = 1;
         request(p, (uint64_t)p->start_bps * FIRST_SCALE, now_us);
+        p->want_start = true;
         return;
     }
     if (!fb_active)
         return;
+    if (p->start_again) {
+        p->start_again = false;
+        if (target_bps < (uint64_t)p->start_bps * FIRST_SCALE) {
+            p->start_retries++;
+            p->initial = 1;
+            request(p, (uint64_t)p->start_bps * FIRST_SCALE, now_us);
+            p->want_start = true;
+            return;
+        }
+    }
     if (p->recovery_bps > 0) {
         if (p->recovery_bps > target_bps)
             request(p, p->recovery_bps, now_us);

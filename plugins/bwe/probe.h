@@ -15,12 +15,18 @@
  * cluster's arrivals: its packets and the media that went between them (its packets alone read
  * low by the media's share of the link, as okno's pacer interleaves the two), computed once
  * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
- * at. Both rates are taken over at least the cluster's intended 15 ms (a few packets leave in one
- * pacer step, and a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of
- * its packets or of the bytes asked for arrived, or when its arrivals span under half its sends
- * (bunched). Probing can be switched off (okno_gcc_probe_set_off, for A/B runs): then nothing is
- * asked, and clusters a sender probes unasked are still judged. It deliberately does not send
- * anything or set the rate (gcc.c applies a result).
+ * at. Start probes none of whose packets any feedback reported (they reached a receiver not yet
+ * recording: its DTLS handshake still waited for a lost flight, as on a lossy link) measured
+ * nothing, and they are the only fast way up from the start rate: they are asked again once
+ * feedback flows (at most OKNO_GCC_PROBE_START_RETRIES times, while the target is still under
+ * their rate), as are start probes the sender could not send within a second (no video yet),
+ * instead of leaving the estimate to creep up at 8 %/s until the first periodic probe. Both rates
+ * are taken over at least the cluster's intended 15 ms (a few packets leave in one pacer step, and
+ * a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of its packets or
+ * of the bytes asked for arrived, or when its arrivals span under half its sends (bunched). Probing
+ * can be switched off (okno_gcc_probe_set_off, for A/B runs): then nothing is asked, and clusters a
+ * sender probes unasked are still judged. It deliberately does not send anything or set the rate
+ * (gcc.c applies a result).
  */
 #ifndef OKNO_PLUGINS_GCC_PROBE_H
 #define OKNO_PLUGINS_GCC_PROBE_H
@@ -28,11 +34,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define OKNO_GCC_PROBE_CLUSTERS 4
+#define OKNO_GCC_PROBE_CLUSTERS      4
+#define OKNO_GCC_PROBE_START_RETRIES 3
 
 struct okno_gcc_cluster {
     uint8_t id;   /* 0: slot free */
     uint32_t bps; /* the rate asked for, 0 when the sender probed unasked */
+    bool start;   /* one of the start probes */
     bool evaluated;
     uint32_t sent, sent_bytes, last_sent_bytes;
     int64_t first_send_us, last_send_us;
@@ -53,17 +61,23 @@ struct okno_gcc_probe {
     uint32_t want_sent_bytes, want_sent_pkts;
     int64_t last_request_us; /* -1: never */
     int initial;             /* initial requests made: 0, 1 (3 x start), 2 (6 x start) */
-    uint32_t recovery_bps;   /* asked once feedback resumes after an outage, 0: none */
-    uint32_t acked_bps;      /* the acknowledged rate as of the last feedback, 0: unknown */
-    uint32_t high_bps;       /* the highest target lately, at most what was acked; 0: none */
-    int64_t high_us;         /* when the target was last at it */
-    int64_t drop_period_us;  /* the interval of probes while below */
+    /* No start probe was reported (the receiver was not recording yet) or one could not be sent:
+     * they are asked again once feedback flows, at most OKNO_GCC_PROBE_START_RETRIES times. */
+    bool start_again;
+    bool start_heard; /* feedback reported a packet of a start probe */
+    uint8_t start_retries;
+    uint32_t recovery_bps;  /* asked once feedback resumes after an outage, 0: none */
+    uint32_t acked_bps;     /* the acknowledged rate as of the last feedback, 0: unknown */
+    uint32_t high_bps;      /* the highest target lately, at most what was acked; 0: none */
+    int64_t high_us;        /* when the target was last at it */
+    int64_t drop_period_us; /* the interval of probes while below */
     /* clusters */
     struct okno_gcc_cluster c[OKNO_GCC_PROBE_CLUSTERS];
     uint64_t clusters; /* counted for stats */
     uint8_t next_id;
     uint8_t open_id; /* the cluster probe packets now join, 0: none */
     bool wanted;     /* a request is pending */
+    bool want_start; /* the request pending is a start probe */
     bool below;      /* the target is below the high (a large drop) */
     bool off;        /* never ask for a probe */
 };
