@@ -162,6 +162,16 @@ void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us)
     a->last_change_us = now_us;
 }
 
+void okno_gcc_aimd_link_limited(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us)
+{
+    if (bps >= a->rate_bps)
+        return;
+    a->rate_bps = clamp(a, bps);
+    cap_update(a, a->rate_bps / 1000.0);
+    a->state = OKNO_GCC_HOLD;
+    a->last_change_us = now_us;
+}
+
 void okno_gcc_aimd_drain(struct okno_gcc_aimd *a, double bps, int64_t now_us)
 {
     if (bps < a->rate_bps)

@@ -39,6 +39,12 @@ uint32_t okno_gcc_aimd_update(struct okno_gcc_aimd *a, enum okno_gcc_usage usage
 /* A measurement (probe result) says the link carries at least bps: jump there if higher. */
 void okno_gcc_aimd_raise(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us);
 
+/* The link limited a start probe to bps (probe.h): before any feedback the rate is the start
+ * rate, a guess; this is a measurement of the link. A lower rate is taken at once (as libwebrtc
+ * sets its estimate from a probe result), and it is the capacity known, so the increase after it
+ * is additive. */
+void okno_gcc_aimd_link_limited(struct okno_gcc_aimd *a, uint32_t bps, int64_t now_us);
+
 /* A standing queue the trend cannot see (it no longer grows): brings the rate down to bps, if
  * lower, and holds, so that the queue drains. */
 void okno_gcc_aimd_drain(struct okno_gcc_aimd *a, double bps, int64_t now_us);

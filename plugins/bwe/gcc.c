@@ -362,6 +362,11 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         if (okno_gcc_standing_draining(&g->standing))
             continue;
         uint32_t checked = jitter_checked(g, r, &seen);
+        /* A start probe the link limited measured a link slower than the start rate (edge:
+         * 240 kbit/s against 300): sending on at the start rate would fill its queue for the
+         * seconds a long round trip takes the delay-based rate to see it. */
+        if (seen.start && seen.link_limited)
+            okno_gcc_aimd_link_limited(&g->aimd, checked, now_us);
         okno_gcc_aimd_raise(&g->aimd, checked, now_us);
         okno_gcc_loss_on_probe(&g->loss, checked);
     }

@@ -204,6 +204,7 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
             continue;
         if (seen)
             *seen = (struct okno_gcc_probe_seen){.link_limited = limited,
+                                                 .start = c->start,
                                                  .first_send_us = c->first_send_us,
                                                  .first_arrival_us = c->first_arrival_us,
                                                  .last_arrival_us = c->last_arrival_us,

@@ -108,6 +108,7 @@ void okno_gcc_probe_on_other(struct okno_gcc_probe *p, int64_t arrival_us, uint3
 /* How a result came about, for a caller that checks a link-limited one against other evidence. */
 struct okno_gcc_probe_seen {
     bool link_limited; /* the result is the link's rate as the cluster's few arrivals showed it */
+    bool start;        /* the cluster was a start probe */
     int64_t first_send_us, first_arrival_us, last_arrival_us; /* arrivals: receiver clock */
     /* received after the first arrival (and, link-limited, the media between its arrivals) */
     uint64_t bytes_after_first;

@@ -166,6 +166,23 @@ static void test_probe_result(void **state)
     printf("# probe at 900 kbit/s through 500 kbit/s: target %u\n", e.target_bps);
     assert_true(e.target_bps >= 450000 && e.target_bps <= 500000);
     okno_gcc_destroy(g);
+
+    /* Edge's 240 kbit/s downlink is slower than the 300 kbit/s start: the start probe's result
+     * (95 % of what arrived) is taken at once, down as well as up. Arrivals spaced 40 ms. */
+    assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
+    okno_gcc_estimate(g, 0, &e);
+    int64_t edge = 1200 * 8 * 1000000LL / 240000;
+    for (int i = 0; i < 8; i++) {
+        okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
+        w[i] = (struct okno_twcc_entry){
+            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * edge};
+    }
+    feed(g, w, 8, 500 * MS);
+    okno_gcc_estimate(g, 500 * MS, &e);
+    printf("# start probe at 900 kbit/s through 240 kbit/s: target %u (start 300000)\n",
+           e.target_bps);
+    assert_true(e.target_bps >= 215000 && e.target_bps <= 240000);
+    okno_gcc_destroy(g);
 }
 
 static void test_remb_only(void **state)
