@@ -9,8 +9,8 @@
 #include "okno/err.h"
 #include "wire/seq.h"
 
-#define PCT_Q8(pct) ((uint32_t)(pct)*256u)
-#define N_RECOVERED (sizeof((struct okno_red_adapter *)0)->recovered / sizeof(uint16_t))
+#define PERMILLE_Q8(pm) ((uint32_t)(pm)*256u)
+#define N_RECOVERED     (sizeof((struct okno_red_adapter *)0)->recovered / sizeof(uint16_t))
 
 int okno_red_adapter_init(struct okno_red_adapter *a, const struct okno_red_adapter_params *p)
 {
@@ -24,30 +24,34 @@ int okno_red_adapter_init(struct okno_red_adapter *a, const struct okno_red_adap
 
 unsigned okno_red_adapter_on_loss(struct okno_red_adapter *a, uint8_t fraction_lost)
 {
-    /* fraction/256 as percent x 256 is fraction x 100. Half the old value, half the new: a report
-     * comes every one to five seconds, so a lossy leg gets redundancy within a few of them. */
-    uint32_t pct = (uint32_t)fraction_lost * 100u;
-    a->loss_q8 = a->have_loss ? (a->loss_q8 + pct) / 2 : pct;
+    /* fraction/256 as per mille x 256 is fraction x 1000. A quarter of the new value: a report
+     * comes every one to five seconds and one run of losses makes a report of several percent,
+     * so the depth follows the leg's mean loss, reached within a few reports, not each run. */
+    uint32_t pm = (uint32_t)fraction_lost * 1000u;
+    a->loss_q8 = a->have_loss ? a->loss_q8 - a->loss_q8 / 4 + pm / 4 : pm;
     a->have_loss = true;
     if (a->p.red_out < 0) {
         a->depth = 0;
         return 0;
     }
-    uint32_t l = a->loss_q8;
+    const uint32_t l = a->loss_q8, on = PERMILLE_Q8(OKNO_RED_ADAPTER_ON_PERMILLE),
+                   off = PERMILLE_Q8(OKNO_RED_ADAPTER_OFF_PERMILLE),
+                   two = PERMILLE_Q8(OKNO_RED_ADAPTER_TWO_PERMILLE),
+                   two_off = PERMILLE_Q8(OKNO_RED_ADAPTER_TWO_OFF_PERMILLE);
     switch (a->depth) {
     case 0:
-        a->depth = l > PCT_Q8(OKNO_RED_ADAPTER_TWO_PCT) ? 2 : l > PCT_Q8(OKNO_RED_ADAPTER_ON_PCT);
+        a->depth = l > two ? 2 : l > on;
         break;
     case 1:
-        if (l > PCT_Q8(OKNO_RED_ADAPTER_TWO_PCT))
+        if (l > two)
             a->depth = 2;
-        else if (l < PCT_Q8(OKNO_RED_ADAPTER_OFF_PCT))
+        else if (l < off)
             a->depth = 0;
         break;
     default:
-        if (l < PCT_Q8(OKNO_RED_ADAPTER_OFF_PCT))
+        if (l < off)
             a->depth = 0;
-        else if (l < PCT_Q8(OKNO_RED_ADAPTER_TWO_OFF_PCT))
+        else if (l < two_off)
             a->depth = 1;
         break;
     }
@@ -155,11 +159,13 @@ static void remember(struct okno_red_adapter *a, const struct okno_rtp_pkt *in, 
     memcpy(a->hist[i].data, data, len);
 }
 
-/* Plain Opus wrapped with up to depth previous payloads, oldest first, as many as fit. */
-static int add_redundancy(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
-                          struct okno_red_adapter_pkt *out)
+/* The primary wrapped with up to depth previous payloads, oldest first, as many as fit and as the
+ * history holds (at least more than min_blocks); true when built into out. */
+static bool build_red(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
+                      const struct okno_red_block *primary, size_t min_blocks,
+                      struct okno_red_adapter_pkt *out)
 {
-    struct okno_red_block blocks[OKNO_RED_ADAPTER_DEPTH];
+    struct okno_red_block blocks[OKNO_RED_ADAPTER_DEPTH] = {{0}};
     size_t n = 0;
     for (unsigned k = a->depth; k >= 1; k--) {
         const unsigned i = (a->hist_next + OKNO_RED_ADAPTER_DEPTH - k) % OKNO_RED_ADAPTER_DEPTH;
@@ -173,34 +179,27 @@ static int add_redundancy(struct okno_red_adapter *a, const struct okno_rtp_pkt 
                                               .data = a->hist[i].data,
                                               .len = a->hist[i].len};
     }
-    const struct okno_red_block primary = {
-        .pt = a->p.opus_pt, .data = in->payload, .len = in->payload_len};
     size_t room = OKNO_MTU - OKNO_RED_ADAPTER_HEADROOM - header_len(in);
     size_t first = 0; /* the oldest blocks give way first */
-    int size = okno_red_size(blocks, n, &primary);
+    int size = okno_red_size(blocks, n, primary);
     while (first < n && (size < 0 || (size_t)size > room)) {
         first++;
-        size = okno_red_size(blocks + first, n - first, &primary);
+        size = okno_red_size(blocks + first, n - first, primary);
     }
-    if (first == n) {
-        pass(in, a->p.opus_pt, out);
-        return 1;
-    }
+    if (n - first <= min_blocks)
+        return false;
     uint8_t *buf = a->out[0];
     size_t hl = header_len(in);
     memcpy(buf, in->raw, hl);
     buf[0] &= (uint8_t)~0x20u;
-    int len = okno_red_build(buf + hl, OKNO_MTU - hl, blocks + first, n - first, &primary);
+    int len = okno_red_build(buf + hl, OKNO_MTU - hl, blocks + first, n - first, primary);
     if (len < 0 || okno_rtp_set_pt(buf, hl + (size_t)len, (uint8_t)a->p.red_out) != 0 ||
-        okno_rtp_parse(buf, hl + (size_t)len, &out->rtp) != 0) {
-        pass(in, a->p.opus_pt, out);
-        return 1;
-    }
+        okno_rtp_parse(buf, hl + (size_t)len, &out->rtp) != 0)
+        return false;
     out->pkt = buf;
     out->len = hl + (size_t)len;
     out->pt = (uint8_t)a->p.red_out;
-    a->stats.red_added++;
-    return 1;
+    return true;
 }
 
 static int on_opus(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
@@ -210,15 +209,16 @@ static int on_opus(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
         a->stats.late_dropped++;
         return 0;
     }
-    int n = 1;
-    if (a->p.red_out >= 0 && a->depth > 0 && is_newest(a, in))
-        n = add_redundancy(a, in, out);
+    const struct okno_red_block primary = {
+        .pt = a->p.opus_pt, .data = in->payload, .len = in->payload_len};
+    if (a->p.red_out >= 0 && a->depth > 0 && is_newest(a, in) && build_red(a, in, &primary, 0, out))
+        a->stats.red_added++;
     else
         pass(in, a->p.opus_pt, out);
     if (a->p.red_out >= 0)
         remember(a, in, in->payload, in->payload_len);
     note_newest(a, in);
-    return n;
+    return 1;
 }
 
 unsigned okno_red_block_distance(uint32_t ts, uint32_t last_ts, unsigned gap, uint8_t opus_pt,
@@ -249,7 +249,13 @@ static int on_red(struct okno_red_adapter *a, const struct okno_rtp_pkt *in,
         return 0;
     }
     if (a->p.red_out >= 0) {
-        pass(in, (uint8_t)a->p.red_out, out);
+        /* The leg loses more than the publisher's own redundancy covers (its uplink was clean):
+         * rebuilt with more blocks from the history, else passed on as it came. */
+        if (a->depth > (unsigned)nb && is_newest(a, in) &&
+            build_red(a, in, &primary, (size_t)nb, out))
+            a->stats.red_deepened++;
+        else
+            pass(in, (uint8_t)a->p.red_out, out);
         remember(a, in, primary.data, primary.len);
         note_newest(a, in);
         a->stats.red_forwarded++;

@@ -8,18 +8,20 @@
  *    the blocks carry, so the downtrack numbers them into the gap and the subscriber hears them;
  *    an original that arrives late after its block was delivered is dropped;
  *  - plain Opus to a subscriber that negotiated RED: forwarded as is while its leg loses little;
- *    once the smoothed loss of its receiver reports passes OKNO_RED_ADAPTER_ON_PCT (with
+ *    once the smoothed loss of its receiver reports passes OKNO_RED_ADAPTER_ON_PERMILLE (with
  *    hysteresis) each packet is wrapped as RED with the previous one (two above
- *    OKNO_RED_ADAPTER_TWO_PCT) from a history kept here, within the MTU and the 14-bit timestamp
- *    offset and 10-bit length fields.
- * Packets come out as whole RTP packets (the input's header with the sequence number, timestamp
- * and payload type set) for the downtrack to rewrite, in views into the adapter's own buffers or
- * into the input. It is a plain struct, embedded in the subscription, taking time and loss as
- * arguments: the media path allocates nothing.
+ *    OKNO_RED_ADAPTER_TWO_PERMILLE) from a history kept here, within the MTU and the 14-bit
+ * timestamp offset and 10-bit length fields. Packets come out as whole RTP packets (the input's
+ * header with the sequence number, timestamp and payload type set) for the downtrack to rewrite, in
+ * views into the adapter's own buffers or into the input. It is a plain struct, embedded in the
+ * subscription, taking time and loss as arguments: the media path allocates nothing.
  *
- * It deliberately does not number or send anything (the downtrack and subscription do), does not
- * look inside Opus (an FEC-carrying primary is still only a payload here) and does not re-wrap RED
- * it receives with more redundancy than the publisher put in. */
+ *  - RED to a subscriber that negotiated RED, on a leg whose loss calls for more blocks than the
+ *    publisher put in (a browser on a clean uplink sends one; a fading radio downlink loses runs of
+ *    packets, which one block repairs only the last of): rebuilt with the previous payloads from
+ *    the same history, up to the depth.
+ * It deliberately does not number or send anything (the downtrack and subscription do) and does
+ * not look inside Opus (an FEC-carrying primary is still only a payload here). */
 #ifndef OKNO_SFU_RED_ADAPTER_H
 #define OKNO_SFU_RED_ADAPTER_H
 
@@ -40,12 +42,15 @@
 /* Room left in OKNO_MTU for what the downtrack adds to a packet it is given (the subscriber's mid,
  * transport-wide-cc and abs-send-time elements). */
 #define OKNO_RED_ADAPTER_HEADROOM 64
-/* Loss thresholds of the smoothed fraction lost, in percent: redundancy goes on above ON and off
- * below OFF; a second block above TWO, dropped again below TWO_OFF. */
-#define OKNO_RED_ADAPTER_ON_PCT      2
-#define OKNO_RED_ADAPTER_OFF_PCT     1
-#define OKNO_RED_ADAPTER_TWO_PCT     10
-#define OKNO_RED_ADAPTER_TWO_OFF_PCT 6
+/* Loss thresholds of the smoothed fraction lost, in per mille: redundancy goes on above ON and off
+ * below OFF; a second block above TWO, dropped again below TWO_OFF. Low, because radio links lose
+ * packets in runs (edge: 1.7 % in runs of 3, which one block repairs a third of), because audio is
+ * what a consultation cannot do without, and because a block costs one Opus payload (about
+ * 30 kbit/s), little beside the video it shares the leg with. */
+#define OKNO_RED_ADAPTER_ON_PERMILLE      10
+#define OKNO_RED_ADAPTER_OFF_PERMILLE     5
+#define OKNO_RED_ADAPTER_TWO_PERMILLE     15
+#define OKNO_RED_ADAPTER_TWO_OFF_PERMILLE 10
 
 struct okno_red_adapter_params {
     uint8_t opus_pt; /* the publisher's Opus payload type (the subscriber's too) */
@@ -57,6 +62,7 @@ struct okno_red_adapter_stats {
     uint64_t red_forwarded;    /* RED passed on as RED */
     uint64_t red_stripped;     /* RED sent as its Opus primary */
     uint64_t red_added;        /* Opus sent as RED with at least one redundant block */
+    uint64_t red_deepened;     /* RED forwarded with more blocks than the publisher put in */
     uint64_t blocks_recovered; /* redundant blocks delivered in place of a lost packet */
     uint64_t late_dropped;     /* originals that came after their block was delivered */
     uint64_t malformed;        /* RED payloads that do not parse, or carry no Opus primary */
@@ -74,7 +80,7 @@ struct okno_red_adapter_pkt {
 struct okno_red_adapter {
     /* other: parameters, copied at init */
     struct okno_red_adapter_params p;
-    /* Loss of the subscriber's leg, smoothed (percent x 256), and the redundancy it calls for. */
+    /* Loss of the subscriber's leg, smoothed (per mille x 256), and the redundancy it calls for. */
     uint32_t loss_q8;
     bool have_loss;
     uint8_t depth;

@@ -62,10 +62,11 @@ static void log_red(const struct okno_subscription *sub)
         !(s->red_forwarded | s->red_stripped | s->red_added | s->malformed))
         return;
     okno_log(OKNO_LOG_INFO, "sfu",
-             "%s: %s red: %" PRIu64 " forwarded, %" PRIu64 " stripped, %" PRIu64 " added, %" PRIu64
-             " blocks recovered, %" PRIu64 " late dropped, %" PRIu64 " malformed",
-             sub->subscriber->id, sub->track_id, s->red_forwarded, s->red_stripped, s->red_added,
-             s->blocks_recovered, s->late_dropped, s->malformed);
+             "%s: %s red: %" PRIu64 " forwarded (%" PRIu64 " deepened), %" PRIu64
+             " stripped, %" PRIu64 " added, %" PRIu64 " blocks recovered, %" PRIu64
+             " late dropped, %" PRIu64 " malformed",
+             sub->subscriber->id, sub->track_id, s->red_forwarded, s->red_deepened, s->red_stripped,
+             s->red_added, s->blocks_recovered, s->late_dropped, s->malformed);
 }
 
 void okno_subscription_attach(struct okno_subscription *sub, struct okno_track *track)
@@ -254,6 +255,20 @@ void okno_subscription_on_nack(struct okno_subscription *sub, const uint16_t *se
     okno_downtrack_on_nack(sub->dt, seqs, n, cache_lookup, sub->track, now_us, emit, sub);
 }
 
+/* The loss of the subscriber's own leg, as a report block's fraction: the transport-wide one the
+ * estimator counts from transport-cc feedback where it has it (okno numbers every packet on the
+ * leg), else the report's, which also counts what the publisher's uplink lost (the downtrack keeps
+ * those gaps) and which no redundancy added here can repair. */
+static uint8_t leg_fraction_lost(const struct okno_subscription *sub,
+                                 const struct okno_rtcp_report_block *b)
+{
+    struct okno_bwe_estimate est;
+    if (okno_participant_bwe_estimate(sub->subscriber, &est) != 0 || est.acked_bps == 0)
+        return b->fraction_lost;
+    double f = est.loss_ratio * 256.0 + 0.5;
+    return f >= 255.0 ? 255 : f <= 0.0 ? 0 : (uint8_t)f;
+}
+
 int64_t okno_subscription_on_report(struct okno_subscription *sub,
                                     const struct okno_rtcp_report_block *b, int64_t now_us)
 {
@@ -261,7 +276,7 @@ int64_t okno_subscription_on_report(struct okno_subscription *sub,
         return -1;
     okno_downtrack_set_rtt(sub->dt, sub->stats.srtt_us);
     if (!sub->video)
-        okno_red_adapter_on_loss(&sub->red, b->fraction_lost);
+        okno_red_adapter_on_loss(&sub->red, leg_fraction_lost(sub, b));
     return sub->stats.srtt_us;
 }
 

@@ -269,24 +269,97 @@ static void test_red_adapter_loss_hysteresis(void **state)
     (void)state;
     struct okno_red_adapter *a = malloc(sizeof *a);
     setup(a, -1, RED);
+    /* Smoothed values (three quarters old, a quarter new) in the comments. */
     assert_int_equal(report(a, 0), 0);
-    assert_int_equal(report(a, 1.5), 0);
-    /* Smoothed values (half old, half new) in the comments. */
-    assert_int_equal(report(a, 3), 0);   /* 1.9 %: under 2 % */
-    assert_int_equal(report(a, 4), 1);   /* 2.9 %: on */
-    assert_int_equal(report(a, 1.5), 1); /* 2.2 % */
-    assert_int_equal(report(a, 1.5), 1); /* 1.9 %: between the thresholds, stays on */
-    assert_int_equal(report(a, 25), 2);  /* 13.4 %: above 10 %, two blocks */
-    assert_int_equal(report(a, 8), 2);   /* 10.7 % */
-    assert_int_equal(report(a, 8), 2);   /* 9.3 % */
-    assert_int_equal(report(a, 4), 2);   /* 6.6 %: above 6 % keeps two */
-    assert_int_equal(report(a, 3), 1);   /* 4.8 % */
-    assert_int_equal(report(a, 0), 1);   /* 2.4 % */
-    assert_int_equal(report(a, 0), 1);   /* 1.2 % */
-    assert_int_equal(report(a, 0), 0);   /* 0.6 %: off */
+    assert_int_equal(report(a, 1.5), 0); /* 0.39 % */
+    assert_int_equal(report(a, 1.5), 0); /* 0.68 % */
+    assert_int_equal(report(a, 0), 0);   /* 0.51 % */
+    assert_int_equal(report(a, 2), 0);   /* 0.87 %: under 1 % */
+    assert_int_equal(report(a, 2), 1);   /* 1.14 %: on */
+    assert_int_equal(report(a, 1.5), 1); /* 1.25 % */
+    assert_int_equal(report(a, 0), 1);   /* 0.94 %: between the thresholds, stays on */
+    assert_int_equal(report(a, 0), 1);   /* 0.70 % */
+    assert_int_equal(report(a, 0), 1);   /* 0.53 % */
+    assert_int_equal(report(a, 0), 0);   /* 0.40 %: off */
+    assert_int_equal(report(a, 0), 0);   /* 0.30 % */
+    assert_int_equal(report(a, 0), 0);   /* 0.22 % */
+    /* A fading radio link: a run of 3 lost packets in a second's 50 every few seconds (6 %),
+     * 1.7 % on average. Two blocks from the first run on, kept between runs. */
+    assert_int_equal(report(a, 6), 2); /* 1.63 %: above 1.5 %, two blocks */
+    assert_int_equal(report(a, 0), 2); /* 1.22 % */
+    assert_int_equal(report(a, 0), 1); /* 0.92 %: under 1 %, one */
+    assert_int_equal(report(a, 6), 2); /* 2.15 % */
+    assert_int_equal(report(a, 0), 2); /* 1.62 % */
+    assert_int_equal(report(a, 0), 2); /* 1.21 % */
+    assert_int_equal(report(a, 6), 2); /* 2.37 % */
+    assert_int_equal(report(a, 0), 2); /* 1.78 % */
+    assert_int_equal(report(a, 0), 2); /* 1.34 % */
+    assert_int_equal(report(a, 0), 2); /* 1.00 % */
+    assert_int_equal(report(a, 0), 1); /* 0.75 % */
     /* Without RED negotiated nothing is ever added. */
     setup(a, -1, -1);
     assert_int_equal(report(a, 50), 0);
+    free(a);
+}
+
+/* A publisher on a clean uplink sends RED with one block; its subscriber's leg loses runs of
+ * packets: okno rebuilds each packet with two blocks from its history, and goes back to
+ * forwarding as is when the leg is clean again. */
+static void test_red_adapter_deepens_red_on_lossy_leg(void **state)
+{
+    (void)state;
+    struct okno_red_adapter *a = malloc(sizeof *a);
+    setup(a, RED, RED);
+    struct pkt p;
+    struct okno_red_adapter_pkt out[OKNO_RED_ADAPTER_MAX_OUT];
+    struct okno_red_block blocks[4], primary;
+    uint8_t want[64];
+    report(a, 0);
+    red_pkt(&p, 300, 1, 40);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_equal(out[0].pkt, p.buf);
+    red_pkt(&p, 301, 1, 41);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_equal(out[0].pkt, p.buf);
+    report(a, 20);
+    assert_int_equal(a->depth, 2);
+    red_pkt(&p, 302, 1, 42);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_not_equal(out[0].pkt, p.buf);
+    assert_int_equal(out[0].pt, RED);
+    assert_int_equal(out[0].rtp.seq, 302);
+    assert_int_equal(out[0].rtp.ts, ts_of(302));
+    assert_int_equal(
+        okno_red_parse(out[0].rtp.payload, out[0].rtp.payload_len, blocks, 4, &primary), 2);
+    assert_int_equal(blocks[0].ts_offset, 2 * FRAME);
+    payload_of(300, want, 40);
+    assert_int_equal(blocks[0].len, 40);
+    assert_memory_equal(blocks[0].data, want, 40);
+    assert_int_equal(blocks[1].ts_offset, FRAME);
+    payload_of(301, want, 41);
+    assert_int_equal(blocks[1].len, 41);
+    assert_memory_equal(blocks[1].data, want, 41);
+    payload_of(302, want, 42);
+    assert_int_equal(primary.len, 42);
+    assert_memory_equal(primary.data, want, 42);
+    assert_int_equal(a->stats.red_deepened, 1);
+    assert_int_equal(a->stats.red_forwarded, 3);
+    /* A publisher already sending two blocks is forwarded as is. */
+    red_pkt(&p, 303, 2, 43);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_equal(out[0].pkt, p.buf);
+    /* After an upstream gap the history cannot add to the publisher's block: as is. */
+    red_pkt(&p, 306, 1, 44);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_equal(out[0].pkt, p.buf);
+    /* Clean again: forwarded as is. */
+    for (int i = 0; i < 12; i++)
+        report(a, 0);
+    assert_int_equal(a->depth, 0);
+    red_pkt(&p, 307, 1, 45);
+    assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
+    assert_ptr_equal(out[0].pkt, p.buf);
+    assert_int_equal(a->stats.red_deepened, 1);
     free(a);
 }
 
@@ -305,9 +378,9 @@ static void test_red_adapter_adds_redundancy_on_lossy_leg(void **state)
     assert_int_equal(out[0].pt, OPUS);
     opus_pkt(&p, 501, 61);
     assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
-    /* 5 % loss: one block. */
+    /* A report of 5 % loss (smoothed: 1.25 %): one block. */
     report(a, 5);
-    report(a, 5);
+    assert_int_equal(a->depth, 1);
     opus_pkt(&p, 502, 62);
     assert_int_equal(okno_red_adapter_process(a, &p.rtp, out), 1);
     assert_int_equal(out[0].pt, RED);
@@ -398,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_red_adapter_counts_bad_red_payloads_as_drops),
         cmocka_unit_test(test_red_adapter_loss_hysteresis),
         cmocka_unit_test(test_red_adapter_adds_redundancy_on_lossy_leg),
+        cmocka_unit_test(test_red_adapter_deepens_red_on_lossy_leg),
         cmocka_unit_test(test_red_adapter_added_redundancy_respects_mtu_and_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
