@@ -89,6 +89,7 @@ int okno_track_new(struct okno_participant *owner, const char *id, const struct 
             return OKNO_E_NOMEM;
         }
         okno_keyframe_requester_init(&e->kr);
+        okno_collapse_watch_init(&e->collapse);
         okno_layer_meter_init(&e->meter);
     }
     t->owner = owner;
@@ -202,6 +203,9 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
                          (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
         unsigned r = okno_nack_generator_on_packet(e->nack, rtp->seq, flags, now_us);
         if (r & OKNO_NACK_KEYFRAME)
+            okno_track_request_keyframe(t, e->ssrc, now_us);
+        if (!retransmission && !(r & OKNO_NACK_DUPLICATE) &&
+            okno_collapse_watch_on_packet(&e->collapse, rtp->seq, keyframe, e->kr.rtt_us, now_us))
             okno_track_request_keyframe(t, e->ssrc, now_us);
         if (r & OKNO_NACK_DUPLICATE)
             return; /* every subscription has it already */

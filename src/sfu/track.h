@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sfu/collapse_watch.h"
 #include "sfu/keyframe_requester.h"
 #include "sfu/layer_meter.h"
 #include "sfu/negotiate.h"
@@ -55,6 +56,7 @@ struct okno_track_enc {
     struct okno_recv_stats rs;
     bool rs_ready; /* rs started on the SSRC (known at the first packet at the latest) */
     struct okno_keyframe_requester kr;
+    struct okno_collapse_watch collapse; /* video only */
     /* What each VP8 temporal layer of the encoding costs, for the allocator (video only), and
      * its recent peak total (decaying an eighth per measured second): an encoding the publisher
      * stopped keeps that cost, for the allocator and the publisher's cap to bring it back. */

@@ -50,6 +50,7 @@ void okno_track_rtx_stats(const struct okno_track *t, struct okno_track_rtx_stat
     for (unsigned i = 0; i < t->n_enc; i++) {
         if (!t->enc[i].nack)
             continue;
+        out->collapses += t->enc[i].collapse.collapses;
         struct okno_nack_stats ns;
         okno_nack_generator_stats(t->enc[i].nack, &ns);
         out->nacked_upstream += ns.nacked;
@@ -66,9 +67,11 @@ void okno_track_log_rtx(const struct okno_track *t)
     struct okno_track_rtx_stats s;
     okno_track_rtx_stats(t, &s);
     okno_log(OKNO_LOG_INFO, "sfu",
-             "%s retransmission: publisher nacked %llu recovered %llu too-late %llu given-up %llu",
+             "%s retransmission: publisher nacked %llu recovered %llu too-late %llu given-up %llu; "
+             "keyframes asked on an uplink collapse %llu",
              t->id, (unsigned long long)s.nacked_upstream, (unsigned long long)s.recovered,
-             (unsigned long long)s.too_late_upstream, (unsigned long long)s.given_up);
+             (unsigned long long)s.too_late_upstream, (unsigned long long)s.given_up,
+             (unsigned long long)s.collapses);
 }
 
 void okno_subscription_log_rtx(const struct okno_subscription *sub)

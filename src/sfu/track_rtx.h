@@ -24,6 +24,7 @@ struct okno_track_rtx_stats {
     uint64_t recovered;         /* lost packets that came back after a NACK */
     uint64_t too_late_upstream; /* lost packets no longer asked for: past the playout budget */
     uint64_t given_up;          /* lost packets never recovered (too old, a keyframe came) */
+    uint64_t collapses;         /* keyframes asked for on an uplink collapse (collapse_watch.h) */
     /* Downstream, summed over the track's subscriptions. */
     uint64_t nacks_received; /* sequence numbers subscribers asked for */
     uint64_t retransmitted;  /* answered from the cache */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "okno/err.h"
+#include "sfu/collapse_watch.h"
 #include "sfu/keyframe_requester.h"
 #include "sfu/nack_generator.h"
 #include "sfu/packet_cache.h"
@@ -94,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(okno_recv_stats_init(&rs, 0x1234, 90000) == 0);
     check(okno_send_stats_init(&ss, 0x1234, 90000, 1700000000000000) == 0);
     okno_keyframe_requester_init(&kr);
+    struct okno_collapse_watch cw;
+    okno_collapse_watch_init(&cw);
+    uint64_t collapses = 0;
     check(okno_rtcp_scheduler_init(&sched, 1000000, 5000, 1, 0) == 0);
     memset(received, 0, sizeof received);
 
@@ -134,6 +138,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             okno_send_stats_on_packet(&ss, (uint32_t)cur * 3000u, (uint32_t)len, now);
             if (r & OKNO_NACK_KEYFRAME)
                 okno_keyframe_requester_request(&kr, now);
+            if (!(flags & OKNO_NACK_PKT_RETRANSMISSION) && !(r & OKNO_NACK_DUPLICATE)) {
+                bool ask = okno_collapse_watch_on_packet(&cw, cur, flags & OKNO_NACK_PKT_KEYFRAME,
+                                                         (int64_t)a * 1000, now);
+                collapses += ask;
+                check(cw.collapses == collapses); /* one count per request */
+                if (ask)
+                    okno_keyframe_requester_request(&kr, now);
+            }
             if (flags & OKNO_NACK_PKT_KEYFRAME)
                 okno_keyframe_requester_on_keyframe(&kr, now);
             break;
