@@ -44,6 +44,17 @@ static void report(struct okno_gcc_probe *p, uint8_t id, int64_t sent_us)
         okno_gcc_probe_on_report(p, id, true, true, sent_us + 50 * MS + i * 3 * MS, 1200);
 }
 
+/* A fresh prober whose two start probes were sent and, 2.1 s on, judged unreported. */
+static void start_probes_unreported(struct okno_gcc_probe *p)
+{
+    init(p);
+    okno_gcc_probe_plan(p, START_BPS, false, -1, 0);
+    serve(p, 0);
+    serve(p, 20 * MS);
+    assert_int_equal(okno_gcc_probe_result(p, 2100 * MS, NULL), 0);
+    assert_int_equal(okno_gcc_probe_result(p, 2100 * MS, NULL), 0);
+}
+
 /* Both start probes sent, neither reported: after the report timeout (2 s), once feedback flows,
  * the 3 x start probe is asked again, and after it the 6 x one; reported this time, they give a
  * result and nothing is asked again. */
@@ -93,12 +104,7 @@ static void test_retry_waits_for_feedback(void **state)
 {
     (void)state;
     struct okno_gcc_probe p;
-    init(&p);
-    okno_gcc_probe_plan(&p, START_BPS, false, -1, 0);
-    serve(&p, 0);
-    serve(&p, 20 * MS);
-    assert_int_equal(okno_gcc_probe_result(&p, 2100 * MS, NULL), 0);
-    assert_int_equal(okno_gcc_probe_result(&p, 2100 * MS, NULL), 0);
+    start_probes_unreported(&p);
     for (int64_t now = 2100 * MS; now < 6 * S; now += 100 * MS) {
         okno_gcc_probe_plan(&p, START_BPS, false, -1, now);
         assert_false(p.wanted);
@@ -126,12 +132,7 @@ static void test_no_retry_when_heard_or_above(void **state)
     assert_false(p.start_again);
     assert_false(p.wanted);
 
-    init(&p);
-    okno_gcc_probe_plan(&p, START_BPS, false, -1, 0);
-    serve(&p, 0);
-    serve(&p, 20 * MS);
-    assert_int_equal(okno_gcc_probe_result(&p, 2100 * MS, NULL), 0);
-    assert_int_equal(okno_gcc_probe_result(&p, 2100 * MS, NULL), 0);
+    start_probes_unreported(&p);
     okno_gcc_probe_plan(&p, 3 * START_BPS, true, -1, 2200 * MS);
     assert_false(p.wanted);
 }
