@@ -16,9 +16,9 @@
  * low by the media's share of the link, as okno's pacer interleaves the two), computed once
  * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
  * at. Start probes none of whose packets any feedback reported (they reached a receiver not yet
- * recording: its DTLS handshake still waited for a lost flight, as on a lossy link) measured
- * nothing, and they are the only fast way up from the start rate: they are asked again once
- * feedback flows (at most OKNO_GCC_PROBE_START_RETRIES times, while the target is still under
+ * recording: most likely, on random-loss, one whose DTLS handshake waited for a lost flight)
+ * measured nothing, and they are the only fast way up from the start rate: they are asked again
+ * once feedback flows (at most OKNO_GCC_PROBE_START_RETRIES times, while the target is still under
  * their rate), as are start probes the sender could not send within a second (no video yet),
  * instead of leaving the estimate to creep up at 8 %/s until the first periodic probe. Both rates
  * are taken over at least the cluster's intended 15 ms (a few packets leave in one pacer step, and
