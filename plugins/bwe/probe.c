@@ -63,6 +63,14 @@ static void request(struct okno_gcc_probe *p, uint64_t bps, int64_t now_us)
     p->want_start = false;
 }
 
+/* Start probe n (1: 3 x the start rate, 2: 6 x). */
+static void request_start(struct okno_gcc_probe *p, int n, int64_t now_us)
+{
+    p->initial = n;
+    request(p, (uint64_t)p->start_bps * (n == 1 ? FIRST_SCALE : SECOND_SCALE), now_us);
+    p->want_start = true;
+}
+
 static struct okno_gcc_cluster *cluster(struct okno_gcc_probe *p, uint8_t id)
 {
     struct okno_gcc_cluster *c = &p->c[id % OKNO_GCC_PROBE_CLUSTERS];
@@ -99,11 +107,8 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
         if (p->want_sent_bytes >= need && p->want_sent_pkts >= CLUSTER_MIN_PKTS) {
             p->wanted = false;
             p->open_id = 0;
-            if (p->initial == 1) {
-                p->initial = 2;
-                request(p, (uint64_t)p->start_bps * SECOND_SCALE, send_us);
-                p->want_start = true;
-            }
+            if (p->initial == 1)
+                request_start(p, 2, send_us);
         }
     }
     return id;
@@ -194,10 +199,10 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
         c->evaluated = true;
         if (c->id == p->open_id)
             p->open_id = 0;
-        if (c->start && c->reported > 0)
-            p->start_heard = true;
-        if (c->start)
+        if (c->start) {
+            p->start_heard = p->start_heard || c->reported > 0;
             p->start_again = !p->start_heard && p->start_retries < OKNO_GCC_PROBE_START_RETRIES;
+        }
         bool limited;
         uint32_t r = judge(c, &limited);
         if (r == 0)
@@ -234,9 +239,7 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         return;
     }
     if (p->initial == 0) {
-        p->initial = 1;
-        request(p, (uint64_t)p->start_bps * FIRST_SCALE, now_us);
-        p->want_start = true;
+        request_start(p, 1, now_us);
         return;
     }
     if (!fb_active)
@@ -245,9 +248,7 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         p->start_again = false;
         if (target_bps < (uint64_t)p->start_bps * FIRST_SCALE) {
             p->start_retries++;
-            p->initial = 1;
-            request(p, (uint64_t)p->start_bps * FIRST_SCALE, now_us);
-            p->want_start = true;
+            request_start(p, 1, now_us);
             return;
         }
     }

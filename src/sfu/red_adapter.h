@@ -1,6 +1,9 @@
 /* One subscriber's view of RFC 2198 redundant audio (RED) on one audio track. For each packet of
  * the publisher's stream it says what the subscriber gets:
- *  - RED to a subscriber that negotiated RED: forwarded as is;
+ *  - RED to a subscriber that negotiated RED: forwarded as is, unless its leg loses more than the
+ *    publisher's blocks cover (a browser on a clean uplink sends one; a fading radio downlink
+ *    loses runs of packets, of which one block repairs only the last): then rebuilt with the
+ *    previous payloads from the history below, up to the depth the leg's loss calls for;
  *  - RED to a subscriber that did not: stripped to its Opus primary, and when packets of the source
  *    went missing just before it, the redundant blocks that cover them are delivered first as
  *    packets of their own, with the lost packets' sequence numbers (the block for seq S-k of a
@@ -8,18 +11,15 @@
  *    the blocks carry, so the downtrack numbers them into the gap and the subscriber hears them;
  *    an original that arrives late after its block was delivered is dropped;
  *  - plain Opus to a subscriber that negotiated RED: forwarded as is while its leg loses little;
- *    once the smoothed loss of its receiver reports passes OKNO_RED_ADAPTER_ON_PERMILLE (with
- *    hysteresis) each packet is wrapped as RED with the previous one (two above
+ *    once the leg's smoothed loss (okno_red_adapter_on_loss) passes OKNO_RED_ADAPTER_ON_PERMILLE
+ *    (with hysteresis) each packet is wrapped as RED with the previous one (two above
  *    OKNO_RED_ADAPTER_TWO_PERMILLE) from a history kept here, within the MTU and the 14-bit
- * timestamp offset and 10-bit length fields. Packets come out as whole RTP packets (the input's
- * header with the sequence number, timestamp and payload type set) for the downtrack to rewrite, in
- * views into the adapter's own buffers or into the input. It is a plain struct, embedded in the
- * subscription, taking time and loss as arguments: the media path allocates nothing.
+ *    timestamp offset and 10-bit length fields.
+ * Packets come out as whole RTP packets (the input's header with the sequence number, timestamp
+ * and payload type set) for the downtrack to rewrite, in views into the adapter's own buffers or
+ * into the input. It is a plain struct, embedded in the subscription, taking time and loss as
+ * arguments: the media path allocates nothing.
  *
- *  - RED to a subscriber that negotiated RED, on a leg whose loss calls for more blocks than the
- *    publisher put in (a browser on a clean uplink sends one; a fading radio downlink loses runs of
- *    packets, which one block repairs only the last of): rebuilt with the previous payloads from
- *    the same history, up to the depth.
  * It deliberately does not number or send anything (the downtrack and subscription do) and does
  * not look inside Opus (an FEC-carrying primary is still only a payload here). */
 #ifndef OKNO_SFU_RED_ADAPTER_H
@@ -112,9 +112,10 @@ struct okno_red_adapter {
  * payload type above 127 or a RED payload type equal to Opus's. */
 int okno_red_adapter_init(struct okno_red_adapter *a, const struct okno_red_adapter_params *p);
 
-/* A receiver report block's fraction lost (0..255, RFC 3550) for the subscriber's stream: the
- * smoothed loss and the redundancy depth follow it. Returns the depth now used for plain Opus to a
- * RED subscriber (0, 1 or 2; always 0 without RED). */
+/* The loss of the subscriber's leg as a fraction (0..255, as in an RFC 3550 report block; the
+ * subscription hands in the transport-wide one where the estimator has it): the smoothed loss and
+ * the redundancy depth follow it. Returns the depth now used for a RED subscriber, for plain Opus
+ * wrapped and RED rebuilt (0, 1 or 2; always 0 without RED). */
 unsigned okno_red_adapter_on_loss(struct okno_red_adapter *a, uint8_t fraction_lost);
 
 /* One packet of the source, parsed into *in (in->raw[0..in->raw_len) is the packet). Fills

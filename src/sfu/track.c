@@ -202,10 +202,10 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
         unsigned flags = (keyframe ? OKNO_NACK_PKT_KEYFRAME : 0) |
                          (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
         unsigned r = okno_nack_generator_on_packet(e->nack, rtp->seq, flags, now_us);
-        if (r & OKNO_NACK_KEYFRAME)
-            okno_track_request_keyframe(t, e->ssrc, now_us);
-        if (!retransmission && !(r & OKNO_NACK_DUPLICATE) &&
-            okno_collapse_watch_on_packet(&e->collapse, rtp->seq, keyframe, e->kr.rtt_us, now_us))
+        bool collapse =
+            !retransmission && !(r & OKNO_NACK_DUPLICATE) &&
+            okno_collapse_watch_on_packet(&e->collapse, rtp->seq, keyframe, e->kr.rtt_us, now_us);
+        if ((r & OKNO_NACK_KEYFRAME) || collapse)
             okno_track_request_keyframe(t, e->ssrc, now_us);
         if (r & OKNO_NACK_DUPLICATE)
             return; /* every subscription has it already */
