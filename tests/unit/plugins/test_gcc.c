@@ -125,64 +125,52 @@ static void test_initial_probes(void **state)
     okno_gcc_destroy(g);
 }
 
-/* A probe cluster delivered at the rate it was sent raises the estimate to that rate; one the link
- * squeezed counts at 95 % of what arrived. */
-static void test_probe_result(void **state)
+/* A fresh estimator's first start probe (900 kbit/s, 3 x the start): 8 packets of 1200 bytes, one
+ * every 10.67 ms, arriving spacing_us apart; the feedback on them comes at fed_us. Returns the
+ * target then. */
+static uint32_t start_probe_target(int64_t spacing_us, int64_t fed_us)
 {
-    (void)state;
     struct okno_gcc *g;
     assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
     struct okno_gcc_estimate e;
     okno_gcc_estimate(g, 0, &e);
     assert_int_equal(e.probe_bps, 900000);
-    /* 1200 bytes at 900 kbit/s: one every 10.67 ms; 8 packets. */
-    struct okno_twcc_entry w[16];
+    struct okno_twcc_entry w[8];
     int64_t gap = 1200 * 8 * 1000000LL / 900000;
     for (int i = 0; i < 8; i++) {
         okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
-        w[i] = (struct okno_twcc_entry){
-            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * gap};
+        w[i] = (struct okno_twcc_entry){.seq = (uint16_t)i,
+                                        .status = OKNO_TWCC_SMALL_DELTA,
+                                        .arrival_us = 30000 + i * spacing_us};
     }
     /* The 6 x start request follows; the sender does not serve it here. */
     okno_gcc_estimate(g, 8 * gap, &e);
     assert_int_equal(e.probe_bps, 1800000);
-    feed(g, w, 8, 200 * MS);
-    okno_gcc_estimate(g, 200 * MS, &e);
-    printf("# probe at 900 kbit/s delivered intact: target %u\n", e.target_bps);
-    assert_true(e.target_bps >= 850000 && e.target_bps <= 950000);
+    feed(g, w, 8, fed_us);
+    okno_gcc_estimate(g, fed_us, &e);
     okno_gcc_destroy(g);
+    return e.target_bps;
+}
+
+/* A probe cluster delivered at the rate it was sent raises the estimate to that rate; one the link
+ * squeezed counts at 95 % of what arrived. */
+static void test_probe_result(void **state)
+{
+    (void)state;
+    uint32_t t = start_probe_target(1200 * 8 * 1000000LL / 900000, 200 * MS);
+    printf("# probe at 900 kbit/s delivered intact: target %u\n", t);
+    assert_true(t >= 850000 && t <= 950000);
 
     /* A link of 500 kbit/s under a 900 kbit/s probe: arrivals spaced 19.2 ms. */
-    assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
-    okno_gcc_estimate(g, 0, &e);
-    int64_t slow = 1200 * 8 * 1000000LL / 500000;
-    for (int i = 0; i < 8; i++) {
-        okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
-        w[i] = (struct okno_twcc_entry){
-            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * slow};
-    }
-    feed(g, w, 8, 300 * MS);
-    okno_gcc_estimate(g, 300 * MS, &e);
-    printf("# probe at 900 kbit/s through 500 kbit/s: target %u\n", e.target_bps);
-    assert_true(e.target_bps >= 450000 && e.target_bps <= 500000);
-    okno_gcc_destroy(g);
+    t = start_probe_target(1200 * 8 * 1000000LL / 500000, 300 * MS);
+    printf("# probe at 900 kbit/s through 500 kbit/s: target %u\n", t);
+    assert_true(t >= 450000 && t <= 500000);
 
     /* Edge's 240 kbit/s downlink is slower than the 300 kbit/s start: the start probe's result
      * (95 % of what arrived) is taken at once, down as well as up. Arrivals spaced 40 ms. */
-    assert_int_equal(okno_gcc_create(NULL, 0, &g), 0);
-    okno_gcc_estimate(g, 0, &e);
-    int64_t edge = 1200 * 8 * 1000000LL / 240000;
-    for (int i = 0; i < 8; i++) {
-        okno_gcc_on_packet_sent(g, (uint16_t)i, 1200, i * gap, true);
-        w[i] = (struct okno_twcc_entry){
-            .seq = (uint16_t)i, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = 30000 + i * edge};
-    }
-    feed(g, w, 8, 500 * MS);
-    okno_gcc_estimate(g, 500 * MS, &e);
-    printf("# start probe at 900 kbit/s through 240 kbit/s: target %u (start 300000)\n",
-           e.target_bps);
-    assert_true(e.target_bps >= 215000 && e.target_bps <= 240000);
-    okno_gcc_destroy(g);
+    t = start_probe_target(1200 * 8 * 1000000LL / 240000, 500 * MS);
+    printf("# start probe at 900 kbit/s through 240 kbit/s: target %u (start 300000)\n", t);
+    assert_true(t >= 215000 && t <= 240000);
 }
 
 static void test_remb_only(void **state)
