@@ -36,20 +36,31 @@ struct okno_config {
 static void add_error(GString *errors, const char *label, const char *group, const char *key,
                       const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
+/* One problem, one line: names and values quoted from the file may hold control characters
+ * (a "\n" escape in a value is a newline), which are written as \xHH. */
 static void add_error(GString *errors, const char *label, const char *group, const char *key,
                       const char *fmt, ...)
 {
     if (errors->len)
         g_string_append_c(errors, '\n');
-    g_string_append_printf(errors, "%s: ", label);
+    GString *line = g_string_new(NULL);
+    g_string_append_printf(line, "%s: ", label);
     if (group && key)
-        g_string_append_printf(errors, "[%s] %s: ", group, key);
+        g_string_append_printf(line, "[%s] %s: ", group, key);
     else if (group)
-        g_string_append_printf(errors, "[%s]: ", group);
+        g_string_append_printf(line, "[%s]: ", group);
     va_list ap;
     va_start(ap, fmt);
-    g_string_append_vprintf(errors, fmt, ap);
+    g_string_append_vprintf(line, fmt, ap);
     va_end(ap);
+    for (gsize i = 0; i < line->len; i++) {
+        unsigned char c = (unsigned char)line->str[i];
+        if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(errors, "\\x%02x", c);
+        else
+            g_string_append_c(errors, (char)c);
+    }
+    g_string_free(line, TRUE);
 }
 
 static const struct okno_config_key *find_row(const struct okno_config_key *schema, size_t n,
@@ -191,13 +202,37 @@ static bool parse_value(const struct okno_config_key *row, const char *text, boo
     return false;
 }
 
-/* Flags unknown groups and keys; checks the names of [plugin.NAME] groups. */
-static void keep_plugin_group(struct okno_config *cfg, const char *group)
+/* The value of a key the file has, as a string (owned), or NULL when it has none. A value GKeyFile
+ * cannot read (an unknown escape such as "\q", bytes that are not UTF-8) is an error: taken as
+ * absent it would silently become the default, or a plugin key listed without a value. */
+static char *read_value(GKeyFile *kf, const char *group, const char *key, GString *errors,
+                        const char *label, bool *bad)
+{
+    GError *err = NULL;
+    char *value = g_key_file_get_string(kf, group, key, &err);
+    *bad = false;
+    /* With an unknown escape GLib returns the raw text and the error both. */
+    if (err && !g_error_matches(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) &&
+        !g_error_matches(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND)) {
+        add_error(errors, label, group, key, "unreadable value: %s", err->message);
+        *bad = true;
+        g_free(value);
+        value = NULL;
+    }
+    if (err)
+        g_error_free(err);
+    return value;
+}
+
+/* Keeps the values of a [plugin.NAME] group for the plugin. */
+static void keep_plugin_group(struct okno_config *cfg, const char *group, GString *errors,
+                              const char *label)
 {
     const char *name = group + strlen(PLUGIN_GROUP_PREFIX);
     char **keys = g_key_file_get_keys(cfg->kf, group, NULL, NULL);
     for (char **k = keys; k && *k; k++) {
-        char *value = g_key_file_get_string(cfg->kf, group, *k, NULL);
+        bool bad;
+        char *value = read_value(cfg->kf, group, *k, errors, label, &bad);
         if (value)
             g_hash_table_replace(cfg->plugin_values, g_strconcat(name, "\n", *k, NULL),
                                  g_strstrip(value));
@@ -205,6 +240,7 @@ static void keep_plugin_group(struct okno_config *cfg, const char *group)
     g_strfreev(keys);
 }
 
+/* Flags unknown groups and keys; checks the names of [plugin.NAME] groups. */
 static void check_names(struct okno_config *cfg, GString *errors, const char *label)
 {
     const struct okno_config_key *schema = cfg->schema;
@@ -217,7 +253,7 @@ static void check_names(struct okno_config *cfg, GString *errors, const char *la
             if (okno__config_check_name(*g + strlen(PLUGIN_GROUP_PREFIX), why, sizeof why) != 0)
                 add_error(errors, label, *g, NULL, "plugin name %s", why);
             else
-                keep_plugin_group(cfg, *g);
+                keep_plugin_group(cfg, *g, errors, label);
             continue;
         }
         if (!find_row(schema, n, *g, NULL, NULL)) {
@@ -282,10 +318,11 @@ int okno__config_load_data(const struct okno_config_key *schema, size_t schema_l
     check_names(cfg, errors, label);
     for (size_t i = 0; i < schema_len; i++) {
         const struct okno_config_key *row = &schema[i];
-        char *raw = g_key_file_get_string(cfg->kf, row->group, row->key, NULL);
+        bool bad;
+        char *raw = read_value(cfg->kf, row->group, row->key, errors, label, &bad);
         if (raw)
             parse_value(row, g_strstrip(raw), false, &cfg->values[i], errors, label);
-        else
+        else if (!bad)
             parse_value(row, row->def, true, &cfg->values[i], errors, label);
         g_free(raw);
     }

@@ -142,6 +142,34 @@ static void test_config_rejects_syntax_error(void **state)
     g_free(errors);
 }
 
+/* A value GKeyFile cannot read (an unknown escape, bytes that are not UTF-8) is refused, naming
+ * the key: it used to be taken as absent, so a schema key silently got its default and a plugin
+ * saw a key listed without a value (found by fuzz_config). */
+static void test_config_rejects_unreadable_values_instead_of_defaulting(void **state)
+{
+    (void)state;
+    char *errors = NULL;
+    assert_null(load("[general]\nlog_level = de\\qbug\n", &errors));
+    assert_true(g_str_has_prefix(errors, "test.conf: [general] log_level: unreadable value: "));
+    assert_null(strchr(errors, '\n'));
+    g_free(errors);
+    assert_null(load("[general]\nlog_level = debug\xff\n", &errors));
+    assert_true(g_str_has_prefix(errors, "test.conf: [general] log_level: unreadable value: "));
+    g_free(errors);
+    assert_null(load("[plugin.rooms]\ntoken_secret = a\\qb\n", &errors));
+    assert_true(
+        g_str_has_prefix(errors, "test.conf: [plugin.rooms] token_secret: unreadable value: "));
+    g_free(errors);
+    /* A "\n" escape is a newline in the value: the message stays one line. */
+    assert_refused("[media]\nice_tcp = fa\\nlse\n",
+                   "test.conf: [media] ice_tcp: must be true or false, got 'fa\\x0alse'");
+    /* The escapes GKeyFile knows still read. */
+    struct okno_config *cfg = load("[plugin.rooms]\ntoken_secret = a\\sb\\\\c\n", NULL);
+    assert_non_null(cfg);
+    assert_string_equal(okno_config_plugin_value(cfg, "rooms", "token_secret"), "a b\\c");
+    okno_config_free(cfg);
+}
+
 static void test_config_missing_file_names_the_file_and_reason(void **state)
 {
     (void)state;
@@ -319,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_config_reports_every_problem_at_once),
         cmocka_unit_test(test_config_rejects_bad_plugin_names),
         cmocka_unit_test(test_config_rejects_syntax_error),
+        cmocka_unit_test(test_config_rejects_unreadable_values_instead_of_defaulting),
         cmocka_unit_test(test_config_missing_file_names_the_file_and_reason),
         cmocka_unit_test(test_config_keeps_plugin_groups_for_the_plugins),
         cmocka_unit_test(test_config_resolves_relative_paths_from_the_config_directory),
