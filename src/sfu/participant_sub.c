@@ -216,8 +216,13 @@ void okno_participant_answer(struct okno_participant *p, uint64_t req, const cha
         sub->red_ok = sub->answered && m->red && sub->offered.red_pt >= 0;
         if (sub->answered)
             okno_subscription_start(sub, sub->rtx_ok, g_get_monotonic_time());
-        if (sub->track && sub->offered.state != OKNO_SUB_SLOT_TRACK)
-            p->offer_dirty = true; /* its SSRC is known now, or it came after the offer */
+        /* A track the answered section does not carry (it came after the offer, or its SSRC is
+         * known now) is offered again. One whose SSRC is still unknown waits for its first packet
+         * (participant_media's announce): offered again at every answer, it would ping-pong
+         * offers with the client as fast as both can answer until then, seconds on a slow uplink
+         * (a rid-only simulcast publisher names no SSRC), starving the media of both. */
+        if (sub->track && sub->track->ssrc && !same)
+            p->offer_dirty = true;
     }
     g_free(ans);
     p->offer_outstanding = false;
