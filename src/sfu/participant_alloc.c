@@ -132,13 +132,21 @@ static uint32_t enc_ssrc(const struct okno_track *t, unsigned s)
     return t->ssrc;
 }
 
-uint32_t okno__participant_alloc_source(const struct okno_subscription *s)
+uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64_t now_us)
 {
     if (!s->track)
         return 0;
     if (!s->alloc_on || s->alloc.cur.paused || !okno_track_simulcast(s->track))
         return s->track->ssrc;
-    return enc_ssrc(s->track, s->alloc.cur.spatial);
+    /* The chosen encoding may not be sent (yet, or any more: the publisher's own estimate paused
+     * it, or it has not started it for okno's cap): the highest one below it that is sent stands
+     * in, or a subscriber who never had a frame would wait for it with nothing, and one whose
+     * encoding stopped would keep its last frame. The switch up follows once it flows. */
+    const struct okno_track *t = s->track;
+    for (unsigned i = MIN(s->alloc.cur.spatial + 1u, t->n_enc); i > 0; i--)
+        if (okno_track_enc_flowing(&t->enc[i - 1], now_us))
+            return t->enc[i - 1].ssrc;
+    return enc_ssrc(t, s->alloc.cur.spatial);
 }
 
 static void apply(struct okno_subscription *s, const struct okno_alloc_video *v, int64_t now_us)
@@ -152,7 +160,7 @@ static void apply(struct okno_subscription *s, const struct okno_alloc_video *v,
      * spatial switch waits in the downtrack for the target encoding's keyframe (asked of the
      * publisher through the track's requester), forwarding the old encoding until it comes. */
     uint8_t tid = v->cur.temporal + 1 >= v->n_temporal ? 3 : v->cur.temporal;
-    okno_downtrack_set_target(s->dt, okno__participant_alloc_source(s), tid, now_us);
+    okno_downtrack_set_target(s->dt, okno__participant_alloc_source(s, now_us), tid, now_us);
 }
 
 static void tell(struct okno_participant *p, const struct okno_subscription *s,
@@ -180,12 +188,12 @@ static void tell(struct okno_participant *p, const struct okno_subscription *s,
 
 /* What the video was forwarded at under its current choice, bits per second (0: paused or not
  * measured): the forwarded encoding's rate up to the temporal layer forwarded. */
-static uint32_t forwarded_bps(const struct okno_subscription *s)
+static uint32_t forwarded_bps(const struct okno_subscription *s, int64_t now_us)
 {
     if (s->alloc.cur.paused)
         return 0;
     const struct okno_track_enc *e =
-        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s));
+        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s, now_us));
     if (!e || e->meter.n_temporal == 0)
         return 0;
     uint8_t top = (uint8_t)(e->meter.n_temporal - 1);
@@ -208,7 +216,7 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
      * at the new rate fits in half of a queue that overflowed at the old one). */
     int64_t drain_us = MIN(est->queue_delay_us, OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US);
     const struct okno_track_enc *e =
-        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s));
+        okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s, now_us));
     if (e)
         drain_us -= MIN(okno_keyframe_requester_response_us(&e->kr), drain_us / 2);
     if (!okno_downtrack_restart(s->dt, drain_us, now_us))
@@ -232,7 +240,7 @@ static void collapse_check(struct okno_participant *p, const struct okno_bwe_est
     for (guint i = 0; i < p->subs->len; i++) {
         struct okno_subscription *s = p->subs->pdata[i];
         if (s->track && s->video && s->dt && s->targeted && s->alloc_on)
-            keyframe_on_collapse(p, s, forwarded_bps(s), est, now_us);
+            keyframe_on_collapse(p, s, forwarded_bps(s, now_us), est, now_us);
     }
 }
 

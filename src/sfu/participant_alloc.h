@@ -65,9 +65,11 @@ struct okno_track;
 void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
 
 /* The publisher SSRC s's downtrack is aimed at by the allocation (for keyframe requests on the
- * subscriber's behalf): the chosen encoding's, the track's first known before any choice; 0 once
- * the track ended. */
-uint32_t okno__participant_alloc_source(const struct okno_subscription *s);
+ * subscriber's behalf): the chosen encoding's while the publisher sends it
+ * (okno_track_enc_flowing), else that of the highest encoding below it that is sent, else the
+ * chosen one's (the nearest known below it while its own is not known); the track's first known
+ * before any choice; 0 once the track ended. */
+uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64_t now_us);
 
 /* What encoding s of simulcast track t costs in all, bits per second: as measured now, else (not
  * sent now, or sent at under half its recent peak: stopping or starting) its decaying recent peak,

@@ -190,7 +190,8 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
     case OKNO_RTCP_FB_PLI: {
         struct okno_subscription *sub = sub_by_ssrc(p, fb.media_ssrc);
         if (sub)
-            okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub), now_us);
+            okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub, now_us),
+                                        now_us);
         break;
     }
     case OKNO_RTCP_FB_FIR: {
@@ -201,7 +202,7 @@ static void on_feedback(struct okno_participant *p, const struct okno_rtcp_pkt *
         for (int i = 0; i < n; i++) {
             struct okno_subscription *sub = sub_by_ssrc(p, entries[i].ssrc);
             if (sub)
-                okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub),
+                okno_track_request_keyframe(sub->track, okno__participant_alloc_source(sub, now_us),
                                             now_us);
         }
         break;

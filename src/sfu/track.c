@@ -222,8 +222,10 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
     okno_recv_stats_on_packet(&e->rs, rtp->seq, rtp->ts, retransmission, now_us);
     if (!retransmission)
         e->packets++;
-    if (parsed && !retransmission)
+    if (parsed && !retransmission) {
         okno_layer_meter_on_packet(&e->meter, vp8.desc.has_tid ? vp8.desc.tid : 0, len, now_us);
+        e->last_media_us = now_us;
+    }
     if (keyframe)
         okno_keyframe_requester_on_keyframe(&e->kr, now_us);
     for (guint i = 0; i < t->subs->len; i++) {
@@ -232,6 +234,12 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
         else
             okno_subscription_send(t->subs->pdata[i], rtp, pkt, len, now_us);
     }
+}
+
+bool okno_track_enc_flowing(const struct okno_track_enc *e, int64_t now_us)
+{
+    return e->ssrc != 0 && e->last_media_us != 0 &&
+           now_us - e->last_media_us <= OKNO_TRACK_ENC_IDLE_US;
 }
 
 int okno_track_cache_get(const struct okno_track *t, uint32_t ssrc, uint16_t seq,

@@ -64,6 +64,7 @@ struct okno_track_enc {
     uint32_t last_bps;
     int64_t last_window_us; /* the meter window last_bps was updated at */
     uint64_t packets;       /* first-time packets received (retransmissions not counted) */
+    int64_t last_media_us;  /* when the last first-time video payload came; 0: none yet */
 };
 
 struct okno_track {
@@ -120,6 +121,15 @@ static inline bool okno_track_simulcast(const struct okno_track *t)
 
 /* The encoding with this media SSRC, or NULL (0 finds nothing). */
 struct okno_track_enc *okno_track_enc_by_ssrc(struct okno_track *t, uint32_t ssrc);
+
+/* How long an encoding may go without a first-time video payload and still count as sent. Longer
+ * than the gaps a browser's encoder leaves when it drops frames on a slow link (a few hundred ms);
+ * the paused encodings of a simulcast publisher are silent for good. */
+#define OKNO_TRACK_ENC_IDLE_US 1000000
+
+/* Whether the publisher sends encoding e now: a video payload came within OKNO_TRACK_ENC_IDLE_US.
+ */
+bool okno_track_enc_flowing(const struct okno_track_enc *e, int64_t now_us);
 
 /* The encoding with this RTX SSRC, or NULL (0 finds nothing). */
 struct okno_track_enc *okno_track_enc_by_rtx_ssrc(struct okno_track *t, uint32_t ssrc);

@@ -307,6 +307,63 @@ static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
     okno_downtrack_destroy(dt);
 }
 
+/* The encoding a subscriber's downtrack follows: the chosen one while the publisher sends it, else
+ * the highest one below it that is sent (a publisher's own estimate paused the top ones, as a
+ * kiosk's on a 200 kbit/s uplink does: waiting for them left the subscriber with no video at all),
+ * else the chosen one's SSRC as known. An encoding with no video payload for
+ * OKNO_TRACK_ENC_IDLE_US is not sent; retransmissions do not keep it so. */
+static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(void **state)
+{
+    (void)state;
+    struct okno_participant *p = publisher();
+    struct okno_track *t = video_track(p, true, 3); /* q, h, f: 111, 222, 333 */
+    struct okno_participant *viewer = publisher();
+    struct okno_subscription sub = {.subscriber = viewer, .track = t, .video = true};
+    okno_alloc_video_init(&sub.alloc, 3, 1, 1);
+    sub.alloc_on = true;
+    sub.alloc.cur.spatial = 2;
+    int64_t now = 1000000;
+    /* Nothing sent yet: f's SSRC, known from the SIM group, as before. */
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
+
+    /* Only q: q stands in for f. */
+    uint16_t seq = 1;
+    for (int i = 0; i < 5; i++)
+        receive(p, &(struct pkt_spec){.ssrc = 111, .seq = seq++, .key = i == 0}, now += 33000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+    /* h starts: h, the highest sent below f. */
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 1, .key = true}, now += 33000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+    /* f starts: f itself. */
+    receive(p, &(struct pkt_spec){.ssrc = 333, .seq = 1, .key = true}, now += 33000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
+    /* Chosen h: h, though f is sent. */
+    sub.alloc.cur.spatial = 1;
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+    sub.alloc.cur.spatial = 2;
+
+    /* f and h stop (only q goes on): f still counts until OKNO_TRACK_ENC_IDLE_US has passed, then
+     * h is not sent either and q stands in again. A retransmission of f does not revive it. */
+    int64_t f_last = now;
+    while (now - f_last < OKNO_TRACK_ENC_IDLE_US) {
+        receive(p, &(struct pkt_spec){.ssrc = 111, .seq = seq++}, now += 33000);
+        if (now - f_last <= OKNO_TRACK_ENC_IDLE_US)
+            assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
+    }
+    receive(p, &(struct pkt_spec){.ssrc = 333, .seq = 2, .rtx_ssrc = 3333, .rtx_seq = 1},
+            now += 1000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+
+    /* Paused, or not a simulcast choice yet: the track's first known SSRC. */
+    sub.alloc.cur.paused = true;
+    assert_int_equal(okno__participant_alloc_source(&sub, now), t->ssrc);
+    sub.alloc.cur.paused = false;
+    sub.alloc_on = false;
+    assert_int_equal(okno__participant_alloc_source(&sub, now), t->ssrc);
+    publisher_free(viewer);
+    publisher_free(p);
+}
+
 /* The publisher's REMB cap with a simulcast video: what the encodings up to the highest any
  * subscriber's allocation chose (or is heading for) need (each at least its nominal rate), with 25
  * % headroom, plus audio; nobody receiving it (or the one subscriber paused): only the lowest
@@ -492,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_simulcast_takes_the_sim_group),
         cmocka_unit_test(test_simulcast_keyframe_requests_are_per_encoding),
         cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
+        cmocka_unit_test(test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice),
         cmocka_unit_test(test_simulcast_publisher_cap_follows_the_encodings_received),
         cmocka_unit_test(test_simulcast_top_encoding_follows_the_largest_share),
         cmocka_unit_test(test_simulcast_elastic_encodings_follow_the_largest_share),
