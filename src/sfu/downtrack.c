@@ -124,6 +124,11 @@ uint32_t okno_downtrack_awaited_keyframe(const struct okno_downtrack *dt)
     return dt->awaiting_keyframe && dt->vp8 ? dt->target_ssrc : 0;
 }
 
+uint32_t okno_downtrack_current(const struct okno_downtrack *dt)
+{
+    return dt->seq.started ? dt->cur_ssrc : 0;
+}
+
 void okno_downtrack_set_rtt(struct okno_downtrack *dt, int64_t rtt_us)
 {
     dt->rtt_us = rtt_us < 0 ? 0 : rtt_us > 1000000 ? 1000000 : rtt_us;

@@ -144,6 +144,9 @@ int okno_downtrack_restart(struct okno_downtrack *dt, int64_t drain_us, int64_t 
 /* The encoding whose key frame is awaited, or 0 when none is. */
 uint32_t okno_downtrack_awaited_keyframe(const struct okno_downtrack *dt);
 
+/* The encoding being forwarded (until the awaited key frame switches it), or 0 before the first. */
+uint32_t okno_downtrack_current(const struct okno_downtrack *dt);
+
 /* Forwards one packet of the track, parsed into *in from pkt[0..len) (in->raw must be pkt), at
  * now_us. Writes the subscriber's packet into out[0..cap), which must not overlap pkt. Returns its
  * length (the caller protects and sends it); 0 when the packet is not for this subscriber (counted

@@ -132,6 +132,15 @@ static uint32_t enc_ssrc(const struct okno_track *t, unsigned s)
     return t->ssrc;
 }
 
+/* The index of the encoding with media SSRC ssrc, -1 when none has it (0 never matches). */
+static int enc_index(const struct okno_track *t, uint32_t ssrc)
+{
+    for (unsigned i = 0; ssrc != 0 && i < t->n_enc; i++)
+        if (t->enc[i].ssrc == ssrc)
+            return (int)i;
+    return -1;
+}
+
 uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64_t now_us)
 {
     if (!s->track)
@@ -141,11 +150,17 @@ uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64
     /* The chosen encoding may not be sent (yet, or any more: the publisher's own estimate paused
      * it, or it has not started it for okno's cap): the highest one below it that is sent stands
      * in, or a subscriber who never had a frame would wait for it with nothing, and one whose
-     * encoding stopped would keep its last frame. The switch up follows once it flows. */
+     * encoding stopped would keep its last frame. One above what the subscriber gets now must
+     * have been sent steadily first: an encoding the publisher starts and pauses every few
+     * seconds would cost a key frame wait each way. */
     const struct okno_track *t = s->track;
-    for (unsigned i = MIN(s->alloc.cur.spatial + 1u, t->n_enc); i > 0; i--)
-        if (okno_track_enc_flowing(&t->enc[i - 1], now_us))
-            return t->enc[i - 1].ssrc;
+    int cur = s->dt ? enc_index(t, okno_downtrack_current(s->dt)) : -1;
+    for (unsigned i = MIN(s->alloc.cur.spatial + 1u, t->n_enc); i > 0; i--) {
+        const struct okno_track_enc *e = &t->enc[i - 1];
+        if (okno_track_enc_flowing(e, now_us) &&
+            (cur < 0 || (int)i - 1 <= cur || okno_track_enc_steady(e, now_us)))
+            return e->ssrc;
+    }
     return enc_ssrc(t, s->alloc.cur.spatial);
 }
 

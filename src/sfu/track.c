@@ -224,6 +224,8 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
         e->packets++;
     if (parsed && !retransmission) {
         okno_layer_meter_on_packet(&e->meter, vp8.desc.has_tid ? vp8.desc.tid : 0, len, now_us);
+        if (!okno_track_enc_flowing(e, now_us))
+            e->flow_since_us = now_us;
         e->last_media_us = now_us;
     }
     if (keyframe)
@@ -240,6 +242,12 @@ bool okno_track_enc_flowing(const struct okno_track_enc *e, int64_t now_us)
 {
     return e->ssrc != 0 && e->last_media_us != 0 &&
            now_us - e->last_media_us <= OKNO_TRACK_ENC_IDLE_US;
+}
+
+bool okno_track_enc_steady(const struct okno_track_enc *e, int64_t now_us)
+{
+    return okno_track_enc_flowing(e, now_us) &&
+           now_us - e->flow_since_us >= OKNO_TRACK_ENC_STEADY_US;
 }
 
 int okno_track_cache_get(const struct okno_track *t, uint32_t ssrc, uint16_t seq,

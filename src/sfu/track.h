@@ -65,6 +65,7 @@ struct okno_track_enc {
     int64_t last_window_us; /* the meter window last_bps was updated at */
     uint64_t packets;       /* first-time packets received (retransmissions not counted) */
     int64_t last_media_us;  /* when the last first-time video payload came; 0: none yet */
+    int64_t flow_since_us;  /* the first payload after the last gap of OKNO_TRACK_ENC_IDLE_US */
 };
 
 struct okno_track {
@@ -127,9 +128,17 @@ struct okno_track_enc *okno_track_enc_by_ssrc(struct okno_track *t, uint32_t ssr
  * the paused encodings of a simulcast publisher are silent for good. */
 #define OKNO_TRACK_ENC_IDLE_US 1000000
 
+/* How long an encoding must have been sent without such a gap before a subscriber is moved up to
+ * it: a publisher whose estimate hovers at an encoding's minimum starts and pauses it every few
+ * seconds, and each move up to it and back down costs a key frame wait (a freeze). */
+#define OKNO_TRACK_ENC_STEADY_US 2000000
+
 /* Whether the publisher sends encoding e now: a video payload came within OKNO_TRACK_ENC_IDLE_US.
  */
 bool okno_track_enc_flowing(const struct okno_track_enc *e, int64_t now_us);
+
+/* Whether e is flowing and has been for OKNO_TRACK_ENC_STEADY_US. */
+bool okno_track_enc_steady(const struct okno_track_enc *e, int64_t now_us);
 
 /* The encoding with this RTX SSRC, or NULL (0 finds nothing). */
 struct okno_track_enc *okno_track_enc_by_rtx_ssrc(struct okno_track *t, uint32_t ssrc);

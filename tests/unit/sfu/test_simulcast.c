@@ -364,6 +364,70 @@ static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(vo
     publisher_free(p);
 }
 
+/* Moving a subscriber up to an encoding above the one it gets needs that encoding sent steadily
+ * for OKNO_TRACK_ENC_STEADY_US (a publisher whose estimate hovers at h's minimum starts and pauses
+ * h every few seconds: each move up and back cost a key frame wait); moving down to, or staying
+ * on, one sent needs no wait; with nothing forwarded yet the highest sent is taken at once. */
+static void test_simulcast_moves_up_only_to_an_encoding_sent_steadily(void **state)
+{
+    (void)state;
+    struct okno_participant *p = publisher();
+    struct okno_track *t = video_track(p, true, 3); /* q, h, f: 111, 222, 333 */
+    struct okno_participant *viewer = publisher();
+    struct okno_subscription sub = {.subscriber = viewer, .track = t, .video = true};
+    struct okno_downtrack_params params = fx_params(false);
+    assert_int_equal(okno_downtrack_create(&params, NULL, &sub.dt), 0);
+    okno_alloc_video_init(&sub.alloc, 3, 1, 1);
+    sub.alloc_on = true;
+    sub.alloc.cur.spatial = 2;
+    int64_t now = 1000000;
+    uint16_t q = 1, h = 1;
+    uint8_t buf[1600], out[1600];
+    struct okno_rtp_pkt in;
+    /* q flows and is forwarded from its keyframe. */
+    receive(p, &(struct pkt_spec){.ssrc = 111, .seq = q++, .key = true}, now);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+    okno_downtrack_set_target(sub.dt, 111, 3, now);
+    size_t len = build(&(struct pkt_spec){.ssrc = 111, .seq = q++, .key = true}, buf, sizeof buf);
+    assert_int_equal(okno_rtp_parse(buf, len, &in), 0);
+    assert_true(okno_downtrack_forward(sub.dt, &in, buf, len, now, out, sizeof out) > 0);
+    assert_int_equal(okno_downtrack_current(sub.dt), 111);
+
+    /* h starts: q stays until h has been sent for OKNO_TRACK_ENC_STEADY_US, then h. */
+    int64_t h_start = now += 33000;
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = h++, .key = true}, now);
+    while (now - h_start < OKNO_TRACK_ENC_STEADY_US) {
+        assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+        now += 33000;
+        receive(p, &(struct pkt_spec){.ssrc = 111, .seq = q++}, now);
+        receive(p, &(struct pkt_spec){.ssrc = 222, .seq = h++}, now);
+    }
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+
+    /* h pauses for longer than OKNO_TRACK_ENC_IDLE_US and starts again: not steady anew until
+     * it has flowed that long again. */
+    int64_t gap_end = now + OKNO_TRACK_ENC_IDLE_US + 33000;
+    while (now < gap_end)
+        receive(p, &(struct pkt_spec){.ssrc = 111, .seq = q++}, now += 33000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+    receive(p, &(struct pkt_spec){.ssrc = 222, .seq = h++, .key = true}, now += 33000);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+    assert_false(okno_track_enc_steady(&t->enc[1], now + OKNO_TRACK_ENC_STEADY_US - 1));
+    assert_true(okno_track_enc_flowing(&t->enc[1], now));
+
+    /* Forwarding h already (its keyframe came): h is kept at once, it is not a move up. */
+    okno_downtrack_set_target(sub.dt, 222, 3, now);
+    len = build(&(struct pkt_spec){.ssrc = 222, .seq = h++, .key = true}, buf, sizeof buf);
+    assert_int_equal(okno_rtp_parse(buf, len, &in), 0);
+    assert_true(okno_downtrack_forward(sub.dt, &in, buf, len, now, out, sizeof out) > 0);
+    assert_int_equal(okno_downtrack_current(sub.dt), 222);
+    assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+
+    okno_downtrack_destroy(sub.dt);
+    publisher_free(viewer);
+    publisher_free(p);
+}
+
 /* The publisher's REMB cap with a simulcast video: what the encodings up to the highest any
  * subscriber's allocation chose (or is heading for) need (each at least its nominal rate), with 25
  * % headroom, plus audio; nobody receiving it (or the one subscriber paused): only the lowest
@@ -550,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_simulcast_keyframe_requests_are_per_encoding),
         cmocka_unit_test(test_simulcast_switch_waits_for_the_target_keyframe),
         cmocka_unit_test(test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice),
+        cmocka_unit_test(test_simulcast_moves_up_only_to_an_encoding_sent_steadily),
         cmocka_unit_test(test_simulcast_publisher_cap_follows_the_encodings_received),
         cmocka_unit_test(test_simulcast_top_encoding_follows_the_largest_share),
         cmocka_unit_test(test_simulcast_elastic_encodings_follow_the_largest_share),
