@@ -273,6 +273,16 @@ void sfuh_subscribe(struct sfuh_client *c, int session, uint64_t req,
     g_free(offer);
 }
 
+GString *sfuh_video_offer_start(struct sfuh_client *c, const char *pts)
+{
+    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n");
+    g_string_append_printf(offer, "m=video 9 UDP/TLS/RTP/SAVPF %s\r\nc=IN IP4 0.0.0.0\r\n", pts);
+    sfuh_append_transport(offer, c, "actpass");
+    g_string_append(offer, "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n");
+    return offer;
+}
+
 void sfuh_publish_vp8(struct sfuh_client *c, int session, uint32_t ssrc, uint32_t rtx_ssrc,
                       const char *extmap, const char *fb)
 {

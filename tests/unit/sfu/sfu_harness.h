@@ -90,6 +90,11 @@ void sfuh_take_remote(struct sfuh_client *c, const char *sdp, enum okno_dtls_rol
  * lines for which drop (may be NULL) returns true are left out. Returns an owned string. */
 char *sfuh_answer_offer(struct sfuh_client *c, const char *offer, bool (*drop)(const char *line));
 
+/* The start of a publisher offer of one video section: session lines, "m=video 9
+ * UDP/TLS/RTP/SAVPF pts", c's transport (setup actpass), mid 0, sendonly, msid and rtcp-mux; the
+ * caller appends the section's codecs and the rest. Returns an owned string. */
+GString *sfuh_video_offer_start(struct sfuh_client *c, const char *pts);
+
 /* Waits for okno's subscriber offer for session, takes its transport and answers it (request
  * req, drop as for sfuh_answer_offer); stores okno's SSRC and RTX SSRC (either may be NULL) from
  * its first FID group, or its first SSRC and 0 without one. */

@@ -48,14 +48,8 @@ static const struct sfuh_hooks hooks = {.on_connected = on_connected};
 /* c publishes one VP8 section for session and takes okno's answer. */
 static void publish(struct client *c, int session, unsigned ssrc)
 {
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n");
-    sfuh_append_transport(offer, &c->h, "actpass");
-    g_string_append_printf(offer,
-                           "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n"
-                           "a=rtpmap:96 VP8/90000\r\na=ssrc:%u cname:c\r\n",
-                           ssrc);
+    GString *offer = sfuh_video_offer_start(&c->h, "96");
+    g_string_append_printf(offer, "a=rtpmap:96 VP8/90000\r\na=ssrc:%u cname:c\r\n", ssrc);
     okno_sfu_publish(sfuh.sfu, (uint64_t)session, 2, offer->str);
     g_string_free(offer, TRUE);
     assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(session)));

@@ -48,12 +48,8 @@ static const struct sfuh_hooks hooks = {.on_rtp = on_rtp};
 /* c publishes a VP8 section with rids q and h (simulcast), the mid and rid extensions, no SSRC. */
 static void publish_simulcast(struct client *c, int session)
 {
-    GString *offer = g_string_new("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                  "a=group:BUNDLE 0\r\na=msid-semantic: WMS s\r\n"
-                                  "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n");
-    sfuh_append_transport(offer, &c->h, "actpass");
+    GString *offer = sfuh_video_offer_start(&c->h, "96");
     g_string_append_printf(offer,
-                           "a=mid:0\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n"
                            "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
                            "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
                            "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"

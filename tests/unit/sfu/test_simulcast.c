@@ -307,6 +307,20 @@ static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
     okno_downtrack_destroy(dt);
 }
 
+/* A publisher with a simulcast video (q, h, f: SSRCs 111, 222, 333) and a viewer's subscription
+ * to it, allocated to f, with no downtrack. */
+static void viewer_on_f(struct okno_participant **p, struct okno_track **t,
+                        struct okno_participant **viewer, struct okno_subscription *sub)
+{
+    *p = publisher();
+    *t = video_track(*p, true, 3);
+    *viewer = publisher();
+    *sub = (struct okno_subscription){.subscriber = *viewer, .track = *t, .video = true};
+    okno_alloc_video_init(&sub->alloc, 3, 1, 1);
+    sub->alloc_on = true;
+    sub->alloc.cur.spatial = 2;
+}
+
 /* The encoding a subscriber's downtrack follows: the chosen one while the publisher sends it, else
  * the highest one below it that is sent (a publisher's own estimate paused the top ones, as a
  * kiosk's on a 200 kbit/s uplink does: waiting for them left the subscriber with no video at all),
@@ -315,13 +329,10 @@ static void test_simulcast_switch_waits_for_the_target_keyframe(void **state)
 static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(void **state)
 {
     (void)state;
-    struct okno_participant *p = publisher();
-    struct okno_track *t = video_track(p, true, 3); /* q, h, f: 111, 222, 333 */
-    struct okno_participant *viewer = publisher();
-    struct okno_subscription sub = {.subscriber = viewer, .track = t, .video = true};
-    okno_alloc_video_init(&sub.alloc, 3, 1, 1);
-    sub.alloc_on = true;
-    sub.alloc.cur.spatial = 2;
+    struct okno_participant *p, *viewer;
+    struct okno_track *t;
+    struct okno_subscription sub;
+    viewer_on_f(&p, &t, &viewer, &sub);
     int64_t now = 1000000;
     /* Nothing sent yet: f's SSRC, known from the SIM group, as before. */
     assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
@@ -371,15 +382,12 @@ static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(vo
 static void test_simulcast_moves_up_only_to_an_encoding_sent_steadily(void **state)
 {
     (void)state;
-    struct okno_participant *p = publisher();
-    struct okno_track *t = video_track(p, true, 3); /* q, h, f: 111, 222, 333 */
-    struct okno_participant *viewer = publisher();
-    struct okno_subscription sub = {.subscriber = viewer, .track = t, .video = true};
+    struct okno_participant *p, *viewer;
+    struct okno_track *t;
+    struct okno_subscription sub;
+    viewer_on_f(&p, &t, &viewer, &sub);
     struct okno_downtrack_params params = fx_params(false);
     assert_int_equal(okno_downtrack_create(&params, NULL, &sub.dt), 0);
-    okno_alloc_video_init(&sub.alloc, 3, 1, 1);
-    sub.alloc_on = true;
-    sub.alloc.cur.spatial = 2;
     int64_t now = 1000000;
     uint16_t q = 1, h = 1;
     uint8_t buf[1600], out[1600];
