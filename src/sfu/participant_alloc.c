@@ -79,6 +79,25 @@ static uint32_t elastic_floor(unsigned s)
     return s == 0 ? OKNO_PUB_FB_MIN_VIDEO_BPS : nominal_bps[MIN(s, OKNO_TRACK_MAX_ENC) - 1] / 2;
 }
 
+/* Whether p alone would set t's top encoding were p moved to the lowest: every other subscriber
+ * of t that receives it is on the lowest (and heading nowhere higher) with a share no larger than
+ * p's. Then the cap shapes the lowest encoding to p's share once p is on it. */
+static bool lowest_follows(const struct okno_participant *p, const struct okno_track *t,
+                           uint64_t mine)
+{
+    for (guint j = 0; j < t->subs->len; j++) {
+        const struct okno_subscription *s = t->subs->pdata[j];
+        if (s->subscriber == p || !s->dt || (s->alloc_on && s->alloc.cur.paused))
+            continue;
+        if (s->alloc_on && MAX(s->alloc.cur.spatial, s->alloc.ahead_spatial) > 0)
+            return false;
+        if (!s->subscriber || s->subscriber->receive_limit_bps ||
+            okno__participant_pub_fb_video_share(s->subscriber) > mine)
+            return false;
+    }
+    return true;
+}
+
 void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct okno_participant *p,
                                      const struct okno_track *t)
 {
@@ -91,7 +110,10 @@ void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct ok
     for (unsigned e = 0; e < t->n_enc && e < OKNO_ALLOC_MAX_SPATIAL; e++) {
         const struct okno_layer_meter *m = &t->enc[e].meter;
         bool sent = m->n_temporal > 0 && okno_layer_meter_bps(m, (uint8_t)(m->n_temporal - 1)) != 0;
-        if (sent && ((int)e > top || (share > 0 && (int)e == top && mine >= share)))
+        /* The lowest also when p would shape it alone: a budget that fell under what it costs
+         * now (h or f held the cap up) is a step down to it, not a pause. */
+        bool lowest = e == 0 && mine > 0 && lowest_follows(p, t, mine);
+        if (sent && ((int)e > top || (share > 0 && (int)e == top && mine >= share) || lowest))
             v->elastic_floor_bps[e] = elastic_floor(e);
     }
 }

@@ -83,7 +83,9 @@ uint32_t okno__participant_alloc_enc_room(const struct okno_track *t, unsigned s
 /* Which encodings of simulcast track t follow subscriber p's budget (allocator.h
  * elastic_floor_bps), set in v: the ones sent now that the cap would leave p's share once p
  * receives them, the top one shaped (participant_pub_fb.h okno__participant_pub_fb_shaped) when
- * p's share is the largest there, any above it; each at the least the encoder keeps it at. None
+ * p's share is the largest there, any above it, and the lowest when every other subscriber of t
+ * is on it with no larger share (the cap would follow p's share once p is on it: a budget under
+ * its rate now is a step down, not a pause); each at the least the encoder keeps it at. None
  * for a single encoding, or under a client's receive limit (a limit is not a rate to shape an
  * encoder to). */
 void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct okno_participant *p,

@@ -595,6 +595,25 @@ static void test_simulcast_elastic_encodings_follow_the_largest_share(void **sta
     assert_int_equal(v.elastic_floor_bps[1], 0);
     assert_int_equal(v.elastic_floor_bps[2], 250000);
 
+    /* The richer on h, the other on q: q follows the richer too, since moved down to q it alone
+     * would set the cap (a budget under q's rate now is a step down, not a pause); not the
+     * poorer, whom the richer on h outranks, until the richer is paused. */
+    subs[1].alloc.cur.spatial = subs[1].alloc.ahead_spatial = 0;
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    assert_int_equal(v.elastic_floor_bps[0], OKNO_PUB_FB_MIN_VIDEO_BPS);
+    assert_int_equal(v.elastic_floor_bps[1], 75000);
+    okno__participant_alloc_elastic(&v, viewers[1], t);
+    assert_int_equal(v.elastic_floor_bps[0], 0);
+    subs[0].alloc.cur.paused = true;
+    okno__participant_alloc_elastic(&v, viewers[1], t);
+    assert_int_equal(v.elastic_floor_bps[0], OKNO_PUB_FB_MIN_VIDEO_BPS);
+    subs[0].alloc.cur.paused = false;
+    /* Heading for h (ahead), the poorer holds the cap up: q does not follow the richer alone. */
+    subs[1].alloc.ahead_spatial = 1;
+    okno__participant_alloc_elastic(&v, viewers[0], t);
+    assert_int_equal(v.elastic_floor_bps[0], 0);
+    subs[1].alloc.cur.spatial = subs[1].alloc.ahead_spatial = 1;
+
     /* Under a client's receive limit the viewer shapes nothing, and follows nothing. */
     viewers[0]->receive_limit_bps = 900000;
     okno__participant_alloc_elastic(&v, viewers[0], t);
