@@ -112,7 +112,7 @@ void okno__participant_alloc_elastic(struct okno_alloc_video *v, const struct ok
         bool sent = m->n_temporal > 0 && okno_layer_meter_bps(m, (uint8_t)(m->n_temporal - 1)) != 0;
         /* The lowest also when p would shape it alone: a budget that fell under what it costs
          * now (h or f held the cap up) is a step down to it, not a pause. */
-        bool lowest = e == 0 && mine > 0 && lowest_follows(p, t, mine);
+        bool lowest = sent && e == 0 && mine > 0 && lowest_follows(p, t, mine);
         if (sent && ((int)e > top || (share > 0 && (int)e == top && mine >= share) || lowest))
             v->elastic_floor_bps[e] = elastic_floor(e);
     }
@@ -154,15 +154,6 @@ static uint32_t enc_ssrc(const struct okno_track *t, unsigned s)
     return t->ssrc;
 }
 
-/* The index of the encoding with media SSRC ssrc, -1 when none has it (0 never matches). */
-static int enc_index(const struct okno_track *t, uint32_t ssrc)
-{
-    for (unsigned i = 0; ssrc != 0 && i < t->n_enc; i++)
-        if (t->enc[i].ssrc == ssrc)
-            return (int)i;
-    return -1;
-}
-
 uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64_t now_us)
 {
     if (!s->track)
@@ -176,11 +167,12 @@ uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64
      * have been sent steadily first: an encoding the publisher starts and pauses every few
      * seconds would cost a key frame wait each way. */
     const struct okno_track *t = s->track;
-    int cur = s->dt ? enc_index(t, okno_downtrack_current(s->dt)) : -1;
+    const struct okno_track_enc *cur =
+        s->dt ? okno_track_enc_by_ssrc(s->track, okno_downtrack_current(s->dt)) : NULL;
     for (unsigned i = MIN(s->alloc.cur.spatial + 1u, t->n_enc); i > 0; i--) {
         const struct okno_track_enc *e = &t->enc[i - 1];
         if (okno_track_enc_flowing(e, now_us) &&
-            (cur < 0 || (int)i - 1 <= cur || okno_track_enc_steady(e, now_us)))
+            (!cur || e <= cur || okno_track_enc_steady(e, now_us)))
             return e->ssrc;
     }
     return enc_ssrc(t, s->alloc.cur.spatial);
