@@ -12,13 +12,18 @@
 # so and the script goes on. Every run is bounded (its duration plus 90 s).
 #
 # usage: bench/evidence.sh [--targets okno,janus] [--profiles a,b,...] [--duration-scale X]
-#                          [--out DIR] [--build DIR] [--simulcast] [-- CALL-OPTIONS...]
+#                          [--out DIR] [--build DIR] [--simulcast] [--warm] [-- CALL-OPTIONS...]
 #   --profiles a,b       names in bench/profiles or paths of profile files [all of bench/profiles]
 #   --duration-scale X   each profile runs X times its duration_s (30 s when it has none),
 #                        at least 1 s [1]
 #   --out DIR            where reports and table.md go [a new /tmp/okno-evidence.XXXXXX]
 #   --build DIR          the build with src/okno, bench/okno-bench and the plugins
 #                        [$OKNO_BUILD, else ./build]
+#   --warm               okno's measured call of each profile is the kiosk's second: a fresh okno
+#                        first carries a 30 s warm-up call of the same profile (another seed),
+#                        so its link memory starts the measured one where the links were.
+#                        Without it okno runs with [media] link_memory_days = 0: every call is a
+#                        first call, and no profile's call sees another's links
 #   -- CALL-OPTIONS      passed on to every okno-bench call (e.g. --width 320 --height 180)
 # Exit status: 0 the table was made (whatever the runs did), 2 bad usage, 1 okno did not start or
 # no run produced a report.
@@ -32,6 +37,7 @@ scale=1
 out=
 build=${OKNO_BUILD:-$src/build}
 simulcast=()
+warm=0
 extra=()
 python=/usr/bin/python3
 
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:-}; shift 2 || usage ;;
     --build) build=${2:-}; shift 2 || usage ;;
     --simulcast) simulcast=(--simulcast); shift ;;
+    --warm) warm=1; shift ;;
     --) shift; extra=("$@"); break ;;
     -h | --help) usage ;;
     *) echo "evidence.sh: unknown argument $1" >&2; usage ;;
@@ -127,7 +134,7 @@ PY
 }
 
 # okno with conf/okno.conf changed to: HTTP on a free loopback port, media on loopback without
-# ICE-TCP, this build's plugins, two workers.
+# ICE-TCP, this build's plugins, two workers; the link memory off unless --warm.
 start_okno() {
     local conf=$out/okno.conf port
     port=$(free_port)
@@ -136,12 +143,15 @@ start_okno() {
     for so in "$build"/plugins/*/.libs/okno_*.so "$build"/plugins/.libs/okno_*.so; do
         [ -f "$so" ] && ln -sf "$so" "$out/plugins/"
     done
-    "$python" - "$src/conf/okno.conf" "$conf" "$port" "$out/plugins" "$src/web" <<'PY'
+    local memory_days=0
+    [ "$warm" = 1 ] && memory_days=7
+    "$python" - "$src/conf/okno.conf" "$conf" "$port" "$out/plugins" "$src/web" "$memory_days" <<'PY'
 import re, sys
-src, dst, port, plugins, web = sys.argv[1:6]
+src, dst, port, plugins, web, memory_days = sys.argv[1:7]
 lines = open(src).read().splitlines()
 want = {"http": {"address": "127.0.0.1", "port": port, "web_root": web},
-        "plugins": {"dir": plugins}, "media": {"addresses": "127.0.0.1", "ice_tcp": "false"},
+        "plugins": {"dir": plugins},
+        "media": {"addresses": "127.0.0.1", "ice_tcp": "false", "link_memory_days": memory_days},
         "general": {"workers": "2", "log_level": "info"}}
 for group, kv in want.items():
     for key, value in kv.items():
@@ -159,7 +169,7 @@ for group, kv in want.items():
             lines.insert(end, key + " = " + value)
 open(dst, "w").write("\n".join(lines) + "\n")
 PY
-    "$okno" --config "$conf" >"$out/okno.log" 2>&1 &
+    "$okno" --config "$conf" >>"$out/okno.log" 2>&1 &
     okno_pid=$!
     okno_ws="ws://127.0.0.1:$port/ws"
     local deadline=$((SECONDS + 20))
@@ -202,6 +212,17 @@ start_janus() {
     janus_started=1
 }
 
+# warm_up PROFILE: a 30 s call of the profile with another seed, its reports kept as
+# okno-PROFILE.warm-up.*; what it returns is not judged.
+warm_up() {
+    local p=$1
+    echo "evidence.sh: okno $p, a 30 s warm-up call" >&2
+    timeout --kill-after=5 120 "$bench" call --server "$okno_ws" --room "evidence-$p-warm-up" \
+        --profile "${profile_file[$p]}" --duration 30 --seed 101 --quiet \
+        ${simulcast[@]+"${simulcast[@]}"} ${extra[@]+"${extra[@]}"} \
+        --json "$out/okno-$p.warm-up.json" >"$out/okno-$p.warm-up.txt" 2>&1
+}
+
 # run TARGET PROFILE INDEX: one call; its exit status goes to TARGET-PROFILE.status.
 run() {
     local target=$1 p=$2 i=$3 d args
@@ -233,6 +254,14 @@ for target in "${target_list[@]}"; do
     ran+=("$target")
     i=0
     for p in "${profile_list[@]}"; do
+        if [ "$target" = okno ] && [ "$warm" = 1 ]; then
+            # a fresh okno per profile: the memory holds this profile's links only
+            if [ "$i" -gt 0 ] && { stop_okno; ! start_okno; }; then
+                echo "evidence.sh: okno did not start (see $out/okno.log)" >&2
+                exit 1
+            fi
+            warm_up "$p"
+        fi
         run "$target" "$p" "$i"
         i=$((i + 1))
     done

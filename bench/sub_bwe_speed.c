@@ -141,7 +141,7 @@ int main(int argc, char **argv)
     void *state = NULL;
     const struct okno_plugin_descriptor *d =
         okno_plugin_host_find_kind(host, OKNO_BWE_KIND, &state);
-    const struct okno_bwe_transport t = {"bench", "p1", "subscriber"};
+    const struct okno_bwe_transport t = {"bench", "p1", "subscriber", 0};
     struct okno_sub_bwe *b = okno_sub_bwe_new("bench");
     okno_sub_bwe_set_ids(b, 3, 2);
     if (okno_sub_bwe_attach(b, d->ops, state, &t, 0) != 0) {

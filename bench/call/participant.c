@@ -178,6 +178,11 @@ static void on_publishing(void *owner)
     okno_bench_session_ssrcs(p->session, &audio, &video, &rtx);
     const struct okno_participant_config *c = &p->cfg;
     bool both = c->session.audio && c->session.video;
+    /* Like Chromium, the answer's start rate wins over the sender's own, within its range. */
+    uint32_t start_kbps = okno_bench_session_video_start_kbps(p->session);
+    if (start_kbps < OKNO_SENDER_DEFAULT_MIN_KBPS ||
+        start_kbps > (c->max_kbps ? c->max_kbps : OKNO_SENDER_DEFAULT_MAX_KBPS))
+        start_kbps = c->start_kbps;
     struct okno_sender_config sc = {
         .audio = c->session.audio,
         .video = c->session.video,
@@ -186,7 +191,7 @@ static void on_publishing(void *owner)
         .fps = c->fps,
         .encodings = c->session.simulcast ? 3 : 1,
         .temporal_layers = c->temporal_layers,
-        .start_kbps = c->start_kbps,
+        .start_kbps = start_kbps,
         .max_kbps = c->max_kbps,
         .seed = c->seed,
         .audio_ssrc = audio,

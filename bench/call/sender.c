@@ -50,8 +50,8 @@ static void defaults(struct okno_sender_config *c)
     c->encodings = c->encodings ? c->encodings : 1;
     c->temporal_layers = c->temporal_layers ? c->temporal_layers : 1;
     c->start_kbps = c->start_kbps ? c->start_kbps : 300;
-    c->min_kbps = c->min_kbps ? c->min_kbps : 30;
-    c->max_kbps = c->max_kbps ? c->max_kbps : 2500;
+    c->min_kbps = c->min_kbps ? c->min_kbps : OKNO_SENDER_DEFAULT_MIN_KBPS;
+    c->max_kbps = c->max_kbps ? c->max_kbps : OKNO_SENDER_DEFAULT_MAX_KBPS;
 }
 
 /* SSRCs and sequence numbers as a browser picks them: random, here from the seed. */

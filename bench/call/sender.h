@@ -27,6 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The sender's rate range when its config leaves it out, kbit/s (libwebrtc's VP8 range at 640x360
+ * is 30..1700; okno-bench goes to 2500 so that a 2.5 Mbit/s link can be filled). */
+#define OKNO_SENDER_DEFAULT_MIN_KBPS 30
+#define OKNO_SENDER_DEFAULT_MAX_KBPS 2500
+
 struct okno_sender_config {
     bool audio, video;
     unsigned width, height, fps;             /* 0: 640, 360, 30 */

@@ -191,6 +191,7 @@ int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *
     }
     rc = read_remote(sdp, &out->remote);
     out->audio_accepted = out->video_accepted = out->audio_red = false;
+    out->video_start_kbps = 0;
     for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++) {
         const struct okno_sdp_media *m = &sdp->media[i];
         if (m->port == 0 || m->n_codecs == 0 ||
@@ -199,8 +200,13 @@ int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *
         if (okno_sdp_str_eq(m->media, "audio")) {
             out->audio_accepted = true;
             out->audio_red = okno_sdp_str_eqi(m->codecs[0].name, "red");
-        } else if (okno_sdp_str_eq(m->media, "video"))
+        } else if (okno_sdp_str_eq(m->media, "video")) {
             out->video_accepted = true;
+            uint32_t kbps;
+            if (m->codecs[0].fmtp.p &&
+                okno_sdp_param_u32(m->codecs[0].fmtp, "x-google-start-bitrate", &kbps) == 0)
+                out->video_start_kbps = kbps;
+        }
     }
     if (rc == 0 && !out->audio_accepted && !out->video_accepted)
         rc = OKNO_E_NOTFOUND;

@@ -65,6 +65,9 @@ struct okno_client_answer {
     struct okno_client_remote remote;
     bool audio_accepted, video_accepted;
     bool audio_red; /* the answer's audio section lists RED first: send Opus inside RED */
+    /* The answer's x-google-start-bitrate on its first video codec, kbit/s: Chromium starts its
+     * send-side estimate there; 0: none. */
+    uint32_t video_start_kbps;
 };
 
 /* One section of a subscriber offer, in m= order. */

@@ -198,6 +198,11 @@ bool okno_bench_session_sends_red(const struct okno_bench_session *s)
     return s->red_send;
 }
 
+uint32_t okno_bench_session_video_start_kbps(const struct okno_bench_session *s)
+{
+    return s->video_start_kbps;
+}
+
 void okno_bench_session_set_rtp_unverified(struct okno_bench_session *s, bool on)
 {
     s->rtp_unverified = on;

@@ -88,6 +88,9 @@ int okno_bench_session_start(GMainContext *ctx, const struct okno_bench_session_
 /* The SSRCs the offer announced (0 for a kind not published; rtx for video's RTX). */
 /* Whether the server's answer kept RED first for audio: the sender then wraps Opus in RED. */
 bool okno_bench_session_sends_red(const struct okno_bench_session *s);
+/* The start rate the server's answer asked of the video sender (x-google-start-bitrate, as
+ * Chromium reads it), kbit/s; 0: none. */
+uint32_t okno_bench_session_video_start_kbps(const struct okno_bench_session *s);
 
 /* The subscriber transport hands RTP to the sinks still protected, neither authenticated nor
  * decrypted (okno_client_peer_set_rtp_unverified): for receivers that only count sequence numbers

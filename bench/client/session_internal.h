@@ -36,8 +36,9 @@ struct okno_bench_session {
     void *filter_arg;
     unsigned timeout_ms;
     bool audio, video, simulcast;
-    bool audio_red; /* offer RED and take it in subscriber offers */
-    bool red_send;  /* the server's answer kept RED first: audio goes as RED */
+    bool audio_red;            /* offer RED and take it in subscriber offers */
+    bool red_send;             /* the server's answer kept RED first: audio goes as RED */
+    uint32_t video_start_kbps; /* the answer's x-google-start-bitrate; 0: none */
     bool failed, closed;
     uint32_t audio_ssrc, video_ssrc, rtx_ssrc;
     char participant[OKNO_CLIENT_ID_LEN];

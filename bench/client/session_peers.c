@@ -85,6 +85,7 @@ static void on_published(void *arg, int err, json_t *reply, const char *message)
     int rc = sdp ? okno_client_sdp_parse_answer(sdp, strlen(sdp), NULL, &answer) : OKNO_E_MALFORMED;
     if (rc == 0) {
         s->red_send = answer.audio_red;
+        s->video_start_kbps = answer.video_start_kbps;
         rc = okno_client_peer_apply_remote(s->pub, &answer.remote);
     }
     if (rc < 0)

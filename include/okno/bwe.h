@@ -31,6 +31,9 @@ struct okno_bwe_transport {
     const char *room;
     const char *participant;
     const char *direction; /* "subscriber": okno sends media to the participant */
+    /* Where the host would have the estimate start, from what the client's link carried on an
+     * earlier connection; 0: no hint. A plugin may start lower, should not start higher. */
+    uint32_t start_bps;
 };
 
 /* One RTP packet okno sent on the transport. */

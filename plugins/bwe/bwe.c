@@ -83,12 +83,16 @@ static void bwe_destroy(void *state)
 
 static int est_create(void *state, const struct okno_bwe_transport *t, int64_t now_us, void **out)
 {
-    (void)t;
     const struct bwe_state *s = state;
     struct bwe_est *e = calloc(1, sizeof *e);
     if (!e)
         return OKNO_E_NOMEM;
-    int rc = okno_gcc_create(&s->cfg, now_us, &e->gcc);
+    /* The host's hint (what this client's link carried before) only lowers the start: a start
+     * above the configured one is what the start probes are for. */
+    struct okno_gcc_config cfg = s->cfg;
+    if (t && t->start_bps && t->start_bps < cfg.start_bps)
+        cfg.start_bps = t->start_bps > cfg.min_bps ? t->start_bps : cfg.min_bps;
+    int rc = okno_gcc_create(&cfg, now_us, &e->gcc);
     if (rc != 0) {
         free(e);
         return rc;

@@ -180,7 +180,12 @@ static void join(struct session *s, const struct okno_protocol_msg *m, uint64_t 
     enqueue(s, req, m->id, NULL);
     s->state = JOINING;
     s->join_req = req;
-    okno_sfu_join(s->set->sfu, s->id, req, m->room, m->name, m->role);
+    /* The client's network place for okno's link memory: its address, and its role (a kiosk and
+     * a specialist behind one address are different clients, kiosks of one office share a link).
+     * Behind a reverse proxy every client has the proxy's address: the role alone then tells. */
+    char *link_key = g_strdup_printf("%s|%s", s->peer, m->role);
+    okno_sfu_join_from(s->set->sfu, s->id, req, m->room, m->name, m->role, link_key);
+    g_free(link_key);
 }
 
 static void handle(struct session *s, const struct okno_protocol_msg *m)

@@ -106,6 +106,9 @@ const struct okno_config_key okno__config_schema[] = {
          "pace what each subscriber receives at 2.5 x its bandwidth estimate, audio first"),
     INT("media", "pacer_max_delay_ms", "400", 50, 5000,
         "video and retransmissions waiting longer in a subscriber's pacer are dropped"),
+    INT("media", "link_memory_days", "7", 0, 365,
+        "days okno remembers the rates a client's links carried (by its address and role), to"
+        " start its next connections below them; 0: no memory"),
 };
 
 const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

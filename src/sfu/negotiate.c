@@ -9,6 +9,7 @@
  * here: transport reading and writing (negotiate_common.c) and anything about subscribers. */
 #include "sfu/negotiate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ struct answer_ctx {
     int first_accepted;        /* index in ans of the BUNDLE tag, -1 until one is taken */
     char *reason;
     size_t reason_cap;
+    /* The video fmtp lines with the start rate appended (local->video_start_kbps). */
+    char start_fmtp[OKNO_NEG_MAX_MEDIA][OKNO_NEG_FMTP_LEN + 40];
 };
 
 /* The Opus codec of an audio section: opus/48000/2, the first in preference order. */
@@ -233,6 +236,28 @@ static int describe_sources(const struct okno_sdp_media *om, struct okno_pub_tra
     return 0;
 }
 
+/* Appends x-google-start-bitrate to the answer's fmtp of payload type pt, when a start is asked
+ * for and the offer's parameters leave room (they are short: VP8 has none). */
+static void add_start_rate(struct answer_ctx *c, unsigned i, struct okno_sdp_media *am, uint8_t pt)
+{
+    if (!c->local->video_start_kbps || i >= OKNO_NEG_MAX_MEDIA)
+        return;
+    for (unsigned k = 0; k < am->n_codecs && k < OKNO_SDP_MAX_CODECS; k++) {
+        struct okno_sdp_codec *ac = &am->codecs[k];
+        if (ac->pt != pt)
+            continue;
+        char *buf = c->start_fmtp[i];
+        size_t cap = sizeof c->start_fmtp[i];
+        int n = ac->fmtp.len
+                    ? snprintf(buf, cap, "%.*s;x-google-start-bitrate=%u", (int)ac->fmtp.len,
+                               ac->fmtp.p, c->local->video_start_kbps)
+                    : snprintf(buf, cap, "x-google-start-bitrate=%u", c->local->video_start_kbps);
+        if (n > 0 && (size_t)n < cap)
+            ac->fmtp = (struct okno_sdp_str){buf, (size_t)n};
+        return;
+    }
+}
+
 /* Answers section i with port 0: rejected, outside BUNDLE, its m= line kept valid. */
 static void reject(const struct okno_sdp_media *om, struct okno_sdp_media *am)
 {
@@ -303,6 +328,8 @@ static int take(struct answer_ctx *c, unsigned i, struct okno_sdp_media *am)
         rc = take_codec(om, am, rtx);
     if (rc < 0)
         return rc;
+    if (video)
+        add_start_rate(c, i, am, oc->pt);
     take_extmaps(c->off, om, am, t->ext_ids);
     if (!sends(dir))
         return 0;

@@ -88,6 +88,10 @@ struct okno_neg_local {
     bool candidates_done; /* gathering finished: writes a=end-of-candidates */
     /* o= line; keep sess_id per connection and raise sess_version with every new description. */
     uint64_t sess_id, sess_version;
+    /* Publisher answers: the rate the client's video sender should start at, kbit/s, written as
+     * VP8's x-google-start-bitrate (Chromium takes its send-side start from the answer's fmtp;
+     * other clients ignore the parameter); 0: none. */
+    uint32_t video_start_kbps;
 };
 
 /* The remote side of a transport, copied out of an offer or answer. */

@@ -15,6 +15,7 @@
 #include "sfu/participant_media.h"
 #include "sfu/negotiate.h"
 #include "sfu/participant_internal.h"
+#include "sfu/participant_link.h"
 #include "sfu/participant_pacer.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/room.h"
@@ -104,6 +105,7 @@ void okno_participant_free(struct okno_participant *p)
         log_stats(p, "subscriber", p->sub_peer);
     if (p->sub_bwe)
         log_bwe(p);
+    okno__participant_link_close(p, g_get_monotonic_time());
     okno__participant_pacer_close(p); /* before the peer it sends on closes */
     okno__participant_pub_fb_free(p);
     if (p->pub_peer)
@@ -414,6 +416,7 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
     struct okno_neg_local local;
     okno__participant_local_transport(p, p->pub_peer, p->pub_cands, ++p->pub_version, ufrag, pwd,
                                       &local);
+    local.video_start_kbps = okno__participant_link_up_start_bps(p) / 1000u;
     struct okno_publication *pub = g_new0(struct okno_publication, 1);
     char *answer = g_malloc(OKNO_NEG_SDP_MAX);
     char reason[OKNO_NEG_REASON_LEN] = "";
@@ -433,6 +436,7 @@ void okno_participant_publish(struct okno_participant *p, uint64_t req, const ch
         if (rc == 0) {
             okno__participant_local_transport(p, p->pub_peer, p->pub_cands, p->pub_version, ufrag,
                                               pwd, &local);
+            local.video_start_kbps = okno__participant_link_up_start_bps(p) / 1000u;
             rc = okno_negotiate_answer(text, strlen(text), &local, pub, answer, OKNO_NEG_SDP_MAX,
                                        reason, sizeof reason);
         }

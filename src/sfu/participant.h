@@ -13,6 +13,7 @@
 
 #include "net/peer.h"
 #include "net/srtp.h"
+#include "sfu/link_memory.h"
 #include "sfu/mtu.h"
 #include "sfu/sfu.h"
 
@@ -47,7 +48,10 @@ struct okno_participant {
     GPtrArray *pub_cands, *sub_cands; /* our local candidates, char *, for SDPs written later */
     /* Made at the first publisher answer: transport-cc feedback and REMB to the publisher. */
     struct okno_pub_fb *pub_fb;
+    char *link_key; /* the client's network place for the link memory; NULL: none */
     /* other */
+    struct okno_link_rates link_known;             /* recalled at join (sfu/participant_link.h) */
+    struct okno_link_learner up_learn, down_learn; /* what the links carry on this visit */
     char id[OKNO_PARTICIPANT_ID_LEN];
     uint64_t session;
     int pub_mline;

@@ -9,6 +9,7 @@
 #include "okno/err.h"
 #include "sfu/participant.h"
 #include "sfu/participant_internal.h"
+#include "sfu/participant_link.h"
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 #include "sfu/participant_pacer.h"
@@ -129,8 +130,10 @@ void okno_participant_renegotiate(struct okno_participant *p)
             return;
         }
         struct okno_sfu *sfu = p->room->sfu;
-        const struct okno_bwe_transport t = {
-            .room = p->room->name, .participant = p->id, .direction = "subscriber"};
+        const struct okno_bwe_transport t = {.room = p->room->name,
+                                             .participant = p->id,
+                                             .direction = "subscriber",
+                                             .start_bps = okno__participant_link_down_start_bps(p)};
         p->sub_bwe = okno_sub_bwe_new(p->id);
         okno_sub_bwe_attach(p->sub_bwe, sfu->bwe, sfu->bwe_state, &t, g_get_monotonic_time());
         okno__participant_pacer_open(p);

@@ -12,6 +12,7 @@
 #include "core/worker.h"
 #include "sfu/participant.h"
 #include "sfu/participant_alloc.h"
+#include "sfu/participant_link.h"
 #include "sfu/participant_pub_fb.h"
 #include "sfu/sfu_core.h"
 #include "sfu/sub_bwe.h"
@@ -32,6 +33,7 @@ static gboolean on_tick(gpointer data)
         if (p->sub_bwe)
             okno_sub_bwe_update(p->sub_bwe, now_us); /* estimates move between feedback too */
         okno__participant_alloc_tick(p, now_us);
+        okno__participant_link_tick(p, now_us);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -84,7 +86,7 @@ static void broadcast(struct okno_room *room, const struct okno_participant *exc
 }
 
 void okno_room_join(struct okno_room *room, uint64_t session, uint64_t req, const char *name,
-                    const char *role)
+                    const char *role, const char *link_key)
 {
     if (find(room, session, NULL)) {
         okno__sfu_error(room->sfu, session, req, "already_joined", "already in room %s",
@@ -97,6 +99,7 @@ void okno_room_join(struct okno_room *room, uint64_t session, uint64_t req, cons
         g_source_attach(room->tick, room->ctx);
     }
     struct okno_participant *p = okno_participant_new(room, session, room->next_id++, name, role);
+    okno__participant_link_open(p, link_key, g_get_monotonic_time());
 
     /* The others as they are now, with what they publish. */
     guint n = room->participants->len;

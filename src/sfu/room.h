@@ -39,7 +39,7 @@ void okno_room_free(struct okno_room *room, const char *message);
 
 /* The requests of sfu.h, on the worker thread; each answers req as sfu.h says. */
 void okno_room_join(struct okno_room *room, uint64_t session, uint64_t req, const char *name,
-                    const char *role);
+                    const char *role, const char *link_key);
 void okno_room_leave(struct okno_room *room, uint64_t session, uint64_t req);
 void okno_room_publish(struct okno_room *room, uint64_t session, uint64_t req, const char *sdp);
 void okno_room_answer(struct okno_room *room, uint64_t session, uint64_t req, enum okno_sfu_pc pc,

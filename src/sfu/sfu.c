@@ -14,6 +14,9 @@
 #include "sfu/room.h"
 #include "sfu/sfu_core.h"
 
+/* Clients whose links okno remembers at most (a few hundred bytes each). */
+#define LINK_MEMORY_KEYS 4096
+
 struct sfu_room_ref {
     char *name;
     unsigned worker;
@@ -51,7 +54,7 @@ static void run_job(void *data)
     struct job *j = data;
     switch (j->op) {
     case JOB_JOIN:
-        okno_room_join(j->room, j->session, j->req, j->a, j->b);
+        okno_room_join(j->room, j->session, j->req, j->a, j->b, j->c);
         break;
     case JOB_LEAVE:
         okno_room_leave(j->room, j->session, j->req);
@@ -208,6 +211,9 @@ int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
         g_free(sfu);
         return rc;
     }
+    int64_t link_days = okno_config_int(cfg, "media", "link_memory_days");
+    if (link_days > 0)
+        sfu->links = okno_link_memory_new(LINK_MEMORY_KEYS, link_days * 86400 * G_USEC_PER_SEC);
     sfu->workers = workers;
     sfu->policy = policy;
     sfu->policy_state = policy_state;
@@ -258,12 +264,19 @@ void okno_sfu_destroy(struct okno_sfu *sfu)
     g_hash_table_destroy(sfu->rooms);
     g_mutex_clear(&sfu->lock);
     okno_cert_free(sfu->cert);
+    okno_link_memory_free(sfu->links);
     g_main_context_unref(sfu->main_ctx);
     g_free(sfu);
 }
 
 void okno_sfu_join(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *room,
                    const char *name, const char *role)
+{
+    okno_sfu_join_from(sfu, session, req, room, name, role, NULL);
+}
+
+void okno_sfu_join_from(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *room,
+                        const char *name, const char *role, const char *link_key)
 {
     if (g_hash_table_contains(sfu->sessions, &session)) {
         okno__sfu_error(sfu, session, req, "already_joined", "this connection joined already");
@@ -289,6 +302,7 @@ void okno_sfu_join(struct okno_sfu *sfu, uint64_t session, uint64_t req, const c
     struct job *j = job_new(JOB_JOIN, session, req);
     j->a = g_strdup(name);
     j->b = g_strdup(role);
+    j->c = g_strdup(link_key);
     post(sfu, ref, j);
 }
 

@@ -118,6 +118,11 @@ void okno_sfu_destroy(struct okno_sfu *sfu);
  * OKNO_SFU_EV_ERROR. Strings are copied before return. */
 void okno_sfu_join(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *room,
                    const char *name, const char *role);
+/* okno_sfu_join for a client whose network place link_key names (NULL: unknown): its connections
+ * start no faster than what that place's links carried before ([media] link_memory_days), and
+ * what they carry now is remembered when it leaves. */
+void okno_sfu_join_from(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *room,
+                        const char *name, const char *role, const char *link_key);
 void okno_sfu_publish(struct okno_sfu *sfu, uint64_t session, uint64_t req, const char *offer_sdp);
 void okno_sfu_answer(struct okno_sfu *sfu, uint64_t session, uint64_t req, enum okno_sfu_pc pc,
                      const char *answer_sdp);

@@ -14,6 +14,7 @@
 #include "net/ice_config.h"
 #include "okno/bwe.h"
 #include "okno/rooms.h"
+#include "sfu/link_memory.h"
 #include "sfu/sfu.h"
 
 struct okno_sfu {
@@ -36,6 +37,8 @@ struct okno_sfu {
     unsigned pacer_max_delay_ms;  /* [media] pacer_max_delay_ms */
     unsigned video_budget_ms;     /* [media] video_playout_budget_ms: retransmission deadline */
     unsigned audio_budget_ms;     /* [media] audio_playout_budget_ms */
+    /* owned, locks itself: NULL when [media] link_memory_days is 0 (sfu/link_memory.h) */
+    struct okno_link_memory *links;
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */

@@ -282,7 +282,7 @@ static void test_bwe_plugin_loads_and_its_ops_make_estimators(void **state)
     const struct okno_bwe_ops *ops = d->ops;
     assert_true(okno_bwe_ops_valid(ops));
     assert_true(OKNO_BWE_OPS_HAS(ops, counters));
-    const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+    const struct okno_bwe_transport t = {"room", "p1", "subscriber", 0};
     void *est = NULL;
     assert_int_equal(ops->create(plugin_state, &t, 0, &est), 0);
     assert_non_null(est);

@@ -147,7 +147,7 @@ static void test_estimates_equal_the_librarys_on_the_same_feedback(void **state)
     struct fixture f;
     assert_int_equal(fixture_load(&f, "", NULL), 0);
     struct pair p = {.ops = f.ops};
-    const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+    const struct okno_bwe_transport t = {"room", "p1", "subscriber", 0};
     assert_int_equal(f.ops->create(f.state, &t, 0, &p.est), 0);
     assert_int_equal(okno_gcc_create(NULL, 0, &p.gcc), 0);
 
@@ -254,7 +254,7 @@ static void test_probing_switch(void **state)
     for (size_t i = 0; i < G_N_ELEMENTS(groups); i++) {
         struct fixture f;
         assert_int_equal(fixture_load(&f, groups[i], NULL), 0);
-        const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+        const struct okno_bwe_transport t = {"room", "p1", "subscriber", 0};
         void *est;
         assert_int_equal(f.ops->create(f.state, &t, 0, &est), 0);
         bool asked = false;
@@ -278,7 +278,7 @@ static void test_odd_feedback_leaves_the_estimator_usable(void **state)
     struct fixture f;
     assert_int_equal(fixture_load(&f, "", NULL), 0);
     void *est;
-    const struct okno_bwe_transport t = {"room", "p1", "subscriber"};
+    const struct okno_bwe_transport t = {"room", "p1", "subscriber", 0};
     assert_int_equal(f.ops->create(f.state, &t, 0, &est), 0);
     struct okno_bwe_fb_entry e[6] = {
         {.seq = 10, .received = true, .arrival_us = 1000},
@@ -297,12 +297,34 @@ static void test_odd_feedback_leaves_the_estimator_usable(void **state)
     fixture_free(&f);
 }
 
+/* The host's start hint (what the client's link carried before) lowers the start, never raises
+ * it, and never below min_kbps. */
+static void test_start_hint_only_lowers_the_start(void **state)
+{
+    (void)state;
+    struct fixture f;
+    assert_int_equal(fixture_load(&f, "min_kbps = 50\n", NULL), 0);
+    const uint32_t hints[] = {0, 170000, 900000, 20000};
+    const uint32_t starts[] = {300000, 170000, 300000, 50000};
+    for (size_t i = 0; i < 4; i++) {
+        void *est;
+        const struct okno_bwe_transport t = {"room", "p1", "subscriber", hints[i]};
+        assert_int_equal(f.ops->create(f.state, &t, 0, &est), 0);
+        struct okno_bwe_estimate out = {0};
+        f.ops->estimate(est, 0, &out);
+        assert_int_equal(out.target_bps, starts[i]);
+        f.ops->destroy(f.state, est);
+    }
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loads_with_its_settings_and_refuses_bad_ones),
         cmocka_unit_test(test_estimates_equal_the_librarys_on_the_same_feedback),
         cmocka_unit_test(test_odd_feedback_leaves_the_estimator_usable),
+        cmocka_unit_test(test_start_hint_only_lowers_the_start),
         cmocka_unit_test(test_probing_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -347,6 +347,41 @@ static void test_red_preferred_by_the_client_stays_first(void **state)
     assert_int_equal(f->pub.tracks[0].red_pt, 63);
 }
 
+/* The codec of payload type pt in section m; fails when absent. */
+static const struct okno_sdp_codec *codec_of(const struct okno_sdp_media *m, int pt)
+{
+    for (unsigned i = 0; i < m->n_codecs; i++)
+        if (m->codecs[i].pt == pt)
+            return &m->codecs[i];
+    fail_msg("no payload type %d", pt);
+    return NULL;
+}
+
+/* The link memory's start (sfu/participant_link.h): VP8's fmtp in the answer carries it, Opus's and
+ * RTX's do not, the publication keeps the offer's parameters (subscribers get those), and a VP8
+ * fmtp the offer had keeps its parameters before it. None without a start. */
+static void test_publisher_answer_asks_the_video_sender_to_start_at_the_start_given(void **state)
+{
+    struct fixture *f = *state;
+    answer_file(f, "fixtures/sdp/chromium-av-offer.sdp");
+    assert_null(strstr(f->answer, "x-google-start-bitrate"));
+    f->local.video_start_kbps = 127;
+    answer_file(f, "fixtures/sdp/chromium-av-offer.sdp");
+    const struct okno_sdp_codec *vp8 = codec_of(&f->sdp.media[1], 96);
+    assert_true(okno_sdp_str_eq(vp8->fmtp, "x-google-start-bitrate=127"));
+    assert_true(okno_sdp_str_eq(codec_of(&f->sdp.media[1], 97)->fmtp, "apt=96"));
+    assert_true(
+        okno_sdp_str_eq(codec_of(&f->sdp.media[0], 111)->fmtp, "minptime=10;useinbandfec=1"));
+    assert_string_equal(f->pub.tracks[1].codec.fmtp, "");
+    char *offer = edit("fixtures/sdp/chromium-av-offer.sdp", "a=rtpmap:96 VP8/90000\r\n",
+                       "a=rtpmap:96 VP8/90000\r\na=fmtp:96 max-fr=30\r\n");
+    answer_text(f, offer);
+    free(offer);
+    vp8 = codec_of(&f->sdp.media[1], 96);
+    assert_true(okno_sdp_str_eq(vp8->fmtp, "max-fr=30;x-google-start-bitrate=127"));
+    assert_string_equal(f->pub.tracks[1].codec.fmtp, "max-fr=30");
+}
+
 static unsigned count_fb(const struct okno_sdp_media *m, int pt, const char *type)
 {
     unsigned n = 0;
@@ -550,6 +585,7 @@ int main(void)
         T(test_paused_rid_stays_paused_and_rid_restricted_to_rejected_codec_is_dropped),
         T(test_red_preferred_by_the_client_stays_first),
         T(test_publisher_answer_accepts_transport_cc_and_remb),
+        T(test_publisher_answer_asks_the_video_sender_to_start_at_the_start_given),
         T(test_wildcard_transport_cc_is_answered_once),
         T(test_recvonly_offer_is_answered_inactive_with_no_tracks),
         T(test_offer_setup_decides_okno_dtls_role),
