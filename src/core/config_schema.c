@@ -109,6 +109,9 @@ const struct okno_config_key okno__config_schema[] = {
     INT("media", "link_memory_days", "7", 0, 365,
         "days okno remembers the rates a client's links carried (by its address and role), to"
         " start its next connections below them; 0: no memory"),
+    STRING("media", "link_memory_file", "", NULL,
+           "file the link memory is kept in across restarts (read at start, written every minute"
+           " and at exit); empty: in memory only"),
 };
 
 const size_t okno__config_schema_len = G_N_ELEMENTS(okno__config_schema);

@@ -1,7 +1,13 @@
 /* The link memory and its learner (link_memory.h). */
 #include "sfu/link_memory.h"
 
+#include <errno.h>
 #include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "okno/err.h"
+#include "sfu/link_file.h"
 
 /* A start this far below the rate remembered: the remembered rate is what the link carried with a
  * congestion controller's sawtooth around it, and the start probes raise a start that is low. */
@@ -23,6 +29,7 @@ struct okno_link_memory {
     GHashTable *entries; /* owned key -> owned struct entry */
     unsigned capacity;
     int64_t keep_us;
+    bool dirty; /* stored since the last save */
 };
 
 struct okno_link_memory *okno_link_memory_new(unsigned capacity, int64_t keep_us)
@@ -97,6 +104,7 @@ void okno_link_memory_store(struct okno_link_memory *m, const char *key,
     if (seen.down_bps)
         e->rates.down_bps = seen.down_bps;
     e->stored_us = now_us;
+    m->dirty = true;
     g_mutex_unlock(&m->lock);
 }
 
@@ -108,6 +116,94 @@ unsigned okno_link_memory_size(struct okno_link_memory *m)
     unsigned n = g_hash_table_size(m->entries);
     g_mutex_unlock(&m->lock);
     return n;
+}
+
+/* Under the lock: a record read from the file, unless the key is known or the record too old. */
+static bool add_loaded(struct okno_link_memory *m, const struct okno_link_record *r, int64_t now_us)
+{
+    int64_t stored_us = r->stored_s * G_USEC_PER_SEC;
+    if (now_us - stored_us > m->keep_us || g_hash_table_contains(m->entries, r->key) ||
+        (r->rates.up_bps == 0 && r->rates.down_bps == 0))
+        return false;
+    if (g_hash_table_size(m->entries) >= m->capacity)
+        evict_oldest(m);
+    struct entry *e = g_new0(struct entry, 1);
+    e->rates = r->rates;
+    e->stored_us = stored_us;
+    g_hash_table_insert(m->entries, g_strdup(r->key), e);
+    return true;
+}
+
+int okno_link_memory_load(struct okno_link_memory *m, const char *path, int64_t now_us,
+                          unsigned *loaded, unsigned *ignored)
+{
+    *loaded = *ignored = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? OKNO_E_NOTFOUND : OKNO_E_IO;
+    char line[OKNO_LINK_LINE_MAX + 2];
+    bool long_line = false;
+    g_mutex_lock(&m->lock);
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        bool newline = len > 0 && line[len - 1] == '\n';
+        /* a last line without its newline is whole too */
+        bool whole = newline || (!long_line && feof(f));
+        if (long_line || !whole) {
+            /* the rest of a line longer than any okno writes: one ignored line in all */
+            *ignored += !long_line;
+            long_line = !whole;
+            continue;
+        }
+        struct okno_link_record r;
+        if (okno_link_file_parse(line, len - newline, &r) == 0 && add_loaded(m, &r, now_us))
+            (*loaded)++;
+        else
+            (*ignored)++;
+    }
+    g_mutex_unlock(&m->lock);
+    int rc = ferror(f) ? OKNO_E_IO : 0;
+    fclose(f);
+    return rc;
+}
+
+int okno_link_memory_save(struct okno_link_memory *m, const char *path, bool force)
+{
+    GString *text = g_string_new(NULL);
+    g_mutex_lock(&m->lock);
+    bool due = force || m->dirty;
+    m->dirty = false;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, m->entries);
+    while (due && g_hash_table_iter_next(&it, &k, &v)) {
+        const struct entry *e = v;
+        struct okno_link_record r = {.rates = e->rates, .stored_s = e->stored_us / G_USEC_PER_SEC};
+        char line[OKNO_LINK_LINE_MAX];
+        if (g_strlcpy(r.key, k, sizeof r.key) < sizeof r.key &&
+            okno_link_file_format(&r, line, sizeof line) > 0)
+            g_string_append(text, line);
+    }
+    g_mutex_unlock(&m->lock);
+    int rc = 0;
+    if (due) {
+        char *tmp = g_strconcat(path, ".tmp", NULL);
+        FILE *f = fopen(tmp, "w");
+        bool written = f && fwrite(text->str, 1, text->len, f) == text->len;
+        written = f && fclose(f) == 0 && written;
+        if (!written || rename(tmp, path) != 0) {
+            int saved = errno;
+            remove(tmp);
+            errno = saved;
+            rc = OKNO_E_IO;
+            g_mutex_lock(&m->lock);
+            m->dirty = true; /* try again at the next save */
+            g_mutex_unlock(&m->lock);
+        }
+        g_free(tmp);
+    }
+    g_string_free(text, TRUE);
+    return rc;
 }
 
 uint32_t okno_link_start_bps(uint32_t remembered_bps, uint32_t default_bps)

@@ -28,7 +28,8 @@ struct okno_link_rates {
 struct okno_link_memory;
 
 /* A memory of at most capacity keys (the least recently stored goes first when full), each
- * forgotten keep_us after it was last stored. */
+ * forgotten keep_us after it was last stored. Times are the callers': wall-clock time when the
+ * memory is kept in a file. */
 struct okno_link_memory *okno_link_memory_new(unsigned capacity, int64_t keep_us);
 void okno_link_memory_free(struct okno_link_memory *m);
 
@@ -42,6 +43,18 @@ void okno_link_memory_store(struct okno_link_memory *m, const char *key,
                             struct okno_link_rates seen, int64_t now_us);
 
 unsigned okno_link_memory_size(struct okno_link_memory *m);
+
+/* Adds the clients of the file at path (sfu/link_file.h's lines; keys already known keep theirs),
+ * those stored keep_us or less before now_us (wall-clock time: the file outlives the process).
+ * Sets *loaded and *ignored (lines that do not parse, or too old). Returns 0, OKNO_E_NOTFOUND when
+ * there is no such file, or OKNO_E_IO (errno kept). */
+int okno_link_memory_load(struct okno_link_memory *m, const char *path, int64_t now_us,
+                          unsigned *loaded, unsigned *ignored);
+
+/* Writes every client to path (through a temporary file renamed over it, so a crash leaves the
+ * old file or the new one) when something was stored since the last save, or always when force.
+ * Returns 0 or OKNO_E_IO (errno kept). */
+int okno_link_memory_save(struct okno_link_memory *m, const char *path, bool force);
 
 /* The start for a link remembered at remembered_bps when the default start is default_bps: a
  * margin below the remembered rate (50 kbit/s at least), or the default when that is lower or

@@ -105,7 +105,7 @@ void okno_participant_free(struct okno_participant *p)
         log_stats(p, "subscriber", p->sub_peer);
     if (p->sub_bwe)
         log_bwe(p);
-    okno__participant_link_close(p, g_get_monotonic_time());
+    okno__participant_link_close(p, g_get_real_time());
     okno__participant_pacer_close(p); /* before the peer it sends on closes */
     okno__participant_pub_fb_free(p);
     if (p->pub_peer)

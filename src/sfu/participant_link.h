@@ -18,7 +18,8 @@ struct okno_participant;
 /* A browser's start rate, at which a client would start without a hint. */
 #define OKNO_LINK_DEFAULT_START_BPS 300000u
 
-/* Recalls what the memory knows of key (copied; NULL: nothing is recalled or learned). */
+/* Recalls what the memory knows of key (copied; NULL: nothing is recalled or learned). now_us is
+ * wall-clock time, as for okno__participant_link_close (the memory may live in a file). */
 void okno__participant_link_open(struct okno_participant *p, const char *key, int64_t now_us);
 
 /* The start for the publisher's sender (0: its own default) and for okno's estimate of the
@@ -29,7 +30,7 @@ uint32_t okno__participant_link_down_start_bps(const struct okno_participant *p)
 /* Samples the links, at most once a second each. */
 void okno__participant_link_tick(struct okno_participant *p, int64_t now_us);
 
-/* Stores what was learned and lets go of the key. */
+/* Stores what was learned (now_us: wall-clock time) and lets go of the key. */
 void okno__participant_link_close(struct okno_participant *p, int64_t now_us);
 
 #endif

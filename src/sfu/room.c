@@ -99,7 +99,7 @@ void okno_room_join(struct okno_room *room, uint64_t session, uint64_t req, cons
         g_source_attach(room->tick, room->ctx);
     }
     struct okno_participant *p = okno_participant_new(room, session, room->next_id++, name, role);
-    okno__participant_link_open(p, link_key, g_get_monotonic_time());
+    okno__participant_link_open(p, link_key, g_get_real_time()); /* the memory may be a file */
 
     /* The others as they are now, with what they publish. */
     guint n = room->participants->len;

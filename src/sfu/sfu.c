@@ -5,6 +5,7 @@
  * deliberately holds no room state beyond that count: everything else lives on the worker. */
 #include "sfu/sfu.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -16,6 +17,8 @@
 
 /* Clients whose links okno remembers at most (a few hundred bytes each). */
 #define LINK_MEMORY_KEYS 4096
+/* How often the link memory's file is written (when something changed). */
+#define LINK_MEMORY_SAVE_S 60
 
 struct sfu_room_ref {
     char *name;
@@ -170,6 +173,44 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
     return rc;
 }
 
+static gboolean links_save(gpointer data)
+{
+    struct okno_sfu *sfu = data;
+    if (okno_link_memory_save(sfu->links, sfu->links_file, false) != 0)
+        okno_log(OKNO_LOG_WARN, "sfu", "link memory: cannot write %s: %s", sfu->links_file,
+                 g_strerror(errno));
+    return G_SOURCE_CONTINUE;
+}
+
+/* The link memory ([media] link_memory_days), read from its file when it has one. A file that
+ * cannot be read costs only the memory, not the start. */
+static void links_open(struct okno_sfu *sfu, const struct okno_config *cfg)
+{
+    int64_t days = okno_config_int(cfg, "media", "link_memory_days");
+    if (days <= 0)
+        return;
+    sfu->links = okno_link_memory_new(LINK_MEMORY_KEYS, days * 86400 * G_USEC_PER_SEC);
+    const char *file = okno_config_string(cfg, "media", "link_memory_file");
+    if (!*file)
+        return;
+    sfu->links_file = okno_config_resolve_path(cfg, file);
+    unsigned loaded = 0, ignored = 0;
+    int rc =
+        okno_link_memory_load(sfu->links, sfu->links_file, g_get_real_time(), &loaded, &ignored);
+    if (rc == 0)
+        okno_log(ignored ? OKNO_LOG_WARN : OKNO_LOG_INFO, "sfu",
+                 "link memory: %u client(s) from %s, %u line(s) ignored (malformed or too old)",
+                 loaded, sfu->links_file, ignored);
+    else if (rc == OKNO_E_NOTFOUND)
+        okno_log(OKNO_LOG_INFO, "sfu", "link memory: %s does not exist yet", sfu->links_file);
+    else
+        okno_log(OKNO_LOG_WARN, "sfu", "link memory: cannot read %s: %s (starting empty)",
+                 sfu->links_file, g_strerror(errno));
+    sfu->links_save = g_timeout_source_new_seconds(LINK_MEMORY_SAVE_S);
+    g_source_set_callback(sfu->links_save, links_save, sfu, NULL);
+    g_source_attach(sfu->links_save, sfu->main_ctx);
+}
+
 /* --- public
  * ---------------------------------------------------------------------------------------
  */
@@ -211,9 +252,6 @@ int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
         g_free(sfu);
         return rc;
     }
-    int64_t link_days = okno_config_int(cfg, "media", "link_memory_days");
-    if (link_days > 0)
-        sfu->links = okno_link_memory_new(LINK_MEMORY_KEYS, link_days * 86400 * G_USEC_PER_SEC);
     sfu->workers = workers;
     sfu->policy = policy;
     sfu->policy_state = policy_state;
@@ -223,6 +261,7 @@ int okno_sfu_create(struct okno_workers *workers, const struct okno_config *cfg,
     sfu->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, ref_free);
     g_mutex_init(&sfu->lock);
     g_queue_init(&sfu->events);
+    links_open(sfu, cfg);
     okno_log(OKNO_LOG_INFO, "sfu", "media on %zu address(es), ports %u..%u, ICE-TCP %s",
              sfu->ice.n_addresses, sfu->ice.port_min, sfu->ice.port_max,
              sfu->ice.tcp ? "on" : "off");
@@ -264,6 +303,14 @@ void okno_sfu_destroy(struct okno_sfu *sfu)
     g_hash_table_destroy(sfu->rooms);
     g_mutex_clear(&sfu->lock);
     okno_cert_free(sfu->cert);
+    if (sfu->links_save) {
+        g_source_destroy(sfu->links_save);
+        g_source_unref(sfu->links_save);
+        if (okno_link_memory_save(sfu->links, sfu->links_file, true) != 0)
+            okno_log(OKNO_LOG_WARN, "sfu", "link memory: cannot write %s: %s", sfu->links_file,
+                     g_strerror(errno));
+    }
+    g_free(sfu->links_file);
     okno_link_memory_free(sfu->links);
     g_main_context_unref(sfu->main_ctx);
     g_free(sfu);

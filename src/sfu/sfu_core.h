@@ -39,6 +39,8 @@ struct okno_sfu {
     unsigned audio_budget_ms;     /* [media] audio_playout_budget_ms */
     /* owned, locks itself: NULL when [media] link_memory_days is 0 (sfu/link_memory.h) */
     struct okno_link_memory *links;
+    char *links_file;    /* [media] link_memory_file, resolved; NULL: memory only */
+    GSource *links_save; /* on main_ctx: writes links_file every minute */
     /* owned, main thread only */
     GHashTable *sessions; /* uint64 session -> struct sfu_session */
     GHashTable *rooms;    /* room name -> struct sfu_room_ref */

@@ -4,6 +4,12 @@
  * step and its minimum of seconds. Time is a parameter throughout. */
 #include "testutil.h"
 
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "okno/err.h"
+#include "sfu/link_file.h"
 #include "sfu/link_memory.h"
 
 #define S    1000000LL
@@ -133,6 +139,148 @@ static void test_link_learner_follows_a_changed_link_within_its_window(void **st
     assert_true(r > 230000 && r < 245000);
 }
 
+static void test_link_file_lines_parse_and_format_back(void **state)
+{
+    (void)state;
+    struct okno_link_record r;
+    const char good[] = "143000 199000 1796500000 127.0.0.1|kiosk";
+    assert_int_equal(okno_link_file_parse(good, strlen(good), &r), 0);
+    assert_int_equal(r.rates.up_bps, 143000);
+    assert_int_equal(r.rates.down_bps, 199000);
+    assert_int_equal(r.stored_s, 1796500000);
+    assert_string_equal(r.key, "127.0.0.1|kiosk");
+    char line[OKNO_LINK_LINE_MAX];
+    assert_int_equal(okno_link_file_format(&r, line, sizeof line), (int)strlen(good) + 1);
+    assert_memory_equal(line, "143000 199000 1796500000 127.0.0.1|kiosk\n", strlen(good) + 1);
+    assert_int_equal(okno_link_file_format(&r, line, strlen(good) + 1), OKNO_E_NOSPC);
+    const char *bad[] = {
+        "",
+        "143000 199000 1796500000",       /* no key */
+        "143000 199000 1796500000 ",      /* empty key */
+        "143000 199000 1796500000 a b",   /* a space in the key */
+        "143000  199000 1796500000 k",    /* two spaces */
+        "-1 199000 1796500000 k",         /* a sign */
+        "4294967296 0 1796500000 k",      /* over UINT32_MAX */
+        "0 0 1099511627777 k",            /* a time past 2^40 s */
+        "0 0 999999999999999999999999 k", /* 24 digits */
+        "0x10 0 1 k",                     /* not decimal */
+        "1 2 3 k\x01",                    /* a control character */
+        "1 2 3 k\xc3\xa9",                /* not ASCII */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(okno_link_file_parse(bad[i], strlen(bad[i]), &r), OKNO_E_MALFORMED);
+    char key[OKNO_LINK_KEY_MAX + 8];
+    memset(key, 'k', sizeof key);
+    key[OKNO_LINK_KEY_MAX - 1] = '\0';
+    assert_true(okno_link_key_storable(key));
+    key[OKNO_LINK_KEY_MAX - 1] = 'k';
+    key[OKNO_LINK_KEY_MAX] = '\0';
+    assert_false(okno_link_key_storable(key));
+    assert_false(okno_link_key_storable("a b"));
+}
+
+static char *scratch_dir;
+
+static char *scratch_path(const char *name)
+{
+    if (!scratch_dir)
+        scratch_dir = g_dir_make_tmp("okno-link-XXXXXX", NULL);
+    assert_non_null(scratch_dir);
+    return g_build_filename(scratch_dir, name, NULL);
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    if (!scratch_dir)
+        return 0;
+    const char *names[] = {"links", "edited", "links-again"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = g_build_filename(scratch_dir, names[i], NULL);
+        remove(p);
+        g_free(p);
+    }
+    int rc = remove(scratch_dir);
+    g_free(scratch_dir);
+    scratch_dir = NULL;
+    return rc;
+}
+
+static void test_link_memory_outlives_a_restart_in_its_file(void **state)
+{
+    (void)state;
+    char *path = scratch_path("links");
+    int64_t now = 1796500000LL * S;
+    struct okno_link_memory *m = okno_link_memory_new(16, KEEP);
+    okno_link_memory_store(m, "10.0.0.7|kiosk", (struct okno_link_rates){170000, 190000}, now);
+    okno_link_memory_store(m, "10.0.0.8|specialist", (struct okno_link_rates){0, 2500000}, now);
+    assert_int_equal(okno_link_memory_save(m, path, false), 0);
+    okno_link_memory_free(m);
+
+    m = okno_link_memory_new(16, KEEP);
+    unsigned loaded, ignored;
+    assert_int_equal(okno_link_memory_load(m, path, now + 3600 * S, &loaded, &ignored), 0);
+    assert_int_equal(loaded, 2);
+    assert_int_equal(ignored, 0);
+    struct okno_link_rates r = okno_link_memory_recall(m, "10.0.0.7|kiosk", now + 3600 * S);
+    assert_int_equal(r.up_bps, 170000);
+    assert_int_equal(r.down_bps, 190000);
+    assert_int_equal(okno_link_memory_recall(m, "10.0.0.8|specialist", now).down_bps, 2500000);
+    /* a week later the file's clients are too old to load */
+    okno_link_memory_free(m);
+    m = okno_link_memory_new(16, KEEP);
+    assert_int_equal(okno_link_memory_load(m, path, now + KEEP + S, &loaded, &ignored), 0);
+    assert_int_equal(loaded, 0);
+    assert_int_equal(ignored, 2);
+    okno_link_memory_free(m);
+    g_free(path);
+}
+
+static void test_link_memory_file_with_bad_lines_loads_the_good_ones(void **state)
+{
+    (void)state;
+    char *path = scratch_path("edited");
+    GString *text = g_string_new("150000 200000 1796500000 a|kiosk\n"
+                                 "what is this\n"
+                                 "0 0 1796500000 nothing|kiosk\n");
+    g_string_append_c(text, '1');
+    for (int i = 0; i < 3 * OKNO_LINK_LINE_MAX; i++)
+        g_string_append_c(text, '0'); /* a line longer than any okno writes */
+    g_string_append(text, " 0 1 long|kiosk\n160000 0 1796500000 b|kiosk"); /* no last newline */
+    assert_true(g_file_set_contents(path, text->str, (gssize)text->len, NULL));
+    g_string_free(text, TRUE);
+    struct okno_link_memory *m = okno_link_memory_new(16, KEEP);
+    unsigned loaded, ignored;
+    assert_int_equal(okno_link_memory_load(m, path, 1796500000LL * S, &loaded, &ignored), 0);
+    assert_int_equal(loaded, 2);
+    assert_int_equal(ignored, 3);
+    assert_int_equal(okno_link_memory_recall(m, "a|kiosk", 1796500000LL * S).up_bps, 150000);
+    assert_int_equal(okno_link_memory_recall(m, "b|kiosk", 1796500000LL * S).up_bps, 160000);
+    assert_int_equal(okno_link_memory_size(m), 2);
+    g_free(path);
+
+    /* no file yet: NOTFOUND; a file okno cannot write: IO, and the next save tries again */
+    path = scratch_path("missing");
+    assert_int_equal(okno_link_memory_load(m, path, 0, &loaded, &ignored), OKNO_E_NOTFOUND);
+    g_free(path);
+    path = scratch_path("no-such-dir/links");
+    okno_link_memory_store(m, "c|kiosk", (struct okno_link_rates){1, 1}, 1796500000LL * S);
+    assert_int_equal(okno_link_memory_save(m, path, false), OKNO_E_IO);
+    g_free(path);
+    path = scratch_path("links-again");
+    assert_int_equal(okno_link_memory_save(m, path, false), 0);
+    char *saved = NULL;
+    assert_true(g_file_get_contents(path, &saved, NULL, NULL));
+    assert_non_null(strstr(saved, "1 1 1796500000 c|kiosk\n"));
+    g_free(saved);
+    /* nothing stored since: no write */
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(okno_link_memory_save(m, path, false), 0);
+    assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_free(path);
+    okno_link_memory_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +291,9 @@ int main(void)
         cmocka_unit_test(test_link_start_goes_only_below_the_default),
         cmocka_unit_test(test_link_learner_averages_the_seconds_the_link_held),
         cmocka_unit_test(test_link_learner_follows_a_changed_link_within_its_window),
+        cmocka_unit_test(test_link_file_lines_parse_and_format_back),
+        cmocka_unit_test(test_link_memory_outlives_a_restart_in_its_file),
+        cmocka_unit_test(test_link_memory_file_with_bad_lines_loads_the_good_ones),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_scratch);
 }

@@ -113,11 +113,42 @@ static void test_sfu_link_memory_off_asks_no_start(void **state)
     stop(2);
 }
 
+/* [media] link_memory_file: what the first okno learned is in the file when it stops, and the
+ * next okno, started on the same file, gives the kiosk its start. */
+static void test_sfu_link_memory_outlives_a_restart_in_its_file(void **state)
+{
+    (void)state;
+    char *dir = g_dir_make_tmp("okno-sfu-link-XXXXXX", NULL);
+    assert_non_null(dir);
+    char *path = g_build_filename(dir, "links", NULL);
+    char *conf = g_strdup_printf(
+        "[media]\naddresses = 127.0.0.1\nice_tcp = false\nlink_memory_file = %s\n", path);
+    memset(left, 0, sizeof left);
+    sfuh_start(conf, on_event);
+    assert_int_equal(visit(1, KEY, true), 0);
+    stop(1);
+    char *text = NULL;
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    assert_non_null(strstr(text, " " KEY "\n"));
+    g_free(text);
+
+    memset(left, 0, sizeof left);
+    sfuh_start(conf, on_event);
+    assert_in_range(visit(1, KEY, false), 120, 145);
+    stop(1);
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(remove(dir), 0);
+    g_free(conf);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sfu_link_memory_starts_the_next_visit_below_what_the_uplink_carried),
         cmocka_unit_test(test_sfu_link_memory_off_asks_no_start),
+        cmocka_unit_test(test_sfu_link_memory_outlives_a_restart_in_its_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
