@@ -178,6 +178,14 @@ uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64
     return enc_ssrc(t, s->alloc.cur.spatial);
 }
 
+unsigned okno__participant_alloc_shown_spatial(const struct okno_subscription *s, int64_t now_us)
+{
+    const struct okno_track_enc *e =
+        s->track ? okno_track_enc_by_ssrc(s->track, okno__participant_alloc_source(s, now_us))
+                 : NULL;
+    return e ? (unsigned)(e - s->track->enc) : s->alloc.cur.spatial;
+}
+
 static void apply(struct okno_subscription *s, const struct okno_alloc_video *v, int64_t now_us)
 {
     s->now_us = now_us; /* for the downtrack's keyframe callback */
@@ -192,22 +200,32 @@ static void apply(struct okno_subscription *s, const struct okno_alloc_video *v,
     okno_downtrack_set_target(s->dt, okno__participant_alloc_source(s, now_us), tid, now_us);
 }
 
-static void tell(struct okno_participant *p, const struct okno_subscription *s,
-                 const struct okno_alloc_video *v, uint32_t target_bps)
+static void tell(struct okno_participant *p, struct okno_subscription *s,
+                 const struct okno_alloc_video *v, enum okno_alloc_reason reason,
+                 uint32_t target_bps, int64_t now_us)
 {
-    const char *why = okno_alloc_reason_name(v->reason);
+    const char *why = okno_alloc_reason_name(reason);
+    unsigned shown = v->cur.paused ? 0 : okno__participant_alloc_shown_spatial(s, now_us);
+    s->told = true;
+    s->told_spatial = (uint8_t)shown;
     if (v->cur.paused)
         okno_log(OKNO_LOG_INFO, "sfu", "%s: %s paused (%s, estimate %u kbit/s)", p->id, s->track_id,
                  why, target_bps / 1000u);
+    else if (shown != v->cur.spatial)
+        okno_log(OKNO_LOG_INFO, "sfu",
+                 "%s: %s at spatial %u (standing in for %u, not sent) temporal %u (%s, estimate %u "
+                 "kbit/s)",
+                 p->id, s->track_id, shown, v->cur.spatial, v->cur.temporal, why,
+                 target_bps / 1000u);
     else
         okno_log(OKNO_LOG_INFO, "sfu", "%s: %s at spatial %u temporal %u (%s, estimate %u kbit/s)",
-                 p->id, s->track_id, v->cur.spatial, v->cur.temporal, why, target_bps / 1000u);
+                 p->id, s->track_id, shown, v->cur.temporal, why, target_bps / 1000u);
     struct okno_sfu_event ev = {
         .type = OKNO_SFU_EV_QUALITY,
         .participant = s->publisher,
         .track = s->track_id,
         .paused = v->cur.paused,
-        .spatial = v->cur.paused ? 0 : v->cur.spatial,
+        .spatial = (int)shown,
         .temporal = v->cur.paused ? 0 : v->cur.temporal,
         .reason = why,
         .estimate_kbps = target_bps / 1000u,
@@ -342,10 +360,13 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
         /* A simulcast video starts on whatever encoding was known first, and a chosen encoding
          * may be learned only once the cap lets it start: aimed again each round (a no-op for
          * the downtrack when nothing moved). */
-        if (videos[i].changed || (okno_track_simulcast(of[i]->track) && !videos[i].cur.paused))
+        bool simulcast = okno_track_simulcast(of[i]->track) && !videos[i].cur.paused;
+        if (videos[i].changed || simulcast)
             apply(of[i], &videos[i], now_us);
-        if (!videos[i].changed)
-            continue;
-        tell(p, of[i], &videos[i], est.target_bps);
+        if (videos[i].changed)
+            tell(p, of[i], &videos[i], videos[i].reason, est.target_bps, now_us);
+        else if (simulcast && of[i]->told &&
+                 okno__participant_alloc_shown_spatial(of[i], now_us) != of[i]->told_spatial)
+            tell(p, of[i], &videos[i], OKNO_ALLOC_REASON_LAYERS, est.target_bps, now_us);
     }
 }

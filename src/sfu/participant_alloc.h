@@ -71,6 +71,12 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us);
  * before any choice; 0 once the track ended. */
 uint32_t okno__participant_alloc_source(const struct okno_subscription *s, int64_t now_us);
 
+/* The encoding a quality event names (0 the lowest): that of okno__participant_alloc_source, the
+ * one standing in when the chosen one is not sent, so that a client is told what it gets; the
+ * choice when the source is none of the track's encodings. A stand-in that changes while the
+ * choice does not (the publisher started or paused an encoding) is told too, reason "layers". */
+unsigned okno__participant_alloc_shown_spatial(const struct okno_subscription *s, int64_t now_us);
+
 /* What encoding s of simulcast track t costs in all, bits per second: as measured now, else (not
  * sent now, or sent at under half its recent peak: stopping or starting) its decaying recent peak,
  * else nominal. */

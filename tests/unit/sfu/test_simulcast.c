@@ -325,7 +325,8 @@ static void viewer_on_f(struct okno_participant **p, struct okno_track **t,
  * the highest one below it that is sent (a publisher's own estimate paused the top ones, as a
  * kiosk's on a 200 kbit/s uplink does: waiting for them left the subscriber with no video at all),
  * else the chosen one's SSRC as known. An encoding with no video payload for
- * OKNO_TRACK_ENC_IDLE_US is not sent; retransmissions do not keep it so. */
+ * OKNO_TRACK_ENC_IDLE_US is not sent; retransmissions do not keep it so. A quality event names the
+ * encoding followed (okno__participant_alloc_shown_spatial), not the one chosen. */
 static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(void **state)
 {
     (void)state;
@@ -336,21 +337,27 @@ static void test_simulcast_follows_the_highest_encoding_sent_up_to_the_choice(vo
     int64_t now = 1000000;
     /* Nothing sent yet: f's SSRC, known from the SIM group, as before. */
     assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
+    assert_int_equal(okno__participant_alloc_shown_spatial(&sub, now), 2);
 
     /* Only q: q stands in for f. */
     uint16_t seq = 1;
     for (int i = 0; i < 5; i++)
         receive(p, &(struct pkt_spec){.ssrc = 111, .seq = seq++, .key = i == 0}, now += 33000);
     assert_int_equal(okno__participant_alloc_source(&sub, now), 111);
+    /* a quality event names q, what the subscriber gets, not f */
+    assert_int_equal(okno__participant_alloc_shown_spatial(&sub, now), 0);
     /* h starts: h, the highest sent below f. */
     receive(p, &(struct pkt_spec){.ssrc = 222, .seq = 1, .key = true}, now += 33000);
     assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+    assert_int_equal(okno__participant_alloc_shown_spatial(&sub, now), 1);
     /* f starts: f itself. */
     receive(p, &(struct pkt_spec){.ssrc = 333, .seq = 1, .key = true}, now += 33000);
     assert_int_equal(okno__participant_alloc_source(&sub, now), 333);
+    assert_int_equal(okno__participant_alloc_shown_spatial(&sub, now), 2);
     /* Chosen h: h, though f is sent. */
     sub.alloc.cur.spatial = 1;
     assert_int_equal(okno__participant_alloc_source(&sub, now), 222);
+    assert_int_equal(okno__participant_alloc_shown_spatial(&sub, now), 1);
     sub.alloc.cur.spatial = 2;
 
     /* f and h stop (only q goes on): f still counts until OKNO_TRACK_ENC_IDLE_US has passed, then
