@@ -365,8 +365,8 @@ void okno__participant_alloc_tick(struct okno_participant *p, int64_t now_us)
             apply(of[i], &videos[i], now_us);
         if (videos[i].changed)
             tell(p, of[i], &videos[i], videos[i].reason, est.target_bps, now_us);
-        else if (simulcast && of[i]->told &&
-                 okno__participant_alloc_shown_spatial(of[i], now_us) != of[i]->told_spatial)
+        else if (simulcast && okno__participant_alloc_shown_spatial(of[i], now_us) !=
+                                  (of[i]->told ? of[i]->told_spatial : videos[i].cur.spatial))
             tell(p, of[i], &videos[i], OKNO_ALLOC_REASON_LAYERS, est.target_bps, now_us);
     }
 }

@@ -46,7 +46,8 @@ struct okno_subscription {
     bool alloc_on;
     int64_t collapse_hold_us;   /* no restart for a collapse before then (participant_alloc.h) */
     uint32_t collapse_restarts; /* restarts at a keyframe for collapses */
-    bool told;            /* a quality event was sent; told_spatial is the encoding it named */
+    bool told; /* a quality event was sent; told_spatial is the encoding it named (before one, the
+                * encoding chosen counts as told) */
     uint8_t told_spatial;
     /* other */
     unsigned mid;
