@@ -84,6 +84,16 @@ static void evict_oldest(struct okno_link_memory *m)
         g_hash_table_remove(m->entries, oldest);
 }
 
+/* Under the lock: a new, empty entry for key (not in the memory), room made for it when full. */
+static struct entry *insert_entry(struct okno_link_memory *m, const char *key)
+{
+    if (g_hash_table_size(m->entries) >= m->capacity)
+        evict_oldest(m);
+    struct entry *e = g_new0(struct entry, 1);
+    g_hash_table_insert(m->entries, g_strdup(key), e);
+    return e;
+}
+
 void okno_link_memory_store(struct okno_link_memory *m, const char *key,
                             struct okno_link_rates seen, int64_t now_us)
 {
@@ -93,12 +103,8 @@ void okno_link_memory_store(struct okno_link_memory *m, const char *key,
     struct entry *e = g_hash_table_lookup(m->entries, key);
     if (e && now_us - e->stored_us > m->keep_us)
         e->rates = (struct okno_link_rates){0, 0}; /* too old to keep a half of */
-    if (!e) {
-        if (g_hash_table_size(m->entries) >= m->capacity)
-            evict_oldest(m);
-        e = g_new0(struct entry, 1);
-        g_hash_table_insert(m->entries, g_strdup(key), e);
-    }
+    if (!e)
+        e = insert_entry(m, key);
     if (seen.up_bps)
         e->rates.up_bps = seen.up_bps;
     if (seen.down_bps)
@@ -125,12 +131,9 @@ static bool add_loaded(struct okno_link_memory *m, const struct okno_link_record
     if (now_us - stored_us > m->keep_us || g_hash_table_contains(m->entries, r->key) ||
         (r->rates.up_bps == 0 && r->rates.down_bps == 0))
         return false;
-    if (g_hash_table_size(m->entries) >= m->capacity)
-        evict_oldest(m);
-    struct entry *e = g_new0(struct entry, 1);
+    struct entry *e = insert_entry(m, r->key);
     e->rates = r->rates;
     e->stored_us = stored_us;
-    g_hash_table_insert(m->entries, g_strdup(r->key), e);
     return true;
 }
 

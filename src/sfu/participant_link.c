@@ -27,28 +27,34 @@ void okno__participant_link_open(struct okno_participant *p, const char *key, in
     p->link_known = okno_link_memory_recall(m, key, now_us);
     if (!p->link_known.up_bps && !p->link_known.down_bps)
         return;
+    uint32_t up_start = okno__participant_link_up_start_bps(p);
+    uint32_t down_start = okno__participant_link_down_start_bps(p);
     char up[32] = "its own", down[32] = "the plugin's";
-    if (okno__participant_link_up_start_bps(p))
-        g_snprintf(up, sizeof up, "%u kbit/s", okno__participant_link_up_start_bps(p) / 1000u);
-    if (okno__participant_link_down_start_bps(p))
-        g_snprintf(down, sizeof down, "%u kbit/s",
-                   okno__participant_link_down_start_bps(p) / 1000u);
+    if (up_start)
+        g_snprintf(up, sizeof up, "%u kbit/s", up_start / 1000u);
+    if (down_start)
+        g_snprintf(down, sizeof down, "%u kbit/s", down_start / 1000u);
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s: its links carried %u kbit/s up, %u down before: its sender starts at %s, okno's "
              "estimate at %s",
              p->id, p->link_known.up_bps / 1000u, p->link_known.down_bps / 1000u, up, down);
 }
 
+/* The start for a link remembered at remembered_bps, 0 when it is a browser's own. */
+static uint32_t start_hint(uint32_t remembered_bps)
+{
+    uint32_t start = okno_link_start_bps(remembered_bps, OKNO_LINK_DEFAULT_START_BPS);
+    return start < OKNO_LINK_DEFAULT_START_BPS ? start : 0;
+}
+
 uint32_t okno__participant_link_up_start_bps(const struct okno_participant *p)
 {
-    uint32_t start = okno_link_start_bps(p->link_known.up_bps, OKNO_LINK_DEFAULT_START_BPS);
-    return start < OKNO_LINK_DEFAULT_START_BPS ? start : 0;
+    return start_hint(p->link_known.up_bps);
 }
 
 uint32_t okno__participant_link_down_start_bps(const struct okno_participant *p)
 {
-    uint32_t start = okno_link_start_bps(p->link_known.down_bps, OKNO_LINK_DEFAULT_START_BPS);
-    return start < OKNO_LINK_DEFAULT_START_BPS ? start : 0;
+    return start_hint(p->link_known.down_bps);
 }
 
 static bool video_flowing(const struct okno_participant *p, int64_t now_us)

@@ -173,12 +173,16 @@ static int read_config(struct okno_sfu *sfu, const struct okno_config *cfg)
     return rc;
 }
 
-static gboolean links_save(gpointer data)
+static void save_links(struct okno_sfu *sfu, bool force)
 {
-    struct okno_sfu *sfu = data;
-    if (okno_link_memory_save(sfu->links, sfu->links_file, false) != 0)
+    if (okno_link_memory_save(sfu->links, sfu->links_file, force) != 0)
         okno_log(OKNO_LOG_WARN, "sfu", "link memory: cannot write %s: %s", sfu->links_file,
                  g_strerror(errno));
+}
+
+static gboolean links_save(gpointer data)
+{
+    save_links(data, false);
     return G_SOURCE_CONTINUE;
 }
 
@@ -306,9 +310,7 @@ void okno_sfu_destroy(struct okno_sfu *sfu)
     if (sfu->links_save) {
         g_source_destroy(sfu->links_save);
         g_source_unref(sfu->links_save);
-        if (okno_link_memory_save(sfu->links, sfu->links_file, true) != 0)
-            okno_log(OKNO_LOG_WARN, "sfu", "link memory: cannot write %s: %s", sfu->links_file,
-                     g_strerror(errno));
+        save_links(sfu, true);
     }
     g_free(sfu->links_file);
     okno_link_memory_free(sfu->links);
