@@ -112,6 +112,7 @@ struct okno_pacer_pkt *okno_pacer_alloc(struct okno_pacer *p)
     pkt->payload_len = 0;
     pkt->cls = OKNO_PACER_VIDEO;
     pkt->stream = 0;
+    pkt->keyframe = false;
     return pkt;
 }
 
@@ -168,6 +169,42 @@ void okno_pacer_sent(struct okno_pacer *p, struct okno_pacer_pkt *pkt, int64_t n
     drain(p, now_us);
     p->debt += (int64_t)(pkt->len * 8 * US_PER_S);
     okno_pacer_release(p, pkt);
+}
+
+bool okno_pacer_has_keyframe(const struct okno_pacer *p, int8_t stream)
+{
+    const unsigned c = OKNO_PACER_VIDEO;
+    for (uint32_t i = 0; i < p->count[c]; i++) {
+        const struct okno_pacer_pkt *pkt = &p->slots[p->ring[c][(p->head[c] + i) % p->n_slots]];
+        if (pkt->stream == stream && pkt->keyframe)
+            return true;
+    }
+    return false;
+}
+
+/* Removes class c's packets of stream, compacting the ring in place. */
+static uint32_t flush_class(struct okno_pacer *p, unsigned c, int8_t stream)
+{
+    uint32_t kept = 0, n = p->count[c];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t idx = p->ring[c][(p->head[c] + i) % p->n_slots];
+        struct okno_pacer_pkt *pkt = &p->slots[idx];
+        if (pkt->stream != stream) {
+            p->ring[c][(p->head[c] + kept++) % p->n_slots] = idx;
+            continue;
+        }
+        p->queued_bytes -= pkt->len;
+        p->media_bytes -= pkt->len;
+        p->media_wait_sum_us -= pkt->enqueued_us - p->media_t0_us;
+        okno_pacer_release(p, pkt);
+    }
+    p->count[c] = kept;
+    return n - kept;
+}
+
+uint32_t okno_pacer_flush_stream(struct okno_pacer *p, int8_t stream)
+{
+    return flush_class(p, OKNO_PACER_VIDEO, stream) + flush_class(p, OKNO_PACER_RTX, stream);
 }
 
 uint32_t okno_pacer_free_slots(const struct okno_pacer *p)

@@ -12,7 +12,15 @@
  * kMaxExpectedQueueLength: a key frame at a low target is not delayed without bound, and a
  * backlog is not flushed into a link that just shrank. Time is a parameter; nothing is
  * allocated after init. It deliberately does not stamp, send or build packets (the sender does)
- * and knows nothing about probes (sent at their own rate beside it). */
+ * and knows nothing about probes (sent at their own rate beside it).
+ *
+ * A key frame flushes its stream (okno_pacer_flush_stream), as Chromium's pacer does (its
+ * PacingController drops a stream's queued media and retransmissions when the first packet of a
+ * key frame is queued and none is queued already): what waits behind a key frame is older than it
+ * and useless once it arrives, and on an uplink that just shrank it would hold the key frame back
+ * for as long as it takes to drain. Seen with Chromium 156 (session 18): a key frame that answered
+ * a PLI while its pacer held a backlog came with picture IDs missing before it and no sequence
+ * number missing, as libwebrtc numbers packets when they leave the pacer. */
 #ifndef OKNO_BENCH_CALL_PACER_H
 #define OKNO_BENCH_CALL_PACER_H
 
@@ -38,6 +46,7 @@ struct okno_pacer_pkt {
     size_t payload_len; /* RTP payload bytes, for the SR octet count */
     uint8_t cls;        /* enum okno_pacer_class */
     int8_t stream;      /* the sender's stream index (audio or a video encoding) */
+    bool keyframe;      /* a video packet of a key frame */
     int64_t enqueued_us;
 };
 
@@ -75,6 +84,12 @@ void okno_pacer_push(struct okno_pacer *p, struct okno_pacer_pkt *pkt, int64_t n
 struct okno_pacer_pkt *okno_pacer_pop(struct okno_pacer *p, int64_t now_us, int64_t *due_us);
 /* A popped packet left (or failed to): charges the budget and frees the slot. */
 void okno_pacer_sent(struct okno_pacer *p, struct okno_pacer_pkt *pkt, int64_t now_us);
+
+/* Whether a video packet of a key frame of stream waits in the queue. */
+bool okno_pacer_has_keyframe(const struct okno_pacer *p, int8_t stream);
+/* Drops stream's queued video and retransmissions (audio and padding stay), keeping the order of
+ * the rest, and frees their slots. Returns how many packets it dropped. */
+uint32_t okno_pacer_flush_stream(struct okno_pacer *p, int8_t stream);
 
 uint32_t okno_pacer_free_slots(const struct okno_pacer *p);
 uint32_t okno_pacer_queued(const struct okno_pacer *p, enum okno_pacer_class cls);

@@ -155,7 +155,7 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
 {
     return json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:i,"
-        "s:o,s:f,s:i,s:i,s:i,s:I,s:I,s:I,s:I}",
+        "s:o,s:f,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:I}",
         "rtp_packets", (json_int_t)s->rtp_packets, "rtp_bytes", (json_int_t)s->rtp_bytes,
         "rtx_packets", (json_int_t)s->rtx_packets, "padding_packets",
         (json_int_t)s->padding_packets, "frames_encoded", (json_int_t)s->frames_encoded,
@@ -169,8 +169,9 @@ json_t *okno_report_sender_json(const struct okno_sender_stats *s)
         num(s->rtt_us > 0 ? (double)s->rtt_us / 1000.0 : NAN), "loss_fraction", s->loss_fraction,
         "active_encodings", (int)s->active_encodings, "width", (int)s->width, "height",
         (int)s->height, "resolution_switches", (json_int_t)s->resolution_switches,
-        "frames_skipped_queue", (json_int_t)s->frames_skipped_queue, "frames_skipped_rate",
-        (json_int_t)s->frames_skipped_rate, "frames_late", (json_int_t)s->frames_late);
+        "frames_skipped_queue", (json_int_t)s->frames_skipped_queue, "packets_flushed",
+        (json_int_t)s->packets_flushed, "frames_skipped_rate", (json_int_t)s->frames_skipped_rate,
+        "frames_late", (json_int_t)s->frames_late);
 }
 
 json_t *okno_report_receiver_json(const struct okno_receiver_stats *s)

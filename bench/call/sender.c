@@ -253,9 +253,15 @@ static bool send_rtp(struct okno_sender *s, uint8_t *buf, size_t len, size_t pay
 static void send_paced(struct okno_sender *s, struct okno_pacer_pkt *pkt, int64_t now_us)
 {
     enum okno_pacer_class cls = (enum okno_pacer_class)pkt->cls;
+    struct okno_sender_stream *st = &s->st[pkt->stream];
+    if (cls == OKNO_PACER_VIDEO) {
+        /* numbered as it leaves, as libwebrtc does: what a key frame flushed leaves no gap */
+        pkt->buf[2] = (uint8_t)(st->seq >> 8);
+        pkt->buf[3] = (uint8_t)st->seq;
+        st->seq++;
+    }
     if (!send_rtp(s, pkt->buf, pkt->len, pkt->payload_len, cls, false, now_us))
         return;
-    struct okno_sender_stream *st = &s->st[pkt->stream];
     if (cls != OKNO_PACER_AUDIO && cls != OKNO_PACER_VIDEO)
         return;
     st->packets++;

@@ -115,6 +115,8 @@ struct okno_sender_stats {
     /* of frames_dropped, the frames libvpx's rate control dropped (it overshot the allocation),
      * and the captures whose time passed before the owner polled (an overloaded machine) */
     uint64_t frames_skipped_rate, frames_late;
+    /* video and retransmissions a key frame dropped from the pacer queue (pacer.h) */
+    uint64_t packets_flushed;
 };
 void okno_sender_stats(const struct okno_sender *s, int64_t now_us, struct okno_sender_stats *out);
 

@@ -135,6 +135,9 @@ static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_
     struct okno_sender_stream *st = &s->st[OKNO_SENDER_VIDEO(e)];
     f->rtp_ts += st->ts_base;
     int n = okno_vp8pack_begin(&s->pack[e], f, st->ext_len);
+    int8_t stream = (int8_t)OKNO_SENDER_VIDEO(e);
+    if (n > 0 && f->keyframe && !okno_pacer_has_keyframe(&s->pacer, stream))
+        s->stats.packets_flushed += okno_pacer_flush_stream(&s->pacer, stream);
     if (n <= 0 || okno_pacer_free_slots(&s->pacer) < (unsigned)n) {
         /* The pacer is full: drop the frame, and since the encoder's references now hold
          * something the receiver never gets, make the next one a key frame. */
@@ -154,7 +157,8 @@ static void packetize(struct okno_sender *s, struct okno_vp8enc_frame *f, int64_
         pkt->payload_len = (size_t)len - OKNO_RTP_HEADER_LEN -
                            (st->ext_len ? OKNO_RTP_EXT_HEADER_LEN + st->ext_len : 0);
         pkt->cls = OKNO_PACER_VIDEO;
-        pkt->stream = (int8_t)OKNO_SENDER_VIDEO(e);
+        pkt->stream = stream;
+        pkt->keyframe = f->keyframe;
         okno_pacer_push(&s->pacer, pkt, now_us);
     }
     st->last_ts = f->rtp_ts;
@@ -192,6 +196,22 @@ static bool queue_too_long(const struct okno_sender *s)
     return okno_pacer_media_queue_us(&s->pacer) > limit;
 }
 
+/* Whether a key frame is asked for that will flush its stream's queue (pacer.h): its capture does
+ * not wait behind a queue it empties. */
+static bool keyframe_flushes(const struct okno_sender *s)
+{
+    if (s->scaling) /* one stream, encoded by the scaler's level */
+        return okno_vp8enc_keyframe_asked(s->enc, s->scale.level) &&
+               !okno_pacer_has_keyframe(&s->pacer, (int8_t)OKNO_SENDER_VIDEO(0));
+    unsigned kbps[OKNO_VP8_MAX_ENCODINGS];
+    unsigned n = okno_vp8enc_allocation(s->enc, kbps);
+    for (unsigned i = 0; i < n; i++)
+        if (kbps[i] > 0 && okno_vp8enc_keyframe_asked(s->enc, i) &&
+            !okno_pacer_has_keyframe(&s->pacer, (int8_t)OKNO_SENDER_VIDEO(i)))
+            return true;
+    return false;
+}
+
 /* Switches the encoder to the scaler's level. */
 static void follow_level(struct okno_sender *s)
 {
@@ -217,7 +237,7 @@ static void scale_capture(struct okno_sender *s, bool dropped, int64_t now_us)
 static void encode(struct okno_sender *s, int64_t t, int64_t now_us)
 {
     unsigned active = okno__sender_active_encodings(s);
-    if (queue_too_long(s)) {
+    if (queue_too_long(s) && !keyframe_flushes(s)) {
         s->stats.frames_skipped_queue += active;
         s->stats.frames_dropped += active;
         return;

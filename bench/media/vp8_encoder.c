@@ -235,6 +235,11 @@ void okno_vp8enc_request_keyframe(struct okno_vp8enc *e, int encoding)
             e->enc[i].force_key = true;
 }
 
+bool okno_vp8enc_keyframe_asked(const struct okno_vp8enc *e, unsigned encoding)
+{
+    return encoding < e->cfg.encodings && e->enc[encoding].force_key;
+}
+
 /* Points a vpx_image_t at our planes without copying. */
 static void wrap(vpx_image_t *v, const struct okno_image *img)
 {

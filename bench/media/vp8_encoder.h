@@ -77,6 +77,8 @@ unsigned okno_vp8enc_allocation(const struct okno_vp8enc *enc,
 /* Makes the next frame of encoding (or of all encodings when encoding < 0) a key frame: the answer
  * to a PLI or FIR. */
 void okno_vp8enc_request_keyframe(struct okno_vp8enc *enc, int encoding);
+/* Whether the next frame of encoding will be a key frame (asked for, or a new start). */
+bool okno_vp8enc_keyframe_asked(const struct okno_vp8enc *enc, unsigned encoding);
 
 /* Encodes one capture-size picture taken at capture_us (increasing). Writes up to one frame per
  * active encoding to out, lowest encoding first, and returns how many (rate control may drop a

@@ -17,6 +17,7 @@
 
 #include "sender_loop.h"
 #include "wire/rtcp_fb.h"
+#include "wire/vp8.h"
 
 #define S(x)       ((int64_t)(x)*1000000)
 #define AUDIO_SSRC 0x1111u
@@ -280,6 +281,72 @@ static void test_capacity_fall_drains_the_link(void **state)
     loop_free(&l);
 }
 
+/* A PLI while the pacer holds a backlog (a REMB has just cut the rate to 100 kbit/s, so the last
+ * frame at 2 Mbit/s takes a quarter second to leave): the key frame flushes the backlog and leaves
+ * at once, as Chromium's does, and the packets are numbered as they leave, so the frames it flushed
+ * show as missing picture IDs and no sequence number is missing. */
+static void test_keyframe_flushes_the_backlog(void **state)
+{
+    (void)state;
+    struct loop l;
+    loop_init(&l);
+    struct okno_sender_config c = loop_config(&l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 2000;
+    c.video_ssrc[0] = VIDEO_SSRC;
+    c.rtx_ssrc[0] = RTX_SSRC;
+    assert_int_equal(loop_start(&l, &c), 0);
+    loop_run(&l, LOOP_T0 + S(6));
+    /* the moment a frame has been queued */
+    struct okno_sender_stats st;
+    do {
+        loop_run(&l, l.now + 1000);
+        okno_sender_stats(l.s, l.now, &st);
+    } while (st.pacer_queue_ms == 0);
+    int64_t asked = l.now;
+    size_t from = l.n_rtp;
+    assert_true(loop_remb(&l, 100000) > 0);
+    uint8_t buf[64];
+    int n = okno_rtcp_pli_build(9, VIDEO_SSRC, buf, sizeof buf);
+    assert_true(n > 0);
+    loop_rtcp_in(&l, buf, (size_t)n);
+    loop_run(&l, asked + S(2));
+    okno_sender_stats(l.s, l.now, &st);
+
+    bool have_prev = false;
+    uint16_t prev_seq = 0, last_pid = 0, key_pid = 0;
+    int64_t key_at = -1;
+    bool last_marker = false;
+    for (size_t i = 0; i < l.n_rtp; i++) {
+        struct okno_rtp_pkt p = loop_parse(&l, i);
+        if (p.ssrc != VIDEO_SSRC)
+            continue;
+        if (have_prev)
+            assert_int_equal(p.seq, (uint16_t)(prev_seq + 1));
+        have_prev = true;
+        prev_seq = p.seq;
+        struct okno_vp8_packet v;
+        assert_int_equal(okno_vp8_parse(p.payload, p.payload_len, &v), 0);
+        if (i >= from && key_at < 0 && okno_vp8_is_keyframe(&v)) {
+            key_at = l.rtp[i].at;
+            key_pid = v.desc.picture_id;
+        } else if (key_at < 0) {
+            last_pid = v.desc.picture_id;
+            last_marker = p.marker;
+        }
+    }
+    printf("# key frame left %.0f ms after the PLI, %" PRIu64
+           " packets flushed; picture ID %u (its last packet %s) then the key frame's %u\n",
+           key_at >= 0 ? (double)(key_at - asked) / 1000 : -1.0, st.packets_flushed,
+           (unsigned)last_pid, last_marker ? "sent" : "flushed", (unsigned)key_pid);
+    assert_true(key_at >= 0 && key_at - asked < 100000);
+    assert_true(st.packets_flushed > 0);
+    /* what was flushed: the rest of the frame being sent, or whole frames */
+    assert_true(!last_marker || (uint16_t)(key_pid - last_pid) > 1);
+    assert_true((uint16_t)(key_pid - last_pid) < 10);
+    loop_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +357,7 @@ int main(void)
     const struct CMUnitTest link[] = {
         cmocka_unit_test(test_retransmissions_keep_to_the_target),
         cmocka_unit_test(test_capacity_fall_drains_the_link),
+        cmocka_unit_test(test_keyframe_flushes_the_backlog),
     };
     int failed = cmocka_run_group_tests_name("remb_fall", tests, setup, teardown);
     return failed + cmocka_run_group_tests_name("link_fall", link, NULL, NULL);

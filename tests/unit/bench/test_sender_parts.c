@@ -256,6 +256,50 @@ static void test_rtx_history_lookup_age_and_interval(void **state)
     okno_rtx_history_deinit(&h);
 }
 
+/* A key frame's flush: stream 2's video and retransmissions go, the key frame check follows the
+ * queue, the other stream and audio stay in order, and the accounting and the slots come back. */
+static void test_pacer_flushes_one_stream(void **state)
+{
+    (void)state;
+    struct okno_pacer p;
+    assert_int_equal(okno_pacer_init(&p, 16, 8000, 0), 0); /* slow: nothing leaves on its own */
+    push(&p, OKNO_PACER_VIDEO, 100, 1, 0);
+    push(&p, OKNO_PACER_VIDEO, 100, 2, 0)->keyframe = true;
+    push(&p, OKNO_PACER_RTX, 100, 2, 0);
+    push(&p, OKNO_PACER_VIDEO, 100, 1, 0);
+    push(&p, OKNO_PACER_VIDEO, 100, 2, 0);
+    push(&p, OKNO_PACER_AUDIO, 50, 2, 0);
+    push(&p, OKNO_PACER_RTX, 100, 1, 0);
+    assert_true(okno_pacer_has_keyframe(&p, 2));
+    assert_false(okno_pacer_has_keyframe(&p, 1));
+    assert_int_equal(okno_pacer_free_slots(&p), 9);
+    assert_int_equal(okno_pacer_flush_stream(&p, 2), 3);
+    assert_false(okno_pacer_has_keyframe(&p, 2));
+    assert_int_equal(okno_pacer_free_slots(&p), 12);
+    assert_int_equal(okno_pacer_queued(&p, OKNO_PACER_VIDEO), 2);
+    assert_int_equal(okno_pacer_queued(&p, OKNO_PACER_RTX), 1);
+    assert_int_equal(okno_pacer_queued(&p, OKNO_PACER_AUDIO), 1);
+    assert_int_equal(okno_pacer_queued_bytes(&p), 350);
+    assert_int_equal(okno_pacer_media_bytes(&p), 300);
+    assert_int_equal(okno_pacer_flush_stream(&p, 2), 0);
+    /* what is left leaves in class order, stream 1's video in the order it came */
+    const enum okno_pacer_class order[] = {OKNO_PACER_AUDIO, OKNO_PACER_RTX, OKNO_PACER_VIDEO,
+                                           OKNO_PACER_VIDEO};
+    int64_t now = 0, due;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        struct okno_pacer_pkt *pkt;
+        while (!(pkt = okno_pacer_pop(&p, now, &due)))
+            now = due;
+        assert_int_equal(pkt->cls, order[i]);
+        assert_int_equal(pkt->stream, i == 0 ? 2 : 1);
+        okno_pacer_sent(&p, pkt, now);
+    }
+    assert_null(okno_pacer_pop(&p, now, &due));
+    assert_int_equal(okno_pacer_media_bytes(&p), 0);
+    assert_int_equal(okno_pacer_free_slots(&p), 16);
+    okno_pacer_deinit(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_pacer_keeps_a_lowered_rate),
         cmocka_unit_test(test_pacer_media_queue_leaves_audio_out),
         cmocka_unit_test(test_pacer_slots_run_out_cleanly),
+        cmocka_unit_test(test_pacer_flushes_one_stream),
         cmocka_unit_test(test_rtx_history_lookup_age_and_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
