@@ -61,3 +61,12 @@ bool okno_collapse_watch_on_packet(struct okno_collapse_watch *w, uint16_t seq, 
     w->collapses++;
     return true;
 }
+
+bool okno_collapse_watch_ask(struct okno_collapse_watch *w)
+{
+    if (w->since_us < 0 || w->asked)
+        return false;
+    w->asked = true;
+    w->collapses++;
+    return true;
+}

@@ -43,6 +43,7 @@ struct okno_participant *okno_participant_new(struct okno_room *room, uint64_t s
     p->subs = g_ptr_array_new_with_free_func(g_free);
     p->pub_cands = g_ptr_array_new_with_free_func(g_free);
     p->sub_cands = g_ptr_array_new_with_free_func(g_free);
+    okno_uplink_drain_init(&p->drain);
     return p;
 }
 

@@ -16,6 +16,7 @@
 #include "sfu/link_memory.h"
 #include "sfu/mtu.h"
 #include "sfu/sfu.h"
+#include "sfu/uplink_drain.h"
 
 struct okno_room;
 struct okno_track;
@@ -52,6 +53,7 @@ struct okno_participant {
     /* other */
     struct okno_link_rates link_known;             /* recalled at join (sfu/participant_link.h) */
     struct okno_link_learner up_learn, down_learn; /* what the links carry on this visit */
+    struct okno_uplink_drain drain; /* its publisher caps while its uplink queue drains */
     char id[OKNO_PARTICIPANT_ID_LEN];
     uint64_t session;
     int pub_mline;

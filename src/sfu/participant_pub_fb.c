@@ -192,6 +192,9 @@ static void send_twcc(struct okno_participant *p, int64_t now_us)
 static void send_remb(struct okno_participant *p, int64_t now_us)
 {
     uint64_t cap = okno_participant_publisher_cap_bps(p);
+    uint64_t drain = okno_uplink_drain_cap(&p->drain, now_us);
+    if (drain > 0 && drain < cap)
+        cap = drain;
     /* Only the moves that send a REMB at once are news; small ones follow estimates each tick. */
     if (okno_pub_fb_set_cap(p->pub_fb, cap) && p->pub_fb->remb && p->pub_fb->remb_due)
         okno_log(OKNO_LOG_INFO, "sfu", "%s: publisher capped at %llu kbit/s%s", p->id,

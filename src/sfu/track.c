@@ -190,6 +190,23 @@ bool okno_track_learn_ssrc(struct okno_track *t, struct okno_track_enc *e, uint3
     return true;
 }
 
+/* The publisher's uplink queue is drained while a collapse of e overflows it, and the keyframe
+ * is asked for with the drain's cap (sfu/uplink_drain.h). */
+static void drain_on_collapse(struct okno_track *t, struct okno_track_enc *e, int64_t now_us)
+{
+    struct okno_uplink_drain *d = &t->owner->drain;
+    if (e->collapse.since_us < 0 ||
+        !okno_uplink_drain_begin(d, e->collapse.since_us, t->owner->rtt_us, now_us))
+        return;
+    okno_log(OKNO_LOG_INFO, "sfu",
+             "%s: its uplink collapsed (%llu kbit/s arrive): capped at %llu kbit/s while its "
+             "queue drains, keyframe asked",
+             t->owner->id, (unsigned long long)(d->full_bps / 1000u),
+             (unsigned long long)(d->cap_bps / 1000u));
+    if (okno_collapse_watch_ask(&e->collapse))
+        okno_track_request_keyframe(t, e->ssrc, now_us);
+}
+
 void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uint8_t *pkt,
                        size_t len, const struct okno_rtp_pkt *rtp, bool retransmission,
                        int64_t now_us)
@@ -198,6 +215,7 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
     bool parsed = t->video && okno_vp8_parse(rtp->payload, rtp->payload_len, &vp8) == 0;
     bool keyframe = parsed && okno_vp8_is_keyframe(&vp8);
     int64_t expected_us = -1; /* a retransmission that filled a gap: when it was expected */
+    okno_uplink_drain_on_packet(&t->owner->drain, len, now_us);
     if (e->nack) {
         unsigned flags = (keyframe ? OKNO_NACK_PKT_KEYFRAME : 0) |
                          (retransmission ? OKNO_NACK_PKT_RETRANSMISSION : 0);
@@ -205,6 +223,7 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
         bool collapse =
             !retransmission && !(r & OKNO_NACK_DUPLICATE) &&
             okno_collapse_watch_on_packet(&e->collapse, rtp->seq, keyframe, e->kr.rtt_us, now_us);
+        drain_on_collapse(t, e, now_us);
         if ((r & OKNO_NACK_KEYFRAME) || collapse)
             okno_track_request_keyframe(t, e->ssrc, now_us);
         if (r & OKNO_NACK_DUPLICATE)

@@ -9,7 +9,8 @@
  * NACK lists are ascending, fit the cap and build into a NACK that parses back to them, a poll that
  * NACKs is never earlier than the wake-up time announced before it; the cache returns exactly the
  * packet of the number asked for, byte for byte; report blocks stay within their fields; the
- * keyframe requester says send only when its wake-up time has come. */
+ * keyframe requester says send only when its wake-up time has come; the uplink drain's cap is
+ * either none or between its floor and its time limit. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include "sfu/recv_stats.h"
 #include "sfu/rtcp_scheduler.h"
 #include "sfu/send_stats.h"
+#include "sfu/uplink_drain.h"
 #include "wire/bytes.h"
 #include "wire/rtcp.h"
 #include "wire/rtcp_fb.h"
@@ -98,6 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct okno_collapse_watch cw;
     okno_collapse_watch_init(&cw);
     uint64_t collapses = 0;
+    struct okno_uplink_drain dr;
+    okno_uplink_drain_init(&dr);
     check(okno_rtcp_scheduler_init(&sched, 1000000, 5000, 1, 0) == 0);
     memset(received, 0, sizeof received);
 
@@ -143,6 +147,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                          (int64_t)a * 1000, now);
                 collapses += ask;
                 check(cw.collapses == collapses); /* one count per request */
+                okno_uplink_drain_on_packet(&dr, (size_t)b * 8u, now);
+                if (cw.since_us >= 0 &&
+                    okno_uplink_drain_begin(&dr, cw.since_us, (int64_t)a * 1000, now))
+                    check(dr.cap_bps >= OKNO_DRAIN_MIN_BPS &&
+                          dr.until_us == now + OKNO_DRAIN_MAX_US);
+                uint64_t cap = okno_uplink_drain_cap(&dr, now);
+                check(cap == 0 || (cap == dr.cap_bps && dr.until_us > now &&
+                                   dr.until_us <= now + OKNO_DRAIN_MAX_US));
                 if (ask)
                     okno_keyframe_requester_request(&kr, now);
             }

@@ -128,12 +128,36 @@ static void test_keyframe_or_restart_needs_no_request(void **state)
     assert_int_equal(r.w.collapses, 0);
 }
 
+/* Another stage (the uplink drain) asks for the collapse's keyframe when it begins: only during a
+ * collapse, once, counted, and the watch then asks nothing more for it. */
+static void test_asked_by_the_drain(void **state)
+{
+    (void)state;
+    struct run r;
+    start(&r);
+    stream(&r, 2000, 0, 100 * MS);
+    assert_false(okno_collapse_watch_ask(&r.w)); /* no collapse */
+    stream(&r, 250, 70, 100 * MS);               /* a window that lost 70 %: the collapse begins */
+    assert_true(r.w.since_us >= 0);
+    assert_int_equal(r.asked, 0);
+    assert_true(okno_collapse_watch_ask(&r.w));
+    assert_false(okno_collapse_watch_ask(&r.w));
+    assert_int_equal(r.w.collapses, 1);
+    stream(&r, 1500, 70, 100 * MS);
+    assert_int_equal(r.asked, 0);
+    stream(&r, 1000, 0, 100 * MS); /* over; a later collapse is asked for anew */
+    stream(&r, 1500, 70, 100 * MS);
+    assert_int_equal(r.asked, 1);
+    assert_int_equal(r.w.collapses, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collapse_asks_once_after_a_round_trip),
         cmocka_unit_test(test_random_loss_and_small_holes_are_no_collapse),
         cmocka_unit_test(test_keyframe_or_restart_needs_no_request),
+        cmocka_unit_test(test_asked_by_the_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
