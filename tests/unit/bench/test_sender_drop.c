@@ -162,6 +162,19 @@ static void test_audio_is_never_skipped_nor_delayed(void **state)
     assert_int_equal(n, 6 * 50);
 }
 
+/* A sender at its 2 Mbit/s start (REMB only, no transport-cc), 6 s into the call. */
+static void start_at_2mbps(struct loop *l)
+{
+    loop_init(l);
+    struct okno_sender_config c = loop_config(l, true, true);
+    c.ext_twcc = -1;
+    c.start_kbps = 2000;
+    c.video_ssrc[0] = VIDEO_SSRC;
+    c.rtx_ssrc[0] = RTX_SSRC;
+    assert_int_equal(loop_start(l, &c), 0);
+    loop_run(l, LOOP_T0 + S(6));
+}
+
 /* A NACK for every video packet of the last half second at 2 Mbit/s, right after the target fell
  * to 300 kbit/s (the old rate's burst lost on the shrunk link): retransmissions over the next
  * second stay within the target's second, as libwebrtc's retransmission rate limiter keeps them,
@@ -171,14 +184,7 @@ static void test_retransmissions_keep_to_the_target(void **state)
 {
     (void)state;
     struct loop l;
-    loop_init(&l);
-    struct okno_sender_config c = loop_config(&l, true, true);
-    c.ext_twcc = -1;
-    c.start_kbps = 2000;
-    c.video_ssrc[0] = VIDEO_SSRC;
-    c.rtx_ssrc[0] = RTX_SSRC;
-    assert_int_equal(loop_start(&l, &c), 0);
-    loop_run(&l, LOOP_T0 + S(6));
+    start_at_2mbps(&l);
     static uint16_t lost[1000];
     size_t n = 0;
     for (size_t i = 0; i < l.n_rtp && n < 1000; i++) {
@@ -289,14 +295,7 @@ static void test_keyframe_flushes_the_backlog(void **state)
 {
     (void)state;
     struct loop l;
-    loop_init(&l);
-    struct okno_sender_config c = loop_config(&l, true, true);
-    c.ext_twcc = -1;
-    c.start_kbps = 2000;
-    c.video_ssrc[0] = VIDEO_SSRC;
-    c.rtx_ssrc[0] = RTX_SSRC;
-    assert_int_equal(loop_start(&l, &c), 0);
-    loop_run(&l, LOOP_T0 + S(6));
+    start_at_2mbps(&l);
     /* the moment a frame has been queued */
     struct okno_sender_stats st;
     do {
