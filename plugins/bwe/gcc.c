@@ -339,21 +339,20 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         g->last_overuse_us = now_us;
 
     uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
-    /* Overuse after a capacity drop: the last 200 ms tell the new capacity, the 500 ms window
-     * still remembers the old one. */
+    /* After a capacity drop the last 200 ms tell the new capacity, the 500 ms window still
+     * remembers the old one: the lower of the two is what a full link carries. */
     uint32_t recent = okno_gcc_delivery_acked_recent_bps(&g->dl, RECENT_ACK_US);
-    uint32_t acked_now =
-        g->usage == OKNO_GCC_OVERUSE && recent > 0 && recent < acked ? recent : acked;
+    uint32_t acked_full = recent > 0 && recent < acked ? recent : acked;
+    uint32_t acked_now = g->usage == OKNO_GCC_OVERUSE ? acked_full : acked;
     /* While a drain runs the rate does not climb back, or the queue would not drain. */
     bool draining = okno_gcc_standing_draining(&g->standing);
     double scale = draining ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
     int64_t decreased_us = g->aimd.last_decrease_us;
     okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, scale, now_us);
-    /* A queue that stands is a full link: what the last 200 ms delivered is its rate. Right after
-     * a capacity drop the 500 ms window still remembers the old one, and the rate a drain may
-     * return to (0.85 x it) would overflow the new link again (944 kbit/s on a 600 kbit/s link in
+    /* A queue that stands is a full link too: with the 500 ms window the rate a drain may return
+     * to (0.85 x it) would overflow the new link again (944 kbit/s on a 600 kbit/s link in
      * okno-bench's drop, with the kiosk's feedback prompt). */
-    check_standing_queue(g, recent > 0 && recent < acked ? recent : acked, now_us);
+    check_standing_queue(g, acked_full, now_us);
     /* The delay-based rate was cut: the losses of what was sent before (this feedback's
      * included) no longer move the loss-based one, or one overflow would cut twice. */
     bool cut = g->aimd.last_decrease_us != decreased_us;

@@ -34,8 +34,6 @@ void okno_uplink_drain_on_packet(struct okno_uplink_drain *d, size_t len, int64_
     d->win_bytes += len;
     if (now_us - d->win_start_us >= OKNO_DRAIN_WINDOW_US)
         close_window(d, now_us);
-    if (d->until_us != 0 && now_us >= d->until_us)
-        d->until_us = 0;
 }
 
 bool okno_uplink_drain_begin(struct okno_uplink_drain *d, int64_t collapse_id, int64_t rtt_us,

@@ -58,8 +58,8 @@ struct okno_uplink_drain {
 /* Resets d: nothing measured, no drain. No error; owns nothing. */
 void okno_uplink_drain_init(struct okno_uplink_drain *d);
 
-/* A packet of len bytes from the publisher arrived at now_us. Ends a drain whose queue is gone, or
- * whose time is up. */
+/* A packet of len bytes from the publisher arrived at now_us. Ends a drain whose queue is gone (one
+ * whose time is up has ended already: okno_uplink_drain_cap says so). */
 void okno_uplink_drain_on_packet(struct okno_uplink_drain *d, size_t len, int64_t now_us);
 
 /* The collapse collapse_id (collapse_watch's since_us) is on: begins a drain unless one runs, this
