@@ -8,7 +8,7 @@
 //
 // usage: node browser_chromium.mjs BASE_URL ROOM
 
-import {launchChromium, openParticipant, readStats, total, waitStats, videoShowsPicture, note, sleep, Plan,
+import {launchChromium, openParticipant, readStats, total, waitStats, videoShowsPicture, note, sleep, Plan, explainSlowVideo,
     runBounded} from './browser_lib.mjs';
 
 const [baseUrl, room] = process.argv.slice(2);
@@ -80,6 +80,11 @@ async function main() {
                 `${Math.round(sps)} audio samples/s, lost ${total(after[who], 'video', 'packetsLost', from)} video ` +
                 `packets; okno at ${JSON.stringify(after[who].okno)}`);
             console.log(`# metric ${label}_fps=${fps.toFixed(1)} ${label}_audio_samples_per_s=${Math.round(sps)}`);
+            if (fps < MIN_FPS) {
+                const sender = who === 'a' ? 'b' : 'a';
+                note(`${label}'s slow video: ` + explainSlowVideo({before: before[who], after: after[who]},
+                    {before: before[sender], after: after[sender]}, from, secs));
+            }
         }
         for (const [who, from] of [['a', idB], ['b', idA]]) {
             const fps = rise(who, from, 'video', 'framesDecoded');

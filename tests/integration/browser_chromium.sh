@@ -12,5 +12,6 @@ need_chromium "two Chromium participants exchange media through okno"
 okno_conf
 okno_up "okno starts and serves the demo page on 127.0.0.1:$http_port"
 run_driver "$driver_checks" 100 browser_chromium.mjs "$base_url" "chromium-pair"
+note_okno_rates_on_failure
 check_okno_stops "okno still runs after the call"
 check_okno_stderr

@@ -247,6 +247,13 @@ run_driver() {
     relay_results "$tmp/driver.out" "$checks"
 }
 
+# note_okno_rates_on_failure: when the driver reported a failure, okno's rate decisions of the call
+# (subscriber estimates, publisher caps, collapses), the part of its log that explains slow media.
+note_okno_rates_on_failure() {
+    grep -q '^not ok' "$tmp/driver.out.err" 2>/dev/null || return 0
+    grep -E 'subscriber estimate|publisher capped|collapsed|layer' "$log" | tail -n 40 | sed 's/^/# okno: /'
+}
+
 # check_okno_stops WHO: one result, "WHO and stops on SIGTERM with exit 0" (WHO: "okno still runs
 # after the call"): okno must still run, and end within 10 s of a SIGTERM with status 0.
 check_okno_stops() {

@@ -89,7 +89,7 @@ export async function readStats(page) {
     return page.evaluate(async () => {
         const client = window.okno && window.okno.client;
         if (!client)
-            return {inbound: [], okno: [], errors: [], participant: null};
+            return {inbound: [], outbound: [], okno: [], errors: [], participant: null};
         const {publisher, subscriber} = await client.getStats();
         const inbound = [];
         const okno = [];
@@ -117,6 +117,34 @@ export async function readStats(page) {
                     packetsReceived: s.packetsReceived || 0,
                     packetsLost: s.packetsLost || 0,
                     bytesReceived: s.bytesReceived || 0,
+                    // Why a stream is slow when it is: frames that arrived but were not shown, the
+                    // keyframes asked and the freezes seen.
+                    framesReceived: s.framesReceived || 0,
+                    framesDropped: s.framesDropped || 0,
+                    keyFramesDecoded: s.keyFramesDecoded || 0,
+                    pliCount: s.pliCount || 0,
+                    nackCount: s.nackCount || 0,
+                    freezeCount: s.freezeCount || 0,
+                });
+            });
+        }
+        // What this page sends: the encoder's side of a slow stream (the rate it was given and
+        // what limits it).
+        const outbound = [];
+        if (publisher) {
+            publisher.forEach((s) => {
+                if (s.type !== 'outbound-rtp')
+                    return;
+                outbound.push({
+                    kind: s.kind,
+                    rid: s.rid || null,
+                    framesEncoded: s.framesEncoded || 0,
+                    framesSent: s.framesSent || 0,
+                    frameWidth: s.frameWidth || 0,
+                    targetBitrate: s.targetBitrate || 0,
+                    qualityLimitationReason: s.qualityLimitationReason || null,
+                    bytesSent: s.bytesSent || 0,
+                    retransmittedPacketsSent: s.retransmittedPacketsSent || 0,
                 });
             });
         }
@@ -127,8 +155,24 @@ export async function readStats(page) {
                 from[t.id] = participant;
         for (const s of inbound)
             s.participant = from[s.trackIdentifier] || null;
-        return {inbound, okno, errors: window.okno.errors, participant: client.participant};
+        return {inbound, outbound, okno, errors: window.okno.errors, participant: client.participant};
     });
+}
+
+// One line on why video from one participant arrives slowly: per second over the measured span,
+// what the receiving page got, dropped and asked for, and what the sending page encoded, at what
+// target and what limited it. rx/tx: {before, after} readStats of the receiver and the sender.
+export function explainSlowVideo(rx, tx, from, secs) {
+    const per = (a, b, field) => ((b[field] || 0) - (a[field] || 0)) / secs;
+    const pick = (st, list) => st[list].find((s) => s.kind === 'video' && (list === 'outbound' || s.participant === from)) || {};
+    const [i0, i1] = [pick(rx.before, 'inbound'), pick(rx.after, 'inbound')];
+    const [o0, o1] = [pick(tx.before, 'outbound'), pick(tx.after, 'outbound')];
+    return `received ${per(i0, i1, 'framesReceived').toFixed(1)} frames/s, dropped ${per(i0, i1, 'framesDropped').toFixed(1)}/s, ` +
+        `keyframes decoded ${i1.keyFramesDecoded - (i0.keyFramesDecoded || 0)}, PLIs ${i1.pliCount - (i0.pliCount || 0)}, ` +
+        `NACKs ${i1.nackCount - (i0.nackCount || 0)}, freezes ${i1.freezeCount - (i0.freezeCount || 0)}; the sender encoded ` +
+        `${per(o0, o1, 'framesEncoded').toFixed(1)} frames/s at ${o1.frameWidth}px wide, sent ` +
+        `${Math.round(per(o0, o1, 'bytesSent') * 8 / 1000)} kbit/s, target ${Math.round((o1.targetBitrate || 0) / 1000)} kbit/s, ` +
+        `limited by ${o1.qualityLimitationReason}`;
 }
 
 // Sums one counter over the inbound streams of a kind (optionally only those from one participant).
