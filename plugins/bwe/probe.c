@@ -23,6 +23,8 @@
 #define MAX_SEND_SPAN_US    1000000
 #define MIN_RECV_SHARE      0.8 /* of the packets sent, and of the bytes asked for, received */
 #define BUNCHED_SPAN        0.5 /* received within this share of the send span: bunched */
+#define HELD_MIN_PKTS       4   /* a held latest packet is told from three gaps before it */
+#define HELD_GAP            3.0 /* its gap over the mean of the others': held */
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps)
@@ -128,8 +130,12 @@ void okno_gcc_probe_on_report(struct okno_gcc_probe *p, uint8_t id, bool first_r
         c->first_arrival_us = arrival_us;
         c->first_recv_bytes = bytes;
     }
-    if (c->received == 0 || arrival_us > c->last_arrival_us)
+    if (c->received == 0 || arrival_us > c->last_arrival_us) {
+        c->prev_arrival_us = c->received == 0 ? arrival_us : c->last_arrival_us;
         c->last_arrival_us = arrival_us;
+        c->last_recv_bytes = bytes;
+        c->other_before_last = c->other_bytes;
+    }
     c->other_bytes += c->other_pending;
     c->other_pending = 0;
     c->received++;
@@ -144,6 +150,29 @@ void okno_gcc_probe_on_other(struct okno_gcc_probe *p, int64_t arrival_us, uint3
             arrival_us >= c->first_arrival_us)
             c->other_pending += bytes;
     }
+}
+
+/* A link-limited cluster whose latest packet came a jitter spike late: nothing queued behind it
+ * to show the link was free meanwhile, so the whole hold reads as link time (edge's 200 kbit/s
+ * uplink, 40 ms of jitter: a start probe's six packets arrived over 116 ms, "109 kbit/s", and the
+ * sender started at that for the call). Its gap to the packet before is then well over the
+ * others' mean; the rate up to that packet is what the link carried, 0 when it was not held
+ * (or when the packets before it came faster than the link-limited share of what was sent). */
+static double held_last_bps(const struct okno_gcc_cluster *c, double send_bps)
+{
+    if (c->received < HELD_MIN_PKTS || c->prev_arrival_us <= c->first_arrival_us)
+        return 0;
+    int64_t before = c->prev_arrival_us - c->first_arrival_us;
+    double mean_gap = (double)before / (double)(c->received - 2);
+    if ((double)(c->last_arrival_us - c->prev_arrival_us) <= HELD_GAP * mean_gap)
+        return 0;
+    int64_t over = before > CLUSTER_US ? before : CLUSTER_US;
+    double bytes =
+        (double)(c->recv_bytes - c->first_recv_bytes - c->last_recv_bytes + c->other_before_last);
+    double bps = LINK_SHARE * bytes * 8e6 / (double)over;
+    /* Faster than the link-limited share of what was sent: bunched behind an earlier hold, so
+     * its small gaps say nothing of the last one. */
+    return bps < LINK_LIMITED * send_bps ? bps : 0;
 }
 
 static uint32_t judge(const struct okno_gcc_cluster *c, bool *limited)
@@ -177,6 +206,9 @@ static uint32_t judge(const struct okno_gcc_cluster *c, bool *limited)
         /* The link was busy throughout: what it carried is the cluster and the media between. */
         double all = (double)(c->recv_bytes - c->first_recv_bytes + c->other_bytes);
         r = LINK_SHARE * all * 8e6 / (double)recv_over;
+        double held = held_last_bps(c, send_bps);
+        if (held > r)
+            r = held;
         *limited = true;
     }
     /* What was asked is the most a cluster shows. */

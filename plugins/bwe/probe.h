@@ -51,6 +51,11 @@ struct okno_gcc_cluster {
     /* bytes of other packets (media) that arrived between its first and last arrival, and those
      * reported since its latest packet (counted once one of its packets arrives after them) */
     uint64_t other_bytes, other_pending;
+    /* the arrival before the latest one, the latest packet's bytes and the other bytes before it:
+     * a latest packet that a jitter spike held is left out of a link-limited rate */
+    int64_t prev_arrival_us;
+    uint32_t last_recv_bytes;
+    uint64_t other_before_last;
 };
 
 struct okno_gcc_probe {

@@ -516,6 +516,41 @@ static void test_probe_link_limited_counts_media_between(void **state)
     assert_int_equal(seen.bytes_after_first, 6000);
 }
 
+/* Edge's uplink (200 kbit/s, 40 ms of jitter): a start probe of six 283-byte packets the link
+ * spaces 11.3 ms apart, the last held 50 ms more by a jitter spike with nothing queued behind it.
+ * Read over all six arrivals the link "carried" 104 kbit/s; the packets before the held one say
+ * 200 (95 % taken). A last gap twice the others' is no hold: the rate over all of them stands. */
+static void test_probe_link_limited_last_held_by_jitter(void **state)
+{
+    (void)state;
+    int64_t send[6], arr[6];
+    for (int i = 0; i < 6; i++) {
+        send[i] = i * 2500; /* asked at 900 kbit/s */
+        arr[i] = 400 * MS + i * 11320;
+    }
+    struct okno_gcc_probe p;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_plan(&p, 300000, true, -1, 0);
+    bool limited = false;
+    uint32_t even = cluster_result(&p, 6, 283, send, arr, &limited);
+    assert_true(limited);
+    assert_in_range(even, 180000, 200000);
+    arr[5] += 50 * MS;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_plan(&p, 300000, true, -1, 0);
+    uint32_t held = cluster_result(&p, 6, 283, send, arr, &limited);
+    printf("# six 283 B packets at 200 kbit/s: %u bit/s; the last held 50 ms: %u bit/s\n", even,
+           held);
+    assert_true(limited);
+    assert_in_range(held, 180000, 200000);
+    arr[5] = arr[4] + 2 * 11320;
+    okno_gcc_probe_init(&p, 30000, 300000, 10000000);
+    okno_gcc_probe_plan(&p, 300000, true, -1, 0);
+    uint32_t slow = cluster_result(&p, 6, 283, send, arr, &limited);
+    assert_true(limited);
+    assert_in_range(slow, 150000, 170000);
+}
+
 /* Too short to judge: under 5 packets received, under 80 % of the packets sent, or under 80 % of
  * the bytes asked for. */
 static void test_probe_short_cluster(void **state)
@@ -625,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_probe_result_at_most_asked),
         cmocka_unit_test(test_probe_bunched_by_jitter),
         cmocka_unit_test(test_probe_link_limited_counts_media_between),
+        cmocka_unit_test(test_probe_link_limited_last_held_by_jitter),
         cmocka_unit_test(test_probe_short_cluster),
         cmocka_unit_test(test_probe_off),
         cmocka_unit_test(test_probe_drop_from_carried),
