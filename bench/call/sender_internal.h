@@ -96,6 +96,7 @@ struct okno_sender {
     struct okno_gcc_estimate est;
     uint16_t twcc_seq;
     int64_t start_us, next_estimate_us, next_probe_us;
+    bool probing; /* a probe cluster is being sent: next_probe_us keeps its schedule */
     uint32_t target_bps;
     uint64_t remb_bps;
     int64_t rtt_us;

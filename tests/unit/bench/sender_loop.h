@@ -35,7 +35,8 @@ struct loop {
     size_t n_rtp;
     struct loop_pkt *rtcp; /* owned, LOOP_MAX_RTCP */
     size_t n_rtcp;
-    bool refuse; /* the transport refuses everything */
+    bool refuse;     /* the transport refuses everything */
+    int64_t late_us; /* each wake comes this late (a loop busy encoding, millisecond timers) */
     /* transport-cc loopback */
     bool twcc;
     uint64_t capacity_bps; /* 0: unlimited */
@@ -182,6 +183,8 @@ static inline void loop_run(struct loop *l, int64_t until)
             if (l->next_fb_us < next)
                 next = l->next_fb_us;
         }
+        if (next > l->now)
+            next += l->late_us;
         l->now = next < until ? next : until;
     }
 }
