@@ -367,7 +367,6 @@ static int64_t probe(struct okno_sender *s, int64_t now_us)
      * minimum probe delta early), or the wait before each late wake would still show as a rate. */
     if (!s->probing || s->next_probe_us < now_us - PROBE_CATCHUP_US)
         s->next_probe_us = now_us;
-    s->probing = s->est.probe_wanted && s->est.probe_bps > 0;
     while (s->est.probe_wanted && s->est.probe_bps > 0 &&
            s->next_probe_us <= now_us + PROBE_EARLY_US) {
         struct okno_rtp_pkt h = {.extension = st->rtx_ext_len > 0,

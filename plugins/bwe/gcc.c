@@ -376,8 +376,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     static const struct okno_gcc_loss_counts none = {0, 0, 0};
     okno_gcc_loss_add(&g->loss, &g->fb_all, cut ? &none : &g->fb_fresh);
     /* What the link delivered lately: over a capacity drop the last 200 ms tell it. */
-    uint32_t delivered = recent > 0 && recent < acked ? recent : acked;
-    okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, delivered, g->rtt_us, now_us);
+    okno_gcc_loss_update(&g->loss, delay_bps(g), g->target, acked_full, g->rtt_us, now_us);
     update_target(g);
     if (g->prior_outage_bps > 0) {
         okno_gcc_probe_on_outage(&g->probe, g->prior_outage_bps);

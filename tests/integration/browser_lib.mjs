@@ -163,13 +163,14 @@ export async function readStats(page) {
 // what the receiving page got, dropped and asked for, and what the sending page encoded, at what
 // target and what limited it. rx/tx: {before, after} readStats of the receiver and the sender.
 export function explainSlowVideo(rx, tx, from, secs) {
-    const per = (a, b, field) => ((b[field] || 0) - (a[field] || 0)) / secs;
+    const delta = (a, b, field) => (b[field] || 0) - (a[field] || 0);
+    const per = (a, b, field) => delta(a, b, field) / secs;
     const pick = (st, list) => st[list].find((s) => s.kind === 'video' && (list === 'outbound' || s.participant === from)) || {};
     const [i0, i1] = [pick(rx.before, 'inbound'), pick(rx.after, 'inbound')];
     const [o0, o1] = [pick(tx.before, 'outbound'), pick(tx.after, 'outbound')];
     return `received ${per(i0, i1, 'framesReceived').toFixed(1)} frames/s, dropped ${per(i0, i1, 'framesDropped').toFixed(1)}/s, ` +
-        `keyframes decoded ${i1.keyFramesDecoded - (i0.keyFramesDecoded || 0)}, PLIs ${i1.pliCount - (i0.pliCount || 0)}, ` +
-        `NACKs ${i1.nackCount - (i0.nackCount || 0)}, freezes ${i1.freezeCount - (i0.freezeCount || 0)}; the sender encoded ` +
+        `keyframes decoded ${delta(i0, i1, 'keyFramesDecoded')}, PLIs ${delta(i0, i1, 'pliCount')}, ` +
+        `NACKs ${delta(i0, i1, 'nackCount')}, freezes ${delta(i0, i1, 'freezeCount')}; the sender encoded ` +
         `${per(o0, o1, 'framesEncoded').toFixed(1)} frames/s at ${o1.frameWidth}px wide, sent ` +
         `${Math.round(per(o0, o1, 'bytesSent') * 8 / 1000)} kbit/s, target ${Math.round((o1.targetBitrate || 0) / 1000)} kbit/s, ` +
         `limited by ${o1.qualityLimitationReason}`;
