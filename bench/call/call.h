@@ -1,5 +1,5 @@
 /* `okno-bench call`: a kiosk and a specialist in one room through the server, the kiosk's link
- * emulated by a profile in both directions (an in-process linkemu relay on the same context; the
+ * emulated by a profile in both directions (an in-process linkemu relay on a thread of its own; the
  * specialist connects directly). It runs for the duration from the moment both publish, samples
  * both directions once a second, then prints the summary and writes the JSON report and the SVG
  * plot (report.h, plot.h). Every phase is bounded: the session's timeouts bound the join and the

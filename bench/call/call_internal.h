@@ -15,7 +15,7 @@
 #include "call/report.h"
 #include "linkemu/profile.h"
 #include "linkemu/qdelay.h"
-#include "linkemu/relay.h"
+#include "linkemu/relay_thread.h"
 
 struct okno_call_options {
     char *server, *room, *profile, *json, *plot, *address, *target, *token;
@@ -46,7 +46,8 @@ struct okno_call {
     struct okno_cert *cert;
     struct okno_profile profile;
     bool profile_loaded;
-    struct okno_relay *relay;
+    struct okno_relay_thread *relay_thread;
+    struct okno_relay *relay; /* the thread's */
     struct okno_participant *kiosk, *specialist;
     GSource *tick, *setup_guard, *sigint, *sigterm;
     struct okno_kiosk_link link; /* the kiosk's candidates through the relay */

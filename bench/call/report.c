@@ -217,12 +217,22 @@ static json_t *link_dir_json(const struct okno_link_stats *l)
         "queue_delay_ms_max", (double)l->qdelay_max_us / 1e3);
 }
 
-json_t *okno_report_link_json(const struct okno_relay_stats *s)
+static double late_ms(const struct okno_relay_stats *s, double p)
 {
-    return json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "up", link_dir_json(&s->up), "down",
+    int64_t us = okno_qdelay_percentile(&s->wake_late, p, s->wake_late_max_us);
+    return us < 0 ? NAN : (double)us / 1e3;
+}
+
+json_t *okno_report_link_json(const struct okno_relay_stats *s, bool realtime)
+{
+    json_t *late =
+        json_pack("{s:o,s:o,s:f,s:I}", "p50", num(late_ms(s, 50)), "p99", num(late_ms(s, 99)),
+                  "max", (double)s->wake_late_max_us / 1e3, "wakes", (json_int_t)s->wake_late.n);
+    return json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:{s:o,s:b}}", "up", link_dir_json(&s->up), "down",
                      link_dir_json(&s->down), "clients", (json_int_t)s->clients, "oversize",
                      (json_int_t)s->oversize, "refused", (json_int_t)s->refused, "send_errors",
-                     (json_int_t)s->send_errors);
+                     (json_int_t)s->send_errors, "emulator", "wake_late_ms", late, "realtime",
+                     realtime);
 }
 
 /* ---- the human summary -------------------------------------------------------------------------
@@ -358,6 +368,16 @@ void okno_report_print(FILE *f, const json_t *report)
                 i ? "down" : "up", get_num(l, "packets_in"), get_num(l, "packets_out"), q,
                 drops ? drops : "{}");
         free(drops);
+    }
+    const json_t *emu = json_object_get(link, "emulator");
+    const json_t *late = json_object_get(emu, "wake_late_ms");
+    if (json_is_object(late)) {
+        char a[32], b[32];
+        fmt(a, sizeof(a), "%.1f", get_num(late, "p50"));
+        fmt(b, sizeof(b), "%.1f", get_num(late, "p99"));
+        fprintf(f, "link timing departures late p50 %s p99 %s max %.1f ms (%s priority)\n", a, b,
+                get_num(late, "max"),
+                json_is_true(json_object_get(emu, "realtime")) ? "real-time" : "normal");
     }
     fflush(f);
 }

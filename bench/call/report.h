@@ -70,7 +70,7 @@ json_t *okno_report_receiver_json(const struct okno_receiver_stats *s);
 /* Adds the adaptive audio jitter buffer's playout delay (mean, last, target, webrtc-stats'
  * jitterBufferDelay; ms) and stretched slots to a direction's "audio" object (if it is one). */
 void okno_report_audio_delay(json_t *audio, const struct okno_receiver_stats *s);
-json_t *okno_report_link_json(const struct okno_relay_stats *s);
+json_t *okno_report_link_json(const struct okno_relay_stats *s, bool realtime);
 
 /* The human summary of a whole report: a table per direction. */
 void okno_report_print(FILE *f, const json_t *report);

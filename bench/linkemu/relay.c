@@ -71,6 +71,13 @@ struct okno_relay {
     int64_t start_us;
     int64_t next_change_us; /* schedule time of the next change */
     uint64_t clients, oversize, refused, send_errors;
+    /* How late the timer's wakes came (the thread busy elsewhere): the emulator's own error. */
+    int64_t armed_us; /* INT64_MAX: disarmed */
+    struct okno_qdelay_hist wake_late;
+    int64_t wake_late_max_us;
+    /* Taken by every entry point and callback, so that a relay whose context another thread
+     * iterates (relay_thread.h) can be asked for mappings and statistics from its owner's. */
+    GMutex lock;
 };
 
 int okno_relay_parse_addr(const char *text, struct sockaddr_in *out)
@@ -102,6 +109,7 @@ static void arm_timer(struct okno_relay *r, int64_t at_us)
 {
     struct itimerspec its;
     memset(&its, 0, sizeof its);
+    r->armed_us = at_us;
     if (at_us != INT64_MAX) {
         if (at_us < 1)
             at_us = 1; /* an all-zero value would disarm it */
@@ -212,10 +220,12 @@ static gboolean on_upstream(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
     struct client *c = data;
+    g_mutex_lock(&c->r->lock);
     int64_t now = okno_clock_now_us();
     apply_schedule(c->r, now);
     take_in(c->r, 1, fd, &c->r->maps[c->mapping], c, now);
     pump(c->r, now);
+    g_mutex_unlock(&c->r->lock);
     return G_SOURCE_CONTINUE;
 }
 
@@ -223,10 +233,12 @@ static gboolean on_listen(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
     struct mapping *m = data;
+    g_mutex_lock(&m->r->lock);
     int64_t now = okno_clock_now_us();
     apply_schedule(m->r, now);
     take_in(m->r, 0, fd, m, NULL, now);
     pump(m->r, now);
+    g_mutex_unlock(&m->r->lock);
     return G_SOURCE_CONTINUE;
 }
 
@@ -234,11 +246,18 @@ static gboolean on_timer(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
     uint64_t expirations;
-    if (read(fd, &expirations, sizeof expirations) < 0) {
-        /* EAGAIN: re-armed since it fired; nothing to clear */
-    }
     struct okno_relay *r = data;
-    pump(r, okno_clock_now_us());
+    g_mutex_lock(&r->lock);
+    int64_t now = okno_clock_now_us();
+    /* EAGAIN: re-armed since it fired; nothing to clear, and no wake to time */
+    if (read(fd, &expirations, sizeof expirations) > 0 && r->armed_us != INT64_MAX) {
+        int64_t late = now - r->armed_us;
+        okno_qdelay_add(&r->wake_late, late);
+        if (late > r->wake_late_max_us)
+            r->wake_late_max_us = late;
+    }
+    pump(r, now);
+    g_mutex_unlock(&r->lock);
     return G_SOURCE_CONTINUE;
 }
 
@@ -331,6 +350,8 @@ int okno_relay_create(GMainContext *ctx, const struct okno_relay_config *cfg, in
         return OKNO_E_NOMEM;
     r->ctx = ctx;
     r->timer_fd = -1;
+    r->armed_us = INT64_MAX;
+    g_mutex_init(&r->lock);
     okno_schedule_init(&r->perfect, NULL, NULL);
     r->schedule = cfg->schedule ? cfg->schedule : &r->perfect;
     r->max_clients = cfg->max_clients ? cfg->max_clients : 16;
@@ -357,14 +378,9 @@ int okno_relay_create(GMainContext *ctx, const struct okno_relay_config *cfg, in
     return 0;
 }
 
-int okno_relay_add_mapping(struct okno_relay *r, const struct sockaddr_in *listen,
-                           const struct sockaddr_in *target)
+static int add_mapping(struct okno_relay *r, const struct sockaddr_in *listen,
+                       const struct sockaddr_in *target)
 {
-    if ((ntohl(listen->sin_addr.s_addr) >> 24) != 127 ||
-        (ntohl(target->sin_addr.s_addr) >> 24) != 127)
-        return OKNO_E_DENIED;
-    if (target->sin_port == 0 || listen->sin_family != AF_INET || target->sin_family != AF_INET)
-        return OKNO_E_INVAL;
     if (r->n_maps >= OKNO_RELAY_MAX_MAPPINGS)
         return OKNO_E_NOSPC;
     struct mapping *m = &r->maps[r->n_maps];
@@ -382,27 +398,48 @@ int okno_relay_add_mapping(struct okno_relay *r, const struct sockaddr_in *liste
     return r->n_maps++;
 }
 
-int okno_relay_listen_port(const struct okno_relay *r, int index)
+int okno_relay_add_mapping(struct okno_relay *r, const struct sockaddr_in *listen,
+                           const struct sockaddr_in *target)
 {
-    if (index < 0 || index >= r->n_maps)
+    if ((ntohl(listen->sin_addr.s_addr) >> 24) != 127 ||
+        (ntohl(target->sin_addr.s_addr) >> 24) != 127)
+        return OKNO_E_DENIED;
+    if (target->sin_port == 0 || listen->sin_family != AF_INET || target->sin_family != AF_INET)
+        return OKNO_E_INVAL;
+    g_mutex_lock(&r->lock);
+    int rc = add_mapping(r, listen, target);
+    g_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int okno_relay_listen_port(struct okno_relay *r, int index)
+{
+    g_mutex_lock(&r->lock);
+    int fd = index >= 0 && index < r->n_maps ? r->maps[index].fd : -1;
+    g_mutex_unlock(&r->lock);
+    if (fd < 0)
         return OKNO_E_NOTFOUND;
     struct sockaddr_in a = {0};
     socklen_t len = sizeof a;
-    if (getsockname(r->maps[index].fd, (struct sockaddr *)&a, &len) < 0)
+    if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
         return OKNO_E_IO;
     return ntohs(a.sin_port);
 }
 
-void okno_relay_stats(const struct okno_relay *r, struct okno_relay_stats *out)
+void okno_relay_stats(struct okno_relay *r, struct okno_relay_stats *out)
 {
     memset(out, 0, sizeof *out);
+    g_mutex_lock(&r->lock);
     okno_link_stats(r->dir[0].link, &out->up);
     okno_link_stats(r->dir[1].link, &out->down);
     out->clients = r->clients;
     out->oversize = r->oversize;
     out->refused = r->refused;
     out->send_errors = r->send_errors;
+    out->wake_late = r->wake_late;
+    out->wake_late_max_us = r->wake_late_max_us;
     out->elapsed_us = okno_clock_now_us() - r->start_us;
+    g_mutex_unlock(&r->lock);
 }
 
 void okno_relay_destroy(struct okno_relay *r)
@@ -427,5 +464,6 @@ void okno_relay_destroy(struct okno_relay *r)
         free(r->dir[d].slots);
         free(r->dir[d].free);
     }
+    g_mutex_clear(&r->lock);
     free(r);
 }

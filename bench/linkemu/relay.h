@@ -37,6 +37,10 @@ struct okno_relay_stats {
     uint64_t refused;     /* datagrams from a new client beyond max_clients, dropped */
     uint64_t send_errors; /* datagrams the kernel would not take at departure */
     int64_t elapsed_us;   /* since the relay started */
+    /* how late the departure timer's wakes came: the emulator's own timing error, added to
+     * every delay it models */
+    struct okno_qdelay_hist wake_late;
+    int64_t wake_late_max_us;
 };
 
 struct okno_relay;
@@ -61,14 +65,15 @@ int okno_relay_add_mapping(struct okno_relay *r, const struct sockaddr_in *liste
                            const struct sockaddr_in *target);
 
 /* The local port of mapping index, or OKNO_E_NOTFOUND. */
-int okno_relay_listen_port(const struct okno_relay *r, int index);
+int okno_relay_listen_port(struct okno_relay *r, int index);
 
 /* A snapshot of the counters, the models' included. */
-void okno_relay_stats(const struct okno_relay *r, struct okno_relay_stats *out);
+void okno_relay_stats(struct okno_relay *r, struct okno_relay_stats *out);
 
 /* Removes its sources from the context, closes every socket and frees it; packets still in the
  * models are dropped. Call it from the thread that iterates the context (from any other source's
- * callback too: the relay calls nothing of its owner's). NULL is a no-op. */
+ * callback too: the relay calls nothing of its owner's), or once no thread iterates it any more.
+ * NULL is a no-op. The other calls may come from any thread. */
 void okno_relay_destroy(struct okno_relay *r);
 
 #endif

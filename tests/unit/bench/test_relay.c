@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "linkemu/relay.h"
+#include "linkemu/relay_thread.h"
 #include "okno/err.h"
 
 /* The relay over real loopback UDP, the test iterating the relay's GMainContext. A "target" echo
@@ -303,12 +304,61 @@ static void test_relay_refuses_addresses_beyond_loopback(void **state)
     g_main_context_unref(ctx);
 }
 
+/* On a thread of its own the relay sends at the link's times while its owner's thread is busy
+ * (okno-bench call's encoders): the test's thread spins without iterating its context and the
+ * datagrams still leave the relay on time; the wakes it timed are counted. */
+static void test_relay_thread_sends_while_its_owner_is_busy(void **state)
+{
+    (void)state;
+    GMainContext *ctx = g_main_context_new();
+    struct okno_schedule s;
+    struct okno_link_params up = {.delay_us = 10000}, down = {.delay_us = 10000};
+    okno_schedule_init(&s, &up, &down);
+    struct endpoint target;
+    struct client c = {.id = 0};
+    open_endpoint(ctx, &target, on_target, &target);
+    open_endpoint(ctx, &c.e, on_client, &c);
+    struct okno_relay_config cfg = {.schedule = &s, .seed = 7};
+    struct okno_relay_thread *t = NULL;
+    assert_int_equal(okno_relay_thread_start(&cfg, okno_clock_now_us(), 100, &t), OKNO_E_INVAL);
+    assert_int_equal(okno_relay_thread_start(&cfg, okno_clock_now_us(), 0, &t), 0);
+    assert_false(okno_relay_thread_realtime(t));
+    struct okno_relay *r = okno_relay_thread_relay(t);
+    int port = add_mapping(r, target.port);
+
+    for (uint32_t i = 0; i < N; i++)
+        send_to_port(&c, port, i);
+    int64_t busy_until = okno_clock_now_us() + 200000;
+    while (okno_clock_now_us() < busy_until)
+        ;
+    struct okno_relay_stats st;
+    okno_relay_stats(r, &st);
+    assert_int_equal(st.up.packets_in, N);
+    assert_int_equal(st.up.packets_out, N);
+    assert_true(st.wake_late.n >= 1);
+    assert_true(st.wake_late_max_us >= 0);
+
+    struct wait_for w = {.e = {&target, &c.e}, .want = N};
+    iterate_until(ctx, all_received, &w, 3000000);
+    assert_int_equal(target.received, N);
+    assert_int_equal(c.e.received, N);
+    assert_true(c.e.min_us >= 10000);
+    okno_relay_stats(r, &st);
+    assert_int_equal(st.down.packets_out, N);
+
+    okno_relay_thread_stop(t);
+    close_endpoint(&target);
+    close_endpoint(&c.e);
+    g_main_context_unref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relay_datagrams_pass_both_ways_with_configured_delay),
         cmocka_unit_test(test_relay_keeps_a_mapping_per_client_and_per_port),
         cmocka_unit_test(test_relay_refuses_addresses_beyond_loopback),
+        cmocka_unit_test(test_relay_thread_sends_while_its_owner_is_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
