@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "net/rx_stamp.h"
 #include "okno/err.h"
 
 struct slot {
@@ -144,9 +145,14 @@ static void on_sub_rtp(void *arg, const struct okno_client_sub_track *track, uin
     (void)track;
     struct slot *sl = arg;
     struct okno_participant *p = sl->p;
-    /* The transport first: the receiver may rewrite an RTX packet in place. */
-    if (p->rxt)
-        okno_rx_transport_on_rtp(p->rxt, pkt, len, now_us);
+    /* The transport first: the receiver may rewrite an RTX packet in place. Its feedback reports
+     * the kernel's arrival times, as a browser's network thread reads them at once: this thread
+     * also encodes and decodes, and its late reads would show as queuing on the sender's link. */
+    if (p->rxt) {
+        int64_t stamp = 0;
+        int rc = okno_bench_session_sub_rx_time(p->session, &stamp);
+        okno_rx_transport_on_rtp(p->rxt, pkt, len, okno_rx_stamp_arrival(rc, stamp, now_us));
+    }
     if (sl->rx)
         okno_receiver_on_rtp(sl->rx, pkt, len, now_us);
     arm(p, now_us);

@@ -29,6 +29,14 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t okno_rx_stamp_arrival(int rc, int64_t stamp_us, int64_t now_us)
+{
+    if (rc != 0 || stamp_us < now_us - OKNO_RX_STAMP_MAX_SKEW_US ||
+        stamp_us > now_us + OKNO_RX_STAMP_MAX_SKEW_US)
+        return now_us;
+    return stamp_us;
+}
+
 int okno_rx_stamp_mono(int fd, int64_t *mono_us)
 {
     int64_t stamp;

@@ -66,12 +66,29 @@ static void test_realtime_stamp_maps_onto_the_monotonic_clock(void **state)
     assert_int_equal(okno_rx_stamp_to_mono(1005000000, 1005000000, 7000), 7000);
 }
 
+/* The arrival recorded for feedback: the stamp when there is one that can be the datagram's, else
+ * the time of the wake that delivered it. */
+static void test_arrival_is_the_stamp_unless_it_cannot_be_the_datagrams(void **state)
+{
+    (void)state;
+    int64_t now = 50000000;
+    assert_int_equal(okno_rx_stamp_arrival(0, now - 7000, now), now - 7000); /* a late read */
+    assert_int_equal(okno_rx_stamp_arrival(0, now + 300, now), now + 300); /* read after the wake */
+    assert_int_equal(okno_rx_stamp_arrival(OKNO_E_AGAIN, now - 7000, now), now);
+    assert_int_equal(okno_rx_stamp_arrival(OKNO_E_UNSUPPORTED, 0, now), now); /* no UDP pair */
+    assert_int_equal(okno_rx_stamp_arrival(0, now - OKNO_RX_STAMP_MAX_SKEW_US - 1, now), now);
+    assert_int_equal(okno_rx_stamp_arrival(0, now + OKNO_RX_STAMP_MAX_SKEW_US + 1, now), now);
+    assert_int_equal(okno_rx_stamp_arrival(0, now - OKNO_RX_STAMP_MAX_SKEW_US, now),
+                     now - OKNO_RX_STAMP_MAX_SKEW_US);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stamp_is_the_arrival_not_the_read),
         cmocka_unit_test(test_not_a_datagram_socket_has_no_stamp),
         cmocka_unit_test(test_realtime_stamp_maps_onto_the_monotonic_clock),
+        cmocka_unit_test(test_arrival_is_the_stamp_unless_it_cannot_be_the_datagrams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
