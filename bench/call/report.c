@@ -371,7 +371,9 @@ void okno_report_print(FILE *f, const json_t *report)
     }
     const json_t *emu = json_object_get(link, "emulator");
     const json_t *late = json_object_get(emu, "wake_late_ms");
-    if (json_is_object(late)) {
+    if (json_is_object(late) && get_num(late, "wakes") == 0) {
+        fprintf(f, "link timing no departure waited for the emulator's timer (nothing delayed)\n");
+    } else if (json_is_object(late)) {
         char a[32], b[32];
         fmt(a, sizeof(a), "%.1f", get_num(late, "p50"));
         fmt(b, sizeof(b), "%.1f", get_num(late, "p99"));

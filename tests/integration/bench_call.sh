@@ -66,6 +66,9 @@ for d in ["kiosk_to_specialist", "specialist_to_kiosk"]:
     assert c is None or 0 <= c <= 1, f"{d} audio_concealment {c}"
 for l in ["up", "down"]:
     assert r["link"][l]["packets_in"] > 0, "nothing crossed the kiosk's link " + l
+late = r["link"]["emulator"]["wake_late_ms"]
+# The clean profile delays nothing, so its departures never wait for the timer.
+assert late["wakes"] == 0 or 0 <= late["p50"] <= late["p99"] <= late["max"], f"emulator {late}"
 print("keys ok")
 PY
 check $? "the JSON report parses and has both directions with the required keys" "$tmp/keys.out"
@@ -109,9 +112,12 @@ assert all(s["capacity_kbps"] == 200 for s in up), [s["capacity_kbps"] for s in 
 assert all(s["capacity_kbps"] == 240 for s in down), [s["capacity_kbps"] for s in down]
 assert r["link"]["up"]["packets_in"] > 0 and r["link"]["down"]["packets_in"] > 0
 u = r["kiosk_to_specialist"]["utilization"]
-assert u is not None and 0 <= u <= 1.2, u' "$tmp/edge.json" >"$tmp/edge-link.out" 2>&1
-check $? "edge: the kiosk's media crossed the emulated link and the timeline has its capacities" \
-    "$tmp/edge-link.out"
+assert u is not None and 0 <= u <= 1.2, u
+late = r["link"]["emulator"]["wake_late_ms"]
+assert late["wakes"] > 0 and 0 <= late["p50"] <= late["p99"] <= late["max"], late' \
+    "$tmp/edge.json" >"$tmp/edge-link.out" 2>&1
+check $? "edge: the kiosk's media crossed the emulated link (its departures timed) and the \
+timeline has its capacities" "$tmp/edge-link.out"
 
 # --- SIGINT ends a run early and it still reports -----------------------------------------------
 start=$SECONDS
