@@ -216,16 +216,23 @@ static void take_in(struct okno_relay *r, int d, int fd, struct mapping *m, stru
     }
 }
 
+/* A socket of direction d is readable: under the lock, what it holds goes into the model and
+ * whatever is due leaves. */
+static void on_readable(struct okno_relay *r, int d, int fd, struct mapping *m, struct client *c)
+{
+    g_mutex_lock(&r->lock);
+    int64_t now = okno_clock_now_us();
+    apply_schedule(r, now);
+    take_in(r, d, fd, m, c, now);
+    pump(r, now);
+    g_mutex_unlock(&r->lock);
+}
+
 static gboolean on_upstream(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
     struct client *c = data;
-    g_mutex_lock(&c->r->lock);
-    int64_t now = okno_clock_now_us();
-    apply_schedule(c->r, now);
-    take_in(c->r, 1, fd, &c->r->maps[c->mapping], c, now);
-    pump(c->r, now);
-    g_mutex_unlock(&c->r->lock);
+    on_readable(c->r, 1, fd, &c->r->maps[c->mapping], c);
     return G_SOURCE_CONTINUE;
 }
 
@@ -233,12 +240,7 @@ static gboolean on_listen(gint fd, GIOCondition cond, gpointer data)
 {
     (void)cond;
     struct mapping *m = data;
-    g_mutex_lock(&m->r->lock);
-    int64_t now = okno_clock_now_us();
-    apply_schedule(m->r, now);
-    take_in(m->r, 0, fd, m, NULL, now);
-    pump(m->r, now);
-    g_mutex_unlock(&m->r->lock);
+    on_readable(m->r, 0, fd, m, NULL);
     return G_SOURCE_CONTINUE;
 }
 
