@@ -205,6 +205,10 @@ static int after_call(struct okno_dtls *d, int r, const char *what)
     case SSL_ERROR_WANT_WRITE:
         return 0;
     case SSL_ERROR_ZERO_RETURN:
+        /* Before the keys exist a close_notify is as unauthenticated as a fatal alert and leaves
+         * the peer just as unconnected: it is a failed handshake, not an orderly end. */
+        if (d->state == OKNO_DTLS_CONNECTING)
+            return fail(d, OKNO_E_CLOSED, "peer sent close_notify before the handshake completed");
         return end(d, OKNO_DTLS_CLOSED, 0, "peer sent close_notify");
     default:
         return fail_from_openssl(d, what);
@@ -277,16 +281,30 @@ static int drive(struct okno_dtls *d)
     return 0;
 }
 
-/* The datagram must be whole DTLS 1.x records (RFC 6347 4.1) with content types 20..23, so that
- * garbage never reaches OpenSSL's buffers. */
-static int check_records(const uint8_t *p, size_t len)
+/* OpenSSL 3.0 discards a record of a version it does not expect by its header alone and parses
+ * the body as further records, so a short protected record (see DTLS_MIN_PROTECTED_BODY) could
+ * hide inside one. Only DTLS 1.2, the one version we negotiate, passes, and DTLS 1.0 on a plaintext
+ * handshake record before the keys exist (RFC 6347 4.1: a ClientHello or HelloVerifyRequest may
+ * carry it). */
+static int version_accepted(const struct okno_dtls *d, const uint8_t *record)
+{
+    uint16_t version = okno_rd16(record + 1);
+    if (version == DTLS1_2_VERSION)
+        return 1;
+    return version == DTLS1_VERSION && d->state == OKNO_DTLS_CONNECTING &&
+           record[0] == SSL3_RT_HANDSHAKE && okno_rd16(record + 3) == 0;
+}
+
+/* The datagram must be whole DTLS records (RFC 6347 4.1) with content types 20..23 and a version
+ * OpenSSL will read, so that garbage never reaches OpenSSL's buffers. */
+static int check_records(const struct okno_dtls *d, const uint8_t *p, size_t len)
 {
     if (len == 0)
         return OKNO_E_TRUNCATED;
     while (len > 0) {
         if (len < DTLS_RECORD_HEADER)
             return OKNO_E_TRUNCATED;
-        if (p[0] < 20 || p[0] > 23 || p[1] != 0xfe)
+        if (p[0] < 20 || p[0] > 23 || !version_accepted(d, p))
             return OKNO_E_MALFORMED;
         size_t body = okno_rd16(p + 11);
         if (body > DTLS_MAX_RECORD_BODY)
@@ -408,7 +426,7 @@ int okno_dtls_feed(struct okno_dtls *d, const uint8_t *data, size_t len, int64_t
         return OKNO_E_STATE;
     if (len > OKNO_DTLS_MAX_DATAGRAM)
         return OKNO_E_RANGE;
-    int err = check_records(data, len);
+    int err = check_records(d, data, len);
     if (err < 0)
         return err;
     if (BIO_write(d->rbio, data, (int)len) != (int)len)

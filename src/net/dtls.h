@@ -65,10 +65,11 @@ struct okno_dtls_listener {
     void (*send)(void *user, const uint8_t *data, size_t len);
     /* Handshake complete; keys is valid during the call only and wiped after it. Optional. */
     void (*on_connected)(void *user, const struct okno_dtls_keys *keys);
-    /* The endpoint closed (err 0: the peer sent close_notify) or failed (err < 0: OKNO_E_DENIED for
-     * a fingerprint mismatch or a missing certificate, OKNO_E_UNSUPPORTED when no SRTP profile was
-     * agreed, OKNO_E_TIMEOUT after the last retransmission, OKNO_E_CLOSED for a fatal alert from
-     * the peer, OKNO_E_IO for other protocol errors). reason is human text, valid during the call.
+    /* The endpoint closed (err 0: the peer sent close_notify once connected) or failed (err < 0:
+     * OKNO_E_DENIED for a fingerprint mismatch or a missing certificate, OKNO_E_UNSUPPORTED when no
+     * SRTP profile was agreed, OKNO_E_TIMEOUT after the last retransmission, OKNO_E_CLOSED for a
+     * fatal alert from the peer or its close_notify during the handshake, OKNO_E_IO for other
+     * protocol errors). reason is human text, valid during the call.
      * Not called for a local okno_dtls_close(). Optional. */
     void (*on_closed)(void *user, int err, const char *reason);
     void *user;
@@ -116,10 +117,11 @@ int okno_dtls_start(struct okno_dtls *dtls, int64_t now_us);
 
 /* Processes one incoming datagram. Returns 0 when it was processed (OpenSSL drops records that fail
  * its own checks), OKNO_E_RANGE for a datagram longer than OKNO_DTLS_MAX_DATAGRAM, OKNO_E_MALFORMED
- * or OKNO_E_TRUNCATED when it is not a sequence of whole DTLS records or holds a protected record
- * too short for the negotiable ciphers (dropped unread: counted by the caller, the endpoint is
- * unchanged), OKNO_E_STATE before start or after the end, or the failure code also given to
- * on_closed when this datagram ended the endpoint. data is not kept. */
+ * or OKNO_E_TRUNCATED when it is not a sequence of whole DTLS 1.2 records (1.0 only for a plaintext
+ * handshake record during the handshake) or holds a protected record too short for the negotiable
+ * ciphers (dropped unread: counted by the caller, the endpoint is unchanged), OKNO_E_STATE before
+ * start or after the end, or the failure code also given to on_closed when this datagram ended the
+ * endpoint. data is not kept. */
 int okno_dtls_feed(struct okno_dtls *dtls, const uint8_t *data, size_t len, int64_t now_us);
 
 /* When to call okno_dtls_on_timeout(), in the caller's clock, or INT64_MAX when no timer runs (not
