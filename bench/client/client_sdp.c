@@ -311,6 +311,11 @@ int okno_client_sdp_parse_sub_offer(const char *text, size_t len, struct okno_sd
     }
     rc = read_remote(sdp, &out->remote);
     out->n_tracks = 0;
+    /* A mid is answered as it was offered: one too long to keep would be cut, and two cut alike
+     * would name one section twice in the answer. */
+    for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++)
+        if (sdp->media[i].mid.len >= OKNO_CLIENT_ID_LEN)
+            rc = OKNO_E_RANGE;
     for (unsigned i = 0; rc == 0 && i < sdp->n_media; i++)
         read_sub_track(sdp, &sdp->media[i], &out->tracks[out->n_tracks++]);
     g_free(owned);

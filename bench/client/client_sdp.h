@@ -108,7 +108,8 @@ int okno_client_sdp_parse_answer(const char *text, size_t len, struct okno_sdp *
                                  struct okno_client_answer *out);
 
 /* Reads a subscriber offer from the server into *out; scratch as above. Returns 0, the parser's
- * error, or OKNO_E_MALFORMED as above. */
+ * error, OKNO_E_MALFORMED as above, or OKNO_E_RANGE for a mid of OKNO_CLIENT_ID_LEN bytes or more.
+ */
 int okno_client_sdp_parse_sub_offer(const char *text, size_t len, struct okno_sdp *scratch,
                                     struct okno_client_sub_offer *out);
 

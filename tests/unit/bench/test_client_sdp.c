@@ -294,6 +294,36 @@ static void test_client_sub_answer_is_recvonly_active_and_keeps_positions(void *
     g_free(o);
 }
 
+/* Two mids alike in their first 64 bytes would be one mid once cut to what a track keeps, and the
+ * answer would name one section twice: such an offer is refused. One that fits is answered as is.
+ */
+static void test_client_refuses_sub_offer_with_a_mid_too_long_to_keep(void **state)
+{
+    (void)state;
+    char long_mid[OKNO_CLIENT_ID_LEN + 1];
+    memset(long_mid, 'm', sizeof long_mid - 1);
+    long_mid[sizeof long_mid - 1] = '\0';
+    GString *text = g_string_new(server_sub_offer);
+    char *m1 = strstr(text->str, "a=mid:1\r\n");
+    assert_non_null(m1);
+    g_string_insert(text, m1 - text->str + 6, long_mid);
+    struct okno_client_sub_offer *o = g_new(struct okno_client_sub_offer, 1);
+    assert_int_equal(okno_client_sdp_parse_sub_offer(text->str, text->len, NULL, o), OKNO_E_RANGE);
+    /* 64 bytes fit, and come back whole */
+    long_mid[OKNO_CLIENT_ID_LEN - 1] = '\0';
+    g_string_assign(text, server_sub_offer);
+    m1 = strstr(text->str, "a=mid:1\r\n");
+    g_string_erase(text, m1 - text->str + 6, 1);
+    g_string_insert(text, m1 - text->str + 6, long_mid);
+    char *bundle = strstr(text->str, "BUNDLE 0 1");
+    g_string_erase(text, bundle - text->str + 9, 1);
+    g_string_insert(text, bundle - text->str + 9, long_mid);
+    assert_int_equal(okno_client_sdp_parse_sub_offer(text->str, text->len, NULL, o), 0);
+    assert_string_equal(o->tracks[1].mid, long_mid);
+    g_string_free(text, TRUE);
+    g_free(o);
+}
+
 static void test_client_refuses_sub_section_without_mid_and_answer_still_parses(void **state)
 {
     (void)state;
@@ -330,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_client_reads_sub_offer_tracks_participants_and_ssrcs),
         cmocka_unit_test(test_client_sub_answer_is_recvonly_active_and_keeps_positions),
         cmocka_unit_test(test_client_refuses_sub_section_without_mid_and_answer_still_parses),
+        cmocka_unit_test(test_client_refuses_sub_offer_with_a_mid_too_long_to_keep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
