@@ -38,8 +38,9 @@ struct okno_subscription;
  * requests, participant_pub_fb.c's transport-cc feedback and REMB. */
 #define OKNO_RTCP_SSRC 0x6f6b6e6fu
 
-#define OKNO_TRACK_ID_LEN  40
-#define OKNO_TRACK_MID_LEN 32
+#define OKNO_TRACK_ID_LEN 40
+/* Whole: a mid cut shorter than negotiation takes it would no longer name its section. */
+#define OKNO_TRACK_MID_LEN OKNO_NEG_ID_LEN
 /* Simulcast encodings taken per track; an offer with more rids has the rest ignored. */
 #define OKNO_TRACK_MAX_ENC 3
 

@@ -23,12 +23,15 @@ struct client {
     uint32_t last_ssrc;
 };
 
-static int n_offers[SFUH_SESSIONS];
+static int n_offers[SFUH_SESSIONS], n_published[SFUH_SESSIONS], n_unpublished[SFUH_SESSIONS];
 
 static void on_event(void *ud, const struct okno_sfu_event *ev)
 {
-    if (ev->type == OKNO_SFU_EV_OFFER && ev->session < SFUH_SESSIONS)
-        n_offers[ev->session]++;
+    if (ev->session < SFUH_SESSIONS) {
+        n_offers[ev->session] += ev->type == OKNO_SFU_EV_OFFER;
+        n_published[ev->session] += ev->type == OKNO_SFU_EV_TRACK_PUBLISHED;
+        n_unpublished[ev->session] += ev->type == OKNO_SFU_EV_TRACK_UNPUBLISHED;
+    }
     sfuh_on_event(ud, ev);
 }
 
@@ -158,11 +161,54 @@ static void test_sfu_offers_a_track_of_unknown_ssrc_once_then_again_when_it_is_l
     sfuh_stop(clients, 2);
 }
 
+/* A mid may be up to 64 characters (negotiate.h): a track keeps it whole, so a renegotiation that
+ * keeps the section keeps the track (cut to a track's old 31 characters it no longer matched the
+ * publication, and every renegotiation ended the track and published it anew). */
+static void test_sfu_long_mid_keeps_its_track_across_renegotiation(void **state)
+{
+    (void)state;
+    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
+    static const char mid[] = "a-mid-of-forty-characters-0123456789abcd";
+    memset(n_published, 0, sizeof n_published);
+    memset(n_unpublished, 0, sizeof n_unpublished);
+    sfuh_start(conf, on_event);
+    struct client a = {0}, b = {0};
+    sfuh_open(&a.h, true, &hooks);
+    sfuh_open(&b.h, false, &hooks);
+    okno_sfu_join(sfuh.sfu, 1, 1, "long", "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, "long", "B", "specialist");
+    for (uint64_t req = 2; req <= 3; req++) {
+        GString *offer = g_string_new(NULL);
+        g_string_printf(offer,
+                        "v=0\r\no=- 1 %u IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                        "a=group:BUNDLE %s\r\na=msid-semantic: WMS s\r\n"
+                        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n",
+                        (unsigned)req, mid);
+        sfuh_append_transport(offer, &a.h, "actpass");
+        g_string_append_printf(offer,
+                               "a=mid:%s\r\na=sendonly\r\na=msid:s t\r\na=rtcp-mux\r\n"
+                               "a=rtpmap:96 VP8/90000\r\na=ssrc:5150 cname:c\r\n",
+                               mid);
+        g_free(sfuh.answer[1]);
+        sfuh.answer[1] = NULL;
+        okno_sfu_publish(sfuh.sfu, 1, req, offer->str);
+        g_string_free(offer, TRUE);
+        assert_true(sfuh_run_until(sfuh_has_answer, GINT_TO_POINTER(1)));
+        assert_non_null(strstr(sfuh.answer[1], mid));
+    }
+    sfuh_run_for(100000);
+    assert_int_equal(n_published[2], 1);
+    assert_int_equal(n_unpublished[2], 0);
+    struct sfuh_client *clients[] = {&a.h, &b.h};
+    sfuh_stop(clients, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             test_sfu_offers_a_track_of_unknown_ssrc_once_then_again_when_it_is_learned),
+        cmocka_unit_test(test_sfu_long_mid_keeps_its_track_across_renegotiation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
