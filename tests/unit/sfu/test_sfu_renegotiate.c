@@ -48,6 +48,20 @@ static void on_rtp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_
 
 static const struct sfuh_hooks hooks = {.on_rtp = on_rtp};
 
+/* An SFU with publisher A (session 1) and subscriber B (session 2) in room, the counts zeroed. */
+static void start_room(struct client *a, struct client *b, const char *room)
+{
+    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
+    memset(n_offers, 0, sizeof n_offers);
+    memset(n_published, 0, sizeof n_published);
+    memset(n_unpublished, 0, sizeof n_unpublished);
+    sfuh_start(conf, on_event);
+    sfuh_open(&a->h, true, &hooks);
+    sfuh_open(&b->h, false, &hooks);
+    okno_sfu_join(sfuh.sfu, 1, 1, room, "A", "kiosk");
+    okno_sfu_join(sfuh.sfu, 2, 1, room, "B", "specialist");
+}
+
 /* c publishes a VP8 section with rids q and h (simulcast), the mid and rid extensions, no SSRC. */
 static void publish_simulcast(struct client *c, int session)
 {
@@ -108,14 +122,8 @@ static bool second_offer(void *arg)
 static void test_sfu_offers_a_track_of_unknown_ssrc_once_then_again_when_it_is_learned(void **state)
 {
     (void)state;
-    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
-    memset(n_offers, 0, sizeof n_offers);
-    sfuh_start(conf, on_event);
     struct client a = {0}, b = {0};
-    sfuh_open(&a.h, true, &hooks);
-    sfuh_open(&b.h, false, &hooks);
-    okno_sfu_join(sfuh.sfu, 1, 1, "sim", "A", "kiosk");
-    okno_sfu_join(sfuh.sfu, 2, 1, "sim", "B", "specialist");
+    start_room(&a, &b, "sim");
     publish_simulcast(&a, 1);
     sfuh_take_remote(&a.h, sfuh.answer[1], OKNO_DTLS_CLIENT);
 
@@ -167,16 +175,9 @@ static void test_sfu_offers_a_track_of_unknown_ssrc_once_then_again_when_it_is_l
 static void test_sfu_long_mid_keeps_its_track_across_renegotiation(void **state)
 {
     (void)state;
-    static const char conf[] = "[media]\naddresses = 127.0.0.1\nice_tcp = false\n";
     static const char mid[] = "a-mid-of-forty-characters-0123456789abcd";
-    memset(n_published, 0, sizeof n_published);
-    memset(n_unpublished, 0, sizeof n_unpublished);
-    sfuh_start(conf, on_event);
     struct client a = {0}, b = {0};
-    sfuh_open(&a.h, true, &hooks);
-    sfuh_open(&b.h, false, &hooks);
-    okno_sfu_join(sfuh.sfu, 1, 1, "long", "A", "kiosk");
-    okno_sfu_join(sfuh.sfu, 2, 1, "long", "B", "specialist");
+    start_room(&a, &b, "long");
     for (uint64_t req = 2; req <= 3; req++) {
         GString *offer = g_string_new(NULL);
         g_string_printf(offer,
