@@ -25,7 +25,6 @@
 #define BUNCHED_SPAN        0.5 /* received within this share of the send span: bunched */
 #define HELD_MIN_PKTS       4   /* a held latest packet is told from three gaps before it */
 #define HELD_GAP            3.0 /* its gap over the mean of the others': held */
-#define HELD_PACED          0.8 /* the others arrived over this share of their sends: link-paced */
 
 void okno_gcc_probe_init(struct okno_gcc_probe *p, uint32_t min_bps, uint32_t start_bps,
                          uint32_t max_bps)
@@ -101,7 +100,6 @@ uint8_t okno_gcc_probe_on_sent(struct okno_gcc_probe *p, uint32_t bytes, int64_t
     c->sent++;
     c->sent_bytes += bytes;
     c->last_sent_bytes = bytes;
-    c->prev_send_us = c->sent > 1 ? c->last_send_us : send_us;
     c->last_send_us = send_us;
     uint8_t id = c->id;
     if (p->wanted) {
@@ -158,19 +156,13 @@ void okno_gcc_probe_on_other(struct okno_gcc_probe *p, int64_t arrival_us, uint3
  * to show the link was free meanwhile, so the whole hold reads as link time (edge's 200 kbit/s
  * uplink, 40 ms of jitter: a start probe's six packets arrived over 116 ms, "109 kbit/s", and the
  * sender started at that for the call). Its gap to the packet before is then well over the
- * others' mean; the rate up to that packet is what the link carried, 0 when it was not held, or
- * when the packets before it were not spaced by the link: a link slower than the cluster spaces
- * them at least as far apart as they were sent, so arrivals closer than that were bunched behind
- * an earlier hold (edge's 240 kbit/s downlink "carried" 282 and 375 kbit/s that way, and okno
- * filled the kiosk's queue for seconds), and so were arrivals faster than the link-limited share
- * of what was sent. */
+ * others' mean; the rate up to that packet is what the link carried, 0 when it was not held
+ * (or when the packets before it came faster than the link-limited share of what was sent). */
 static double held_last_bps(const struct okno_gcc_cluster *c, double send_bps)
 {
     if (c->received < HELD_MIN_PKTS || c->prev_arrival_us <= c->first_arrival_us)
         return 0;
     int64_t before = c->prev_arrival_us - c->first_arrival_us;
-    if ((double)before < HELD_PACED * (double)(c->prev_send_us - c->first_send_us))
-        return 0;
     double mean_gap = (double)before / (double)(c->received - 2);
     if ((double)(c->last_arrival_us - c->prev_arrival_us) <= HELD_GAP * mean_gap)
         return 0;

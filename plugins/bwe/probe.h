@@ -44,8 +44,6 @@ struct okno_gcc_cluster {
     bool evaluated;
     uint32_t sent, sent_bytes, last_sent_bytes;
     int64_t first_send_us, last_send_us;
-    int64_t prev_send_us; /* the send before the latest, to tell a held latest packet's forerunners
-                             link-paced from bunched */
     uint32_t reported, received;
     uint64_t recv_bytes;
     uint32_t first_recv_bytes;
