@@ -1,6 +1,6 @@
 /* The facade of the estimator: routes sends and feedback to the parts (send_history.h,
- * delivery.h, trendline.h, overuse.h, aimd.h, standing_queue.h, loss_based.h, probe.h) and
- * combines what they say into the target. */
+ * delivery.h, trendline.h, overuse.h, aimd.h, standing_queue.h, loss_based.h, probe.h,
+ * rise_hint.h) and combines what they say into the target. */
 #include "gcc.h"
 
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "okno/err.h"
 #include "overuse.h"
 #include "probe.h"
+#include "rise_hint.h"
 #include "send_history.h"
 #include "standing_queue.h"
 #include "trendline.h"
@@ -55,6 +56,10 @@ struct okno_gcc {
     struct okno_gcc_aimd aimd;
     struct okno_gcc_loss loss;
     struct okno_gcc_probe probe;
+    struct okno_gcc_rise rise;
+    /* the last packet feedback reported received, for rise_hint.h's pairs */
+    int64_t rx_prev_seq, rx_prev_send_us, rx_prev_arrival_us;
+    bool rx_prev_media;
     enum okno_gcc_usage usage;
     uint32_t target;
     bool twcc_seen;
@@ -107,6 +112,8 @@ int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct ok
     okno_gcc_loss_init(&g->loss, min, start, max);
     okno_gcc_probe_init(&g->probe, min, start, max);
     okno_gcc_probe_set_off(&g->probe, cfg && cfg->no_probing);
+    okno_gcc_rise_init(&g->rise);
+    g->rx_prev_seq = -1;
     g->usage = OKNO_GCC_NORMAL;
     g->target = start;
     g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
@@ -259,6 +266,13 @@ static void on_entry(struct okno_gcc *g, uint16_t seq, bool received, int64_t ar
     g->prev_q = q;
     if (now_us - e->send_us < g->fb_min_rtt)
         g->fb_min_rtt = now_us - e->send_us;
+    if (e->cluster == 0 && g->rx_prev_media && e->seq == g->rx_prev_seq + 1)
+        okno_gcc_rise_on_pair(&g->rise, e->bytes, e->send_us - g->rx_prev_send_us,
+                              a - g->rx_prev_arrival_us, a);
+    g->rx_prev_seq = e->seq;
+    g->rx_prev_send_us = e->send_us;
+    g->rx_prev_arrival_us = a;
+    g->rx_prev_media = e->cluster == 0;
     if (e->cluster == 0)
         okno_gcc_probe_on_other(&g->probe, a, e->bytes);
     okno_gcc_probe_on_report(&g->probe, e->cluster, first, true, a, e->bytes);
@@ -383,6 +397,12 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         g->prior_outage_bps = 0;
     }
     okno_gcc_probe_set_acked(&g->probe, acked);
+    /* Media pairs say the link carries well above the target: probe now, not at the next period
+     * (rise_hint.h). */
+    if (g->usage != OKNO_GCC_OVERUSE && !okno_gcc_standing_draining(&g->standing) &&
+        okno_gcc_rise_check(&g->rise, g->target, now_us) &&
+        okno_gcc_probe_hint(&g->probe, g->target, now_us))
+        g->st.rise_hints++;
     okno_gcc_probe_plan(&g->probe, g->target, true, g->last_overuse_us, now_us);
 }
 

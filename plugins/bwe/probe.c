@@ -15,6 +15,7 @@
 #define HIGH_KEEP_US        30000000
 #define BELOW_HIGH          0.66
 #define QUIET_US            2000000
+#define HINT_AFTER_US       1000000 /* a rise hint waits this long after any request */
 #define FIRST_SCALE         3
 #define SECOND_SCALE        6
 #define GROW_IF             0.7 /* a result this close to the rate asked: search higher */
@@ -310,6 +311,15 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         if (below)
             p->drop_period_us = AFTER_DROP_MAX_US;
     }
+}
+
+bool okno_gcc_probe_hint(struct okno_gcc_probe *p, uint32_t target_bps, int64_t now_us)
+{
+    if (p->off || p->wanted || p->initial == 0 || target_bps >= p->max_bps ||
+        (p->last_request_us >= 0 && now_us - p->last_request_us < HINT_AFTER_US))
+        return false;
+    request(p, (uint64_t)target_bps * 2, now_us);
+    return true;
 }
 
 void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps)

@@ -3,30 +3,31 @@
  * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
  * again at twice a result that came back at 70 % or more of its rate (exponential search); every
  * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
- * browser would probe in ALR), more often while the target is below 66 % of the highest the link
- * carried (the target, at most the acknowledged rate) in the last 30 s (libwebrtc's large drop: the
- * capacity may come back, RFC 8867 5.1, and should be found within a couple of seconds; a cluster
- * costs 15 ms at twice the target): 1 s after the drop, then every 2 s, each after 1 s without
- * overuse instead of 2 s (at a capacity that did not come back each probe is a little queue and
- * often an overuse: probing every second found the rise later in simulation); and at the earlier
- * rate once feedback resumes after an outage cut the estimate. A cluster is a run of probe packets
- * each sent within 20 ms of the previous one; its result is min(send rate, receive rate), or, when
- * the link limited it (then no higher rate is searched), 95 % of what the link delivered over the
- * cluster's arrivals: its packets and the media that went between them (its packets alone read
- * low by the media's share of the link, as okno's pacer interleaves the two), computed once
- * feedback reported all its packets (or 2 s after it), never above the rate the cluster was asked
- * at. Start probes none of whose packets any feedback reported (they reached a receiver not yet
- * recording: most likely, on random-loss, one whose DTLS handshake waited for a lost flight)
- * measured nothing, and they are the only fast way up from the start rate: they are asked again
- * once feedback flows (at most OKNO_GCC_PROBE_START_RETRIES times, while the target is still under
- * their rate), as are start probes the sender could not send within a second (no video yet),
- * instead of leaving the estimate to creep up at 8 %/s until the first periodic probe. Both rates
- * are taken over at least the cluster's intended 15 ms (a few packets leave in one pacer step, and
- * a jitter spike bunches arrivals); a cluster is no measurement when under 80 % of its packets or
- * of the bytes asked for arrived, or when its arrivals span under half its sends (bunched). Probing
- * can be switched off (okno_gcc_probe_set_off, for A/B runs): then nothing is asked, and clusters a
- * sender probes unasked are still judged. It deliberately does not send anything or set the rate
- * (gcc.c applies a result).
+ * browser would probe in ALR); at once when media pairs say the link got faster (rise_hint.h);
+ * more often while the target is below 66 % of the highest the link carried (the target, at most
+ * the acknowledged rate) in the last 30 s (libwebrtc's large drop: the capacity may come back, RFC
+ * 8867 5.1, and should be found within a couple of seconds; a cluster costs 15 ms at twice the
+ * target): 1 s after the drop, then every 2 s, each after 1 s without overuse instead of 2 s (at a
+ * capacity that did not come back each probe is a little queue and often an overuse: probing every
+ * second found the rise later in simulation); and at the earlier rate once feedback resumes after
+ * an outage cut the estimate. A cluster is a run of probe packets each sent within 20 ms of the
+ * previous one; its result is min(send rate, receive rate), or, when the link limited it (then no
+ * higher rate is searched), 95 % of what the link delivered over the cluster's arrivals: its
+ * packets and the media that went between them (its packets alone read low by the media's share of
+ * the link, as okno's pacer interleaves the two), computed once feedback reported all its packets
+ * (or 2 s after it), never above the rate the cluster was asked at. Start probes none of whose
+ * packets any feedback reported (they reached a receiver not yet recording: most likely, on
+ * random-loss, one whose DTLS handshake waited for a lost flight) measured nothing, and they are
+ * the only fast way up from the start rate: they are asked again once feedback flows (at most
+ * OKNO_GCC_PROBE_START_RETRIES times, while the target is still under their rate), as are start
+ * probes the sender could not send within a second (no video yet), instead of leaving the estimate
+ * to creep up at 8 %/s until the first periodic probe. Both rates are taken over at least the
+ * cluster's intended 15 ms (a few packets leave in one pacer step, and a jitter spike bunches
+ * arrivals); a cluster is no measurement when under 80 % of its packets or of the bytes asked for
+ * arrived, or when its arrivals span under half its sends (bunched). Probing can be switched off
+ * (okno_gcc_probe_set_off, for A/B runs): then nothing is asked, and clusters a sender probes
+ * unasked are still judged. It deliberately does not send anything or set the rate (gcc.c applies a
+ * result).
  */
 #ifndef OKNO_PLUGINS_GCC_PROBE_H
 #define OKNO_PLUGINS_GCC_PROBE_H
@@ -131,6 +132,11 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
  * last_overuse_us: -1 never. */
 void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
                          int64_t last_overuse_us, int64_t now_us);
+
+/* The link looks faster than the target (rise_hint.h): asks for a probe at twice the target now,
+ * unless one is asked already, probing is off, the target is at the maximum or a probe was asked
+ * within the last second. Returns true when it asked. */
+bool okno_gcc_probe_hint(struct okno_gcc_probe *p, uint32_t target_bps, int64_t now_us);
 
 /* The estimate was cut because feedback stopped: once it resumes, probe back to prior_bps. */
 void okno_gcc_probe_on_outage(struct okno_gcc_probe *p, uint32_t prior_bps);

@@ -42,6 +42,9 @@ struct sim {
        the current target still bounds it (0: unbounded) */
     int64_t lag_us;
     double pace_factor;
+    /* not 0: media leaves this many packets at a time (a pacer's release every few ms), the
+       average rate unchanged; 0 or 1: one packet at a time, evenly spaced */
+    unsigned burst, burst_sent;
     uint32_t lag_ring[SIM_LAG_SLOTS]; /* the target every SIM_LAG_STEP_US */
     int64_t lag_last_us;
     size_t lag_head;
@@ -160,7 +163,15 @@ static inline void sim_send(struct sim *s)
     s->arrival_us[q % SIM_RING] = -1;
     okno_gcc_on_packet_sent(s->g, (uint16_t)q, s->pkt_bytes, s->now_us, probe);
     okno_link_enqueue(s->link, s->now_us, s->pkt_bytes, q);
-    s->next_send_us = s->now_us + (int64_t)(s->pkt_bytes * 8 * 1000000 / rate);
+    int64_t gap = (int64_t)(s->pkt_bytes * 8 * 1000000 / rate);
+    if (s->burst > 1 && !probe) {
+        /* the burst's packets leave 50 us apart, the next burst a burst's worth of gaps later */
+        bool more = ++s->burst_sent < s->burst;
+        if (!more)
+            s->burst_sent = 0;
+        gap = more ? 50 : gap * (int64_t)s->burst - 50 * (int64_t)(s->burst - 1);
+    }
+    s->next_send_us = s->now_us + gap;
 }
 
 #define SIM_CROSS (1ull << 62) /* cookie bit of cross-traffic packets */

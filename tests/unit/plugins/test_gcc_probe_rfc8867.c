@@ -22,7 +22,24 @@ struct result {
     struct rise rise[2]; /* 1.0 -> 2.5 at 40 s, 0.6 -> 1.0 at 80 s */
     int64_t queue_p95_us;
     uint64_t probes;
+    /* what the link delivered in each phase (0-40, 40-60, 60-80, 80-100 s), padding included */
+    uint64_t bytes[4];
 };
+
+static const uint64_t phase_bps[4] = {1000000, 2500000, 600000, 1000000};
+static const int64_t phase_us[4] = {40 * S, 20 * S, 20 * S, 20 * S};
+
+static double utilization(const struct result *r, int phase)
+{
+    uint64_t got = 0, cap = 0;
+    for (int i = 0; i < 4; i++) {
+        if (phase >= 0 && i != phase)
+            continue;
+        got += r->bytes[i] * 8;
+        cap += phase_bps[i] * (uint64_t)(phase_us[i] / S);
+    }
+    return (double)got / (double)cap;
+}
 
 static int cmp64(const void *a, const void *b)
 {
@@ -49,7 +66,9 @@ static void run(bool probes, struct result *out)
             lp = link_at(s->now_us == 40 * S ? 2500000 : s->now_us == 60 * S ? 600000 : 1000000);
             sim_set_link(s, &lp);
         }
+        int phase = s->now_us < 40 * S ? 0 : s->now_us < 60 * S ? 1 : s->now_us < 80 * S ? 2 : 3;
         struct okno_gcc_estimate e = sim_step(s, 100 * MS);
+        out->bytes[phase] += s->bytes_out;
         if (nq < 1000)
             queue[nq++] = s->max_owd_us > 50 * MS ? s->max_owd_us - 50 * MS : 0;
         for (int i = 0; i < 2; i++) {
@@ -80,6 +99,12 @@ static void test_rfc8867_5_1_rises_are_found_by_probes(void **state)
                k == 0 ? "with" : "without", (double)rs[k]->rise[0].reached_us / S,
                (double)rs[k]->rise[1].reached_us / S, (long long)(rs[k]->queue_p95_us / MS),
                (unsigned long long)rs[k]->probes);
+    for (int k = 0; k < 2; k++)
+        printf("# rfc8867-5.1 %s probes: utilization %.1f %% (per phase %.1f / %.1f / %.1f / %.1f "
+               "%%)\n",
+               k == 0 ? "with" : "without", 100 * utilization(rs[k], -1),
+               100 * utilization(rs[k], 0), 100 * utilization(rs[k], 1),
+               100 * utilization(rs[k], 2), 100 * utilization(rs[k], 3));
     for (int i = 0; i < 2; i++) {
         assert_true(with.rise[i].reached_us >= 0);
         assert_true(with.rise[i].reached_us <= 3 * S);

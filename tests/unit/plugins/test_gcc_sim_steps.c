@@ -158,11 +158,13 @@ static void test_drop_with_overflow_recovers(void **state)
  * late. Per change, when the target first reached 85 % of the new capacity; over the run, what
  * arrived over the capacity (the bench's utilization) and the share of time with over 150 ms
  * queued. */
-static void profile_run(unsigned seed, double reach_s[3], double *util, double *queue_over)
+static void profile_run(unsigned seed, unsigned burst, double reach_s[3], double *util,
+                        double *queue_over)
 {
     static const int64_t at[3] = {40 * S, 60 * S, 80 * S};
     static const uint64_t caps[3] = {2500000, 600000, 1000000};
     struct sim *s = rfc_sim(1000000, seed, 1000 * MS);
+    s->burst = burst;
     uint64_t cap = 1000000;
     double delivered = 0, offered = 0;
     int over = 0, n = 0;
@@ -194,28 +196,52 @@ static void profile_run(unsigned seed, double reach_s[3], double *util, double *
     sim_free(s);
 }
 
+struct profile_worst {
+    double reach[3], util, queue;
+};
+
+static struct profile_worst profile_seeds(unsigned burst, const char *sender)
+{
+    struct profile_worst w = {{0, 0, 0}, 1, 0};
+    for (size_t i = 0; i < SEEDS; i++) {
+        double reach[3], util, q;
+        profile_run(seeds[i], burst, reach, &util, &q);
+        printf("# rfc8867-5.1, %s, seed %u: 85 %% of the new capacity %.1f s after the rise to "
+               "2.5, %.1f s after the drop to 0.6, %.1f s after the rise to 1.0; utilization "
+               "5-100 s %.0f %%, over 150 ms queued %.1f %% of the time\n",
+               sender, seeds[i], reach[0], reach[1], reach[2], 100 * util, 100 * q);
+        for (int c = 0; c < 3; c++)
+            w.reach[c] = reach[c] < 0 ? 99 : fmax(w.reach[c], reach[c]);
+        w.util = fmin(w.util, util);
+        w.queue = fmax(w.queue, q);
+    }
+    printf("# rfc8867-5.1, %s, %d seeds: 85 %% reached within %.1f / %.1f / %.1f s; utilization "
+           "at least %.0f %%, over 150 ms queued at most %.1f %% of the time\n",
+           sender, SEEDS, w.reach[0], w.reach[1], w.reach[2], 100 * w.util, 100 * w.queue);
+    return w;
+}
+
 static void test_rfc8867_profile(void **state)
 {
     (void)state;
-    double worst_reach[3] = {0, 0, 0}, worst_util = 1, worst_q = 0;
-    for (size_t i = 0; i < SEEDS; i++) {
-        double reach[3], util, q;
-        profile_run(seeds[i], reach, &util, &q);
-        printf("# rfc8867-5.1, sender 1 s late, seed %u: 85 %% of the new capacity %.1f s after "
-               "the rise to 2.5, %.1f s after the drop to 0.6, %.1f s after the rise to 1.0; "
-               "utilization 5-100 s %.0f %%, over 150 ms queued %.1f %% of the time\n",
-               seeds[i], reach[0], reach[1], reach[2], 100 * util, 100 * q);
-        for (int c = 0; c < 3; c++)
-            worst_reach[c] = reach[c] < 0 ? 99 : fmax(worst_reach[c], reach[c]);
-        worst_util = fmin(worst_util, util);
-        worst_q = fmax(worst_q, q);
-    }
-    printf("# rfc8867-5.1, %d seeds: 85 %% reached within %.1f / %.1f / %.1f s; utilization at "
-           "least %.0f %%, over 150 ms queued at most %.1f %% of the time\n",
-           SEEDS, worst_reach[0], worst_reach[1], worst_reach[2], 100 * worst_util, 100 * worst_q);
-    assert_true(worst_reach[1] <= 4.0);
-    assert_true(worst_util >= 0.8);
-    assert_true(worst_q <= 0.15);
+    struct profile_worst w = profile_seeds(0, "sender 1 s late");
+    assert_true(w.reach[1] <= 4.0);
+    assert_true(w.util >= 0.8);
+    assert_true(w.queue <= 0.15);
+}
+
+/* The same with media leaving in pairs, as a pacer releases it: the pairs show a rise at once
+ * (rise_hint.h), where the evenly spaced sender above waits for the periodic probe (without the
+ * hint the rise to 2.5 took up to 4.5 s here, utilization at least 87 %). Paired sending keeps
+ * more of a queue in this simulation, hint or not (over 150 ms 10-18 % of the time). */
+static void test_rfc8867_profile_paired(void **state)
+{
+    (void)state;
+    struct profile_worst w = profile_seeds(2, "sender 1 s late, in pairs");
+    assert_true(w.reach[0] <= 3.5);
+    assert_true(w.reach[1] <= 4.0);
+    assert_true(w.util >= 0.89);
+    assert_true(w.queue <= 0.2);
 }
 
 int main(void)
@@ -223,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_drop_with_overflow_recovers),
         cmocka_unit_test(test_rfc8867_profile),
+        cmocka_unit_test(test_rfc8867_profile_paired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
