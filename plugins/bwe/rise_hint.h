@@ -2,15 +2,15 @@
  * packets at once every few milliseconds, and a bottleneck spreads such a pair to its own
  * serialization time, so bytes / arrival gap of two packets sent together is the rate the path
  * carried them at: the capacity while the link is the limit (1.0 Mbit/s: 9.6 ms per 1200 bytes),
- * more once it is not. When a quarter of the last second's pairs say more than 1.5 x the target,
- * the link very likely carries more than the estimate, which the delay gradient cannot tell
- * (nothing queues) and acknowledged rates do not (they show what was sent): without the hint the
- * rise is found by the next periodic probe, up to 5 s later (probe.h; rfc8867-5.1's step to 2.5
- * Mbit/s was found after 3.8-4.7 s). The hint asks for that probe now, and the probe's result,
- * not the pairs, moves the estimate. A jittery path spreads and bunches pairs at random; the lower
- * quartile stays near the link's rate there (edge's 240 kbit/s). Hints are spaced by
- * OKNO_GCC_RISE_GAP_US. Pure: time is a parameter; nothing is allocated; it deliberately does not
- * probe. */
+ * more once it is not. When three quarters of the last second's pairs (their lower quartile) say
+ * more than 1.5 x the target, the link very likely carries more than the estimate, which the delay
+ * gradient cannot tell (nothing queues) and acknowledged rates do not (they show what was sent):
+ * without the hint the rise is found by the next periodic probe, up to 5 s later (probe.h;
+ * rfc8867-5.1's step to 2.5 Mbit/s was found after 3.8-4.7 s). The hint asks for that probe now,
+ * and the probe's result, not the pairs, moves the estimate. A jittery path spreads and bunches
+ * pairs at random; the lower quartile stays near the link's rate there (edge's 240 kbit/s). Hints
+ * are spaced by OKNO_GCC_RISE_GAP_US. Pure: time is a parameter; nothing is allocated; it
+ * deliberately does not probe. */
 #ifndef OKNO_PLUGINS_GCC_RISE_HINT_H
 #define OKNO_PLUGINS_GCC_RISE_HINT_H
 
