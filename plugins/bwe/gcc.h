@@ -114,7 +114,7 @@ struct okno_gcc_stats {
     uint64_t duplicates; /* reports of packets already reported received (or lost twice) */
     uint64_t drains;     /* standing queues drained by a one-off decrease */
     uint64_t rebases;    /* base delay measured anew: the path got longer, it was no queue */
-    uint64_t rise_hints; /* probes asked because a standing queue vanished (rise_hint.h) */
+    uint64_t rise_hints; /* probes asked as media pairs said the link got faster (rise_hint.h) */
 };
 void okno_gcc_stats(const struct okno_gcc *g, struct okno_gcc_stats *out);
 
