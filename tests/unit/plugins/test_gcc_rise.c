@@ -71,13 +71,11 @@ static void test_pairs_above_the_target_hint_spaced(void **state)
         hints += pairs(&r, &t, 1, 2500000, 900000, NULL);
     assert_int_equal(hints, 2);
     assert_true(t - 20 * MS - first >= OKNO_GCC_RISE_GAP_US);
-    /* Half the pairs slow keeps it quiet: the rate is not clearly above. */
+    /* Half the pairs slow keeps it quiet: the rate is not clearly above. Every other pair
+     * arrives 10 ms apart (0.96 Mbit/s) instead of 3.84. */
     okno_gcc_rise_init(&r);
-    static const int64_t some_slow[4] = {0, 1, 0, 1};
-    int64_t gap25 = (int64_t)(1200 * 8 * 1e6 / 2500000);
-    static int64_t slow[4];
-    for (int i = 0; i < 4; i++)
-        slow[i] = some_slow[i] ? 10 * MS - gap25 : 0; /* every other pair at 0.96 Mbit/s */
+    static const int64_t slow[4] = {0, 10 * MS - 1200 * 8 * S / 2500000, 0,
+                                    10 * MS - 1200 * 8 * S / 2500000};
     assert_int_equal(pairs(&r, &t, 200, 2500000, 900000, slow), 0);
 }
 
