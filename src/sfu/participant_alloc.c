@@ -251,8 +251,14 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
                                  uint32_t was_bps, const struct okno_bwe_estimate *est,
                                  int64_t now_us)
 {
-    if (s->alloc.cur.paused || now_us < s->collapse_hold_us ||
-        est->loss_ratio < OKNO_PARTICIPANT_COLLAPSE_LOSS ||
+    /* Loss shows an overflow late: a packet the bottleneck dropped is reported once a later one
+     * has crossed the full queue, and the report crosses the way back, full as well when both
+     * directions fell (RFC 8867's drop to 0.6 Mbit/s: the estimate fell with 160-190 ms queued,
+     * the loss showed 0.2 s later). Under an estimate that fell by half, what that much queue
+     * holds and what follows it cannot get through in time either, so the drain starts now. */
+    bool lost = est->loss_ratio >= OKNO_PARTICIPANT_COLLAPSE_LOSS;
+    bool queued = est->queue_delay_us >= OKNO_PARTICIPANT_COLLAPSE_QUEUE_US;
+    if (s->alloc.cur.paused || now_us < s->collapse_hold_us || !(lost || queued) ||
         (uint64_t)est->target_bps * OKNO_PARTICIPANT_COLLAPSE_FALL > was_bps)
         return;
     s->now_us = now_us; /* for the downtrack's keyframe callback */
@@ -275,8 +281,9 @@ static void keyframe_on_collapse(struct okno_participant *p, struct okno_subscri
     s->collapse_restarts++;
     okno_log(OKNO_LOG_INFO, "sfu",
              "%s: %s restarts at a keyframe: estimate %u kbit/s under the %u it was sent at, loss "
-             "%.1f%%",
-             p->id, s->track_id, est->target_bps / 1000u, was_bps / 1000u, est->loss_ratio * 100);
+             "%.1f%%, %lld ms queued",
+             p->id, s->track_id, est->target_bps / 1000u, was_bps / 1000u, est->loss_ratio * 100,
+             (long long)(est->queue_delay_us / 1000));
 }
 
 /* Collapses are looked for at every room tick, not every allocation round: each 100 ms the

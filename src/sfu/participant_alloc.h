@@ -41,11 +41,12 @@ struct okno_track;
 
 /* A collapse (the video restarts at a keyframe, see okno__participant_alloc_tick): the
  * estimate fell to under 1/OKNO_PARTICIPANT_COLLAPSE_FALL of what the video was forwarded at, with
- * at least OKNO_PARTICIPANT_COLLAPSE_LOSS of the packets lost; at most one per video per
- * OKNO_PARTICIPANT_COLLAPSE_HOLD_US. */
-#define OKNO_PARTICIPANT_COLLAPSE_FALL    2u
-#define OKNO_PARTICIPANT_COLLAPSE_LOSS    0.05
-#define OKNO_PARTICIPANT_COLLAPSE_HOLD_US 2000000
+ * at least OKNO_PARTICIPANT_COLLAPSE_LOSS of the packets lost or OKNO_PARTICIPANT_COLLAPSE_QUEUE_US
+ * queued at the bottleneck; at most one per video per OKNO_PARTICIPANT_COLLAPSE_HOLD_US. */
+#define OKNO_PARTICIPANT_COLLAPSE_FALL     2u
+#define OKNO_PARTICIPANT_COLLAPSE_LOSS     0.05
+#define OKNO_PARTICIPANT_COLLAPSE_QUEUE_US 150000
+#define OKNO_PARTICIPANT_COLLAPSE_HOLD_US  2000000
 /* The longest wait for the bottleneck's queue to drain before the keyframe is asked for. */
 #define OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US 1000000
 
@@ -53,11 +54,11 @@ struct okno_track;
  *
  * At every call (not only when a round is due), when the estimate collapses under a video (a
  * capacity drop: what was forwarded at the old rate overflowed the bottleneck's queue and lost a
- * share of its packets), the video restarts at a keyframe (sfu/downtrack.h
- * okno_downtrack_restart): nothing of it is forwarded until the keyframe, what the pacer still
- * holds of it is dropped, and the publisher is asked for the keyframe so that it comes as the
- * queue the estimator reports has drained (at most OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US): that
- * long after the restart less the time the publisher's keyframes have taken to come
+ * share of its packets, or filled it so far that it soon will), the video restarts at a keyframe
+ * (sfu/downtrack.h okno_downtrack_restart): nothing of it is forwarded until the keyframe, what the
+ * pacer still holds of it is dropped, and the publisher is asked for the keyframe so that it comes
+ * as the queue the estimator reports has drained (at most OKNO_PARTICIPANT_COLLAPSE_MAX_DRAIN_US):
+ * that long after the restart less the time the publisher's keyframes have taken to come
  * (sfu/keyframe_requester.h okno_keyframe_requester_response_us). Retransmission into the same
  * full queue comes too late for the lost frames, and a browser asks for a keyframe itself only
  * after up to 3 s without a decodable frame; asked by okno after its cap on the publisher fell

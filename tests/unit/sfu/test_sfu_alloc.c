@@ -516,12 +516,58 @@ static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **
     g_free(text);
 }
 
+/* The fall of the first test below, with no loss reported and queued_us at B's bottleneck by B's
+ * estimator: whether okno restarts the video (A gets a PLI, the log says so) within a second. */
+static bool restarts_on_queue_alone(int64_t queued_us)
+{
+    FILE *log = sfuh_log_capture();
+    setup_sfu();
+    static struct client a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    uint32_t b_ssrc = start_call(&a, &b);
+    send_remb(&b, b_ssrc, 2000000);
+    GSource *frames = start_frames();
+    pump(1500);
+    assert_true(b.n_rx > 20);
+    int plis = a.n_pli;
+    set_loss(0, queued_us);
+    send_remb(&b, b_ssrc, 30000);
+    assert_true(wait_events(1, 2000));
+    int64_t fell_at = g_get_monotonic_time();
+    while (a.n_pli == plis && g_get_monotonic_time() - fell_at < 1000000)
+        pump(5);
+    bool asked = a.n_pli > plis;
+    set_loss(0, 0);
+    g_source_destroy(frames);
+    g_source_unref(frames);
+    struct client *all[] = {&a, &b};
+    teardown_sfu(all, 2);
+    char *text = sfuh_log_text(log);
+    bool logged = count_in(text, "p2: p1-v0 restarts at a keyframe") == 1;
+    g_free(text);
+    assert_true(asked == logged);
+    return asked;
+}
+
+/* Loss shows a drop-tail overflow late (a lost packet is reported once a later one has crossed
+ * the full queue, and the report may cross a full queue the other way): a fall to under half
+ * with 200 ms already queued restarts the video before any loss is reported; with 50 ms queued
+ * (a queue the estimator's cut drains in time) it only thins. */
+static void test_allocation_restarts_on_a_long_queue_before_loss_shows(void **state)
+{
+    (void)state;
+    assert_true(restarts_on_queue_alone(200000));
+    assert_false(restarts_on_queue_alone(50000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocation_thins_pauses_and_resumes_a_video_with_quality_events),
         cmocka_unit_test(test_allocation_serves_the_other_party_before_an_observer),
         cmocka_unit_test(test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse),
+        cmocka_unit_test(test_allocation_restarts_on_a_long_queue_before_loss_shows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
