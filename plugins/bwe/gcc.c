@@ -63,7 +63,8 @@ struct okno_gcc {
     enum okno_gcc_usage usage;
     uint32_t target;
     bool twcc_seen;
-    int64_t last_fb_us, last_cut_us, last_overuse_us, last_send_us; /* -1: never */
+    /* last_congested_us: the latest overuse, or feedback while a drain ran; -1: never */
+    int64_t last_fb_us, last_cut_us, last_congested_us, last_send_us; /* -1: never */
     uint32_t prior_outage_bps; /* the target before feedback stopped, 0: no outage */
     int64_t rtt_us, rtcp_rtt_at_us;
     struct okno_gcc_standing standing;
@@ -116,7 +117,7 @@ int okno_gcc_create(const struct okno_gcc_config *cfg, int64_t now_us, struct ok
     g->rx_prev_seq = -1;
     g->usage = OKNO_GCC_NORMAL;
     g->target = start;
-    g->last_fb_us = g->last_cut_us = g->last_overuse_us = g->last_send_us = -1;
+    g->last_fb_us = g->last_cut_us = g->last_congested_us = g->last_send_us = -1;
     g->rtcp_rtt_at_us = -1;
     okno_gcc_standing_init(&g->standing);
     g->remb_us = -1;
@@ -216,7 +217,7 @@ static void on_trend_sample(struct okno_gcc *g, const struct okno_gcc_trend_samp
     if (u == OKNO_GCC_OVERUSE && g->usage != OKNO_GCC_OVERUSE)
         g->st.overuse_events++;
     if (u == OKNO_GCC_OVERUSE)
-        g->last_overuse_us = now_us;
+        g->last_congested_us = now_us;
     g->usage = u;
 }
 
@@ -350,7 +351,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         okno_gcc_aimd_set_rtt(&g->aimd, g->rtt_us);
     }
     if (g->usage == OKNO_GCC_OVERUSE)
-        g->last_overuse_us = now_us;
+        g->last_congested_us = now_us;
 
     uint32_t acked = okno_gcc_delivery_acked_bps(&g->dl);
     /* After a capacity drop the last 200 ms tell the new capacity, the 500 ms window still
@@ -367,6 +368,10 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
      * to (0.85 x it) would overflow the new link again (944 kbit/s on a 600 kbit/s link in
      * okno-bench's drop, with the kiosk's feedback prompt). */
     check_standing_queue(g, acked_full, now_us);
+    /* A drain is congestion the trendline did not flag: probes wait as after an overuse. A probe
+     * would refill the queue being drained, and its result is ignored until the drain ends. */
+    if (okno_gcc_standing_draining(&g->standing))
+        g->last_congested_us = now_us;
     /* The delay-based rate was cut: the losses of what was sent before (this feedback's
      * included) no longer move the loss-based one, or one overflow would cut twice. */
     bool cut = g->aimd.last_decrease_us != decreased_us;
@@ -403,7 +408,7 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
         okno_gcc_rise_check(&g->rise, g->target, now_us) &&
         okno_gcc_probe_hint(&g->probe, g->target, now_us))
         g->st.rise_hints++;
-    okno_gcc_probe_plan(&g->probe, g->target, true, g->last_overuse_us, now_us);
+    okno_gcc_probe_plan(&g->probe, g->target, true, g->last_congested_us, now_us);
 }
 
 int okno_gcc_on_feedback(struct okno_gcc *g, const struct okno_twcc_fb *fb, int64_t now_us)
@@ -490,7 +495,7 @@ void okno_gcc_estimate(struct okno_gcc *g, int64_t now_us, struct okno_gcc_estim
         return;
     check_outage(g, now_us);
     bool active = g->last_fb_us >= 0 && now_us - g->last_fb_us < FB_ACTIVE_US;
-    okno_gcc_probe_plan(&g->probe, g->target, active, g->last_overuse_us, now_us);
+    okno_gcc_probe_plan(&g->probe, g->target, active, g->last_congested_us, now_us);
     double d = delay_bps(g);
     *out = (struct okno_gcc_estimate){
         .target_bps = g->target,

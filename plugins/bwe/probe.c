@@ -258,7 +258,7 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
 }
 
 void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
-                         int64_t last_overuse_us, int64_t now_us)
+                         int64_t last_congested_us, int64_t now_us)
 {
     if (p->off)
         return;
@@ -303,8 +303,8 @@ void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_
         p->drop_period_us = AFTER_DROP_US;
     p->below = below;
     int64_t period = below ? p->drop_period_us : PERIOD_US;
-    bool quiet =
-        last_overuse_us < 0 || now_us - last_overuse_us >= (below ? AFTER_DROP_QUIET_US : QUIET_US);
+    bool quiet = last_congested_us < 0 ||
+                 now_us - last_congested_us >= (below ? AFTER_DROP_QUIET_US : QUIET_US);
     if (quiet && target_bps < p->max_bps &&
         (p->last_request_us < 0 || now_us - p->last_request_us >= period)) {
         request(p, (uint64_t)target_bps * 2, now_us);

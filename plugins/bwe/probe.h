@@ -2,8 +2,8 @@
  * the estimate, whose delivered rate says how much the link carries right now, so the estimate
  * can jump instead of creeping up at 8 %/s. Requests: at start 3 x and then 6 x the start rate;
  * again at twice a result that came back at 70 % or more of its rate (exponential search); every
- * 5 s at twice the target while no overuse was seen for 2 s (a link that got faster, where a
- * browser would probe in ALR); at once when media pairs say the link got faster (rise_hint.h);
+ * 5 s at twice the target while no overuse or drain was seen for 2 s (a link that got faster, where
+ * a browser would probe in ALR); at once when media pairs say the link got faster (rise_hint.h);
  * more often while the target is below 66 % of the highest the link carried (the target, at most
  * the acknowledged rate) in the last 30 s (libwebrtc's large drop: the capacity may come back, RFC
  * 8867 5.1, and should be found within a couple of seconds; a cluster costs 15 ms at twice the
@@ -129,9 +129,9 @@ uint32_t okno_gcc_probe_result(struct okno_gcc_probe *p, int64_t now_us,
                                struct okno_gcc_probe_seen *seen);
 
 /* Decides whether to ask for a probe now. fb_active: transport-cc feedback keeps coming;
- * last_overuse_us: -1 never. */
+ * last_congested_us: the latest overuse or standing-queue drain (standing_queue.h), -1 never. */
 void okno_gcc_probe_plan(struct okno_gcc_probe *p, uint32_t target_bps, bool fb_active,
-                         int64_t last_overuse_us, int64_t now_us);
+                         int64_t last_congested_us, int64_t now_us);
 
 /* The link looks faster than the target (rise_hint.h): asks for a probe at twice the target now,
  * unless one is asked already, probing is off, the target is at the maximum or a probe was asked

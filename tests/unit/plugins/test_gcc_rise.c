@@ -1,7 +1,8 @@
 /* The rise hint (plugins/bwe/rise_hint.h): pairs at a full link's rate or through a jittery one
  * do not hint, pairs well above the target do, spaced; pairs sent apart, arrived together or long
  * ago say nothing; the probe's side (okno_gcc_probe_hint); and the estimator as a whole asking for
- * a probe at twice its target within a second of its pairs arriving at 2.5 Mbit/s. */
+ * a probe at twice its target within a second of its pairs arriving at 2.5 Mbit/s, and asking for
+ * none while it drains a standing queue. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,15 +144,17 @@ static void test_probe_hint(void **state)
 }
 
 /* One feedback every 100 ms on ten 1200-byte packets sent in pairs (two every 20 ms: 960 kbit/s),
- * through a link of link_bps that was idle before each pair, 50 ms away; returns the estimate. */
-static struct okno_gcc_estimate step(struct okno_gcc *g, uint16_t *seq, int64_t *t, double link_bps)
+ * through a link of link_bps that was idle before each pair, 50 ms away, with queued_us of
+ * standing queue in front of it; returns the estimate. */
+static struct okno_gcc_estimate step_queued(struct okno_gcc *g, uint16_t *seq, int64_t *t,
+                                            double link_bps, int64_t queued_us)
 {
     struct okno_twcc_entry e[10];
     int64_t ser = (int64_t)(1200 * 8 * 1e6 / link_bps);
     for (int i = 0; i < 10; i++) {
         int64_t sent = *t + (i / 2) * 20 * MS + (i % 2) * 100;
         okno_gcc_on_packet_sent(g, *seq, 1200, sent, false);
-        int64_t arrival = *t + (i / 2) * 20 * MS + 50 * MS + (i % 2 + 1) * ser;
+        int64_t arrival = *t + (i / 2) * 20 * MS + 50 * MS + queued_us + (i % 2 + 1) * ser;
         e[i] = (struct okno_twcc_entry){
             .seq = (*seq)++, .status = OKNO_TWCC_SMALL_DELTA, .arrival_us = arrival};
     }
@@ -170,6 +173,11 @@ static struct okno_gcc_estimate step(struct okno_gcc *g, uint16_t *seq, int64_t 
     struct okno_gcc_estimate est;
     okno_gcc_estimate(g, now, &est);
     return est;
+}
+
+static struct okno_gcc_estimate step(struct okno_gcc *g, uint16_t *seq, int64_t *t, double link_bps)
+{
+    return step_queued(g, seq, t, link_bps, 0);
 }
 
 static void test_estimator_probes_when_pairs_say_the_link_rose(void **state)
@@ -203,6 +211,65 @@ static void test_estimator_probes_when_pairs_say_the_link_rose(void **state)
     okno_gcc_destroy(g);
 }
 
+/* A queue that stands without growing (60 ms, flat: the trendline sees nothing) is drained
+ * (standing_queue.h). While the drain runs no probe is asked, though the periodic one falls due
+ * in it: a probe would refill the queue being drained, and a drain ignores what a probe measures
+ * anyway (okno probed at twice the drained rate 10-90 ms after such a drain began on RFC 8867's
+ * drop to 0.6 Mbit/s, into a full queue). Once the queue is gone, probing goes on. */
+static void test_no_probe_while_a_standing_queue_drains(void **state)
+{
+    (void)state;
+    struct okno_gcc *g;
+    struct okno_gcc_config cfg = {.start_bps = 900000};
+    assert_int_equal(okno_gcc_create(&cfg, 0, &g), 0);
+    uint16_t seq = 0;
+    int64_t t = 0;
+    struct okno_gcc_stats st;
+    /* The periodic probe, never sent here, is asked at 8 s and next due 5 s after that. */
+    bool was = false;
+    int64_t asked_at = -1;
+    while (t < 11500 * MS) {
+        struct okno_gcc_estimate e = step(g, &seq, &t, 1000000);
+        if (e.probe_wanted && !was)
+            asked_at = t;
+        was = e.probe_wanted;
+    }
+    assert_in_range(asked_at, 7500 * MS, 8500 * MS);
+    okno_gcc_stats(g, &st);
+    uint64_t drains = st.drains, rebases = st.rebases;
+    int64_t drain_at = -1, rebase_at = -1;
+    int asked_in_drain = 0;
+    while (t < 16 * S) {
+        struct okno_gcc_estimate e = step_queued(g, &seq, &t, 1000000, 60 * MS);
+        okno_gcc_stats(g, &st);
+        if (drain_at < 0 && st.drains > drains)
+            drain_at = t;
+        if (rebase_at < 0 && st.rebases > rebases)
+            rebase_at = t;
+        if (e.probe_wanted && !was && drain_at >= 0 && rebase_at < 0)
+            asked_in_drain++;
+        was = e.probe_wanted;
+    }
+    printf("# 60 ms standing from 11.5 s: drained from %.1f s, taken as a longer path at %.1f s, "
+           "probes asked in between %d\n",
+           (double)drain_at / 1e6, (double)rebase_at / 1e6, asked_in_drain);
+    /* The drain runs 2 s (the delay did not fall: the path got longer, standing_queue.h), over
+     * the periodic probe's 13 s. */
+    assert_true(drain_at > 11500 * MS && drain_at < 13 * S);
+    assert_true(rebase_at > 13 * S);
+    assert_int_equal(asked_in_drain, 0);
+    /* Over (the 60 ms measured as the path's own): the probe comes. */
+    int asked_after = 0;
+    while (t < 22 * S) {
+        struct okno_gcc_estimate e = step(g, &seq, &t, 1000000);
+        if (e.probe_wanted && !was)
+            asked_after++;
+        was = e.probe_wanted;
+    }
+    assert_true(asked_after > 0);
+    okno_gcc_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_pairs_that_say_nothing),
         cmocka_unit_test(test_probe_hint),
         cmocka_unit_test(test_estimator_probes_when_pairs_say_the_link_rose),
+        cmocka_unit_test(test_no_probe_while_a_standing_queue_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
