@@ -75,12 +75,7 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
             s->armed = true;
     }
     if (drained && !overuse) {
-        /* What got through as it drained is the link's rate too (it was busy until the queue
-         * was gone), and the lower one: a drain that began a round trip after a capacity drop
-         * took its acknowledged rate from packets the old capacity still carried (1.3 Mbit/s
-         * for RFC 8867's 0.6, and the return overflowed the link again). */
-        uint32_t carried = acked_bps > 0 && acked_bps < s->drain_acked ? acked_bps : s->drain_acked;
-        *drain_bps = RETURN_SHARE * carried;
+        *drain_bps = RETURN_SHARE * s->drain_acked;
         return OKNO_GCC_STANDING_DRAINED;
     }
     return OKNO_GCC_STANDING_NONE;

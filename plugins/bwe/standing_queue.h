@@ -9,9 +9,9 @@
  * 150 ms, it is drained again every 2 s, each time below what then gets through (below that it is
  * left to the trendline: a jittery radio link keeps tens of ms above its fastest packet).
  * Once a drain has emptied the queue, the rate may return to 0.85 x what got through when it began
- * or as it drained, whichever is less (the link was busy both times, so that is its capacity, and
- * 0.85 x is where an overuse would have put it): the drain is a detour to empty the queue, not a
- * new estimate to climb back from by a few kbit/s a second.
+ * (the link was busy then, so that is its capacity, and 0.85 x is where an overuse would have put
+ * it): the drain is a detour to empty the queue, not a new estimate to climb back from by a few
+ * kbit/s a second.
  * It deliberately only decides; gcc.c applies the decisions to aimd.h and delivery.h. */
 #ifndef OKNO_PLUGINS_GCC_STANDING_QUEUE_H
 #define OKNO_PLUGINS_GCC_STANDING_QUEUE_H
