@@ -180,12 +180,19 @@ static struct okno_gcc_estimate step(struct okno_gcc *g, uint16_t *seq, int64_t 
     return step_queued(g, seq, t, link_bps, 0);
 }
 
-static void test_estimator_probes_when_pairs_say_the_link_rose(void **state)
+/* An estimator starting at 900 kbit/s. */
+static struct okno_gcc *new_estimator(void)
 {
-    (void)state;
     struct okno_gcc *g;
     struct okno_gcc_config cfg = {.start_bps = 900000};
     assert_int_equal(okno_gcc_create(&cfg, 0, &g), 0);
+    return g;
+}
+
+static void test_estimator_probes_when_pairs_say_the_link_rose(void **state)
+{
+    (void)state;
+    struct okno_gcc *g = new_estimator();
     uint16_t seq = 0;
     int64_t t = 0;
     struct okno_gcc_stats st;
@@ -219,9 +226,7 @@ static void test_estimator_probes_when_pairs_say_the_link_rose(void **state)
 static void test_no_probe_while_a_standing_queue_drains(void **state)
 {
     (void)state;
-    struct okno_gcc *g;
-    struct okno_gcc_config cfg = {.start_bps = 900000};
-    assert_int_equal(okno_gcc_create(&cfg, 0, &g), 0);
+    struct okno_gcc *g = new_estimator();
     uint16_t seq = 0;
     int64_t t = 0;
     struct okno_gcc_stats st;

@@ -467,17 +467,40 @@ static int count_in(const char *text, const char *needle)
  * it comes once the queue B's estimator reports (150 ms) has drained: 150 ms less the time A's
  * keyframes have taken, but no sooner than half of it. B's numbering stays continuous; a second
  * collapse within the hold asks nothing more. Without loss a fall only thins (the first test). */
+/* start_call, then A's frames flowing to B at its 2 Mbit/s for 1.5 s. Returns B's SSRC. */
+static uint32_t start_flowing_call(struct client *a, struct client *b, GSource **frames)
+{
+    uint32_t b_ssrc = start_call(a, b);
+    send_remb(b, b_ssrc, 2000000);
+    *frames = start_frames();
+    pump(1500);
+    assert_true(b->n_rx > 20);
+    return b_ssrc;
+}
+
+/* Ends what start_flowing_call began; returns how many restarts of A's video for B the log
+ * captured since log (sfuh_log_capture) says. */
+static int end_flowing_call(struct client *a, struct client *b, GSource *frames, FILE *log)
+{
+    set_loss(0, 0);
+    g_source_destroy(frames);
+    g_source_unref(frames);
+    struct client *all[] = {a, b};
+    teardown_sfu(all, 2);
+    char *text = sfuh_log_text(log);
+    int n = count_in(text, "p2: p1-v0 restarts at a keyframe");
+    g_free(text);
+    return n;
+}
+
 static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **state)
 {
     (void)state;
     FILE *log = sfuh_log_capture();
     setup_sfu();
     static struct client a, b;
-    uint32_t b_ssrc = start_call(&a, &b);
-    send_remb(&b, b_ssrc, 2000000);
-    GSource *frames = start_frames();
-    pump(1500);
-    assert_true(b.n_rx > 20);
+    GSource *frames;
+    uint32_t b_ssrc = start_flowing_call(&a, &b, &frames);
 
     /* 72 kbit/s forwarded; 30 kbit/s with 20 % loss: TL2 goes and the chain restarts. */
     int plis = a.n_pli;
@@ -505,15 +528,7 @@ static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **
     pump(500);
     for (int i = 1; i < b.n_rx; i++)
         assert_int_equal((uint16_t)(b.rx[i - 1].seq + 1), b.rx[i].seq);
-    set_loss(0, 0);
-
-    g_source_destroy(frames);
-    g_source_unref(frames);
-    struct client *all[] = {&a, &b};
-    teardown_sfu(all, 2);
-    char *text = sfuh_log_text(log);
-    assert_int_equal(count_in(text, "p2: p1-v0 restarts at a keyframe"), 1);
-    g_free(text);
+    assert_int_equal(end_flowing_call(&a, &b, frames, log), 1);
 }
 
 /* The fall of the first test below, with no loss reported and queued_us at B's bottleneck by B's
@@ -525,11 +540,8 @@ static bool restarts_on_queue_alone(int64_t queued_us)
     static struct client a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    uint32_t b_ssrc = start_call(&a, &b);
-    send_remb(&b, b_ssrc, 2000000);
-    GSource *frames = start_frames();
-    pump(1500);
-    assert_true(b.n_rx > 20);
+    GSource *frames;
+    uint32_t b_ssrc = start_flowing_call(&a, &b, &frames);
     int plis = a.n_pli;
     set_loss(0, queued_us);
     send_remb(&b, b_ssrc, 30000);
@@ -538,15 +550,7 @@ static bool restarts_on_queue_alone(int64_t queued_us)
     while (a.n_pli == plis && g_get_monotonic_time() - fell_at < 1000000)
         pump(5);
     bool asked = a.n_pli > plis;
-    set_loss(0, 0);
-    g_source_destroy(frames);
-    g_source_unref(frames);
-    struct client *all[] = {&a, &b};
-    teardown_sfu(all, 2);
-    char *text = sfuh_log_text(log);
-    bool logged = count_in(text, "p2: p1-v0 restarts at a keyframe") == 1;
-    g_free(text);
-    assert_true(asked == logged);
+    assert_int_equal(end_flowing_call(&a, &b, frames, log), asked ? 1 : 0);
     return asked;
 }
 
