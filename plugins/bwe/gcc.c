@@ -63,7 +63,7 @@ struct okno_gcc {
     enum okno_gcc_usage usage;
     uint32_t target;
     bool twcc_seen;
-    /* last_congested_us: the latest overuse, or feedback while a drain ran; -1: never */
+    /* last_congested_us: the latest overuse, or the latest feedback while a drain ran */
     int64_t last_fb_us, last_cut_us, last_congested_us, last_send_us; /* -1: never */
     uint32_t prior_outage_bps; /* the target before feedback stopped, 0: no outage */
     int64_t rtt_us, rtcp_rtt_at_us;

@@ -11,7 +11,7 @@
 #define PERIOD_US           5000000
 #define AFTER_DROP_US       1000000 /* the first period while below the recent high */
 #define AFTER_DROP_MAX_US   2000000 /* and the period after that */
-#define AFTER_DROP_QUIET_US 1000000 /* no overuse for this long while below */
+#define AFTER_DROP_QUIET_US 1000000 /* no overuse or drain for this long while below */
 #define HIGH_KEEP_US        30000000
 #define BELOW_HIGH          0.66
 #define QUIET_US            2000000

@@ -461,12 +461,6 @@ static int count_in(const char *text, const char *needle)
     return n;
 }
 
-/* A collapse: B's estimate falls to under half of what its video was forwarded at, with a fifth
- * of the packets lost (a capacity drop that overflowed B's bottleneck). okno gives up the chain
- * B's decoder lost: nothing of the video goes to B until a keyframe, which okno asks A for so that
- * it comes once the queue B's estimator reports (150 ms) has drained: 150 ms less the time A's
- * keyframes have taken, but no sooner than half of it. B's numbering stays continuous; a second
- * collapse within the hold asks nothing more. Without loss a fall only thins (the first test). */
 /* start_call, then A's frames flowing to B at its 2 Mbit/s for 1.5 s. Returns B's SSRC. */
 static uint32_t start_flowing_call(struct client *a, struct client *b, GSource **frames)
 {
@@ -493,6 +487,13 @@ static int end_flowing_call(struct client *a, struct client *b, GSource *frames,
     return n;
 }
 
+/* A collapse: B's estimate falls to under half of what its video was forwarded at, with a fifth
+ * of the packets lost (a capacity drop that overflowed B's bottleneck). okno gives up the chain
+ * B's decoder lost: nothing of the video goes to B until a keyframe, which okno asks A for so that
+ * it comes once the queue B's estimator reports (150 ms) has drained: 150 ms less the time A's
+ * keyframes have taken, but no sooner than half of it. B's numbering stays continuous; a second
+ * collapse within the hold asks nothing more. Without loss or a long queue a fall only thins (the
+ * first test). */
 static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **state)
 {
     (void)state;
@@ -531,9 +532,10 @@ static void test_allocation_restarts_a_video_at_a_keyframe_on_a_collapse(void **
     assert_int_equal(end_flowing_call(&a, &b, frames, log), 1);
 }
 
-/* The fall of the first test below, with no loss reported and queued_us at B's bottleneck by B's
- * estimator: whether okno restarts the video (A gets a PLI, the log says so) within a second. */
-static bool restarts_on_queue_alone(int64_t queued_us)
+/* The fall of the test above (72 kbit/s forwarded, 30 estimated), with loss_ratio and queued_us
+ * reported by B's estimator: whether okno restarts the video (A gets a PLI, the log says so)
+ * within a second. */
+static bool restarts_on(double loss_ratio, int64_t queued_us)
 {
     FILE *log = sfuh_log_capture();
     setup_sfu();
@@ -543,7 +545,7 @@ static bool restarts_on_queue_alone(int64_t queued_us)
     GSource *frames;
     uint32_t b_ssrc = start_flowing_call(&a, &b, &frames);
     int plis = a.n_pli;
-    set_loss(0, queued_us);
+    set_loss(loss_ratio, queued_us);
     send_remb(&b, b_ssrc, 30000);
     assert_true(wait_events(1, 2000));
     int64_t fell_at = g_get_monotonic_time();
@@ -557,12 +559,13 @@ static bool restarts_on_queue_alone(int64_t queued_us)
 /* Loss shows a drop-tail overflow late (a lost packet is reported once a later one has crossed
  * the full queue, and the report may cross a full queue the other way): a fall to under half
  * with 200 ms already queued restarts the video before any loss is reported; with 50 ms queued
- * (a queue the estimator's cut drains in time) it only thins. */
+ * (a queue the estimator's cut drains in time) it only thins, unless the loss is there. */
 static void test_allocation_restarts_on_a_long_queue_before_loss_shows(void **state)
 {
     (void)state;
-    assert_true(restarts_on_queue_alone(200000));
-    assert_false(restarts_on_queue_alone(50000));
+    assert_true(restarts_on(0, 200000));
+    assert_false(restarts_on(0, 50000));
+    assert_true(restarts_on(0.2, 50000));
 }
 
 int main(void)
