@@ -10,7 +10,7 @@
  * value, as browsers use): every datagram the peer sends (media, RTCP, DTLS) proves it is there.
  * libnice still answers the peer's checks and keeps NAT bindings open with its keepalives. So that
  * an idle transport (a subscriber connection with nothing to carry yet) is not taken for a lost
- * one, an agent that has sent nothing for OKNO_ICE_IDLE_PING_MS sends an 8-byte ping whose first
+ * one, an agent never stays silent for OKNO_ICE_IDLE_PING_MS: it sends an 8-byte ping whose first
  * byte (0xe0) is in no range of RFC 7983/9443's demultiplexing (64-79 would be TURN channel
  * data): an okno agent counts and swallows it, a browser drops it unread. A browser peer's own
  * liveness is its RTCP (every few seconds). Most of what a connection sends leaves on the owner's
@@ -32,7 +32,9 @@
 
 #define COMPONENT                1
 #define OKNO_ICE_CONSENT_TICK_MS 1000
-#define OKNO_ICE_IDLE_PING_MS    2500
+/* The longest an idle agent stays silent, as a browser pings its selected pair (every 2.5 s):
+ * under the shortest consent timeout okno accepts (3 s) with room for a slow peer. */
+#define OKNO_ICE_IDLE_PING_MS 2500
 
 static const uint8_t idle_ping[8] = {0xe0, 'k', 'n', 'o', 'p', 'i', 'n', 'g'};
 
@@ -169,7 +171,10 @@ static gboolean on_consent_tick(gpointer data)
                 ice->last_sent_us = now_us;
             }
         }
-        if (ice->has_pair && now_us - ice->last_sent_us >= OKNO_ICE_IDLE_PING_MS * 1000LL) {
+        /* Ticks are 1 s apart: waiting for the full interval would leave up to 3.5 s of silence, a
+         * lost consent for a peer with a 3 s timeout. Ping at the tick before the interval ends. */
+        int64_t ping_after_us = (OKNO_ICE_IDLE_PING_MS - OKNO_ICE_CONSENT_TICK_MS) * 1000LL;
+        if (ice->has_pair && now_us - ice->last_sent_us >= ping_after_us) {
             ice->idle_pings++;
             (void)okno_ice_send(ice, idle_ping, sizeof idle_ping); /* lost or not: best effort */
         }

@@ -15,11 +15,11 @@
  * (measured; no property changes it), so a single lost check on a lossy or queue-filled link, or a
  * 1.6 s handover outage, failed a live transport. Here a connected agent reports OKNO_ICE_FAILED
  * once nothing (no datagram of any kind) has come from its peer for cfg.consent_timeout_ms, 30 s by
- * default as in RFC 7675 and browsers. An idle agent pings its peer every 2.5 s (a datagram okno
- * agents swallow and browsers drop, net/ice.c), so two okno agents never time out while both live;
- * a browser peer is heard through its RTCP (every few seconds while any RTP stream exists). With no
- * stream at all a browser sends okno nothing it sees (its STUN checks end in libnice, which tells
- * nobody), so the owner holds consent then (okno_ice_hold_consent). */
+ * default as in RFC 7675 and browsers. An idle agent pings its peer at least every 2.5 s (a
+ * datagram okno agents swallow and browsers drop, net/ice.c), so two okno agents never time out
+ * while both live; a browser peer is heard through its RTCP (every few seconds while any RTP stream
+ * exists). With no stream at all a browser sends okno nothing it sees (its STUN checks end in
+ * libnice, which tells nobody), so the owner holds consent then (okno_ice_hold_consent). */
 #ifndef OKNO_NET_ICE_H
 #define OKNO_NET_ICE_H
 
@@ -148,8 +148,9 @@ int okno_ice_restart(struct okno_ice *ice);
 
 enum okno_ice_state okno_ice_state(const struct okno_ice *ice);
 
-/* Idle pings sent since creation: one whenever 2.5 s passed without a datagram to the peer (sent
- * through okno_ice_send or counted by the listener's sent_count). */
+/* Idle pings sent since creation: one at the first consent tick 1.5 s or more after the last
+ * datagram to the peer (sent through okno_ice_send or counted by the listener's sent_count), so
+ * that silence never reaches 2.5 s. */
 uint64_t okno_ice_idle_pings(const struct okno_ice *ice);
 
 /* hold: the owner expects nothing from the peer for now (a connection with no active media section
