@@ -42,7 +42,7 @@ static int64_t throttle_us(const struct okno_keyframe_requester *kr)
     return kr->rtt_us > OKNO_KEYFRAME_MIN_INTERVAL_US ? kr->rtt_us : OKNO_KEYFRAME_MIN_INTERVAL_US;
 }
 
-static int64_t retry_us(const struct okno_keyframe_requester *kr)
+int64_t okno_keyframe_requester_retry_us(const struct okno_keyframe_requester *kr)
 {
     int64_t t = 2 * kr->rtt_us + 100000;
     return t > OKNO_KEYFRAME_MIN_RETRY_US ? t : OKNO_KEYFRAME_MIN_RETRY_US;
@@ -54,7 +54,7 @@ int64_t okno_keyframe_requester_next_wakeup(const struct okno_keyframe_requester
         return INT64_MAX;
     if (kr->sent_us == INT64_MIN)
         return INT64_MIN;
-    return kr->sent_us + (kr->outstanding ? retry_us(kr) : throttle_us(kr));
+    return kr->sent_us + (kr->outstanding ? okno_keyframe_requester_retry_us(kr) : throttle_us(kr));
 }
 
 bool okno_keyframe_requester_poll(struct okno_keyframe_requester *kr, int64_t now_us)

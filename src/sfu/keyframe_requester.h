@@ -67,6 +67,9 @@ bool okno_keyframe_requester_poll(struct okno_keyframe_requester *kr, int64_t no
  * given moment asks this much earlier. */
 int64_t okno_keyframe_requester_response_us(const struct okno_keyframe_requester *kr);
 
+/* How long an unanswered request waits before it is repeated, with the RTT known now. */
+int64_t okno_keyframe_requester_retry_us(const struct okno_keyframe_requester *kr);
+
 /* The FIR command sequence number for the request poll just said to send (RFC 5104). */
 uint8_t okno_keyframe_requester_fir_seq(const struct okno_keyframe_requester *kr);
 

@@ -34,6 +34,7 @@ struct okno_nack_generator {
     bool started;
     int64_t newest;          /* unwrapped */
     int64_t last_missing_us; /* of the gap the last on_packet filled; -1: none */
+    int64_t hold_until_us;   /* nothing NACKed before this (okno_nack_generator_hold); 0: none */
     struct okno_nack_stats stats;
 };
 
@@ -225,8 +226,10 @@ unsigned okno_nack_generator_on_packet(struct okno_nack_generator *ng, uint16_t 
         ng->stats.cleared_by_keyframe += n;
         drop_front(ng, n);
     }
-    if (pkt_flags & OKNO_NACK_PKT_KEYFRAME)
+    if (pkt_flags & OKNO_NACK_PKT_KEYFRAME) {
         res &= ~(unsigned)OKNO_NACK_KEYFRAME; /* this very packet is what we would ask for */
+        ng->hold_until_us = 0;                /* what the hold waited for */
+    }
     if (res & OKNO_NACK_KEYFRAME)
         ng->stats.keyframe_requests++;
     return res;
@@ -240,6 +243,8 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
     if (interval < ng->cfg.min_interval_us)
         interval = ng->cfg.min_interval_us;
     give_up_expired(ng, now_us);
+    if (now_us < ng->hold_until_us)
+        return 0;
 
     size_t n = 0;
     for (size_t i = 0; i < ng->count && n < cap; i++) {
@@ -275,7 +280,12 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng)
         else if (e->retries < ng->cfg.max_retries && !e->too_late)
             t = e->sent_us + ng->cfg.min_interval_us;
         else
-            t = e->missing_us + ng->cfg.max_age_us;
+            t = INT64_MAX; /* only its expiry is left */
+        if (t < ng->hold_until_us)
+            t = ng->hold_until_us; /* a NACK due in a hold waits for its end */
+        int64_t expiry = e->missing_us + ng->cfg.max_age_us;
+        if (expiry < t)
+            t = expiry;
         if (t < next)
             next = t;
     }
@@ -285,6 +295,13 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng)
 int64_t okno_nack_generator_last_missing_us(const struct okno_nack_generator *ng)
 {
     return ng->last_missing_us;
+}
+
+void okno_nack_generator_hold(struct okno_nack_generator *ng, int64_t until_us)
+{
+    ng->stats.holds++;
+    if (until_us > ng->hold_until_us)
+        ng->hold_until_us = until_us;
 }
 
 size_t okno_nack_generator_missing_count(const struct okno_nack_generator *ng)

@@ -63,6 +63,7 @@ struct okno_nack_stats {
     uint64_t retransmissions;     /* packets received with OKNO_NACK_PKT_RETRANSMISSION */
     uint64_t keyframe_requests;   /* times OKNO_NACK_KEYFRAME was returned */
     uint64_t too_late; /* numbers no longer NACKed because deadline_us had passed (each once) */
+    uint64_t holds;    /* okno_nack_generator_hold calls */
 };
 
 struct okno_nack_generator;
@@ -105,6 +106,15 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
  * late, and at worst the poll finds a re-NACK still waiting for the RTT and the owner re-arms.
  * INT64_MAX when nothing is missing. Invalidates nothing. */
 int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng);
+
+/* A keyframe was asked for because what is missing cannot be repaired in time (the publisher's
+ * uplink collapsed): nothing is NACKed until the first packet of the next keyframe arrives or
+ * until_us passes, whichever comes first. Retransmissions of packets that keyframe makes useless
+ * would cross the same collapsed uplink ahead of it, and spend the publisher's retransmission
+ * budget (a browser's is its target rate) that the keyframe's own lost packets need. Numbers go on
+ * being tracked: the keyframe clears those before it, the rest are NACKed once the hold ends (a
+ * lost first packet of the keyframe too, when until_us passes). A later hold may only extend. */
+void okno_nack_generator_hold(struct okno_nack_generator *ng, int64_t until_us);
 
 /* Missing numbers currently tracked. */
 size_t okno_nack_generator_missing_count(const struct okno_nack_generator *ng);

@@ -190,6 +190,16 @@ bool okno_track_learn_ssrc(struct okno_track *t, struct okno_track_enc *e, uint3
     return true;
 }
 
+/* A collapse's keyframe: what went missing in it is not asked for again until the keyframe comes
+ * (nack_generator.h), so that its retransmissions do not cross the collapsed uplink ahead of it. */
+static void request_collapse_keyframe(struct okno_track *t, struct okno_track_enc *e,
+                                      int64_t now_us)
+{
+    okno_track_request_keyframe(t, e->ssrc, now_us);
+    if (e->nack)
+        okno_nack_generator_hold(e->nack, now_us + okno_keyframe_requester_retry_us(&e->kr));
+}
+
 /* The publisher's uplink queue is drained while a collapse of e overflows it, and the keyframe
  * is asked for with the drain's cap (sfu/uplink_drain.h). */
 static void drain_on_collapse(struct okno_track *t, struct okno_track_enc *e, int64_t now_us)
@@ -204,7 +214,7 @@ static void drain_on_collapse(struct okno_track *t, struct okno_track_enc *e, in
              t->owner->id, (unsigned long long)(d->full_bps / 1000u),
              (unsigned long long)(d->cap_bps / 1000u));
     if (okno_collapse_watch_ask(&e->collapse))
-        okno_track_request_keyframe(t, e->ssrc, now_us);
+        request_collapse_keyframe(t, e, now_us);
 }
 
 void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uint8_t *pkt,
@@ -224,7 +234,9 @@ void okno_track_on_rtp(struct okno_track *t, struct okno_track_enc *e, const uin
             !retransmission && !(r & OKNO_NACK_DUPLICATE) &&
             okno_collapse_watch_on_packet(&e->collapse, rtp->seq, keyframe, e->kr.rtt_us, now_us);
         drain_on_collapse(t, e, now_us);
-        if ((r & OKNO_NACK_KEYFRAME) || collapse)
+        if (collapse)
+            request_collapse_keyframe(t, e, now_us);
+        else if (r & OKNO_NACK_KEYFRAME)
             okno_track_request_keyframe(t, e->ssrc, now_us);
         if (r & OKNO_NACK_DUPLICATE)
             return; /* every subscription has it already */

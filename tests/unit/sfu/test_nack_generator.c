@@ -225,6 +225,50 @@ static void test_nack_generator_keyframe_clears_older_missing_numbers(void **sta
     okno_nack_generator_destroy(ng);
 }
 
+/* A collapse's keyframe was asked for at 100 ms: nothing is NACKed until its first packet comes,
+ * neither the numbers lost before the request nor those lost after; the keyframe clears both, and
+ * a loss after it is NACKed as usual. The hold's wake-up waits with the NACKs. */
+static void test_nack_generator_hold_asks_nothing_until_the_keyframe(void **state)
+{
+    (void)state;
+    struct okno_nack_generator *ng = make(NULL);
+    uint16_t out[64];
+    okno_nack_generator_on_packet(ng, 1, 0, 0);
+    okno_nack_generator_on_packet(ng, 5, 0, 0); /* 2, 3, 4 */
+    okno_nack_generator_hold(ng, 1100 * MS);
+    okno_nack_generator_on_packet(ng, 9, 0, 100 * MS); /* 6, 7, 8 */
+    assert_int_equal(poll(ng, 200 * MS, 0, out), 0);
+    assert_int_equal(okno_nack_generator_next_wakeup(ng), 1000 * MS);        /* only 2-4 expiring */
+    okno_nack_generator_on_packet(ng, 12, OKNO_NACK_PKT_KEYFRAME, 600 * MS); /* 10, 11 */
+    assert_int_equal(stats(ng).cleared_by_keyframe, 8);
+    okno_nack_generator_on_packet(ng, 14, 0, 610 * MS); /* 13, after the keyframe */
+    assert_int_equal(okno_nack_generator_next_wakeup(ng), 620 * MS);
+    assert_int_equal(poll(ng, 620 * MS, 0, out), 1);
+    assert_int_equal(out[0], 13);
+    assert_int_equal(stats(ng).holds, 1);
+    okno_nack_generator_destroy(ng);
+}
+
+/* A hold whose keyframe does not come (or whose first packet was lost) ends at its time: what is
+ * still missing and young enough is NACKed then, the keyframe's lost first packet with it. A
+ * shorter hold does not cut a longer one short. */
+static void test_nack_generator_hold_ends_at_its_time_without_a_keyframe(void **state)
+{
+    (void)state;
+    struct okno_nack_generator *ng = make(NULL);
+    uint16_t out[64];
+    okno_nack_generator_on_packet(ng, 1, 0, 0);
+    okno_nack_generator_hold(ng, 500 * MS);
+    okno_nack_generator_hold(ng, 300 * MS);
+    okno_nack_generator_on_packet(ng, 3, 0, 200 * MS); /* 2: the keyframe's first packet */
+    assert_int_equal(okno_nack_generator_next_wakeup(ng), 500 * MS);
+    assert_int_equal(poll(ng, 499 * MS, 0, out), 0);
+    assert_int_equal(poll(ng, 500 * MS, 0, out), 1);
+    assert_int_equal(out[0], 2);
+    assert_int_equal(stats(ng).holds, 2);
+    okno_nack_generator_destroy(ng);
+}
+
 static void test_nack_generator_orders_numbers_across_the_wrap(void **state)
 {
     (void)state;
@@ -371,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_nack_generator_keyframe_clears_older_missing_numbers),
         cmocka_unit_test(test_nack_generator_orders_numbers_across_the_wrap),
         cmocka_unit_test(test_nack_generator_poll_sends_oldest_first_when_cap_is_small),
+        cmocka_unit_test(test_nack_generator_hold_asks_nothing_until_the_keyframe),
+        cmocka_unit_test(test_nack_generator_hold_ends_at_its_time_without_a_keyframe),
         cmocka_unit_test(test_nack_generator_next_wakeup_does_not_depend_on_rtt),
         cmocka_unit_test(test_nack_generator_output_builds_a_nack_that_parses_back),
         cmocka_unit_test(test_nack_generator_recovers_every_loss_of_a_lossy_stream),
