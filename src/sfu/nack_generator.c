@@ -243,8 +243,14 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
     if (interval < ng->cfg.min_interval_us)
         interval = ng->cfg.min_interval_us;
     give_up_expired(ng, now_us);
-    if (now_us < ng->hold_until_us)
-        return 0;
+    if (ng->hold_until_us) {
+        if (now_us < ng->hold_until_us)
+            return 0;
+        /* No keyframe came: what was held is still useless, and the keyframe requester's retry
+         * goes out now (a burst of NACKs for all of it was seen to cost the retry's way). */
+        give_up_all(ng);
+        ng->hold_until_us = 0;
+    }
 
     size_t n = 0;
     for (size_t i = 0; i < ng->count && n < cap; i++) {

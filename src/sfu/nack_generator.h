@@ -109,11 +109,12 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng);
 
 /* A keyframe was asked for because what is missing cannot be repaired in time (the publisher's
  * uplink collapsed): nothing is NACKed until the first packet of the next keyframe arrives or
- * until_us passes, whichever comes first. Retransmissions of packets that keyframe makes useless
- * would cross the same collapsed uplink ahead of it, and spend the publisher's retransmission
- * budget (a browser's is its target rate) that the keyframe's own lost packets need. Numbers go on
- * being tracked: the keyframe clears those before it, the rest are NACKed once the hold ends (a
- * lost first packet of the keyframe too, when until_us passes). A later hold may only extend. */
+ * until_us passes (the owner passes the time its keyframe request is repeated). Retransmissions of
+ * packets that keyframe makes useless would cross the same collapsed uplink ahead of it, and spend
+ * the publisher's retransmission budget (a browser's is its target rate) that the keyframe's own
+ * lost packets need. Numbers go on being tracked: the keyframe clears those before it and the
+ * rest are NACKed as usual; a hold that ends at until_us gives up all it held (counted given_up),
+ * as the repeated request makes them useless too. A later hold may only extend. */
 void okno_nack_generator_hold(struct okno_nack_generator *ng, int64_t until_us);
 
 /* Missing numbers currently tracked. */
