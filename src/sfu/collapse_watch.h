@@ -9,7 +9,8 @@
  *
  * A collapse is a window of OKNO_COLLAPSE_WINDOW_US in which at least OKNO_COLLAPSE_SHARE_PCT of
  * the sequence numbers went missing, OKNO_COLLAPSE_MIN_MISSING or more (the random loss of a radio
- * link, a few percent in runs of a few packets, never is one). Where okno drains the queue
+ * link, a few percent in runs of a few packets, never is one); found as soon as half the window
+ * holds that many. Where okno drains the queue
  * (uplink_drain.h) the keyframe is asked for with the drain's cap, when the collapse begins
  * (okno_collapse_watch_ask); otherwise once the collapse has lasted a round trip to the publisher
  * and another window: the feedback that shows it the losses has reached it and its congestion

@@ -75,6 +75,33 @@ static void test_collapse_asks_once_after_a_round_trip(void **state)
     assert_int_equal(r.w.collapses, 2);
 }
 
+/* A collapse that fills a window's first half with what the whole window needs is found then, not
+ * at the window's end; a burst the whole window would not call a collapse (9 lost of its 40) is
+ * not called one half way either. */
+static void test_collapse_found_half_a_window_in(void **state)
+{
+    (void)state;
+    struct run r;
+    start(&r);
+    stream(&r, 2000, 0, 100 * MS); /* its last packet began a window */
+    int64_t drop = r.now;
+    while (r.w.since_us < 0 && r.now - drop < OKNO_COLLAPSE_WINDOW_US)
+        stream(&r, 5, 70, 100 * MS);
+    printf("# 70 %% lost from a window's start: a collapse %lld ms in\n",
+           (long long)((r.now - drop) / MS));
+    assert_true(r.w.since_us >= 0);
+    assert_true(r.now - drop <= OKNO_COLLAPSE_WINDOW_US / 2 + 25 * MS); /* and a hole or two */
+    stream(&r, 1000, 0, 100 * MS);
+    assert_int_equal(r.w.since_us, -1);
+    while (r.w.win_start_us != r.now) /* to a window's start again */
+        stream(&r, 5, 0, 100 * MS);
+    jump(&r, 10, 100 * MS);
+    for (int i = 0; i < 40; i++) {
+        stream(&r, 5, 0, 100 * MS);
+        assert_int_equal(r.w.since_us, -1);
+    }
+}
+
 static void test_random_loss_and_small_holes_are_no_collapse(void **state)
 {
     (void)state;
@@ -155,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collapse_asks_once_after_a_round_trip),
+        cmocka_unit_test(test_collapse_found_half_a_window_in),
         cmocka_unit_test(test_random_loss_and_small_holes_are_no_collapse),
         cmocka_unit_test(test_keyframe_or_restart_needs_no_request),
         cmocka_unit_test(test_asked_by_the_drain),
