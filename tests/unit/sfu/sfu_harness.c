@@ -6,6 +6,8 @@
 #include "net/ice.h"
 #include "net/srtp.h"
 #include "okno/err.h"
+#include "wire/rtcp.h"
+#include "wire/rtcp_fb.h"
 #include "wire/rtp.h"
 
 struct sfuh sfuh;
@@ -363,6 +365,22 @@ void sfuh_send_rtcp(struct sfuh_client *c, const struct okno_rtcp_rr *rr, const 
         n += fb_len;
     }
     assert_int_equal(okno_peer_send_rtcp(c->peer, buf, (size_t)n, sizeof buf), 0);
+}
+
+void sfuh_each_feedback(const uint8_t *pkt, size_t len,
+                        void (*fn)(void *ud, const struct okno_rtcp_pkt *rp,
+                                   const struct okno_rtcp_fb *fb),
+                        void *ud)
+{
+    struct okno_rtcp_iter it;
+    struct okno_rtcp_pkt rp;
+    okno_rtcp_iter_init(&it, pkt, len);
+    while (okno_rtcp_iter_next(&it, &rp) == 1) {
+        struct okno_rtcp_fb fb;
+        if ((rp.pt == OKNO_RTCP_RTPFB || rp.pt == OKNO_RTCP_PSFB) &&
+            okno_rtcp_fb_parse(&rp, &fb) == 0)
+            fn(ud, &rp, &fb);
+    }
 }
 
 /* --- the recording estimator (called on the worker's thread) ---------------------------------- */

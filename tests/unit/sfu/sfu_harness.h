@@ -127,6 +127,15 @@ void sfuh_send_rtp(struct sfuh_client *c, const uint8_t *pkt, size_t len);
 void sfuh_send_rtcp(struct sfuh_client *c, const struct okno_rtcp_rr *rr, const uint8_t *fb,
                     int fb_len);
 
+/* Calls fn for every transport-layer or payload-specific feedback part (RTPFB, PSFB) of a compound
+ * RTCP packet that parses, with the part and its feedback header; other parts are skipped. */
+struct okno_rtcp_pkt;
+struct okno_rtcp_fb;
+void sfuh_each_feedback(const uint8_t *pkt, size_t len,
+                        void (*fn)(void *ud, const struct okno_rtcp_pkt *rp,
+                                   const struct okno_rtcp_fb *fb),
+                        void *ud);
+
 /* The estimator sfuh_est_ops gives each transport (up to SFUH_ESTS): it records what reaches it,
  * and its estimate is its transport's last REMB, with the loss ratio and queuing delay a test
  * sets here (0 unless set). sfuh_start clears the record. */

@@ -88,26 +88,24 @@ static void on_rtp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_
         (struct rx){rtp.ssrc, rtp.seq, vp8.desc.tid, okno_vp8_is_keyframe(&vp8), now_us};
 }
 
-/* Counts the PLIs in a compound packet and keeps the REMB. */
+/* Counts the PLIs and keeps the REMB. */
+static void on_feedback(void *ud, const struct okno_rtcp_pkt *rp, const struct okno_rtcp_fb *fb)
+{
+    struct client *c = ud;
+    (void)rp;
+    struct okno_rtcp_remb remb;
+    if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_PLI) {
+        c->n_pli++;
+        c->pli_us = g_get_monotonic_time();
+    } else if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_REMB && okno_rtcp_remb_parse(fb, &remb) == 0) {
+        c->remb_bps = remb.bitrate;
+    }
+}
+
 static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct client *c = (struct client *)h;
     (void)now_us;
-    struct okno_rtcp_iter it;
-    struct okno_rtcp_pkt rp;
-    okno_rtcp_iter_init(&it, pkt, len);
-    while (okno_rtcp_iter_next(&it, &rp) == 1) {
-        struct okno_rtcp_fb fb;
-        if (rp.pt != OKNO_RTCP_PSFB || okno_rtcp_fb_parse(&rp, &fb) != 0)
-            continue;
-        struct okno_rtcp_remb remb;
-        if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_PLI) {
-            c->n_pli++;
-            c->pli_us = g_get_monotonic_time();
-        } else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_REMB &&
-                   okno_rtcp_remb_parse(&fb, &remb) == 0)
-            c->remb_bps = remb.bitrate;
-    }
+    sfuh_each_feedback(pkt, len, on_feedback, h);
 }
 
 static const struct sfuh_hooks hooks = {.on_rtp = on_rtp, .on_rtcp = on_rtcp};

@@ -48,25 +48,23 @@ static int collect_nacked(uint16_t seq, void *ud)
     return 0;
 }
 
+static void on_feedback(void *ud, const struct okno_rtcp_pkt *rp, const struct okno_rtcp_fb *fb)
+{
+    struct client *c = ud;
+    (void)rp;
+    if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_PLI) {
+        if (!c->pli_us)
+            c->pli_us = g_get_monotonic_time();
+        a_stream.key_next |= a_stream.answer_plis;
+    } else if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_NACK) {
+        assert_true(okno_rtcp_nack_foreach(fb, collect_nacked, c) > 0);
+    }
+}
+
 static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
-    struct client *c = (struct client *)h;
     (void)now_us;
-    struct okno_rtcp_iter it;
-    struct okno_rtcp_pkt rp;
-    okno_rtcp_iter_init(&it, pkt, len);
-    while (okno_rtcp_iter_next(&it, &rp) == 1) {
-        struct okno_rtcp_fb fb;
-        if ((rp.pt != OKNO_RTCP_PSFB && rp.pt != OKNO_RTCP_RTPFB) ||
-            okno_rtcp_fb_parse(&rp, &fb) != 0)
-            continue;
-        if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_PLI) {
-            if (!c->pli_us)
-                c->pli_us = g_get_monotonic_time();
-            a_stream.key_next |= a_stream.answer_plis;
-        } else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_NACK)
-            assert_true(okno_rtcp_nack_foreach(&fb, collect_nacked, c) > 0);
-    }
+    sfuh_each_feedback(pkt, len, on_feedback, h);
 }
 
 static const struct sfuh_hooks hooks = {.on_rtcp = on_rtcp};

@@ -36,6 +36,7 @@ struct client {
     uint64_t remb_bps;
     uint32_t remb_ssrc;
     int64_t remb_at, prev_remb_at;
+    int64_t now_us; /* when the RTCP packet being read arrived */
 };
 
 static void take_twcc(struct client *c, const struct okno_rtcp_pkt *rp)
@@ -56,29 +57,27 @@ static void take_twcc(struct client *c, const struct okno_rtcp_pkt *rp)
     }
 }
 
+static void on_feedback(void *ud, const struct okno_rtcp_pkt *rp, const struct okno_rtcp_fb *fb)
+{
+    struct client *c = ud;
+    if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_TWCC) {
+        take_twcc(c, rp);
+    } else if (okno_rtcp_fb_kind(fb) == OKNO_RTCP_FB_REMB) {
+        struct okno_rtcp_remb remb;
+        assert_int_equal(okno_rtcp_remb_parse(fb, &remb), 0);
+        c->n_remb++;
+        c->remb_bps = remb.bitrate;
+        c->remb_ssrc = remb.ssrc_count ? remb.ssrcs[0] : 0;
+        c->prev_remb_at = c->remb_at;
+        c->remb_at = c->now_us;
+    }
+}
+
 static void on_rtcp(struct sfuh_client *h, uint8_t *pkt, size_t len, int64_t now_us)
 {
     struct client *c = (struct client *)h;
-    struct okno_rtcp_iter it;
-    struct okno_rtcp_pkt rp;
-    okno_rtcp_iter_init(&it, pkt, len);
-    while (okno_rtcp_iter_next(&it, &rp) == 1) {
-        struct okno_rtcp_fb fb;
-        if ((rp.pt != OKNO_RTCP_RTPFB && rp.pt != OKNO_RTCP_PSFB) ||
-            okno_rtcp_fb_parse(&rp, &fb) != 0)
-            continue;
-        if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_TWCC) {
-            take_twcc(c, &rp);
-        } else if (okno_rtcp_fb_kind(&fb) == OKNO_RTCP_FB_REMB) {
-            struct okno_rtcp_remb remb;
-            assert_int_equal(okno_rtcp_remb_parse(&fb, &remb), 0);
-            c->n_remb++;
-            c->remb_bps = remb.bitrate;
-            c->remb_ssrc = remb.ssrc_count ? remb.ssrcs[0] : 0;
-            c->prev_remb_at = c->remb_at;
-            c->remb_at = now_us;
-        }
-    }
+    c->now_us = now_us;
+    sfuh_each_feedback(pkt, len, on_feedback, c);
 }
 
 static const struct sfuh_hooks hooks = {.on_rtcp = on_rtcp};
