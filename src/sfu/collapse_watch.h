@@ -10,14 +10,13 @@
  * A collapse is a window of OKNO_COLLAPSE_WINDOW_US in which at least OKNO_COLLAPSE_SHARE_PCT of
  * the sequence numbers went missing, OKNO_COLLAPSE_MIN_MISSING or more (the random loss of a radio
  * link, a few percent in runs of a few packets, never is one); found as soon as half the window
- * holds that many. Where okno drains the queue
- * (uplink_drain.h) the keyframe is asked for with the drain's cap, when the collapse begins
- * (okno_collapse_watch_ask); otherwise once the collapse has lasted a round trip to the publisher
- * and another window: the feedback that shows it the losses has reached it and its congestion
- * control has cut its rate by then, so the keyframe is encoded for the link that is left instead
- * of the one that is gone (a keyframe at the old rate would be lost in the same full queue). Once
- * per collapse: a window without one ends it, and the keyframe requester repeats an unanswered
- * request (keyframe_requester.h).
+ * holds that many. Where okno drains the queue (uplink_drain.h) the keyframe is asked for with the
+ * drain's cap, when the collapse begins (okno_collapse_watch_ask); otherwise once the collapse has
+ * lasted a round trip to the publisher and another window: the feedback that shows it the losses
+ * has reached it and its congestion control has cut its rate by then, so the keyframe is encoded
+ * for the link that is left instead of the one that is gone (a keyframe at the old rate would be
+ * lost in the same full queue). Once per collapse: a window without one ends it, and the keyframe
+ * requester repeats an unanswered request (keyframe_requester.h).
  *
  * A plain struct driven by now_us: no I/O, no allocation. It deliberately does not send the
  * request (the track does, through its keyframe requester) or count losses for reports

@@ -246,9 +246,14 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
     if (ng->hold_until_us) {
         if (now_us < ng->hold_until_us)
             return 0;
-        /* No keyframe came: what was held is still useless, and the keyframe requester's retry
-         * goes out now (a burst of NACKs for all of it was seen to cost the retry's way). */
-        give_up_all(ng);
+        /* No keyframe came: what went missing during the hold is still useless, and the keyframe
+         * requester's retry goes out now (a burst of NACKs for all of it was seen to cost the
+         * retry's way). Entries are in time order: those are a prefix. */
+        size_t held = 0;
+        while (held < ng->count && at(ng, held)->missing_us < ng->hold_until_us)
+            held++;
+        ng->stats.given_up += held;
+        drop_front(ng, held);
         ng->hold_until_us = 0;
     }
 

@@ -113,8 +113,8 @@ int64_t okno_nack_generator_next_wakeup(const struct okno_nack_generator *ng);
  * packets that keyframe makes useless would cross the same collapsed uplink ahead of it, and spend
  * the publisher's retransmission budget (a browser's is its target rate) that the keyframe's own
  * lost packets need. Numbers go on being tracked: the keyframe clears those before it and the
- * rest are NACKed as usual; a hold that ends at until_us gives up all it held (counted given_up),
- * as the repeated request makes them useless too. A later hold may only extend. */
+ * rest are NACKed as usual; a hold that ends at until_us gives up what went missing before then
+ * (counted given_up), as the repeated request makes it useless too. Holds only ever extend. */
 void okno_nack_generator_hold(struct okno_nack_generator *ng, int64_t until_us);
 
 /* Missing numbers currently tracked. */

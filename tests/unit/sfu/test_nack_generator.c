@@ -270,6 +270,11 @@ static void test_nack_generator_hold_ends_at_its_time_without_a_keyframe(void **
     assert_int_equal(poll(ng, 520 * MS, 0, out), 1);
     assert_int_equal(out[0], 4);
     assert_int_equal(stats(ng).holds, 2);
+    /* A hold nobody polled at its end gives up only what it held, not a loss long after it. */
+    okno_nack_generator_hold(ng, 600 * MS);
+    okno_nack_generator_on_packet(ng, 7, 0, 5000 * MS); /* 6 */
+    assert_int_equal(poll(ng, 5010 * MS, 0, out), 1);
+    assert_int_equal(out[0], 6);
     okno_nack_generator_destroy(ng);
 }
 
