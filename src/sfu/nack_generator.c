@@ -95,10 +95,16 @@ static void drop_front(struct okno_nack_generator *ng, size_t n)
         ng->head = 0;
 }
 
+/* Gives up the n oldest entries, counted. */
+static void give_up_oldest(struct okno_nack_generator *ng, size_t n)
+{
+    ng->stats.given_up += n;
+    drop_front(ng, n);
+}
+
 static void give_up_all(struct okno_nack_generator *ng)
 {
-    ng->stats.given_up += ng->count;
-    drop_front(ng, ng->count);
+    give_up_oldest(ng, ng->count);
 }
 
 /* Index of the first entry whose number is >= seq (count when none). */
@@ -134,8 +140,19 @@ static void give_up_expired(struct okno_nack_generator *ng, int64_t now_us)
     size_t old = 0;
     while (old < ng->count && expired(ng, at(ng, old), now_us))
         old++;
-    ng->stats.given_up += old;
-    drop_front(ng, old);
+    give_up_oldest(ng, old);
+}
+
+/* A hold reached its end without its keyframe: what went missing during it is still useless, and
+ * the keyframe requester's retry goes out now (a burst of NACKs for all of it was seen to cost the
+ * retry's way). Entries are in time order: those are a prefix. */
+static void end_hold(struct okno_nack_generator *ng)
+{
+    size_t held = 0;
+    while (held < ng->count && at(ng, held)->missing_us < ng->hold_until_us)
+        held++;
+    give_up_oldest(ng, held);
+    ng->hold_until_us = 0;
 }
 
 /* Opens the gap between the newest number and seq (exclusive); seq is the new newest. */
@@ -246,15 +263,7 @@ size_t okno_nack_generator_poll(struct okno_nack_generator *ng, int64_t now_us, 
     if (ng->hold_until_us) {
         if (now_us < ng->hold_until_us)
             return 0;
-        /* No keyframe came: what went missing during the hold is still useless, and the keyframe
-         * requester's retry goes out now (a burst of NACKs for all of it was seen to cost the
-         * retry's way). Entries are in time order: those are a prefix. */
-        size_t held = 0;
-        while (held < ng->count && at(ng, held)->missing_us < ng->hold_until_us)
-            held++;
-        ng->stats.given_up += held;
-        drop_front(ng, held);
-        ng->hold_until_us = 0;
+        end_hold(ng);
     }
 
     size_t n = 0;
