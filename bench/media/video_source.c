@@ -1,8 +1,8 @@
 /* The synthetic camera of okno-bench: pictures drawn from a frame number, a capture time and a
  * seed, with the frame's identity written into large cells. Everything is drawn in a virtual 1024 x
  * 576 canvas sampled at the output size, so one frame looks the same at every size; integer
- * arithmetic only, so two machines draw identical pixels. It does not model camera noise or
- * lighting. */
+ * arithmetic only, so two machines draw identical pixels. Every luma sample carries a camera's
+ * grain (see GRAIN); it does not model lighting. */
 #include "media/video_source.h"
 
 #include <string.h>
@@ -21,6 +21,13 @@
 #define N_DISCS       3
 #define MIN_W         (OKNO_VSRC_CODE_COLS * OKNO_VSRC_MIN_CELL)
 #define MIN_H         (OKNO_VSRC_GRID_ROWS * OKNO_VSRC_MIN_CELL)
+/* Sensor grain: -GRAIN..+GRAIN luma levels, new every frame. Without it the flat code cells and
+ * the panning texture are so predictable that libvpx reached its minimum quantiser at 1.8-2.2
+ * Mbit/s at 640x360 (PSNR 52 dB), so a call could not fill a 2.5 Mbit/s link however well its
+ * congestion control did; a real camera's noise never lets an encoder run out of detail. With
+ * +-1 it fills 3.7-4.0 Mbit/s. At the quantisers of a rate-limited link the grain is below one
+ * step and costs next to nothing. */
+#define GRAIN 1
 
 /* The 32-bit finaliser of MurmurHash3: a cheap, well-mixed hash for texture and disc paths. */
 static uint32_t mix32(uint32_t h)
@@ -96,6 +103,12 @@ static uint8_t clamp8(int v)
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
+static int grain(uint32_t seed, uint32_t n, int vx, int vy)
+{
+    uint32_t h = mix32((seed ^ n * 0x9e3779b9u) + (uint32_t)(vy * VW + vx) * 0x85ebca77u);
+    return (int)(h % (2 * GRAIN + 1)) - GRAIN;
+}
+
 static uint8_t content_luma(uint32_t seed, uint32_t n, const struct disc *d, int vx, int vy)
 {
     int px = vx + (int)(n % 65536) * PAN_PER_FRAME;
@@ -137,17 +150,20 @@ static void draw(uint32_t seed, const struct okno_vsrc_code *code, struct okno_i
 
     for (unsigned y = 0; y < h; y++) {
         uint8_t *row = out->plane[0] + (size_t)y * out->stride[0];
+        int vy = (int)(y * VH / h);
         if (y < band_y) {
             unsigned r = y * OKNO_VSRC_GRID_ROWS / h;
             for (unsigned x = 0; x < w; x++) {
                 unsigned c = x * OKNO_VSRC_CODE_COLS / w;
-                row[x] = bit_at(bytes, r * OKNO_VSRC_CODE_COLS + c) ? CELL_ONE : CELL_ZERO;
+                int cell = bit_at(bytes, r * OKNO_VSRC_CODE_COLS + c) ? CELL_ONE : CELL_ZERO;
+                row[x] = (uint8_t)(cell + grain(seed, n, (int)(x * VW / w), vy));
             }
             continue;
         }
-        int vy = (int)(y * VH / h);
-        for (unsigned x = 0; x < w; x++)
-            row[x] = content_luma(seed, n, d, (int)(x * VW / w), vy);
+        for (unsigned x = 0; x < w; x++) {
+            int vx = (int)(x * VW / w);
+            row[x] = clamp8(content_luma(seed, n, d, vx, vy) + grain(seed, n, vx, vy));
+        }
     }
     unsigned cw = okno_image_chroma_w(out), ch = okno_image_chroma_h(out);
     for (unsigned y = 0; y < ch; y++) {

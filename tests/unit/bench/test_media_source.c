@@ -195,6 +195,40 @@ static void test_video_source_code_survives_quarter_size_simulcast_layer(void **
     assert_int_equal(exact, decoded);
 }
 
+/* The call's utilization measures its congestion control only if the camera can fill the link:
+ * without its grain the source let libvpx reach the minimum quantiser at 1.8-2.2 Mbit/s. */
+static void test_video_source_keeps_vp8_busy_at_2500kbps_640x360(void **state)
+{
+    (void)state;
+    const unsigned kbps = 2500, frames = 120, settled = 30;
+    struct okno_vsrc src = make_source(640, 360);
+    struct okno_vp8enc_config cfg = {.width = 640,
+                                     .height = 360,
+                                     .fps = 30,
+                                     .encodings = 1,
+                                     .temporal_layers = 1,
+                                     .start_kbps = kbps};
+    struct okno_vp8enc *enc;
+    assert_int_equal(okno_vp8enc_create(&cfg, &enc), 0);
+    struct okno_image img;
+    assert_int_equal(okno_image_alloc(&img, 640, 360), 0);
+    size_t bytes = 0;
+    for (unsigned n = 0; n < frames; n++) {
+        int64_t t = (int64_t)n * 1000000 / 30;
+        assert_int_equal(okno_vsrc_render(&src, n, t, &img), 0);
+        struct okno_vp8enc_frame out[3];
+        int k = okno_vp8enc_encode(enc, &img, t, out);
+        assert_true(k >= 0);
+        for (int i = 0; i < k && n >= settled; i++)
+            bytes += out[i].len;
+    }
+    double spent_kbps = (double)bytes * 8 * 30 / (frames - settled) / 1000;
+    assert_true(spent_kbps >= kbps * 0.9);
+    okno_image_free(&img);
+    okno_vp8enc_destroy(enc);
+    okno_vsrc_deinit(&src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_video_source_regenerate_matches_encoder_downscale),
         cmocka_unit_test(test_video_source_code_survives_vp8_at_150kbps_320x180),
         cmocka_unit_test(test_video_source_code_survives_quarter_size_simulcast_layer),
+        cmocka_unit_test(test_video_source_keeps_vp8_busy_at_2500kbps_640x360),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
