@@ -28,6 +28,7 @@ void okno_gcc_aimd_init(struct okno_gcc_aimd *a, uint32_t min_bps, uint32_t star
     a->cap_valid = false;
     a->cap_kbps = 0;
     a->cap_var = 0.4;
+    a->queued = false;
 }
 
 static double cap_std_kbps(const struct okno_gcc_aimd *a)
@@ -79,7 +80,8 @@ static void increase(struct okno_gcc_aimd *a, double acked, double scale, int64_
 {
     if (acked > 0 && a->cap_valid && acked / 1000.0 > a->cap_kbps + 3 * cap_std_kbps(a))
         a->cap_valid = false; /* the link carries clearly more than it did: search again */
-    double limit = acked > 0 ? ACKED_HEADROOM * acked + ACKED_SLACK_BPS : a->max_bps;
+    double headroom = a->queued ? 1.0 : ACKED_HEADROOM;
+    double limit = acked > 0 ? headroom * acked + ACKED_SLACK_BPS : a->max_bps;
     if (a->rate_bps >= limit)
         return;
     double elapsed_s = (double)(now_us - a->last_change_us) / 1e6;
@@ -191,4 +193,9 @@ void okno_gcc_aimd_set_rtt(struct okno_gcc_aimd *a, int64_t rtt_us)
 {
     if (rtt_us > 0)
         a->rtt_us = rtt_us;
+}
+
+void okno_gcc_aimd_set_queued(struct okno_gcc_aimd *a, bool queued)
+{
+    a->queued = queued;
 }

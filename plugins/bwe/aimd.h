@@ -4,8 +4,11 @@
  * (let the queue drain), normal from Hold to Increase. The increase is multiplicative (8 %/s) while
  * the link capacity is unknown or clearly exceeded, additive (about one packet per response time)
  * near the capacity estimated from the acknowledged rates at earlier decreases; it never runs far
- * ahead of what the receiver acknowledges. It deliberately does not look at loss (loss_based.h)
- * or probe (probe.h): a probe result is handed in with okno_gcc_aimd_raise. */
+ * ahead of what the receiver acknowledges, and not ahead at all while a queue stands (the link
+ * already carries all it can: more only lengthens the queue, which the trendline, its threshold
+ * raised by an earlier collapse, may not flag before it overflows). It deliberately does not look
+ * at loss (loss_based.h) or probe (probe.h): a probe result is handed in with okno_gcc_aimd_raise.
+ */
 #ifndef OKNO_PLUGINS_GCC_AIMD_H
 #define OKNO_PLUGINS_GCC_AIMD_H
 
@@ -25,6 +28,7 @@ struct okno_gcc_aimd {
        overuse, in kbit/s */
     bool cap_valid;
     double cap_kbps, cap_var;
+    bool queued; /* a queue stands (okno_gcc_aimd_set_queued) */
 };
 
 void okno_gcc_aimd_init(struct okno_gcc_aimd *a, uint32_t min_bps, uint32_t start_bps,
@@ -51,6 +55,10 @@ void okno_gcc_aimd_drain(struct okno_gcc_aimd *a, double bps, int64_t now_us);
 
 /* Scales the rate down (no feedback for a long time), not below the minimum. */
 void okno_gcc_aimd_cut(struct okno_gcc_aimd *a, double factor, int64_t now_us);
+
+/* Whether the queuing delay says a queue stands now: while it does, the rate climbs no higher than
+ * the acknowledged rate (plus a packet or so), instead of 1.5 x it. */
+void okno_gcc_aimd_set_queued(struct okno_gcc_aimd *a, bool queued);
 
 void okno_gcc_aimd_set_rtt(struct okno_gcc_aimd *a, int64_t rtt_us);
 

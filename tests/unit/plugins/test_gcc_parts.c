@@ -241,6 +241,30 @@ static void test_aimd(void **state)
     assert_true(a.rate_bps == 30000);
 }
 
+/* While a queue stands the link carries all it can: the rate climbs to the acknowledged rate (and
+ * a packet or so), not to 1.5 x it, and is not lowered for it; once the queue is gone it climbs
+ * again. */
+static void test_aimd_queued_climbs_no_higher_than_acked(void **state)
+{
+    (void)state;
+    struct okno_gcc_aimd a;
+    okno_gcc_aimd_init(&a, 30000, 560000, 10000000);
+    int64_t now = 0;
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 560000, 1.0, now);
+    okno_gcc_aimd_set_queued(&a, true);
+    for (int i = 0; i < 100; i++)
+        okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 578000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps > 578000 && a.rate_bps <= 578000 + 10000 + 1);
+    double held = a.rate_bps;
+    /* less acknowledged while queued: held, not cut (that is the detector's or a drain's call) */
+    okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 500000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps == held);
+    okno_gcc_aimd_set_queued(&a, false);
+    for (int i = 0; i < 20; i++)
+        okno_gcc_aimd_update(&a, OKNO_GCC_NORMAL, 578000, 1.0, now += 50 * MS);
+    assert_true(a.rate_bps > held + 20000);
+}
+
 static void test_loss_based(void **state)
 {
     (void)state;
@@ -655,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_trendline),
         cmocka_unit_test(test_overuse),
         cmocka_unit_test(test_aimd),
+        cmocka_unit_test(test_aimd_queued_climbs_no_higher_than_acked),
         cmocka_unit_test(test_loss_based),
         cmocka_unit_test(test_standing_queue),
         cmocka_unit_test(test_probe_result_at_most_asked),

@@ -233,12 +233,16 @@ static void test_rfc8867_profile(void **state)
 /* The same with media leaving in pairs, as a pacer releases it: the pairs show a rise at once
  * (rise_hint.h), where the evenly spaced sender above waits for the periodic probe (without the
  * hint the rise to 2.5 took up to 4.5 s here, utilization at least 87 %). Paired sending keeps
- * more of a queue in this simulation, hint or not (over 150 ms 10-18 % of the time). */
+ * more of a queue in this simulation, hint or not (over 150 ms 10-18 % of the time). Since a
+ * standing queue stops the climb at the acknowledged rate (aimd.h) the climb after the hint's
+ * probe waits for the queue it left: 85 % of 2.5 Mbit/s within 3.7 s at worst (2.0 before), and
+ * over 150 ms queued at most 11.5 % of the time (14.8); the evenly spaced sender gained (6.8 ->
+ * 4.2 s, 8.6 -> 6.4 %). */
 static void test_rfc8867_profile_paired(void **state)
 {
     (void)state;
     struct profile_worst w = profile_seeds(2, "sender 1 s late, in pairs");
-    assert_true(w.reach[0] <= 3.5);
+    assert_true(w.reach[0] <= 4.0);
     assert_true(w.reach[1] <= 4.0);
     assert_true(w.util >= 0.89);
     assert_true(w.queue <= 0.2);
