@@ -42,10 +42,6 @@
 /* A run of losses sent over this long is an outage (the radio link was gone), not a loss rate:
  * it is counted, but the loss-based rate does not trim for it. */
 #define OUTAGE_RUN_US 500000
-/* A queue stands when even the fastest packet of a feedback met this much: the link carries all
- * it can, so the rate climbs no higher than what arrives (aimd.h). The drained mark of
- * standing_queue.c: jitter alone seldom keeps every packet of a feedback this late. */
-#define QUEUED_US 25000
 /* RTCP round trips are preferred over the feedback-derived one while this recent. */
 #define RTCP_RTT_VALID_US 5000000
 /* Arrival times beyond this are not from a transport-cc packet. */
@@ -367,7 +363,8 @@ static void end_feedback(struct okno_gcc *g, int64_t now_us)
     bool draining = okno_gcc_standing_draining(&g->standing);
     double scale = draining ? 0.0 : okno_gcc_loss_increase_scale(&g->loss);
     int64_t decreased_us = g->aimd.last_decrease_us;
-    okno_gcc_aimd_set_queued(&g->aimd, g->dl.queue_delay_us >= QUEUED_US);
+    /* Even the fastest packet of this feedback met a queue: the link carries all it can. */
+    okno_gcc_aimd_set_queued(&g->aimd, g->dl.queue_delay_us >= OKNO_GCC_STANDING_DRAINED_US);
     okno_gcc_aimd_update(&g->aimd, g->usage, acked_now, scale, now_us);
     /* A queue that stands is a full link too: with the 500 ms window the rate a drain may return
      * to (0.85 x it) would overflow the new link again (944 kbit/s on a 600 kbit/s link in

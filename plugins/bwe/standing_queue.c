@@ -3,7 +3,6 @@
 #define STANDING_Q_US   50000
 #define STANDING_FOR_US 1000000
 #define STANDING_MAX_US 150000 /* a queue this long is drained at once */
-#define DRAINED_US      (STANDING_Q_US / 2)
 #define DRAIN_US        1000000
 #define DRAIN_MAX_SHARE 0.5
 #define REBASE_AFTER_US 2000000
@@ -36,7 +35,7 @@ enum okno_gcc_standing_action okno_gcc_standing_check(struct okno_gcc_standing *
             s->high_since_us = now_us;
     } else {
         s->high_since_us = -1;
-        if (q_us < DRAINED_US) {
+        if (q_us < OKNO_GCC_STANDING_DRAINED_US) {
             s->armed = true;
             drained = s->drain_at_us >= 0;
             s->drain_at_us = -1;

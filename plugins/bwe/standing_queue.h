@@ -19,6 +19,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Under this queuing delay the queue is gone (a drain ends, a new one may start); at or above it
+ * a queue stands, which also stops the rate's climb at the acknowledged rate (aimd.h): jitter
+ * alone seldom keeps every packet of a feedback this late. */
+#define OKNO_GCC_STANDING_DRAINED_US 25000
+
 struct okno_gcc_standing {
     int64_t high_since_us; /* the delay is above the bound since, -1: it is not */
     int64_t drain_at_us;   /* a drain runs since, -1: none */
